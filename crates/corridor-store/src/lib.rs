@@ -1,0 +1,157 @@
+//! Corridor's storage: the [`Store`] trait and its two implementations, [`SqliteStore`]
+//! (embedded, the default) and [`PostgresStore`] (for serving from a shared server).
+//!
+//! Architecture Invariant: the two implementations pass one contract test suite
+//! (`tests/it/contract.rs`). Queries that read the same on both engines are written once, in
+//! `common.rs`, and expanded for each; only what truly differs (connection set-up, the
+//! write-transaction discipline, sequences) lives in `sqlite.rs` and `postgres.rs`.
+//!
+//! Architecture Invariant: every method that changes state writes its audit event in the
+//! same transaction as the change, so a change without its audit event cannot be committed.
+//!
+//! Architecture Invariant: each engine has its own migrations (`migrations/sqlite`,
+//! `migrations/postgres`), embedded in the binary and applied by [`Store::migrate`].
+
+mod common;
+mod error;
+mod model;
+mod postgres;
+mod sqlite;
+mod timestamp;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use corridor_domain::{
+    Beamline, City, EmailAddress, InstitutionId, InstrumentCategory, InstrumentId, Site, User,
+    UserId,
+};
+
+pub use error::StoreError;
+pub use model::{
+    ApiTokenInfo, AuditContext, AuditEvent, CityFilter, CityWithCounts, ImportReport,
+    InstitutionFilter, InstitutionWithPlace, InstrumentFilter, InstrumentWithPlace, NewUser, Page,
+    PageRequest, ProvinceSummary, RegionData, RegionInfo, RegionSummary, RegionUser, SessionRecord,
+    SignInCandidate, TableCounts,
+};
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+pub use timestamp::now;
+
+/// Which engine a store runs on; shown by `/healthz` and `corridor status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// Everything Corridor keeps. Reads take `&self` and may run concurrently; writes are
+/// transactions that either happen whole, with their audit event, or not at all.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+
+    /// Applies the embedded migrations of this engine that have not run yet.
+    async fn migrate(&self) -> Result<(), StoreError>;
+
+    /// Cheap liveness check used by `/healthz`.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// The region this database holds, or `None` when none was generated or imported yet.
+    async fn region(&self) -> Result<Option<RegionInfo>, StoreError>;
+
+    /// Writes a whole region in one transaction. Refuses with [`StoreError::Conflict`] when
+    /// the database already holds one: nothing stored is ever overwritten.
+    async fn import_region(&self, region: &RegionData) -> Result<ImportReport, StoreError>;
+
+    async fn provinces(&self) -> Result<Vec<ProvinceSummary>, StoreError>;
+    async fn cities(
+        &self,
+        filter: &CityFilter,
+        page: PageRequest,
+    ) -> Result<Page<CityWithCounts>, StoreError>;
+    async fn city(&self, code: corridor_domain::CityCode) -> Result<Option<City>, StoreError>;
+    async fn institutions(
+        &self,
+        filter: &InstitutionFilter,
+        page: PageRequest,
+    ) -> Result<Page<InstitutionWithPlace>, StoreError>;
+    async fn institution(
+        &self,
+        id: InstitutionId,
+    ) -> Result<Option<InstitutionWithPlace>, StoreError>;
+    async fn sites_of(&self, institution: InstitutionId) -> Result<Vec<Site>, StoreError>;
+    async fn categories(&self) -> Result<Vec<InstrumentCategory>, StoreError>;
+    async fn instruments(
+        &self,
+        filter: &InstrumentFilter,
+        page: PageRequest,
+    ) -> Result<Page<InstrumentWithPlace>, StoreError>;
+    async fn instrument(&self, id: InstrumentId)
+        -> Result<Option<InstrumentWithPlace>, StoreError>;
+    async fn beamlines(&self, facility: Option<InstitutionId>)
+        -> Result<Vec<Beamline>, StoreError>;
+    async fn region_summary(&self) -> Result<RegionSummary, StoreError>;
+
+    async fn user(&self, id: UserId) -> Result<Option<User>, StoreError>;
+    /// The user with this address and their password hash, for sign-in.
+    async fn sign_in_candidate(
+        &self,
+        email: &EmailAddress,
+    ) -> Result<Option<SignInCandidate>, StoreError>;
+    /// Creates a user with a password hash (already hashed by the caller) and roles.
+    async fn create_user(&self, user: &NewUser, context: &AuditContext)
+        -> Result<User, StoreError>;
+
+    async fn create_session(
+        &self,
+        session: &SessionRecord,
+        context: &AuditContext,
+    ) -> Result<(), StoreError>;
+    /// The user a live (unexpired) session belongs to.
+    async fn session_user(&self, token_hash: &str) -> Result<Option<User>, StoreError>;
+    async fn delete_session(
+        &self,
+        token_hash: &str,
+        context: &AuditContext,
+    ) -> Result<(), StoreError>;
+
+    async fn create_api_token(
+        &self,
+        user: UserId,
+        name: &str,
+        token_hash: &str,
+        context: &AuditContext,
+    ) -> Result<ApiTokenInfo, StoreError>;
+    /// The user an unrevoked API token belongs to.
+    async fn api_token_user(&self, token_hash: &str) -> Result<Option<User>, StoreError>;
+
+    /// The most recent audit events, newest first.
+    async fn audit_events(&self, page: PageRequest) -> Result<Page<AuditEvent>, StoreError>;
+
+    /// Row counts and a content checksum per table: what the restart test compares.
+    async fn table_counts(&self) -> Result<TableCounts, StoreError>;
+}
+
+/// Opens the store a URL names: `sqlite://PATH` (created if missing) or `postgres://…`.
+/// It does not migrate; callers decide when to.
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::open(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::connect(url).await?))
+    } else {
+        Err(StoreError::InvalidUrl(format!(
+            "{url:?}: expected sqlite://PATH or postgres://…"
+        )))
+    }
+}

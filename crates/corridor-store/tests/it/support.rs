@@ -1,0 +1,123 @@
+//! Fresh stores for each test: a SQLite file in a temporary directory, or a PostgreSQL
+//! schema of its own. The PostgreSQL server must be reachable: when it is not, the tests
+//! fail loudly, they never skip.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use corridor_demo::{DemoRegion, DemoScale};
+use corridor_store::{PostgresStore, RegionData, RegionUser, SqliteStore, Store};
+use sqlx::postgres::PgConnectOptions;
+
+pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+pub fn postgres_url() -> String {
+    std::env::var("CORRIDOR_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned())
+}
+
+pub struct SqliteTestStore {
+    pub store: SqliteStore,
+    pub url: String,
+    _directory: tempfile::TempDir,
+}
+
+pub async fn sqlite() -> SqliteTestStore {
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    let url = format!(
+        "sqlite://{}",
+        directory.path().join("test.sqlite").display()
+    );
+    let store = SqliteStore::open(&url).await.expect("open SQLite");
+    store.migrate().await.expect("migrate SQLite");
+    SqliteTestStore {
+        store,
+        url,
+        _directory: directory,
+    }
+}
+
+pub struct PostgresTestStore {
+    pub store: PostgresStore,
+    schema: String,
+}
+
+static SCHEMA_COUNTER: AtomicU32 = AtomicU32::new(0);
+
+pub async fn postgres() -> PostgresTestStore {
+    let url = postgres_url();
+    let admin = sqlx::PgPool::connect(&url).await.unwrap_or_else(|error| {
+        panic!("PostgreSQL at {url} is required for the contract tests and is unreachable: {error}")
+    });
+    let schema = format!(
+        "corridor_test_{}_{}_{}",
+        std::process::id(),
+        SCHEMA_COUNTER.fetch_add(1, Ordering::SeqCst),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
+    );
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&admin)
+        .await
+        .expect("create the test schema");
+    admin.close().await;
+    let options: PgConnectOptions = url.parse().expect("a PostgreSQL URL");
+    let store = PostgresStore::connect_with(options.options([("search_path", schema.as_str())]))
+        .await
+        .expect("connect to PostgreSQL");
+    store.migrate().await.expect("migrate PostgreSQL");
+    PostgresTestStore { store, schema }
+}
+
+impl PostgresTestStore {
+    pub async fn raw_pool(&self) -> sqlx::PgPool {
+        let options: PgConnectOptions = postgres_url().parse().unwrap();
+        sqlx::PgPool::connect_with(options.options([("search_path", self.schema.as_str())]))
+            .await
+            .unwrap()
+    }
+
+    pub async fn drop_schema(self) {
+        self.store.close().await;
+        let admin = sqlx::PgPool::connect(&postgres_url())
+            .await
+            .expect("reconnect to drop the schema");
+        sqlx::query(&format!("DROP SCHEMA {} CASCADE", self.schema))
+            .execute(&admin)
+            .await
+            .expect("drop the test schema");
+        admin.close().await;
+    }
+}
+
+/// A region small enough to import in a fraction of a second, with every kind of thing.
+pub fn tiny_region(seed: u64) -> RegionData {
+    let scale = DemoScale {
+        instruments: 600,
+        users: 300,
+        corporations: 40,
+    };
+    region_data(corridor_demo::generate(seed, scale, &mut |_, _, _| {}))
+}
+
+pub fn region_data(region: DemoRegion) -> RegionData {
+    RegionData {
+        name: region.name,
+        seed: region.seed,
+        generator_version: region.generator_version,
+        cities: region.cities,
+        categories: region.categories,
+        institutions: region.institutions,
+        sites: region.sites,
+        instruments: region.instruments,
+        beamlines: region.beamlines,
+        users: region
+            .users
+            .into_iter()
+            .map(|user| RegionUser {
+                user,
+                password_hash: None,
+            })
+            .collect(),
+    }
+}

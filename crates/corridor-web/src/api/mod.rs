@@ -1,0 +1,398 @@
+//! The JSON API under `/api/v1`. Conventions (docs/API.md): lists are paginated with `limit`
+//! and an opaque `cursor`, answer `{total, items, next_cursor}` and refuse unknown
+//! parameters; money is integer fen; every error is problem+json.
+
+pub mod dto;
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use corridor_domain::{
+    AccessPolicy, BookingMode, CategoryCode, CityCode, EmailAddress, InstitutionId,
+    InstitutionKind, InstrumentId, PageLimit, PlaintextPassword, ProvinceCode, Role, Sector,
+};
+use corridor_store::{CityFilter, InstitutionFilter, InstrumentFilter, PageRequest};
+use serde::Deserialize;
+use utoipa::{IntoParams, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use self::dto::*;
+use crate::auth::{self, Requester};
+use crate::extract::{Json, Path, Query};
+use crate::problem::{ApiError, Problem};
+use crate::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Corridor API",
+        description = "Discover, book and account for shared research infrastructure across a region's provinces. Errors are RFC 9457 problem details; money is in fen (1/100 CNY).",
+        license(name = "MIT OR Apache-2.0")
+    ),
+    components(schemas(Problem)),
+    modifiers(&BearerSecurity),
+    tags(
+        (name = "region", description = "Provinces, cities, institutions and the region summary"),
+        (name = "instruments", description = "Shared instruments and facilities"),
+        (name = "accounts", description = "Who you are, and API tokens"),
+        (name = "admin", description = "Platform administration")
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerSecurity;
+
+impl utoipa::Modify for BearerSecurity {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The API's routes, with their OpenAPI descriptions gathered from the handlers.
+pub fn router() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(list_provinces))
+        .routes(routes!(list_cities))
+        .routes(routes!(get_city))
+        .routes(routes!(list_institutions))
+        .routes(routes!(get_institution))
+        .routes(routes!(list_instruments))
+        .routes(routes!(get_instrument))
+        .routes(routes!(list_categories))
+        .routes(routes!(list_beamlines))
+        .routes(routes!(get_summary))
+        .routes(routes!(get_me))
+        .routes(routes!(create_token))
+        .routes(routes!(list_audit_events))
+}
+
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
+    fn into_response(self) -> axum::response::Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+fn page_request(limit: Option<u32>, cursor: Option<&str>) -> Result<PageRequest, ApiError> {
+    let limit = limit.map(PageLimit::new).transpose()?.unwrap_or_default();
+    let after = cursor
+        .map(|cursor| {
+            cursor
+                .parse::<i64>()
+                .map_err(|_| ApiError::invalid("cursor", "is not a cursor this API handed out"))
+        })
+        .transpose()?;
+    Ok(PageRequest { limit, after })
+}
+
+fn parse_optional<T>(
+    value: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, corridor_domain::DomainError>,
+) -> Result<Option<T>, ApiError> {
+    Ok(value.map(parse).transpose()?)
+}
+
+fn city_code(code: u32) -> Result<CityCode, ApiError> {
+    CityCode::new(code).map_err(|error| ApiError::invalid("city", error.reason))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Items per page, 1 to 500; 50 when absent.
+    limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// The region's provinces (and "outside the region") with counts.
+#[utoipa::path(get, path = "/provinces", tag = "region",
+    responses((status = 200, body = Vec<ProvinceDto>)))]
+async fn list_provinces(State(state): State<Arc<AppState>>) -> ApiResult<Vec<ProvinceDto>> {
+    Ok(Json(
+        state
+            .store
+            .provinces()
+            .await?
+            .into_iter()
+            .map(ProvinceDto::from)
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CityParams {
+    /// Province code: SH, JS, ZJ, AH or OUT.
+    province: Option<String>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+/// Cities, ordered by administrative code.
+#[utoipa::path(get, path = "/cities", tag = "region", params(CityParams),
+    responses((status = 200, body = PageDto<CityDto>), (status = 400, body = Problem, content_type = "application/problem+json")))]
+async fn list_cities(
+    State(state): State<Arc<AppState>>,
+    Query(params): Query<CityParams>,
+) -> ApiResult<PageDto<CityDto>> {
+    let filter = CityFilter {
+        province: parse_optional(params.province.as_deref(), ProvinceCode::parse)?,
+    };
+    let page = state
+        .store
+        .cities(
+            &filter,
+            page_request(params.limit, params.cursor.as_deref())?,
+        )
+        .await?;
+    Ok(Json(PageDto::from_page(page, CityDto::from)))
+}
+
+/// One city by its six-digit administrative code.
+#[utoipa::path(get, path = "/cities/{code}", tag = "region",
+    params(("code" = u32, Path, description = "Administrative division code, e.g. 320100")),
+    responses((status = 200, body = CityDto), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn get_city(State(state): State<Arc<AppState>>, Path(code): Path<u32>) -> ApiResult<CityDto> {
+    let city = state
+        .store
+        .city(city_code(code)?)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no city with code {code}")))?;
+    Ok(Json(CityDto::from(city)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct InstitutionParams {
+    /// university, research_institute, corporation, hospital or facility_operator.
+    kind: Option<String>,
+    /// integrated_circuits, biomedicine, artificial_intelligence, aerospace, new_materials, automotive, higher_education, public_research or healthcare.
+    sector: Option<String>,
+    province: Option<String>,
+    /// Administrative code of a city.
+    city: Option<u32>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+/// Institutions, ordered by id.
+#[utoipa::path(get, path = "/institutions", tag = "region", params(InstitutionParams),
+    responses((status = 200, body = PageDto<InstitutionDto>), (status = 400, body = Problem, content_type = "application/problem+json")))]
+async fn list_institutions(
+    State(state): State<Arc<AppState>>,
+    Query(params): Query<InstitutionParams>,
+) -> ApiResult<PageDto<InstitutionDto>> {
+    let filter = InstitutionFilter {
+        kind: parse_optional(params.kind.as_deref(), InstitutionKind::parse)?,
+        sector: parse_optional(params.sector.as_deref(), Sector::parse)?,
+        province: parse_optional(params.province.as_deref(), ProvinceCode::parse)?,
+        city: params.city.map(city_code).transpose()?,
+    };
+    let page = state
+        .store
+        .institutions(
+            &filter,
+            page_request(params.limit, params.cursor.as_deref())?,
+        )
+        .await?;
+    Ok(Json(PageDto::from_page(page, InstitutionDto::from)))
+}
+
+#[utoipa::path(get, path = "/institutions/{id}", tag = "region",
+    params(("id" = i64, Path, description = "Institution id")),
+    responses((status = 200, body = InstitutionDto), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn get_institution(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+) -> ApiResult<InstitutionDto> {
+    let institution = state
+        .store
+        .institution(InstitutionId(id))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no institution with id {id}")))?;
+    Ok(Json(InstitutionDto::from(institution)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct InstrumentParams {
+    province: Option<String>,
+    city: Option<u32>,
+    institution: Option<i64>,
+    /// A class (`01`) or subclass (`0102`) code; a class matches all its subclasses.
+    category: Option<String>,
+    /// open, region or own_institution.
+    access_policy: Option<String>,
+    /// instant or needs_approval.
+    booking_mode: Option<String>,
+    training_required: Option<bool>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+/// Instruments, ordered by id, with where they are.
+#[utoipa::path(get, path = "/instruments", tag = "instruments", params(InstrumentParams),
+    responses((status = 200, body = PageDto<InstrumentDto>), (status = 400, body = Problem, content_type = "application/problem+json")))]
+async fn list_instruments(
+    State(state): State<Arc<AppState>>,
+    Query(params): Query<InstrumentParams>,
+) -> ApiResult<PageDto<InstrumentDto>> {
+    let filter = InstrumentFilter {
+        province: parse_optional(params.province.as_deref(), ProvinceCode::parse)?,
+        city: params.city.map(city_code).transpose()?,
+        institution: params.institution.map(InstitutionId),
+        category: parse_optional(params.category.as_deref(), CategoryCode::parse)?,
+        access_policy: parse_optional(params.access_policy.as_deref(), AccessPolicy::parse)?,
+        booking_mode: parse_optional(params.booking_mode.as_deref(), BookingMode::parse)?,
+        training_required: params.training_required,
+    };
+    let page = state
+        .store
+        .instruments(
+            &filter,
+            page_request(params.limit, params.cursor.as_deref())?,
+        )
+        .await?;
+    Ok(Json(PageDto::from_page(page, InstrumentDto::from)))
+}
+
+#[utoipa::path(get, path = "/instruments/{id}", tag = "instruments",
+    params(("id" = i64, Path, description = "Instrument id")),
+    responses((status = 200, body = InstrumentDto), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn get_instrument(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+) -> ApiResult<InstrumentDto> {
+    let instrument = state
+        .store
+        .instrument(InstrumentId(id))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no instrument with id {id}")))?;
+    Ok(Json(InstrumentDto::from(instrument)))
+}
+
+/// The instrument taxonomy: classes and their subclasses.
+#[utoipa::path(get, path = "/categories", tag = "instruments", responses((status = 200, body = Vec<CategoryDto>)))]
+async fn list_categories(State(state): State<Arc<AppState>>) -> ApiResult<Vec<CategoryDto>> {
+    Ok(Json(
+        state
+            .store
+            .categories()
+            .await?
+            .into_iter()
+            .map(CategoryDto::from)
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct BeamlineParams {
+    /// Id of the facility operator; all facilities when absent.
+    facility: Option<i64>,
+}
+
+/// Beamlines of the region's large facilities.
+#[utoipa::path(get, path = "/beamlines", tag = "instruments", params(BeamlineParams), responses((status = 200, body = Vec<BeamlineDto>)))]
+async fn list_beamlines(
+    State(state): State<Arc<AppState>>,
+    Query(params): Query<BeamlineParams>,
+) -> ApiResult<Vec<BeamlineDto>> {
+    Ok(Json(
+        state
+            .store
+            .beamlines(params.facility.map(InstitutionId))
+            .await?
+            .into_iter()
+            .map(BeamlineDto::from)
+            .collect(),
+    ))
+}
+
+/// Counts of the region's instruments and institutions by province, kind and category.
+#[utoipa::path(get, path = "/stats/summary", tag = "region", responses((status = 200, body = SummaryDto)))]
+async fn get_summary(State(state): State<Arc<AppState>>) -> ApiResult<SummaryDto> {
+    Ok(Json(SummaryDto::from(state.store.region_summary().await?)))
+}
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/me", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, body = UserDto), (status = 401, body = Problem, content_type = "application/problem+json")))]
+async fn get_me(requester: Requester) -> ApiResult<UserDto> {
+    Ok(Json(UserDto::from(requester.require_user()?.clone())))
+}
+
+/// Creates an API token from an e-mail address and password. The token is shown once.
+#[utoipa::path(post, path = "/tokens", tag = "accounts", request_body = CreateTokenRequest,
+    responses((status = 201, body = CreatedTokenDto), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json")))]
+async fn create_token(
+    State(state): State<Arc<AppState>>,
+    requester: Requester,
+    Json(request): Json<CreateTokenRequest>,
+) -> Result<(StatusCode, Json<CreatedTokenDto>), ApiError> {
+    let name = corridor_domain::bounded_text("name", &request.name, 100)?;
+    let password = PlaintextPassword::for_sign_in(request.password)?;
+    let email = EmailAddress::parse(&request.email)?;
+    let user = crate::sign_in::check_credentials(&state, &email, password).await?;
+    let (token, token_hash) = auth::new_secret(auth::API_TOKEN_PREFIX);
+    let context = corridor_store::AuditContext {
+        actor: Some(user.id),
+        client_address: requester.client_address,
+    };
+    let info = state
+        .store
+        .create_api_token(user.id, &name, &token_hash, &context)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedTokenDto {
+            id: info.id,
+            name: info.name,
+            token,
+            created_at: info.created_at.to_string(),
+        }),
+    ))
+}
+
+/// The audit trail, newest first. Platform admins only.
+#[utoipa::path(get, path = "/audit-events", tag = "admin", params(PageParams), security(("bearer" = [])),
+    responses((status = 200, body = PageDto<AuditEventDto>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")))]
+async fn list_audit_events(
+    State(state): State<Arc<AppState>>,
+    requester: Requester,
+    Query(params): Query<PageParams>,
+) -> ApiResult<PageDto<AuditEventDto>> {
+    let user = requester.require_user()?;
+    if !user.has_role(Role::PlatformAdmin) {
+        return Err(ApiError::Forbidden(
+            "the audit trail is visible to platform admins only".into(),
+        ));
+    }
+    let page = state
+        .store
+        .audit_events(page_request(params.limit, params.cursor.as_deref())?)
+        .await?;
+    Ok(Json(PageDto::from_page(page, |event| AuditEventDto {
+        id: event.id,
+        occurred_at: event.occurred_at.to_string(),
+        actor_user_id: event.actor.map(|user| user.0),
+        action: event.action,
+        subject: event.subject,
+        detail: event.detail,
+        client_address: event.client_address,
+    })))
+}

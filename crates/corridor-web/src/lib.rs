@@ -1,0 +1,158 @@
+//! Corridor's HTTP edge: the JSON API (`/api/v1`), its OpenAPI document, sign-in, and the
+//! server-rendered web shell.
+//!
+//! Architecture Invariant: handlers hold no rules of their own. They parse input into domain
+//! types, call the store (or, later, the pure engines), and turn results into DTOs or pages.
+//! Every failure leaves through [`problem::ApiError`] as RFC 9457 problem+json.
+
+pub mod api;
+pub mod auth;
+pub mod extract;
+pub mod i18n;
+mod map;
+mod pages;
+pub mod problem;
+pub mod sign_in;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use corridor_store::Store;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::OpenApi;
+
+use crate::api::dto::HealthDto;
+use crate::problem::ApiError;
+
+/// Requests bodies larger than this are refused with 413 before they are read whole.
+pub const MAX_REQUEST_BODY_BYTES: usize = 256 * 1024;
+/// A request that takes longer than this is cut off with 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    /// Whether cookies get the `Secure` flag: on when served behind HTTPS.
+    pub secure_cookies: bool,
+    pub(crate) timing_equaliser_hash: String,
+    pub(crate) openapi_json: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct WebConfig {
+    pub secure_cookies: bool,
+}
+
+/// The OpenAPI document of the API, as served at `/api/v1/openapi.json`.
+pub fn openapi() -> OpenApi {
+    let (_, openapi) = api::router().split_for_parts();
+    let mut document = openapi;
+    document.servers = Some(vec![utoipa::openapi::Server::new("/api/v1")]);
+    document
+}
+
+/// The whole application: API, pages, and the layers every request passes through.
+pub fn app(store: Arc<dyn Store>, config: WebConfig) -> Router {
+    let (api_router, _) = api::router().split_for_parts();
+    let openapi_json = openapi()
+        .to_pretty_json()
+        .expect("the OpenAPI document serialises");
+    let state = Arc::new(AppState {
+        store,
+        secure_cookies: config.secure_cookies,
+        timing_equaliser_hash: sign_in::timing_equaliser_hash(),
+        openapi_json,
+    });
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/v1/openapi.json", get(openapi_document))
+        .nest("/api/v1", api_router)
+        .merge(pages::router(state.clone()))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(MAX_REQUEST_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::Internal("a handler panicked".into()).into_response()
+        }))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then finishes in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// Liveness and readiness: 200 when the database answers, 503 when it does not.
+async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+    let backend = state.store.backend().as_str().to_owned();
+    match (state.store.ping().await, state.store.region().await) {
+        (Ok(()), Ok(region)) => axum::Json(HealthDto {
+            status: "ok".into(),
+            backend,
+            region_loaded: region.is_some(),
+        })
+        .into_response(),
+        (Err(error), _) | (_, Err(error)) => {
+            tracing::error!(%error, "health check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(HealthDto {
+                    status: "unavailable".into(),
+                    backend,
+                    region_loaded: false,
+                }),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn openapi_document(State(state): State<Arc<AppState>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        state.openapi_json.clone(),
+    )
+        .into_response()
+}
+
+async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::NotFound(format!("no route for {}", uri.path()))
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}

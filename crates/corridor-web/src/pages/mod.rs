@@ -1,0 +1,840 @@
+//! The server-rendered web shell. Templates live in `templates/` and are checked at compile
+//! time by askama; a page that refers to a missing field does not build.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use corridor_domain::{
+    AccessPolicy, BookingMode, CategoryCode, CityCode, EmailAddress, InstrumentId, Language,
+    PageLimit, PlaintextPassword, ProvinceCode,
+};
+use corridor_store::{CityFilter, InstrumentFilter, InstrumentWithPlace, PageRequest};
+use serde::Deserialize;
+
+use crate::auth::{self, Requester, CSRF_COOKIE, SESSION_COOKIE};
+use crate::extract::{Form, Path, Query};
+use crate::i18n::{text, Text};
+use crate::problem::{ApiError, PROBLEM_KINDS};
+use crate::AppState;
+
+pub const LANGUAGE_COOKIE: &str = "corridor_lang";
+
+/// Content-Security-Policy of every page: nothing but this origin; inline styles only for
+/// the SVG map's attributes.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+
+pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/", get(landing))
+        .route("/instruments", get(instruments_page))
+        .route("/instruments/{id}", get(instrument_page))
+        .route("/sign-in", get(sign_in_form).post(sign_in_submit))
+        .route("/sign-out", post(sign_out))
+        .route("/problems/{slug}", get(problem_page))
+        .route("/static/corridor.css", get(stylesheet))
+        .layer(middleware::from_fn_with_state(
+            state,
+            page_cookies_and_headers,
+        ))
+}
+
+/// The CSRF token of this browser, put into request extensions by the page middleware.
+#[derive(Clone)]
+struct CsrfToken(String);
+
+/// The language of this request, chosen by `?lang=`, else the language cookie, else the
+/// browser's Accept-Language, else English.
+#[derive(Clone, Copy)]
+struct ChosenLanguage(Language);
+
+fn language_of(headers: &HeaderMap, query: Option<&str>) -> (Language, bool) {
+    let from_query = query
+        .into_iter()
+        .flat_map(|query| query.split('&'))
+        .filter_map(|pair| pair.strip_prefix("lang="))
+        .find_map(|code| Language::parse(code).ok());
+    if let Some(language) = from_query {
+        return (language, true);
+    }
+    let jar = CookieJar::from_headers(headers);
+    if let Some(language) = jar
+        .get(LANGUAGE_COOKIE)
+        .and_then(|cookie| Language::parse(cookie.value()).ok())
+    {
+        return (language, false);
+    }
+    let prefers_chinese = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.trim_start().to_ascii_lowercase().starts_with("zh"));
+    (
+        if prefers_chinese {
+            Language::Chinese
+        } else {
+            Language::English
+        },
+        false,
+    )
+}
+
+/// Gives every page request its CSRF token and language, sets the cookies that carry them,
+/// and adds the security headers that only HTML needs.
+async fn page_cookies_and_headers(
+    State(state): State<Arc<AppState>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let jar = CookieJar::from_headers(request.headers());
+    let existing_csrf = jar
+        .get(CSRF_COOKIE)
+        .map(|cookie| cookie.value().to_owned())
+        .filter(|value| value.len() >= 32 && value.len() < 100);
+    let (csrf, new_csrf) = match existing_csrf {
+        Some(token) => (token, false),
+        None => (auth::new_secret("").0, true),
+    };
+    let (language, language_chosen_now) = language_of(request.headers(), request.uri().query());
+    request.extensions_mut().insert(CsrfToken(csrf.clone()));
+    request.extensions_mut().insert(ChosenLanguage(language));
+    let secure = state.secure_cookies;
+
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if new_csrf {
+        if let Ok(value) = auth::csrf_cookie(csrf, secure).to_string().parse() {
+            headers.append(header::SET_COOKIE, value);
+        }
+    }
+    if language_chosen_now {
+        let cookie = Cookie::build((LANGUAGE_COOKIE, language.as_code()))
+            .path("/")
+            .same_site(SameSite::Lax)
+            .permanent()
+            .build();
+        if let Ok(value) = cookie.to_string().parse() {
+            headers.append(header::SET_COOKIE, value);
+        }
+    }
+    if headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"text/html"))
+    {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            header::HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        );
+        headers.insert(
+            header::X_FRAME_OPTIONS,
+            header::HeaderValue::from_static("DENY"),
+        );
+    }
+    response
+}
+
+/// What every page's layout needs: the language, who is signed in, the CSRF token for forms
+/// and the path (for the language switch link).
+pub struct PageContext {
+    pub t: &'static Text,
+    pub language: Language,
+    pub user_name: Option<String>,
+    pub csrf: String,
+    pub path: String,
+}
+
+impl PageContext {
+    fn new(requester: &Requester, extensions: &axum::http::Extensions, path: &str) -> PageContext {
+        let language = extensions
+            .get::<ChosenLanguage>()
+            .map_or(Language::English, |chosen| chosen.0);
+        PageContext {
+            t: text(language),
+            language,
+            user_name: requester
+                .user
+                .as_ref()
+                .map(|user| user.display_name.clone()),
+            csrf: extensions
+                .get::<CsrfToken>()
+                .map(|token| token.0.clone())
+                .unwrap_or_default(),
+            path: path.to_owned(),
+        }
+    }
+
+    pub fn is_chinese(&self) -> bool {
+        self.language == Language::Chinese
+    }
+
+    /// Picks the name in the page's language.
+    pub fn name<'a>(&self, english: &'a str, chinese: &'a str) -> &'a str {
+        if self.is_chinese() {
+            chinese
+        } else {
+            english
+        }
+    }
+}
+
+/// An error on a page is shown as a page, in the page's language, with the same status code
+/// the API would use.
+struct PageError {
+    error: ApiError,
+    context: PageContext,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorTemplate<'a> {
+    ctx: &'a PageContext,
+    status: u16,
+    title: String,
+    detail: String,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(cause) = &self.error {
+            tracing::error!(%cause, "page failed");
+        }
+        let problem = self.error.to_problem();
+        let status =
+            StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let page = ErrorTemplate {
+            ctx: &self.context,
+            status: problem.status,
+            title: problem.title,
+            detail: problem.detail,
+        };
+        match page.render() {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(_) => (status, problem.status.to_string()).into_response(),
+        }
+    }
+}
+
+fn render(template: &impl Template) -> Result<Html<String>, ApiError> {
+    template
+        .render()
+        .map(Html)
+        .map_err(|error| ApiError::Internal(format!("template failed: {error}")))
+}
+
+#[derive(Template)]
+#[template(path = "landing.html")]
+struct LandingTemplate {
+    ctx: PageContext,
+    region_name: Option<String>,
+    stats: Vec<(&'static str, String)>,
+    provinces: Vec<ProvinceRow>,
+    categories: Vec<(String, u64, u32)>,
+    map_svg: String,
+}
+
+struct ProvinceRow {
+    code: &'static str,
+    name: &'static str,
+    cities: u64,
+    institutions: u64,
+    instruments: u64,
+}
+
+fn thousands(value: u64) -> String {
+    let digits = value.to_string();
+    let mut out = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+async fn landing(
+    State(state): State<Arc<AppState>>,
+    requester: Requester,
+    request: Request,
+) -> Result<Html<String>, PageError> {
+    let ctx = PageContext::new(&requester, request.extensions(), "/");
+    let result = async {
+        let region = state.store.region().await?;
+        let summary = state.store.region_summary().await?;
+        let provinces = state.store.provinces().await?;
+        let categories = state.store.categories().await?;
+        let cities = state
+            .store
+            .cities(
+                &CityFilter::default(),
+                PageRequest {
+                    limit: PageLimit::new(500)?,
+                    after: None,
+                },
+            )
+            .await?;
+        Ok::<_, ApiError>((region, summary, provinces, categories, cities))
+    }
+    .await;
+    let (region, summary, provinces, categories, cities) = match result {
+        Ok(values) => values,
+        Err(error) => {
+            return Err(PageError {
+                error,
+                context: ctx,
+            })
+        }
+    };
+    let t = ctx.t;
+    let kind = |kind: corridor_domain::InstitutionKind| {
+        summary
+            .institutions_by_kind
+            .get(&kind)
+            .copied()
+            .unwrap_or(0)
+    };
+    use corridor_domain::InstitutionKind::*;
+    let stats = vec![
+        (t.instruments, thousands(summary.instruments)),
+        (t.institutions, thousands(summary.institutions)),
+        (t.universities, thousands(kind(University))),
+        (t.research_institutes, thousands(kind(ResearchInstitute))),
+        (t.corporations, thousands(kind(Corporation))),
+        (t.hospitals, thousands(kind(Hospital))),
+        (t.cities, thousands(summary.cities)),
+        (t.beamlines, thousands(summary.beamlines)),
+        (
+            t.purchase_value,
+            format!(
+                "¥{} {}",
+                thousands((summary.purchase_value_fen / 100 / 100_000_000).max(0) as u64),
+                if ctx.is_chinese() { "亿" } else { "× 100 M" }
+            ),
+        ),
+    ];
+    let provinces = provinces
+        .into_iter()
+        .map(|province| ProvinceRow {
+            code: province.code.as_code(),
+            name: if ctx.is_chinese() {
+                province.code.name_zh()
+            } else {
+                province.code.name_en()
+            },
+            cities: province.cities,
+            institutions: province.institutions,
+            instruments: province.instruments,
+        })
+        .collect();
+    let most = summary
+        .instruments_by_category
+        .values()
+        .copied()
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let mut category_rows: Vec<(String, u64, u32)> = categories
+        .iter()
+        .filter(|category| category.code.is_top_level())
+        .map(|category| {
+            let count = summary
+                .instruments_by_category
+                .get(category.code.as_str())
+                .copied()
+                .unwrap_or(0);
+            (
+                ctx.name(&category.name_en, &category.name_zh).to_owned(),
+                count,
+                (count * 100 / most) as u32,
+            )
+        })
+        .filter(|(_, count, _)| *count > 0)
+        .collect();
+    category_rows.sort_by(|a, b| b.1.cmp(&a.1));
+    let map_svg = crate::map::region_map_svg(&cities.items, ctx.language, t.map_title);
+    let page = LandingTemplate {
+        region_name: region.map(|region| region.name),
+        stats,
+        provinces,
+        categories: category_rows,
+        map_svg,
+        ctx,
+    };
+    render(&page).map_err(|error| PageError {
+        error,
+        context: page.ctx,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct InstrumentListParams {
+    province: Option<String>,
+    city: Option<u32>,
+    category: Option<String>,
+    cursor: Option<i64>,
+    #[allow(dead_code)]
+    lang: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "instruments.html")]
+struct InstrumentsTemplate {
+    ctx: PageContext,
+    total: u64,
+    rows: Vec<InstrumentRow>,
+    provinces: Vec<(&'static str, &'static str, bool)>,
+    categories: Vec<(String, String, bool)>,
+    next_link: Option<String>,
+}
+
+struct InstrumentRow {
+    id: i64,
+    name: String,
+    category: String,
+    institution: String,
+    city: String,
+    industry_rate: String,
+}
+
+async fn instruments_page(
+    State(state): State<Arc<AppState>>,
+    requester: Requester,
+    Query(params): Query<InstrumentListParams>,
+    request: Request,
+) -> Result<Html<String>, PageError> {
+    let ctx = PageContext::new(&requester, request.extensions(), "/instruments");
+    let result = async {
+        let filter = InstrumentFilter {
+            province: params
+                .province
+                .as_deref()
+                .filter(|code| !code.is_empty())
+                .map(ProvinceCode::parse)
+                .transpose()?,
+            city: params.city.map(CityCode::new).transpose()?,
+            category: params
+                .category
+                .as_deref()
+                .filter(|code| !code.is_empty())
+                .map(CategoryCode::parse)
+                .transpose()?,
+            ..InstrumentFilter::default()
+        };
+        let page = state
+            .store
+            .instruments(
+                &filter,
+                PageRequest {
+                    limit: PageLimit::new(50)?,
+                    after: params.cursor,
+                },
+            )
+            .await?;
+        let categories = state.store.categories().await?;
+        Ok::<_, ApiError>((filter, page, categories))
+    }
+    .await;
+    let (filter, page, categories) = match result {
+        Ok(values) => values,
+        Err(error) => {
+            return Err(PageError {
+                error,
+                context: ctx,
+            })
+        }
+    };
+    let category_names: std::collections::HashMap<&str, (&str, &str)> = categories
+        .iter()
+        .map(|c| (c.code.as_str(), (c.name_en.as_str(), c.name_zh.as_str())))
+        .collect();
+    let rows = page
+        .items
+        .iter()
+        .map(|item: &InstrumentWithPlace| InstrumentRow {
+            id: item.instrument.id.0,
+            name: ctx
+                .name(&item.instrument.name_en, &item.instrument.name_zh)
+                .to_owned(),
+            category: category_names
+                .get(item.instrument.category.as_str())
+                .map_or_else(String::new, |(en, zh)| ctx.name(en, zh).to_owned()),
+            institution: ctx
+                .name(&item.institution_name_en, &item.institution_name_zh)
+                .to_owned(),
+            city: ctx.name(&item.city_name_en, &item.city_name_zh).to_owned(),
+            industry_rate: item.instrument.rates.industry_fen.to_string(),
+        })
+        .collect();
+    let next_link = page.next_cursor.map(|cursor| {
+        let mut link = format!("/instruments?cursor={cursor}");
+        if let Some(province) = filter.province {
+            link.push_str(&format!("&province={}", province.as_code()));
+        }
+        if let Some(city) = filter.city {
+            link.push_str(&format!("&city={}", city.get()));
+        }
+        if let Some(category) = &filter.category {
+            link.push_str(&format!("&category={}", category.as_str()));
+        }
+        link
+    });
+    let provinces = ProvinceCode::ALL
+        .iter()
+        .map(|province| {
+            (
+                province.as_code(),
+                if ctx.is_chinese() {
+                    province.name_zh()
+                } else {
+                    province.name_en()
+                },
+                filter.province == Some(*province),
+            )
+        })
+        .collect();
+    let categories = categories
+        .iter()
+        .filter(|category| category.code.is_top_level())
+        .map(|category| {
+            (
+                category.code.as_str().to_owned(),
+                ctx.name(&category.name_en, &category.name_zh).to_owned(),
+                filter.category.as_ref() == Some(&category.code),
+            )
+        })
+        .collect();
+    let page = InstrumentsTemplate {
+        total: page.total,
+        rows,
+        provinces,
+        categories,
+        next_link,
+        ctx,
+    };
+    render(&page).map_err(|error| PageError {
+        error,
+        context: page.ctx,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "instrument.html")]
+struct InstrumentTemplate {
+    ctx: PageContext,
+    item: InstrumentWithPlace,
+    category_name: String,
+    access_policy: &'static str,
+    booking_mode: &'static str,
+    rates: Vec<(&'static str, String)>,
+}
+
+async fn instrument_page(
+    State(state): State<Arc<AppState>>,
+    requester: Requester,
+    Path(id): Path<i64>,
+    request: Request,
+) -> Result<Html<String>, PageError> {
+    let ctx = PageContext::new(
+        &requester,
+        request.extensions(),
+        &format!("/instruments/{id}"),
+    );
+    let found = match state.store.instrument(InstrumentId(id)).await {
+        Ok(found) => found,
+        Err(error) => {
+            return Err(PageError {
+                error: error.into(),
+                context: ctx,
+            })
+        }
+    };
+    let Some(item) = found else {
+        return Err(PageError {
+            error: ApiError::NotFound(format!("no instrument with id {id}")),
+            context: ctx,
+        });
+    };
+    let categories = state.store.categories().await.unwrap_or_default();
+    let category_name = categories
+        .iter()
+        .find(|category| category.code == item.instrument.category)
+        .map_or_else(
+            || item.instrument.category.as_str().to_owned(),
+            |category| ctx.name(&category.name_en, &category.name_zh).to_owned(),
+        );
+    let access_policy = match (item.instrument.access_policy, ctx.is_chinese()) {
+        (AccessPolicy::Open, false) => "open to everyone",
+        (AccessPolicy::Region, false) => "open to the region",
+        (AccessPolicy::OwnInstitution, false) => "own institution only",
+        (AccessPolicy::Open, true) => "对外开放",
+        (AccessPolicy::Region, true) => "区域内开放",
+        (AccessPolicy::OwnInstitution, true) => "仅限本单位",
+    };
+    let booking_mode = match (item.instrument.booking_mode, ctx.is_chinese()) {
+        (BookingMode::Instant, false) => "instant confirmation",
+        (BookingMode::NeedsApproval, false) => "needs the manager's approval",
+        (BookingMode::Instant, true) => "即时确认",
+        (BookingMode::NeedsApproval, true) => "需管理员审核",
+    };
+    let t = ctx.t;
+    let rates = vec![
+        (
+            t.rate_own,
+            item.instrument.rates.own_institution_fen.to_string(),
+        ),
+        (
+            t.rate_academic,
+            item.instrument.rates.other_academic_fen.to_string(),
+        ),
+        (
+            t.rate_industry,
+            item.instrument.rates.industry_fen.to_string(),
+        ),
+    ];
+    let page = InstrumentTemplate {
+        item,
+        category_name,
+        access_policy,
+        booking_mode,
+        rates,
+        ctx,
+    };
+    render(&page).map_err(|error| PageError {
+        error,
+        context: page.ctx,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+struct SignInTemplate {
+    ctx: PageContext,
+    email: String,
+    failed: bool,
+}
+
+async fn sign_in_form(requester: Requester, request: Request) -> Result<Html<String>, PageError> {
+    let ctx = PageContext::new(&requester, request.extensions(), "/sign-in");
+    let page = SignInTemplate {
+        ctx,
+        email: String::new(),
+        failed: false,
+    };
+    render(&page).map_err(|error| PageError {
+        error,
+        context: page.ctx,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct SignInForm {
+    email: String,
+    password: String,
+    csrf_token: String,
+}
+
+fn csrf_matches(headers: &HeaderMap, submitted: &str) -> bool {
+    let jar = CookieJar::from_headers(headers);
+    jar.get(CSRF_COOKIE).is_some_and(|cookie| {
+        !submitted.is_empty()
+            && constant_time_equal(cookie.value().as_bytes(), submitted.as_bytes())
+    })
+}
+
+fn constant_time_equal(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .fold(0u8, |difference, (x, y)| difference | (x ^ y))
+            == 0
+}
+
+async fn sign_in_submit(
+    State(state): State<Arc<AppState>>,
+    requester: Requester,
+    headers: HeaderMap,
+    request: Request,
+) -> Response {
+    let ctx = PageContext::new(&requester, request.extensions(), "/sign-in");
+    let form = match <Form<SignInForm> as axum::extract::FromRequest<Arc<AppState>>>::from_request(
+        request, &state,
+    )
+    .await
+    {
+        Ok(Form(form)) => form,
+        Err(error) => {
+            return PageError {
+                error,
+                context: ctx,
+            }
+            .into_response()
+        }
+    };
+    if !csrf_matches(&headers, &form.csrf_token) {
+        return PageError {
+            error: ApiError::Forbidden(
+                "the form's CSRF token did not match; reload the page and try again".into(),
+            ),
+            context: ctx,
+        }
+        .into_response();
+    }
+    let credentials = EmailAddress::parse(&form.email)
+        .ok()
+        .zip(PlaintextPassword::for_sign_in(form.password).ok());
+    let user = match credentials {
+        Some((email, password)) => {
+            crate::sign_in::check_credentials(&state, &email, password).await
+        }
+        None => Err(ApiError::BadCredentials),
+    };
+    let user = match user {
+        Ok(user) => user,
+        Err(ApiError::BadCredentials) => {
+            let page = SignInTemplate {
+                ctx,
+                email: form.email,
+                failed: true,
+            };
+            return match render(&page) {
+                Ok(html) => (StatusCode::UNAUTHORIZED, html).into_response(),
+                Err(error) => error.into_response(),
+            };
+        }
+        Err(error) => {
+            return PageError {
+                error,
+                context: ctx,
+            }
+            .into_response()
+        }
+    };
+    let (token, token_hash) = auth::new_secret("");
+    let now = corridor_store::now();
+    let session = corridor_store::SessionRecord {
+        token_hash,
+        user: user.id,
+        created_at: now,
+        expires_at: now
+            .checked_add(jiff::SignedDuration::from_hours(
+                auth::SESSION_LIFETIME_HOURS,
+            ))
+            .unwrap_or(now),
+        client_address: requester.client_address.clone(),
+    };
+    let context = corridor_store::AuditContext {
+        actor: Some(user.id),
+        client_address: requester.client_address,
+    };
+    if let Err(error) = state.store.create_session(&session, &context).await {
+        return PageError {
+            error: error.into(),
+            context: ctx,
+        }
+        .into_response();
+    }
+    let cookie = auth::session_cookie(token, state.secure_cookies);
+    (CookieJar::new().add(cookie), Redirect::to("/")).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct SignOutForm {
+    csrf_token: String,
+}
+
+async fn sign_out(
+    State(state): State<Arc<AppState>>,
+    requester: Requester,
+    jar: CookieJar,
+    Form(form): Form<SignOutForm>,
+) -> Response {
+    let headers = {
+        let mut headers = HeaderMap::new();
+        if let Some(cookie) = jar.get(CSRF_COOKIE) {
+            if let Ok(value) = format!("{CSRF_COOKIE}={}", cookie.value()).parse() {
+                headers.insert(header::COOKIE, value);
+            }
+        }
+        headers
+    };
+    if !csrf_matches(&headers, &form.csrf_token) {
+        return ApiError::Forbidden(
+            "the form's CSRF token did not match; reload the page and try again".into(),
+        )
+        .into_response();
+    }
+    if let Some(cookie) = jar.get(SESSION_COOKIE) {
+        if let Err(error) = state
+            .store
+            .delete_session(
+                &auth::secret_hash(cookie.value()),
+                &requester.audit_context(),
+            )
+            .await
+        {
+            return ApiError::from(error).into_response();
+        }
+    }
+    (
+        jar.remove(Cookie::build(SESSION_COOKIE).path("/")),
+        Redirect::to("/"),
+    )
+        .into_response()
+}
+
+#[derive(Template)]
+#[template(path = "problem.html")]
+struct ProblemTemplate {
+    ctx: PageContext,
+    slug: String,
+    title: &'static str,
+    status: u16,
+    explanation: &'static str,
+}
+
+async fn problem_page(
+    requester: Requester,
+    Path(slug): Path<String>,
+    request: Request,
+) -> Result<Html<String>, PageError> {
+    let ctx = PageContext::new(
+        &requester,
+        request.extensions(),
+        &format!("/problems/{slug}"),
+    );
+    let Some((_, title, status, explanation)) =
+        PROBLEM_KINDS.iter().find(|(kind, ..)| *kind == slug)
+    else {
+        return Err(PageError {
+            error: ApiError::NotFound(format!("no problem type {slug:?}")),
+            context: ctx,
+        });
+    };
+    let page = ProblemTemplate {
+        ctx,
+        slug,
+        title,
+        status: *status,
+        explanation,
+    };
+    render(&page).map_err(|error| PageError {
+        error,
+        context: page.ctx,
+    })
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/corridor.css"),
+    )
+        .into_response()
+}

@@ -1,0 +1,157 @@
+//! One error shape for the whole HTTP edge: RFC 9457 problem details.
+//!
+//! Every failure a handler can meet becomes an [`ApiError`], and every `ApiError` becomes an
+//! `application/problem+json` body whose `type` is a stable, documented URI reference
+//! (`/problems/<slug>`, served as a page that explains it). Clients branch on `type` and
+//! `status`; `detail` is for people. A server-side failure is logged with its cause and
+//! answered without it, so internals never leak.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use corridor_domain::DomainError;
+use corridor_store::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The body of every error answer (RFC 9457).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI reference that identifies the kind of problem, e.g. `/problems/invalid-parameter`.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// For `invalid-parameter`: the parameter that was refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameter: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{parameter}: {reason}")]
+    InvalidParameter { parameter: String, reason: String },
+    #[error("{0}")]
+    MalformedRequest(String),
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("the e-mail address or password is wrong")]
+    BadCredentials,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("internal error")]
+    Internal(String),
+}
+
+/// The kinds of problem Corridor answers with: slug, title, status and the explanation the
+/// `/problems/<slug>` page shows.
+pub const PROBLEM_KINDS: &[(&str, &str, u16, &str)] = &[
+    ("not-found", "Not found", 404, "The resource or route does not exist. Ids come from list endpoints; routes are listed in /api/v1/openapi.json."),
+    ("invalid-parameter", "Invalid parameter", 400, "A query, path or body parameter was refused. `parameter` names it and `detail` says why."),
+    ("malformed-request", "Malformed request", 400, "The request could not be read: the body is not valid JSON for this endpoint, a header is wrong, or a required field is missing."),
+    ("unauthenticated", "Authentication required", 401, "Send `Authorization: Bearer <token>` (create a token with POST /api/v1/tokens) or sign in on the web."),
+    ("bad-credentials", "Wrong e-mail address or password", 401, "The e-mail address or password is wrong. The answer does not say which, on purpose."),
+    ("forbidden", "Forbidden", 403, "You are signed in but your roles do not allow this, or a form's CSRF token did not match."),
+    ("conflict", "Conflict", 409, "The request contradicts what is stored, for example a duplicate."),
+    ("method-not-allowed", "Method not allowed", 405, "The route exists but not with this HTTP method."),
+    ("payload-too-large", "Payload too large", 413, "The request body is larger than the server accepts."),
+    ("internal", "Internal error", 500, "The server failed. The failure was logged; retrying may help. Please report it if it persists."),
+];
+
+impl ApiError {
+    pub fn invalid(parameter: impl Into<String>, reason: impl Into<String>) -> ApiError {
+        ApiError::InvalidParameter {
+            parameter: parameter.into(),
+            reason: reason.into(),
+        }
+    }
+
+    fn slug(&self) -> &'static str {
+        match self {
+            ApiError::NotFound(_) => "not-found",
+            ApiError::InvalidParameter { .. } => "invalid-parameter",
+            ApiError::MalformedRequest(_) => "malformed-request",
+            ApiError::Unauthenticated => "unauthenticated",
+            ApiError::BadCredentials => "bad-credentials",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::MethodNotAllowed => "method-not-allowed",
+            ApiError::PayloadTooLarge(_) => "payload-too-large",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    pub fn to_problem(&self) -> Problem {
+        let slug = self.slug();
+        let (_, title, status, _) = PROBLEM_KINDS
+            .iter()
+            .find(|(kind, ..)| *kind == slug)
+            .expect("every slug has a kind");
+        let detail = match self {
+            ApiError::Internal(_) => {
+                "The server failed to answer this request; the failure was logged.".to_owned()
+            }
+            other => other.to_string(),
+        };
+        Problem {
+            problem_type: format!("/problems/{slug}"),
+            title: (*title).to_owned(),
+            status: *status,
+            detail,
+            parameter: match self {
+                ApiError::InvalidParameter { parameter, .. } => Some(parameter.clone()),
+                _ => None,
+            },
+        }
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(error: DomainError) -> Self {
+        ApiError::InvalidParameter {
+            parameter: error.field.to_owned(),
+            reason: error.reason,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound(what) => ApiError::NotFound(what),
+            StoreError::Conflict(what) => ApiError::Conflict(what),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(cause) = &self {
+            tracing::error!(%cause, "request failed");
+        }
+        let problem = self.to_problem();
+        let status =
+            StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, axum::Json(problem)).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/problem+json"),
+        );
+        if matches!(self, ApiError::Unauthenticated) {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer realm=\"corridor\""),
+            );
+        }
+        response
+    }
+}

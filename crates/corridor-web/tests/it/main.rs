@@ -1,0 +1,5 @@
+//! The web crate's one integration-test binary: a real server on a loopback port, real HTTP.
+
+mod api;
+mod pages;
+mod support;

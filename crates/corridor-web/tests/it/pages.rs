@@ -1,0 +1,254 @@
+//! The web shell over real HTTP: the landing page, the language switch, sign-in with CSRF
+//! protection, and the headers every page carries.
+
+use crate::support::{client, sqlite_server, DEMO_PASSWORD};
+
+fn csrf_token_in(html: &str) -> String {
+    let marker = r#"name="csrf_token" value=""#;
+    let start = html
+        .find(marker)
+        .expect("the page has a form with a CSRF token")
+        + marker.len();
+    html[start..start + html[start..].find('"').unwrap()].to_owned()
+}
+
+#[tokio::test]
+async fn the_landing_page_summarises_the_region_in_both_languages() {
+    let server = sqlite_server().await;
+    let browser = client();
+    let english = browser.get(server.url("/")).send().await.unwrap();
+    assert_eq!(english.status(), 200);
+    let headers = english.headers().clone();
+    let csp = headers
+        .get("content-security-policy")
+        .expect("pages carry a CSP")
+        .to_str()
+        .unwrap();
+    assert!(
+        csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert_eq!(headers.get("x-frame-options").unwrap(), "DENY");
+    assert_eq!(headers.get("x-content-type-options").unwrap(), "nosniff");
+    let html = english.text().await.unwrap();
+    assert!(html.contains("Yangtze River Delta"));
+    assert!(
+        html.contains(r#"<tr data-province="SH">"#) && html.contains(r#"<tr data-province="AH">"#)
+    );
+    assert!(
+        html.contains("<svg") && html.contains("/instruments?city=310000"),
+        "the map links its cities"
+    );
+    assert!(
+        html.contains(">400<"),
+        "the instrument count is on the page"
+    );
+
+    let chinese = browser.get(server.url("/?lang=zh")).send().await.unwrap();
+    let set_cookie: Vec<_> = chinese
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|value| value.to_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        set_cookie
+            .iter()
+            .any(|cookie| cookie.starts_with("corridor_lang=zh")),
+        "{set_cookie:?}"
+    );
+    let html = chinese.text().await.unwrap();
+    assert!(html.contains(r#"<html lang="zh">"#));
+    assert!(html.contains("区域科研设施与仪器共享"));
+    // The choice sticks: the next page without ?lang= is still Chinese.
+    let html = browser
+        .get(server.url("/instruments"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(r#"<html lang="zh">"#));
+}
+
+#[tokio::test]
+async fn signing_in_needs_the_right_password_and_the_forms_csrf_token() {
+    let server = sqlite_server().await;
+    let browser = client();
+    let form = browser
+        .get(server.url("/sign-in"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_token_in(&form);
+
+    let wrong = browser
+        .post(server.url("/sign-in"))
+        .form(&[
+            ("email", "manager@corridor.demo"),
+            ("password", "not the password"),
+            ("csrf_token", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    assert!(wrong.text().await.unwrap().contains("sign-in-error"));
+
+    let forged = browser
+        .post(server.url("/sign-in"))
+        .form(&[
+            ("email", "manager@corridor.demo"),
+            ("password", DEMO_PASSWORD),
+            ("csrf_token", "forged-token-forged-token-forged-token"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        forged.status(),
+        403,
+        "a form without the browser's CSRF token is refused"
+    );
+
+    let cookieless = client()
+        .post(server.url("/sign-in"))
+        .form(&[
+            ("email", "manager@corridor.demo"),
+            ("password", DEMO_PASSWORD),
+            ("csrf_token", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        cookieless.status(),
+        403,
+        "a token without its cookie (another site's form) is refused"
+    );
+
+    let signed_in = browser
+        .post(server.url("/sign-in"))
+        .form(&[
+            ("email", "Manager@Corridor.demo"),
+            ("password", DEMO_PASSWORD),
+            ("csrf_token", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 303);
+    let session_cookie = signed_in
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|value| value.to_str().unwrap().to_owned())
+        .find(|cookie| cookie.starts_with("corridor_session="))
+        .expect("a session cookie");
+    assert!(
+        session_cookie.contains("HttpOnly") && session_cookie.contains("SameSite=Lax"),
+        "{session_cookie}"
+    );
+
+    let home = browser
+        .get(server.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(home.contains(r#"data-testid="signed-in-as""#) && home.contains("Chen Jing"));
+    let me: serde_json::Value = browser
+        .get(server.url("/api/v1/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["email"], "manager@corridor.demo");
+    assert!(me["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|grant| grant["role"] == "instrument_manager"));
+
+    // A session cookie does not authorise state changes through the API (no CSRF there).
+    let via_cookie = browser
+        .post(server.url("/api/v1/tokens"))
+        .json(&serde_json::json!({"email": "x@y.cn", "password": "p", "name": "n"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        via_cookie.status(),
+        401,
+        "the password grant still needs the password"
+    );
+
+    let csrf = csrf_token_in(&home);
+    let signed_out = browser
+        .post(server.url("/sign-out"))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_out.status(), 303);
+    let me = browser.get(server.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(
+        me.status(),
+        401,
+        "the session ended on the server, not only in the browser"
+    );
+}
+
+#[tokio::test]
+async fn instrument_pages_render_and_unknown_ones_are_404_pages() {
+    let server = sqlite_server().await;
+    let browser = client();
+    let list = browser
+        .get(server.url("/instruments?province=JS"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list.status(), 200);
+    let html = list.text().await.unwrap();
+    assert!(html.contains(r#"<option value="JS" selected>"#));
+    let page = browser
+        .get(server.url("/instruments/1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Asia/Shanghai"));
+    let missing = browser
+        .get(server.url("/instruments/99999999"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    assert!(missing
+        .headers()
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let bad = browser
+        .get(server.url("/instruments?province=XX"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let problem = browser
+        .get(server.url("/problems/invalid-parameter"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem.status(), 200);
+}

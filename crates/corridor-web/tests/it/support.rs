@@ -1,0 +1,191 @@
+//! A real Corridor server for a test: a store holding a small generated region, served on
+//! an ephemeral loopback port, stopped when the test's `TestServer` is dropped.
+
+use std::sync::Arc;
+
+use corridor_demo::DemoScale;
+use corridor_domain::PlaintextPassword;
+use corridor_store::{PostgresStore, RegionData, RegionUser, SqliteStore, Store};
+use sqlx::postgres::PgConnectOptions;
+
+pub const DEMO_PASSWORD: &str = "test-password-123";
+pub const SEED: u64 = 42;
+
+pub struct TestServer {
+    pub base: String,
+    _store: Arc<dyn Store>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    _directory: Option<tempfile::TempDir>,
+    postgres_schema: Option<String>,
+}
+
+impl TestServer {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Drops the PostgreSQL schema, if this server had one. Call at the end of a test.
+    pub async fn finish(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(schema) = self.postgres_schema.take() {
+            let admin = sqlx::PgPool::connect(&postgres_url())
+                .await
+                .expect("reconnect");
+            sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+                .execute(&admin)
+                .await
+                .expect("drop schema");
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+pub fn postgres_url() -> String {
+    std::env::var("CORRIDOR_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+fn region() -> RegionData {
+    let region = corridor_demo::generate(
+        SEED,
+        DemoScale {
+            instruments: 400,
+            users: 200,
+            corporations: 30,
+        },
+        &mut |_, _, _| {},
+    );
+    let hash = corridor_web::auth::hash_password(
+        &PlaintextPassword::new_choice(DEMO_PASSWORD.into()).unwrap(),
+    );
+    let demo: Vec<_> = region
+        .demo_accounts
+        .iter()
+        .map(|account| account.user)
+        .collect();
+    RegionData {
+        name: region.name,
+        seed: region.seed,
+        generator_version: region.generator_version,
+        cities: region.cities,
+        categories: region.categories,
+        institutions: region.institutions,
+        sites: region.sites,
+        instruments: region.instruments,
+        beamlines: region.beamlines,
+        users: region
+            .users
+            .into_iter()
+            .map(|user| {
+                let password_hash = demo.contains(&user.id).then(|| hash.clone());
+                RegionUser {
+                    user,
+                    password_hash,
+                }
+            })
+            .collect(),
+    }
+}
+
+async fn start(
+    store: Arc<dyn Store>,
+    directory: Option<tempfile::TempDir>,
+    postgres_schema: Option<String>,
+) -> TestServer {
+    store.migrate().await.unwrap();
+    store.import_region(&region()).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+    let app = corridor_web::app(store.clone(), corridor_web::WebConfig::default());
+    tokio::spawn(corridor_web::serve(listener, app, async move {
+        let _ = stopped.await;
+    }));
+    TestServer {
+        base,
+        _store: store,
+        shutdown: Some(shutdown),
+        _directory: directory,
+        postgres_schema,
+    }
+}
+
+pub async fn sqlite_server() -> TestServer {
+    let directory = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", directory.path().join("web.sqlite").display());
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&url).await.unwrap());
+    start(store, Some(directory), None).await
+}
+
+pub async fn postgres_server() -> TestServer {
+    let url = postgres_url();
+    let admin = sqlx::PgPool::connect(&url)
+        .await
+        .unwrap_or_else(|error| panic!("PostgreSQL at {url} is required and unreachable: {error}"));
+    let schema = format!(
+        "corridor_web_test_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let options: PgConnectOptions = url.parse().unwrap();
+    let store: Arc<dyn Store> = Arc::new(
+        PostgresStore::connect_with(options.options([("search_path", schema.as_str())]))
+            .await
+            .unwrap(),
+    );
+    start(store, None, Some(schema)).await
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Asserts that `response` is an RFC 9457 problem with the given status, and returns it.
+pub async fn expect_problem(
+    response: reqwest::Response,
+    status: u16,
+    context: &str,
+) -> serde_json::Value {
+    assert_eq!(response.status().as_u16(), status, "{context}: status");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|value| value.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    assert_eq!(
+        content_type, "application/problem+json",
+        "{context}: content type"
+    );
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status, "{context}: status in body");
+    let problem_type = body["type"].as_str().unwrap_or_default();
+    assert!(
+        problem_type.starts_with("/problems/"),
+        "{context}: type {problem_type}"
+    );
+    assert!(
+        body["title"].is_string() && body["detail"].is_string(),
+        "{context}: {body}"
+    );
+    body
+}

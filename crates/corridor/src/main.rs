@@ -1,0 +1,228 @@
+//! `corridor`: the one binary. Subcommands are thin: they parse arguments, open the store,
+//! and call into the library crates.
+
+mod region;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use corridor_demo::DemoScale;
+use corridor_store::Store;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "corridor",
+    version,
+    about = "Shared research infrastructure across a region's provinces"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generates the demo region into a data directory (once) and serves it.
+    Demo {
+        /// Where the demo keeps its SQLite database; reused on every start.
+        #[arg(long, default_value = "corridor-data")]
+        data_dir: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        #[arg(long, default_value_t = corridor_demo::DEFAULT_SEED)]
+        seed: u64,
+        /// `small` is for tests that start many servers; the demo region is `full`.
+        #[arg(long, value_enum, default_value_t = Scale::Full)]
+        scale: Scale,
+    },
+    /// Serves an existing database.
+    Serve {
+        /// `sqlite://PATH` or `postgres://USER@HOST/DB`.
+        #[arg(long, env = "CORRIDOR_DATABASE_URL")]
+        database: String,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Mark cookies `Secure`; set this when the server is behind HTTPS.
+        #[arg(long)]
+        secure_cookies: bool,
+    },
+    /// Generates the demo region into a database that holds none yet.
+    Generate {
+        #[arg(long, env = "CORRIDOR_DATABASE_URL")]
+        database: String,
+        #[arg(long, default_value_t = corridor_demo::DEFAULT_SEED)]
+        seed: u64,
+        #[arg(long, value_enum, default_value_t = Scale::Full)]
+        scale: Scale,
+    },
+    /// Applies the database migrations that have not run yet.
+    Migrate {
+        #[arg(long, env = "CORRIDOR_DATABASE_URL")]
+        database: String,
+    },
+    /// Prints the region a database holds and its row counts, as JSON.
+    Status {
+        #[arg(long, env = "CORRIDOR_DATABASE_URL")]
+        database: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Scale {
+    Full,
+    Small,
+}
+
+impl Scale {
+    fn demo_scale(self) -> DemoScale {
+        match self {
+            Scale::Full => DemoScale::full(),
+            Scale::Small => DemoScale::small(),
+        }
+    }
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(run(cli.command))
+}
+
+async fn open(database: &str) -> Result<Arc<dyn Store>> {
+    let store = corridor_store::connect(database)
+        .await
+        .with_context(|| format!("opening the database {database}"))?;
+    store.migrate().await.context("migrating the database")?;
+    Ok(store)
+}
+
+async fn run(command: Command) -> Result<()> {
+    match command {
+        Command::Demo {
+            data_dir,
+            listen,
+            seed,
+            scale,
+        } => {
+            std::fs::create_dir_all(&data_dir)
+                .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
+            let path = data_dir.join("corridor.sqlite");
+            let url = format!("sqlite://{}", path.display());
+            let store = open(&url).await?;
+            match store.region().await? {
+                Some(existing) => {
+                    tracing::info!(region = %existing.name, seed = existing.seed, generated_at = %existing.generated_at, "reusing the region in {}", path.display());
+                }
+                None => {
+                    region::generate_into(store.as_ref(), seed, scale.demo_scale()).await?;
+                }
+            }
+            region::print_demo_accounts(store.as_ref(), listen).await?;
+            serve(store, listen, false).await
+        }
+        Command::Serve {
+            database,
+            listen,
+            secure_cookies,
+        } => {
+            let store = open(&database).await?;
+            if store.region().await?.is_none() {
+                tracing::warn!("the database holds no region yet; run `corridor generate` to load the demo region");
+            }
+            serve(store, listen, secure_cookies).await
+        }
+        Command::Generate {
+            database,
+            seed,
+            scale,
+        } => {
+            let store = open(&database).await?;
+            if let Some(existing) = store.region().await? {
+                bail!("the database already holds the region {:?} (seed {}, generated {}); nothing was written", existing.name, existing.seed, existing.generated_at);
+            }
+            region::generate_into(store.as_ref(), seed, scale.demo_scale()).await?;
+            Ok(())
+        }
+        Command::Migrate { database } => {
+            open(&database).await?;
+            println!("migrations applied to {database}");
+            Ok(())
+        }
+        Command::Status { database } => {
+            let store = corridor_store::connect(&database).await?;
+            let region = store.region().await?;
+            let counts = store.table_counts().await?;
+            let tables: serde_json::Map<String, serde_json::Value> = counts
+                .tables
+                .iter()
+                .map(|(table, (rows, key_sum))| {
+                    (
+                        (*table).to_owned(),
+                        serde_json::json!({ "rows": rows, "key_sum": key_sum }),
+                    )
+                })
+                .collect();
+            let status = serde_json::json!({
+                "backend": store.backend().as_str(),
+                "region": region.map(|region| serde_json::json!({
+                    "name": region.name, "seed": region.seed, "generator_version": region.generator_version,
+                    "generated_at": region.generated_at.to_string(),
+                })),
+                "tables": tables,
+            });
+            println!("{}", serde_json::to_string_pretty(&status)?);
+            Ok(())
+        }
+    }
+}
+
+async fn serve(store: Arc<dyn Store>, listen: SocketAddr, secure_cookies: bool) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    let address = listener.local_addr()?;
+    let app = corridor_web::app(store, corridor_web::WebConfig { secure_cookies });
+    tracing::info!("serving on http://{address}");
+    println!("Corridor is serving on http://{address}");
+    corridor_web::serve(listener, app, shutdown_signal())
+        .await
+        .context("serving HTTP")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM, after which the server finishes the requests in flight.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+}

@@ -1,0 +1,110 @@
+//! Generating the demo region into a store, with a progress bar, and telling the person at
+//! the terminal how to sign in.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use corridor_demo::{DemoRegion, DemoScale};
+use corridor_domain::PlaintextPassword;
+use corridor_store::{RegionData, RegionUser, Store};
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// The password of every demo account. Printed at start-up; it is a demo.
+pub const DEMO_PASSWORD: &str = "corridor-demo";
+
+pub async fn generate_into(store: &dyn Store, seed: u64, scale: DemoScale) -> Result<()> {
+    let started = Instant::now();
+    let bar = ProgressBar::new(1);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg:>12} [{bar:40}] {pos}/{len} ({elapsed})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let region = corridor_demo::generate(seed, scale, &mut |stage, done, total| {
+        bar.set_message(stage);
+        bar.set_length(total);
+        bar.set_position(done);
+    });
+    let generated_in = started.elapsed();
+    bar.set_message("writing");
+    bar.set_length(1);
+    bar.set_position(0);
+    let data = region_data(region);
+    let written = Instant::now();
+    let report = store
+        .import_region(&data)
+        .await
+        .context("writing the region")?;
+    bar.finish_and_clear();
+    let rows: Vec<String> = report
+        .rows_by_table
+        .iter()
+        .map(|(table, rows)| format!("{table} {rows}"))
+        .collect();
+    tracing::info!(
+        seed,
+        generate_ms = generated_in.as_millis() as u64,
+        write_ms = written.elapsed().as_millis() as u64,
+        total_ms = started.elapsed().as_millis() as u64,
+        "generated the demo region: {}",
+        rows.join(", ")
+    );
+    Ok(())
+}
+
+/// Turns the generator's values into what the store imports, giving the demo accounts the
+/// demo password (hashed here, at the edge, because the generator is pure and deterministic
+/// and a password hash is neither).
+fn region_data(region: DemoRegion) -> RegionData {
+    let password = PlaintextPassword::new_choice(DEMO_PASSWORD.to_owned())
+        .expect("the demo password is long enough");
+    let demo_hash = corridor_web::auth::hash_password(&password);
+    let demo_users: std::collections::HashSet<_> = region
+        .demo_accounts
+        .iter()
+        .map(|account| account.user)
+        .collect();
+    RegionData {
+        name: region.name,
+        seed: region.seed,
+        generator_version: region.generator_version,
+        cities: region.cities,
+        categories: region.categories,
+        institutions: region.institutions,
+        sites: region.sites,
+        instruments: region.instruments,
+        beamlines: region.beamlines,
+        users: region
+            .users
+            .into_iter()
+            .map(|user| {
+                let password_hash = demo_users.contains(&user.id).then(|| demo_hash.clone());
+                RegionUser {
+                    user,
+                    password_hash,
+                }
+            })
+            .collect(),
+    }
+}
+
+/// Prints one sign-in per role. The accounts are the demo's fixed addresses; they are looked
+/// up in the store so that what is printed is what exists.
+pub async fn print_demo_accounts(store: &dyn Store, listen: SocketAddr) -> Result<()> {
+    println!("Sign in at http://{listen}/sign-in with password {DEMO_PASSWORD:?} as:");
+    for email in corridor_demo::DEMO_ACCOUNT_EMAILS {
+        let email = corridor_domain::EmailAddress::parse(email).expect("demo addresses are valid");
+        if let Some(candidate) = store.sign_in_candidate(&email).await? {
+            let roles: Vec<&str> = candidate
+                .user
+                .roles
+                .iter()
+                .map(|grant| grant.role.as_code())
+                .collect();
+            println!("  {:<34} {}", email.as_str(), roles.join(", "));
+        }
+    }
+    println!("API: curl -X POST http://{listen}/api/v1/tokens -H 'content-type: application/json' -d '{{\"email\":\"admin@corridor.demo\",\"password\":\"{DEMO_PASSWORD}\",\"name\":\"cli\"}}'");
+    Ok(())
+}
