@@ -257,6 +257,16 @@ fn thousands(value: u64) -> String {
     out
 }
 
+/// A large sum as people say it: "¥91.9 billion", "918.6 亿元".
+fn large_yuan(fen: i64, language: Language) -> String {
+    let yuan = fen.max(0) as f64 / 100.0;
+    match language {
+        Language::English if yuan >= 1e9 => format!("¥{:.1} billion", yuan / 1e9),
+        Language::English => format!("¥{:.1} million", yuan / 1e6),
+        Language::Chinese => format!("{:.1} 亿元", yuan / 1e8),
+    }
+}
+
 async fn landing(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -308,14 +318,7 @@ async fn landing(
         (t.hospitals, thousands(kind(Hospital))),
         (t.cities, thousands(summary.cities)),
         (t.beamlines, thousands(summary.beamlines)),
-        (
-            t.purchase_value,
-            format!(
-                "¥{} {}",
-                thousands((summary.purchase_value_fen / 100 / 100_000_000).max(0) as u64),
-                if ctx.is_chinese() { "亿" } else { "× 100 M" }
-            ),
-        ),
+        (t.purchase_value, large_yuan(summary.purchase_value_fen, ctx.language)),
     ];
     let provinces = provinces
         .into_iter()
