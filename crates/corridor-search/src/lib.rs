@@ -1,0 +1,316 @@
+//! Instrument search: what a researcher types, narrowed by facets, over every instrument of
+//! the region, in milliseconds.
+//!
+//! Two halves work together. tantivy answers the text (`text.rs`): which instruments match
+//! the words, and how well. Plain arrays answer everything else (`columns.rs`): filters,
+//! facet counts, prices for the caller's user class, distances, sorting and paging, in one
+//! pass over the matching instruments.
+//!
+//! Architecture Invariant: the index is derived data. It is built from the store's
+//! instruments and can be dropped and rebuilt at any time; it never holds anything the store
+//! does not. A removed instrument is gone from results as soon as `remove` returns.
+//!
+//! Architecture Invariant: no I/O. The index lives in memory; feeding it is the caller's job.
+
+mod columns;
+mod synonyms;
+mod text;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use corridor_domain::{
+    AccessPolicy, BookingMode, CategoryCode, CityCode, Fen, GeoPoint, HourlyRates, InstitutionId,
+    InstitutionKind, InstrumentId, ProvinceCode, UserClass,
+};
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::{DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, SegmentOrdinal, SegmentReader, TantivyDocument, Term};
+
+pub use columns::{Facet, FacetCount, Facets, PriceBand};
+pub use text::{concepts, Concept};
+
+/// Everything search knows of one instrument: the text it is found by and the attributes it
+/// is filtered, faceted and sorted by.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchDocument {
+    pub id: InstrumentId,
+    pub name_en: String,
+    pub name_zh: String,
+    pub description_en: String,
+    pub description_zh: String,
+    pub category: CategoryCode,
+    pub category_name_en: String,
+    pub category_name_zh: String,
+    pub class_name_en: String,
+    pub class_name_zh: String,
+    pub techniques: Vec<String>,
+    pub keywords: Vec<String>,
+    pub manufacturer: String,
+    pub model: String,
+    pub institution: InstitutionId,
+    pub institution_name_en: String,
+    pub institution_name_zh: String,
+    pub institution_kind: InstitutionKind,
+    pub city: CityCode,
+    pub city_name_en: String,
+    pub city_name_zh: String,
+    pub province: ProvinceCode,
+    pub location: GeoPoint,
+    pub access_policy: AccessPolicy,
+    pub booking_mode: BookingMode,
+    pub training_required: bool,
+    pub rates: HourlyRates,
+}
+
+/// A filter the search does not know itself, plugged in by another part of the product:
+/// "reachable by rail from X within N minutes", "free for k consecutive hours between two
+/// dates". It is asked about each candidate that passed the text match, so it must be cheap
+/// (a bitmap or a table lookup, never a query).
+pub trait CandidateFilter: Send + Sync {
+    /// Shown in the response, so that a caller can tell which filters were applied.
+    fn name(&self) -> &'static str;
+    fn admits(&self, document: &SearchDocument) -> bool;
+}
+
+/// Admits the instruments of some cities; the reach filter is this, fed with the cities the
+/// rail router found reachable.
+pub struct CitySetFilter {
+    pub name: &'static str,
+    pub cities: std::collections::HashSet<CityCode>,
+}
+
+impl CandidateFilter for CitySetFilter {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn admits(&self, document: &SearchDocument) -> bool {
+        self.cities.contains(&document.city)
+    }
+}
+
+#[derive(Default, Clone)]
+pub struct SearchFilters {
+    /// Any of these classes or subclasses.
+    pub categories: Vec<CategoryCode>,
+    pub provinces: Vec<ProvinceCode>,
+    pub cities: Vec<CityCode>,
+    pub institution_kinds: Vec<InstitutionKind>,
+    pub access_policies: Vec<AccessPolicy>,
+    pub booking_modes: Vec<BookingMode>,
+    pub price_bands: Vec<PriceBand>,
+    pub training_required: Option<bool>,
+    pub institution: Option<InstitutionId>,
+    /// Within this many kilometres (great circle) of this point.
+    pub near: Option<(GeoPoint, f64)>,
+    /// At most this hourly rate for the caller's user class.
+    pub max_hourly_rate: Option<Fen>,
+    pub extra: Vec<Arc<dyn CandidateFilter>>,
+}
+
+/// Whose prices to show: a user class, and the caller's home institution, at whose own
+/// instruments the internal rate applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateBasis {
+    pub class: UserClass,
+    pub home_institution: Option<InstitutionId>,
+}
+
+impl Default for RateBasis {
+    fn default() -> Self {
+        RateBasis { class: UserClass::OtherAcademic, home_institution: None }
+    }
+}
+
+impl RateBasis {
+    pub fn rate_of(&self, document: &SearchDocument) -> Fen {
+        if self.home_institution == Some(document.institution) {
+            document.rates.own_institution_fen
+        } else {
+            document.rates.for_class(self.class)
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortOrder {
+    #[default]
+    Relevance,
+    PriceAscending,
+    PriceDescending,
+    /// Nearest first; needs `near` or `origin`.
+    Distance,
+}
+
+#[derive(Clone, Default)]
+pub struct SearchRequest {
+    pub text: String,
+    pub filters: SearchFilters,
+    pub rate_basis: RateBasis,
+    pub sort: SortOrder,
+    /// The point distances are measured from, when not filtering by `near`.
+    pub origin: Option<GeoPoint>,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchHit {
+    pub document: Arc<SearchDocument>,
+    pub score: f32,
+    pub hourly_rate: Fen,
+    pub distance_km: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchResults {
+    pub total: u64,
+    pub hits: Vec<SearchHit>,
+    pub facets: Facets,
+    /// How the query was understood, for display and debugging.
+    pub concepts: Vec<Concept>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("search index failure: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    #[error("the sort order {0} needs a point to measure distance from (near_city or origin)")]
+    DistanceWithoutOrigin(&'static str),
+}
+
+/// The search index of all instruments.
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter<TantivyDocument>>,
+    fields: text::Fields,
+    columns: RwLock<columns::Columns>,
+    synonym_cache: Mutex<HashMap<String, String>>,
+}
+
+const WRITER_MEMORY_BYTES: usize = 64 * 1024 * 1024;
+
+impl SearchIndex {
+    /// Builds the index of `documents` in memory.
+    pub fn build(documents: Vec<SearchDocument>) -> Result<SearchIndex, SearchError> {
+        let (schema, fields) = text::schema();
+        let index = Index::create_in_ram(schema);
+        text::register_tokenizers(&index);
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
+        let mut writer: IndexWriter<TantivyDocument> = index.writer_with_num_threads(threads, WRITER_MEMORY_BYTES * threads)?;
+        let mut synonym_cache = HashMap::new();
+        for document in &documents {
+            writer.add_document(text::tantivy_document(&fields, document, &mut synonym_cache))?;
+        }
+        writer.commit()?;
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let columns = columns::Columns::new(documents);
+        Ok(SearchIndex { index, reader, writer: Mutex::new(writer), fields, columns: RwLock::new(columns), synonym_cache: Mutex::new(synonym_cache) })
+    }
+
+    pub fn len(&self) -> usize {
+        self.columns.read().expect("columns lock").live_count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Adds an instrument, or replaces the one with the same id. Visible to the next search.
+    pub fn upsert(&self, document: SearchDocument) -> Result<(), SearchError> {
+        let mut columns = self.columns.write().expect("columns lock");
+        let mut writer = self.writer.lock().expect("writer lock");
+        writer.delete_term(Term::from_field_u64(self.fields.instrument_id, document.id.0 as u64));
+        let mut cache = self.synonym_cache.lock().expect("cache lock");
+        writer.add_document(text::tantivy_document(&self.fields, &document, &mut cache))?;
+        writer.commit()?;
+        self.reader.reload()?;
+        columns.upsert(document);
+        Ok(())
+    }
+
+    /// Removes an instrument. It is gone from every search that starts after this returns.
+    pub fn remove(&self, id: InstrumentId) -> Result<(), SearchError> {
+        let mut columns = self.columns.write().expect("columns lock");
+        columns.remove(id);
+        let mut writer = self.writer.lock().expect("writer lock");
+        writer.delete_term(Term::from_field_u64(self.fields.instrument_id, id.0 as u64));
+        writer.commit()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    pub fn document(&self, id: InstrumentId) -> Option<Arc<SearchDocument>> {
+        self.columns.read().expect("columns lock").document(id)
+    }
+
+    pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, SearchError> {
+        if request.sort == SortOrder::Distance && request.filters.near.is_none() && request.origin.is_none() {
+            return Err(SearchError::DistanceWithoutOrigin("distance"));
+        }
+        let concepts = text::concepts(&request.text);
+        let columns = self.columns.read().expect("columns lock");
+        let matches = match text::build_query(&self.fields, &concepts) {
+            None => None,
+            Some(query) => {
+                let searcher = self.reader.searcher();
+                let collector = MatchCollector { positions: columns.positions_by_id() };
+                Some(searcher.search(query.as_ref(), &collector)?)
+            }
+        };
+        let (total, hits, facets) = columns.select(matches.as_deref(), request);
+        Ok(SearchResults { total, hits, facets, concepts })
+    }
+
+    /// The analysers in use, for a test that wants to see what the index made of a text.
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+}
+
+/// Collects every matching document as (position in the columns, score).
+struct MatchCollector {
+    positions: Arc<Vec<u32>>,
+}
+
+struct MatchSegmentCollector {
+    ids: tantivy::columnar::Column<u64>,
+    positions: Arc<Vec<u32>>,
+    matches: Vec<(u32, Score)>,
+}
+
+impl Collector for MatchCollector {
+    type Fruit = Vec<(u32, Score)>;
+    type Child = MatchSegmentCollector;
+
+    fn for_segment(&self, _segment: SegmentOrdinal, reader: &SegmentReader) -> tantivy::Result<MatchSegmentCollector> {
+        Ok(MatchSegmentCollector { ids: reader.fast_fields().u64("instrument_id")?, positions: self.positions.clone(), matches: Vec::new() })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        true
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Vec<(u32, Score)>>) -> tantivy::Result<Vec<(u32, Score)>> {
+        Ok(fruits.into_iter().flatten().collect())
+    }
+}
+
+impl SegmentCollector for MatchSegmentCollector {
+    type Fruit = Vec<(u32, Score)>;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        if let Some(id) = self.ids.first(doc) {
+            if let Some(&position) = self.positions.get(id as usize) {
+                if position != u32::MAX {
+                    self.matches.push((position, score));
+                }
+            }
+        }
+    }
+
+    fn harvest(self) -> Vec<(u32, Score)> {
+        self.matches
+    }
+}

@@ -1,0 +1,448 @@
+//! The full-text half of search: the tantivy schema, the tokenizers of both languages, the
+//! synonym tokens, and turning a user's query into a tantivy query.
+//!
+//! English text is lower-cased and stemmed; typos are forgiven by fuzzy alternatives of the
+//! longer words. Chinese text is indexed twice: segmented by jieba (precise words, good
+//! ranking) and as character bigrams (so `质谱` finds `质谱仪` whatever jieba made of it).
+//! Every word of a query must be matched by some alternative (AND of ORs), so `XRD 合肥`
+//! means X-ray diffraction in Hefei, not either.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED};
+use tantivy::tokenizer::{LowerCaser, SimpleTokenizer, Stemmer, TextAnalyzer, Token, TokenStream, Tokenizer};
+use tantivy::{Index, TantivyDocument, Term};
+use tantivy_jieba::jieba_rs::Jieba;
+
+use crate::synonyms::GROUPS;
+use crate::SearchDocument;
+
+const ENGLISH: &str = "corridor_en";
+const CHINESE_WORDS: &str = "corridor_zh_words";
+const CHINESE_BIGRAMS: &str = "corridor_zh_bigrams";
+/// Synonym tokens are separated by spaces; tantivy registers this tokenizer by default.
+const SYNONYM_TOKENS: &str = "whitespace";
+
+/// Words that carry no meaning in an instrument search; dropped from English queries so that
+/// "mass spectrometer in Hefei" does not require documents to contain "in".
+const ENGLISH_STOPWORDS: &[&str] = &["a", "an", "the", "in", "at", "of", "for", "with", "near", "and", "or", "to", "on", "by", "from"];
+
+#[derive(Clone, Copy)]
+pub struct Fields {
+    pub instrument_id: Field,
+    pub name_en: Field,
+    pub text_en: Field,
+    pub name_zh: Field,
+    pub text_zh: Field,
+    pub bigrams_zh: Field,
+    /// The Chinese name alone, as bigrams, so that a name can outrank a mention.
+    pub name_bigrams_zh: Field,
+    pub synonyms: Field,
+}
+
+fn text_field(schema: &mut tantivy::schema::SchemaBuilder, name: &str, tokenizer: &str) -> Field {
+    let indexing = TextFieldIndexing::default().set_tokenizer(tokenizer).set_index_option(IndexRecordOption::WithFreqsAndPositions);
+    schema.add_text_field(name, TextOptions::default().set_indexing_options(indexing))
+}
+
+pub fn schema() -> (Schema, Fields) {
+    let mut builder = Schema::builder();
+    let fields = Fields {
+        instrument_id: builder.add_u64_field("instrument_id", INDEXED | FAST),
+        name_en: text_field(&mut builder, "name_en", ENGLISH),
+        text_en: text_field(&mut builder, "text_en", ENGLISH),
+        name_zh: text_field(&mut builder, "name_zh", CHINESE_WORDS),
+        text_zh: text_field(&mut builder, "text_zh", CHINESE_WORDS),
+        bigrams_zh: text_field(&mut builder, "bigrams_zh", CHINESE_BIGRAMS),
+        name_bigrams_zh: text_field(&mut builder, "name_bigrams_zh", CHINESE_BIGRAMS),
+        synonyms: text_field(&mut builder, "synonyms", SYNONYM_TOKENS),
+    };
+    (builder.build(), fields)
+}
+
+pub fn register_tokenizers(index: &Index) {
+    let tokenizers = index.tokenizers();
+    tokenizers.register(ENGLISH, english_analyzer());
+    tokenizers.register(CHINESE_WORDS, TextAnalyzer::builder(tantivy_jieba::JiebaTokenizer::new()).filter(LowerCaser).build());
+    tokenizers.register(CHINESE_BIGRAMS, TextAnalyzer::builder(CjkBigramTokenizer).build());
+}
+
+fn english_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default()).filter(LowerCaser).filter(Stemmer::default()).build()
+}
+
+fn jieba() -> &'static Jieba {
+    static JIEBA: OnceLock<Jieba> = OnceLock::new();
+    JIEBA.get_or_init(Jieba::new)
+}
+
+pub fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FFFF)
+}
+
+/// Emits each pair of adjacent CJK characters as a token, positioned by its first character,
+/// and a lone CJK character (between non-CJK text) as a token of its own.
+#[derive(Clone, Default)]
+pub struct CjkBigramTokenizer;
+
+pub struct CjkBigramStream {
+    tokens: Vec<Token>,
+    next: usize,
+}
+
+impl Tokenizer for CjkBigramTokenizer {
+    type TokenStream<'a> = CjkBigramStream;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> CjkBigramStream {
+        CjkBigramStream { tokens: cjk_bigrams(text), next: 0 }
+    }
+}
+
+fn cjk_bigrams(text: &str) -> Vec<Token> {
+    let characters: Vec<(usize, char)> = text.char_indices().collect();
+    let mut tokens = Vec::new();
+    for (index, &(offset, character)) in characters.iter().enumerate() {
+        if !is_cjk(character) {
+            continue;
+        }
+        let next = characters.get(index + 1).filter(|(_, next)| is_cjk(*next));
+        let previous_is_cjk = index > 0 && is_cjk(characters[index - 1].1);
+        let (text, end) = match next {
+            Some(&(next_offset, next_character)) => (format!("{character}{next_character}"), next_offset + next_character.len_utf8()),
+            None if !previous_is_cjk => (character.to_string(), offset + character.len_utf8()),
+            None => continue,
+        };
+        tokens.push(Token { offset_from: offset, offset_to: end, position: index, text, position_length: 1 });
+    }
+    tokens
+}
+
+impl TokenStream for CjkBigramStream {
+    fn advance(&mut self) -> bool {
+        self.next += 1;
+        self.next <= self.tokens.len()
+    }
+
+    fn token(&self) -> &Token {
+        &self.tokens[self.next - 1]
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.tokens[self.next - 1]
+    }
+}
+
+/// Lower-cases and turns everything that is not a letter, digit or CJK character into single
+/// spaces, with a space at each end, so that " x ray diffraction " can be found as a whole
+/// word sequence by a substring search.
+fn normalise(text: &str) -> String {
+    let mut normalised = String::with_capacity(text.len() + 2);
+    normalised.push(' ');
+    let mut last_was_space = true;
+    for character in text.chars().flat_map(char::to_lowercase) {
+        if character.is_alphanumeric() {
+            normalised.push(character);
+            last_was_space = false;
+        } else if !last_was_space {
+            normalised.push(' ');
+            last_was_space = true;
+        }
+    }
+    if !last_was_space {
+        normalised.push(' ');
+    }
+    normalised
+}
+
+struct SynonymTable {
+    /// Normalised member (" x ray diffraction ") → group index; English and Chinese alike.
+    members: Vec<(String, usize)>,
+}
+
+fn synonym_table() -> &'static SynonymTable {
+    static TABLE: OnceLock<SynonymTable> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut members: Vec<(String, usize)> = GROUPS
+            .iter()
+            .enumerate()
+            .flat_map(|(group, spellings)| spellings.iter().map(move |spelling| (normalise(spelling), group)))
+            .collect();
+        // Longest first, so that a query takes "lc ms" before "ms".
+        members.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.1.cmp(&b.1)));
+        SynonymTable { members }
+    })
+}
+
+fn synonym_token(group: usize) -> String {
+    format!("syn{group}")
+}
+
+/// The synonym groups a document mentions in its name, techniques, keywords or category.
+pub fn synonym_groups_of(document: &SearchDocument, cache: &mut HashMap<String, String>) -> String {
+    let mut key = String::new();
+    for part in [&document.name_en, &document.name_zh, &document.category_name_en, &document.category_name_zh] {
+        key.push_str(part);
+        key.push('|');
+    }
+    for part in document.techniques.iter().chain(&document.keywords) {
+        key.push_str(part);
+        key.push('|');
+    }
+    if let Some(tokens) = cache.get(&key) {
+        return tokens.clone();
+    }
+    let haystack = normalise(&key.replace('|', " "));
+    let mut groups: Vec<usize> = synonym_table()
+        .members
+        .iter()
+        .filter(|(member, _)| contains_member(&haystack, member))
+        .map(|(_, group)| *group)
+        .collect();
+    groups.sort_unstable();
+    groups.dedup();
+    let tokens = groups.into_iter().map(synonym_token).collect::<Vec<_>>().join(" ");
+    cache.insert(key, tokens.clone());
+    tokens
+}
+
+/// Whether a normalised member occurs in a normalised text: as whole words for Latin
+/// spellings, anywhere for Chinese ones (Chinese has no spaces between words).
+fn contains_member(haystack: &str, member: &str) -> bool {
+    if member.chars().any(is_cjk) {
+        haystack.contains(member.trim())
+    } else {
+        haystack.contains(member)
+    }
+}
+
+pub fn tantivy_document(fields: &Fields, document: &SearchDocument, synonym_cache: &mut HashMap<String, String>) -> TantivyDocument {
+    let mut doc = TantivyDocument::default();
+    doc.add_u64(fields.instrument_id, document.id.0 as u64);
+    doc.add_text(fields.name_en, &document.name_en);
+    let english = [
+        document.description_en.as_str(),
+        &document.category_name_en,
+        &document.class_name_en,
+        &document.manufacturer,
+        &document.model,
+        &document.institution_name_en,
+        &document.city_name_en,
+        document.province.name_en(),
+    ]
+    .join(" ");
+    doc.add_text(fields.text_en, english);
+    for term in document.techniques.iter().chain(&document.keywords) {
+        if term.chars().any(is_cjk) {
+            doc.add_text(fields.text_zh, term);
+        } else {
+            doc.add_text(fields.text_en, term);
+        }
+    }
+    doc.add_text(fields.name_zh, &document.name_zh);
+    doc.add_text(fields.name_bigrams_zh, &document.name_zh);
+    let chinese = [
+        document.description_zh.as_str(),
+        &document.category_name_zh,
+        &document.class_name_zh,
+        &document.institution_name_zh,
+        &document.city_name_zh,
+        document.province.name_zh(),
+    ]
+    .join(" ");
+    doc.add_text(fields.bigrams_zh, format!("{} {chinese} {}", document.name_zh, document.keywords.join(" ")));
+    doc.add_text(fields.text_zh, chinese);
+    doc.add_text(fields.synonyms, synonym_groups_of(document, synonym_cache));
+    doc
+}
+
+/// One thing the user asked for; each must be matched by at least one of its alternatives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Concept {
+    /// A synonym group, with the spelling the user wrote (normalised), which ranks instruments
+    /// named with exactly that spelling first.
+    Synonym(usize, String),
+    English(String),
+    Chinese(String),
+}
+
+/// Splits a query into concepts: synonym phrases first (longest first), then the remaining
+/// Latin words and jieba-segmented Chinese words.
+pub fn concepts(query: &str) -> Vec<Concept> {
+    let mut remaining = normalise(query);
+    let mut concepts = Vec::new();
+    for (member, group) in &synonym_table().members {
+        if member.trim().is_empty() {
+            continue;
+        }
+        let pattern = if member.chars().any(is_cjk) { member.trim().to_owned() } else { member.clone() };
+        if remaining.contains(&pattern) {
+            remaining = remaining.replacen(&pattern, " ", 1);
+            if !concepts.iter().any(|concept| matches!(concept, Concept::Synonym(known, _) if known == group)) {
+                concepts.push(Concept::Synonym(*group, member.trim().to_owned()));
+            }
+        }
+    }
+    for word in remaining.split_whitespace() {
+        if word.chars().any(is_cjk) {
+            // A word may mix scripts ("pcr仪"); split it into runs of one script.
+            let mut run = String::new();
+            let mut run_is_cjk = None;
+            for character in word.chars().chain(std::iter::once(' ')) {
+                let cjk = is_cjk(character);
+                if run_is_cjk.is_some_and(|previous| previous != cjk) || character == ' ' {
+                    push_run(&mut concepts, &run, run_is_cjk == Some(true));
+                    run.clear();
+                }
+                if character != ' ' {
+                    run.push(character);
+                    run_is_cjk = Some(cjk);
+                }
+            }
+        } else if !ENGLISH_STOPWORDS.contains(&word) {
+            concepts.push(Concept::English(word.to_owned()));
+        }
+    }
+    concepts
+}
+
+fn push_run(concepts: &mut Vec<Concept>, run: &str, cjk: bool) {
+    if run.is_empty() {
+        return;
+    }
+    if cjk {
+        for word in jieba().cut(run, true) {
+            let word = word.word.trim();
+            if !word.is_empty() && !matches!(word, "的" | "和" | "在" | "与") {
+                concepts.push(Concept::Chinese(word.to_owned()));
+            }
+        }
+    } else if !ENGLISH_STOPWORDS.contains(&run) {
+        concepts.push(Concept::English(run.to_owned()));
+    }
+}
+
+fn boosted(query: Box<dyn Query>, boost: f32) -> (Occur, Box<dyn Query>) {
+    (Occur::Should, Box::new(BoostQuery::new(query, boost)))
+}
+
+fn term_query(field: Field, text: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs))
+}
+
+/// The tantivy query for a list of concepts, or `None` for an empty query (everything).
+pub fn build_query(fields: &Fields, concepts: &[Concept]) -> Option<Box<dyn Query>> {
+    if concepts.is_empty() {
+        return None;
+    }
+    let mut english = english_analyzer();
+    let clauses: Vec<(Occur, Box<dyn Query>)> = concepts
+        .iter()
+        .map(|concept| {
+            let alternatives: Vec<(Occur, Box<dyn Query>)> = match concept {
+                Concept::Synonym(group, _) => {
+                    // The group's token finds every instrument that mentions the technique
+                    // anywhere; an instrument named with any spelling of it ranks first.
+                    let mut alternatives = vec![boosted(term_query(fields.synonyms, &synonym_token(*group)), 2.0)];
+                    for spelling in GROUPS[*group] {
+                        if let Some(query) = name_phrase(fields, &mut english, spelling) {
+                            alternatives.push(boosted(query, 3.0));
+                        }
+                    }
+                    alternatives
+                }
+                Concept::English(word) => {
+                    let mut stream = english.token_stream(word);
+                    let mut tokens = Vec::new();
+                    while stream.advance() {
+                        tokens.push(stream.token().text.clone());
+                    }
+                    english_alternatives(fields, word, &tokens)
+                }
+                Concept::Chinese(word) => chinese_alternatives(fields, word),
+            };
+            (Occur::Must, Box::new(BooleanQuery::new(alternatives)) as Box<dyn Query>)
+        })
+        .collect();
+    Some(Box::new(BooleanQuery::new(clauses)))
+}
+
+/// A query matching instruments whose name contains `spelling` as a phrase, in English or
+/// (as character bigrams) in Chinese.
+fn name_phrase(fields: &Fields, english: &mut TextAnalyzer, spelling: &str) -> Option<Box<dyn Query>> {
+    let terms: Vec<Term> = if spelling.chars().any(is_cjk) {
+        cjk_bigrams(spelling).into_iter().map(|token| Term::from_field_text(fields.name_bigrams_zh, &token.text)).collect()
+    } else {
+        let mut stream = english.token_stream(spelling);
+        let mut terms = Vec::new();
+        while stream.advance() {
+            terms.push(Term::from_field_text(fields.name_en, &stream.token().text));
+        }
+        terms
+    };
+    match terms.len() {
+        0 => None,
+        1 => Some(Box::new(TermQuery::new(terms.into_iter().next()?, IndexRecordOption::WithFreqs))),
+        _ => Some(Box::new(PhraseQuery::new(terms))),
+    }
+}
+
+fn english_alternatives(fields: &Fields, word: &str, tokens: &[String]) -> Vec<(Occur, Box<dyn Query>)> {
+    match tokens {
+        [] => vec![],
+        [token] => {
+            let mut alternatives = vec![boosted(term_query(fields.name_en, token), 3.0), boosted(term_query(fields.text_en, token), 1.0)];
+            let length = word.chars().count();
+            if length >= 5 && !word.chars().any(|c| c.is_ascii_digit()) {
+                // Typos: one edit in a word of five or more letters, two from nine.
+                let distance = if length >= 9 { 2 } else { 1 };
+                for (field, boost) in [(fields.name_en, 0.6), (fields.text_en, 0.2)] {
+                    let fuzzy = FuzzyTermQuery::new(Term::from_field_text(field, token), distance, true);
+                    alternatives.push(boosted(Box::new(fuzzy), boost));
+                }
+            }
+            alternatives
+        }
+        tokens => [(fields.name_en, 3.0), (fields.text_en, 1.0)]
+            .into_iter()
+            .map(|(field, boost)| {
+                let terms = tokens.iter().map(|token| Term::from_field_text(field, token)).collect();
+                boosted(Box::new(PhraseQuery::new(terms)), boost)
+            })
+            .collect(),
+    }
+}
+
+fn chinese_alternatives(fields: &Fields, word: &str) -> Vec<(Occur, Box<dyn Query>)> {
+    let lower = word.to_lowercase();
+    let mut alternatives = vec![boosted(term_query(fields.name_zh, &lower), 3.0), boosted(term_query(fields.text_zh, &lower), 1.0)];
+    let bigrams: Vec<Term> = cjk_bigrams(word).into_iter().map(|token| Term::from_field_text(fields.bigrams_zh, &token.text)).collect();
+    match bigrams.len() {
+        0 => {}
+        1 => alternatives.push(boosted(Box::new(TermQuery::new(bigrams[0].clone(), IndexRecordOption::WithFreqs)), 0.8)),
+        _ => alternatives.push(boosted(Box::new(PhraseQuery::new(bigrams)), 0.8)),
+    }
+    alternatives
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bigrams_cover_cjk_runs_and_skip_latin() {
+        let texts: Vec<String> = cjk_bigrams("质谱仪 XRD 镜").into_iter().map(|token| token.text).collect();
+        assert_eq!(texts, ["质谱", "谱仪", "镜"]);
+    }
+
+    #[test]
+    fn queries_split_into_synonyms_and_words() {
+        let xrd = GROUPS.iter().position(|group| group[0] == "xrd").unwrap();
+        assert_eq!(concepts("XRD 合肥"), [Concept::Synonym(xrd, "xrd".into()), Concept::Chinese("合肥".into())]);
+        assert_eq!(concepts("x-ray diffraction"), [Concept::Synonym(xrd, "x ray diffraction".into())]);
+        assert_eq!(concepts("X射线衍射仪"), [Concept::Synonym(xrd, "x射线衍射仪".into())]);
+        assert_eq!(concepts("spectrometer in Nanjing"), [Concept::English("spectrometer".into()), Concept::English("nanjing".into())]);
+        assert!(concepts("  ").is_empty());
+    }
+}

@@ -1,0 +1,6 @@
+//! The search crate's one integration-test binary: search over a generated region, its
+//! facets and filters, updates and removals, and the judged query set.
+
+mod judged;
+mod search;
+mod support;
