@@ -179,6 +179,18 @@ impl User {
     pub fn has_role(&self, role: Role) -> bool {
         self.roles.iter().any(|grant| grant.role == role)
     }
+
+    /// Whether this user may add, change and remove the instruments of `institution`: its
+    /// instrument managers and admins, and platform admins.
+    pub fn may_manage_instruments_of(&self, institution: InstitutionId) -> bool {
+        self.roles.iter().any(|grant| match grant.role {
+            Role::PlatformAdmin => true,
+            Role::InstrumentManager | Role::InstitutionAdmin => {
+                grant.scope == RoleScope::Institution(institution)
+            }
+            _ => false,
+        })
+    }
 }
 
 #[cfg(test)]

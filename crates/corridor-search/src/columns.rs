@@ -10,7 +10,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use corridor_domain::{AccessPolicy, BookingMode, Fen, GeoPoint, InstitutionKind, InstrumentId, ProvinceCode};
+use corridor_domain::{
+    AccessPolicy, BookingMode, Fen, GeoPoint, InstitutionKind, InstrumentId, ProvinceCode,
+};
 
 use crate::{SearchDocument, SearchHit, SearchRequest, SortOrder};
 
@@ -27,7 +29,13 @@ pub enum PriceBand {
 }
 
 impl PriceBand {
-    pub const ALL: [PriceBand; 5] = [PriceBand::Under100, PriceBand::From100To300, PriceBand::From300To600, PriceBand::From600To1000, PriceBand::From1000];
+    pub const ALL: [PriceBand; 5] = [
+        PriceBand::Under100,
+        PriceBand::From100To300,
+        PriceBand::From300To600,
+        PriceBand::From600To1000,
+        PriceBand::From1000,
+    ];
 
     pub fn of(rate: Fen) -> PriceBand {
         match rate.0 {
@@ -50,7 +58,9 @@ impl PriceBand {
     }
 
     pub fn parse(code: &str) -> Option<PriceBand> {
-        PriceBand::ALL.into_iter().find(|band| band.as_code() == code)
+        PriceBand::ALL
+            .into_iter()
+            .find(|band| band.as_code() == code)
     }
 }
 
@@ -67,7 +77,16 @@ pub enum Facet {
 }
 
 impl Facet {
-    pub const ALL: [Facet; 8] = [Facet::Category, Facet::Province, Facet::City, Facet::InstitutionKind, Facet::AccessPolicy, Facet::BookingMode, Facet::PriceBand, Facet::TrainingRequired];
+    pub const ALL: [Facet; 8] = [
+        Facet::Category,
+        Facet::Province,
+        Facet::City,
+        Facet::InstitutionKind,
+        Facet::AccessPolicy,
+        Facet::BookingMode,
+        Facet::PriceBand,
+        Facet::TrainingRequired,
+    ];
 
     pub fn as_code(self) -> &'static str {
         match self {
@@ -101,11 +120,17 @@ pub struct Facets {
 
 impl Facets {
     pub fn get(&self, facet: Facet) -> &[FacetCount] {
-        self.facets.iter().find(|(candidate, _)| *candidate == facet).map_or(&[], |(_, counts)| counts)
+        self.facets
+            .iter()
+            .find(|(candidate, _)| *candidate == facet)
+            .map_or(&[], |(_, counts)| counts)
     }
 
     pub fn count(&self, facet: Facet, value: &str) -> u64 {
-        self.get(facet).iter().find(|count| count.value == value).map_or(0, |count| count.count)
+        self.get(facet)
+            .iter()
+            .find(|count| count.value == value)
+            .map_or(0, |count| count.count)
     }
 }
 
@@ -133,7 +158,10 @@ fn great_circle_km_from_dot(dot: f64) -> f64 {
 }
 
 fn province_index(province: ProvinceCode) -> u8 {
-    ProvinceCode::ALL.iter().position(|candidate| *candidate == province).unwrap_or(0) as u8
+    ProvinceCode::ALL
+        .iter()
+        .position(|candidate| *candidate == province)
+        .unwrap_or(0) as u8
 }
 
 fn code_number(code: &str) -> u16 {
@@ -146,9 +174,18 @@ fn attributes_of(document: &SearchDocument) -> Attributes {
         subclass: code_number(document.category.as_str()),
         province: province_index(document.province),
         city: document.city.get(),
-        kind: InstitutionKind::ALL.iter().position(|kind| *kind == document.institution_kind).unwrap_or(0) as u8,
-        access: AccessPolicy::ALL.iter().position(|policy| *policy == document.access_policy).unwrap_or(0) as u8,
-        booking: BookingMode::ALL.iter().position(|mode| *mode == document.booking_mode).unwrap_or(0) as u8,
+        kind: InstitutionKind::ALL
+            .iter()
+            .position(|kind| *kind == document.institution_kind)
+            .unwrap_or(0) as u8,
+        access: AccessPolicy::ALL
+            .iter()
+            .position(|policy| *policy == document.access_policy)
+            .unwrap_or(0) as u8,
+        booking: BookingMode::ALL
+            .iter()
+            .position(|mode| *mode == document.booking_mode)
+            .unwrap_or(0) as u8,
         training: document.training_required,
         unit: unit_vector(document.location),
     }
@@ -163,7 +200,11 @@ pub struct Columns {
 
 impl Columns {
     pub fn new(documents: Vec<SearchDocument>) -> Columns {
-        let mut columns = Columns { documents: Vec::with_capacity(documents.len()), attributes: Vec::with_capacity(documents.len()), positions_by_id: Arc::new(Vec::new()) };
+        let mut columns = Columns {
+            documents: Vec::with_capacity(documents.len()),
+            attributes: Vec::with_capacity(documents.len()),
+            positions_by_id: Arc::new(Vec::new()),
+        };
         for document in documents {
             columns.upsert(document);
         }
@@ -175,7 +216,10 @@ impl Columns {
     }
 
     pub fn live_count(&self) -> usize {
-        self.documents.iter().filter(|document| document.is_some()).count()
+        self.documents
+            .iter()
+            .filter(|document| document.is_some())
+            .count()
     }
 
     pub fn document(&self, id: InstrumentId) -> Option<Arc<SearchDocument>> {
@@ -204,7 +248,9 @@ impl Columns {
     }
 
     pub fn remove(&mut self, id: InstrumentId) {
-        let Ok(id) = usize::try_from(id.0) else { return };
+        let Ok(id) = usize::try_from(id.0) else {
+            return;
+        };
         let positions = Arc::make_mut(&mut self.positions_by_id);
         if let Some(position) = positions.get_mut(id) {
             if *position != u32::MAX {
@@ -216,17 +262,65 @@ impl Columns {
 
     /// Applies the request's filters to the candidates (all instruments when `matches` is
     /// `None`), counts the facets, and returns the total, the requested page and the facets.
-    pub fn select(&self, matches: Option<&[(u32, f32)]>, request: &SearchRequest) -> (u64, Vec<SearchHit>, Facets) {
+    pub fn select(
+        &self,
+        matches: Option<&[(u32, f32)]>,
+        request: &SearchRequest,
+    ) -> (u64, Vec<SearchHit>, Facets) {
         let filters = &request.filters;
-        let classes: Vec<u8> = filters.categories.iter().filter(|code| code.is_top_level()).map(|code| code_number(code.as_str()) as u8).collect();
-        let subclasses: Vec<u16> = filters.categories.iter().filter(|code| !code.is_top_level()).map(|code| code_number(code.as_str())).collect();
-        let provinces: Vec<u8> = filters.provinces.iter().map(|province| province_index(*province)).collect();
+        let classes: Vec<u8> = filters
+            .categories
+            .iter()
+            .filter(|code| code.is_top_level())
+            .map(|code| code_number(code.as_str()) as u8)
+            .collect();
+        let subclasses: Vec<u16> = filters
+            .categories
+            .iter()
+            .filter(|code| !code.is_top_level())
+            .map(|code| code_number(code.as_str()))
+            .collect();
+        let provinces: Vec<u8> = filters
+            .provinces
+            .iter()
+            .map(|province| province_index(*province))
+            .collect();
         let cities: Vec<u32> = filters.cities.iter().map(|city| city.get()).collect();
-        let kinds: Vec<u8> = filters.institution_kinds.iter().map(|kind| InstitutionKind::ALL.iter().position(|k| k == kind).unwrap_or(0) as u8).collect();
-        let accesses: Vec<u8> = filters.access_policies.iter().map(|policy| AccessPolicy::ALL.iter().position(|p| p == policy).unwrap_or(0) as u8).collect();
-        let bookings: Vec<u8> = filters.booking_modes.iter().map(|mode| BookingMode::ALL.iter().position(|m| m == mode).unwrap_or(0) as u8).collect();
-        let near = filters.near.map(|(point, km)| (unit_vector(point), (km / EARTH_MEAN_RADIUS_KM).min(std::f64::consts::PI).cos()));
-        let origin = request.origin.or(filters.near.map(|(point, _)| point)).map(unit_vector);
+        let kinds: Vec<u8> = filters
+            .institution_kinds
+            .iter()
+            .map(|kind| {
+                InstitutionKind::ALL
+                    .iter()
+                    .position(|k| k == kind)
+                    .unwrap_or(0) as u8
+            })
+            .collect();
+        let accesses: Vec<u8> = filters
+            .access_policies
+            .iter()
+            .map(|policy| {
+                AccessPolicy::ALL
+                    .iter()
+                    .position(|p| p == policy)
+                    .unwrap_or(0) as u8
+            })
+            .collect();
+        let bookings: Vec<u8> = filters
+            .booking_modes
+            .iter()
+            .map(|mode| BookingMode::ALL.iter().position(|m| m == mode).unwrap_or(0) as u8)
+            .collect();
+        let near = filters.near.map(|(point, km)| {
+            (
+                unit_vector(point),
+                (km / EARTH_MEAN_RADIUS_KM).min(std::f64::consts::PI).cos(),
+            )
+        });
+        let origin = request
+            .origin
+            .or(filters.near.map(|(point, _)| point))
+            .map(unit_vector);
 
         let mut class_counts = [0u64; 100];
         let mut province_counts = [0u64; 5];
@@ -239,16 +333,28 @@ impl Columns {
         let mut selected: Vec<(u32, f32, Fen, f64)> = Vec::new();
 
         let mut visit = |position: u32, score: f32| {
-            let Some(document) = &self.documents[position as usize] else { return };
+            let Some(document) = &self.documents[position as usize] else {
+                return;
+            };
             let attributes = &self.attributes[position as usize];
-            if filters.institution.is_some_and(|institution| institution != document.institution) {
+            if filters
+                .institution
+                .is_some_and(|institution| institution != document.institution)
+            {
                 return;
             }
             let rate = request.rate_basis.rate_of(document);
-            if filters.max_hourly_rate.is_some_and(|ceiling| rate > ceiling) {
+            if filters
+                .max_hourly_rate
+                .is_some_and(|ceiling| rate > ceiling)
+            {
                 return;
             }
-            let dot = origin.map_or(1.0, |unit| unit[0] * attributes.unit[0] + unit[1] * attributes.unit[1] + unit[2] * attributes.unit[2]);
+            let dot = origin.map_or(1.0, |unit| {
+                unit[0] * attributes.unit[0]
+                    + unit[1] * attributes.unit[1]
+                    + unit[2] * attributes.unit[2]
+            });
             if let Some((_, minimum_dot)) = near {
                 if dot < minimum_dot {
                     return;
@@ -256,7 +362,10 @@ impl Columns {
             }
             let band = PriceBand::of(rate);
             let mut failed = 0u16;
-            if !(classes.is_empty() && subclasses.is_empty()) && !classes.contains(&attributes.class) && !subclasses.contains(&attributes.subclass) {
+            if !(classes.is_empty() && subclasses.is_empty())
+                && !classes.contains(&attributes.class)
+                && !subclasses.contains(&attributes.subclass)
+            {
                 failed |= Facet::Category.bit();
             }
             if !provinces.is_empty() && !provinces.contains(&attributes.province) {
@@ -277,7 +386,10 @@ impl Columns {
             if !filters.price_bands.is_empty() && !filters.price_bands.contains(&band) {
                 failed |= Facet::PriceBand.bit();
             }
-            if filters.training_required.is_some_and(|required| required != attributes.training) {
+            if filters
+                .training_required
+                .is_some_and(|required| required != attributes.training)
+            {
                 failed |= Facet::TrainingRequired.bit();
             }
             if failed.count_ones() > 1 {
@@ -317,12 +429,18 @@ impl Columns {
             }
         };
         match matches {
-            Some(matches) => matches.iter().for_each(|&(position, score)| visit(position, score)),
+            Some(matches) => matches
+                .iter()
+                .for_each(|&(position, score)| visit(position, score)),
             None => (0..self.documents.len() as u32).for_each(|position| visit(position, 0.0)),
         }
 
         let total = selected.len() as u64;
-        let id_of = |position: u32| self.documents[position as usize].as_ref().map_or(i64::MAX, |document| document.id.0);
+        let id_of = |position: u32| {
+            self.documents[position as usize]
+                .as_ref()
+                .map_or(i64::MAX, |document| document.id.0)
+        };
         let order = |a: &(u32, f32, Fen, f64), b: &(u32, f32, Fen, f64)| {
             let primary = match request.sort {
                 SortOrder::Relevance => b.1.total_cmp(&a.1),
@@ -343,25 +461,102 @@ impl Columns {
             .into_iter()
             .skip(request.offset)
             .filter_map(|(position, score, rate, dot)| {
-                Some(SearchHit { document: self.documents[position as usize].clone()?, score, hourly_rate: rate, distance_km: origin.map(|_| great_circle_km_from_dot(dot)) })
+                Some(SearchHit {
+                    document: self.documents[position as usize].clone()?,
+                    score,
+                    hourly_rate: rate,
+                    distance_km: origin.map(|_| great_circle_km_from_dot(dot)),
+                })
             })
             .collect();
 
         let ranked = |counts: Vec<(String, u64)>| {
-            let mut counts: Vec<FacetCount> = counts.into_iter().filter(|(_, count)| *count > 0).map(|(value, count)| FacetCount { value, count }).collect();
+            let mut counts: Vec<FacetCount> = counts
+                .into_iter()
+                .filter(|(_, count)| *count > 0)
+                .map(|(value, count)| FacetCount { value, count })
+                .collect();
             counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
             counts
         };
         let facets = Facets {
             facets: vec![
-                (Facet::Category, ranked(class_counts.iter().enumerate().map(|(class, count)| (format!("{class:02}"), *count)).collect())),
-                (Facet::Province, ranked(ProvinceCode::ALL.iter().zip(province_counts).map(|(province, count)| (province.as_code().to_owned(), count)).collect())),
-                (Facet::City, ranked(city_counts.into_iter().map(|(city, count)| (city.to_string(), count)).collect())),
-                (Facet::InstitutionKind, ranked(InstitutionKind::ALL.iter().zip(kind_counts).map(|(kind, count)| (kind.as_code().to_owned(), count)).collect())),
-                (Facet::AccessPolicy, ranked(AccessPolicy::ALL.iter().zip(access_counts).map(|(policy, count)| (policy.as_code().to_owned(), count)).collect())),
-                (Facet::BookingMode, ranked(BookingMode::ALL.iter().zip(booking_counts).map(|(mode, count)| (mode.as_code().to_owned(), count)).collect())),
-                (Facet::PriceBand, ranked(PriceBand::ALL.iter().zip(band_counts).map(|(band, count)| (band.as_code().to_owned(), count)).collect())),
-                (Facet::TrainingRequired, ranked(vec![("false".to_owned(), training_counts[0]), ("true".to_owned(), training_counts[1])])),
+                (
+                    Facet::Category,
+                    ranked(
+                        class_counts
+                            .iter()
+                            .enumerate()
+                            .map(|(class, count)| (format!("{class:02}"), *count))
+                            .collect(),
+                    ),
+                ),
+                (
+                    Facet::Province,
+                    ranked(
+                        ProvinceCode::ALL
+                            .iter()
+                            .zip(province_counts)
+                            .map(|(province, count)| (province.as_code().to_owned(), count))
+                            .collect(),
+                    ),
+                ),
+                (
+                    Facet::City,
+                    ranked(
+                        city_counts
+                            .into_iter()
+                            .map(|(city, count)| (city.to_string(), count))
+                            .collect(),
+                    ),
+                ),
+                (
+                    Facet::InstitutionKind,
+                    ranked(
+                        InstitutionKind::ALL
+                            .iter()
+                            .zip(kind_counts)
+                            .map(|(kind, count)| (kind.as_code().to_owned(), count))
+                            .collect(),
+                    ),
+                ),
+                (
+                    Facet::AccessPolicy,
+                    ranked(
+                        AccessPolicy::ALL
+                            .iter()
+                            .zip(access_counts)
+                            .map(|(policy, count)| (policy.as_code().to_owned(), count))
+                            .collect(),
+                    ),
+                ),
+                (
+                    Facet::BookingMode,
+                    ranked(
+                        BookingMode::ALL
+                            .iter()
+                            .zip(booking_counts)
+                            .map(|(mode, count)| (mode.as_code().to_owned(), count))
+                            .collect(),
+                    ),
+                ),
+                (
+                    Facet::PriceBand,
+                    ranked(
+                        PriceBand::ALL
+                            .iter()
+                            .zip(band_counts)
+                            .map(|(band, count)| (band.as_code().to_owned(), count))
+                            .collect(),
+                    ),
+                ),
+                (
+                    Facet::TrainingRequired,
+                    ranked(vec![
+                        ("false".to_owned(), training_counts[0]),
+                        ("true".to_owned(), training_counts[1]),
+                    ]),
+                ),
             ],
         };
         (total, hits, facets)

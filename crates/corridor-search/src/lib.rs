@@ -24,7 +24,10 @@ use corridor_domain::{
     InstitutionKind, InstrumentId, ProvinceCode, UserClass,
 };
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::{DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, SegmentOrdinal, SegmentReader, TantivyDocument, Term};
+use tantivy::{
+    DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, SegmentOrdinal, SegmentReader,
+    TantivyDocument, Term,
+};
 
 pub use columns::{Facet, FacetCount, Facets, PriceBand};
 pub use text::{concepts, Concept};
@@ -118,7 +121,10 @@ pub struct RateBasis {
 
 impl Default for RateBasis {
     fn default() -> Self {
-        RateBasis { class: UserClass::OtherAcademic, home_institution: None }
+        RateBasis {
+            class: UserClass::OtherAcademic,
+            home_institution: None,
+        }
     }
 }
 
@@ -197,16 +203,33 @@ impl SearchIndex {
         let (schema, fields) = text::schema();
         let index = Index::create_in_ram(schema);
         text::register_tokenizers(&index);
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
-        let mut writer: IndexWriter<TantivyDocument> = index.writer_with_num_threads(threads, WRITER_MEMORY_BYTES * threads)?;
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 4);
+        let mut writer: IndexWriter<TantivyDocument> =
+            index.writer_with_num_threads(threads, WRITER_MEMORY_BYTES * threads)?;
         let mut synonym_cache = HashMap::new();
         for document in &documents {
-            writer.add_document(text::tantivy_document(&fields, document, &mut synonym_cache))?;
+            writer.add_document(text::tantivy_document(
+                &fields,
+                document,
+                &mut synonym_cache,
+            ))?;
         }
         writer.commit()?;
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
         let columns = columns::Columns::new(documents);
-        Ok(SearchIndex { index, reader, writer: Mutex::new(writer), fields, columns: RwLock::new(columns), synonym_cache: Mutex::new(synonym_cache) })
+        Ok(SearchIndex {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+            columns: RwLock::new(columns),
+            synonym_cache: Mutex::new(synonym_cache),
+        })
     }
 
     pub fn len(&self) -> usize {
@@ -221,7 +244,10 @@ impl SearchIndex {
     pub fn upsert(&self, document: SearchDocument) -> Result<(), SearchError> {
         let mut columns = self.columns.write().expect("columns lock");
         let mut writer = self.writer.lock().expect("writer lock");
-        writer.delete_term(Term::from_field_u64(self.fields.instrument_id, document.id.0 as u64));
+        writer.delete_term(Term::from_field_u64(
+            self.fields.instrument_id,
+            document.id.0 as u64,
+        ));
         let mut cache = self.synonym_cache.lock().expect("cache lock");
         writer.add_document(text::tantivy_document(&self.fields, &document, &mut cache))?;
         writer.commit()?;
@@ -246,7 +272,10 @@ impl SearchIndex {
     }
 
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResults, SearchError> {
-        if request.sort == SortOrder::Distance && request.filters.near.is_none() && request.origin.is_none() {
+        if request.sort == SortOrder::Distance
+            && request.filters.near.is_none()
+            && request.origin.is_none()
+        {
             return Err(SearchError::DistanceWithoutOrigin("distance"));
         }
         let concepts = text::concepts(&request.text);
@@ -255,12 +284,19 @@ impl SearchIndex {
             None => None,
             Some(query) => {
                 let searcher = self.reader.searcher();
-                let collector = MatchCollector { positions: columns.positions_by_id() };
+                let collector = MatchCollector {
+                    positions: columns.positions_by_id(),
+                };
                 Some(searcher.search(query.as_ref(), &collector)?)
             }
         };
         let (total, hits, facets) = columns.select(matches.as_deref(), request);
-        Ok(SearchResults { total, hits, facets, concepts })
+        Ok(SearchResults {
+            total,
+            hits,
+            facets,
+            concepts,
+        })
     }
 
     /// The analysers in use, for a test that wants to see what the index made of a text.
@@ -284,8 +320,16 @@ impl Collector for MatchCollector {
     type Fruit = Vec<(u32, Score)>;
     type Child = MatchSegmentCollector;
 
-    fn for_segment(&self, _segment: SegmentOrdinal, reader: &SegmentReader) -> tantivy::Result<MatchSegmentCollector> {
-        Ok(MatchSegmentCollector { ids: reader.fast_fields().u64("instrument_id")?, positions: self.positions.clone(), matches: Vec::new() })
+    fn for_segment(
+        &self,
+        _segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<MatchSegmentCollector> {
+        Ok(MatchSegmentCollector {
+            ids: reader.fast_fields().u64("instrument_id")?,
+            positions: self.positions.clone(),
+            matches: Vec::new(),
+        })
     }
 
     fn requires_scoring(&self) -> bool {

@@ -10,9 +10,15 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery};
-use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED};
-use tantivy::tokenizer::{LowerCaser, SimpleTokenizer, Stemmer, TextAnalyzer, Token, TokenStream, Tokenizer};
+use tantivy::query::{
+    BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
+};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED,
+};
+use tantivy::tokenizer::{
+    LowerCaser, SimpleTokenizer, Stemmer, TextAnalyzer, Token, TokenStream, Tokenizer,
+};
 use tantivy::{Index, TantivyDocument, Term};
 use tantivy_jieba::jieba_rs::Jieba;
 
@@ -27,7 +33,10 @@ const SYNONYM_TOKENS: &str = "whitespace";
 
 /// Words that carry no meaning in an instrument search; dropped from English queries so that
 /// "mass spectrometer in Hefei" does not require documents to contain "in".
-const ENGLISH_STOPWORDS: &[&str] = &["a", "an", "the", "in", "at", "of", "for", "with", "near", "and", "or", "to", "on", "by", "from"];
+const ENGLISH_STOPWORDS: &[&str] = &[
+    "a", "an", "the", "in", "at", "of", "for", "with", "near", "and", "or", "to", "on", "by",
+    "from",
+];
 
 #[derive(Clone, Copy)]
 pub struct Fields {
@@ -43,7 +52,9 @@ pub struct Fields {
 }
 
 fn text_field(schema: &mut tantivy::schema::SchemaBuilder, name: &str, tokenizer: &str) -> Field {
-    let indexing = TextFieldIndexing::default().set_tokenizer(tokenizer).set_index_option(IndexRecordOption::WithFreqsAndPositions);
+    let indexing = TextFieldIndexing::default()
+        .set_tokenizer(tokenizer)
+        .set_index_option(IndexRecordOption::WithFreqsAndPositions);
     schema.add_text_field(name, TextOptions::default().set_indexing_options(indexing))
 }
 
@@ -65,12 +76,23 @@ pub fn schema() -> (Schema, Fields) {
 pub fn register_tokenizers(index: &Index) {
     let tokenizers = index.tokenizers();
     tokenizers.register(ENGLISH, english_analyzer());
-    tokenizers.register(CHINESE_WORDS, TextAnalyzer::builder(tantivy_jieba::JiebaTokenizer::new()).filter(LowerCaser).build());
-    tokenizers.register(CHINESE_BIGRAMS, TextAnalyzer::builder(CjkBigramTokenizer).build());
+    tokenizers.register(
+        CHINESE_WORDS,
+        TextAnalyzer::builder(tantivy_jieba::JiebaTokenizer::new())
+            .filter(LowerCaser)
+            .build(),
+    );
+    tokenizers.register(
+        CHINESE_BIGRAMS,
+        TextAnalyzer::builder(CjkBigramTokenizer).build(),
+    );
 }
 
 fn english_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default()).filter(LowerCaser).filter(Stemmer::default()).build()
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(LowerCaser)
+        .filter(Stemmer::default())
+        .build()
 }
 
 fn jieba() -> &'static Jieba {
@@ -96,7 +118,10 @@ impl Tokenizer for CjkBigramTokenizer {
     type TokenStream<'a> = CjkBigramStream;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> CjkBigramStream {
-        CjkBigramStream { tokens: cjk_bigrams(text), next: 0 }
+        CjkBigramStream {
+            tokens: cjk_bigrams(text),
+            next: 0,
+        }
     }
 }
 
@@ -110,11 +135,20 @@ fn cjk_bigrams(text: &str) -> Vec<Token> {
         let next = characters.get(index + 1).filter(|(_, next)| is_cjk(*next));
         let previous_is_cjk = index > 0 && is_cjk(characters[index - 1].1);
         let (text, end) = match next {
-            Some(&(next_offset, next_character)) => (format!("{character}{next_character}"), next_offset + next_character.len_utf8()),
+            Some(&(next_offset, next_character)) => (
+                format!("{character}{next_character}"),
+                next_offset + next_character.len_utf8(),
+            ),
             None if !previous_is_cjk => (character.to_string(), offset + character.len_utf8()),
             None => continue,
         };
-        tokens.push(Token { offset_from: offset, offset_to: end, position: index, text, position_length: 1 });
+        tokens.push(Token {
+            offset_from: offset,
+            offset_to: end,
+            position: index,
+            text,
+            position_length: 1,
+        });
     }
     tokens
 }
@@ -167,7 +201,11 @@ fn synonym_table() -> &'static SynonymTable {
         let mut members: Vec<(String, usize)> = GROUPS
             .iter()
             .enumerate()
-            .flat_map(|(group, spellings)| spellings.iter().map(move |spelling| (normalise(spelling), group)))
+            .flat_map(|(group, spellings)| {
+                spellings
+                    .iter()
+                    .map(move |spelling| (normalise(spelling), group))
+            })
             .collect();
         // Longest first, so that a query takes "lc ms" before "ms".
         members.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.1.cmp(&b.1)));
@@ -182,7 +220,12 @@ fn synonym_token(group: usize) -> String {
 /// The synonym groups a document mentions in its name, techniques, keywords or category.
 pub fn synonym_groups_of(document: &SearchDocument, cache: &mut HashMap<String, String>) -> String {
     let mut key = String::new();
-    for part in [&document.name_en, &document.name_zh, &document.category_name_en, &document.category_name_zh] {
+    for part in [
+        &document.name_en,
+        &document.name_zh,
+        &document.category_name_en,
+        &document.category_name_zh,
+    ] {
         key.push_str(part);
         key.push('|');
     }
@@ -202,7 +245,11 @@ pub fn synonym_groups_of(document: &SearchDocument, cache: &mut HashMap<String, 
         .collect();
     groups.sort_unstable();
     groups.dedup();
-    let tokens = groups.into_iter().map(synonym_token).collect::<Vec<_>>().join(" ");
+    let tokens = groups
+        .into_iter()
+        .map(synonym_token)
+        .collect::<Vec<_>>()
+        .join(" ");
     cache.insert(key, tokens.clone());
     tokens
 }
@@ -217,7 +264,11 @@ fn contains_member(haystack: &str, member: &str) -> bool {
     }
 }
 
-pub fn tantivy_document(fields: &Fields, document: &SearchDocument, synonym_cache: &mut HashMap<String, String>) -> TantivyDocument {
+pub fn tantivy_document(
+    fields: &Fields,
+    document: &SearchDocument,
+    synonym_cache: &mut HashMap<String, String>,
+) -> TantivyDocument {
     let mut doc = TantivyDocument::default();
     doc.add_u64(fields.instrument_id, document.id.0 as u64);
     doc.add_text(fields.name_en, &document.name_en);
@@ -251,7 +302,14 @@ pub fn tantivy_document(fields: &Fields, document: &SearchDocument, synonym_cach
         document.province.name_zh(),
     ]
     .join(" ");
-    doc.add_text(fields.bigrams_zh, format!("{} {chinese} {}", document.name_zh, document.keywords.join(" ")));
+    doc.add_text(
+        fields.bigrams_zh,
+        format!(
+            "{} {chinese} {}",
+            document.name_zh,
+            document.keywords.join(" ")
+        ),
+    );
     doc.add_text(fields.text_zh, chinese);
     doc.add_text(fields.synonyms, synonym_groups_of(document, synonym_cache));
     doc
@@ -276,10 +334,17 @@ pub fn concepts(query: &str) -> Vec<Concept> {
         if member.trim().is_empty() {
             continue;
         }
-        let pattern = if member.chars().any(is_cjk) { member.trim().to_owned() } else { member.clone() };
+        let pattern = if member.chars().any(is_cjk) {
+            member.trim().to_owned()
+        } else {
+            member.clone()
+        };
         if remaining.contains(&pattern) {
             remaining = remaining.replacen(&pattern, " ", 1);
-            if !concepts.iter().any(|concept| matches!(concept, Concept::Synonym(known, _) if known == group)) {
+            if !concepts
+                .iter()
+                .any(|concept| matches!(concept, Concept::Synonym(known, _) if known == group))
+            {
                 concepts.push(Concept::Synonym(*group, member.trim().to_owned()));
             }
         }
@@ -328,7 +393,10 @@ fn boosted(query: Box<dyn Query>, boost: f32) -> (Occur, Box<dyn Query>) {
 }
 
 fn term_query(field: Field, text: &str) -> Box<dyn Query> {
-    Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs))
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, text),
+        IndexRecordOption::WithFreqs,
+    ))
 }
 
 /// The tantivy query for a list of concepts, or `None` for an empty query (everything).
@@ -344,7 +412,10 @@ pub fn build_query(fields: &Fields, concepts: &[Concept]) -> Option<Box<dyn Quer
                 Concept::Synonym(group, _) => {
                     // The group's token finds every instrument that mentions the technique
                     // anywhere; an instrument named with any spelling of it ranks first.
-                    let mut alternatives = vec![boosted(term_query(fields.synonyms, &synonym_token(*group)), 2.0)];
+                    let mut alternatives = vec![boosted(
+                        term_query(fields.synonyms, &synonym_token(*group)),
+                        2.0,
+                    )];
                     for spelling in GROUPS[*group] {
                         if let Some(query) = name_phrase(fields, &mut english, spelling) {
                             alternatives.push(boosted(query, 3.0));
@@ -362,7 +433,10 @@ pub fn build_query(fields: &Fields, concepts: &[Concept]) -> Option<Box<dyn Quer
                 }
                 Concept::Chinese(word) => chinese_alternatives(fields, word),
             };
-            (Occur::Must, Box::new(BooleanQuery::new(alternatives)) as Box<dyn Query>)
+            (
+                Occur::Must,
+                Box::new(BooleanQuery::new(alternatives)) as Box<dyn Query>,
+            )
         })
         .collect();
     Some(Box::new(BooleanQuery::new(clauses)))
@@ -370,9 +444,16 @@ pub fn build_query(fields: &Fields, concepts: &[Concept]) -> Option<Box<dyn Quer
 
 /// A query matching instruments whose name contains `spelling` as a phrase, in English or
 /// (as character bigrams) in Chinese.
-fn name_phrase(fields: &Fields, english: &mut TextAnalyzer, spelling: &str) -> Option<Box<dyn Query>> {
+fn name_phrase(
+    fields: &Fields,
+    english: &mut TextAnalyzer,
+    spelling: &str,
+) -> Option<Box<dyn Query>> {
     let terms: Vec<Term> = if spelling.chars().any(is_cjk) {
-        cjk_bigrams(spelling).into_iter().map(|token| Term::from_field_text(fields.name_bigrams_zh, &token.text)).collect()
+        cjk_bigrams(spelling)
+            .into_iter()
+            .map(|token| Term::from_field_text(fields.name_bigrams_zh, &token.text))
+            .collect()
     } else {
         let mut stream = english.token_stream(spelling);
         let mut terms = Vec::new();
@@ -383,22 +464,33 @@ fn name_phrase(fields: &Fields, english: &mut TextAnalyzer, spelling: &str) -> O
     };
     match terms.len() {
         0 => None,
-        1 => Some(Box::new(TermQuery::new(terms.into_iter().next()?, IndexRecordOption::WithFreqs))),
+        1 => Some(Box::new(TermQuery::new(
+            terms.into_iter().next()?,
+            IndexRecordOption::WithFreqs,
+        ))),
         _ => Some(Box::new(PhraseQuery::new(terms))),
     }
 }
 
-fn english_alternatives(fields: &Fields, word: &str, tokens: &[String]) -> Vec<(Occur, Box<dyn Query>)> {
+fn english_alternatives(
+    fields: &Fields,
+    word: &str,
+    tokens: &[String],
+) -> Vec<(Occur, Box<dyn Query>)> {
     match tokens {
         [] => vec![],
         [token] => {
-            let mut alternatives = vec![boosted(term_query(fields.name_en, token), 3.0), boosted(term_query(fields.text_en, token), 1.0)];
+            let mut alternatives = vec![
+                boosted(term_query(fields.name_en, token), 3.0),
+                boosted(term_query(fields.text_en, token), 1.0),
+            ];
             let length = word.chars().count();
             if length >= 5 && !word.chars().any(|c| c.is_ascii_digit()) {
                 // Typos: one edit in a word of five or more letters, two from nine.
                 let distance = if length >= 9 { 2 } else { 1 };
                 for (field, boost) in [(fields.name_en, 0.6), (fields.text_en, 0.2)] {
-                    let fuzzy = FuzzyTermQuery::new(Term::from_field_text(field, token), distance, true);
+                    let fuzzy =
+                        FuzzyTermQuery::new(Term::from_field_text(field, token), distance, true);
                     alternatives.push(boosted(Box::new(fuzzy), boost));
                 }
             }
@@ -407,7 +499,10 @@ fn english_alternatives(fields: &Fields, word: &str, tokens: &[String]) -> Vec<(
         tokens => [(fields.name_en, 3.0), (fields.text_en, 1.0)]
             .into_iter()
             .map(|(field, boost)| {
-                let terms = tokens.iter().map(|token| Term::from_field_text(field, token)).collect();
+                let terms = tokens
+                    .iter()
+                    .map(|token| Term::from_field_text(field, token))
+                    .collect();
                 boosted(Box::new(PhraseQuery::new(terms)), boost)
             })
             .collect(),
@@ -416,11 +511,23 @@ fn english_alternatives(fields: &Fields, word: &str, tokens: &[String]) -> Vec<(
 
 fn chinese_alternatives(fields: &Fields, word: &str) -> Vec<(Occur, Box<dyn Query>)> {
     let lower = word.to_lowercase();
-    let mut alternatives = vec![boosted(term_query(fields.name_zh, &lower), 3.0), boosted(term_query(fields.text_zh, &lower), 1.0)];
-    let bigrams: Vec<Term> = cjk_bigrams(word).into_iter().map(|token| Term::from_field_text(fields.bigrams_zh, &token.text)).collect();
+    let mut alternatives = vec![
+        boosted(term_query(fields.name_zh, &lower), 3.0),
+        boosted(term_query(fields.text_zh, &lower), 1.0),
+    ];
+    let bigrams: Vec<Term> = cjk_bigrams(word)
+        .into_iter()
+        .map(|token| Term::from_field_text(fields.bigrams_zh, &token.text))
+        .collect();
     match bigrams.len() {
         0 => {}
-        1 => alternatives.push(boosted(Box::new(TermQuery::new(bigrams[0].clone(), IndexRecordOption::WithFreqs)), 0.8)),
+        1 => alternatives.push(boosted(
+            Box::new(TermQuery::new(
+                bigrams[0].clone(),
+                IndexRecordOption::WithFreqs,
+            )),
+            0.8,
+        )),
         _ => alternatives.push(boosted(Box::new(PhraseQuery::new(bigrams)), 0.8)),
     }
     alternatives
@@ -432,17 +539,38 @@ mod tests {
 
     #[test]
     fn bigrams_cover_cjk_runs_and_skip_latin() {
-        let texts: Vec<String> = cjk_bigrams("质谱仪 XRD 镜").into_iter().map(|token| token.text).collect();
+        let texts: Vec<String> = cjk_bigrams("质谱仪 XRD 镜")
+            .into_iter()
+            .map(|token| token.text)
+            .collect();
         assert_eq!(texts, ["质谱", "谱仪", "镜"]);
     }
 
     #[test]
     fn queries_split_into_synonyms_and_words() {
         let xrd = GROUPS.iter().position(|group| group[0] == "xrd").unwrap();
-        assert_eq!(concepts("XRD 合肥"), [Concept::Synonym(xrd, "xrd".into()), Concept::Chinese("合肥".into())]);
-        assert_eq!(concepts("x-ray diffraction"), [Concept::Synonym(xrd, "x ray diffraction".into())]);
-        assert_eq!(concepts("X射线衍射仪"), [Concept::Synonym(xrd, "x射线衍射仪".into())]);
-        assert_eq!(concepts("spectrometer in Nanjing"), [Concept::English("spectrometer".into()), Concept::English("nanjing".into())]);
+        assert_eq!(
+            concepts("XRD 合肥"),
+            [
+                Concept::Synonym(xrd, "xrd".into()),
+                Concept::Chinese("合肥".into())
+            ]
+        );
+        assert_eq!(
+            concepts("x-ray diffraction"),
+            [Concept::Synonym(xrd, "x ray diffraction".into())]
+        );
+        assert_eq!(
+            concepts("X射线衍射仪"),
+            [Concept::Synonym(xrd, "x射线衍射仪".into())]
+        );
+        assert_eq!(
+            concepts("spectrometer in Nanjing"),
+            [
+                Concept::English("spectrometer".into()),
+                Concept::English("nanjing".into())
+            ]
+        );
         assert!(concepts("  ").is_empty());
     }
 }

@@ -50,6 +50,7 @@ pub(crate) const COUNTED_TABLES: &[(&str, &str)] = &[
     ("sessions", "user_id"),
     ("api_tokens", "id"),
     ("audit_events", "id"),
+    ("change_log", "seq"),
 ];
 
 pub(crate) fn json_list(values: &[String]) -> String {
@@ -242,6 +243,59 @@ macro_rules! shared_store_impl {
                     });
                     insert.build().execute(&mut **transaction).await?;
                 }
+                Ok(())
+            }
+
+            fn push_instrument_values(query: &mut QueryBuilder<'_, $db>, instrument: &Instrument) {
+                let mut values = query.separated(", ");
+                values
+                    .push_bind(instrument.institution.0)
+                    .push_bind(instrument.site.0)
+                    .push_bind(instrument.category.as_str().to_owned())
+                    .push_bind(instrument.name_en.clone())
+                    .push_bind(instrument.name_zh.clone())
+                    .push_bind(json_list(&instrument.techniques))
+                    .push_bind(json_list(&instrument.keywords))
+                    .push_bind(instrument.manufacturer.clone())
+                    .push_bind(instrument.model.clone())
+                    .push_bind(i64::from(instrument.year_of_manufacture))
+                    .push_bind(instrument.purchase_value.0)
+                    .push_bind(instrument.description_en.clone())
+                    .push_bind(instrument.description_zh.clone())
+                    .push_bind(instrument.access_policy.as_code())
+                    .push_bind(instrument.rates.own_institution_fen.0)
+                    .push_bind(instrument.rates.other_academic_fen.0)
+                    .push_bind(instrument.rates.industry_fen.0)
+                    .push_bind(instrument.booking_mode.as_code())
+                    .push_bind(instrument.training_required)
+                    .push_bind(instrument.opening_hours.to_string())
+                    .push_bind(instrument.time_zone.as_str().to_owned());
+            }
+
+            /// The site must be one of the institution's, and the category must exist.
+            async fn check_instrument_references(transaction: &mut WriteTransaction<'_>, instrument: &Instrument) -> Result<(), StoreError> {
+                let site_owner: Option<i64> = sqlx::query_scalar("SELECT institution_id FROM sites WHERE id = $1").bind(instrument.site.0).fetch_optional(&mut **transaction).await?;
+                match site_owner {
+                    None => return Err(StoreError::InvalidReference { field: "site_id", reason: format!("there is no site {}", instrument.site.0) }),
+                    Some(owner) if owner != instrument.institution.0 => {
+                        return Err(StoreError::InvalidReference { field: "site_id", reason: format!("site {} belongs to another institution", instrument.site.0) })
+                    }
+                    Some(_) => {}
+                }
+                let category: Option<String> = sqlx::query_scalar("SELECT code FROM instrument_categories WHERE code = $1").bind(instrument.category.as_str()).fetch_optional(&mut **transaction).await?;
+                if category.is_none() {
+                    return Err(StoreError::InvalidReference { field: "category", reason: format!("there is no category {}", instrument.category.as_str()) });
+                }
+                Ok(())
+            }
+
+            async fn record_instrument_change(transaction: &mut WriteTransaction<'_>, id: i64, deleted: bool) -> Result<(), StoreError> {
+                sqlx::query("INSERT INTO change_log (entity, entity_id, operation, occurred_at) VALUES ('instrument', $1, $2, $3)")
+                    .bind(id)
+                    .bind(if deleted { "delete" } else { "upsert" })
+                    .bind(StoredInstant(crate::now()))
+                    .execute(&mut **transaction)
+                    .await?;
                 Ok(())
             }
 
@@ -646,6 +700,97 @@ macro_rules! shared_store_impl {
                     .fetch_optional(self.read_pool())
                     .await?;
                 row.as_ref().map(instrument_from_row).transpose()
+            }
+
+            async fn create_instrument(&self, instrument: &Instrument, context: &AuditContext) -> Result<InstrumentId, StoreError> {
+                let mut transaction = self.begin_write().await?;
+                Self::check_instrument_references(&mut transaction, instrument).await?;
+                let mut insert = QueryBuilder::<$db>::new(
+                    "INSERT INTO instruments (institution_id, site_id, category_code, name_en, name_zh, techniques, keywords, \
+                     manufacturer, model, year_of_manufacture, purchase_value_fen, description_en, description_zh, access_policy, \
+                     rate_own_institution_fen, rate_other_academic_fen, rate_industry_fen, booking_mode, training_required, \
+                     opening_hours, time_zone) VALUES (",
+                );
+                Self::push_instrument_values(&mut insert, instrument);
+                insert.push(") RETURNING id");
+                let id: i64 = insert.build_query_scalar().fetch_one(&mut *transaction).await?;
+                Self::record_instrument_change(&mut transaction, id, false).await?;
+                Self::record_audit_event(&mut transaction, context, "instrument.created", &format!("instrument:{id}"), serde_json::json!({ "name_en": instrument.name_en, "institution": instrument.institution.0 })).await?;
+                transaction.commit().await?;
+                Ok(InstrumentId(id))
+            }
+
+            async fn update_instrument(&self, instrument: &Instrument, context: &AuditContext) -> Result<(), StoreError> {
+                let mut transaction = self.begin_write().await?;
+                let existing: Option<i64> = sqlx::query_scalar("SELECT institution_id FROM instruments WHERE id = $1").bind(instrument.id.0).fetch_optional(&mut *transaction).await?;
+                if existing.is_none() {
+                    return Err(StoreError::NotFound(format!("no instrument with id {}", instrument.id.0)));
+                }
+                Self::check_instrument_references(&mut transaction, instrument).await?;
+                sqlx::query(
+                    "UPDATE instruments SET institution_id = $1, site_id = $2, category_code = $3, name_en = $4, name_zh = $5, techniques = $6, \
+                     keywords = $7, manufacturer = $8, model = $9, year_of_manufacture = $10, purchase_value_fen = $11, description_en = $12, \
+                     description_zh = $13, access_policy = $14, rate_own_institution_fen = $15, rate_other_academic_fen = $16, \
+                     rate_industry_fen = $17, booking_mode = $18, training_required = $19, opening_hours = $20, time_zone = $21 WHERE id = $22",
+                )
+                .bind(instrument.institution.0)
+                .bind(instrument.site.0)
+                .bind(instrument.category.as_str())
+                .bind(&instrument.name_en)
+                .bind(&instrument.name_zh)
+                .bind(json_list(&instrument.techniques))
+                .bind(json_list(&instrument.keywords))
+                .bind(&instrument.manufacturer)
+                .bind(&instrument.model)
+                .bind(i64::from(instrument.year_of_manufacture))
+                .bind(instrument.purchase_value.0)
+                .bind(&instrument.description_en)
+                .bind(&instrument.description_zh)
+                .bind(instrument.access_policy.as_code())
+                .bind(instrument.rates.own_institution_fen.0)
+                .bind(instrument.rates.other_academic_fen.0)
+                .bind(instrument.rates.industry_fen.0)
+                .bind(instrument.booking_mode.as_code())
+                .bind(instrument.training_required)
+                .bind(instrument.opening_hours.to_string())
+                .bind(instrument.time_zone.as_str())
+                .bind(instrument.id.0)
+                .execute(&mut *transaction)
+                .await?;
+                Self::record_instrument_change(&mut transaction, instrument.id.0, false).await?;
+                Self::record_audit_event(&mut transaction, context, "instrument.updated", &format!("instrument:{}", instrument.id.0), serde_json::json!({ "name_en": instrument.name_en })).await?;
+                transaction.commit().await?;
+                Ok(())
+            }
+
+            async fn delete_instrument(&self, id: InstrumentId, context: &AuditContext) -> Result<(), StoreError> {
+                let mut transaction = self.begin_write().await?;
+                let deleted: Option<String> = sqlx::query_scalar("DELETE FROM instruments WHERE id = $1 RETURNING name_en").bind(id.0).fetch_optional(&mut *transaction).await?;
+                let Some(name) = deleted else {
+                    return Err(StoreError::NotFound(format!("no instrument with id {}", id.0)));
+                };
+                Self::record_instrument_change(&mut transaction, id.0, true).await?;
+                Self::record_audit_event(&mut transaction, context, "instrument.deleted", &format!("instrument:{}", id.0), serde_json::json!({ "name_en": name })).await?;
+                transaction.commit().await?;
+                Ok(())
+            }
+
+            async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<ChangeRecord>, StoreError> {
+                let rows = sqlx::query("SELECT seq, entity, entity_id, operation FROM change_log WHERE seq > $1 ORDER BY seq LIMIT $2")
+                    .bind(after)
+                    .bind(i64::from(limit))
+                    .fetch_all(self.read_pool())
+                    .await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok(ChangeRecord {
+                            seq: row.try_get("seq")?,
+                            entity: row.try_get("entity")?,
+                            entity_id: row.try_get("entity_id")?,
+                            deleted: row.try_get::<&str, _>("operation")? == "delete",
+                        })
+                    })
+                    .collect()
             }
 
             async fn beamlines(&self, facility: Option<InstitutionId>) -> Result<Vec<Beamline>, StoreError> {

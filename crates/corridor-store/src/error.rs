@@ -6,6 +6,10 @@ pub enum StoreError {
     InvalidUrl(String),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A value refers to something that does not exist or does not fit (a site of another
+    /// institution, an unknown category): the caller's input is wrong.
+    #[error("{field}: {reason}")]
+    InvalidReference { field: &'static str, reason: String },
     #[error("not found: {0}")]
     NotFound(String),
     /// A stored value that the domain refuses: the database was edited behind Corridor's back

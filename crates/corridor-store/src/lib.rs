@@ -29,7 +29,7 @@ use corridor_domain::{
 
 pub use error::StoreError;
 pub use model::{
-    ApiTokenInfo, AuditContext, AuditEvent, CityFilter, CityWithCounts, ImportReport,
+    ApiTokenInfo, AuditContext, AuditEvent, ChangeRecord, CityFilter, CityWithCounts, ImportReport,
     InstitutionFilter, InstitutionWithPlace, InstrumentFilter, InstrumentWithPlace, NewUser, Page,
     PageRequest, ProvinceSummary, RegionData, RegionInfo, RegionSummary, RegionUser, SessionRecord,
     SignInCandidate, TableCounts,
@@ -98,6 +98,26 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Page<InstrumentWithPlace>, StoreError>;
     async fn instrument(&self, id: InstrumentId)
         -> Result<Option<InstrumentWithPlace>, StoreError>;
+    /// Adds an instrument (its `id` is ignored and assigned by the store) and returns its id.
+    /// The site must belong to the institution and the category must exist.
+    async fn create_instrument(
+        &self,
+        instrument: &corridor_domain::Instrument,
+        context: &AuditContext,
+    ) -> Result<InstrumentId, StoreError>;
+    /// Replaces every field of an existing instrument.
+    async fn update_instrument(
+        &self,
+        instrument: &corridor_domain::Instrument,
+        context: &AuditContext,
+    ) -> Result<(), StoreError>;
+    async fn delete_instrument(
+        &self,
+        id: InstrumentId,
+        context: &AuditContext,
+    ) -> Result<(), StoreError>;
+    /// Change-log entries after `after` (oldest first, at most `limit`).
+    async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<ChangeRecord>, StoreError>;
     async fn beamlines(&self, facility: Option<InstitutionId>)
         -> Result<Vec<Beamline>, StoreError>;
     async fn region_summary(&self) -> Result<RegionSummary, StoreError>;

@@ -226,3 +226,12 @@ impl TableCounts {
         self.tables.get(table).map_or(0, |(rows, _)| *rows)
     }
 }
+
+/// One entry of the change log: an entity that was created, changed or deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeRecord {
+    pub seq: i64,
+    pub entity: String,
+    pub entity_id: i64,
+    pub deleted: bool,
+}

@@ -12,6 +12,7 @@ pub mod i18n;
 mod map;
 mod pages;
 pub mod problem;
+pub mod search;
 pub mod sign_in;
 
 use std::net::SocketAddr;
@@ -40,6 +41,7 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    pub search: Arc<search::SearchService>,
     /// Whether cookies get the `Secure` flag: on when served behind HTTPS.
     pub secure_cookies: bool,
     pub(crate) timing_equaliser_hash: String,
@@ -59,19 +61,32 @@ pub fn openapi() -> OpenApi {
     document
 }
 
-/// The whole application: API, pages, and the layers every request passes through.
-pub fn app(store: Arc<dyn Store>, config: WebConfig) -> Router {
+/// The whole application: API, pages, and the layers every request passes through. Builds
+/// the search index from the store and starts the task that keeps it fresh.
+pub async fn app(
+    store: Arc<dyn Store>,
+    config: WebConfig,
+) -> Result<Router, search::SearchServiceError> {
+    let started = std::time::Instant::now();
+    let search = Arc::new(search::SearchService::build(store.as_ref()).await?);
+    tracing::info!(
+        instruments = search.index.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "built the search index"
+    );
+    search.spawn_refresher(store.clone());
     let (api_router, _) = api::router().split_for_parts();
     let openapi_json = openapi()
         .to_pretty_json()
         .expect("the OpenAPI document serialises");
     let state = Arc::new(AppState {
+        search,
         store,
         secure_cookies: config.secure_cookies,
         timing_equaliser_hash: sign_in::timing_equaliser_hash(),
         openapi_json,
     });
-    Router::new()
+    Ok(Router::new()
         .route("/healthz", get(healthz))
         .route("/api/v1/openapi.json", get(openapi_document))
         .nest("/api/v1", api_router)
@@ -99,7 +114,7 @@ pub fn app(store: Arc<dyn Store>, config: WebConfig) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http()))
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then finishes in-flight requests.

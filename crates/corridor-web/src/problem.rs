@@ -128,6 +128,7 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::NotFound(what) => ApiError::NotFound(what),
             StoreError::Conflict(what) => ApiError::Conflict(what),
+            StoreError::InvalidReference { field, reason } => ApiError::invalid(field, reason),
             other => ApiError::Internal(other.to_string()),
         }
     }

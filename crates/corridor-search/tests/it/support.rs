@@ -6,10 +6,18 @@ use corridor_search::{SearchDocument, SearchIndex};
 
 /// Search documents for a generated region, joined the way the store joins them.
 pub fn documents(region: &DemoRegion) -> Vec<SearchDocument> {
-    let institutions: HashMap<_, _> = region.institutions.iter().map(|institution| (institution.id, institution)).collect();
+    let institutions: HashMap<_, _> = region
+        .institutions
+        .iter()
+        .map(|institution| (institution.id, institution))
+        .collect();
     let sites: HashMap<_, _> = region.sites.iter().map(|site| (site.id, site)).collect();
     let cities: HashMap<_, _> = region.cities.iter().map(|city| (city.code, city)).collect();
-    let categories: HashMap<_, _> = region.categories.iter().map(|category| (category.code.clone(), category)).collect();
+    let categories: HashMap<_, _> = region
+        .categories
+        .iter()
+        .map(|category| (category.code.clone(), category))
+        .collect();
     region
         .instruments
         .iter()
@@ -56,7 +64,11 @@ pub fn documents(region: &DemoRegion) -> Vec<SearchDocument> {
 pub fn full_index() -> &'static (Vec<SearchDocument>, SearchIndex) {
     static INDEX: OnceLock<(Vec<SearchDocument>, SearchIndex)> = OnceLock::new();
     INDEX.get_or_init(|| {
-        let region = corridor_demo::generate(corridor_demo::DEFAULT_SEED, DemoScale::full(), &mut |_, _, _| {});
+        let region = corridor_demo::generate(
+            corridor_demo::DEFAULT_SEED,
+            DemoScale::full(),
+            &mut |_, _, _| {},
+        );
         let documents = documents(&region);
         let index = SearchIndex::build(documents.clone()).expect("the index builds");
         (documents, index)

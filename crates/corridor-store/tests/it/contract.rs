@@ -460,3 +460,132 @@ pub async fn every_change_leaves_an_audit_event(store: &dyn Store) {
         .unwrap();
     assert_eq!(rest.items.len(), 2, "the cursor continues to older events");
 }
+
+pub async fn instruments_are_created_changed_and_deleted_with_a_change_log(store: &dyn Store) {
+    let region = tiny_region(10);
+    store.import_region(&region).await.unwrap();
+    let context = AuditContext::default();
+    let start = store.changes_since(0, 100).await.unwrap();
+    assert!(
+        start.is_empty(),
+        "an import is not a change: the index is built from it whole"
+    );
+
+    let mut instrument = region.instruments[0].clone();
+    instrument.name_en = "Quantum gravimeter".into();
+    let id = store
+        .create_instrument(&instrument, &context)
+        .await
+        .unwrap();
+    assert!(id.0 > region.instruments.len() as i64);
+    let stored = store.instrument(id).await.unwrap().expect("created");
+    assert_eq!(stored.instrument.name_en, "Quantum gravimeter");
+    assert_eq!(
+        InstrumentWithId {
+            id,
+            ..InstrumentWithId::from(&instrument)
+        },
+        InstrumentWithId::from(&stored.instrument)
+    );
+
+    instrument.id = id;
+    instrument.name_zh = "量子重力仪".into();
+    instrument.training_required = !instrument.training_required;
+    store
+        .update_instrument(&instrument, &context)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.instrument(id).await.unwrap().unwrap().instrument,
+        instrument
+    );
+
+    store.delete_instrument(id, &context).await.unwrap();
+    assert!(store.instrument(id).await.unwrap().is_none());
+    assert!(matches!(
+        store.delete_instrument(id, &context).await.unwrap_err(),
+        StoreError::NotFound(_)
+    ));
+    assert!(matches!(
+        store
+            .update_instrument(&instrument, &context)
+            .await
+            .unwrap_err(),
+        StoreError::NotFound(_)
+    ));
+
+    let changes = store.changes_since(0, 100).await.unwrap();
+    let operations: Vec<(i64, bool)> = changes
+        .iter()
+        .map(|change| (change.entity_id, change.deleted))
+        .collect();
+    assert_eq!(operations, [(id.0, false), (id.0, false), (id.0, true)]);
+    assert!(changes.windows(2).all(|pair| pair[0].seq < pair[1].seq));
+    assert_eq!(
+        store
+            .changes_since(changes[1].seq, 100)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // References are checked: a site of another institution, a category that does not exist.
+    let mut wrong_site = region.instruments[0].clone();
+    wrong_site.site = region
+        .sites
+        .iter()
+        .find(|site| site.institution != wrong_site.institution)
+        .unwrap()
+        .id;
+    let error = store
+        .create_instrument(&wrong_site, &context)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            StoreError::InvalidReference {
+                field: "site_id",
+                ..
+            }
+        ),
+        "{error}"
+    );
+    let mut wrong_category = region.instruments[0].clone();
+    wrong_category.category = CategoryCode::parse("5555").unwrap();
+    let error = store
+        .create_instrument(&wrong_category, &context)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            StoreError::InvalidReference {
+                field: "category",
+                ..
+            }
+        ),
+        "{error}"
+    );
+    let audit = store.audit_events(page(10, None)).await.unwrap();
+    assert_eq!(audit.items[0].action, "instrument.deleted");
+}
+
+/// An instrument's fields without its id, to compare a created instrument with its draft.
+#[derive(Debug, PartialEq)]
+struct InstrumentWithId {
+    id: InstrumentId,
+    rest: String,
+}
+
+impl From<&corridor_domain::Instrument> for InstrumentWithId {
+    fn from(instrument: &corridor_domain::Instrument) -> Self {
+        let mut copy = instrument.clone();
+        copy.id = InstrumentId(0);
+        InstrumentWithId {
+            id: instrument.id,
+            rest: format!("{copy:?}"),
+        }
+    }
+}

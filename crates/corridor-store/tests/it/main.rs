@@ -41,6 +41,7 @@ contract_tests!(
     api_tokens_identify_their_user,
     users_get_fresh_ids_and_unique_addresses,
     every_change_leaves_an_audit_event,
+    instruments_are_created_changed_and_deleted_with_a_change_log,
 );
 
 mod sqlite_only {

@@ -3,6 +3,8 @@
 //! parameters; money is integer fen; every error is problem+json.
 
 pub mod dto;
+pub mod manage;
+pub mod search;
 
 use std::sync::Arc;
 
@@ -63,8 +65,13 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(get_city))
         .routes(routes!(list_institutions))
         .routes(routes!(get_institution))
-        .routes(routes!(list_instruments))
-        .routes(routes!(get_instrument))
+        .routes(routes!(list_instruments, manage::create_instrument))
+        .routes(routes!(
+            get_instrument,
+            manage::update_instrument,
+            manage::delete_instrument
+        ))
+        .routes(routes!(search::search_instruments))
         .routes(routes!(list_categories))
         .routes(routes!(list_beamlines))
         .routes(routes!(get_summary))

@@ -24,6 +24,8 @@ use crate::i18n::{text, Text};
 use crate::problem::{ApiError, PROBLEM_KINDS};
 use crate::AppState;
 
+mod search;
+
 pub const LANGUAGE_COOKIE: &str = "corridor_lang";
 
 /// Content-Security-Policy of every page: nothing but this origin; inline styles only for
@@ -33,6 +35,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:;
 pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
     Router::new()
         .route("/", get(landing))
+        .route("/search", get(search::search_page))
         .route("/instruments", get(instruments_page))
         .route("/instruments/{id}", get(instrument_page))
         .route("/sign-in", get(sign_in_form).post(sign_in_submit))
@@ -184,7 +187,7 @@ impl PageContext {
 
 /// An error on a page is shown as a page, in the page's language, with the same status code
 /// the API would use.
-struct PageError {
+pub struct PageError {
     error: ApiError,
     context: PageContext,
 }
@@ -219,7 +222,7 @@ impl IntoResponse for PageError {
     }
 }
 
-fn render(template: &impl Template) -> Result<Html<String>, ApiError> {
+pub fn render(template: &impl Template) -> Result<Html<String>, ApiError> {
     template
         .render()
         .map(Html)
@@ -318,7 +321,10 @@ async fn landing(
         (t.hospitals, thousands(kind(Hospital))),
         (t.cities, thousands(summary.cities)),
         (t.beamlines, thousands(summary.beamlines)),
-        (t.purchase_value, large_yuan(summary.purchase_value_fen, ctx.language)),
+        (
+            t.purchase_value,
+            large_yuan(summary.purchase_value_fen, ctx.language),
+        ),
     ];
     let provinces = provinces
         .into_iter()

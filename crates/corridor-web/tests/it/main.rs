@@ -2,4 +2,5 @@
 
 mod api;
 mod pages;
+mod search;
 mod support;

@@ -106,7 +106,9 @@ async fn start(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-    let app = corridor_web::app(store.clone(), corridor_web::WebConfig::default());
+    let app = corridor_web::app(store.clone(), corridor_web::WebConfig::default())
+        .await
+        .unwrap();
     tokio::spawn(corridor_web::serve(listener, app, async move {
         let _ = stopped.await;
     }));
@@ -116,6 +118,28 @@ async fn start(
         shutdown: Some(shutdown),
         _directory: directory,
         postgres_schema,
+    }
+}
+
+/// A second node serving the same database, with its own search index: what a change made
+/// through one node looks like from another.
+pub async fn second_node(first: &TestServer) -> TestServer {
+    let store = first._store.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+    let app = corridor_web::app(store.clone(), corridor_web::WebConfig::default())
+        .await
+        .unwrap();
+    tokio::spawn(corridor_web::serve(listener, app, async move {
+        let _ = stopped.await;
+    }));
+    TestServer {
+        base,
+        _store: store,
+        shutdown: Some(shutdown),
+        _directory: None,
+        postgres_schema: None,
     }
 }
 

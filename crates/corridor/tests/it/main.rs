@@ -8,7 +8,11 @@ use std::time::{Duration, Instant};
 const BINARY: &str = env!("CARGO_BIN_EXE_corridor");
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 struct Server {
@@ -38,44 +42,84 @@ impl Server {
 
     fn wait_until_healthy(&self) {
         let started = Instant::now();
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         loop {
-            let healthy = runtime.block_on(async { reqwest::get(self.url("/healthz")).await.map(|response| response.status() == 200).unwrap_or(false) });
+            let healthy = runtime.block_on(async {
+                reqwest::get(self.url("/healthz"))
+                    .await
+                    .map(|response| response.status() == 200)
+                    .unwrap_or(false)
+            });
             if healthy {
                 return;
             }
-            assert!(started.elapsed() < Duration::from_secs(120), "the demo did not become healthy within 120 s");
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "the demo did not become healthy within 120 s"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
 
     /// Stops the server as an operator would (SIGTERM) and returns what it printed.
     fn stop(mut self) -> (String, String) {
-        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
         assert!(status.success());
         let exit = self.child.wait().unwrap();
-        assert!(exit.success(), "a SIGTERM ends the server cleanly: {exit:?}");
+        assert!(
+            exit.success(),
+            "a SIGTERM ends the server cleanly: {exit:?}"
+        );
         let (mut stdout, mut stderr) = (String::new(), String::new());
-        self.child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
-        self.child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+        self.child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut stdout)
+            .unwrap();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
         (stdout, stderr)
     }
 }
 
 fn status(database: &str) -> serde_json::Value {
-    let output = Command::new(BINARY).args(["status", "--database", database]).output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = Command::new(BINARY)
+        .args(["status", "--database", database])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
 #[test]
 fn restarting_the_demo_keeps_every_row_and_regenerates_nothing() {
     let directory = tempfile::tempdir().unwrap();
-    let database = format!("sqlite://{}", directory.path().join("corridor.sqlite").display());
+    let database = format!(
+        "sqlite://{}",
+        directory.path().join("corridor.sqlite").display()
+    );
 
     let first = Server::start_demo(directory.path());
     // Write through the running server, so that the restart must keep more than the generated rows.
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let token = runtime.block_on(async {
         let response = reqwest::Client::new()
             .post(first.url("/api/v1/tokens"))
@@ -87,42 +131,98 @@ fn restarting_the_demo_keeps_every_row_and_regenerates_nothing() {
         response.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
     });
     let (stdout, _) = first.stop();
-    assert!(stdout.contains("admin@corridor.demo") && stdout.contains("platform_admin"), "the demo prints its accounts:\n{stdout}");
+    assert!(
+        stdout.contains("admin@corridor.demo") && stdout.contains("platform_admin"),
+        "the demo prints its accounts:\n{stdout}"
+    );
     let before = status(&database);
     assert_eq!(before["tables"]["instruments"]["rows"], 2_000);
     assert_eq!(before["tables"]["api_tokens"]["rows"], 1);
 
     let second = Server::start_demo(directory.path());
     let after_restart = status(&database);
-    let me = runtime.block_on(async { reqwest::Client::new().get(second.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap().status() });
+    let me = runtime.block_on(async {
+        reqwest::Client::new()
+            .get(second.url("/api/v1/me"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
     assert_eq!(me, 200, "the token issued before the restart still works");
     let (_, stderr) = second.stop();
     assert!(stderr.contains("reusing the region"), "{stderr}");
-    assert_eq!(after_restart["region"], before["region"], "the region was not regenerated");
-    assert_eq!(after_restart["tables"], before["tables"], "every table has the same rows after a restart");
+    assert_eq!(
+        after_restart["region"], before["region"],
+        "the region was not regenerated"
+    );
+    assert_eq!(
+        after_restart["tables"], before["tables"],
+        "every table has the same rows after a restart"
+    );
 }
 
 #[test]
 fn generate_refuses_a_database_that_already_holds_a_region() {
     let directory = tempfile::tempdir().unwrap();
     let database = format!("sqlite://{}", directory.path().join("g.sqlite").display());
-    let first = Command::new(BINARY).args(["generate", "--scale", "small", "--seed", "5", "--database", &database]).output().unwrap();
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let first = Command::new(BINARY)
+        .args([
+            "generate",
+            "--scale",
+            "small",
+            "--seed",
+            "5",
+            "--database",
+            &database,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
     let before = status(&database);
-    let second = Command::new(BINARY).args(["generate", "--scale", "small", "--seed", "6", "--database", &database]).output().unwrap();
+    let second = Command::new(BINARY)
+        .args([
+            "generate",
+            "--scale",
+            "small",
+            "--seed",
+            "6",
+            "--database",
+            &database,
+        ])
+        .output()
+        .unwrap();
     assert!(!second.status.success());
-    assert!(String::from_utf8_lossy(&second.stderr).contains("already holds the region"), "{}", String::from_utf8_lossy(&second.stderr));
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("already holds the region"),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
     assert_eq!(status(&database), before, "nothing was written");
     assert_eq!(before["region"]["seed"], 5);
 }
 
 #[test]
 fn bad_arguments_get_a_clear_error() {
-    let output = Command::new(BINARY).args(["serve", "--database", "mysql://somewhere"]).output().unwrap();
+    let output = Command::new(BINARY)
+        .args(["serve", "--database", "mysql://somewhere"])
+        .output()
+        .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("expected sqlite://PATH or postgres://"), "{stderr}");
-    let output = Command::new(BINARY).args(["demo", "--listen", "not-an-address"]).output().unwrap();
+    assert!(
+        stderr.contains("expected sqlite://PATH or postgres://"),
+        "{stderr}"
+    );
+    let output = Command::new(BINARY)
+        .args(["demo", "--listen", "not-an-address"])
+        .output()
+        .unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("invalid value"));
 }

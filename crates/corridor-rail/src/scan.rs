@@ -1,0 +1,392 @@
+//! One-to-all earliest arrival by Connection Scan, and journeys with their legs.
+//!
+//! The semantics, which the brute-force router of the tests implements independently:
+//! at the departure minute the traveller can board at any origin station, and at the
+//! departure minute plus the walk at any station a transfer leads to from an origin. A
+//! connection can be used when its trip is already boarded, or when its departure station
+//! is ready by its departure: ready means arrived on another train plus that station's
+//! minimum change time, or arrived on foot. Arriving by train at a station makes every
+//! transfer from it usable after the walk. Only arrivals no later than departure + horizon
+//! count.
+
+use crate::index::{IndexMinute, RoutingIndex};
+use crate::model::{StationId, Timetable, TripId};
+use serde::{Deserialize, Serialize};
+
+/// How a station label was reached; cold data, written only when a label improves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(crate) enum Via {
+    #[default]
+    Origin,
+    /// Walked from an origin station.
+    WalkFromOrigin { origin: u32 },
+    /// Arrived on the train of this connection.
+    Train { connection: u32 },
+    /// Arrived on the train of this connection at another station, then walked here.
+    TrainThenWalk { connection: u32 },
+}
+
+/// The per-station label, 8 bytes so that one cache line holds eight stations.
+#[derive(Clone, Copy, Debug, Default)]
+struct StationLabel {
+    /// The label is valid only when this equals the workspace's current epoch: starting a
+    /// new query bumps the epoch instead of clearing every label.
+    epoch: u32,
+    arrival: IndexMinute,
+    /// Earliest minute a train can be boarded here (arrival + change time, or on foot).
+    ready: IndexMinute,
+}
+
+/// Reusable memory for [`earliest_arrival`]; one per thread. Queries allocate nothing.
+#[derive(Clone, Debug, Default)]
+pub struct ScanWorkspace {
+    epoch: u32,
+    stations: Vec<StationLabel>,
+    /// Per trip instance: the epoch of the last query that boarded it ("trip reached" flag,
+    /// 4 bytes so the whole array stays in L2), and, cold, the connection where it boarded.
+    trip_boarded_epoch: Vec<u32>,
+    trip_boarded_at: Vec<u32>,
+    arrival_via: Vec<Via>,
+    ready_via: Vec<Via>,
+    departure: IndexMinute,
+}
+
+impl ScanWorkspace {
+    pub fn new() -> ScanWorkspace {
+        ScanWorkspace::default()
+    }
+
+    /// Starts a query: sizes the arrays for `index` and moves to a fresh epoch. Labels are
+    /// cleared only when the 32-bit epoch wraps, once per four billion queries.
+    fn begin(&mut self, index: &RoutingIndex) {
+        if self.stations.len() != index.station_count
+            || self.trip_boarded_epoch.len() != index.trip_instances.len()
+            || self.epoch == u32::MAX
+        {
+            self.stations = vec![StationLabel::default(); index.station_count];
+            self.trip_boarded_epoch = vec![0; index.trip_instances.len()];
+            self.trip_boarded_at = vec![0; index.trip_instances.len()];
+            self.arrival_via = vec![Via::Origin; index.station_count];
+            self.ready_via = vec![Via::Origin; index.station_count];
+            self.epoch = 0;
+        }
+        self.epoch += 1;
+    }
+}
+
+/// A one-to-all query.
+#[derive(Clone, Copy, Debug)]
+pub struct EarliestArrivalQuery<'a> {
+    /// Start stations; several for a city.
+    pub origins: &'a [StationId],
+    /// Minutes since midnight of the index's service day.
+    pub departure: IndexMinute,
+    /// Arrivals later than departure + horizon are not wanted; the scan stops there.
+    pub horizon_minutes: u16,
+}
+
+/// Earliest arrival at every station from the origins. Pure; writes only into `workspace`.
+/// Returns a view that reads the labels and reconstructs journeys.
+pub fn earliest_arrival<'a>(
+    index: &'a RoutingIndex,
+    workspace: &'a mut ScanWorkspace,
+    query: &EarliestArrivalQuery<'_>,
+) -> EarliestArrivals<'a> {
+    workspace.begin(index);
+    let epoch = workspace.epoch;
+    let limit = query.departure.saturating_add(query.horizon_minutes);
+    let mut unreached = index.station_count;
+    let mut latest_label: IndexMinute = query.departure;
+    let stations = &mut workspace.stations[..];
+    let trip_boarded_epoch = &mut workspace.trip_boarded_epoch[..];
+    let trip_boarded_at = &mut workspace.trip_boarded_at[..];
+    let arrival_via = &mut workspace.arrival_via[..];
+    let ready_via = &mut workspace.ready_via[..];
+
+    for &origin in query.origins {
+        let label = &mut stations[origin.0 as usize];
+        if label.epoch != epoch {
+            unreached -= 1;
+        }
+        *label = StationLabel {
+            epoch,
+            arrival: query.departure,
+            ready: query.departure,
+        };
+        arrival_via[origin.0 as usize] = Via::Origin;
+        ready_via[origin.0 as usize] = Via::Origin;
+    }
+    for &origin in query.origins {
+        for footpath in index.footpaths_from(origin) {
+            let reached = query.departure.saturating_add(footpath.minutes);
+            if reached > limit {
+                continue;
+            }
+            let label = &mut stations[footpath.to as usize];
+            if label.epoch != epoch {
+                *label = StationLabel {
+                    epoch,
+                    arrival: IndexMinute::MAX,
+                    ready: IndexMinute::MAX,
+                };
+                unreached -= 1;
+            }
+            if reached < label.arrival {
+                label.arrival = reached;
+                arrival_via[footpath.to as usize] = Via::WalkFromOrigin { origin: origin.0 };
+            }
+            if reached < label.ready {
+                label.ready = reached;
+                ready_via[footpath.to as usize] = Via::WalkFromOrigin { origin: origin.0 };
+            }
+            latest_label = latest_label.max(reached);
+        }
+    }
+
+    let start = index.first_connection_at_or_after(query.departure);
+    // Nothing departing after the horizon can arrive within it: one binary search for the end
+    // keeps that test out of the loop.
+    let end = index
+        .first_connection_at_or_after(limit.saturating_add(1))
+        .max(start);
+    for (offset, connection) in index.connections[start..end].iter().enumerate() {
+        // Once every station has a label and this departure is no earlier than all of them,
+        // no label can improve.
+        if unreached == 0 && connection.departure >= latest_label {
+            break;
+        }
+        let connection_index = (start + offset) as u32;
+        let trip = connection.trip_instance as usize;
+        let from = connection.departure_station as usize;
+        debug_assert!(trip < trip_boarded_epoch.len() && from < stations.len());
+        // SAFETY: `RoutingIndex::build` numbers trip instances and stations densely and the
+        // workspace was sized to the index in `begin`, so both indices are in bounds. Bounds
+        // checks here cost about a tenth of the scan.
+        let boarded = unsafe { trip_boarded_epoch.get_unchecked_mut(trip) };
+        let from = unsafe { *stations.get_unchecked(from) };
+        // Both tests are evaluated without branching; the one branch left is the real
+        // decision "is this connection usable".
+        let already_on_board = *boarded == epoch;
+        let can_board_here = (from.epoch == epoch) & (from.ready <= connection.departure);
+        if !(already_on_board | can_board_here) {
+            continue;
+        }
+        if !already_on_board {
+            *boarded = epoch;
+            trip_boarded_at[trip] = connection_index;
+        }
+        let to_index = connection.arrival_station as usize;
+        debug_assert!(to_index < stations.len());
+        // SAFETY: as above, stations are numbered densely and the workspace fits the index.
+        let label = unsafe { stations.get_unchecked_mut(to_index) };
+        let stale = label.epoch != epoch;
+        if !(stale | (connection.arrival < label.arrival)) || connection.arrival > limit {
+            continue;
+        }
+        if stale {
+            *label = StationLabel {
+                epoch,
+                arrival: IndexMinute::MAX,
+                ready: IndexMinute::MAX,
+            };
+            unreached -= 1;
+        }
+        label.arrival = connection.arrival;
+        arrival_via[to_index] = Via::Train {
+            connection: connection_index,
+        };
+        latest_label = latest_label.max(connection.arrival);
+        let ready = connection
+            .arrival
+            .saturating_add(index.minimum_change_minutes[to_index]);
+        if ready < label.ready {
+            label.ready = ready;
+            ready_via[to_index] = Via::Train {
+                connection: connection_index,
+            };
+        }
+        let footpaths = &index.footpaths[index.footpath_offsets[to_index] as usize
+            ..index.footpath_offsets[to_index + 1] as usize];
+        for footpath in footpaths {
+            let reached = connection.arrival.saturating_add(footpath.minutes);
+            if reached > limit {
+                continue;
+            }
+            let neighbour = &mut stations[footpath.to as usize];
+            if neighbour.epoch != epoch {
+                *neighbour = StationLabel {
+                    epoch,
+                    arrival: IndexMinute::MAX,
+                    ready: IndexMinute::MAX,
+                };
+                unreached -= 1;
+            }
+            if reached < neighbour.arrival {
+                neighbour.arrival = reached;
+                arrival_via[footpath.to as usize] = Via::TrainThenWalk {
+                    connection: connection_index,
+                };
+                latest_label = latest_label.max(reached);
+            }
+            if reached < neighbour.ready {
+                neighbour.ready = reached;
+                ready_via[footpath.to as usize] = Via::TrainThenWalk {
+                    connection: connection_index,
+                };
+            }
+        }
+    }
+    workspace.departure = query.departure;
+    EarliestArrivals { index, workspace }
+}
+
+/// The answer of [`earliest_arrival`], borrowing the workspace until the next query.
+pub struct EarliestArrivals<'a> {
+    index: &'a RoutingIndex,
+    workspace: &'a ScanWorkspace,
+}
+
+/// One leg of a journey.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum JourneyLeg {
+    Train {
+        trip: TripId,
+        train_number: String,
+        from: StationId,
+        to: StationId,
+        /// Minutes since midnight of the query's service day.
+        departure: IndexMinute,
+        arrival: IndexMinute,
+    },
+    /// A walk or metro ride between two stations of one city.
+    Transfer {
+        from: StationId,
+        to: StationId,
+        minutes: u16,
+    },
+}
+
+/// A journey from the origins to one station.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Journey {
+    pub departure: IndexMinute,
+    pub arrival: IndexMinute,
+    pub legs: Vec<JourneyLeg>,
+}
+
+impl Journey {
+    /// Number of changes between trains.
+    pub fn train_changes(&self) -> usize {
+        self.legs
+            .iter()
+            .filter(|leg| matches!(leg, JourneyLeg::Train { .. }))
+            .count()
+            .saturating_sub(1)
+    }
+}
+
+impl EarliestArrivals<'_> {
+    fn index(&self) -> &RoutingIndex {
+        self.index
+    }
+
+    /// The departure minute of the query.
+    pub fn departure(&self) -> IndexMinute {
+        self.workspace.departure
+    }
+
+    /// Earliest arrival at `station` within the horizon, in index minutes.
+    pub fn arrival(&self, station: StationId) -> Option<IndexMinute> {
+        let label = self.workspace.stations[station.0 as usize];
+        (label.epoch == self.workspace.epoch && label.arrival != IndexMinute::MAX)
+            .then_some(label.arrival)
+    }
+
+    /// Minutes from the departure to the earliest arrival at `station`.
+    pub fn travel_minutes(&self, station: StationId) -> Option<u16> {
+        self.arrival(station)
+            .map(|arrival| arrival - self.workspace.departure)
+    }
+
+    /// All reached stations with their arrival, in station order.
+    pub fn reached(&self) -> Vec<(StationId, IndexMinute)> {
+        (0..self.workspace.stations.len() as u32)
+            .filter_map(|id| {
+                self.arrival(StationId(id))
+                    .map(|arrival| (StationId(id), arrival))
+            })
+            .collect()
+    }
+
+    /// The journey realising the earliest arrival at `station`, with train numbers taken
+    /// from `timetable` (the one the index was built from).
+    pub fn journey_to(&self, timetable: &Timetable, station: StationId) -> Option<Journey> {
+        let arrival = self.arrival(station)?;
+        let index = self.index();
+        let mut legs = Vec::new();
+        let mut via = self.workspace.arrival_via[station.0 as usize];
+        let mut here = station.0;
+        // Each step moves to a strictly earlier boarding, so the loop ends; the guard only
+        // protects against a corrupted workspace.
+        for _ in 0..=index.connections.len() {
+            match via {
+                Via::Origin => break,
+                Via::WalkFromOrigin { origin } => {
+                    let minutes = footpath_minutes(index, origin, here);
+                    legs.push(JourneyLeg::Transfer {
+                        from: StationId(origin),
+                        to: StationId(here),
+                        minutes,
+                    });
+                    break;
+                }
+                Via::Train { connection } | Via::TrainThenWalk { connection } => {
+                    let alighting = index.connections[connection as usize];
+                    if matches!(via, Via::TrainThenWalk { .. }) {
+                        let minutes = footpath_minutes(index, alighting.arrival_station, here);
+                        legs.push(JourneyLeg::Transfer {
+                            from: StationId(alighting.arrival_station),
+                            to: StationId(here),
+                            minutes,
+                        });
+                    }
+                    let boarding = index.connections
+                        [self.workspace.trip_boarded_at[alighting.trip_instance as usize] as usize];
+                    let trip = index.trip_instances[alighting.trip_instance as usize].trip;
+                    legs.push(JourneyLeg::Train {
+                        trip,
+                        train_number: timetable.trip(trip).train_number.clone(),
+                        from: StationId(boarding.departure_station),
+                        to: StationId(alighting.arrival_station),
+                        departure: boarding.departure,
+                        arrival: alighting.arrival,
+                    });
+                    here = boarding.departure_station;
+                    via = self.workspace.ready_via[here as usize];
+                }
+            }
+        }
+        legs.reverse();
+        let departure = legs
+            .first()
+            .map(|leg| match leg {
+                JourneyLeg::Train { departure, .. } => *departure,
+                JourneyLeg::Transfer { .. } => self.workspace.departure,
+            })
+            .unwrap_or(self.workspace.departure);
+        Some(Journey {
+            departure,
+            arrival,
+            legs,
+        })
+    }
+}
+
+fn footpath_minutes(index: &RoutingIndex, from: u32, to: u32) -> u16 {
+    index
+        .footpaths_from(StationId(from))
+        .iter()
+        .find(|footpath| footpath.to == to)
+        .map_or(0, |footpath| footpath.minutes)
+}

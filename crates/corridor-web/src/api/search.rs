@@ -1,0 +1,309 @@
+//! `GET /api/v1/search`: full-text search with filters, facets, sorting and paging.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::State;
+use corridor_domain::{
+    AccessPolicy, BookingMode, CategoryCode, CityCode, Fen, InstitutionId, InstitutionKind,
+    ProvinceCode, UserClass,
+};
+use corridor_search::{
+    Facet, PriceBand, RateBasis, SearchFilters, SearchRequest, SearchResults, SortOrder,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Requester;
+use crate::extract::{Json, Query};
+use crate::problem::{ApiError, Problem};
+use crate::AppState;
+
+pub const MAX_SEARCH_LIMIT: usize = 100;
+pub const MAX_SEARCH_OFFSET: usize = 10_000;
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// Words in English or Chinese, abbreviations, or both: `质谱仪`, `XRD 合肥`, `mass spectrometer`.
+    pub q: Option<String>,
+    /// Comma-separated class (`01`) or subclass (`0102`) codes; any of them.
+    pub category: Option<String>,
+    /// Comma-separated province codes.
+    pub province: Option<String>,
+    /// Comma-separated city codes.
+    pub city: Option<String>,
+    /// Comma-separated institution kinds.
+    pub institution_kind: Option<String>,
+    /// Comma-separated access policies.
+    pub access_policy: Option<String>,
+    /// Comma-separated booking modes.
+    pub booking_mode: Option<String>,
+    /// Comma-separated hourly-rate bands of the caller's user class: under_100, 100_300, 300_600, 600_1000, 1000_plus (yuan).
+    pub price_band: Option<String>,
+    pub training_required: Option<bool>,
+    pub institution: Option<i64>,
+    /// With `within_km`: only instruments within that great-circle distance of this city.
+    pub near_city: Option<u32>,
+    /// 1 to 3000 km; needs `near_city`.
+    pub within_km: Option<f64>,
+    /// Only instruments whose hourly rate for the caller is at most this many fen.
+    pub max_rate_fen: Option<i64>,
+    /// Whose prices to use: own_institution, other_academic or industry. Signed-in users get
+    /// their own class by default; anonymous callers other_academic.
+    pub user_class: Option<String>,
+    /// relevance (default), price, -price, or distance (needs near_city).
+    pub sort: Option<String>,
+    /// 1 to 100; 20 when absent.
+    pub limit: Option<u32>,
+    /// 0 to 10,000.
+    pub offset: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchHitDto {
+    pub id: i64,
+    pub name_en: String,
+    pub name_zh: String,
+    pub category: String,
+    pub institution_id: i64,
+    pub institution_name_en: String,
+    pub institution_name_zh: String,
+    pub city: u32,
+    pub city_name_en: String,
+    pub city_name_zh: String,
+    pub province: String,
+    pub lon: f64,
+    pub lat: f64,
+    /// The hourly rate for the caller's user class, in fen.
+    pub hourly_rate_fen: i64,
+    pub access_policy: String,
+    pub booking_mode: String,
+    pub training_required: bool,
+    pub score: f32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distance_km: Option<f64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FacetCountDto {
+    pub value: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchResultsDto {
+    pub total: u64,
+    pub items: Vec<SearchHitDto>,
+    /// Per facet (category, province, city, institution_kind, access_policy, booking_mode,
+    /// price_band, training_required), the count each value would give if chosen with the
+    /// other filters kept.
+    pub facets: BTreeMap<String, Vec<FacetCountDto>>,
+    /// The user class whose rates `hourly_rate_fen` and `price_band` use.
+    pub user_class: String,
+}
+
+fn list<T>(
+    value: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, ApiError>,
+) -> Result<Vec<T>, ApiError> {
+    value.map_or(Ok(Vec::new()), |value| {
+        value
+            .split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .map(parse)
+            .collect()
+    })
+}
+
+/// Turns query parameters into a search request; shared by the API and the search page.
+pub async fn search_request(
+    state: &AppState,
+    requester: &Requester,
+    params: &SearchParams,
+) -> Result<SearchRequest, ApiError> {
+    let text = params.q.clone().unwrap_or_default();
+    if text.chars().count() > 200 {
+        return Err(ApiError::invalid("q", "must be at most 200 characters"));
+    }
+    let mut filters = SearchFilters {
+        categories: list(params.category.as_deref(), |code| {
+            Ok(CategoryCode::parse(code)?)
+        })?,
+        provinces: list(params.province.as_deref(), |code| {
+            Ok(ProvinceCode::parse(code)?)
+        })?,
+        cities: list(params.city.as_deref(), |code| {
+            let number: u32 = code
+                .parse()
+                .map_err(|_| ApiError::invalid("city", format!("{code:?} is not a city code")))?;
+            Ok(CityCode::new(number)?)
+        })?,
+        institution_kinds: list(params.institution_kind.as_deref(), |code| {
+            Ok(InstitutionKind::parse(code)?)
+        })?,
+        access_policies: list(params.access_policy.as_deref(), |code| {
+            Ok(AccessPolicy::parse(code)?)
+        })?,
+        booking_modes: list(params.booking_mode.as_deref(), |code| {
+            Ok(BookingMode::parse(code)?)
+        })?,
+        price_bands: list(params.price_band.as_deref(), |code| {
+            PriceBand::parse(code).ok_or_else(|| ApiError::invalid("price_band", format!("unknown band {code:?}; expected under_100, 100_300, 300_600, 600_1000 or 1000_plus")))
+        })?,
+        training_required: params.training_required,
+        institution: params.institution.map(InstitutionId),
+        near: None,
+        max_hourly_rate: params.max_rate_fen.map(Fen),
+        extra: Vec::new(),
+    };
+    if params.max_rate_fen.is_some_and(|rate| rate < 0) {
+        return Err(ApiError::invalid("max_rate_fen", "must not be negative"));
+    }
+    let near_point = match params.near_city {
+        Some(code) => {
+            let city = state
+                .store
+                .city(CityCode::new(code)?)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::invalid("near_city", format!("no city with code {code}"))
+                })?;
+            Some(city.location)
+        }
+        None => None,
+    };
+    match (near_point, params.within_km) {
+        (Some(point), Some(km)) => {
+            if !(1.0..=3000.0).contains(&km) {
+                return Err(ApiError::invalid("within_km", "must be between 1 and 3000"));
+            }
+            filters.near = Some((point, km));
+        }
+        (None, Some(_)) => return Err(ApiError::invalid("within_km", "needs near_city")),
+        _ => {}
+    }
+    let sort = match params.sort.as_deref().unwrap_or("relevance") {
+        "relevance" => SortOrder::Relevance,
+        "price" => SortOrder::PriceAscending,
+        "-price" => SortOrder::PriceDescending,
+        "distance" if near_point.is_some() => SortOrder::Distance,
+        "distance" => return Err(ApiError::invalid("sort", "distance needs near_city")),
+        other => {
+            return Err(ApiError::invalid(
+                "sort",
+                format!("unknown sort {other:?}; expected relevance, price, -price or distance"),
+            ))
+        }
+    };
+    let rate_basis = match (&params.user_class, &requester.user) {
+        (Some(class), _) => RateBasis {
+            class: UserClass::parse(class)?,
+            home_institution: requester.user.as_ref().map(|user| user.home_institution),
+        },
+        (None, Some(user)) => {
+            let kind = state
+                .store
+                .institution(user.home_institution)
+                .await?
+                .map_or(InstitutionKind::University, |home| home.institution.kind);
+            crate::search::rate_basis_for(user, kind)
+        }
+        (None, None) => RateBasis::default(),
+    };
+    let limit = params.limit.unwrap_or(20) as usize;
+    if !(1..=MAX_SEARCH_LIMIT).contains(&limit) {
+        return Err(ApiError::invalid(
+            "limit",
+            format!("must be between 1 and {MAX_SEARCH_LIMIT}"),
+        ));
+    }
+    let offset = params.offset.unwrap_or(0) as usize;
+    if offset > MAX_SEARCH_OFFSET {
+        return Err(ApiError::invalid(
+            "offset",
+            format!("must be at most {MAX_SEARCH_OFFSET}; narrow the search instead"),
+        ));
+    }
+    Ok(SearchRequest {
+        text,
+        filters,
+        rate_basis,
+        sort,
+        origin: near_point,
+        offset,
+        limit,
+    })
+}
+
+pub fn results_dto(results: SearchResults, rate_basis: RateBasis) -> SearchResultsDto {
+    SearchResultsDto {
+        total: results.total,
+        items: results
+            .hits
+            .into_iter()
+            .map(|hit| {
+                let document = &hit.document;
+                SearchHitDto {
+                    id: document.id.0,
+                    name_en: document.name_en.clone(),
+                    name_zh: document.name_zh.clone(),
+                    category: document.category.as_str().to_owned(),
+                    institution_id: document.institution.0,
+                    institution_name_en: document.institution_name_en.clone(),
+                    institution_name_zh: document.institution_name_zh.clone(),
+                    city: document.city.get(),
+                    city_name_en: document.city_name_en.clone(),
+                    city_name_zh: document.city_name_zh.clone(),
+                    province: document.province.as_code().to_owned(),
+                    lon: document.location.lon,
+                    lat: document.location.lat,
+                    hourly_rate_fen: hit.hourly_rate.0,
+                    access_policy: document.access_policy.as_code().to_owned(),
+                    booking_mode: document.booking_mode.as_code().to_owned(),
+                    training_required: document.training_required,
+                    score: hit.score,
+                    distance_km: hit.distance_km.map(|km| (km * 10.0).round() / 10.0),
+                }
+            })
+            .collect(),
+        facets: Facet::ALL
+            .iter()
+            .map(|facet| {
+                (
+                    facet.as_code().to_owned(),
+                    results
+                        .facets
+                        .get(*facet)
+                        .iter()
+                        .map(|count| FacetCountDto {
+                            value: count.value.clone(),
+                            count: count.count,
+                        })
+                        .collect(),
+                )
+            })
+            .collect(),
+        user_class: rate_basis.class.as_code().to_owned(),
+    }
+}
+
+/// Searches every instrument of the region.
+#[utoipa::path(get, path = "/search", tag = "instruments", params(SearchParams),
+    responses((status = 200, body = SearchResultsDto), (status = 400, body = Problem, content_type = "application/problem+json")))]
+pub async fn search_instruments(
+    State(state): State<Arc<AppState>>,
+    requester: Requester,
+    Query(params): Query<SearchParams>,
+) -> Result<Json<SearchResultsDto>, ApiError> {
+    let request = search_request(&state, &requester, &params).await?;
+    let rate_basis = request.rate_basis;
+    let results = state
+        .search
+        .index
+        .search(&request)
+        .map_err(|error| ApiError::Internal(error.to_string()))?;
+    Ok(Json(results_dto(results, rate_basis)))
+}

@@ -1,0 +1,434 @@
+//! The search page: a query box, a facet sidebar whose every value is a link that toggles it,
+//! result cards, and the results on the region map.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Request, State};
+use axum::response::Html;
+use corridor_domain::{AccessPolicy, BookingMode, InstitutionKind, PageLimit, ProvinceCode};
+use corridor_search::Facet;
+use corridor_store::{CityFilter, CityWithCounts, PageRequest};
+
+use super::{render, PageContext, PageError};
+use crate::api::search::{results_dto, search_request, SearchParams};
+use crate::auth::Requester;
+use crate::extract::Query;
+use crate::i18n::Text;
+use crate::problem::ApiError;
+use crate::AppState;
+
+pub struct FacetValueView {
+    pub label: String,
+    pub count: u64,
+    pub selected: bool,
+    pub link: String,
+}
+
+pub struct FacetView {
+    pub code: &'static str,
+    pub title: String,
+    pub values: Vec<FacetValueView>,
+}
+
+pub struct HitView {
+    pub id: i64,
+    pub name: String,
+    pub other_name: String,
+    pub institution: String,
+    pub city: String,
+    pub rate: String,
+    pub distance: Option<String>,
+    pub badges: Vec<&'static str>,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+pub struct SearchTemplate {
+    pub ctx: PageContext,
+    pub q: String,
+    pub total: u64,
+    pub hits: Vec<HitView>,
+    pub facets: Vec<FacetView>,
+    pub map_svg: String,
+    pub next_link: Option<String>,
+    pub clear_link: String,
+    pub sort_links: Vec<(&'static str, String, bool)>,
+}
+
+#[derive(serde::Deserialize, serde::Serialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct SearchPageParams {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    q: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    category: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    province: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    city: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    institution_kind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    access_policy: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    booking_mode: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    price_band: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    training_required: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sort: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    offset: Option<u32>,
+    /// Read by the page middleware (the language switch); accepted here so that
+    /// `deny_unknown_fields` does not refuse it.
+    #[serde(skip_serializing, default)]
+    #[allow(dead_code)]
+    lang: Option<String>,
+}
+
+impl SearchPageParams {
+    fn api_params(&self) -> SearchParams {
+        SearchParams {
+            q: self.q.clone(),
+            category: self.category.clone(),
+            province: self.province.clone(),
+            city: self.city.clone(),
+            institution_kind: self.institution_kind.clone(),
+            access_policy: self.access_policy.clone(),
+            booking_mode: self.booking_mode.clone(),
+            price_band: self.price_band.clone(),
+            training_required: self.training_required,
+            sort: self.sort.clone(),
+            offset: self.offset,
+            limit: Some(20),
+            ..SearchParams::default()
+        }
+    }
+
+    fn link(&self) -> String {
+        format!(
+            "/search?{}",
+            serde_urlencoded::to_string(self).unwrap_or_default()
+        )
+    }
+
+    fn values(&self, facet: Facet) -> Vec<String> {
+        let field = match facet {
+            Facet::Category => &self.category,
+            Facet::Province => &self.province,
+            Facet::City => &self.city,
+            Facet::InstitutionKind => &self.institution_kind,
+            Facet::AccessPolicy => &self.access_policy,
+            Facet::BookingMode => &self.booking_mode,
+            Facet::PriceBand => &self.price_band,
+            Facet::TrainingRequired => {
+                return self
+                    .training_required
+                    .map(|value| vec![value.to_string()])
+                    .unwrap_or_default()
+            }
+        };
+        field
+            .as_deref()
+            .map(|values| values.split(',').map(str::to_owned).collect())
+            .unwrap_or_default()
+    }
+
+    /// The link that adds `value` to the facet's filter, or removes it if present. Paging
+    /// restarts, because the results change.
+    fn toggled(&self, facet: Facet, value: &str) -> String {
+        let mut next = self.clone();
+        next.offset = None;
+        if facet == Facet::TrainingRequired {
+            let chosen = value == "true";
+            next.training_required = if self.training_required == Some(chosen) {
+                None
+            } else {
+                Some(chosen)
+            };
+            return next.link();
+        }
+        let mut values = self.values(facet);
+        if let Some(position) = values.iter().position(|existing| existing == value) {
+            values.remove(position);
+        } else {
+            values.push(value.to_owned());
+        }
+        let joined = (!values.is_empty()).then(|| values.join(","));
+        match facet {
+            Facet::Category => next.category = joined,
+            Facet::Province => next.province = joined,
+            Facet::City => next.city = joined,
+            Facet::InstitutionKind => next.institution_kind = joined,
+            Facet::AccessPolicy => next.access_policy = joined,
+            Facet::BookingMode => next.booking_mode = joined,
+            Facet::PriceBand => next.price_band = joined,
+            Facet::TrainingRequired => {}
+        }
+        next.link()
+    }
+}
+
+fn facet_title(facet: Facet, t: &Text) -> &'static str {
+    match facet {
+        Facet::Category => t.category,
+        Facet::Province => t.province,
+        Facet::City => t.city,
+        Facet::InstitutionKind => t.facet_kind,
+        Facet::AccessPolicy => t.access_policy,
+        Facet::BookingMode => t.booking_mode,
+        Facet::PriceBand => t.facet_price,
+        Facet::TrainingRequired => t.training_required,
+    }
+}
+
+fn value_label(
+    facet: Facet,
+    value: &str,
+    ctx: &PageContext,
+    categories: &HashMap<String, (String, String)>,
+    cities: &HashMap<u32, (String, String)>,
+) -> String {
+    let t = ctx.t;
+    match facet {
+        Facet::Category => categories
+            .get(value)
+            .map_or_else(|| value.to_owned(), |(en, zh)| ctx.name(en, zh).to_owned()),
+        Facet::Province => ProvinceCode::parse(value).map_or_else(
+            |_| value.to_owned(),
+            |province| ctx.name(province.name_en(), province.name_zh()).to_owned(),
+        ),
+        Facet::City => value
+            .parse::<u32>()
+            .ok()
+            .and_then(|code| cities.get(&code))
+            .map_or_else(|| value.to_owned(), |(en, zh)| ctx.name(en, zh).to_owned()),
+        Facet::InstitutionKind => match InstitutionKind::parse(value) {
+            Ok(InstitutionKind::University) => t.universities.to_owned(),
+            Ok(InstitutionKind::ResearchInstitute) => t.research_institutes.to_owned(),
+            Ok(InstitutionKind::Corporation) => t.corporations.to_owned(),
+            Ok(InstitutionKind::Hospital) => t.hospitals.to_owned(),
+            Ok(InstitutionKind::FacilityOperator) => t.facility_operators.to_owned(),
+            Err(_) => value.to_owned(),
+        },
+        Facet::AccessPolicy => match AccessPolicy::parse(value) {
+            Ok(AccessPolicy::Open) => t.open_to_all.to_owned(),
+            Ok(AccessPolicy::Region) => t.open_to_region.to_owned(),
+            Ok(AccessPolicy::OwnInstitution) => t.own_only.to_owned(),
+            Err(_) => value.to_owned(),
+        },
+        Facet::BookingMode => match BookingMode::parse(value) {
+            Ok(BookingMode::Instant) => t.instant.to_owned(),
+            Ok(BookingMode::NeedsApproval) => t.needs_approval.to_owned(),
+            Err(_) => value.to_owned(),
+        },
+        Facet::PriceBand => match value {
+            "under_100" => format!("< ¥100 {}", t.per_hour),
+            "100_300" => format!("¥100–300 {}", t.per_hour),
+            "300_600" => format!("¥300–600 {}", t.per_hour),
+            "600_1000" => format!("¥600–1,000 {}", t.per_hour),
+            _ => format!("≥ ¥1,000 {}", t.per_hour),
+        },
+        Facet::TrainingRequired => if value == "true" { t.yes } else { t.no }.to_owned(),
+    }
+}
+
+pub async fn search_page(
+    State(state): State<Arc<AppState>>,
+    requester: Requester,
+    Query(params): Query<SearchPageParams>,
+    request: Request,
+) -> Result<Html<String>, PageError> {
+    let ctx = PageContext::new(&requester, request.extensions(), "/search");
+    let outcome = async {
+        let search = search_request(&state, &requester, &params.api_params()).await?;
+        let rate_basis = search.rate_basis;
+        let (offset, limit) = (search.offset, search.limit);
+        let results = state
+            .search
+            .index
+            .search(&search)
+            .map_err(|error| ApiError::Internal(error.to_string()))?;
+        let cities = state
+            .store
+            .cities(
+                &CityFilter::default(),
+                PageRequest {
+                    limit: PageLimit::new(500)?,
+                    after: None,
+                },
+            )
+            .await?;
+        Ok::<_, ApiError>((
+            results_dto(results, rate_basis),
+            cities.items,
+            offset,
+            limit,
+        ))
+    }
+    .await;
+    let (results, cities, offset, limit) = match outcome {
+        Ok(values) => values,
+        Err(error) => {
+            return Err(PageError {
+                error,
+                context: ctx,
+            })
+        }
+    };
+    let city_names: HashMap<u32, (String, String)> = cities
+        .iter()
+        .map(|city| {
+            (
+                city.city.code.get(),
+                (city.city.name_en.clone(), city.city.name_zh.clone()),
+            )
+        })
+        .collect();
+    let facets = Facet::ALL
+        .iter()
+        .map(|facet| {
+            let selected = params.values(*facet);
+            let counts = results
+                .facets
+                .get(facet.as_code())
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let mut values: Vec<FacetValueView> = counts
+                .iter()
+                .take(if *facet == Facet::City { 12 } else { 20 })
+                .map(|count| FacetValueView {
+                    label: value_label(
+                        *facet,
+                        &count.value,
+                        &ctx,
+                        &state.search.category_names,
+                        &city_names,
+                    ),
+                    count: count.count,
+                    selected: selected.contains(&count.value),
+                    link: params.toggled(*facet, &count.value),
+                })
+                .collect();
+            // A chosen value stays visible (to be un-chosen) even when it counts nothing.
+            for value in selected
+                .iter()
+                .filter(|value| !counts.iter().any(|count| &count.value == *value))
+            {
+                values.push(FacetValueView {
+                    label: value_label(
+                        *facet,
+                        value,
+                        &ctx,
+                        &state.search.category_names,
+                        &city_names,
+                    ),
+                    count: 0,
+                    selected: true,
+                    link: params.toggled(*facet, value),
+                });
+            }
+            FacetView {
+                code: facet.as_code(),
+                title: facet_title(*facet, ctx.t).to_owned(),
+                values,
+            }
+        })
+        .filter(|facet| !facet.values.is_empty())
+        .collect();
+    let city_counts: HashMap<u32, u64> = results
+        .facets
+        .get("city")
+        .map(|counts| {
+            counts
+                .iter()
+                .filter_map(|count| Some((count.value.parse().ok()?, count.count)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let map_cities: Vec<CityWithCounts> = cities
+        .into_iter()
+        .map(|city| {
+            let count = city_counts.get(&city.city.code.get()).copied().unwrap_or(0);
+            CityWithCounts {
+                city: city.city,
+                institutions: 0,
+                instruments: count,
+            }
+        })
+        .collect();
+    let map_svg = if results.total > 0 {
+        crate::map::region_map_svg(&map_cities, ctx.language, ctx.t.results_map)
+    } else {
+        String::new()
+    };
+    let hits = results
+        .items
+        .iter()
+        .map(|hit| {
+            let mut badges = Vec::new();
+            if hit.training_required {
+                badges.push(ctx.t.training_required);
+            }
+            if hit.booking_mode == "needs_approval" {
+                badges.push(ctx.t.needs_approval);
+            }
+            HitView {
+                id: hit.id,
+                name: ctx.name(&hit.name_en, &hit.name_zh).to_owned(),
+                other_name: ctx.name(&hit.name_zh, &hit.name_en).to_owned(),
+                institution: ctx
+                    .name(&hit.institution_name_en, &hit.institution_name_zh)
+                    .to_owned(),
+                city: ctx.name(&hit.city_name_en, &hit.city_name_zh).to_owned(),
+                rate: corridor_domain::Fen(hit.hourly_rate_fen).to_string(),
+                distance: hit.distance_km.map(|km| format!("{km:.0} km")),
+                badges,
+            }
+        })
+        .collect();
+    let next_link = ((offset + limit) < results.total as usize).then(|| {
+        let mut next = params.clone();
+        next.offset = Some((offset + limit) as u32);
+        next.link()
+    });
+    let clear_link = SearchPageParams {
+        q: params.q.clone(),
+        ..SearchPageParams::default()
+    }
+    .link();
+    let sort_links = [
+        ("relevance", ctx.t.sort_relevance),
+        ("price", ctx.t.sort_price),
+    ]
+    .into_iter()
+    .map(|(code, label)| {
+        let mut sorted = params.clone();
+        sorted.sort = Some(code.to_owned());
+        sorted.offset = None;
+        (
+            label,
+            sorted.link(),
+            params.sort.as_deref().unwrap_or("relevance") == code,
+        )
+    })
+    .collect();
+    let page = SearchTemplate {
+        q: params.q.clone().unwrap_or_default(),
+        total: results.total,
+        hits,
+        facets,
+        map_svg,
+        next_link,
+        clear_link,
+        sort_links,
+        ctx,
+    };
+    render(&page).map_err(|error| PageError {
+        error,
+        context: page.ctx,
+    })
+}

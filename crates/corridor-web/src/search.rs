@@ -1,0 +1,205 @@
+//! Keeps the in-memory search index of a serving node in step with the store.
+//!
+//! At start-up the index is built from every instrument in the store. After that, every
+//! change made through this node is applied at once, and a background task polls the store's
+//! change log twice a second for changes made through other nodes (or other processes), so a
+//! change anywhere is searchable everywhere within a second.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use corridor_domain::{InstitutionKind, InstrumentId, PageLimit, User, UserClass};
+use corridor_search::{RateBasis, SearchDocument, SearchIndex};
+use corridor_store::{InstrumentFilter, InstrumentWithPlace, PageRequest, Store, StoreError};
+
+/// How often a node looks for changes made elsewhere.
+pub const REFRESH_INTERVAL: Duration = Duration::from_millis(500);
+/// Sequence numbers can commit out of order on PostgreSQL; re-reading this many below the
+/// high-water mark catches late commits. Applying a change twice is harmless.
+const RE_READ_WINDOW: i64 = 64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchServiceError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Index(#[from] corridor_search::SearchError),
+}
+
+pub struct SearchService {
+    pub index: SearchIndex,
+    /// Category code → (English, Chinese) name.
+    pub category_names: HashMap<String, (String, String)>,
+    high_water: AtomicI64,
+}
+
+pub fn search_document(
+    item: &InstrumentWithPlace,
+    category_names: &HashMap<String, (String, String)>,
+) -> SearchDocument {
+    let instrument = &item.instrument;
+    let name = |code: &str| category_names.get(code).cloned().unwrap_or_default();
+    let (category_name_en, category_name_zh) = name(instrument.category.as_str());
+    let (class_name_en, class_name_zh) = name(instrument.category.top_level().as_str());
+    SearchDocument {
+        id: instrument.id,
+        name_en: instrument.name_en.clone(),
+        name_zh: instrument.name_zh.clone(),
+        description_en: instrument.description_en.clone(),
+        description_zh: instrument.description_zh.clone(),
+        category: instrument.category.clone(),
+        category_name_en,
+        category_name_zh,
+        class_name_en,
+        class_name_zh,
+        techniques: instrument.techniques.clone(),
+        keywords: instrument.keywords.clone(),
+        manufacturer: instrument.manufacturer.clone(),
+        model: instrument.model.clone(),
+        institution: instrument.institution,
+        institution_name_en: item.institution_name_en.clone(),
+        institution_name_zh: item.institution_name_zh.clone(),
+        institution_kind: item.institution_kind,
+        city: item.city,
+        city_name_en: item.city_name_en.clone(),
+        city_name_zh: item.city_name_zh.clone(),
+        province: item.province,
+        location: item.location,
+        access_policy: instrument.access_policy,
+        booking_mode: instrument.booking_mode,
+        training_required: instrument.training_required,
+        rates: instrument.rates,
+    }
+}
+
+impl SearchService {
+    /// Builds the index from every instrument in the store.
+    pub async fn build(store: &dyn Store) -> Result<SearchService, SearchServiceError> {
+        // The high-water mark is read first: a change committed while the instruments are
+        // read is then applied again by the first refresh, never lost.
+        let high_water = latest_change(store).await?;
+        let category_names: HashMap<String, (String, String)> = store
+            .categories()
+            .await?
+            .into_iter()
+            .map(|category| {
+                (
+                    category.code.as_str().to_owned(),
+                    (category.name_en, category.name_zh),
+                )
+            })
+            .collect();
+        let mut documents = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store
+                .instruments(
+                    &InstrumentFilter::default(),
+                    PageRequest {
+                        limit: PageLimit::new(500).expect("valid"),
+                        after,
+                    },
+                )
+                .await?;
+            documents.extend(
+                page.items
+                    .iter()
+                    .map(|item| search_document(item, &category_names)),
+            );
+            match page.next_cursor {
+                Some(cursor) => after = Some(cursor),
+                None => break,
+            }
+        }
+        // Building takes a second or two of CPU for the full region: off the async workers.
+        let index = tokio::task::spawn_blocking(move || SearchIndex::build(documents))
+            .await
+            .map_err(|error| {
+                SearchServiceError::Index(corridor_search::SearchError::Index(tantivy_error(
+                    error.to_string(),
+                )))
+            })??;
+        Ok(SearchService {
+            index,
+            category_names,
+            high_water: AtomicI64::new(high_water),
+        })
+    }
+
+    /// Re-reads one instrument from the store into the index (or removes it if it is gone).
+    pub async fn apply(
+        &self,
+        store: &dyn Store,
+        id: InstrumentId,
+    ) -> Result<(), SearchServiceError> {
+        match store.instrument(id).await? {
+            Some(item) => self
+                .index
+                .upsert(search_document(&item, &self.category_names))?,
+            None => self.index.remove(id)?,
+        }
+        Ok(())
+    }
+
+    /// Applies the store's changes since the last refresh; returns how many were applied.
+    pub async fn refresh(&self, store: &dyn Store) -> Result<usize, SearchServiceError> {
+        let from = (self.high_water.load(Ordering::SeqCst) - RE_READ_WINDOW).max(0);
+        let changes = store.changes_since(from, 10_000).await?;
+        for change in changes
+            .iter()
+            .filter(|change| change.entity == "instrument")
+        {
+            self.apply(store, InstrumentId(change.entity_id)).await?;
+        }
+        if let Some(last) = changes.last() {
+            self.high_water.fetch_max(last.seq, Ordering::SeqCst);
+        }
+        Ok(changes.len())
+    }
+
+    /// Polls the change log until the process ends.
+    pub fn spawn_refresher(self: &Arc<Self>, store: Arc<dyn Store>) -> tokio::task::JoinHandle<()> {
+        let service = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(REFRESH_INTERVAL);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticker.tick().await;
+                if let Err(error) = service.refresh(store.as_ref()).await {
+                    tracing::warn!(%error, "refreshing the search index failed; retrying");
+                }
+            }
+        })
+    }
+}
+
+fn tantivy_error(message: String) -> tantivy::TantivyError {
+    tantivy::TantivyError::InternalError(message)
+}
+
+async fn latest_change(store: &dyn Store) -> Result<i64, StoreError> {
+    let mut latest = 0;
+    loop {
+        let changes = store.changes_since(latest, 10_000).await?;
+        match changes.last() {
+            Some(last) => latest = last.seq,
+            None => return Ok(latest),
+        }
+    }
+}
+
+/// The prices a user sees: their own institution's internal rate at its instruments, else
+/// the academic or industry rate by the kind of their home institution.
+pub fn rate_basis_for(user: &User, home_kind: InstitutionKind) -> RateBasis {
+    let class = if home_kind == InstitutionKind::Corporation {
+        UserClass::Industry
+    } else {
+        UserClass::OtherAcademic
+    };
+    RateBasis {
+        class,
+        home_institution: Some(user.home_institution),
+    }
+}

@@ -1,0 +1,285 @@
+//! Search over HTTP: both languages, facets, bad parameters, and freshness after changes
+//! made through this node and through another.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::support::{
+    client, expect_problem, second_node, sqlite_server, TestServer, DEMO_PASSWORD,
+};
+
+async fn search(server: &TestServer, query: &str) -> Value {
+    let response = client()
+        .get(server.url(&format!("/api/v1/search?{query}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{query}");
+    response.json().await.unwrap()
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| {
+            if byte.is_ascii_alphanumeric() {
+                (byte as char).to_string()
+            } else {
+                format!("%{byte:02X}")
+            }
+        })
+        .collect()
+}
+
+async fn token(server: &TestServer, email: &str) -> String {
+    let response = client()
+        .post(server.url("/api/v1/tokens"))
+        .json(&json!({"email": email, "password": DEMO_PASSWORD, "name": "t"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    response.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn searching_in_both_languages_with_facets() {
+    let server = sqlite_server().await;
+    for query in ["质谱仪", "mass spectrometer"] {
+        let results = search(&server, &format!("q={}", encode(query))).await;
+        assert!(results["total"].as_u64().unwrap() > 0, "{query}");
+        for item in results["items"].as_array().unwrap() {
+            // Mass spectrometry instruments (LC-MS is 液质联用 in Chinese), or named as such.
+            assert!(
+                item["category"] == "0102" || item["name_zh"].as_str().unwrap().contains("质谱"),
+                "{query}: {item}"
+            );
+        }
+    }
+    let all = search(&server, "q=microscope&limit=100").await;
+    let jiangsu_count = all["facets"]["province"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|count| count["value"] == "JS")
+        .unwrap()["count"]
+        .as_u64()
+        .unwrap();
+    let jiangsu = search(&server, "q=microscope&province=JS&limit=100").await;
+    assert_eq!(
+        jiangsu["total"].as_u64().unwrap(),
+        jiangsu_count,
+        "a facet count is what choosing it gives"
+    );
+    assert!(jiangsu["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|item| item["province"] == "JS"));
+    assert_eq!(jiangsu["user_class"], "other_academic");
+
+    let industry = search(
+        &server,
+        "q=microscope&user_class=industry&sort=price&limit=50",
+    )
+    .await;
+    let rates: Vec<i64> = industry["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["hourly_rate_fen"].as_i64().unwrap())
+        .collect();
+    assert!(rates.windows(2).all(|pair| pair[0] <= pair[1]));
+    let near = search(
+        &server,
+        "near_city=320100&within_km=60&sort=distance&limit=30",
+    )
+    .await;
+    let distances: Vec<f64> = near["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["distance_km"].as_f64().unwrap())
+        .collect();
+    assert!(
+        !distances.is_empty()
+            && distances.iter().all(|km| *km <= 60.0)
+            && distances.windows(2).all(|pair| pair[0] <= pair[1])
+    );
+
+    for (query, parameter) in [
+        ("sort=distance", "sort"),
+        ("within_km=5", "within_km"),
+        ("price_band=cheap", "price_band"),
+        ("limit=101", "limit"),
+        ("offset=20000", "offset"),
+        ("near_city=500100&within_km=5", "near_city"),
+        ("category=1", "category"),
+    ] {
+        let response = client()
+            .get(server.url(&format!("/api/v1/search?{query}")))
+            .send()
+            .await
+            .unwrap();
+        let problem = expect_problem(response, 400, query).await;
+        assert_eq!(problem["parameter"], parameter, "{query}");
+    }
+}
+
+fn new_instrument(institution: i64, site: i64, name: &str) -> Value {
+    json!({
+        "institution_id": institution, "site_id": site, "category": "0106",
+        "name_en": name, "name_zh": "量子重力仪", "techniques": ["inertial sensing"], "keywords": ["quantum sensing"],
+        "manufacturer": "Muquans", "model": "AQG-B", "year_of_manufacture": 2024, "purchase_value_fen": 300000000,
+        "access_policy": "open", "booking_mode": "needs_approval", "training_required": true,
+        "hourly_rates": {"own_institution_fen": 20000, "other_academic_fen": 40000, "industry_fen": 80000},
+        "opening_hours": "Mon-Fri 09:00-17:00"
+    })
+}
+
+#[tokio::test]
+async fn changes_are_searchable_at_once_here_and_within_a_second_on_another_node() {
+    let server = sqlite_server().await;
+    let other = second_node(&server).await;
+    let manager = token(&server, "manager@corridor.demo").await;
+    let me: Value = client()
+        .get(server.url("/api/v1/me"))
+        .bearer_auth(&manager)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let institution = me["home_institution_id"].as_i64().unwrap();
+    let site = search(&server, &format!("institution={institution}&limit=1")).await;
+    let site_id: i64 = {
+        let id = site["items"][0]["id"].as_i64().unwrap();
+        let instrument: Value = client()
+            .get(server.url(&format!("/api/v1/instruments/{id}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        instrument["place"]["site_id"].as_i64().unwrap()
+    };
+
+    let anonymous = client()
+        .post(server.url("/api/v1/instruments"))
+        .json(&new_instrument(institution, site_id, "Quantum gravimeter"))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(anonymous, 401, "anonymous create").await;
+    let researcher = token(&server, "researcher@corridor.demo").await;
+    let forbidden = client()
+        .post(server.url("/api/v1/instruments"))
+        .bearer_auth(&researcher)
+        .json(&new_instrument(institution, site_id, "Quantum gravimeter"))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(forbidden, 403, "a researcher creates").await;
+    let bad = client()
+        .post(server.url("/api/v1/instruments"))
+        .bearer_auth(&manager)
+        .json(&json!({"name_en": "x"}))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(bad, 400, "missing fields").await;
+
+    let created = client()
+        .post(server.url("/api/v1/instruments"))
+        .bearer_auth(&manager)
+        .json(&new_instrument(institution, site_id, "Quantum gravimeter"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let id = created.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let found = search(&server, "q=gravimeter").await;
+    assert_eq!(
+        found["items"][0]["id"], id,
+        "found at once on the node that made the change"
+    );
+    assert_eq!(
+        search(&server, &format!("q={}", encode("重力仪"))).await["items"][0]["id"],
+        id
+    );
+
+    let deadline = Instant::now() + Duration::from_secs(1);
+    loop {
+        if search(&other, "q=gravimeter").await["total"] == 1 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the other node did not see the new instrument within a second"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let renamed = client()
+        .put(server.url(&format!("/api/v1/instruments/{id}")))
+        .bearer_auth(&manager)
+        .json(&new_instrument(institution, site_id, "Atom interferometer"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renamed.status(), 200);
+    assert_eq!(search(&server, "q=gravimeter").await["total"], 0);
+    assert_eq!(
+        search(&server, "q=interferometer").await["items"][0]["id"],
+        id
+    );
+
+    let deleted = client()
+        .delete(server.url(&format!("/api/v1/instruments/{id}")))
+        .bearer_auth(&manager)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    let serves = |results: Value| {
+        results["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|item| item["id"] == id)
+    };
+    assert!(
+        !serves(search(&server, "q=interferometer&limit=100").await),
+        "a deleted instrument is never served"
+    );
+    let everything = search(&server, &format!("institution={institution}&limit=100")).await;
+    assert!(everything["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|item| item["id"] != id));
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while serves(search(&other, "q=interferometer&limit=100").await)
+        || serves(search(&other, "q=gravimeter&limit=100").await)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the other node still serves the deleted instrument after a second"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let again = client()
+        .delete(server.url(&format!("/api/v1/instruments/{id}")))
+        .bearer_auth(&manager)
+        .send()
+        .await
+        .unwrap();
+    expect_problem(again, 404, "deleting twice").await;
+}
