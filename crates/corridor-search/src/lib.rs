@@ -280,10 +280,10 @@ impl SearchIndex {
         }
         let concepts = text::concepts(&request.text);
         let columns = self.columns.read().expect("columns lock");
-        let matches = match text::build_query(&self.fields, &concepts) {
+        let searcher = self.reader.searcher();
+        let matches = match text::build_query(&self.fields, &concepts, &searcher) {
             None => None,
             Some(query) => {
-                let searcher = self.reader.searcher();
                 let collector = MatchCollector {
                     positions: columns.positions_by_id(),
                 };

@@ -400,7 +400,13 @@ fn term_query(field: Field, text: &str) -> Box<dyn Query> {
 }
 
 /// The tantivy query for a list of concepts, or `None` for an empty query (everything).
-pub fn build_query(fields: &Fields, concepts: &[Concept]) -> Option<Box<dyn Query>> {
+/// `searcher` tells which words the index knows: typo alternatives are added only for words
+/// it does not, which keeps correctly spelled queries fast.
+pub fn build_query(
+    fields: &Fields,
+    concepts: &[Concept],
+    searcher: &tantivy::Searcher,
+) -> Option<Box<dyn Query>> {
     if concepts.is_empty() {
         return None;
     }
@@ -429,7 +435,7 @@ pub fn build_query(fields: &Fields, concepts: &[Concept]) -> Option<Box<dyn Quer
                     while stream.advance() {
                         tokens.push(stream.token().text.clone());
                     }
-                    english_alternatives(fields, word, &tokens)
+                    english_alternatives(fields, word, &tokens, searcher)
                 }
                 Concept::Chinese(word) => chinese_alternatives(fields, word),
             };
@@ -476,6 +482,7 @@ fn english_alternatives(
     fields: &Fields,
     word: &str,
     tokens: &[String],
+    searcher: &tantivy::Searcher,
 ) -> Vec<(Occur, Box<dyn Query>)> {
     match tokens {
         [] => vec![],
@@ -485,7 +492,13 @@ fn english_alternatives(
                 boosted(term_query(fields.text_en, token), 1.0),
             ];
             let length = word.chars().count();
-            if length >= 5 && !word.chars().any(|c| c.is_ascii_digit()) {
+            let known = [fields.name_en, fields.text_en].into_iter().any(|field| {
+                searcher
+                    .doc_freq(&Term::from_field_text(field, token))
+                    .unwrap_or(0)
+                    > 0
+            });
+            if !known && length >= 5 && !word.chars().any(|c| c.is_ascii_digit()) {
                 // Typos: one edit in a word of five or more letters, two from nine.
                 let distance = if length >= 9 { 2 } else { 1 };
                 for (field, boost) in [(fields.name_en, 0.6), (fields.text_en, 0.2)] {

@@ -694,6 +694,13 @@ macro_rules! shared_store_impl {
                 Ok(Page::from_items(count(total), items, page.limit, |item| item.instrument.id.0))
             }
 
+            async fn all_instruments(&self) -> Result<Vec<InstrumentWithPlace>, StoreError> {
+                let rows = sqlx::query(&format!("SELECT {INSTRUMENT_WITH_PLACE_COLUMNS} {INSTRUMENT_WITH_PLACE_FROM} ORDER BY i.id"))
+                    .fetch_all(self.read_pool())
+                    .await?;
+                rows.iter().map(instrument_from_row).collect()
+            }
+
             async fn instrument(&self, id: InstrumentId) -> Result<Option<InstrumentWithPlace>, StoreError> {
                 let row = sqlx::query(&format!("SELECT {INSTRUMENT_WITH_PLACE_COLUMNS} {INSTRUMENT_WITH_PLACE_FROM} WHERE i.id = $1"))
                     .bind(id.0)

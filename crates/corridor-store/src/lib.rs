@@ -96,6 +96,8 @@ pub trait Store: Send + Sync + 'static {
         filter: &InstrumentFilter,
         page: PageRequest,
     ) -> Result<Page<InstrumentWithPlace>, StoreError>;
+    /// Every instrument, in id order, in one read: what derived indexes are built from.
+    async fn all_instruments(&self) -> Result<Vec<InstrumentWithPlace>, StoreError>;
     async fn instrument(&self, id: InstrumentId)
         -> Result<Option<InstrumentWithPlace>, StoreError>;
     /// Adds an instrument (its `id` is ignored and assigned by the store) and returns its id.

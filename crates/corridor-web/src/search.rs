@@ -10,9 +10,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use corridor_domain::{InstitutionKind, InstrumentId, PageLimit, User, UserClass};
+use corridor_domain::{InstitutionKind, InstrumentId, User, UserClass};
 use corridor_search::{RateBasis, SearchDocument, SearchIndex};
-use corridor_store::{InstrumentFilter, InstrumentWithPlace, PageRequest, Store, StoreError};
+use corridor_store::{InstrumentWithPlace, Store, StoreError};
 
 /// How often a node looks for changes made elsewhere.
 pub const REFRESH_INTERVAL: Duration = Duration::from_millis(500);
@@ -32,6 +32,8 @@ pub struct SearchService {
     pub index: SearchIndex,
     /// Category code → (English, Chinese) name.
     pub category_names: HashMap<String, (String, String)>,
+    /// City code → location, so that a distance filter costs no database read.
+    pub city_locations: HashMap<u32, corridor_domain::GeoPoint>,
     high_water: AtomicI64,
 }
 
@@ -79,6 +81,7 @@ impl SearchService {
     pub async fn build(store: &dyn Store) -> Result<SearchService, SearchServiceError> {
         // The high-water mark is read first: a change committed while the instruments are
         // read is then applied again by the first refresh, never lost.
+        let started = std::time::Instant::now();
         let high_water = latest_change(store).await?;
         let category_names: HashMap<String, (String, String)> = store
             .categories()
@@ -91,28 +94,18 @@ impl SearchService {
                 )
             })
             .collect();
-        let mut documents = Vec::new();
-        let mut after = None;
-        loop {
-            let page = store
-                .instruments(
-                    &InstrumentFilter::default(),
-                    PageRequest {
-                        limit: PageLimit::new(500).expect("valid"),
-                        after,
-                    },
-                )
-                .await?;
-            documents.extend(
-                page.items
-                    .iter()
-                    .map(|item| search_document(item, &category_names)),
-            );
-            match page.next_cursor {
-                Some(cursor) => after = Some(cursor),
-                None => break,
-            }
-        }
+        let documents: Vec<SearchDocument> = store
+            .all_instruments()
+            .await?
+            .iter()
+            .map(|item| search_document(item, &category_names))
+            .collect();
+        let loaded = std::time::Instant::now();
+        tracing::debug!(
+            documents = documents.len(),
+            load_ms = loaded.duration_since(started).as_millis() as u64,
+            "read the instruments for the search index"
+        );
         // Building takes a second or two of CPU for the full region: off the async workers.
         let index = tokio::task::spawn_blocking(move || SearchIndex::build(documents))
             .await
@@ -121,9 +114,24 @@ impl SearchService {
                     error.to_string(),
                 )))
             })??;
+        let cities = store
+            .cities(
+                &corridor_store::CityFilter::default(),
+                corridor_store::PageRequest {
+                    limit: corridor_domain::PageLimit::new(500).expect("valid"),
+                    after: None,
+                },
+            )
+            .await?;
+        let city_locations = cities
+            .items
+            .iter()
+            .map(|city| (city.city.code.get(), city.city.location))
+            .collect();
         Ok(SearchService {
             index,
             category_names,
+            city_locations,
             high_water: AtomicI64::new(high_water),
         })
     }

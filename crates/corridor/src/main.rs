@@ -1,6 +1,7 @@
 //! `corridor`: the one binary. Subcommands are thin: they parse arguments, open the store,
 //! and call into the library crates.
 
+mod bench_search;
 mod region;
 
 use std::net::SocketAddr;
@@ -64,10 +65,31 @@ enum Command {
         #[arg(long, env = "CORRIDOR_DATABASE_URL")]
         database: String,
     },
+    /// Benchmarks; each prints one JSON object on its last line.
+    Bench {
+        #[command(subcommand)]
+        which: BenchCommand,
+    },
     /// Prints the region a database holds and its row counts, as JSON.
     Status {
         #[arg(long, env = "CORRIDOR_DATABASE_URL")]
         database: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Search latency in process and over HTTP (wrk), beside SQLite FTS5 and PostgreSQL
+    /// full-text search on the same rows.
+    Search {
+        #[arg(long, default_value_t = corridor_demo::DEFAULT_SEED)]
+        seed: u64,
+        /// How long wrk loads the server.
+        #[arg(long, default_value_t = 10)]
+        http_seconds: u64,
+        /// The PostgreSQL server the baseline creates a scratch database on.
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        postgres: String,
     },
 }
 
@@ -156,6 +178,21 @@ async fn run(command: Command) -> Result<()> {
             }
             region::generate_into(store.as_ref(), seed, scale.demo_scale()).await?;
             Ok(())
+        }
+        Command::Bench {
+            which:
+                BenchCommand::Search {
+                    seed,
+                    http_seconds,
+                    postgres,
+                },
+        } => {
+            bench_search::run(bench_search::SearchBenchOptions {
+                seed,
+                http_seconds,
+                postgres_url: postgres,
+            })
+            .await
         }
         Command::Migrate { database } => {
             open(&database).await?;

@@ -589,3 +589,20 @@ impl From<&corridor_domain::Instrument> for InstrumentWithId {
         }
     }
 }
+
+pub async fn all_instruments_is_every_page_together(store: &dyn Store) {
+    let region = tiny_region(12);
+    store.import_region(&region).await.unwrap();
+    let all = store.all_instruments().await.unwrap();
+    let paged = store
+        .instruments(&InstrumentFilter::default(), page(500, None))
+        .await
+        .unwrap();
+    let rest = store
+        .instruments(&InstrumentFilter::default(), page(500, paged.next_cursor))
+        .await
+        .unwrap();
+    let together: Vec<_> = paged.items.into_iter().chain(rest.items).collect();
+    assert_eq!(all, together);
+    assert_eq!(all.len(), region.instruments.len());
+}

@@ -42,6 +42,7 @@ contract_tests!(
     users_get_fresh_ids_and_unique_addresses,
     every_change_leaves_an_audit_event,
     instruments_are_created_changed_and_deleted_with_a_change_log,
+    all_instruments_is_every_page_together,
 );
 
 mod sqlite_only {

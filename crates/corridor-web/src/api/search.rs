@@ -163,16 +163,19 @@ pub async fn search_request(
         return Err(ApiError::invalid("max_rate_fen", "must not be negative"));
     }
     let near_point = match params.near_city {
-        Some(code) => {
-            let city = state
-                .store
-                .city(CityCode::new(code)?)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::invalid("near_city", format!("no city with code {code}"))
-                })?;
-            Some(city.location)
-        }
+        Some(code) => match state.search.city_locations.get(&code) {
+            Some(location) => Some(*location),
+            None => {
+                let city = state
+                    .store
+                    .city(CityCode::new(code)?)
+                    .await?
+                    .ok_or_else(|| {
+                        ApiError::invalid("near_city", format!("no city with code {code}"))
+                    })?;
+                Some(city.location)
+            }
+        },
         None => None,
     };
     match (near_point, params.within_km) {
