@@ -77,6 +77,16 @@ pub struct Text {
     pub instant: &'static str,
     pub needs_approval: &'static str,
     pub results_map: &'static str,
+    pub nav_reach: &'static str,
+    pub reach_title: &'static str,
+    pub reach_from: &'static str,
+    pub reach_depart: &'static str,
+    pub reach_window: &'static str,
+    pub reach_caption: &'static str,
+    pub reach_time: &'static str,
+    pub journey_title: &'static str,
+    pub journey_none: &'static str,
+    pub journey_same_city: &'static str,
 }
 
 pub const ENGLISH: Text = Text {
@@ -153,6 +163,16 @@ pub const ENGLISH: Text = Text {
     instant: "Instant confirmation",
     needs_approval: "Needs approval",
     results_map: "Where the results are",
+    nav_reach: "Rail reach",
+    reach_title: "How far the rail network takes you",
+    reach_from: "From",
+    reach_depart: "Leaving from",
+    reach_window: "Window (min)",
+    reach_caption: "Shortest travel time to each station for any departure in the window, changes included.",
+    reach_time: "Travel time",
+    journey_title: "Getting there by rail, leaving at 08:00",
+    journey_none: "No rail journey found from this city today.",
+    journey_same_city: "The instrument is in this city.",
 };
 
 pub const CHINESE: Text = Text {
@@ -229,6 +249,16 @@ pub const CHINESE: Text = Text {
     instant: "即时确认",
     needs_approval: "需审核",
     results_map: "结果分布",
+    nav_reach: "高铁可达",
+    reach_title: "高铁出行可达范围",
+    reach_from: "出发城市",
+    reach_depart: "最早出发",
+    reach_window: "出发时间窗（分钟）",
+    reach_caption: "在出发时间窗内任意出发、含换乘的最短旅行时间。",
+    reach_time: "旅行时间",
+    journey_title: "高铁前往（08:00 后出发）",
+    journey_none: "今日无可行的铁路行程。",
+    journey_same_city: "仪器就在本市。",
 };
 
 pub fn text(language: Language) -> &'static Text {

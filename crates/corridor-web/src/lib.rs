@@ -12,6 +12,7 @@ pub mod i18n;
 mod map;
 mod pages;
 pub mod problem;
+pub mod rail;
 pub mod search;
 pub mod sign_in;
 
@@ -42,6 +43,7 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub search: Arc<search::SearchService>,
+    pub rail: Arc<rail::RailService>,
     /// Whether cookies get the `Secure` flag: on when served behind HTTPS.
     pub secure_cookies: bool,
     pub(crate) timing_equaliser_hash: String,
@@ -79,7 +81,17 @@ pub async fn app(
     let openapi_json = openapi()
         .to_pretty_json()
         .expect("the OpenAPI document serialises");
+    let rail = Arc::new(
+        tokio::task::spawn_blocking(rail::RailService::demo)
+            .await
+            .map_err(|error| {
+                search::SearchServiceError::Index(corridor_search::SearchError::Index(
+                    tantivy::TantivyError::InternalError(error.to_string()),
+                ))
+            })?,
+    );
     let state = Arc::new(AppState {
+        rail,
         search,
         store,
         secure_cookies: config.secure_cookies,

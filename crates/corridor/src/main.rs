@@ -2,6 +2,7 @@
 //! and call into the library crates.
 
 mod bench_search;
+mod reach;
 mod region;
 
 use std::net::SocketAddr;
@@ -65,6 +66,30 @@ enum Command {
         #[arg(long, env = "CORRIDOR_DATABASE_URL")]
         database: String,
     },
+    /// Earliest arrival by rail at every station from a station or city.
+    Reach {
+        /// A GTFS folder or zip, a qETRC `.pyetgr` diagram, a city-level `.json` timetable, or
+        /// `demo` for the demo region's generated timetable.
+        #[arg(long)]
+        timetable: String,
+        /// A station name (Chinese or English), a city name, or a six-digit city code.
+        #[arg(long)]
+        from: String,
+        /// Departure, HH:MM.
+        #[arg(long)]
+        depart: String,
+        /// Only trains running on this date (YYYY-MM-DD); every train when absent.
+        #[arg(long)]
+        date: Option<String>,
+        /// Leave any time in this many minutes after --depart and report the shortest travel time.
+        #[arg(long)]
+        window: Option<u16>,
+        /// Ignore arrivals more than this many minutes after departure.
+        #[arg(long, default_value_t = 24 * 60)]
+        horizon: u16,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
     /// Benchmarks; each prints one JSON object on its last line.
     Bench {
         #[command(subcommand)]
@@ -77,8 +102,23 @@ enum Command {
     },
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum OutputFormat {
+    Json,
+    Table,
+}
+
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// Routing on the national city-level timetable: one-to-all, 2-hour profile, all pairs;
+    /// with `--peer scripts/bench-reach-peer`, pyraptor on the same queries.
+    Reach {
+        /// The city-level timetable (json_schedulers.json).
+        #[arg(long)]
+        timetable: Option<std::path::PathBuf>,
+        #[arg(long)]
+        peer: Option<std::path::PathBuf>,
+    },
     /// Search latency in process and over HTTP (wrk), beside SQLite FTS5 and PostgreSQL
     /// full-text search on the same rows.
     Search {
@@ -179,6 +219,26 @@ async fn run(command: Command) -> Result<()> {
             region::generate_into(store.as_ref(), seed, scale.demo_scale()).await?;
             Ok(())
         }
+        Command::Reach {
+            timetable,
+            from,
+            depart,
+            date,
+            window,
+            horizon,
+            format,
+        } => reach::run(reach::ReachOptions {
+            timetable,
+            from,
+            depart,
+            date,
+            window,
+            horizon,
+            json: matches!(format, OutputFormat::Json),
+        }),
+        Command::Bench {
+            which: BenchCommand::Reach { timetable, peer },
+        } => reach::bench(timetable, peer),
         Command::Bench {
             which:
                 BenchCommand::Search {

@@ -4,6 +4,7 @@
 
 pub mod dto;
 pub mod manage;
+pub mod reach;
 pub mod search;
 
 use std::sync::Arc;
@@ -72,6 +73,7 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
             manage::delete_instrument
         ))
         .routes(routes!(search::search_instruments))
+        .routes(routes!(reach::get_reach))
         .routes(routes!(list_categories))
         .routes(routes!(list_beamlines))
         .routes(routes!(get_summary))

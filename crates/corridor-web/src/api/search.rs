@@ -55,6 +55,16 @@ pub struct SearchParams {
     pub user_class: Option<String>,
     /// relevance (default), price, -price, or distance (needs near_city).
     pub sort: Option<String>,
+    /// With `reach_minutes`: only instruments in cities reachable by rail from this city
+    /// (six-digit code) within that many minutes, leaving in the window `reach_depart` +
+    /// `reach_window`.
+    pub reach_from: Option<u32>,
+    /// 1 to 720.
+    pub reach_minutes: Option<u16>,
+    /// `HH:MM`; 08:00 when absent.
+    pub reach_depart: Option<String>,
+    /// Minutes; 120 when absent.
+    pub reach_window: Option<u16>,
     /// 1 to 100; 20 when absent.
     pub limit: Option<u32>,
     /// 0 to 10,000.
@@ -187,6 +197,58 @@ pub async fn search_request(
         }
         (None, Some(_)) => return Err(ApiError::invalid("within_km", "needs near_city")),
         _ => {}
+    }
+    match (params.reach_from, params.reach_minutes) {
+        (Some(from), Some(minutes)) => {
+            if !(1..=720).contains(&minutes) {
+                return Err(ApiError::invalid(
+                    "reach_minutes",
+                    "must be between 1 and 720",
+                ));
+            }
+            if !state.rail.has_stations(from) {
+                return Err(ApiError::invalid(
+                    "reach_from",
+                    format!("no railway station serves the city {from}"),
+                ));
+            }
+            let (start, end) = super::reach::parse_window(
+                params.reach_depart.as_deref(),
+                params.reach_window,
+                "reach_depart",
+            )?;
+            let reach = state.rail.reach(from, start, end, minutes);
+            let cities = reach
+                .cities
+                .keys()
+                .filter_map(|code| CityCode::new(*code).ok())
+                .collect();
+            filters
+                .extra
+                .push(std::sync::Arc::new(corridor_search::CitySetFilter {
+                    name: "reach",
+                    cities,
+                }));
+        }
+        (None, None) if params.reach_depart.is_some() => {
+            return Err(ApiError::invalid(
+                "reach_depart",
+                "needs reach_from and reach_minutes",
+            ))
+        }
+        (None, None) if params.reach_window.is_some() => {
+            return Err(ApiError::invalid(
+                "reach_window",
+                "needs reach_from and reach_minutes",
+            ))
+        }
+        (None, None) => {}
+        _ => {
+            return Err(ApiError::invalid(
+                "reach_minutes",
+                "reach_from and reach_minutes go together",
+            ))
+        }
     }
     let sort = match params.sort.as_deref().unwrap_or("relevance") {
         "relevance" => SortOrder::Relevance,

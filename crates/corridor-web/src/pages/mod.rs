@@ -24,6 +24,7 @@ use crate::i18n::{text, Text};
 use crate::problem::{ApiError, PROBLEM_KINDS};
 use crate::AppState;
 
+mod reach;
 mod search;
 
 pub const LANGUAGE_COOKIE: &str = "corridor_lang";
@@ -36,6 +37,7 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
     Router::new()
         .route("/", get(landing))
         .route("/search", get(search::search_page))
+        .route("/reach", get(reach::reach_page))
         .route("/instruments", get(instruments_page))
         .route("/instruments/{id}", get(instrument_page))
         .route("/sign-in", get(sign_in_form).post(sign_in_submit))
@@ -535,6 +537,10 @@ async fn instruments_page(
 #[template(path = "instrument.html")]
 struct InstrumentTemplate {
     ctx: PageContext,
+    journey_from: Vec<reach::CityOption>,
+    journey_duration: Option<String>,
+    journey_legs: Vec<reach::LegView>,
+    journey_same_city: bool,
     item: InstrumentWithPlace,
     category_name: String,
     access_policy: &'static str,
@@ -542,10 +548,20 @@ struct InstrumentTemplate {
     rates: Vec<(&'static str, String)>,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InstrumentPageParams {
+    /// The city the journey on the page starts from.
+    from: Option<u32>,
+    #[allow(dead_code)]
+    lang: Option<String>,
+}
+
 async fn instrument_page(
     State(state): State<Arc<AppState>>,
     requester: Requester,
     Path(id): Path<i64>,
+    Query(params): Query<InstrumentPageParams>,
     request: Request,
 ) -> Result<Html<String>, PageError> {
     let ctx = PageContext::new(
@@ -605,7 +621,39 @@ async fn instrument_page(
             item.instrument.rates.industry_fen.to_string(),
         ),
     ];
+    let from = params.from.unwrap_or(310000);
+    let to = item.city.get();
+    let journey = reach::journey_lines(&state.rail, from, to, ctx.is_chinese());
+    let cities = state
+        .store
+        .cities(
+            &CityFilter::default(),
+            PageRequest {
+                limit: PageLimit::new(500).expect("valid"),
+                after: None,
+            },
+        )
+        .await
+        .map(|page| page.items)
+        .unwrap_or_default();
+    let journey_from = cities
+        .iter()
+        .filter(|city| state.rail.has_stations(city.city.code.get()))
+        .map(|city| reach::CityOption {
+            code: city.city.code.get(),
+            name: ctx.name(&city.city.name_en, &city.city.name_zh).to_owned(),
+            selected: city.city.code.get() == from,
+        })
+        .collect();
+    let (journey_duration, journey_legs) = match journey {
+        Some((duration, legs)) => (Some(duration), legs),
+        None => (None, Vec::new()),
+    };
     let page = InstrumentTemplate {
+        journey_from,
+        journey_duration,
+        journey_legs,
+        journey_same_city: from == to,
         item,
         category_name,
         access_policy,

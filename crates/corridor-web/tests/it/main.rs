@@ -2,5 +2,6 @@
 
 mod api;
 mod pages;
+mod reach;
 mod search;
 mod support;

@@ -226,3 +226,64 @@ fn bad_arguments_get_a_clear_error() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("invalid value"));
 }
+
+#[test]
+fn reach_prints_travel_times_on_the_demo_timetable_and_refuses_unknown_places() {
+    let output = Command::new(BINARY)
+        .args([
+            "reach",
+            "--timetable",
+            "demo",
+            "--from",
+            "上海",
+            "--depart",
+            "07:30",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let result: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let nanjing_south = result["stations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|station| station["station"] == "南京南")
+        .expect("Nanjing South is reached");
+    assert!(
+        nanjing_south["travel_minutes"].as_u64().unwrap() <= 90,
+        "{nanjing_south}"
+    );
+    let unknown = Command::new(BINARY)
+        .args([
+            "reach",
+            "--timetable",
+            "demo",
+            "--from",
+            "Atlantis",
+            "--depart",
+            "07:30",
+        ])
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no station or city"));
+    let bad_time = Command::new(BINARY)
+        .args([
+            "reach",
+            "--timetable",
+            "demo",
+            "--from",
+            "上海",
+            "--depart",
+            "7h",
+        ])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&bad_time.stderr).contains("not a time"));
+}

@@ -1,0 +1,168 @@
+//! `corridor reach` (earliest arrival at every station from a place) and `corridor bench
+//! reach` (the routing benchmark of issue 5).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use corridor_rail::bench::{run_peer, run_reach_benchmark, ReachBenchOptions};
+use corridor_rail::import::railwayvis::{import_railwayvis, RailwayVisOptions};
+use corridor_rail::{
+    earliest_arrival, format_minute, parse_hours_minutes, profile, EarliestArrivalQuery,
+    ProfileQuery, ProfileWorkspace, RoutingIndex, ScanWorkspace, ServiceDate, ServiceDay,
+    StationId, Timetable,
+};
+use serde_json::json;
+
+pub struct ReachOptions {
+    pub timetable: String,
+    pub from: String,
+    pub depart: String,
+    pub date: Option<String>,
+    pub window: Option<u16>,
+    pub horizon: u16,
+    pub json: bool,
+}
+
+/// `demo` is the generated timetable of the demo region; anything else is a path.
+fn load(timetable: &str) -> Result<Timetable> {
+    if timetable == "demo" {
+        return Ok(corridor_rail::demo::demo_timetable(
+            corridor_demo::DEFAULT_SEED,
+        ));
+    }
+    corridor_rail::import::import_timetable(Path::new(timetable))
+        .with_context(|| format!("importing the timetable {timetable}"))
+}
+
+pub fn run(options: ReachOptions) -> Result<()> {
+    let timetable = load(&options.timetable)?;
+    let origins = timetable.resolve_place(&options.from);
+    if origins.is_empty() {
+        bail!("no station or city {:?} in the timetable", options.from);
+    }
+    let departure = parse_hours_minutes(&options.depart)
+        .filter(|minute| *minute < 48 * 60)
+        .with_context(|| format!("--depart {:?} is not a time like 08:00", options.depart))?
+        as u16;
+    let service_day = match &options.date {
+        Some(text) => ServiceDay::Date(
+            ServiceDate::parse_iso(text)
+                .with_context(|| format!("--date {text:?} is not a date like 2026-11-28"))?,
+        ),
+        None => ServiceDay::EveryDay,
+    };
+    let index = RoutingIndex::build(&timetable, service_day);
+    let name = |id: StationId| {
+        let station = timetable.station(id);
+        station.english_name.clone().map_or_else(
+            || station.name.clone(),
+            |english| format!("{} ({english})", station.name),
+        )
+    };
+    let mut rows: Vec<(StationId, u16, u16, Option<String>)> = Vec::new();
+    match options.window {
+        None => {
+            let mut workspace = ScanWorkspace::new();
+            let arrivals = earliest_arrival(
+                &index,
+                &mut workspace,
+                &EarliestArrivalQuery {
+                    origins: &origins,
+                    departure,
+                    horizon_minutes: options.horizon,
+                },
+            );
+            for (station, arrival) in arrivals.reached() {
+                let trains = arrivals.journey_to(&timetable, station).map(|journey| {
+                    journey
+                        .legs
+                        .iter()
+                        .filter_map(|leg| match leg {
+                            corridor_rail::JourneyLeg::Train { train_number, .. } => {
+                                Some(train_number.clone())
+                            }
+                            corridor_rail::JourneyLeg::Transfer { .. } => None,
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" + ")
+                });
+                rows.push((station, arrival, arrival.saturating_sub(departure), trains));
+            }
+        }
+        Some(window) => {
+            let mut workspace = ProfileWorkspace::default();
+            let result = profile(
+                &index,
+                &mut workspace,
+                &ProfileQuery {
+                    origins: &origins,
+                    window_start: departure,
+                    window_end: departure + window,
+                    horizon_minutes: options.horizon,
+                },
+            );
+            for position in 0..timetable.stations().len() {
+                let station = StationId(position as u32);
+                if let (Some(minutes), Some(arrival)) = (
+                    result.shortest_travel_minutes(station),
+                    result.earliest_arrival(station),
+                ) {
+                    rows.push((station, arrival, minutes, None));
+                }
+            }
+        }
+    }
+    rows.sort_by_key(|(station, _, minutes, _)| (*minutes, station.0));
+    if options.json {
+        let stations: Vec<_> = rows
+            .iter()
+            .map(|(station, arrival, minutes, trains)| {
+                let record = timetable.station(*station);
+                json!({ "station": record.name, "english_name": record.english_name, "city": record.city_name, "city_code": record.city_admin_code,
+                        "earliest_arrival": format_minute(u32::from(*arrival)), "travel_minutes": minutes, "trains": trains })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &json!({ "from": options.from, "depart": format_minute(u32::from(departure)), "window": options.window, "stations": stations })
+            )?
+        );
+    } else {
+        println!(
+            "{:<36} {:>8} {:>8}  trains",
+            "station", "arrival", "minutes"
+        );
+        for (station, arrival, minutes, trains) in &rows {
+            println!(
+                "{:<36} {:>8} {:>8}  {}",
+                name(*station),
+                format_minute(u32::from(*arrival)),
+                minutes,
+                trains.as_deref().unwrap_or("")
+            );
+        }
+    }
+    Ok(())
+}
+
+pub fn bench(timetable: Option<PathBuf>, peer: Option<PathBuf>) -> Result<()> {
+    let path = timetable
+        .unwrap_or_else(|| PathBuf::from("../shared/data/cn-rail-railwayvis/json_schedulers.json"));
+    let loaded = import_railwayvis(&path, &RailwayVisOptions::default())
+        .with_context(|| format!("importing {}", path.display()))?;
+    let options = ReachBenchOptions::default();
+    let mut report = run_reach_benchmark(&loaded, &options);
+    if let Some(script) = peer {
+        let comparison = import_railwayvis(
+            &path,
+            &RailwayVisOptions {
+                minimum_change_minutes: 1,
+                ..RailwayVisOptions::default()
+            },
+        )?;
+        report = report.with_peer(run_peer(&script, &path, &comparison, &options));
+    }
+    println!("{}", serde_json::to_string(&report)?);
+    Ok(())
+}
