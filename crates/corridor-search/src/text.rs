@@ -46,8 +46,6 @@ pub struct Fields {
     pub name_zh: Field,
     pub text_zh: Field,
     pub bigrams_zh: Field,
-    /// The Chinese name alone, as bigrams, so that a name can outrank a mention.
-    pub name_bigrams_zh: Field,
     pub synonyms: Field,
 }
 
@@ -67,7 +65,6 @@ pub fn schema() -> (Schema, Fields) {
         name_zh: text_field(&mut builder, "name_zh", CHINESE_WORDS),
         text_zh: text_field(&mut builder, "text_zh", CHINESE_WORDS),
         bigrams_zh: text_field(&mut builder, "bigrams_zh", CHINESE_BIGRAMS),
-        name_bigrams_zh: text_field(&mut builder, "name_bigrams_zh", CHINESE_BIGRAMS),
         synonyms: text_field(&mut builder, "synonyms", SYNONYM_TOKENS),
     };
     (builder.build(), fields)
@@ -217,6 +214,10 @@ fn synonym_token(group: usize) -> String {
     format!("syn{group}")
 }
 
+fn synonym_name_token(group: usize) -> String {
+    format!("synname{group}")
+}
+
 /// The synonym groups a document mentions in its name, techniques, keywords or category.
 pub fn synonym_groups_of(document: &SearchDocument, cache: &mut HashMap<String, String>) -> String {
     let mut key = String::new();
@@ -236,18 +237,26 @@ pub fn synonym_groups_of(document: &SearchDocument, cache: &mut HashMap<String, 
     if let Some(tokens) = cache.get(&key) {
         return tokens.clone();
     }
-    let haystack = normalise(&key.replace('|', " "));
-    let mut groups: Vec<usize> = synonym_table()
-        .members
-        .iter()
-        .filter(|(member, _)| contains_member(&haystack, member))
-        .map(|(_, group)| *group)
-        .collect();
-    groups.sort_unstable();
-    groups.dedup();
-    let tokens = groups
+    let groups_in = |text: &str| {
+        let haystack = normalise(text);
+        let mut groups: Vec<usize> = synonym_table()
+            .members
+            .iter()
+            .filter(|(member, _)| contains_member(&haystack, member))
+            .map(|(_, group)| *group)
+            .collect();
+        groups.sort_unstable();
+        groups.dedup();
+        groups
+    };
+    // Every group mentioned anywhere finds the instrument; a group in its name also ranks it
+    // first, through a second token, which costs one term lookup instead of phrase queries.
+    let anywhere = groups_in(&key.replace('|', " "));
+    let in_name = groups_in(&format!("{} {}", document.name_en, document.name_zh));
+    let tokens = anywhere
         .into_iter()
         .map(synonym_token)
+        .chain(in_name.into_iter().map(synonym_name_token))
         .collect::<Vec<_>>()
         .join(" ");
     cache.insert(key, tokens.clone());
@@ -292,7 +301,6 @@ pub fn tantivy_document(
         }
     }
     doc.add_text(fields.name_zh, &document.name_zh);
-    doc.add_text(fields.name_bigrams_zh, &document.name_zh);
     let chinese = [
         document.description_zh.as_str(),
         &document.category_name_zh,
@@ -415,16 +423,24 @@ pub fn build_query(
         .iter()
         .map(|concept| {
             let alternatives: Vec<(Occur, Box<dyn Query>)> = match concept {
-                Concept::Synonym(group, _) => {
+                Concept::Synonym(group, spelling) => {
                     // The group's token finds every instrument that mentions the technique
-                    // anywhere; an instrument named with any spelling of it ranks first.
-                    let mut alternatives = vec![boosted(
-                        term_query(fields.synonyms, &synonym_token(*group)),
-                        2.0,
-                    )];
-                    for spelling in GROUPS[*group] {
-                        if let Some(query) = name_phrase(fields, &mut english, spelling) {
-                            alternatives.push(boosted(query, 3.0));
+                    // anywhere; the name token ranks those named with it first; the words
+                    // the user wrote, when they are in a name, rank the closest spelling first.
+                    let mut alternatives = vec![
+                        boosted(term_query(fields.synonyms, &synonym_token(*group)), 2.0),
+                        boosted(
+                            term_query(fields.synonyms, &synonym_name_token(*group)),
+                            3.0,
+                        ),
+                    ];
+                    if !spelling.chars().any(is_cjk) {
+                        let mut stream = english.token_stream(spelling);
+                        while stream.advance() {
+                            alternatives.push(boosted(
+                                term_query(fields.name_en, &stream.token().text),
+                                1.0,
+                            ));
                         }
                     }
                     alternatives
@@ -446,36 +462,6 @@ pub fn build_query(
         })
         .collect();
     Some(Box::new(BooleanQuery::new(clauses)))
-}
-
-/// A query matching instruments whose name contains `spelling` as a phrase, in English or
-/// (as character bigrams) in Chinese.
-fn name_phrase(
-    fields: &Fields,
-    english: &mut TextAnalyzer,
-    spelling: &str,
-) -> Option<Box<dyn Query>> {
-    let terms: Vec<Term> = if spelling.chars().any(is_cjk) {
-        cjk_bigrams(spelling)
-            .into_iter()
-            .map(|token| Term::from_field_text(fields.name_bigrams_zh, &token.text))
-            .collect()
-    } else {
-        let mut stream = english.token_stream(spelling);
-        let mut terms = Vec::new();
-        while stream.advance() {
-            terms.push(Term::from_field_text(fields.name_en, &stream.token().text));
-        }
-        terms
-    };
-    match terms.len() {
-        0 => None,
-        1 => Some(Box::new(TermQuery::new(
-            terms.into_iter().next()?,
-            IndexRecordOption::WithFreqs,
-        ))),
-        _ => Some(Box::new(PhraseQuery::new(terms))),
-    }
 }
 
 fn english_alternatives(
