@@ -284,8 +284,10 @@ impl SearchIndex {
         let matches = match text::build_query(&self.fields, &concepts, &searcher) {
             None => None,
             Some(query) => {
+                // Scores are only worth computing when they decide the order.
                 let collector = MatchCollector {
                     positions: columns.positions_by_id(),
+                    scoring: request.sort == SortOrder::Relevance,
                 };
                 Some(searcher.search(query.as_ref(), &collector)?)
             }
@@ -308,6 +310,7 @@ impl SearchIndex {
 /// Collects every matching document as (position in the columns, score).
 struct MatchCollector {
     positions: Arc<Vec<u32>>,
+    scoring: bool,
 }
 
 struct MatchSegmentCollector {
@@ -333,7 +336,7 @@ impl Collector for MatchCollector {
     }
 
     fn requires_scoring(&self) -> bool {
-        true
+        self.scoring
     }
 
     fn merge_fruits(&self, fruits: Vec<Vec<(u32, Score)>>) -> tantivy::Result<Vec<(u32, Score)>> {

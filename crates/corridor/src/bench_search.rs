@@ -209,6 +209,10 @@ fn percentile(sorted: &[f64], fraction: f64) -> f64 {
     sorted[rank.min(sorted.len() - 1)]
 }
 
+fn mean(samples: &[f64]) -> f64 {
+    samples.iter().sum::<f64>() / samples.len().max(1) as f64
+}
+
 fn summarise(mut samples: Vec<f64>) -> (f64, f64) {
     samples.sort_by(f64::total_cmp);
     (percentile(&samples, 0.5), percentile(&samples, 0.99))
@@ -728,6 +732,7 @@ async fn run_in(work_dir: &std::path::Path, options: SearchBenchOptions) -> Resu
     );
 
     let samples = in_process(&service.index, &queries, 3)?;
+    let mean_ms = mean(&samples);
     let (p50, p99) = summarise(samples);
     println!("in process, one thread: p50 {p50:.3} ms, p99 {p99:.3} ms");
 
@@ -764,6 +769,7 @@ async fn run_in(work_dir: &std::path::Path, options: SearchBenchOptions) -> Resu
         "queries": workload().len(),
         "p50_ms": round3(p50),
         "p99_ms": round3(p99),
+        "mean_ms": round3(mean_ms),
         "http_qps": http_qps.round(),
         "http_p99_ms": round3(http_p99),
         "baseline_sqlite_fts5_p50_ms": round3(fts5_p50),
