@@ -18,6 +18,7 @@ mod model;
 mod postgres;
 mod sqlite;
 mod timestamp;
+mod writes;
 
 use std::sync::Arc;
 

@@ -74,3 +74,4 @@ impl PostgresStore {
 }
 
 crate::common::shared_store_impl!(PostgresStore, sqlx::Postgres);
+crate::writes::shared_write_helpers!(PostgresStore, sqlx::Postgres);

@@ -88,3 +88,4 @@ impl SqliteStore {
 }
 
 crate::common::shared_store_impl!(SqliteStore, sqlx::Sqlite);
+crate::writes::shared_write_helpers!(SqliteStore, sqlx::Sqlite);
