@@ -30,7 +30,7 @@ use tantivy::{
 };
 
 pub use columns::{Facet, FacetCount, Facets, PriceBand};
-pub use text::{concepts, Concept};
+pub use text::{concepts, is_cjk, Concept};
 
 /// Everything search knows of one instrument: the text it is found by and the attributes it
 /// is filtered, faceted and sorted by.

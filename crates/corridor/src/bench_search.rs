@@ -250,17 +250,13 @@ fn bigram_text(text: &str) -> String {
     let characters: Vec<char> = text.chars().collect();
     let mut out = String::new();
     for window in characters.windows(2) {
-        if window.iter().all(|c| corridor_search_is_cjk(*c)) {
+        if window.iter().all(|c| corridor_search::is_cjk(*c)) {
             out.push(window[0]);
             out.push(window[1]);
             out.push(' ');
         }
     }
     out
-}
-
-fn corridor_search_is_cjk(c: char) -> bool {
-    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF)
 }
 
 /// A baseline's text condition: every Latin word, and every Chinese run as a phrase of its
@@ -272,7 +268,7 @@ fn baseline_terms(text: &str) -> (Vec<String>, Vec<String>) {
         if token.is_empty() {
             continue;
         }
-        if token.chars().any(corridor_search_is_cjk) {
+        if token.chars().any(corridor_search::is_cjk) {
             let bigrams = bigram_text(token);
             if !bigrams.trim().is_empty() {
                 phrases.push(bigrams.trim().to_owned());
@@ -290,6 +286,15 @@ fn baseline_terms(text: &str) -> (Vec<String>, Vec<String>) {
     (words, phrases)
 }
 
+/// Appends `AND d.column IN ('a','b')` when `values` is not empty. The values are this
+/// program's own codes, never user input, so quoting them inline is safe.
+fn push_in(sql: &mut String, column: &str, values: Vec<String>) {
+    if !values.is_empty() {
+        let quoted: Vec<String> = values.iter().map(|value| format!("'{value}'")).collect();
+        let _ = write!(sql, " AND d.{column} IN ({})", quoted.join(","));
+    }
+}
+
 struct BaselineFilter {
     sql: String,
 }
@@ -299,78 +304,48 @@ struct BaselineFilter {
 fn baseline_filter(request: &SearchRequest) -> BaselineFilter {
     let filters = &request.filters;
     let mut sql = String::new();
-    let list = |values: Vec<String>| {
-        values
+    let codes = |values: Vec<&str>| values.into_iter().map(str::to_owned).collect::<Vec<_>>();
+    push_in(
+        &mut sql,
+        "province",
+        codes(filters.provinces.iter().map(|p| p.as_code()).collect()),
+    );
+    push_in(
+        &mut sql,
+        "class",
+        filters
+            .categories
             .iter()
-            .map(|value| format!("'{value}'"))
-            .collect::<Vec<_>>()
-            .join(",")
-    };
-    if !filters.provinces.is_empty() {
-        let _ = write!(
-            sql,
-            " AND d.province IN ({})",
-            list(
-                filters
-                    .provinces
-                    .iter()
-                    .map(|p| p.as_code().to_owned())
-                    .collect()
-            )
-        );
-    }
-    if !filters.categories.is_empty() {
-        let _ = write!(
-            sql,
-            " AND d.class IN ({})",
-            list(
-                filters
-                    .categories
-                    .iter()
-                    .map(|c| c.top_level().as_str().to_owned())
-                    .collect()
-            )
-        );
-    }
-    if !filters.institution_kinds.is_empty() {
-        let _ = write!(
-            sql,
-            " AND d.kind IN ({})",
-            list(
-                filters
-                    .institution_kinds
-                    .iter()
-                    .map(|k| k.as_code().to_owned())
-                    .collect()
-            )
-        );
-    }
-    if !filters.access_policies.is_empty() {
-        let _ = write!(
-            sql,
-            " AND d.access IN ({})",
-            list(
-                filters
-                    .access_policies
-                    .iter()
-                    .map(|a| a.as_code().to_owned())
-                    .collect()
-            )
-        );
-    }
-    if !filters.booking_modes.is_empty() {
-        let _ = write!(
-            sql,
-            " AND d.booking IN ({})",
-            list(
-                filters
-                    .booking_modes
-                    .iter()
-                    .map(|b| b.as_code().to_owned())
-                    .collect()
-            )
-        );
-    }
+            .map(|c| c.top_level().as_str().to_owned())
+            .collect(),
+    );
+    push_in(
+        &mut sql,
+        "kind",
+        codes(
+            filters
+                .institution_kinds
+                .iter()
+                .map(|k| k.as_code())
+                .collect(),
+        ),
+    );
+    push_in(
+        &mut sql,
+        "access",
+        codes(
+            filters
+                .access_policies
+                .iter()
+                .map(|a| a.as_code())
+                .collect(),
+        ),
+    );
+    push_in(
+        &mut sql,
+        "booking",
+        codes(filters.booking_modes.iter().map(|b| b.as_code()).collect()),
+    );
     if let Some(required) = filters.training_required {
         let _ = write!(sql, " AND d.training = {}", i32::from(required));
     }
@@ -599,7 +574,7 @@ fn english_text(document: &SearchDocument) -> String {
         .techniques
         .iter()
         .chain(&document.keywords)
-        .filter(|term| !term.chars().any(corridor_search_is_cjk))
+        .filter(|term| !term.chars().any(corridor_search::is_cjk))
     {
         text.push(' ');
         text.push_str(term);
@@ -619,7 +594,7 @@ fn chinese_text(document: &SearchDocument) -> String {
     for term in document
         .keywords
         .iter()
-        .filter(|term| term.chars().any(corridor_search_is_cjk))
+        .filter(|term| term.chars().any(corridor_search::is_cjk))
     {
         text.push(' ');
         text.push_str(term);
