@@ -9,8 +9,10 @@
 //! validate"); code that holds an [`EmailAddress`] or a [`WeeklyOpeningHours`] never checks
 //! them again.
 
+mod booking;
 mod error;
 mod geography;
+pub mod ical;
 mod institution;
 mod instrument;
 mod money;
@@ -19,6 +21,12 @@ mod pagination;
 mod text;
 mod user;
 
+pub use booking::{
+    check_user_may_cancel, open_intervals_of, price_for_minutes, weekday_index, BookingId,
+    BookingRefusal, BookingStatus, CalendarRules, Closure, ClosureId, ClosureKind,
+    InstrumentCalendar, TimeRange, WaitlistEntryId, WaitlistStatus, LONGEST_BOOKING_MINUTES,
+    LONGEST_NOTICE_MINUTES,
+};
 pub use error::DomainError;
 pub use geography::{City, CityCode, GeoPoint, ProvinceCode};
 pub use institution::{

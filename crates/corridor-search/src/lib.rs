@@ -12,6 +12,7 @@
 //!
 //! Architecture Invariant: no I/O. The index lives in memory; feeding it is the caller's job.
 
+pub mod availability;
 mod columns;
 mod synonyms;
 mod text;

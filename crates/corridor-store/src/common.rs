@@ -51,6 +51,11 @@ pub(crate) const COUNTED_TABLES: &[(&str, &str)] = &[
     ("api_tokens", "id"),
     ("audit_events", "id"),
     ("change_log", "seq"),
+    ("instrument_calendars", "instrument_id"),
+    ("calendar_closures", "id"),
+    ("bookings", "id"),
+    ("waitlist_entries", "id"),
+    ("qualifications", "id"),
 ];
 
 pub(crate) fn json_list(values: &[String]) -> String {
@@ -491,6 +496,7 @@ macro_rules! shared_store_impl {
                 Self::push_instrument_values(&mut insert, instrument);
                 insert.push(") RETURNING id");
                 let id: i64 = insert.build_query_scalar().fetch_one(&mut *transaction).await?;
+                Self::insert_standard_calendars(&mut transaction, Some(id)).await?;
                 Self::record_instrument_change(&mut transaction, id, false).await?;
                 Self::record_audit_event(&mut transaction, context, "instrument.created", &format!("instrument:{id}"), serde_json::json!({ "name_en": instrument.name_en, "institution": instrument.institution.0 })).await?;
                 transaction.commit().await?;
@@ -523,6 +529,15 @@ macro_rules! shared_store_impl {
 
             async fn delete_instrument(&self, id: InstrumentId, context: &AuditContext) -> Result<(), StoreError> {
                 let mut transaction = self.begin_write().await?;
+                // An instrument with bookings keeps its history (prices paid, usage recorded):
+                // it cannot be deleted, only closed.
+                let bookings: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bookings WHERE instrument_id = $1").bind(id.0).fetch_one(&mut *transaction).await?;
+                if bookings > 0 {
+                    return Err(StoreError::Conflict(format!("instrument {} has {bookings} bookings and cannot be deleted; close it instead", id.0)));
+                }
+                for table in ["waitlist_entries", "qualifications", "calendar_closures", "instrument_calendars"] {
+                    sqlx::query(&format!("DELETE FROM {table} WHERE instrument_id = $1")).bind(id.0).execute(&mut *transaction).await?;
+                }
                 let deleted: Option<String> = sqlx::query_scalar("DELETE FROM instruments WHERE id = $1 RETURNING name_en").bind(id.0).fetch_optional(&mut *transaction).await?;
                 let Some(name) = deleted else {
                     return Err(StoreError::NotFound(format!("no instrument with id {}", id.0)));

@@ -12,6 +12,8 @@
 //! Architecture Invariant: each engine has its own migrations (`migrations/sqlite`,
 //! `migrations/postgres`), embedded in the binary and applied by [`Store::migrate`].
 
+pub mod booking;
+mod booking_sql;
 mod common;
 mod error;
 mod model;
@@ -28,6 +30,11 @@ use corridor_domain::{
     UserId,
 };
 
+pub use booking::{
+    AvailabilityFacts, BookingActor, BookingAttempt, BookingChange, BookingDenial, BookingQuote,
+    BookingRecord, BookingRequest, BookingStore, BookingStrategy, CalendarView, HistoricalBooking,
+    Qualification, WaitlistEntry,
+};
 pub use error::StoreError;
 pub use model::{
     ApiTokenInfo, AuditContext, AuditEvent, ChangeRecord, CityFilter, CityWithCounts, ImportReport,
@@ -58,7 +65,7 @@ impl Backend {
 /// Everything Corridor keeps. Reads take `&self` and may run concurrently; writes are
 /// transactions that either happen whole, with their audit event, or not at all.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: booking::BookingStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Applies the embedded migrations of this engine that have not run yet.

@@ -6,7 +6,11 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 pub struct PostgresStore {
     pool: PgPool,
+    booking_strategy: std::sync::atomic::AtomicU8,
 }
+
+/// How often the plain SERIALIZABLE strategy retries an attempt that lost a race.
+const SERIALIZABLE_RETRIES: usize = 20;
 
 /// Tables whose ids come from an identity column; after an import with explicit ids, their
 /// sequences are moved past the largest id so that the next insert does not collide.
@@ -39,7 +43,12 @@ impl PostgresStore {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await?;
-        Ok(PostgresStore { pool })
+        Ok(PostgresStore {
+            pool,
+            booking_strategy: std::sync::atomic::AtomicU8::new(
+                crate::booking::BookingStrategy::LockedCalendarRow as u8,
+            ),
+        })
     }
 
     fn read_pool(&self) -> &PgPool {
@@ -73,5 +82,71 @@ impl PostgresStore {
     }
 }
 
+impl PostgresStore {
+    async fn create_booking_for_engine(
+        &self,
+        request: &crate::booking::BookingRequest,
+        now: jiff::Timestamp,
+        context: &AuditContext,
+    ) -> Result<crate::booking::BookingAttempt, StoreError> {
+        let strategy = self
+            .booking_strategy
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let plain = strategy == crate::booking::BookingStrategy::PlainSerializable as u8;
+        let mut attempts_left = if plain { SERIALIZABLE_RETRIES } else { 2 };
+        loop {
+            attempts_left -= 1;
+            let mut transaction = self.pool.begin().await?;
+            if plain {
+                sqlx::query("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")
+                    .execute(&mut *transaction)
+                    .await?;
+            }
+            let result = if plain {
+                Self::attempt_booking_serializable_in(&mut transaction, request, now, context).await
+            } else {
+                Self::attempt_booking_in(&mut transaction, request, now, context).await
+            };
+            let result = match result {
+                Ok(attempt) => transaction
+                    .commit()
+                    .await
+                    .map(|()| attempt)
+                    .map_err(StoreError::from),
+                Err(error) => Err(error),
+            };
+            match result {
+                Err(error) if attempts_left > 0 && is_retryable(&error) => continue,
+                other => return other,
+            }
+        }
+    }
+
+    /// The textbook approach the benchmark compares against: no lock, the same checks and
+    /// insert, and SERIALIZABLE isolation to catch the race, paid for with retries.
+    async fn attempt_booking_serializable_in(
+        transaction: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+        request: &crate::booking::BookingRequest,
+        now: jiff::Timestamp,
+        context: &AuditContext,
+    ) -> Result<crate::booking::BookingAttempt, StoreError> {
+        Self::attempt_booking_unlocked_in(transaction, request, now, context).await
+    }
+}
+
+/// Serialization failures, deadlocks and (for concurrent retries with one idempotency key)
+/// unique violations are worth another try; the next try sees the winner's commit.
+fn is_retryable(error: &StoreError) -> bool {
+    match error {
+        StoreError::Database(sqlx::Error::Database(database_error)) => matches!(
+            database_error.code().as_deref(),
+            Some("40001") | Some("40P01") | Some("23P01")
+        ),
+        StoreError::Conflict(_) => true,
+        _ => false,
+    }
+}
+
 crate::common::shared_store_impl!(PostgresStore, sqlx::Postgres);
+crate::booking_sql::shared_booking_impl!(PostgresStore, sqlx::Postgres);
 crate::writes::shared_write_helpers!(PostgresStore, sqlx::Postgres);

@@ -17,7 +17,20 @@ use sqlx::sqlite::{
 pub struct SqliteStore {
     write_pool: SqlitePool,
     read_pool: SqlitePool,
+    booking_strategy: std::sync::atomic::AtomicU8,
+    booking_jobs: tokio::sync::mpsc::UnboundedSender<BookingJob>,
 }
+
+/// A booking attempt waiting for the group-commit writer.
+struct BookingJob {
+    request: crate::booking::BookingRequest,
+    now: jiff::Timestamp,
+    context: AuditContext,
+    reply: tokio::sync::oneshot::Sender<Result<crate::booking::BookingAttempt, StoreError>>,
+}
+
+/// At most this many attempts share one commit; more would only delay the first of them.
+const GROUP_COMMIT_MAX_ATTEMPTS: usize = 128;
 
 impl SqliteStore {
     const BACKEND: Backend = Backend::Sqlite;
@@ -45,9 +58,15 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.read_only(true))
             .await?;
+        let (booking_jobs, jobs) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(run_group_commit_writer(write_pool.clone(), jobs));
         Ok(SqliteStore {
             write_pool,
             read_pool,
+            booking_strategy: std::sync::atomic::AtomicU8::new(
+                crate::booking::BookingStrategy::LockedCalendarRow as u8,
+            ),
+            booking_jobs,
         })
     }
 
@@ -87,5 +106,105 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// Booking attempts are the hot write. With `synchronous = FULL` every commit waits for
+    /// the disk, so attempts that arrive together are handed to one writer task that runs
+    /// them in one transaction, each inside its own savepoint, and answers them all after a
+    /// single durable commit: group commit. No attempt is acknowledged before the commit that
+    /// holds it is on disk.
+    async fn create_booking_for_engine(
+        &self,
+        request: &crate::booking::BookingRequest,
+        now: jiff::Timestamp,
+        context: &AuditContext,
+    ) -> Result<crate::booking::BookingAttempt, StoreError> {
+        let strategy = self
+            .booking_strategy
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if strategy == crate::booking::BookingStrategy::PlainSerializable as u8 {
+            let mut transaction = self.begin_write().await?;
+            let attempt = Self::attempt_booking_in(&mut transaction, request, now, context).await?;
+            transaction.commit().await?;
+            return Ok(attempt);
+        }
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job = BookingJob {
+            request: request.clone(),
+            now,
+            context: context.clone(),
+            reply,
+        };
+        self.booking_jobs
+            .send(job)
+            .map_err(|_| StoreError::Database(sqlx::Error::PoolClosed))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Database(sqlx::Error::PoolClosed))?
+    }
+}
+
+async fn run_group_commit_writer(
+    pool: SqlitePool,
+    mut jobs: tokio::sync::mpsc::UnboundedReceiver<BookingJob>,
+) {
+    while let Some(first) = jobs.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < GROUP_COMMIT_MAX_ATTEMPTS {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        match run_booking_batch(&pool, &batch).await {
+            Ok(results) => {
+                for (job, result) in batch.into_iter().zip(results) {
+                    let _ = job.reply.send(result);
+                }
+            }
+            Err(error) => {
+                // Nothing of the batch was committed; every attempt in it hears why.
+                let message = error.to_string();
+                for job in batch {
+                    let _ = job
+                        .reply
+                        .send(Err(StoreError::Database(sqlx::Error::Protocol(format!(
+                            "group commit failed: {message}"
+                        )))));
+                }
+            }
+        }
+    }
+}
+
+async fn run_booking_batch(
+    pool: &SqlitePool,
+    batch: &[BookingJob],
+) -> Result<Vec<Result<crate::booking::BookingAttempt, StoreError>>, StoreError> {
+    let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut results = Vec::with_capacity(batch.len());
+    for job in batch {
+        sqlx::query("SAVEPOINT booking_attempt")
+            .execute(&mut *transaction)
+            .await?;
+        let result =
+            SqliteStore::attempt_booking_in(&mut transaction, &job.request, job.now, &job.context)
+                .await;
+        if result.is_err() {
+            // An attempt that failed half-way leaves nothing behind, and the others in the
+            // batch still commit.
+            sqlx::query("ROLLBACK TO booking_attempt")
+                .execute(&mut *transaction)
+                .await?;
+        }
+        sqlx::query("RELEASE booking_attempt")
+            .execute(&mut *transaction)
+            .await?;
+        results.push(result);
+    }
+    transaction.commit().await?;
+    Ok(results)
+}
+
 crate::common::shared_store_impl!(SqliteStore, sqlx::Sqlite);
+crate::booking_sql::shared_booking_impl!(SqliteStore, sqlx::Sqlite);
 crate::writes::shared_write_helpers!(SqliteStore, sqlx::Sqlite);

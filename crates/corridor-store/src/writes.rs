@@ -64,6 +64,24 @@ macro_rules! shared_write_helpers {
                 Ok(())
             }
 
+            /// Gives instruments without a calendar the standard rules: one instrument, or all.
+            async fn insert_standard_calendars(transaction: &mut WriteTransaction<'_>, instrument: Option<i64>) -> Result<(), StoreError> {
+                let rules = corridor_domain::CalendarRules::standard();
+                let only = instrument.map_or(String::new(), |id| format!(" AND id = {id}"));
+                sqlx::query(&format!(
+                    "INSERT INTO instrument_calendars (instrument_id, slot_minutes, min_booking_minutes, max_booking_minutes, lead_time_minutes, cancellation_deadline_minutes) \
+                     SELECT id, $1, $2, $3, $4, $5 FROM instruments WHERE id NOT IN (SELECT instrument_id FROM instrument_calendars){only}"
+                ))
+                .bind(i64::from(rules.slot_minutes))
+                .bind(i64::from(rules.min_booking_minutes))
+                .bind(i64::from(rules.max_booking_minutes))
+                .bind(i64::from(rules.lead_time_minutes))
+                .bind(i64::from(rules.cancellation_deadline_minutes))
+                .execute(&mut **transaction)
+                .await?;
+                Ok(())
+            }
+
             async fn record_instrument_change(transaction: &mut WriteTransaction<'_>, id: i64, deleted: bool) -> Result<(), StoreError> {
                 sqlx::query("INSERT INTO change_log (entity, entity_id, operation, occurred_at) VALUES ('instrument', $1, $2, $3)")
                     .bind(id)
@@ -187,6 +205,8 @@ macro_rules! shared_write_helpers {
                     insert.build().execute(&mut **transaction).await?;
                 }
                 rows_by_table.insert("instruments", region.instruments.len() as u64);
+                Self::insert_standard_calendars(transaction, None).await?;
+                rows_by_table.insert("instrument_calendars", region.instruments.len() as u64);
 
                 for chunk in region.beamlines.chunks(IMPORT_CHUNK_ROWS) {
                     let mut insert = QueryBuilder::<$db>::new("INSERT INTO beamlines (id, facility_institution_id, code, name_en, name_zh, techniques, source, energy_kev_min, energy_kev_max) ");

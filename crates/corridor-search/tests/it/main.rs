@@ -1,6 +1,7 @@
 //! The search crate's one integration-test binary: search over a generated region, its
 //! facets and filters, updates and removals, and the judged query set.
 
+mod availability;
 mod judged;
 mod search;
 mod support;

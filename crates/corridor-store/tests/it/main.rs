@@ -1,6 +1,7 @@
 //! The store's one integration-test binary: the contract every store implementation keeps,
 //! run against SQLite and against the PostgreSQL server at 127.0.0.1:5432.
 
+mod booking_contract;
 mod contract;
 mod support;
 
@@ -12,7 +13,7 @@ macro_rules! contract_tests {
                 #[tokio::test]
                 async fn $name() {
                     let store = crate::support::sqlite().await;
-                    crate::contract::$name(&store.store).await;
+                    crate::$name(&store.store).await;
                 }
             )*
         }
@@ -21,7 +22,7 @@ macro_rules! contract_tests {
                 #[tokio::test]
                 async fn $name() {
                     let store = crate::support::postgres().await;
-                    crate::contract::$name(&store.store).await;
+                    crate::$name(&store.store).await;
                     store.drop_schema().await;
                 }
             )*
@@ -29,7 +30,17 @@ macro_rules! contract_tests {
     };
 }
 
+use booking_contract::*;
+use contract::*;
+
 contract_tests!(
+    bookings_follow_the_rules_and_never_overlap,
+    the_same_idempotency_key_books_once,
+    concurrent_attempts_never_double_book,
+    cancelling_frees_the_slot_for_the_waitlist,
+    approvals_usage_and_reschedules,
+    training_quota_and_closures_gate_bookings,
+    history_imports_in_bulk,
     migrations_are_idempotent,
     an_empty_store_has_no_region,
     an_imported_region_reads_back_unchanged,
@@ -46,6 +57,29 @@ contract_tests!(
 );
 
 mod sqlite_only {
+    /// The overlap count is an independent check: rows written behind the store's back that
+    /// overlap are counted.
+    #[tokio::test]
+    async fn the_overlap_count_sees_rows_written_behind_the_stores_back() {
+        use corridor_store::{BookingStore, Store};
+        let store = crate::support::sqlite().await;
+        store
+            .store
+            .import_region(&crate::support::tiny_region(3))
+            .await
+            .unwrap();
+        let pool = sqlx::SqlitePool::connect(&store.url).await.unwrap();
+        for (start, end, status) in [
+            (0i64, 7_200_000_000i64, "confirmed"),
+            (3_600_000_000, 9_000_000_000, "pending"),
+            (0, 9_000_000_000, "cancelled"),
+        ] {
+            sqlx::query("INSERT INTO bookings (instrument_id, user_id, starts_at, ends_at, status, user_class, hourly_rate_fen, price_fen, purpose, created_at, updated_at) SELECT (SELECT MIN(id) FROM instruments), (SELECT MIN(id) FROM users), $1, $2, $3, 'industry', 0, 0, '', 0, 0")
+                .bind(start).bind(end).bind(status).execute(&pool).await.unwrap();
+        }
+        assert_eq!(store.store.count_overlapping_bookings().await.unwrap(), 1);
+    }
+
     #[tokio::test]
     async fn the_audit_trail_refuses_updates_and_deletes() {
         let store = crate::support::sqlite().await;
@@ -86,6 +120,15 @@ mod sqlite_only {
 }
 
 mod postgres_only {
+    /// The second line of defence: even a write that skips the store's lock cannot commit
+    /// two overlapping holding bookings.
+    #[tokio::test]
+    async fn the_exclusion_constraint_refuses_overlapping_rows() {
+        let store = crate::support::postgres().await;
+        crate::support::insert_two_raw_bookings_postgres(&store).await;
+        store.drop_schema().await;
+    }
+
     #[tokio::test]
     async fn the_audit_trail_refuses_updates_and_deletes() {
         let store = crate::support::postgres().await;

@@ -41,6 +41,7 @@ pub struct PostgresTestStore {
 }
 
 static SCHEMA_COUNTER: AtomicU32 = AtomicU32::new(0);
+static EXTENSIONS: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
 
 pub async fn postgres() -> PostgresTestStore {
     let url = postgres_url();
@@ -56,6 +57,16 @@ pub async fn postgres() -> PostgresTestStore {
             .unwrap()
             .subsec_nanos()
     );
+    // The exclusion constraint needs btree_gist, which lives in the public schema once per
+    // database; creating it once per process keeps parallel tests from racing to create it.
+    EXTENSIONS
+        .get_or_init(|| async {
+            sqlx::query("CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public")
+                .execute(&admin)
+                .await
+                .expect("create the btree_gist extension");
+        })
+        .await;
     sqlx::query(&format!("CREATE SCHEMA {schema}"))
         .execute(&admin)
         .await
@@ -120,4 +131,31 @@ pub fn region_data(region: DemoRegion) -> RegionData {
             })
             .collect(),
     }
+}
+
+/// Writes two overlapping confirmed bookings with plain SQL, skipping the store, and expects
+/// PostgreSQL's exclusion constraint to refuse the second.
+pub async fn insert_two_raw_bookings_postgres(store: &PostgresTestStore) {
+    store.store.import_region(&tiny_region(3)).await.unwrap();
+    let pool = store.raw_pool().await;
+    let insert = "INSERT INTO bookings (instrument_id, user_id, starts_at, ends_at, status, user_class, hourly_rate_fen, price_fen, purpose, created_at, updated_at) \
+        SELECT (SELECT MIN(id) FROM instruments), (SELECT MIN(id) FROM users), $1::timestamptz, $2::timestamptz, 'confirmed', 'industry', 0, 0, '', now(), now()";
+    sqlx::query(insert)
+        .bind("2030-01-01T10:00:00Z")
+        .bind("2030-01-01T12:00:00Z")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let error = sqlx::query(insert)
+        .bind("2030-01-01T11:00:00Z")
+        .bind("2030-01-01T13:00:00Z")
+        .execute(&pool)
+        .await
+        .unwrap_err();
+    let code = error
+        .as_database_error()
+        .and_then(|error| error.code())
+        .map(|code| code.into_owned());
+    assert_eq!(code.as_deref(), Some("23P01"), "{error}");
+    pool.close().await;
 }

@@ -1,0 +1,364 @@
+//! The booking half of the store: calendars, bookings, the waitlist and qualifications.
+//!
+//! Architecture Invariant: no two holding bookings (pending, confirmed, completed) of one
+//! instrument overlap. Every write that can make a booking hold a slot first locks the
+//! instrument's `instrument_calendars` row (an UPDATE of its `booking_sequence`), then checks
+//! for overlaps, then writes, all in one transaction. The lock is an ordinary row lock, so
+//! the design works on Postgres-compatible distributed engines that have no exclusion
+//! constraints; on PostgreSQL an exclusion constraint stands behind it as a second line.
+//!
+//! The rules themselves (grid, length, lead time, hours, closures, quota) are the domain's
+//! ([`corridor_domain::InstrumentCalendar`]); the store gathers their facts inside the locked
+//! transaction and asks.
+
+use async_trait::async_trait;
+use corridor_domain::{
+    AccessPolicy, BookingId, BookingRefusal, BookingStatus, CalendarRules, Closure, ClosureId,
+    ClosureKind, Fen, InstitutionId, InstrumentCalendar, InstrumentId, TimeRange, UserClass,
+    UserId, WaitlistEntryId, WaitlistStatus, WeeklyOpeningHours,
+};
+use jiff::Timestamp;
+
+use crate::{AuditContext, Page, PageRequest, StoreError};
+
+/// How a store makes booking attempts safe. The default is the product's design; the other
+/// exists so that the benchmark can measure the plain approach side by side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BookingStrategy {
+    /// Lock the instrument's calendar row, check, insert. On SQLite, attempts that arrive
+    /// together also share one durable commit (group commit).
+    #[default]
+    LockedCalendarRow,
+    /// The textbook approach: check-then-insert inside one SERIALIZABLE transaction, retried
+    /// on serialization failures (PostgreSQL); one transaction per attempt (SQLite).
+    PlainSerializable,
+}
+
+/// A request to book an instrument, as the user made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingRequest {
+    pub instrument: InstrumentId,
+    pub user: UserId,
+    pub range: TimeRange,
+    pub purpose: String,
+    /// The same key from the same user returns the booking made the first time, so a client
+    /// can retry after a timeout without booking twice.
+    pub idempotency_key: Option<String>,
+    /// When the slot is taken, queue the request on the waitlist instead of only refusing.
+    pub join_waitlist_if_taken: bool,
+}
+
+/// A booking with the names a list shows next to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingRecord {
+    pub id: BookingId,
+    pub instrument: InstrumentId,
+    pub instrument_name_en: String,
+    pub instrument_name_zh: String,
+    pub institution: InstitutionId,
+    pub time_zone: String,
+    pub user: UserId,
+    pub user_display_name: String,
+    pub range: TimeRange,
+    pub status: BookingStatus,
+    pub user_class: UserClass,
+    pub hourly_rate: Fen,
+    pub price: Fen,
+    pub purpose: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub decided_by: Option<UserId>,
+    pub decision_note: Option<String>,
+    pub usage_minutes: Option<i64>,
+    pub charged: Option<Fen>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitlistEntry {
+    pub id: WaitlistEntryId,
+    pub instrument: InstrumentId,
+    pub user: UserId,
+    pub range: TimeRange,
+    pub purpose: String,
+    pub status: WaitlistStatus,
+    pub created_at: Timestamp,
+    pub promoted_booking: Option<BookingId>,
+}
+
+/// Why a user may not book an instrument at all, before any calendar rule is asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BookingDenial {
+    /// A calendar rule refused the request.
+    Rule(BookingRefusal),
+    /// The instrument requires training and the user holds no qualification for it.
+    NotQualified,
+    /// The instrument's access policy does not admit the user's institution or province.
+    NotAdmitted { policy: AccessPolicy },
+}
+
+impl BookingDenial {
+    pub fn slug(&self) -> &'static str {
+        match self {
+            BookingDenial::Rule(refusal) => refusal.slug(),
+            BookingDenial::NotQualified => "qualification-required",
+            BookingDenial::NotAdmitted { .. } => "access-policy-refuses",
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            BookingDenial::Rule(refusal) => refusal.to_string(),
+            BookingDenial::NotQualified => {
+                "this instrument requires training; ask its manager for a qualification".into()
+            }
+            BookingDenial::NotAdmitted { policy } => format!(
+                "the instrument's access policy ({}) does not admit users of your institution",
+                policy.as_code()
+            ),
+        }
+    }
+}
+
+/// What became of a booking attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BookingAttempt {
+    /// The booking exists: made now, or (`replayed`) by an earlier request with the same
+    /// idempotency key.
+    Booked {
+        booking: BookingRecord,
+        replayed: bool,
+    },
+    /// Another holding booking overlaps the range. When asked, the request now waits on the
+    /// waitlist.
+    SlotTaken {
+        waitlisted: Option<WaitlistEntry>,
+    },
+    Denied(BookingDenial),
+}
+
+/// The price and the verdict of a request, without booking anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingQuote {
+    pub user_class: UserClass,
+    pub hourly_rate: Fen,
+    pub minutes: i64,
+    pub price: Fen,
+    pub slot_free: bool,
+    pub denial: Option<BookingDenial>,
+}
+
+/// Who asks for a change to an existing booking: its own user, or a manager of the
+/// instrument (who is not bound by the cancellation deadline).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BookingActor {
+    Owner(UserId),
+    Manager(UserId),
+}
+
+impl BookingActor {
+    pub fn user(self) -> UserId {
+        match self {
+            BookingActor::Owner(user) | BookingActor::Manager(user) => user,
+        }
+    }
+}
+
+/// What became of a change to an existing booking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BookingChange {
+    /// The change was made. When it freed time, waitlisted requests that now fit became
+    /// bookings (`promoted`).
+    Done {
+        booking: BookingRecord,
+        promoted: Vec<BookingRecord>,
+    },
+    Denied(BookingDenial),
+    /// The new range of a reschedule overlaps another holding booking.
+    SlotTaken,
+    /// The booking is not in a status that allows this (e.g. approving a cancelled one).
+    WrongStatus {
+        status: BookingStatus,
+        action: &'static str,
+    },
+}
+
+/// An instrument's calendar as the week view and the managers' console see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CalendarView {
+    pub instrument: InstrumentId,
+    pub institution: InstitutionId,
+    pub calendar: InstrumentCalendar,
+    /// Holding bookings that overlap the window asked for.
+    pub bookings: Vec<BookingRecord>,
+}
+
+/// One instrument's facts for the availability index: when it is closed and when it is
+/// taken, within a horizon.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AvailabilityFacts {
+    pub instrument: InstrumentId,
+    pub time_zone: String,
+    pub opening_hours: WeeklyOpeningHours,
+    pub closures: Vec<TimeRange>,
+    pub busy: Vec<TimeRange>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Qualification {
+    pub instrument: InstrumentId,
+    pub user: UserId,
+    pub user_display_name: String,
+    pub granted_by: Option<UserId>,
+    pub granted_at: Timestamp,
+}
+
+/// A booking of the demo region's history, imported in bulk without the checks a live
+/// request goes through (the generator guarantees them, and a test re-checks overlaps).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoricalBooking {
+    pub instrument: InstrumentId,
+    pub user: UserId,
+    pub range: TimeRange,
+    pub status: BookingStatus,
+    pub user_class: UserClass,
+    pub hourly_rate: Fen,
+    pub price: Fen,
+    pub usage_minutes: Option<i64>,
+    pub charged: Option<Fen>,
+    pub created_at: Timestamp,
+}
+
+#[async_trait]
+pub trait BookingStore: Send + Sync {
+    /// Chooses how booking attempts are made safe; benchmarks only.
+    fn set_booking_strategy(&self, strategy: BookingStrategy);
+
+    async fn calendar_rules(
+        &self,
+        instrument: InstrumentId,
+    ) -> Result<Option<CalendarRules>, StoreError>;
+    async fn update_calendar_rules(
+        &self,
+        instrument: InstrumentId,
+        rules: &CalendarRules,
+        context: &AuditContext,
+    ) -> Result<(), StoreError>;
+    /// The calendar with its closures and holding bookings overlapping `window`.
+    async fn calendar_view(
+        &self,
+        instrument: InstrumentId,
+        window: TimeRange,
+    ) -> Result<Option<CalendarView>, StoreError>;
+    async fn add_closure(
+        &self,
+        instrument: InstrumentId,
+        kind: ClosureKind,
+        range: TimeRange,
+        reason: &str,
+        context: &AuditContext,
+    ) -> Result<Closure, StoreError>;
+    async fn remove_closure(
+        &self,
+        instrument: InstrumentId,
+        closure: ClosureId,
+        context: &AuditContext,
+    ) -> Result<(), StoreError>;
+
+    async fn quote_booking(
+        &self,
+        request: &BookingRequest,
+        now: Timestamp,
+    ) -> Result<BookingQuote, StoreError>;
+    async fn create_booking(
+        &self,
+        request: &BookingRequest,
+        now: Timestamp,
+        context: &AuditContext,
+    ) -> Result<BookingAttempt, StoreError>;
+    async fn booking(&self, id: BookingId) -> Result<Option<BookingRecord>, StoreError>;
+    async fn bookings_of_user(
+        &self,
+        user: UserId,
+        page: PageRequest,
+    ) -> Result<Page<BookingRecord>, StoreError>;
+    /// Pending bookings awaiting a decision at these institutions' instruments (all
+    /// institutions when `None`), oldest first.
+    async fn pending_bookings(
+        &self,
+        institutions: Option<&[InstitutionId]>,
+        page: PageRequest,
+    ) -> Result<Page<BookingRecord>, StoreError>;
+    async fn cancel_booking(
+        &self,
+        id: BookingId,
+        actor: BookingActor,
+        now: Timestamp,
+        context: &AuditContext,
+    ) -> Result<BookingChange, StoreError>;
+    async fn reschedule_booking(
+        &self,
+        id: BookingId,
+        range: TimeRange,
+        actor: BookingActor,
+        now: Timestamp,
+        context: &AuditContext,
+    ) -> Result<BookingChange, StoreError>;
+    async fn decide_booking(
+        &self,
+        id: BookingId,
+        approve: bool,
+        note: Option<&str>,
+        now: Timestamp,
+        context: &AuditContext,
+    ) -> Result<BookingChange, StoreError>;
+    async fn record_usage(
+        &self,
+        id: BookingId,
+        usage_minutes: i64,
+        now: Timestamp,
+        context: &AuditContext,
+    ) -> Result<BookingChange, StoreError>;
+
+    async fn waitlist_of_user(&self, user: UserId) -> Result<Vec<WaitlistEntry>, StoreError>;
+    async fn withdraw_waitlist_entry(
+        &self,
+        id: WaitlistEntryId,
+        user: UserId,
+        context: &AuditContext,
+    ) -> Result<(), StoreError>;
+
+    async fn grant_qualification(
+        &self,
+        instrument: InstrumentId,
+        user: UserId,
+        context: &AuditContext,
+    ) -> Result<(), StoreError>;
+    async fn revoke_qualification(
+        &self,
+        instrument: InstrumentId,
+        user: UserId,
+        context: &AuditContext,
+    ) -> Result<(), StoreError>;
+    async fn qualifications(
+        &self,
+        instrument: InstrumentId,
+    ) -> Result<Vec<Qualification>, StoreError>;
+
+    /// Every instrument's closures and holding bookings that overlap `horizon`.
+    async fn availability_facts(
+        &self,
+        horizon: TimeRange,
+        instrument: Option<InstrumentId>,
+    ) -> Result<Vec<AvailabilityFacts>, StoreError>;
+    /// Pairs of holding bookings of one instrument that overlap, counted by a plain
+    /// self-join that trusts nothing else: the benchmark's and the tests' independent check.
+    async fn count_overlapping_bookings(&self) -> Result<u64, StoreError>;
+    /// Imports the demo region's calendars and history: rules per instrument (replacing the
+    /// standard ones), past and future bookings, and qualifications. One transaction.
+    async fn import_booking_history(
+        &self,
+        rules: &[(InstrumentId, CalendarRules)],
+        bookings: &[HistoricalBooking],
+        qualifications: &[(InstrumentId, UserId)],
+    ) -> Result<u64, StoreError>;
+}
