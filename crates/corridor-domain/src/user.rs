@@ -182,6 +182,26 @@ impl User {
 
     /// Whether this user may add, change and remove the instruments of `institution`: its
     /// instrument managers and admins, and platform admins.
+    /// The institutions whose instruments this user manages; `None` means every institution
+    /// (platform admins).
+    pub fn managed_institutions(&self) -> Option<Vec<InstitutionId>> {
+        if self.has_role(Role::PlatformAdmin) {
+            return None;
+        }
+        let mut institutions: Vec<InstitutionId> = self
+            .roles
+            .iter()
+            .filter(|grant| matches!(grant.role, Role::InstrumentManager | Role::InstitutionAdmin))
+            .filter_map(|grant| match grant.scope {
+                RoleScope::Institution(id) => Some(id),
+                _ => None,
+            })
+            .collect();
+        institutions.sort();
+        institutions.dedup();
+        Some(institutions)
+    }
+
     pub fn may_manage_instruments_of(&self, institution: InstitutionId) -> bool {
         self.roles.iter().any(|grant| match grant.role {
             Role::PlatformAdmin => true,

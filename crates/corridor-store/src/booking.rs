@@ -175,7 +175,8 @@ pub enum BookingChange {
     Denied(BookingDenial),
     /// The new range of a reschedule overlaps another holding booking.
     SlotTaken,
-    /// The booking is not in a status that allows this (e.g. approving a cancelled one).
+    /// The booking is not in a status that allows this (e.g. approving a cancelled one);
+    /// `action` is the past participle ("approved").
     WrongStatus {
         status: BookingStatus,
         action: &'static str,

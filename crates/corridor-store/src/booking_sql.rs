@@ -613,7 +613,7 @@ macro_rules! shared_booking_impl {
                 let mut transaction = self.begin_write().await?;
                 let (booking, rules) = Self::booking_for_change_in(&mut transaction, id, Some(actor)).await?;
                 if !matches!(booking.status, BookingStatus::Pending | BookingStatus::Confirmed) {
-                    return Ok(BookingChange::WrongStatus { status: booking.status, action: "cancel" });
+                    return Ok(BookingChange::WrongStatus { status: booking.status, action: "cancelled" });
                 }
                 if let BookingActor::Owner(_) = actor {
                     if let Err(refusal) = check_user_may_cancel(&rules, booking.range, now) {
@@ -632,7 +632,7 @@ macro_rules! shared_booking_impl {
                 let mut transaction = self.begin_write().await?;
                 let (booking, rules) = Self::booking_for_change_in(&mut transaction, id, Some(actor)).await?;
                 if !matches!(booking.status, BookingStatus::Pending | BookingStatus::Confirmed) {
-                    return Ok(BookingChange::WrongStatus { status: booking.status, action: "reschedule" });
+                    return Ok(BookingChange::WrongStatus { status: booking.status, action: "rescheduled" });
                 }
                 if let BookingActor::Owner(_) = actor {
                     if let Err(refusal) = check_user_may_cancel(&rules, booking.range, now) {
@@ -682,7 +682,7 @@ macro_rules! shared_booking_impl {
             async fn decide_booking(&self, id: BookingId, approve: bool, note: Option<&str>, now: jiff::Timestamp, context: &AuditContext) -> Result<BookingChange, StoreError> {
                 let mut transaction = self.begin_write().await?;
                 let (booking, rules) = Self::booking_for_change_in(&mut transaction, id, None).await?;
-                let action = if approve { "approve" } else { "reject" };
+                let action = if approve { "approved" } else { "rejected" };
                 if booking.status != BookingStatus::Pending {
                     return Ok(BookingChange::WrongStatus { status: booking.status, action });
                 }
@@ -711,7 +711,7 @@ macro_rules! shared_booking_impl {
                 let mut transaction = self.begin_write().await?;
                 let (booking, _rules) = Self::booking_for_change_in(&mut transaction, id, None).await?;
                 if !matches!(booking.status, BookingStatus::Confirmed | BookingStatus::Completed) {
-                    return Ok(BookingChange::WrongStatus { status: booking.status, action: "record usage of" });
+                    return Ok(BookingChange::WrongStatus { status: booking.status, action: "given usage" });
                 }
                 if now < booking.range.start {
                     return Ok(BookingChange::Denied(BookingDenial::Rule(corridor_domain::BookingRefusal::UsageBeforeStart { starts_at: booking.range.start })));

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod availability;
 pub mod extract;
 pub mod i18n;
 mod map;
@@ -43,6 +44,7 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub search: Arc<search::SearchService>,
+    pub availability: Arc<availability::AvailabilityService>,
     pub rail: Arc<rail::RailService>,
     /// Whether cookies get the `Secure` flag: on when served behind HTTPS.
     pub secure_cookies: bool,
@@ -77,6 +79,17 @@ pub async fn app(
         "built the search index"
     );
     search.spawn_refresher(store.clone());
+    let started = std::time::Instant::now();
+    let availability = Arc::new(
+        availability::AvailabilityService::build(store.as_ref())
+            .await
+            .map_err(search::SearchServiceError::Store)?,
+    );
+    tracing::info!(
+        ms = started.elapsed().as_millis() as u64,
+        "built the availability index"
+    );
+    availability.spawn_refresher(store.clone());
     let (api_router, _) = api::router().split_for_parts();
     let openapi_json = openapi()
         .to_pretty_json()
@@ -93,6 +106,7 @@ pub async fn app(
     let state = Arc::new(AppState {
         rail,
         search,
+        availability,
         store,
         secure_cookies: config.secure_cookies,
         timing_equaliser_hash: sign_in::timing_equaliser_hash(),

@@ -49,6 +49,10 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("internal error")]
     Internal(String),
+    /// A booking request or change refused by a rule; `slug` is one of the booking kinds in
+    /// [`PROBLEM_KINDS`].
+    #[error("{detail}")]
+    Refused { slug: &'static str, detail: String },
 }
 
 /// The kinds of problem Corridor answers with: slug, title, status and the explanation the
@@ -63,6 +67,19 @@ pub const PROBLEM_KINDS: &[(&str, &str, u16, &str)] = &[
     ("conflict", "Conflict", 409, "The request contradicts what is stored, for example a duplicate."),
     ("method-not-allowed", "Method not allowed", 405, "The route exists but not with this HTTP method."),
     ("payload-too-large", "Payload too large", 413, "The request body is larger than the server accepts."),
+    ("slot-taken", "The slot is taken", 409, "Another booking holds part of the requested time. Choose another time, or ask to join the waitlist (`join_waitlist: true`) and be booked when the slot frees."),
+    ("wrong-booking-status", "Not possible in this booking's status", 409, "The booking is not in a status that allows this, e.g. approving a cancelled booking. `detail` names the status."),
+    ("qualification-required", "Training required", 403, "The instrument may only be booked by users who hold a qualification for it. Its managers grant qualifications after training."),
+    ("access-policy-refuses", "Not open to you", 403, "The instrument's access policy (open, region or own_institution) does not admit users of your institution."),
+    ("booking-off-slot-grid", "Off the slot grid", 422, "Bookings start and end on the instrument's slot grid in its local time (e.g. every 30 minutes)."),
+    ("booking-length-not-allowed", "Length not allowed", 422, "The booking is shorter than the instrument's minimum or longer than its maximum."),
+    ("booking-too-soon", "Too soon", 422, "The instrument must be booked a lead time ahead of the start; `detail` says the earliest start."),
+    ("booking-outside-opening-hours", "Outside opening hours", 422, "Part of the requested time is outside the instrument's weekly opening hours in its local time."),
+    ("instrument-closed", "Instrument closed", 422, "The instrument is closed for a holiday or maintenance during part of the requested time."),
+    ("booking-quota-exceeded", "Weekly quota exceeded", 422, "The booking would take you past the instrument's weekly quota for one user."),
+    ("cancellation-deadline-passed", "Cancellation deadline passed", 422, "It is too late to cancel or move this booking yourself; the instrument's managers still can."),
+    ("booking-already-started", "Booking already started", 422, "The booking has started or ended and can no longer be cancelled or moved."),
+    ("usage-before-start", "Usage before start", 422, "Actual usage can only be recorded once the booking has started."),
     ("internal", "Internal error", 500, "The server failed. The failure was logged; retrying may help. Please report it if it persists."),
 ];
 
@@ -86,6 +103,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => "method-not-allowed",
             ApiError::PayloadTooLarge(_) => "payload-too-large",
             ApiError::Internal(_) => "internal",
+            ApiError::Refused { slug, .. } => slug,
         }
     }
 

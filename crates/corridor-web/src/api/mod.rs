@@ -2,6 +2,7 @@
 //! and an opaque `cursor`, answer `{total, items, next_cursor}` and refuse unknown
 //! parameters; money is integer fen; every error is problem+json.
 
+pub mod bookings;
 pub mod dto;
 pub mod manage;
 pub mod reach;
@@ -40,6 +41,7 @@ use crate::AppState;
         (name = "region", description = "Provinces, cities, institutions and the region summary"),
         (name = "instruments", description = "Shared instruments and facilities"),
         (name = "accounts", description = "Who you are, and API tokens"),
+        (name = "bookings", description = "Calendars, bookings, approvals, the waitlist and qualifications"),
         (name = "admin", description = "Platform administration")
     )
 )]
@@ -80,6 +82,27 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(get_me))
         .routes(routes!(create_token))
         .routes(routes!(list_audit_events))
+        .routes(routes!(bookings::create_booking))
+        .routes(routes!(bookings::get_booking))
+        .routes(routes!(bookings::cancel_booking))
+        .routes(routes!(bookings::reschedule_booking))
+        .routes(routes!(bookings::approve_booking))
+        .routes(routes!(bookings::reject_booking))
+        .routes(routes!(bookings::record_usage))
+        .routes(routes!(bookings::my_bookings))
+        .routes(routes!(bookings::my_waitlist))
+        .routes(routes!(bookings::withdraw_waitlist_entry))
+        .routes(routes!(bookings::pending_bookings))
+        .routes(routes!(bookings::quote_booking))
+        .routes(routes!(bookings::get_calendar))
+        .routes(routes!(bookings::update_calendar_rules))
+        .routes(routes!(bookings::add_closure))
+        .routes(routes!(bookings::remove_closure))
+        .routes(routes!(
+            bookings::list_qualifications,
+            bookings::grant_qualification
+        ))
+        .routes(routes!(bookings::revoke_qualification))
 }
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
@@ -90,7 +113,10 @@ impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
     }
 }
 
-fn page_request(limit: Option<u32>, cursor: Option<&str>) -> Result<PageRequest, ApiError> {
+pub(crate) fn page_request(
+    limit: Option<u32>,
+    cursor: Option<&str>,
+) -> Result<PageRequest, ApiError> {
     let limit = limit.map(PageLimit::new).transpose()?.unwrap_or_default();
     let after = cursor
         .map(|cursor| {
@@ -118,9 +144,9 @@ fn city_code(code: u32) -> Result<CityCode, ApiError> {
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// Items per page, 1 to 500; 50 when absent.
-    limit: Option<u32>,
+    pub(crate) limit: Option<u32>,
     /// The `next_cursor` of the previous page.
-    cursor: Option<String>,
+    pub(crate) cursor: Option<String>,
 }
 
 /// The region's provinces (and "outside the region") with counts.

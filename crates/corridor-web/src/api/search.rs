@@ -65,6 +65,13 @@ pub struct SearchParams {
     pub reach_depart: Option<String>,
     /// Minutes; 120 when absent.
     pub reach_window: Option<u16>,
+    /// With `free_from` and `free_to`: only instruments free for this many consecutive hours
+    /// (1 to 168) between the two, by their calendars (opening hours, closures, bookings).
+    pub free_hours: Option<u16>,
+    /// RFC 3339 instant or date (YYYY-MM-DD, midnight China time).
+    pub free_from: Option<String>,
+    /// RFC 3339 instant or date (YYYY-MM-DD: to the end of that day, China time).
+    pub free_to: Option<String>,
     /// 1 to 100; 20 when absent.
     pub limit: Option<u32>,
     /// 0 to 10,000.
@@ -247,6 +254,38 @@ pub async fn search_request(
             return Err(ApiError::invalid(
                 "reach_minutes",
                 "reach_from and reach_minutes go together",
+            ))
+        }
+    }
+    match (&params.free_hours, &params.free_from, &params.free_to) {
+        (Some(hours), Some(from), Some(to)) => {
+            if !(1..=168).contains(hours) {
+                return Err(ApiError::invalid("free_hours", "must be between 1 and 168"));
+            }
+            let zone = jiff::tz::db()
+                .get("Asia/Shanghai")
+                .unwrap_or(jiff::tz::TimeZone::UTC);
+            let start = super::bookings::parse_instant_or_date("free_from", from, &zone)?;
+            // A bare date as the end means "through that day".
+            let end = if to.trim().parse::<jiff::civil::Date>().is_ok() {
+                super::bookings::parse_instant_or_date("free_to", to, &zone)?
+                    + jiff::SignedDuration::from_hours(24)
+            } else {
+                super::bookings::parse_instant_or_date("free_to", to, &zone)?
+            };
+            let run = jiff::SignedDuration::from_hours(i64::from(*hours));
+            let filter = state
+                .availability
+                .shared
+                .free_filter(start, end, run)
+                .map_err(|error| ApiError::invalid("free_hours", error.to_string()))?;
+            filters.extra.push(std::sync::Arc::new(filter));
+        }
+        (None, None, None) => {}
+        _ => {
+            return Err(ApiError::invalid(
+                "free_hours",
+                "free_hours, free_from and free_to go together",
             ))
         }
     }

@@ -150,6 +150,8 @@ pub async fn sqlite_server() -> TestServer {
     start(store, Some(directory), None).await
 }
 
+static EXTENSIONS: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+
 pub async fn postgres_server() -> TestServer {
     let url = postgres_url();
     let admin = sqlx::PgPool::connect(&url)
@@ -163,6 +165,15 @@ pub async fn postgres_server() -> TestServer {
             .unwrap()
             .as_nanos()
     );
+    // The bookings' exclusion constraint needs btree_gist, once per database, in public.
+    EXTENSIONS
+        .get_or_init(|| async {
+            sqlx::query("CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public")
+                .execute(&admin)
+                .await
+                .expect("create the btree_gist extension");
+        })
+        .await;
     sqlx::query(&format!("CREATE SCHEMA {schema}"))
         .execute(&admin)
         .await

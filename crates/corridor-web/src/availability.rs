@@ -1,0 +1,151 @@
+//! Keeps a serving node's availability index (free/busy bitmaps of every instrument for the
+//! coming weeks) in step with the store, like `search.rs` does for the text index.
+//!
+//! The index is built from the store at start-up. Every booking change made through this
+//! node is applied at once; a background task follows the store's change log (entity
+//! `calendar`) twice a second for changes made elsewhere, and rebuilds the whole index once
+//! a day so that the horizon rolls forward.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use corridor_domain::{InstrumentId, TimeRange, TimeZoneName};
+use corridor_search::availability::{
+    AvailabilityIndex, InstrumentCalendarInput, SharedAvailability, DEFAULT_HORIZON_DAYS,
+};
+use corridor_store::{AvailabilityFacts, Store, StoreError};
+use jiff::{SignedDuration, Timestamp};
+
+use crate::search::REFRESH_INTERVAL;
+
+/// Re-read this many change-log entries below the high-water mark (late PostgreSQL commits).
+const RE_READ_WINDOW: i64 = 64;
+
+pub struct AvailabilityService {
+    pub shared: SharedAvailability,
+    high_water: AtomicI64,
+    horizon_days: u32,
+}
+
+fn calendar_input(facts: AvailabilityFacts) -> InstrumentCalendarInput {
+    let zone =
+        TimeZoneName::parse(&facts.time_zone).unwrap_or_else(|_| TimeZoneName::asia_shanghai());
+    let mut input = InstrumentCalendarInput::new(facts.instrument, &zone, facts.opening_hours);
+    input.closures = facts
+        .closures
+        .iter()
+        .map(|range| (range.start, range.end))
+        .collect();
+    input.busy = facts
+        .busy
+        .iter()
+        .map(|range| (range.start, range.end))
+        .collect();
+    input
+}
+
+/// The horizon starts at the beginning of the current UTC day, so it only moves once a day.
+fn horizon_start(now: Timestamp) -> Timestamp {
+    let seconds = now.as_second().div_euclid(86_400) * 86_400;
+    Timestamp::from_second(seconds).unwrap_or(now)
+}
+
+impl AvailabilityService {
+    pub async fn build(store: &dyn Store) -> Result<AvailabilityService, StoreError> {
+        let high_water = latest_calendar_change(store).await?;
+        let index = Self::build_index(store, DEFAULT_HORIZON_DAYS).await?;
+        Ok(AvailabilityService {
+            shared: SharedAvailability::new(index),
+            high_water: AtomicI64::new(high_water),
+            horizon_days: DEFAULT_HORIZON_DAYS,
+        })
+    }
+
+    async fn build_index(
+        store: &dyn Store,
+        horizon_days: u32,
+    ) -> Result<AvailabilityIndex, StoreError> {
+        let start = horizon_start(corridor_store::now());
+        let horizon = TimeRange {
+            start,
+            end: start + SignedDuration::from_hours(24 * i64::from(horizon_days)),
+        };
+        let facts = store.availability_facts(horizon, None).await?;
+        let index = tokio::task::spawn_blocking(move || {
+            AvailabilityIndex::build(start, horizon_days, facts.into_iter().map(calendar_input))
+        })
+        .await
+        .map_err(|error| {
+            StoreError::Corrupt(format!("building the availability index failed: {error}"))
+        })?;
+        Ok(index)
+    }
+
+    /// Re-reads one instrument's calendar into the index.
+    pub async fn apply(
+        &self,
+        store: &dyn Store,
+        instrument: InstrumentId,
+    ) -> Result<(), StoreError> {
+        let (start, end) = self.shared.snapshot().horizon();
+        let facts = store
+            .availability_facts(TimeRange { start, end }, Some(instrument))
+            .await?;
+        self.shared.update(|index| match facts.into_iter().next() {
+            Some(facts) => index.replace(calendar_input(facts)),
+            None => {
+                index.remove(instrument);
+            }
+        });
+        Ok(())
+    }
+
+    pub async fn refresh(&self, store: &dyn Store) -> Result<usize, StoreError> {
+        let (start, _) = self.shared.snapshot().horizon();
+        if corridor_store::now().duration_since(start) > SignedDuration::from_hours(24) {
+            let index = Self::build_index(store, self.horizon_days).await?;
+            self.shared.install(index);
+        }
+        let from = (self.high_water.load(Ordering::SeqCst) - RE_READ_WINDOW).max(0);
+        let changes = store.changes_since(from, 10_000).await?;
+        let mut touched: Vec<i64> = changes
+            .iter()
+            .filter(|change| change.entity == "calendar" || change.entity == "instrument")
+            .map(|change| change.entity_id)
+            .collect();
+        touched.sort_unstable();
+        touched.dedup();
+        for id in &touched {
+            self.apply(store, InstrumentId(*id)).await?;
+        }
+        if let Some(last) = changes.last() {
+            self.high_water.fetch_max(last.seq, Ordering::SeqCst);
+        }
+        Ok(touched.len())
+    }
+
+    pub fn spawn_refresher(self: &Arc<Self>, store: Arc<dyn Store>) -> tokio::task::JoinHandle<()> {
+        let service = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(REFRESH_INTERVAL);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticker.tick().await;
+                if let Err(error) = service.refresh(store.as_ref()).await {
+                    tracing::warn!(%error, "refreshing the availability index failed; retrying");
+                }
+            }
+        })
+    }
+}
+
+async fn latest_calendar_change(store: &dyn Store) -> Result<i64, StoreError> {
+    let mut latest = 0;
+    loop {
+        let changes = store.changes_since(latest, 10_000).await?;
+        match changes.last() {
+            Some(last) => latest = last.seq,
+            None => return Ok(latest),
+        }
+    }
+}
