@@ -4,6 +4,7 @@
 
 pub mod bookings;
 pub mod dto;
+pub mod ical;
 pub mod manage;
 pub mod reach;
 pub mod search;
@@ -103,6 +104,8 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
             bookings::grant_qualification
         ))
         .routes(routes!(bookings::revoke_qualification))
+        .routes(routes!(ical::instrument_feed))
+        .routes(routes!(ical::my_feed))
 }
 
 type ApiResult<T> = Result<Json<T>, ApiError>;

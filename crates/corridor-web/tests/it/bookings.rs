@@ -20,7 +20,7 @@ pub async fn token(server: &TestServer, email: &str) -> String {
     body["token"].as_str().unwrap().to_owned()
 }
 
-async fn call(
+pub async fn call(
     method: reqwest::Method,
     server: &TestServer,
     path: &str,
@@ -37,7 +37,7 @@ async fn call(
     request.send().await.unwrap()
 }
 
-async fn json_of(response: reqwest::Response, status: u16, context: &str) -> Value {
+pub async fn json_of(response: reqwest::Response, status: u16, context: &str) -> Value {
     let actual = response.status().as_u16();
     let body: Value = response.json().await.unwrap();
     assert_eq!(actual, status, "{context}: {body}");
@@ -59,7 +59,7 @@ fn shanghai(days: i64, hour: i8) -> String {
 
 /// An instrument of the manager's institution, made predictable by its manager over the
 /// API: open to all every day 08:00-20:00, approval needed, no training.
-async fn managed_instrument(server: &TestServer, manager: &str) -> (i64, i64) {
+pub async fn managed_instrument(server: &TestServer, manager: &str) -> (i64, i64) {
     let me = json_of(
         call(
             reqwest::Method::GET,

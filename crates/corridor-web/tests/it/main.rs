@@ -2,6 +2,7 @@
 
 mod api;
 mod bookings;
+mod ical;
 mod pages;
 mod reach;
 mod search;

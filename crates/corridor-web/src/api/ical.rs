@@ -1,0 +1,146 @@
+//! iCalendar (RFC 5545) feeds: an instrument's busy times and closures for anyone, a user's
+//! own bookings for that user. Calendar apps subscribe to these URLs and poll them.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use corridor_domain::ical::{render_feed, CalendarFeed, FeedEvent, FeedEventStatus};
+use corridor_domain::{BookingStatus, InstrumentId, PageLimit, TimeRange, TimeZoneName};
+use corridor_store::{BookingRecord, PageRequest};
+use jiff::SignedDuration;
+
+use crate::auth::Requester;
+use crate::extract::Path;
+use crate::problem::{ApiError, Problem};
+use crate::AppState;
+
+const PRODUCT_ID: &str = "-//Corridor//Bookings//EN";
+
+fn calendar_response(feed: &CalendarFeed) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/calendar; charset=utf-8")],
+        render_feed(feed),
+    )
+        .into_response()
+}
+
+fn feed_status(status: BookingStatus) -> FeedEventStatus {
+    match status {
+        BookingStatus::Pending => FeedEventStatus::Tentative,
+        BookingStatus::Confirmed | BookingStatus::Completed => FeedEventStatus::Confirmed,
+        BookingStatus::Rejected | BookingStatus::Cancelled => FeedEventStatus::Cancelled,
+    }
+}
+
+/// An instrument's busy times and closures from a month ago to a year ahead, in the
+/// instrument's own time zone. Who booked is not shown.
+#[utoipa::path(get, path = "/instruments/{id}/calendar.ics", tag = "bookings",
+    params(("id" = i64, Path, description = "Instrument id")),
+    responses((status = 200, content_type = "text/calendar", body = String), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn instrument_feed(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let instrument = state
+        .store
+        .instrument(InstrumentId(id))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no instrument with id {id}")))?;
+    let now = corridor_store::now();
+    let window = TimeRange {
+        start: now - SignedDuration::from_hours(24 * 30),
+        end: now + SignedDuration::from_hours(24 * 366),
+    };
+    let view = state
+        .store
+        .calendar_view(InstrumentId(id), window)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no instrument with id {id}")))?;
+    let mut events: Vec<FeedEvent> = view
+        .bookings
+        .iter()
+        .map(|booking| FeedEvent {
+            uid: format!("booking-{}@corridor", booking.id.0),
+            starts_at: booking.range.start,
+            ends_at: booking.range.end,
+            summary: "Booked 已预约".to_owned(),
+            description: None,
+            location: Some(instrument.institution_name_en.clone()),
+            status: feed_status(booking.status),
+            last_modified: booking.updated_at,
+            sequence: 0,
+        })
+        .collect();
+    events.extend(view.calendar.closures.iter().map(|closure| FeedEvent {
+        uid: format!("closure-{}@corridor", closure.id.0),
+        starts_at: closure.range.start,
+        ends_at: closure.range.end,
+        summary: format!("Closed ({}): {}", closure.kind.as_code(), closure.reason),
+        description: None,
+        location: Some(instrument.institution_name_en.clone()),
+        status: FeedEventStatus::Confirmed,
+        last_modified: now,
+        sequence: 0,
+    }));
+    Ok(calendar_response(&CalendarFeed {
+        product_id: PRODUCT_ID.to_owned(),
+        name: format!(
+            "{} / {}",
+            instrument.instrument.name_en, instrument.instrument.name_zh
+        ),
+        time_zone: instrument.instrument.time_zone.clone(),
+        events,
+    }))
+}
+
+/// The signed-in user's latest 500 bookings, in China time.
+#[utoipa::path(get, path = "/me/bookings.ics", tag = "bookings", security(("bearer" = [])),
+    responses((status = 200, content_type = "text/calendar", body = String), (status = 401, body = Problem, content_type = "application/problem+json")))]
+pub async fn my_feed(
+    State(state): State<Arc<AppState>>,
+    requester: Requester,
+) -> Result<Response, ApiError> {
+    let user = requester.require_user()?;
+    let page = state
+        .store
+        .bookings_of_user(
+            user.id,
+            PageRequest {
+                limit: PageLimit::new(500).expect("500 is a valid page size"),
+                after: None,
+            },
+        )
+        .await?;
+    let events = page.items.iter().map(user_event).collect();
+    Ok(calendar_response(&CalendarFeed {
+        product_id: PRODUCT_ID.to_owned(),
+        name: format!("Corridor: {}", user.display_name),
+        time_zone: TimeZoneName::asia_shanghai(),
+        events,
+    }))
+}
+
+fn user_event(booking: &BookingRecord) -> FeedEvent {
+    FeedEvent {
+        uid: format!("booking-{}@corridor", booking.id.0),
+        starts_at: booking.range.start,
+        ends_at: booking.range.end,
+        summary: format!(
+            "{} / {}",
+            booking.instrument_name_en, booking.instrument_name_zh
+        ),
+        description: Some(format!(
+            "Booking {} ({}), price {} fen. {}",
+            booking.id.0,
+            booking.status.as_code(),
+            booking.price.0,
+            booking.purpose
+        )),
+        location: None,
+        status: feed_status(booking.status),
+        last_modified: booking.updated_at,
+        sequence: 0,
+    }
+}
