@@ -27,13 +27,13 @@ use std::collections::HashMap;
 
 use corridor_domain::{
     price_for_minutes, AccessPolicy, BookingMode, BookingStatus, CalendarRules, CityCode, Fen,
-    Institution, InstitutionKind, Instrument, InstrumentId, ProvinceCode, Role, TimeRange,
-    TimeZoneName, UniversityTier, UserClass, UserId, WeeklyOpeningHours,
+    Institution, InstitutionId, InstitutionKind, Instrument, InstrumentId, ProvinceCode, Role,
+    TimeRange, TimeZoneName, UniversityTier, UserClass, UserId, WeeklyOpeningHours,
     LONGEST_BOOKING_MINUTES,
 };
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp, ToSpan};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -46,8 +46,13 @@ pub const PAST_DAYS: i64 = 365;
 pub const FUTURE_DAYS: i64 = 56;
 
 /// Scales every instrument's demand. Calibrated so that the full demo region
-/// (`DemoScale::full()`) gets about 1.1 million bookings.
-const DEMAND_SCALE: f64 = 0.155;
+/// (`DemoScale::full()`) gets about 1.1 million bookings (21 per instrument a year).
+///
+/// That count caps utilisation: the busiest kinds (mass spectrometers, NMR, electron
+/// microscopes) then hold 3-4.5% of their open hours, routine equipment 0.5-1%. The ratios
+/// between kinds and holders do not depend on this value; the absolute level does. At 0.5
+/// the busiest kinds reach about 15% (5.3 M bookings), at 1.2 about 33% (12.8 M bookings).
+const DEMAND_SCALE: f64 = 0.112;
 
 /// One booking of the demo history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,9 +157,10 @@ pub fn generate_booking_history(
                 calendars.len() - 1
             }
         };
-        let city = site_city.get(&instrument.site).copied().or_else(|| {
-            provider.map(|provider| region.institutions[provider].city)
-        });
+        let city = site_city
+            .get(&instrument.site)
+            .copied()
+            .or_else(|| provider.map(|provider| region.institutions[provider].city));
         plans.push(Plan {
             index,
             kind,
@@ -259,9 +265,18 @@ const QUICK: Kind = k(15, 15, (15, 2 * H), 4 * H, (15, 4 * H), 8 * H, 0.11);
 /// Routine separations and analyses that run a sample sequence, overnight if allowed.
 const ROUTINE_RUNS: Kind = k(30, 30, (H, 8 * H), 8 * H, (4 * H, DAY), 2 * DAY, 0.10);
 /// Field and long-exposure instruments, deployed for days.
-const DEPLOYED: Kind = k(60, 4 * H, (8 * H, 8 * H), 8 * H, (DAY, 7 * DAY), 14 * DAY, 0.04);
+const DEPLOYED: Kind = k(
+    60,
+    4 * H,
+    (8 * H, 8 * H),
+    8 * H,
+    (DAY, 7 * DAY),
+    14 * DAY,
+    0.04,
+);
 
 /// The booking profile of a template, from its subclass and name.
+#[rustfmt::skip]
 fn kind_of(category: &str, name: &str) -> Kind {
     let has = |text: &str| name.contains(text);
     match category {
@@ -273,51 +288,33 @@ fn kind_of(category: &str, name: &str) -> Kind {
         "0101" if has("Field-emission") => k(30, 30, (H, 4 * H), 8 * H, (H, 8 * H), 12 * H, 0.5),
         "0101" if has("probe") => k(60, H, (2 * H, 8 * H), 8 * H, (4 * H, 12 * H), DAY, 0.35),
         "0101" => k(30, 30, (30, 3 * H), 8 * H, (H, 6 * H), 12 * H, 0.35),
-        "0102" if has("liquid chromatography") => {
-            k(30, H, (2 * H, 8 * H), 8 * H, (4 * H, DAY), 2 * DAY, 0.55)
-        }
-        "0102" if has("Gas chromatography") => {
-            k(30, H, (H, 6 * H), 8 * H, (4 * H, DAY), 2 * DAY, 0.45)
-        }
+        "0102" if has("liquid chromatography") => k(30, H, (2 * H, 8 * H), 8 * H, (4 * H, DAY), 2 * DAY, 0.55),
+        "0102" if has("Gas chromatography") => k(30, H, (H, 6 * H), 8 * H, (4 * H, DAY), 2 * DAY, 0.45),
         "0102" if has("plasma") => k(30, 30, (H, 5 * H), 8 * H, (2 * H, 12 * H), DAY, 0.45),
         "0102" if has("MALDI") => k(30, 30, (30, 3 * H), 4 * H, (30, 6 * H), 8 * H, 0.4),
         "0102" => k(60, H, (2 * H, 8 * H), 8 * H, (4 * H, DAY), DAY, 0.45),
         "0103" if has("Powder") => k(30, 30, (30, 3 * H), 8 * H, (H, 12 * H), DAY, 0.3),
-        "0103" if has("Single-crystal") => {
-            k(60, H, (2 * H, 8 * H), 8 * H, (4 * H, DAY), 2 * DAY, 0.35)
-        }
+        "0103" if has("Single-crystal") => k(60, H, (2 * H, 8 * H), 8 * H, (4 * H, DAY), 2 * DAY, 0.35),
         "0103" if has("photoelectron") => k(60, H, (2 * H, 8 * H), 8 * H, (4 * H, DAY), DAY, 0.4),
         "0103" if has("fluorescence") => k(15, 15, (30, 2 * H), 4 * H, (30, 4 * H), 8 * H, 0.2),
         "0103" if has("micro-CT") => k(60, H, (2 * H, 8 * H), 8 * H, (4 * H, DAY), 2 * DAY, 0.35),
         "0103" => k(60, H, (2 * H, 8 * H), 8 * H, (4 * H, DAY), DAY, 0.3),
         "0104" if has("Raman") => k(30, 30, (H, 4 * H), 8 * H, (H, 8 * H), 12 * H, 0.25),
         "0104" if has("Femtosecond") => k(60, H, (4 * H, 8 * H), 8 * H, (4 * H, DAY), DAY, 0.3),
-        "0104" if has("optical emission") => {
-            k(30, 30, (H, 4 * H), 8 * H, (H, 8 * H), DAY, 0.18)
-        }
+        "0104" if has("optical emission") => k(30, 30, (H, 4 * H), 8 * H, (H, 8 * H), DAY, 0.18),
         "0104" if has("Steady-state") => k(30, 30, (30, 3 * H), 8 * H, (30, 6 * H), 12 * H, 0.12),
-        "0104" if has("Atomic absorption") => Kind {
-            demand: 0.09,
-            ..QUICK
-        },
+        "0104" if has("Atomic absorption") => Kind { demand: 0.09, ..QUICK },
         "0104" => QUICK,
-        "0105" if has("Ultra-high") => Kind {
-            demand: 0.12,
-            ..ROUTINE_RUNS
-        },
+        "0105" if has("Ultra-high") => Kind { demand: 0.12, ..ROUTINE_RUNS },
         "0105" => ROUTINE_RUNS,
         "0106" if has("400 MHz") => k(60, H, (H, 4 * H), 8 * H, (H, 12 * H), DAY, 0.5),
         "0106" if has("500 MHz") => k(60, H, (H, 6 * H), 8 * H, (2 * H, DAY), DAY, 0.55),
         "0106" if has("600 MHz") => k(60, H, (2 * H, 8 * H), 8 * H, (4 * H, 2 * DAY), 2 * DAY, 0.6),
-        "0106" if has("800 MHz") => {
-            k(60, 2 * H, (4 * H, 8 * H), 8 * H, (12 * H, 3 * DAY), 3 * DAY, 0.7)
-        }
+        "0106" if has("800 MHz") => k(60, 2 * H, (4 * H, 8 * H), 8 * H, (12 * H, 3 * DAY), 3 * DAY, 0.7),
         "0106" => k(30, 30, (H, 4 * H), 8 * H, (2 * H, 12 * H), DAY, 0.3),
         "0107" => k(30, 30, (H, 8 * H), 8 * H, (4 * H, 2 * DAY), 3 * DAY, 0.08),
         "0108" if has("Confocal") => k(30, 30, (H, 4 * H), 8 * H, (H, 8 * H), 12 * H, 0.35),
-        "0108" if has("Super-resolution") || has("Multiphoton") => {
-            k(60, H, (2 * H, 8 * H), 8 * H, (2 * H, 12 * H), DAY, 0.38)
-        }
+        "0108" if has("Super-resolution") || has("Multiphoton") => k(60, H, (2 * H, 8 * H), 8 * H, (2 * H, 12 * H), DAY, 0.38),
         "0108" if has("Atomic force") => k(30, 30, (H, 4 * H), 8 * H, (H, 12 * H), DAY, 0.3),
         "0108" => k(15, 15, (30, 3 * H), 4 * H, (30, 4 * H), 8 * H, 0.1),
         "0109" if has("Simultaneous") => k(30, H, (2 * H, 8 * H), 8 * H, (4 * H, DAY), DAY, 0.15),
@@ -325,23 +322,14 @@ fn kind_of(category: &str, name: &str) -> Kind {
         "0110" if has("Flow cytometer") => k(30, 30, (30, 3 * H), 4 * H, (30, 4 * H), 8 * H, 0.35),
         "0110" if has("cell sorter") => k(60, H, (2 * H, 6 * H), 8 * H, (2 * H, 8 * H), 12 * H, 0.4),
         "0110" if has("Mass cytometer") => k(60, H, (2 * H, 8 * H), 8 * H, (4 * H, DAY), DAY, 0.45),
-        "0110" if has("Production-scale") => {
-            k(60, 4 * H, (4 * H, 8 * H), 8 * H, (DAY, 2 * DAY), 3 * DAY, 0.65)
-        }
-        "0110" if has("sequencer") => {
-            k(60, 2 * H, (4 * H, 8 * H), 8 * H, (8 * H, 2 * DAY), 2 * DAY, 0.5)
-        }
+        "0110" if has("Production-scale") => k(60, 4 * H, (4 * H, 8 * H), 8 * H, (DAY, 2 * DAY), 3 * DAY, 0.65),
+        "0110" if has("sequencer") => k(60, 2 * H, (4 * H, 8 * H), 8 * H, (8 * H, 2 * DAY), 2 * DAY, 0.5),
         "0110" if has("Single-cell") => k(30, H, (2 * H, 6 * H), 8 * H, (2 * H, 8 * H), 12 * H, 0.35),
         "0110" if has("plasmon") => k(60, H, (2 * H, 8 * H), 8 * H, (4 * H, DAY), 2 * DAY, 0.3),
-        "0110" if has("ultracentrifuge") => {
-            k(30, H, (2 * H, 8 * H), 8 * H, (4 * H, DAY), DAY, 0.1)
-        }
+        "0110" if has("ultracentrifuge") => k(30, H, (2 * H, 8 * H), 8 * H, (4 * H, DAY), DAY, 0.1),
         "0110" if has("protein liquid") => k(30, 30, (2 * H, 8 * H), 8 * H, (4 * H, DAY), DAY, 0.12),
         "0110" if has("PCR") => k(30, 30, (H, 3 * H), 4 * H, (H, 4 * H), 8 * H, 0.1),
-        "0110" => Kind {
-            demand: 0.1,
-            ..QUICK
-        },
+        "0110" => Kind { demand: 0.1, ..QUICK },
         "0111" => k(30, 30, (H, 4 * H), 8 * H, (2 * H, 12 * H), DAY, 0.08),
         "0112" if has("Freeze") => k(60, H, (4 * H, 8 * H), 8 * H, (12 * H, 2 * DAY), 3 * DAY, 0.12),
         "0112" => k(30, 30, (H, 3 * H), 4 * H, (H, 6 * H), 8 * H, 0.08),
@@ -350,30 +338,20 @@ fn kind_of(category: &str, name: &str) -> Kind {
         "0201" if has("rheometer") => k(30, 30, (H, 4 * H), 8 * H, (H, 12 * H), DAY, 0.15),
         "0201" => k(30, 30, (H, 4 * H), 8 * H, (H, 8 * H), DAY, 0.12),
         "0205" if has("porosity") => k(60, H, (4 * H, 8 * H), 8 * H, (12 * H, 2 * DAY), 2 * DAY, 0.15),
-        "0205" => Kind {
-            demand: 0.12,
-            ..QUICK
-        },
+        "0205" => Kind { demand: 0.12, ..QUICK },
         "0206" => k(60, H, (2 * H, 8 * H), 8 * H, (4 * H, DAY), DAY, 0.2),
         "0207" => k(60, H, (4 * H, 8 * H), 8 * H, (DAY, 4 * DAY), 7 * DAY, 0.45),
         "0301" if has("Coordinate") => k(30, 30, (H, 4 * H), 8 * H, (H, 8 * H), DAY, 0.1),
-        "0301" => Kind {
-            demand: 0.08,
-            ..QUICK
-        },
+        "0301" => Kind { demand: 0.08, ..QUICK },
         "0401" | "0402" => k(30, 30, (H, 4 * H), 8 * H, (2 * H, DAY), DAY, 0.065),
-        "0405" if has("wafer") || has("test system") => {
-            k(60, H, (4 * H, 8 * H), 8 * H, (8 * H, 2 * DAY), 2 * DAY, 0.32)
-        }
+        "0405" if has("wafer") || has("test system") => k(60, H, (4 * H, 8 * H), 8 * H, (8 * H, 2 * DAY), 2 * DAY, 0.32),
         "0405" => k(30, 30, (H, 4 * H), 8 * H, (2 * H, DAY), DAY, 0.12),
         "0605" => k(30, H, (2 * H, 8 * H), 8 * H, (4 * H, DAY), DAY, 0.4),
         "0603" => k(60, 4 * H, (8 * H, 8 * H), 8 * H, (3 * DAY, 14 * DAY), 14 * DAY, 0.04),
         "0801" if has("climatic") => k(60, H, (4 * H, 8 * H), 8 * H, (DAY, 5 * DAY), 7 * DAY, 0.15),
         "0801" => k(60, H, (2 * H, 8 * H), 8 * H, (4 * H, DAY), DAY, 0.15),
         "0802" => k(60, H, (4 * H, 8 * H), 8 * H, (8 * H, 2 * DAY), 2 * DAY, 0.2),
-        "0803" if has("vacuum") => {
-            k(60, 4 * H, (8 * H, 8 * H), 8 * H, (DAY, 5 * DAY), 7 * DAY, 0.15)
-        }
+        "0803" if has("vacuum") => k(60, 4 * H, (8 * H, 8 * H), 8 * H, (DAY, 5 * DAY), 7 * DAY, 0.15),
         "0803" => k(60, H, (4 * H, 8 * H), 8 * H, (8 * H, DAY), DAY, 0.15),
         "0901" => k(60, H, (2 * H, 8 * H), 8 * H, (8 * H, DAY), DAY, 0.2),
         "1002" if has("MRI") || has("PET") => k(60, H, (H, 4 * H), 8 * H, (H, 8 * H), 12 * H, 0.3),
@@ -386,9 +364,7 @@ fn kind_of(category: &str, name: &str) -> Kind {
         "1201" if has("mask aligner") => k(30, 30, (H, 3 * H), 4 * H, (H, 4 * H), 8 * H, 0.25),
         "1201" if has("Maskless") => k(60, H, (2 * H, 6 * H), 8 * H, (2 * H, 12 * H), DAY, 0.3),
         "1201" => k(30, 30, (H, 4 * H), 8 * H, (H, 8 * H), DAY, 0.3),
-        "1202" if has("Molecular beam") => {
-            k(60, 4 * H, (8 * H, 8 * H), 8 * H, (DAY, 5 * DAY), 7 * DAY, 0.45)
-        }
+        "1202" if has("Molecular beam") => k(60, 4 * H, (8 * H, 8 * H), 8 * H, (DAY, 5 * DAY), 7 * DAY, 0.45),
         "1202" if has("Magnetron") => k(60, H, (2 * H, 6 * H), 8 * H, (2 * H, 12 * H), DAY, 0.25),
         "1202" => k(60, H, (2 * H, 8 * H), 8 * H, (4 * H, DAY), DAY, 0.3),
         "1203" => k(60, H, (2 * H, 8 * H), 8 * H, (8 * H, 2 * DAY), 3 * DAY, 0.1),
@@ -444,7 +420,7 @@ fn draw_rules(
         )
     };
     // Popular instruments get a weekly quota so that one group cannot take them over.
-    let quota = if rng.gen_bool((popularity * 0.55).clamp(0.01, 0.8)) {
+    let quota = if rng.gen_bool((popularity * 0.85).clamp(0.01, 0.8)) {
         let wanted = if round_the_clock {
             [DAY, 2 * DAY, 3 * DAY][rng.gen_range(0..3)]
         } else {
@@ -482,16 +458,14 @@ struct ZoneDay {
 
 impl ZoneDays {
     fn new(name: &TimeZoneName, today: Date) -> ZoneDays {
-        let zone = jiff::tz::db()
-            .get(name.as_str())
-            .unwrap_or(TimeZone::UTC);
+        let zone = jiff::tz::db().get(name.as_str()).unwrap_or(TimeZone::UTC);
         let start_of = |date: Date| -> Option<Timestamp> {
             let zoned = date.to_zoned(zone.clone()).ok()?;
             (zoned.hour() == 0 && zoned.minute() == 0 && zoned.second() == 0)
                 .then(|| zoned.timestamp())
         };
         let first = today
-            .checked_sub(jiff::Span::new().days(PAST_DAYS))
+            .checked_sub(PAST_DAYS.days())
             .expect("dates a year back exist");
         let total = (PAST_DAYS + FUTURE_DAYS) as usize;
         let mut days = Vec::with_capacity(total);
@@ -504,7 +478,8 @@ impl ZoneDays {
                 (Some(start), Some(end)) => {
                     end.as_second() - start.as_second() == 86_400
                         && start.as_second() % 60 == 0
-                        && zone.to_offset(start) == zone.to_offset(end - jiff::SignedDuration::from_secs(1))
+                        && zone.to_offset(start)
+                            == zone.to_offset(end - SignedDuration::from_secs(1))
                 }
                 _ => false,
             };
@@ -610,8 +585,8 @@ fn season_weight(date: Date) -> f64 {
         .min_by_key(|offset| offset.abs())
         .unwrap_or(i64::MAX);
     let mut weight = match festival_offset {
-        -7..=8 => 0.15,
-        -21..=21 => 0.6,
+        -7..=8 => 0.2,
+        -21..=21 => 0.7,
         _ => 1.0,
     };
     weight *= match (date.month(), date.day()) {
@@ -658,8 +633,7 @@ impl Calendar {
             let start = interval.start.get().div_ceil(slot) * slot;
             let end = interval.end.get() / slot * slot;
             if start < end {
-                per_weekday[interval.weekday().to_monday_zero_offset() as usize]
-                    .push((start, end));
+                per_weekday[interval.weekday().to_monday_zero_offset() as usize].push((start, end));
             }
         }
         let mut pieces = Vec::new();
@@ -717,9 +691,8 @@ struct Population {
     in_region: [Vec<u32>; 2],
     outside: Vec<u32>,
     institution_kind: Vec<InstitutionKind>,
+    institution_id: Vec<InstitutionId>,
 }
-
-use corridor_domain::InstitutionId;
 
 fn province_slot(province: ProvinceCode) -> usize {
     match province {
@@ -759,6 +732,11 @@ impl Population {
                 .iter()
                 .map(|institution| institution.kind)
                 .collect(),
+            institution_id: region
+                .institutions
+                .iter()
+                .map(|institution| institution.id)
+                .collect(),
         };
         for (index, user) in region.users.iter().enumerate() {
             if !user.has_role(Role::Researcher) {
@@ -778,11 +756,7 @@ impl Population {
             population.user_home[index as usize] = home as u32;
             population.user_province[index as usize] = province;
             population.by_institution[home].push(index);
-            population
-                .by_city
-                .entry(institution.city)
-                .or_default()[sector]
-                .push(index);
+            population.by_city.entry(institution.city).or_default()[sector].push(index);
             population.by_province[province_slot(province)][sector].push(index);
             if province.is_in_region() {
                 population.in_region[sector].push(index);
@@ -813,9 +787,9 @@ impl Population {
         let (p_own, p_city, p_province, p_region) = if corporate {
             (0.50, 0.24, 0.11, 0.11)
         } else {
-            (0.40, 0.28, 0.15, 0.12)
+            (0.40, 0.27, 0.15, 0.12)
         };
-        let industry_share = if corporate { 0.45 } else { 0.25 };
+        let industry_share = if corporate { 0.5 } else { 0.32 };
         let sector = usize::from(rng.gen_bool(industry_share));
         let roll: f64 = rng.gen();
         let province = plan.province.unwrap_or(ProvinceCode::Outside);
@@ -842,7 +816,12 @@ impl Population {
                         .get(&city)
                         .and_then(|lists| self.pick_other(rng, lists, sector, provider))
                 }),
-                2 => self.pick_other(rng, &self.by_province[province_slot(province)], sector, provider),
+                2 => self.pick_other(
+                    rng,
+                    &self.by_province[province_slot(province)],
+                    sector,
+                    provider,
+                ),
                 3 => (0..6).find_map(|_| {
                     pick(rng, &self.in_region[sector])
                         .or_else(|| pick(rng, &self.in_region[1 - sector]))
@@ -852,12 +831,7 @@ impl Population {
                 _ => pick(rng, own).or_else(|| pick(rng, &self.in_region[0])),
             };
             if let Some(user) = found {
-                if policy.admits(
-                    InstitutionId(0).max(self.home_id_placeholder(user)),
-                    self.user_province[user as usize],
-                    InstitutionId(0),
-                ) || policy == AccessPolicy::Open
-                {
+                if self.admits(policy, user, provider) {
                     return Some(user);
                 }
             }
@@ -865,9 +839,12 @@ impl Population {
         None
     }
 
-    /// Only used with policies that do not look at institutions (Open, Region).
-    fn home_id_placeholder(&self, _user: u32) -> InstitutionId {
-        InstitutionId(1)
+    fn admits(&self, policy: AccessPolicy, user: u32, provider: usize) -> bool {
+        policy.admits(
+            self.institution_id[self.user_home[user as usize] as usize],
+            self.user_province[user as usize],
+            self.institution_id[provider],
+        )
     }
 
     /// A user of the lists, preferring `sector`, who is not at the provider.
@@ -1020,24 +997,21 @@ impl InstrumentBookings<'_> {
             // Onto the slot grid; people like to start on the hour.
             let piece = pieces[p];
             let local = t - piece.midnight;
-            let mut aligned = local.div_ceil(slot) * slot;
+            let mut aligned = (local + slot - 1) / slot * slot;
             if slot < 60 && self.rng.gen_bool(0.5) {
-                let on_hour = local.div_ceil(60) * 60;
+                let on_hour = (local + 59) / 60 * 60;
                 if piece.midnight + on_hour < piece.end {
                     aligned = on_hour;
                 }
             }
             t = piece.midnight + aligned;
             if t >= piece.end {
-                // Past the piece: the next one, if it continues without a gap, else its start.
+                // Rounded up to the end of the piece (ends are on the grid): the next one.
                 p += 1;
                 if p == pieces.len() {
                     break;
                 }
-                t = t.max(pieces[p].start);
-                if t >= pieces[p].end {
-                    t = pieces[p].start;
-                }
+                t = pieces[p].start;
             }
             let piece = pieces[p];
             let mut length = length;
@@ -1101,20 +1075,20 @@ impl InstrumentBookings<'_> {
         let end_minute = start_minute + minutes;
         let past = end_minute <= calendar.today_start;
         let needs_approval = instrument.booking_mode == BookingMode::NeedsApproval;
-        let created_minute = if start_minute - DAY as i64 <= calendar.today_start {
-            // Booked 1 to 30 days ahead, mostly a few days.
-            let u: f64 = self.rng.gen();
-            let ahead = i64::from(DAY) + (u * u * f64::from(29 * DAY)) as i64;
-            (start_minute - ahead).min(calendar.today_start - 1)
+        // Booked 1 to 30 days ahead, mostly a few days, and never after today began. Bookings
+        // more than 30 days ahead were made in the last two weeks.
+        let day_minutes = i64::from(DAY);
+        // One minute of margin for the seconds added below.
+        let latest = (start_minute - day_minutes - 1).min(calendar.today_start - 1);
+        let earliest = start_minute - 30 * day_minutes;
+        let u: f64 = self.rng.gen();
+        let created_minute = if earliest <= latest {
+            latest - (u * u * (latest - earliest) as f64) as i64
         } else {
-            // Starts more than a day from today: made before today, up to 30 days ahead, or
-            // (for the far weeks) whenever before today.
-            let earliest = (start_minute - 30 * i64::from(DAY)).min(calendar.today_start - 1);
-            let latest = calendar.today_start - 1;
-            self.rng.gen_range(earliest..=latest)
+            latest - (u * (14 * day_minutes) as f64) as i64
         };
-        let created_at = minute_instant(created_minute)
-            + jiff::SignedDuration::from_secs(self.rng.gen_range(0..60));
+        let created_at =
+            minute_instant(created_minute) + SignedDuration::from_secs(self.rng.gen_range(0..60));
         let status = if past {
             let roll: f64 = self.rng.gen();
             if needs_approval && roll < 0.05 {
@@ -1148,8 +1122,7 @@ impl InstrumentBookings<'_> {
         let Some(user) = self.choose_user(minutes, quota) else {
             return;
         };
-        if let Some(quota) = quota {
-            let _ = quota;
+        if quota.is_some() {
             match self
                 .scratch
                 .week_minutes
@@ -1255,15 +1228,23 @@ impl InstrumentBookings<'_> {
             }
         }
         let qualified = &mut self.scratch.qualified;
-        qualified.sort_unstable();
-        qualified.dedup();
         let instrument = self.instrument.id;
         let users = &self.region.users;
+        let first = history.qualifications.len();
         history.qualifications.extend(
             qualified
                 .iter()
                 .map(|&user| (instrument, users[user as usize].id)),
         );
+        history.qualifications[first..].sort_unstable();
+        let mut kept = first;
+        for index in first..history.qualifications.len() {
+            if kept == first || history.qualifications[kept - 1] != history.qualifications[index] {
+                history.qualifications[kept] = history.qualifications[index];
+                kept += 1;
+            }
+        }
+        history.qualifications.truncate(kept);
     }
 }
 

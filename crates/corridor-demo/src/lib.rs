@@ -9,6 +9,7 @@
 //! Architecture Invariant: the generator is pure. It returns values; writing them is the
 //! store's job and hashing the demo accounts' passwords is the binary's.
 
+pub mod bookings;
 pub mod data;
 mod names;
 mod people;
@@ -27,6 +28,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::data::{InstrumentTemplate, SectorRecord};
+
+pub use bookings::{generate_booking_history, BookingHistory, DemoBooking};
 
 /// Bumped whenever the same seed would produce a different region.
 pub const GENERATOR_VERSION: &str = "corridor-demo/1";

@@ -59,7 +59,21 @@ impl SqliteStore {
             .connect_with(options.read_only(true))
             .await?;
         let (booking_jobs, jobs) = tokio::sync::mpsc::unbounded_channel();
-        tokio::spawn(run_group_commit_writer(write_pool.clone(), jobs));
+        // The writer runs on a thread of its own with its own single-threaded runtime: each
+        // of its statements awaits the connection's worker thread, and on the shared runtime
+        // every one of those awaits would queue behind the HTTP tasks, multiplying the time
+        // the single writer holds the write lock.
+        let writer_pool = write_pool.clone();
+        std::thread::Builder::new()
+            .name("corridor-booking-writer".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a single-threaded runtime for the booking writer");
+                runtime.block_on(run_group_commit_writer(writer_pool, jobs));
+            })
+            .map_err(|error| StoreError::Database(sqlx::Error::Io(error)))?;
         Ok(SqliteStore {
             write_pool,
             read_pool,
@@ -155,7 +169,14 @@ async fn run_group_commit_writer(
                 Err(_) => break,
             }
         }
-        match run_booking_batch(&pool, &batch).await {
+        let started = std::time::Instant::now();
+        let outcome = run_booking_batch(&pool, &batch).await;
+        tracing::debug!(
+            attempts = batch.len(),
+            micros = started.elapsed().as_micros() as u64,
+            "booking batch committed"
+        );
+        match outcome {
             Ok(results) => {
                 for (job, result) in batch.into_iter().zip(results) {
                     let _ = job.reply.send(result);

@@ -1,6 +1,7 @@
 //! `corridor`: the one binary. Subcommands are thin: they parse arguments, open the store,
 //! and call into the library crates.
 
+mod bench_booking;
 mod bench_search;
 mod reach;
 mod region;
@@ -51,6 +52,10 @@ enum Command {
         /// Mark cookies `Secure`; set this when the server is behind HTTPS.
         #[arg(long)]
         secure_cookies: bool,
+        /// How booking attempts are made safe: `locked` (the product) or `plain` (check-then-
+        /// insert under SERIALIZABLE with retries), which only `bench booking` uses.
+        #[arg(long, value_enum, default_value_t = StrategyArg::Locked)]
+        booking_strategy: StrategyArg,
     },
     /// Generates the demo region into a database that holds none yet.
     Generate {
@@ -131,6 +136,42 @@ enum BenchCommand {
         #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
         postgres: String,
     },
+    /// The booking hammer: concurrent HTTP clients booking hot instruments on a served
+    /// database, with the plain SERIALIZABLE baseline, a kill -9 round, and an overlap check.
+    Booking {
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        #[arg(long, default_value_t = 100_000)]
+        attempts: usize,
+        #[arg(long, default_value_t = 100)]
+        hot: usize,
+        #[arg(long, value_enum, default_value_t = BackendArg::Both)]
+        backend: BackendArg,
+        #[arg(long, value_enum, default_value_t = Scale::Full)]
+        scale: Scale,
+        /// Skip the plain baseline round.
+        #[arg(long)]
+        no_baseline: bool,
+        /// Skip the kill -9 round.
+        #[arg(long)]
+        no_crash: bool,
+        /// The PostgreSQL server the rounds create scratch databases on.
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        postgres: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum StrategyArg {
+    Locked,
+    Plain,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum BackendArg {
+    Sqlite,
+    Postgres,
+    Both,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -200,8 +241,12 @@ async fn run(command: Command) -> Result<()> {
             database,
             listen,
             secure_cookies,
+            booking_strategy,
         } => {
             let store = open(&database).await?;
+            if let StrategyArg::Plain = booking_strategy {
+                store.set_booking_strategy(corridor_store::BookingStrategy::PlainSerializable);
+            }
             if store.region().await?.is_none() {
                 tracing::warn!("the database holds no region yet; run `corridor generate` to load the demo region");
             }
@@ -251,6 +296,36 @@ async fn run(command: Command) -> Result<()> {
                 seed,
                 http_seconds,
                 postgres_url: postgres,
+            })
+            .await
+        }
+        Command::Bench {
+            which:
+                BenchCommand::Booking {
+                    clients,
+                    attempts,
+                    hot,
+                    backend,
+                    scale,
+                    no_baseline,
+                    no_crash,
+                    postgres,
+                },
+        } => {
+            use corridor_store::Backend;
+            bench_booking::run(bench_booking::BookingBenchOptions {
+                clients,
+                attempts,
+                hot_instruments: hot,
+                scale: scale.demo_scale(),
+                postgres_admin_url: postgres,
+                backends: match backend {
+                    BackendArg::Sqlite => vec![Backend::Sqlite],
+                    BackendArg::Postgres => vec![Backend::Postgres],
+                    BackendArg::Both => vec![Backend::Sqlite, Backend::Postgres],
+                },
+                crash: !no_crash,
+                baseline: !no_baseline,
             })
             .await
         }

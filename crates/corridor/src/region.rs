@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use corridor_demo::{DemoRegion, DemoScale};
 use corridor_domain::PlaintextPassword;
-use corridor_store::{RegionData, RegionUser, Store};
+use corridor_store::{HistoricalBooking, RegionData, RegionUser, Store};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// The password of every demo account. Printed at start-up; it is a demo.
@@ -26,6 +26,21 @@ pub async fn generate_into(store: &dyn Store, seed: u64, scale: DemoScale) -> Re
         bar.set_length(total);
         bar.set_position(done);
     });
+    // A year of bookings up to today and eight weeks ahead, read in China time: the demo
+    // always looks lived-in, whenever it is generated.
+    let today = jiff::Timestamp::now()
+        .to_zoned(
+            jiff::tz::db()
+                .get("Asia/Shanghai")
+                .context("the bundled time zone database")?,
+        )
+        .date();
+    let history =
+        corridor_demo::generate_booking_history(&region, seed, today, &mut |stage, done, total| {
+            bar.set_message(stage);
+            bar.set_length(total);
+            bar.set_position(done);
+        });
     let generated_in = started.elapsed();
     bar.set_message("writing");
     bar.set_length(1);
@@ -36,6 +51,26 @@ pub async fn generate_into(store: &dyn Store, seed: u64, scale: DemoScale) -> Re
         .import_region(&data)
         .await
         .context("writing the region")?;
+    let bookings: Vec<HistoricalBooking> = history
+        .bookings
+        .iter()
+        .map(|booking| HistoricalBooking {
+            instrument: booking.instrument,
+            user: booking.user,
+            range: booking.range,
+            status: booking.status,
+            user_class: booking.user_class,
+            hourly_rate: booking.hourly_rate,
+            price: booking.price,
+            usage_minutes: booking.usage_minutes,
+            charged: booking.charged,
+            created_at: booking.created_at,
+        })
+        .collect();
+    store
+        .import_booking_history(&history.rules, &bookings, &history.qualifications)
+        .await
+        .context("writing the booking history")?;
     bar.finish_and_clear();
     let rows: Vec<String> = report
         .rows_by_table
@@ -47,6 +82,8 @@ pub async fn generate_into(store: &dyn Store, seed: u64, scale: DemoScale) -> Re
         generate_ms = generated_in.as_millis() as u64,
         write_ms = written.elapsed().as_millis() as u64,
         total_ms = started.elapsed().as_millis() as u64,
+        bookings = bookings.len(),
+        qualifications = history.qualifications.len(),
         "generated the demo region: {}",
         rows.join(", ")
     );

@@ -2,5 +2,6 @@
 //! product brief asks for, and the typed-in facts checked against real third-party data in
 //! `../shared/data/` (read from there, never copied).
 
+mod bookings;
 mod facts;
 mod region;
