@@ -21,6 +21,61 @@ pub(crate) struct RequestEvaluation {
     pub hourly_rate: corridor_domain::Fen,
     pub price: corridor_domain::Fen,
     pub denial: Option<crate::booking::BookingDenial>,
+    /// Whether a holding booking (other than the one being moved) overlaps the request.
+    pub slot_taken: bool,
+    /// The booking an earlier request with the same idempotency key made.
+    pub replayed: Option<corridor_domain::BookingId>,
+    pub institution: corridor_domain::InstitutionId,
+    pub instrument_name_en: String,
+    pub instrument_name_zh: String,
+    pub user_display_name: String,
+}
+
+impl RequestEvaluation {
+    pub fn status(&self) -> corridor_domain::BookingStatus {
+        match self.booking_mode {
+            corridor_domain::BookingMode::Instant => corridor_domain::BookingStatus::Confirmed,
+            corridor_domain::BookingMode::NeedsApproval => corridor_domain::BookingStatus::Pending,
+        }
+    }
+
+    /// The record of the booking this evaluation writes, once it has an id; built from what
+    /// was read rather than read back, which saves the hot path a round trip.
+    pub fn new_record(
+        &self,
+        request: &crate::booking::BookingRequest,
+        id: corridor_domain::BookingId,
+        now: jiff::Timestamp,
+    ) -> crate::booking::BookingRecord {
+        crate::booking::BookingRecord {
+            id,
+            instrument: request.instrument,
+            instrument_name_en: self.instrument_name_en.clone(),
+            instrument_name_zh: self.instrument_name_zh.clone(),
+            institution: self.institution,
+            time_zone: self.calendar.time_zone.as_str().to_owned(),
+            user: request.user,
+            user_display_name: self.user_display_name.clone(),
+            range: request.range,
+            status: self.status(),
+            user_class: self.user_class,
+            hourly_rate: self.hourly_rate,
+            price: self.price,
+            purpose: request.purpose.clone(),
+            created_at: now,
+            updated_at: now,
+            decided_by: None,
+            decision_note: None,
+            usage_minutes: None,
+            charged: None,
+        }
+    }
+}
+
+/// The outcome of deciding an attempt: finished (replayed, denied, taken), or to be written.
+pub(crate) enum AttemptDecision {
+    Finished(crate::booking::BookingAttempt),
+    Book(RequestEvaluation),
 }
 
 macro_rules! shared_booking_impl {
@@ -36,7 +91,7 @@ macro_rules! shared_booking_impl {
             BookingQuote, BookingRecord, BookingRequest, CalendarView, HistoricalBooking,
             Qualification, WaitlistEntry,
         };
-        use crate::booking_sql::{RequestEvaluation, BOOKING_SELECT, HOLDING_STATUSES_SQL};
+        use crate::booking_sql::{AttemptDecision, RequestEvaluation, BOOKING_SELECT, HOLDING_STATUSES_SQL};
 
         fn booking_from_row(row: &DbRow) -> Result<BookingRecord, StoreError> {
             let starts_at: StoredInstant = row.try_get("starts_at")?;
@@ -95,6 +150,15 @@ macro_rules! shared_booking_impl {
             ))
         }
 
+        pub(crate) fn booking_created_detail(request: &BookingRequest, evaluation: &RequestEvaluation) -> serde_json::Value {
+            serde_json::json!({
+                "instrument": request.instrument.0,
+                "starts_at": request.range.start.to_string(),
+                "ends_at": request.range.end.to_string(),
+                "price_fen": evaluation.price.0,
+            })
+        }
+
         const RULE_COLUMNS: &str = "slot_minutes, min_booking_minutes, max_booking_minutes, lead_time_minutes, cancellation_deadline_minutes, weekly_quota_minutes";
 
         impl $store {
@@ -135,42 +199,43 @@ macro_rules! shared_booking_impl {
                     .collect()
             }
 
-            /// Whether a holding booking other than `except` overlaps `range`.
-            async fn slot_taken_in(transaction: &mut WriteTransaction<'_>, instrument: InstrumentId, range: TimeRange, except: Option<BookingId>) -> Result<bool, StoreError> {
-                let taken: Option<i64> = sqlx::query_scalar(&format!(
-                    "SELECT id FROM bookings WHERE instrument_id = $1 AND ends_at > $2 AND starts_at < $3 AND status IN {HOLDING_STATUSES_SQL} AND id <> $4 LIMIT 1"
-                ))
-                .bind(instrument.0)
-                .bind(StoredInstant(range.start))
-                .bind(StoredInstant(range.end))
-                .bind(except.map_or(0, |id| id.0))
-                .fetch_optional(&mut **transaction)
-                .await?;
-                Ok(taken.is_some())
-            }
-
-            /// Reads everything the rules need about `request` and decides all but the
-            /// overlap. `rules` come from the lock when booking, or a plain read when quoting.
+            /// Reads everything the rules need about `request` in one query (the instrument,
+            /// its rules, the user, their qualification, whether a holding booking overlaps,
+            /// whether the idempotency key was used) and decides. Closures and the quota cost a
+            /// second query only when the instrument has any. `rules` come from the lock when
+            /// booking on PostgreSQL; otherwise they are read here.
             async fn evaluate_request_in(
                 transaction: &mut WriteTransaction<'_>,
                 request: &BookingRequest,
-                rules: CalendarRules,
+                rules: Option<CalendarRules>,
                 now: jiff::Timestamp,
                 except: Option<BookingId>,
             ) -> Result<RequestEvaluation, StoreError> {
-                let row = sqlx::query(
-                    "SELECT i.institution_id, i.access_policy, i.booking_mode, i.training_required, i.opening_hours, i.time_zone, \
-                     i.rate_own_institution_fen, i.rate_other_academic_fen, i.rate_industry_fen, \
-                     u.home_institution_id, hi.kind AS home_kind, hc.province_code AS home_province, \
-                     (SELECT COUNT(*) FROM qualifications q WHERE q.instrument_id = i.id AND q.user_id = u.id AND q.revoked_at IS NULL) AS qualifications \
-                     FROM instruments i, users u JOIN institutions hi ON hi.id = u.home_institution_id JOIN cities hc ON hc.code = hi.city_code \
-                     WHERE i.id = $1 AND u.id = $2",
-                )
+                let row = sqlx::query(&format!(
+                    "SELECT {RULE_COLUMNS}, i.institution_id, i.access_policy, i.booking_mode, i.training_required, i.opening_hours, i.time_zone, \
+                     i.rate_own_institution_fen, i.rate_other_academic_fen, i.rate_industry_fen, i.name_en, i.name_zh, \
+                     u.home_institution_id, u.display_name, hi.kind AS home_kind, hc.province_code AS home_province, \
+                     (SELECT COUNT(*) FROM qualifications q WHERE q.instrument_id = i.id AND q.user_id = u.id AND q.revoked_at IS NULL) AS qualifications, \
+                     (SELECT COUNT(*) FROM calendar_closures cc WHERE cc.instrument_id = i.id AND cc.starts_at < $4 AND cc.ends_at > $3) AS closures, \
+                     (SELECT b.id FROM bookings b WHERE b.instrument_id = i.id AND b.ends_at > $3 AND b.starts_at < $4 AND b.status IN {HOLDING_STATUSES_SQL} AND b.id <> $5 LIMIT 1) AS overlapping, \
+                     (SELECT r.id FROM bookings r WHERE r.user_id = u.id AND r.idempotency_key = $6) AS replayed \
+                     FROM instrument_calendars c JOIN instruments i ON i.id = c.instrument_id, \
+                     users u JOIN institutions hi ON hi.id = u.home_institution_id JOIN cities hc ON hc.code = hi.city_code \
+                     WHERE c.instrument_id = $1 AND u.id = $2"
+                ))
                 .bind(request.instrument.0)
                 .bind(request.user.0)
+                .bind(StoredInstant(request.range.start))
+                .bind(StoredInstant(request.range.end))
+                .bind(except.map_or(0, |id| id.0))
+                .bind(request.idempotency_key.as_deref())
                 .fetch_optional(&mut **transaction)
                 .await?
                 .ok_or_else(|| StoreError::NotFound(format!("no instrument {} or no user {}", request.instrument.0, request.user.0)))?;
+                let rules = match rules {
+                    Some(rules) => rules,
+                    None => rules_from_row(&row)?,
+                };
                 let provider = InstitutionId(row.try_get("institution_id")?);
                 let home = InstitutionId(row.try_get("home_institution_id")?);
                 let home_kind = stored(InstitutionKind::parse(row.try_get("home_kind")?))?;
@@ -197,7 +262,20 @@ macro_rules! shared_booking_impl {
                     closures: Vec::new(),
                 };
                 let booking_mode = stored(BookingMode::parse(row.try_get("booking_mode")?))?;
-                let mut evaluation = RequestEvaluation { calendar: calendar.clone(), booking_mode, user_class, hourly_rate, price, denial: None };
+                let mut evaluation = RequestEvaluation {
+                    calendar: calendar.clone(),
+                    booking_mode,
+                    user_class,
+                    hourly_rate,
+                    price,
+                    denial: None,
+                    slot_taken: row.try_get::<Option<i64>, _>("overlapping")?.is_some(),
+                    replayed: row.try_get::<Option<i64>, _>("replayed")?.map(BookingId),
+                    institution: provider,
+                    instrument_name_en: row.try_get("name_en")?,
+                    instrument_name_zh: row.try_get("name_zh")?,
+                    user_display_name: row.try_get("display_name")?,
+                };
                 if !policy.admits(home, home_province, provider) {
                     evaluation.denial = Some(BookingDenial::NotAdmitted { policy });
                     return Ok(evaluation);
@@ -207,7 +285,9 @@ macro_rules! shared_booking_impl {
                     evaluation.denial = Some(BookingDenial::NotQualified);
                     return Ok(evaluation);
                 }
-                calendar.closures = Self::closures_in(transaction, request.instrument, request.range).await?;
+                if row.try_get::<i64, _>("closures")? > 0 {
+                    calendar.closures = Self::closures_in(transaction, request.instrument, request.range).await?;
+                }
                 if let Err(refusal) = calendar.check_request(request.range, now) {
                     evaluation.denial = Some(BookingDenial::Rule(refusal));
                     return Ok(evaluation);
@@ -256,16 +336,15 @@ macro_rules! shared_booking_impl {
                 Ok(())
             }
 
-            async fn insert_booking_in(
+            /// Inserts the booking row alone; the caller appends its change-log entry and
+            /// audit event in the same transaction.
+            pub(crate) async fn insert_booking_row_in(
                 transaction: &mut WriteTransaction<'_>,
                 request: &BookingRequest,
                 evaluation: &RequestEvaluation,
                 now: jiff::Timestamp,
             ) -> Result<BookingId, StoreError> {
-                let status = match evaluation.booking_mode {
-                    BookingMode::Instant => BookingStatus::Confirmed,
-                    BookingMode::NeedsApproval => BookingStatus::Pending,
-                };
+                let status = evaluation.status();
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO bookings (instrument_id, user_id, starts_at, ends_at, status, user_class, hourly_rate_fen, price_fen, purpose, idempotency_key, created_at, updated_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
@@ -284,22 +363,23 @@ macro_rules! shared_booking_impl {
                 .fetch_one(&mut **transaction)
                 .await
                 .map_err(|error| StoreError::from_write(error, "a booking with this idempotency key"))?;
-                Self::record_calendar_change(transaction, request.instrument).await?;
                 Ok(BookingId(id))
             }
 
-            async fn replayed_booking_in(transaction: &mut WriteTransaction<'_>, request: &BookingRequest) -> Result<Option<BookingRecord>, StoreError> {
-                let Some(key) = request.idempotency_key.as_deref() else { return Ok(None) };
-                let row = sqlx::query(&format!("{BOOKING_SELECT} WHERE b.user_id = $1 AND b.idempotency_key = $2"))
-                    .bind(request.user.0)
-                    .bind(key)
-                    .fetch_optional(&mut **transaction)
-                    .await?;
-                row.as_ref().map(booking_from_row).transpose()
+            async fn insert_booking_in(
+                transaction: &mut WriteTransaction<'_>,
+                request: &BookingRequest,
+                evaluation: &RequestEvaluation,
+                now: jiff::Timestamp,
+            ) -> Result<BookingId, StoreError> {
+                let id = Self::insert_booking_row_in(transaction, request, evaluation, now).await?;
+                Self::record_calendar_change(transaction, request.instrument).await?;
+                Ok(id)
             }
 
             /// One booking attempt inside a write transaction the caller commits. Nothing is
             /// written unless the attempt books or joins the waitlist.
+            #[allow(dead_code)] // PostgreSQL books through its own single-statement write.
             pub(crate) async fn attempt_booking_in(
                 transaction: &mut WriteTransaction<'_>,
                 request: &BookingRequest,
@@ -321,6 +401,39 @@ macro_rules! shared_booking_impl {
                 Self::attempt_booking_with_lock_choice_in(transaction, request, now, context, false).await
             }
 
+            /// Decides an attempt inside a write transaction: replayed, denied, slot taken
+            /// (joining the waitlist when asked), or to be booked. Writes nothing else.
+            pub(crate) async fn decide_attempt_in(
+                transaction: &mut WriteTransaction<'_>,
+                request: &BookingRequest,
+                now: jiff::Timestamp,
+                context: &AuditContext,
+                lock: bool,
+            ) -> Result<AttemptDecision, StoreError> {
+                let rules = if lock {
+                    Some(Self::lock_calendar_in(transaction, request.instrument).await?.ok_or_else(|| StoreError::NotFound(format!("no instrument with id {}", request.instrument.0)))?)
+                } else {
+                    None
+                };
+                let evaluation = Self::evaluate_request_in(transaction, request, rules, now, None).await?;
+                if let Some(id) = evaluation.replayed {
+                    let booking = Self::booking_in(transaction, id).await?;
+                    return Ok(AttemptDecision::Finished(BookingAttempt::Booked { booking, replayed: true }));
+                }
+                if let Some(denial) = evaluation.denial {
+                    return Ok(AttemptDecision::Finished(BookingAttempt::Denied(denial)));
+                }
+                if evaluation.slot_taken {
+                    let waitlisted = if request.join_waitlist_if_taken {
+                        Some(Self::join_waitlist_in(transaction, request, now, context).await?)
+                    } else {
+                        None
+                    };
+                    return Ok(AttemptDecision::Finished(BookingAttempt::SlotTaken { waitlisted }));
+                }
+                Ok(AttemptDecision::Book(evaluation))
+            }
+
             async fn attempt_booking_with_lock_choice_in(
                 transaction: &mut WriteTransaction<'_>,
                 request: &BookingRequest,
@@ -328,32 +441,13 @@ macro_rules! shared_booking_impl {
                 context: &AuditContext,
                 lock: bool,
             ) -> Result<BookingAttempt, StoreError> {
-                if let Some(booking) = Self::replayed_booking_in(transaction, request).await? {
-                    return Ok(BookingAttempt::Booked { booking, replayed: true });
-                }
-                let rules = if lock { Self::lock_calendar_in(transaction, request.instrument).await? } else { Self::rules_in(transaction, request.instrument).await? };
-                let rules = rules.ok_or_else(|| StoreError::NotFound(format!("no instrument with id {}", request.instrument.0)))?;
-                let evaluation = Self::evaluate_request_in(transaction, request, rules, now, None).await?;
-                if let Some(denial) = evaluation.denial {
-                    return Ok(BookingAttempt::Denied(denial));
-                }
-                if Self::slot_taken_in(transaction, request.instrument, request.range, None).await? {
-                    let waitlisted = if request.join_waitlist_if_taken {
-                        Some(Self::join_waitlist_in(transaction, request, now, context).await?)
-                    } else {
-                        None
-                    };
-                    return Ok(BookingAttempt::SlotTaken { waitlisted });
-                }
+                let evaluation = match Self::decide_attempt_in(transaction, request, now, context, lock).await? {
+                    AttemptDecision::Finished(attempt) => return Ok(attempt),
+                    AttemptDecision::Book(evaluation) => evaluation,
+                };
                 let id = Self::insert_booking_in(transaction, request, &evaluation, now).await?;
-                Self::record_audit_event(transaction, context, "booking.created", &format!("booking:{}", id.0), serde_json::json!({
-                    "instrument": request.instrument.0,
-                    "starts_at": request.range.start.to_string(),
-                    "ends_at": request.range.end.to_string(),
-                    "price_fen": evaluation.price.0,
-                })).await?;
-                let booking = Self::booking_in(transaction, id).await?;
-                Ok(BookingAttempt::Booked { booking, replayed: false })
+                Self::record_audit_event(transaction, context, "booking.created", &format!("booking:{}", id.0), booking_created_detail(request, &evaluation)).await?;
+                Ok(BookingAttempt::Booked { booking: evaluation.new_record(request, id, now), replayed: false })
             }
 
             async fn join_waitlist_in(transaction: &mut WriteTransaction<'_>, request: &BookingRequest, now: jiff::Timestamp, context: &AuditContext) -> Result<WaitlistEntry, StoreError> {
@@ -398,8 +492,8 @@ macro_rules! shared_booking_impl {
                         idempotency_key: None,
                         join_waitlist_if_taken: false,
                     };
-                    let evaluation = Self::evaluate_request_in(transaction, &request, rules, now, None).await?;
-                    if evaluation.denial.is_some() || Self::slot_taken_in(transaction, instrument, entry.range, None).await? {
+                    let evaluation = Self::evaluate_request_in(transaction, &request, Some(rules), now, None).await?;
+                    if evaluation.denial.is_some() || evaluation.slot_taken {
                         continue;
                     }
                     let id = Self::insert_booking_in(transaction, &request, &evaluation, now).await?;
@@ -554,8 +648,8 @@ macro_rules! shared_booking_impl {
                 let rules = Self::rules_in(&mut transaction, request.instrument)
                     .await?
                     .ok_or_else(|| StoreError::NotFound(format!("no instrument with id {}", request.instrument.0)))?;
-                let evaluation = Self::evaluate_request_in(&mut transaction, request, rules, now, None).await?;
-                let slot_free = !Self::slot_taken_in(&mut transaction, request.instrument, request.range, None).await?;
+                let evaluation = Self::evaluate_request_in(&mut transaction, request, Some(rules), now, None).await?;
+                let slot_free = !evaluation.slot_taken;
                 Ok(BookingQuote {
                     user_class: evaluation.user_class,
                     hourly_rate: evaluation.hourly_rate,
@@ -647,11 +741,11 @@ macro_rules! shared_booking_impl {
                     idempotency_key: None,
                     join_waitlist_if_taken: false,
                 };
-                let evaluation = Self::evaluate_request_in(&mut transaction, &request, rules, now, Some(id)).await?;
+                let evaluation = Self::evaluate_request_in(&mut transaction, &request, Some(rules), now, Some(id)).await?;
                 if let Some(denial) = evaluation.denial {
                     return Ok(BookingChange::Denied(denial));
                 }
-                if Self::slot_taken_in(&mut transaction, booking.instrument, range, Some(id)).await? {
+                if evaluation.slot_taken {
                     return Ok(BookingChange::SlotTaken);
                 }
                 let status = match evaluation.booking_mode {

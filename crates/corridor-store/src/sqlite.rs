@@ -197,30 +197,121 @@ async fn run_group_commit_writer(
     }
 }
 
+/// Runs a batch in one transaction. The hot path costs two statements per attempt (the
+/// facts query and the booking insert); the batch's audit events and change-log entries are
+/// appended with one multi-row insert each before the single commit. If any attempt fails
+/// with an error, the whole batch is rolled back and every attempt is run again in its own
+/// transaction, so that one failure cannot leave half of another attempt behind or fail it.
 async fn run_booking_batch(
     pool: &SqlitePool,
     batch: &[BookingJob],
 ) -> Result<Vec<Result<crate::booking::BookingAttempt, StoreError>>, StoreError> {
+    match run_booking_batch_together(pool, batch).await {
+        Ok(results) => Ok(results),
+        Err(_) => {
+            let mut results = Vec::with_capacity(batch.len());
+            for job in batch {
+                let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let result = SqliteStore::attempt_booking_in(
+                    &mut transaction,
+                    &job.request,
+                    job.now,
+                    &job.context,
+                )
+                .await;
+                match result {
+                    Ok(attempt) => {
+                        transaction.commit().await?;
+                        results.push(Ok(attempt));
+                    }
+                    Err(error) => {
+                        transaction.rollback().await?;
+                        results.push(Err(error));
+                    }
+                }
+            }
+            Ok(results)
+        }
+    }
+}
+
+async fn run_booking_batch_together(
+    pool: &SqlitePool,
+    batch: &[BookingJob],
+) -> Result<Vec<Result<crate::booking::BookingAttempt, StoreError>>, StoreError> {
+    use crate::booking::BookingAttempt;
+    use crate::booking_sql::AttemptDecision;
+
     let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
     let mut results = Vec::with_capacity(batch.len());
+    let mut audit_rows: Vec<(i64, &AuditContext, serde_json::Value)> = Vec::new();
+    let mut touched_instruments: Vec<i64> = Vec::new();
     for job in batch {
-        sqlx::query("SAVEPOINT booking_attempt")
-            .execute(&mut *transaction)
-            .await?;
-        let result =
-            SqliteStore::attempt_booking_in(&mut transaction, &job.request, job.now, &job.context)
-                .await;
-        if result.is_err() {
-            // An attempt that failed half-way leaves nothing behind, and the others in the
-            // batch still commit.
-            sqlx::query("ROLLBACK TO booking_attempt")
-                .execute(&mut *transaction)
+        // A request for an instrument or user that does not exist is refused before anything
+        // is written, so it can fail alone without costing the batch its fast path.
+        let decision = match SqliteStore::decide_attempt_in(
+            &mut transaction,
+            &job.request,
+            job.now,
+            &job.context,
+            false,
+        )
+        .await
+        {
+            Err(error @ StoreError::NotFound(_)) => {
+                results.push(Err(error));
+                continue;
+            }
+            other => other?,
+        };
+        let attempt = match decision {
+            AttemptDecision::Finished(attempt) => attempt,
+            AttemptDecision::Book(evaluation) => {
+                let id = SqliteStore::insert_booking_row_in(
+                    &mut transaction,
+                    &job.request,
+                    &evaluation,
+                    job.now,
+                )
                 .await?;
-        }
-        sqlx::query("RELEASE booking_attempt")
-            .execute(&mut *transaction)
-            .await?;
-        results.push(result);
+                audit_rows.push((
+                    id.0,
+                    &job.context,
+                    booking_created_detail(&job.request, &evaluation),
+                ));
+                touched_instruments.push(job.request.instrument.0);
+                BookingAttempt::Booked {
+                    booking: evaluation.new_record(&job.request, id, job.now),
+                    replayed: false,
+                }
+            }
+        };
+        results.push(Ok(attempt));
+    }
+    if !audit_rows.is_empty() {
+        let occurred_at = StoredInstant(crate::now());
+        let mut insert = QueryBuilder::<sqlx::Sqlite>::new("INSERT INTO audit_events (occurred_at, actor_user_id, action, subject, detail, client_address) ");
+        insert.push_values(&audit_rows, |mut row, (id, context, detail)| {
+            row.push_bind(occurred_at)
+                .push_bind(context.actor.map(|user| user.0))
+                .push_bind("booking.created")
+                .push_bind(format!("booking:{id}"))
+                .push_bind(detail.to_string())
+                .push_bind(context.client_address.clone());
+        });
+        insert.build().execute(&mut *transaction).await?;
+        touched_instruments.sort_unstable();
+        touched_instruments.dedup();
+        let mut changes = QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO change_log (entity, entity_id, operation, occurred_at) ",
+        );
+        changes.push_values(&touched_instruments, |mut row, instrument| {
+            row.push_bind("calendar")
+                .push_bind(*instrument)
+                .push_bind("upsert")
+                .push_bind(occurred_at);
+        });
+        changes.build().execute(&mut *transaction).await?;
     }
     transaction.commit().await?;
     Ok(results)

@@ -45,6 +45,7 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub search: Arc<search::SearchService>,
     pub availability: Arc<availability::AvailabilityService>,
+    pub(crate) api_token_cache: auth::ApiTokenCache,
     pub rail: Arc<rail::RailService>,
     /// Whether cookies get the `Secure` flag: on when served behind HTTPS.
     pub secure_cookies: bool,
@@ -107,6 +108,7 @@ pub async fn app(
         rail,
         search,
         availability,
+        api_token_cache: auth::ApiTokenCache::default(),
         store,
         secure_cookies: config.secure_cookies,
         timing_equaliser_hash: sign_in::timing_equaliser_hash(),
