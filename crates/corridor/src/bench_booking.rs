@@ -35,6 +35,7 @@ pub struct BookingBenchOptions {
     pub backends: Vec<corridor_store::Backend>,
     pub crash: bool,
     pub baseline: bool,
+    pub availability: bool,
 }
 
 /// What one hammer run measured.
@@ -412,6 +413,117 @@ async fn crash_round(
     Ok(result)
 }
 
+/// "Free for 4 consecutive hours next week, category X, province Y" over every instrument:
+/// the search index and the availability index built from a served store, as a node builds
+/// them, then every top-level class × every region province, the same queries without the
+/// availability filter beside them.
+async fn availability_round(options: &BookingBenchOptions) -> Result<serde_json::Value> {
+    use corridor_search::{RateBasis, SearchFilters, SearchRequest, SortOrder};
+    let database = scratch_database(
+        corridor_store::Backend::Sqlite,
+        &options.postgres_admin_url,
+        "availability",
+    )
+    .await?;
+    let store = corridor_store::connect(&database.url).await?;
+    store.migrate().await?;
+    crate::region::generate_into(store.as_ref(), corridor_demo::DEFAULT_SEED, options.scale)
+        .await?;
+    let search = corridor_web::search::SearchService::build(store.as_ref()).await?;
+    let started = Instant::now();
+    let availability =
+        corridor_web::availability::AvailabilityService::build(store.as_ref()).await?;
+    let availability_build_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let classes: Vec<corridor_domain::CategoryCode> = store
+        .categories()
+        .await?
+        .into_iter()
+        .filter(|category| category.code.is_top_level())
+        .map(|category| category.code)
+        .collect();
+    let zone = jiff::tz::db().get("Asia/Shanghai").expect("bundled zone");
+    let today = Timestamp::now().to_zoned(zone.clone()).date();
+    let next_monday =
+        today + jiff::Span::new().days(7 - i64::from(today.weekday().to_monday_zero_offset()));
+    let week_start = next_monday.to_zoned(zone).expect("a midnight").timestamp();
+    let week_end = week_start + SignedDuration::from_hours(24 * 7);
+    let filter = Arc::new(availability.shared.free_filter(
+        week_start,
+        week_end,
+        SignedDuration::from_hours(4),
+    )?);
+    let mut with_filter = Vec::new();
+    let mut without_filter = Vec::new();
+    let mut matched = 0u64;
+    let mut matched_without_filter = 0u64;
+    for round in 0..17 {
+        for class in &classes {
+            for province in [
+                corridor_domain::ProvinceCode::Shanghai,
+                corridor_domain::ProvinceCode::Jiangsu,
+                corridor_domain::ProvinceCode::Zhejiang,
+                corridor_domain::ProvinceCode::Anhui,
+            ] {
+                for (samples, extra) in [
+                    (
+                        &mut with_filter,
+                        vec![filter.clone() as Arc<dyn corridor_search::CandidateFilter>],
+                    ),
+                    (&mut without_filter, Vec::new()),
+                ] {
+                    let request = SearchRequest {
+                        text: String::new(),
+                        filters: SearchFilters {
+                            categories: vec![class.clone()],
+                            provinces: vec![province],
+                            extra,
+                            ..SearchFilters::default()
+                        },
+                        rate_basis: RateBasis {
+                            class: corridor_domain::UserClass::OtherAcademic,
+                            home_institution: None,
+                        },
+                        sort: SortOrder::Relevance,
+                        origin: None,
+                        offset: 0,
+                        limit: 20,
+                    };
+                    let started = Instant::now();
+                    let results = search.index.search(&request)?;
+                    samples.push(started.elapsed().as_secs_f64() * 1000.0);
+                    if round == 0 {
+                        if request.filters.extra.is_empty() {
+                            matched_without_filter += results.total;
+                        } else {
+                            matched += results.total;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    drop(store);
+    drop_scratch(database, &options.postgres_admin_url).await?;
+    let percentile = |samples: &mut Vec<f64>, fraction: f64| {
+        samples.sort_by(|a, b| a.total_cmp(b));
+        let index = ((samples.len() as f64 * fraction).ceil() as usize).clamp(1, samples.len()) - 1;
+        (samples[index] * 1000.0).round() / 1000.0
+    };
+    let result = json!({
+        "queries": with_filter.len(),
+        "availability_p50_ms": percentile(&mut with_filter, 0.5),
+        "availability_p99_ms": percentile(&mut with_filter, 0.99),
+        "same_queries_without_availability_p50_ms": percentile(&mut without_filter, 0.5),
+        "same_queries_without_availability_p99_ms": percentile(&mut without_filter, 0.99),
+        "instruments_free_for_4_hours_next_week": matched,
+        "instruments_matching_without_the_availability_filter": matched_without_filter,
+        "availability_index_build_ms": round(availability_build_ms),
+        "availability_index_bytes": availability.shared.snapshot().memory_bytes(),
+    });
+    eprintln!("{result}");
+    Ok(result)
+}
+
 fn round(value: f64) -> f64 {
     (value * 100.0).round() / 100.0
 }
@@ -419,6 +531,14 @@ fn round(value: f64) -> f64 {
 pub async fn run(options: BookingBenchOptions) -> Result<()> {
     let mut summary = serde_json::Map::new();
     let mut rounds = Vec::new();
+    if options.availability {
+        let availability = availability_round(&options).await?;
+        summary.insert(
+            "availability_p99_ms".into(),
+            availability["availability_p99_ms"].clone(),
+        );
+        summary.insert("availability".into(), availability);
+    }
     let mut total_lost = 0;
     let mut total_overlaps = 0;
     for backend in options.backends.clone() {

@@ -155,6 +155,9 @@ enum BenchCommand {
         /// Skip the kill -9 round.
         #[arg(long)]
         no_crash: bool,
+        /// Skip the availability-search round.
+        #[arg(long)]
+        no_availability: bool,
         /// The PostgreSQL server the rounds create scratch databases on.
         #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
         postgres: String,
@@ -309,6 +312,7 @@ async fn run(command: Command) -> Result<()> {
                     scale,
                     no_baseline,
                     no_crash,
+                    no_availability,
                     postgres,
                 },
         } => {
@@ -326,6 +330,7 @@ async fn run(command: Command) -> Result<()> {
                 },
                 crash: !no_crash,
                 baseline: !no_baseline,
+                availability: !no_availability,
             })
             .await
         }

@@ -24,8 +24,15 @@ use crate::i18n::{text, Text};
 use crate::problem::{ApiError, PROBLEM_KINDS};
 use crate::AppState;
 
+mod booking;
+mod booking_text;
+mod forms;
+mod manage;
+mod manage_instrument;
+mod my_bookings;
 mod reach;
 mod search;
+mod week_calendar;
 
 pub const LANGUAGE_COOKIE: &str = "corridor_lang";
 
@@ -40,10 +47,47 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/reach", get(reach::reach_page))
         .route("/instruments", get(instruments_page))
         .route("/instruments/{id}", get(instrument_page))
+        .route("/instruments/{id}/book", post(booking::book_submit))
+        .route("/bookings", get(my_bookings::my_bookings_page))
+        .route("/bookings/{id}/cancel", post(my_bookings::cancel_submit))
+        .route(
+            "/waitlist/{id}/withdraw",
+            post(my_bookings::withdraw_submit),
+        )
+        .route("/manage", get(manage::console_page))
+        .route(
+            "/manage/bookings/{id}/decision",
+            post(manage::decision_submit),
+        )
+        .route(
+            "/manage/instruments/{id}",
+            get(manage_instrument::instrument_tools_page),
+        )
+        .route(
+            "/manage/instruments/{id}/rules",
+            post(manage_instrument::rules_submit),
+        )
+        .route(
+            "/manage/instruments/{id}/closures",
+            post(manage_instrument::closure_add_submit),
+        )
+        .route(
+            "/manage/instruments/{id}/closures/{closure_id}/remove",
+            post(manage_instrument::closure_remove_submit),
+        )
+        .route(
+            "/manage/instruments/{id}/qualifications",
+            post(manage_instrument::qualification_grant_submit),
+        )
+        .route(
+            "/manage/instruments/{id}/qualifications/{user_id}/revoke",
+            post(manage_instrument::qualification_revoke_submit),
+        )
         .route("/sign-in", get(sign_in_form).post(sign_in_submit))
         .route("/sign-out", post(sign_out))
         .route("/problems/{slug}", get(problem_page))
         .route("/static/corridor.css", get(stylesheet))
+        .route("/static/bookings.css", get(booking_stylesheet))
         .layer(middleware::from_fn_with_state(
             state,
             page_cookies_and_headers,
@@ -149,6 +193,9 @@ pub struct PageContext {
     pub t: &'static Text,
     pub language: Language,
     pub user_name: Option<String>,
+    /// Whether the signed-in user manages the instruments of some institution (or all), so
+    /// that the layout offers the manager console.
+    pub may_manage: bool,
     pub csrf: String,
     pub path: String,
 }
@@ -165,6 +212,10 @@ impl PageContext {
                 .user
                 .as_ref()
                 .map(|user| user.display_name.clone()),
+            may_manage: requester
+                .user
+                .as_ref()
+                .is_some_and(manage::manages_some_institution),
             csrf: extensions
                 .get::<CsrfToken>()
                 .map(|token| token.0.clone())
@@ -546,6 +597,7 @@ struct InstrumentTemplate {
     access_policy: &'static str,
     booking_mode: &'static str,
     rates: Vec<(&'static str, String)>,
+    booking: booking::BookingSection,
 }
 
 #[derive(Debug, Deserialize)]
@@ -553,6 +605,11 @@ struct InstrumentTemplate {
 struct InstrumentPageParams {
     /// The city the journey on the page starts from.
     from: Option<u32>,
+    /// Any date of the week the calendar shows (`YYYY-MM-DD`); this week when absent.
+    week: Option<String>,
+    /// A calendar cell's link prefills the booking form with its date and start time.
+    date: Option<String>,
+    start: Option<String>,
     #[allow(dead_code)]
     lang: Option<String>,
 }
@@ -649,7 +706,23 @@ async fn instrument_page(
         Some((duration, legs)) => (Some(duration), legs),
         None => (None, Vec::new()),
     };
+    let prefill = booking::CalendarPrefill {
+        week: params.week,
+        date: params.date,
+        start: params.start,
+    };
+    let booking =
+        match booking::booking_section_for_page(&state, &requester, &ctx, &item, prefill).await {
+            Ok(section) => section,
+            Err(error) => {
+                return Err(PageError {
+                    error,
+                    context: ctx,
+                })
+            }
+        };
     let page = InstrumentTemplate {
+        booking,
         journey_from,
         journey_duration,
         journey_legs,
@@ -883,6 +956,19 @@ async fn problem_page(
         error,
         context: page.ctx,
     })
+}
+
+/// The week calendar's, the booking forms' and the consoles' styles, kept apart from the
+/// site's stylesheet so that the booking pages can change without touching the rest.
+async fn booking_stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../templates/bookings.css"),
+    )
+        .into_response()
 }
 
 async fn stylesheet() -> Response {

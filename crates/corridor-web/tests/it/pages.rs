@@ -1,7 +1,10 @@
 //! The web shell over real HTTP: the landing page, the language switch, sign-in with CSRF
-//! protection, and the headers every page carries.
+//! protection, and the headers every page carries. Booking through the pages is in
+//! [`booking`].
 
 use crate::support::{client, sqlite_server, DEMO_PASSWORD};
+
+mod booking;
 
 fn csrf_token_in(html: &str) -> String {
     let marker = r#"name="csrf_token" value=""#;

@@ -1,0 +1,555 @@
+//! Booking from the instrument page: the week calendar, the booking form, the price quote
+//! and the booking itself.
+//!
+//! The form is posted to `/instruments/{id}/book` with an `intent`: `quote` ("Check price")
+//! answers with the booking page, which shows the calendar of the chosen week, the form as
+//! filled in, and the quote for the signed-in user's class with the reason the request would
+//! be refused, if it would; its "Book" button posts exactly what was quoted with
+//! `intent=book`. A booking that is made redirects to "my bookings" with a notice; one that
+//! is refused shows the booking page again with the reason, in the page's language.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use corridor_domain::{BookingMode, InstrumentId, TimeRange};
+use corridor_store::{
+    BookingAttempt, BookingDenial, BookingQuote, BookingRequest, InstrumentWithPlace,
+};
+use jiff::civil::{Date, Time};
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+use serde::Deserialize;
+
+use super::booking_text::{
+    denial_message, duration_text, local_range_text, local_to_instant, parse_form_date,
+    parse_form_time, user_class_label, zone_named,
+};
+use super::forms::{field_text, read_signed_in_form, see_page, ticked};
+use super::week_calendar::{
+    build_week_calendar, monday_of, week_window, WeekCalendarInput, WeekCalendarView,
+};
+use super::{render, PageContext, PageError};
+use crate::auth::Requester;
+use crate::extract::Path;
+use crate::problem::ApiError;
+use crate::AppState;
+
+/// The longest purpose a booking carries, as in the API.
+const LONGEST_PURPOSE_CHARS: usize = 1_000;
+
+/// What a calendar cell's link or the week navigation asks of the instrument page.
+pub struct CalendarPrefill {
+    pub week: Option<String>,
+    pub date: Option<String>,
+    pub start: Option<String>,
+}
+
+pub struct QuoteView {
+    pub when: String,
+    pub duration: String,
+    pub user_class: &'static str,
+    pub hourly_rate: String,
+    pub price: String,
+    pub refusal: Option<String>,
+    pub slot_taken: bool,
+    /// The label of the button that books what was quoted; `None` when booking would be
+    /// refused (or the time is taken and the waitlist was not asked for).
+    pub book_label: Option<&'static str>,
+    /// Sent with the "Book" button so that a double click books once.
+    pub idempotency_key: String,
+}
+
+pub struct BookingFormView {
+    pub action: String,
+    pub date: String,
+    pub start: String,
+    pub end: String,
+    pub purpose: String,
+    pub join_waitlist: bool,
+    pub errors: Vec<String>,
+    pub quote: Option<QuoteView>,
+    pub needs_approval: bool,
+}
+
+/// The booking part of the instrument page and of the booking page.
+pub struct BookingSection {
+    pub calendar: WeekCalendarView,
+    /// `None` for visitors who are not signed in: they get a sign-in link instead.
+    pub form: Option<BookingFormView>,
+    pub manage_link: Option<String>,
+}
+
+fn zone_of(item: &InstrumentWithPlace) -> TimeZone {
+    zone_named(item.instrument.time_zone.as_str())
+}
+
+/// How long a booking the calendar's link prefills lasts: an hour where the rules allow
+/// one, else the shortest booking allowed.
+fn default_booking_minutes(rules: &corridor_domain::CalendarRules) -> u32 {
+    let hour_fits = 60 % rules.slot_minutes == 0
+        && (rules.min_booking_minutes..=rules.max_booking_minutes).contains(&60);
+    if hour_fits {
+        60
+    } else {
+        rules.min_booking_minutes
+    }
+}
+
+/// Builds the calendar of the week starting `monday`, with `form` under it.
+async fn booking_section(
+    state: &AppState,
+    requester: &Requester,
+    ctx: &PageContext,
+    item: &InstrumentWithPlace,
+    monday: Date,
+    form: Option<BookingFormView>,
+) -> Result<BookingSection, ApiError> {
+    let id = item.instrument.id;
+    let zone = zone_of(item);
+    let window = week_window(monday, &zone)
+        .ok_or_else(|| ApiError::invalid("week", ctx.t.error_week_out_of_range))?;
+    let view = state
+        .store
+        .calendar_view(id, window)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no instrument with id {}", id.0)))?;
+    let viewer_manages_instrument = requester
+        .user
+        .as_ref()
+        .is_some_and(|user| user.may_manage_instruments_of(view.institution));
+    let calendar = build_week_calendar(&WeekCalendarInput {
+        instrument_id: id.0,
+        view: &view,
+        monday,
+        zone: &zone,
+        now: corridor_store::now(),
+        viewer: requester.user.as_ref().map(|user| user.id),
+        viewer_manages_instrument,
+        offer_prefill_links: form.is_some(),
+        t: ctx.t,
+        language: ctx.language,
+    });
+    Ok(BookingSection {
+        calendar,
+        form,
+        manage_link: viewer_manages_instrument.then(|| format!("/manage/instruments/{}", id.0)),
+    })
+}
+
+fn empty_form(item: &InstrumentWithPlace) -> BookingFormView {
+    BookingFormView {
+        action: format!("/instruments/{}/book", item.instrument.id.0),
+        date: String::new(),
+        start: String::new(),
+        end: String::new(),
+        purpose: String::new(),
+        join_waitlist: false,
+        errors: Vec::new(),
+        quote: None,
+        needs_approval: item.instrument.booking_mode == BookingMode::NeedsApproval,
+    }
+}
+
+/// Reads one query value of the instrument page; an empty or absent one is no value, a
+/// malformed one is a 400 page that says what is wrong with it.
+fn read_prefill<T>(
+    value: &Option<String>,
+    parameter: &'static str,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<Option<T>, ApiError> {
+    match value
+        .as_deref()
+        .map(str::trim)
+        .filter(|text| !text.is_empty())
+    {
+        None => Ok(None),
+        Some(text) => parse(text)
+            .map(Some)
+            .map_err(|reason| ApiError::invalid(parameter, reason)),
+    }
+}
+
+/// The booking section of the instrument page: the week asked for (this week by default),
+/// and for signed-in users the form, filled in from a calendar cell's link.
+pub async fn booking_section_for_page(
+    state: &AppState,
+    requester: &Requester,
+    ctx: &PageContext,
+    item: &InstrumentWithPlace,
+    prefill: CalendarPrefill,
+) -> Result<BookingSection, ApiError> {
+    let (t, language) = (ctx.t, ctx.language);
+    let zone = zone_of(item);
+    let today = corridor_store::now().to_zoned(zone.clone()).date();
+    let week = read_prefill(&prefill.week, "week", |text| {
+        parse_form_date(text, t, language)
+    })?;
+    let date = read_prefill(&prefill.date, "date", |text| {
+        parse_form_date(text, t, language)
+    })?;
+    let start = read_prefill(&prefill.start, "start", |text| {
+        parse_form_time(text, t, language)
+    })?;
+    let monday = monday_of(week.or(date).unwrap_or(today));
+    let form = match requester.user {
+        None => None,
+        Some(_) => {
+            let mut form = empty_form(item);
+            if let Some(date) = date {
+                form.date = date.to_string();
+            }
+            if let Some(start) = start {
+                form.start = start.strftime("%H:%M").to_string();
+                let rules = state
+                    .store
+                    .calendar_rules(item.instrument.id)
+                    .await?
+                    .unwrap_or_else(corridor_domain::CalendarRules::standard);
+                let minutes = i64::from(default_booking_minutes(&rules));
+                let end = start.wrapping_add(SignedDuration::from_mins(minutes));
+                form.end = end.strftime("%H:%M").to_string();
+            }
+            Some(form)
+        }
+    };
+    booking_section(state, requester, ctx, item, monday, form).await
+}
+
+#[derive(Template)]
+#[template(path = "booking.html")]
+struct BookingPageTemplate {
+    ctx: PageContext,
+    item: InstrumentWithPlace,
+    booking: BookingSection,
+}
+
+/// The booking form's fields. All are optional text so that a form missing a field still
+/// gets an answer that says which, instead of a generic rejection.
+#[derive(Debug, Deserialize)]
+pub struct BookingFormFields {
+    date: Option<String>,
+    start: Option<String>,
+    end: Option<String>,
+    purpose: Option<String>,
+    join_waitlist: Option<String>,
+    /// `quote` (the "Check price" button) or `book`.
+    intent: Option<String>,
+    idempotency_key: Option<String>,
+}
+
+/// A booking request read from the form, in the instrument's zone.
+struct ParsedBookingForm {
+    monday: Date,
+    range: TimeRange,
+    purpose: String,
+}
+
+/// Reads the form into a time range; every problem is reported, so that the user can fix
+/// them all at once. The week shown is the chosen date's, when the date could be read.
+fn parse_booking_form(
+    fields: &BookingFormFields,
+    zone: &TimeZone,
+    ctx: &PageContext,
+) -> (Option<Date>, Result<ParsedBookingForm, Vec<String>>) {
+    let (t, language) = (ctx.t, ctx.language);
+    let mut errors = Vec::new();
+    let date = parse_form_date(field_text(&fields.date), t, language)
+        .map_err(|error| errors.push(error))
+        .ok();
+    let start = parse_form_time(field_text(&fields.start), t, language)
+        .map_err(|error| errors.push(error))
+        .ok();
+    let end = parse_form_time(field_text(&fields.end), t, language)
+        .map_err(|error| errors.push(error))
+        .ok();
+    let purpose = corridor_domain::optional_bounded_text(
+        "purpose",
+        fields.purpose.as_deref(),
+        LONGEST_PURPOSE_CHARS,
+    )
+    .map_err(|_| errors.push(t.error_purpose.to_owned()))
+    .ok()
+    .flatten()
+    .unwrap_or_default();
+    let (Some(date), Some(start), Some(end)) = (date, start, end) else {
+        return (date, Err(errors));
+    };
+    // An end of 00:00 after a later start is midnight at the end of the chosen day; any
+    // other end must come after the start on the same day.
+    let end_date = if end == Time::midnight() && start != Time::midnight() {
+        date.tomorrow().unwrap_or(date)
+    } else {
+        date
+    };
+    let range = match (
+        local_to_instant(date, start, zone),
+        local_to_instant(end_date, end, zone),
+    ) {
+        (Ok(start), Ok(end)) if start < end => TimeRange::new(start, end).ok(),
+        (Ok(_), Ok(_)) => {
+            errors.push(t.error_end_before_start.to_owned());
+            None
+        }
+        (Err(error), _) | (_, Err(error)) => {
+            errors.push(error);
+            None
+        }
+    };
+    match range {
+        Some(range) if errors.is_empty() => (
+            Some(date),
+            Ok(ParsedBookingForm {
+                monday: monday_of(date),
+                range,
+                purpose,
+            }),
+        ),
+        _ => (Some(date), Err(errors)),
+    }
+}
+
+fn quote_view(
+    quote: &BookingQuote,
+    range: TimeRange,
+    join_waitlist: bool,
+    zone: &TimeZone,
+    ctx: &PageContext,
+) -> QuoteView {
+    let (t, language) = (ctx.t, ctx.language);
+    let refusal = quote
+        .denial
+        .as_ref()
+        .map(|denial| denial_message(denial, zone, t, language));
+    let book_label = match (refusal.is_some(), quote.slot_free, join_waitlist) {
+        (true, _, _) => None,
+        (false, true, _) => Some(t.book),
+        (false, false, true) => Some(t.join_waitlist_button),
+        (false, false, false) => None,
+    };
+    QuoteView {
+        when: local_range_text(range, zone, t, language),
+        duration: duration_text(quote.minutes, language),
+        user_class: user_class_label(quote.user_class, t),
+        hourly_rate: quote.hourly_rate.to_string(),
+        price: quote.price.to_string(),
+        refusal,
+        slot_taken: !quote.slot_free,
+        book_label,
+        idempotency_key: crate::auth::new_secret("form-").0,
+    }
+}
+
+async fn render_booking_page(
+    state: &AppState,
+    requester: &Requester,
+    ctx: PageContext,
+    item: InstrumentWithPlace,
+    monday: Date,
+    form: BookingFormView,
+    status: StatusCode,
+) -> Response {
+    let section = match booking_section(state, requester, &ctx, &item, monday, Some(form)).await {
+        Ok(section) => section,
+        Err(error) => {
+            return PageError {
+                error,
+                context: ctx,
+            }
+            .into_response()
+        }
+    };
+    let page = BookingPageTemplate {
+        ctx,
+        item,
+        booking: section,
+    };
+    match render(&page) {
+        Ok(html) => (status, html).into_response(),
+        Err(error) => PageError {
+            error,
+            context: page.ctx,
+        }
+        .into_response(),
+    }
+}
+
+/// The status a refused booking is answered with: the same as the API's for that refusal.
+fn refusal_status(denial: &BookingDenial) -> StatusCode {
+    match denial {
+        BookingDenial::Rule(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        BookingDenial::NotQualified | BookingDenial::NotAdmitted { .. } => StatusCode::FORBIDDEN,
+    }
+}
+
+/// `POST /instruments/{id}/book`: checks the price, or books.
+pub async fn book_submit(
+    State(state): State<Arc<AppState>>,
+    requester: Requester,
+    Path(id): Path<i64>,
+    request: Request,
+) -> Response {
+    let page_path = format!("/instruments/{id}");
+    let form = match read_signed_in_form::<BookingFormFields>(
+        &state, requester, request, &page_path,
+    )
+    .await
+    {
+        Ok(form) => form,
+        Err(error) => return error.into_response(),
+    };
+    let (ctx, requester, user, fields) = (form.ctx, form.requester, form.user, form.fields);
+    let item = match state.store.instrument(InstrumentId(id)).await {
+        Ok(Some(item)) => item,
+        Ok(None) => {
+            return PageError {
+                error: ApiError::NotFound(format!("no instrument with id {id}")),
+                context: ctx,
+            }
+            .into_response()
+        }
+        Err(error) => {
+            return PageError {
+                error: error.into(),
+                context: ctx,
+            }
+            .into_response()
+        }
+    };
+    let zone = zone_of(&item);
+    let mut form_view = empty_form(&item);
+    form_view.date = field_text(&fields.date).to_owned();
+    form_view.start = field_text(&fields.start).to_owned();
+    form_view.end = field_text(&fields.end).to_owned();
+    form_view.purpose = fields.purpose.clone().unwrap_or_default();
+    form_view.join_waitlist = ticked(&fields.join_waitlist);
+
+    let (date, parsed) = parse_booking_form(&fields, &zone, &ctx);
+    let parsed = match parsed {
+        Ok(parsed) => parsed,
+        Err(errors) => {
+            let today = corridor_store::now().to_zoned(zone.clone()).date();
+            let monday = monday_of(date.unwrap_or(today));
+            form_view.errors = errors;
+            return render_booking_page(
+                &state,
+                &requester,
+                ctx,
+                item,
+                monday,
+                form_view,
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
+        }
+    };
+    let idempotency_key = Some(field_text(&fields.idempotency_key))
+        .filter(|key| !key.is_empty() && key.len() <= 200 && key.is_ascii())
+        .map(str::to_owned);
+    let booking_request = BookingRequest {
+        instrument: InstrumentId(id),
+        user: user.id,
+        range: parsed.range,
+        purpose: parsed.purpose,
+        idempotency_key,
+        join_waitlist_if_taken: form_view.join_waitlist,
+    };
+    let now: Timestamp = corridor_store::now();
+    if field_text(&fields.intent) != "book" {
+        return match state.store.quote_booking(&booking_request, now).await {
+            Ok(quote) => {
+                form_view.quote = Some(quote_view(
+                    &quote,
+                    parsed.range,
+                    form_view.join_waitlist,
+                    &zone,
+                    &ctx,
+                ));
+                render_booking_page(
+                    &state,
+                    &requester,
+                    ctx,
+                    item,
+                    parsed.monday,
+                    form_view,
+                    StatusCode::OK,
+                )
+                .await
+            }
+            Err(error) => PageError {
+                error: error.into(),
+                context: ctx,
+            }
+            .into_response(),
+        };
+    }
+    let attempt = match state
+        .store
+        .create_booking(&booking_request, now, &requester.audit_context())
+        .await
+    {
+        Ok(attempt) => attempt,
+        Err(error) => {
+            return PageError {
+                error: error.into(),
+                context: ctx,
+            }
+            .into_response()
+        }
+    };
+    match attempt {
+        BookingAttempt::Booked { booking, replayed } => {
+            if !replayed {
+                // Marking the time busy needs no store read; the refresher re-reads it anyway.
+                state.availability.shared.update(|index| {
+                    index.mark_busy(booking.instrument, booking.range.start, booking.range.end)
+                });
+            }
+            see_page(&format!("/bookings?notice=booked&booking={}", booking.id.0))
+        }
+        BookingAttempt::SlotTaken {
+            waitlisted: Some(_),
+        } => see_page("/bookings?notice=waitlisted"),
+        BookingAttempt::SlotTaken { waitlisted: None } => {
+            form_view.errors = vec![ctx.t.slot_taken_message.to_owned()];
+            render_booking_page(
+                &state,
+                &requester,
+                ctx,
+                item,
+                parsed.monday,
+                form_view,
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
+        BookingAttempt::Denied(denial) => {
+            form_view.errors = vec![denial_message(&denial, &zone, ctx.t, ctx.language)];
+            let status = refusal_status(&denial);
+            render_booking_page(
+                &state,
+                &requester,
+                ctx,
+                item,
+                parsed.monday,
+                form_view,
+                status,
+            )
+            .await
+        }
+    }
+}
+
+/// Brings the availability index up to date with an instrument's calendar after a change;
+/// a failure is only logged, because the index's refresher catches up on its own.
+pub async fn refresh_availability(state: &AppState, instrument: InstrumentId) {
+    if let Err(error) = state
+        .availability
+        .apply(state.store.as_ref(), instrument)
+        .await
+    {
+        tracing::warn!(%error, instrument = instrument.0, "could not refresh availability; the refresher will");
+    }
+}

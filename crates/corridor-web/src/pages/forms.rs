@@ -1,0 +1,106 @@
+//! Reading the forms that change state: the booking form, the cancel and waitlist buttons
+//! and the manager console's forms.
+//!
+//! Every such form carries the CSRF double submit (a hidden `csrf_token` field equal to the
+//! browser's `SameSite=Strict` cookie) and needs a signed-in user. Failures come back as
+//! pages in the page's language, never as problem+json, because a person is looking.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequest, Request};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use corridor_domain::User;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use super::{csrf_matches, PageContext, PageError};
+use crate::auth::Requester;
+use crate::extract::Form;
+use crate::problem::ApiError;
+use crate::AppState;
+
+/// The fields of a posted form beside its CSRF token. Forms read through this keep every
+/// field a string (or an optional string), because flattened fields of
+/// `serde_urlencoded` arrive as text and are parsed by the handlers, which can then say
+/// exactly what was wrong with each.
+#[derive(Deserialize)]
+struct CsrfProtectedForm<T> {
+    csrf_token: String,
+    #[serde(flatten)]
+    fields: T,
+}
+
+/// The fields of a form that is only a button: it posts nothing but its CSRF token.
+#[derive(Debug, Deserialize)]
+pub struct NoFields {}
+
+/// A form that passed the CSRF check, sent by a signed-in user.
+pub struct SignedInForm<T> {
+    pub ctx: PageContext,
+    pub requester: Requester,
+    pub user: User,
+    pub fields: T,
+}
+
+/// Reads a form posted by a signed-in user. `page_path` is the page the form belongs to,
+/// which the language switch of an error page links back to (a POST route cannot be
+/// fetched with GET).
+pub async fn read_signed_in_form<T: DeserializeOwned>(
+    state: &Arc<AppState>,
+    requester: Requester,
+    request: Request,
+    page_path: &str,
+) -> Result<SignedInForm<T>, PageError> {
+    let ctx = PageContext::new(&requester, request.extensions(), page_path);
+    let Some(user) = requester.user.clone() else {
+        return Err(PageError {
+            error: ApiError::Unauthenticated,
+            context: ctx,
+        });
+    };
+    let headers: HeaderMap = request.headers().clone();
+    let form = match Form::<CsrfProtectedForm<T>>::from_request(request, state).await {
+        Ok(Form(form)) => form,
+        Err(error) => {
+            return Err(PageError {
+                error,
+                context: ctx,
+            })
+        }
+    };
+    if !csrf_matches(&headers, &form.csrf_token) {
+        return Err(PageError {
+            error: ApiError::Forbidden(ctx.t.csrf_mismatch.to_owned()),
+            context: ctx,
+        });
+    }
+    Ok(SignedInForm {
+        ctx,
+        requester,
+        user,
+        fields: form.fields,
+    })
+}
+
+/// Where an anonymous visitor of a signed-in-only page is sent.
+pub fn to_sign_in() -> Response {
+    Redirect::to("/sign-in").into_response()
+}
+
+/// The answer to a form that did what it asked: back to a page, with a notice code in the
+/// query that the page turns into a sentence (Post/Redirect/Get, so reloading the page does
+/// not send the form again).
+pub fn see_page(path_and_query: &str) -> Response {
+    Redirect::to(path_and_query).into_response()
+}
+
+/// A checkbox is sent only when ticked, with any value.
+pub fn ticked(value: &Option<String>) -> bool {
+    value.as_deref().is_some_and(|value| !value.is_empty())
+}
+
+/// A hidden or text field that may be absent, as its trimmed text.
+pub fn field_text(value: &Option<String>) -> &str {
+    value.as_deref().map_or("", str::trim)
+}

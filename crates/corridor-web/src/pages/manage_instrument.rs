@@ -1,0 +1,703 @@
+//! One instrument's calendar tools for its managers (`/manage/instruments/{id}`): the
+//! booking rules, closures for maintenance and holidays, and the qualifications that admit
+//! users to an instrument that requires training.
+//!
+//! Every form here is posted to its own route and, when it worked, redirects back to the
+//! page with a notice; when it did not, the page is shown again with the values as they were
+//! entered and a message that says what to fix. Only the managers of the instrument's
+//! institution (and platform admins) reach the page, as in the API.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use corridor_domain::{
+    CalendarRules, ClosureId, ClosureKind, DomainError, EmailAddress, InstrumentId, TimeRange,
+    User, UserId,
+};
+use corridor_store::{InstrumentWithPlace, StoreError};
+use jiff::civil::Time;
+use jiff::{SignedDuration, ToSpan};
+use serde::Deserialize;
+
+use super::booking::refresh_availability;
+use super::booking_text::{
+    closure_kind_label, invalid_date_message, local_instant_text, local_range_text,
+    local_to_instant, not_whole_minutes_message, parse_form_date, parse_form_time, zone_named,
+};
+use super::forms::{field_text, read_signed_in_form, see_page, to_sign_in, NoFields, SignedInForm};
+use super::{render, PageContext, PageError};
+use crate::auth::Requester;
+use crate::extract::{Path, Query};
+use crate::i18n::Text;
+use crate::problem::ApiError;
+use crate::AppState;
+
+/// How far ahead the page lists closures; a closure lasts at most a year, as in the API.
+const CLOSURES_SHOWN_AHEAD_DAYS: i64 = 366;
+const LONGEST_CLOSURE_DAYS: i64 = 366;
+const LONGEST_REASON_CHARS: usize = 500;
+
+/// The rules form as shown: the stored rules, or what was just entered.
+pub struct RulesFormView {
+    pub slot_minutes: String,
+    pub min_booking_minutes: String,
+    pub max_booking_minutes: String,
+    pub lead_time_minutes: String,
+    pub cancellation_deadline_minutes: String,
+    pub weekly_quota_minutes: String,
+}
+
+impl RulesFormView {
+    fn of(rules: &CalendarRules) -> RulesFormView {
+        RulesFormView {
+            slot_minutes: rules.slot_minutes.to_string(),
+            min_booking_minutes: rules.min_booking_minutes.to_string(),
+            max_booking_minutes: rules.max_booking_minutes.to_string(),
+            lead_time_minutes: rules.lead_time_minutes.to_string(),
+            cancellation_deadline_minutes: rules.cancellation_deadline_minutes.to_string(),
+            weekly_quota_minutes: rules
+                .weekly_quota_minutes
+                .map_or_else(String::new, |quota| quota.to_string()),
+        }
+    }
+}
+
+/// The closure form as shown: empty, or what was just entered.
+#[derive(Default)]
+pub struct ClosureFormView {
+    pub kind: String,
+    pub start_date: String,
+    pub start_time: String,
+    pub end_date: String,
+    pub end_time: String,
+    pub reason: String,
+}
+
+pub struct ClosureRow {
+    pub id: i64,
+    pub kind: &'static str,
+    pub when: String,
+    pub reason: String,
+    /// Holding bookings inside the closure, which the manager settles with their users.
+    pub bookings_inside: usize,
+}
+
+pub struct QualificationRow {
+    pub user_id: i64,
+    pub user_name: String,
+    pub granted_at: String,
+}
+
+#[derive(Template)]
+#[template(path = "manage_instrument.html")]
+struct InstrumentToolsTemplate {
+    ctx: PageContext,
+    instrument_id: i64,
+    instrument_name: String,
+    institution_name: String,
+    time_zone: String,
+    training_required: bool,
+    notice: Option<&'static str>,
+    error: Option<String>,
+    rules: RulesFormView,
+    closures: Vec<ClosureRow>,
+    closure_form: ClosureFormView,
+    qualifications: Vec<QualificationRow>,
+    qualification_input: String,
+}
+
+/// What a failed form sends back to the page: the message and the values entered.
+#[derive(Default)]
+struct FailedForm {
+    error: Option<String>,
+    rules: Option<RulesFormView>,
+    closure: Option<ClosureFormView>,
+    qualification_input: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ToolsParams {
+    notice: Option<String>,
+    #[allow(dead_code)]
+    lang: Option<String>,
+}
+
+fn notice_text(code: Option<&str>, t: &'static Text) -> Option<&'static str> {
+    match code? {
+        "rules_saved" => Some(t.notice_rules_saved),
+        "closure_added" => Some(t.notice_closure_added),
+        "closure_removed" => Some(t.notice_closure_removed),
+        "granted" => Some(t.notice_granted),
+        "revoked" => Some(t.notice_revoked),
+        _ => None,
+    }
+}
+
+/// The instrument, if the user may manage it: 404 for an unknown id, 403 for an instrument
+/// of an institution the user does not manage.
+async fn managed_instrument(
+    state: &AppState,
+    user: &User,
+    ctx: &PageContext,
+    id: i64,
+) -> Result<InstrumentWithPlace, ApiError> {
+    let item = state
+        .store
+        .instrument(InstrumentId(id))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no instrument with id {id}")))?;
+    if user.may_manage_instruments_of(item.instrument.institution) {
+        Ok(item)
+    } else {
+        Err(ApiError::Forbidden(
+            ctx.t.manage_instrument_forbidden.to_owned(),
+        ))
+    }
+}
+
+async fn tools_template(
+    state: &AppState,
+    ctx: PageContext,
+    item: InstrumentWithPlace,
+    notice: Option<&'static str>,
+    failed: FailedForm,
+) -> Result<InstrumentToolsTemplate, (ApiError, PageContext)> {
+    let id = item.instrument.id;
+    let zone = zone_named(item.instrument.time_zone.as_str());
+    let now = corridor_store::now();
+    let window = TimeRange {
+        start: now - SignedDuration::from_hours(24),
+        end: now + SignedDuration::from_hours(24 * CLOSURES_SHOWN_AHEAD_DAYS),
+    };
+    let loaded = async {
+        let view = state.store.calendar_view(id, window).await?;
+        let qualifications = state.store.qualifications(id).await?;
+        Ok::<_, StoreError>((view, qualifications))
+    }
+    .await;
+    let (view, qualifications) = match loaded {
+        Ok((Some(view), qualifications)) => (view, qualifications),
+        Ok((None, _)) => {
+            return Err((
+                ApiError::NotFound(format!("no instrument with id {}", id.0)),
+                ctx,
+            ))
+        }
+        Err(error) => return Err((error.into(), ctx)),
+    };
+    let (t, language) = (ctx.t, ctx.language);
+    let closures = view
+        .calendar
+        .closures
+        .iter()
+        .map(|closure| ClosureRow {
+            id: closure.id.0,
+            kind: closure_kind_label(closure.kind, t),
+            when: local_range_text(closure.range, &zone, t, language),
+            reason: closure.reason.clone(),
+            bookings_inside: view
+                .bookings
+                .iter()
+                .filter(|booking| booking.range.overlaps(&closure.range))
+                .count(),
+        })
+        .collect();
+    Ok(InstrumentToolsTemplate {
+        instrument_id: id.0,
+        instrument_name: ctx
+            .name(&item.instrument.name_en, &item.instrument.name_zh)
+            .to_owned(),
+        institution_name: ctx
+            .name(&item.institution_name_en, &item.institution_name_zh)
+            .to_owned(),
+        time_zone: item.instrument.time_zone.as_str().to_owned(),
+        training_required: item.instrument.training_required,
+        notice,
+        error: failed.error,
+        rules: failed
+            .rules
+            .unwrap_or_else(|| RulesFormView::of(&view.calendar.rules)),
+        closures,
+        closure_form: failed.closure.unwrap_or_default(),
+        qualifications: qualifications
+            .into_iter()
+            .map(|qualification| QualificationRow {
+                user_id: qualification.user.0,
+                user_name: qualification.user_display_name,
+                granted_at: local_instant_text(qualification.granted_at, &zone, t, language),
+            })
+            .collect(),
+        qualification_input: failed.qualification_input.unwrap_or_default(),
+        ctx,
+    })
+}
+
+async fn render_tools(
+    state: &AppState,
+    ctx: PageContext,
+    item: InstrumentWithPlace,
+    notice: Option<&'static str>,
+    failed: FailedForm,
+    status: StatusCode,
+) -> Response {
+    let page = match tools_template(state, ctx, item, notice, failed).await {
+        Ok(page) => page,
+        Err((error, context)) => return PageError { error, context }.into_response(),
+    };
+    match render(&page) {
+        Ok(html) => (status, html).into_response(),
+        Err(error) => PageError {
+            error,
+            context: page.ctx,
+        }
+        .into_response(),
+    }
+}
+
+/// `GET /manage/instruments/{id}`.
+pub async fn instrument_tools_page(
+    State(state): State<Arc<AppState>>,
+    requester: Requester,
+    Path(id): Path<i64>,
+    Query(params): Query<ToolsParams>,
+    request: Request,
+) -> Response {
+    let ctx = PageContext::new(
+        &requester,
+        request.extensions(),
+        &format!("/manage/instruments/{id}"),
+    );
+    let Some(user) = requester.user.as_ref() else {
+        return to_sign_in();
+    };
+    let item = match managed_instrument(&state, user, &ctx, id).await {
+        Ok(item) => item,
+        Err(error) => {
+            return PageError {
+                error,
+                context: ctx,
+            }
+            .into_response()
+        }
+    };
+    let notice = notice_text(params.notice.as_deref(), ctx.t);
+    render_tools(
+        &state,
+        ctx,
+        item,
+        notice,
+        FailedForm::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Reads a posted form of this page and checks that the user manages the instrument.
+async fn read_tools_form<T: serde::de::DeserializeOwned>(
+    state: &Arc<AppState>,
+    requester: Requester,
+    request: Request,
+    id: i64,
+) -> Result<(SignedInForm<T>, InstrumentWithPlace), Response> {
+    let form = read_signed_in_form::<T>(
+        state,
+        requester,
+        request,
+        &format!("/manage/instruments/{id}"),
+    )
+    .await
+    .map_err(IntoResponse::into_response)?;
+    match managed_instrument(state, &form.user, &form.ctx, id).await {
+        Ok(item) => Ok((form, item)),
+        Err(error) => Err(PageError {
+            error,
+            context: form.ctx,
+        }
+        .into_response()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RulesFields {
+    slot_minutes: Option<String>,
+    min_booking_minutes: Option<String>,
+    max_booking_minutes: Option<String>,
+    lead_time_minutes: Option<String>,
+    cancellation_deadline_minutes: Option<String>,
+    weekly_quota_minutes: Option<String>,
+}
+
+/// What a rule the domain refused must satisfy, by the field it names.
+fn rules_error_text(error: &DomainError, t: &Text) -> String {
+    let (label, requirement) = match error.field {
+        "slot_minutes" => (t.rules_slot, t.rules_error_slot),
+        "min_booking_minutes" => (t.rules_min, t.rules_error_min),
+        "max_booking_minutes" => (t.rules_max, t.rules_error_max),
+        "lead_time_minutes" => (t.rules_lead, t.rules_error_notice),
+        "cancellation_deadline_minutes" => (t.rules_cancel, t.rules_error_notice),
+        _ => (t.rules_quota, t.rules_error_quota),
+    };
+    format!("{label}: {requirement}")
+}
+
+/// `POST /manage/instruments/{id}/rules`.
+pub async fn rules_submit(
+    State(state): State<Arc<AppState>>,
+    requester: Requester,
+    Path(id): Path<i64>,
+    request: Request,
+) -> Response {
+    let (form, item) = match read_tools_form::<RulesFields>(&state, requester, request, id).await {
+        Ok(read) => read,
+        Err(response) => return response,
+    };
+    let (ctx, fields) = (form.ctx, form.fields);
+    let entered = RulesFormView {
+        slot_minutes: field_text(&fields.slot_minutes).to_owned(),
+        min_booking_minutes: field_text(&fields.min_booking_minutes).to_owned(),
+        max_booking_minutes: field_text(&fields.max_booking_minutes).to_owned(),
+        lead_time_minutes: field_text(&fields.lead_time_minutes).to_owned(),
+        cancellation_deadline_minutes: field_text(&fields.cancellation_deadline_minutes).to_owned(),
+        weekly_quota_minutes: field_text(&fields.weekly_quota_minutes).to_owned(),
+    };
+    let t = ctx.t;
+    let mut problems = Vec::new();
+    let mut minutes = |label: &str, text: &str| -> u32 {
+        text.parse::<u32>().unwrap_or_else(|_| {
+            problems.push(not_whole_minutes_message(label, text, ctx.language));
+            0
+        })
+    };
+    let slot = minutes(t.rules_slot, &entered.slot_minutes);
+    let min = minutes(t.rules_min, &entered.min_booking_minutes);
+    let max = minutes(t.rules_max, &entered.max_booking_minutes);
+    let lead = minutes(t.rules_lead, &entered.lead_time_minutes);
+    let cancel = minutes(t.rules_cancel, &entered.cancellation_deadline_minutes);
+    let quota = match entered.weekly_quota_minutes.as_str() {
+        "" => None,
+        text => Some(minutes(t.rules_quota, text)),
+    };
+    let rules = if problems.is_empty() {
+        CalendarRules::new(slot, min, max, lead, cancel, quota)
+            .map_err(|error| problems.push(rules_error_text(&error, t)))
+            .ok()
+    } else {
+        None
+    };
+    let Some(rules) = rules else {
+        let failed = FailedForm {
+            error: Some(problems.join(" ")),
+            rules: Some(entered),
+            ..FailedForm::default()
+        };
+        return render_tools(&state, ctx, item, None, failed, StatusCode::BAD_REQUEST).await;
+    };
+    match state
+        .store
+        .update_calendar_rules(item.instrument.id, &rules, &form.requester.audit_context())
+        .await
+    {
+        Ok(()) => see_page(&format!(
+            "/manage/instruments/{id}?notice=rules_saved#rules"
+        )),
+        Err(error) => PageError {
+            error: error.into(),
+            context: ctx,
+        }
+        .into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ClosureFields {
+    kind: Option<String>,
+    start_date: Option<String>,
+    start_time: Option<String>,
+    end_date: Option<String>,
+    end_time: Option<String>,
+    reason: Option<String>,
+}
+
+/// Reads the closure form. Empty times stand for whole days: from the start date's midnight
+/// to the midnight after the end date, which is how holidays are announced.
+fn parse_closure(
+    fields: &ClosureFields,
+    entered: &ClosureFormView,
+    zone: &jiff::tz::TimeZone,
+    ctx: &PageContext,
+) -> Result<(ClosureKind, TimeRange, String), Vec<String>> {
+    let (t, language) = (ctx.t, ctx.language);
+    let mut problems = Vec::new();
+    let kind = ClosureKind::parse(&entered.kind)
+        .map_err(|_| problems.push(t.error_closure_kind.to_owned()))
+        .ok();
+    let start_date = parse_form_date(&entered.start_date, t, language)
+        .map_err(|error| problems.push(error))
+        .ok();
+    let end_date = match entered.end_date.as_str() {
+        "" => start_date,
+        text => parse_form_date(text, t, language)
+            .map_err(|error| problems.push(error))
+            .ok(),
+    };
+    let start_time = match entered.start_time.as_str() {
+        "" => Some(Time::midnight()),
+        text => parse_form_time(text, t, language)
+            .map_err(|error| problems.push(error))
+            .ok(),
+    };
+    let end = match (end_date, entered.end_time.as_str()) {
+        // A whole last day ends at the next midnight, which the last representable date
+        // does not have.
+        (Some(date), "") => date
+            .checked_add(1.day())
+            .map_err(|_| problems.push(invalid_date_message(&date.to_string(), language)))
+            .ok()
+            .map(|next| (next, Time::midnight())),
+        (Some(date), text) => parse_form_time(text, t, language)
+            .map_err(|error| problems.push(error))
+            .ok()
+            .map(|time| (date, time)),
+        (None, _) => None,
+    };
+    let reason = corridor_domain::bounded_text(
+        "reason",
+        fields.reason.as_deref().unwrap_or(""),
+        LONGEST_REASON_CHARS,
+    )
+    .map_err(|_| problems.push(t.error_closure_reason.to_owned()))
+    .ok();
+    let (Some(kind), Some(start_date), Some(start_time), Some((end_date, end_time)), Some(reason)) =
+        (kind, start_date, start_time, end, reason)
+    else {
+        return Err(problems);
+    };
+    let range = match (
+        local_to_instant(start_date, start_time, zone),
+        local_to_instant(end_date, end_time, zone),
+    ) {
+        (Ok(start), Ok(end)) => {
+            TimeRange::new(start, end).map_err(|_| vec![t.error_end_before_start.to_owned()])?
+        }
+        (Err(error), _) | (_, Err(error)) => return Err(vec![error]),
+    };
+    if range.minutes() > LONGEST_CLOSURE_DAYS * 24 * 60 {
+        return Err(vec![t.error_closure_too_long.to_owned()]);
+    }
+    Ok((kind, range, reason))
+}
+
+/// `POST /manage/instruments/{id}/closures`.
+pub async fn closure_add_submit(
+    State(state): State<Arc<AppState>>,
+    requester: Requester,
+    Path(id): Path<i64>,
+    request: Request,
+) -> Response {
+    let (form, item) = match read_tools_form::<ClosureFields>(&state, requester, request, id).await
+    {
+        Ok(read) => read,
+        Err(response) => return response,
+    };
+    let (ctx, fields) = (form.ctx, form.fields);
+    let entered = ClosureFormView {
+        kind: field_text(&fields.kind).to_owned(),
+        start_date: field_text(&fields.start_date).to_owned(),
+        start_time: field_text(&fields.start_time).to_owned(),
+        end_date: field_text(&fields.end_date).to_owned(),
+        end_time: field_text(&fields.end_time).to_owned(),
+        reason: fields.reason.clone().unwrap_or_default(),
+    };
+    let zone = zone_named(item.instrument.time_zone.as_str());
+    let (kind, range, reason) = match parse_closure(&fields, &entered, &zone, &ctx) {
+        Ok(parsed) => parsed,
+        Err(problems) => {
+            let failed = FailedForm {
+                error: Some(problems.join(" ")),
+                closure: Some(entered),
+                ..FailedForm::default()
+            };
+            return render_tools(&state, ctx, item, None, failed, StatusCode::BAD_REQUEST).await;
+        }
+    };
+    match state
+        .store
+        .add_closure(
+            item.instrument.id,
+            kind,
+            range,
+            &reason,
+            &form.requester.audit_context(),
+        )
+        .await
+    {
+        Ok(_) => {
+            refresh_availability(&state, item.instrument.id).await;
+            see_page(&format!(
+                "/manage/instruments/{id}?notice=closure_added#closures"
+            ))
+        }
+        Err(error) => PageError {
+            error: error.into(),
+            context: ctx,
+        }
+        .into_response(),
+    }
+}
+
+/// `POST /manage/instruments/{id}/closures/{closure_id}/remove`.
+pub async fn closure_remove_submit(
+    State(state): State<Arc<AppState>>,
+    requester: Requester,
+    Path((id, closure_id)): Path<(i64, i64)>,
+    request: Request,
+) -> Response {
+    let (form, item) = match read_tools_form::<NoFields>(&state, requester, request, id).await {
+        Ok(read) => read,
+        Err(response) => return response,
+    };
+    match state
+        .store
+        .remove_closure(
+            item.instrument.id,
+            ClosureId(closure_id),
+            &form.requester.audit_context(),
+        )
+        .await
+    {
+        Ok(()) => {
+            refresh_availability(&state, item.instrument.id).await;
+            see_page(&format!(
+                "/manage/instruments/{id}?notice=closure_removed#closures"
+            ))
+        }
+        Err(error) => PageError {
+            error: error.into(),
+            context: form.ctx,
+        }
+        .into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct QualificationFields {
+    /// A user id or an e-mail address.
+    user: Option<String>,
+}
+
+/// `POST /manage/instruments/{id}/qualifications`.
+pub async fn qualification_grant_submit(
+    State(state): State<Arc<AppState>>,
+    requester: Requester,
+    Path(id): Path<i64>,
+    request: Request,
+) -> Response {
+    let (form, item) =
+        match read_tools_form::<QualificationFields>(&state, requester, request, id).await {
+            Ok(read) => read,
+            Err(response) => return response,
+        };
+    let (ctx, entered) = (form.ctx, field_text(&form.fields.user).to_owned());
+    let t = ctx.t;
+    let outcome = match user_named_by(&state, &entered, t).await {
+        Ok(user) => state
+            .store
+            .grant_qualification(item.instrument.id, user, &form.requester.audit_context())
+            .await
+            .map_err(|error| match error {
+                StoreError::Conflict(_) => {
+                    GrantProblem::Refused(t.error_already_qualified, StatusCode::CONFLICT)
+                }
+                StoreError::InvalidReference { .. } => {
+                    GrantProblem::Refused(t.error_no_such_user_id, StatusCode::BAD_REQUEST)
+                }
+                other => GrantProblem::Failed(other),
+            }),
+        Err(problem) => Err(problem),
+    };
+    match outcome {
+        Ok(()) => see_page(&format!(
+            "/manage/instruments/{id}?notice=granted#qualifications"
+        )),
+        Err(GrantProblem::Refused(message, status)) => {
+            let failed = FailedForm {
+                error: Some(message.to_owned()),
+                qualification_input: Some(entered),
+                ..FailedForm::default()
+            };
+            render_tools(&state, ctx, item, None, failed, status).await
+        }
+        Err(GrantProblem::Failed(error)) => PageError {
+            error: error.into(),
+            context: ctx,
+        }
+        .into_response(),
+    }
+}
+
+/// Why a qualification was not granted: something the manager can fix (said on the page),
+/// or a failure of the store (an error page).
+enum GrantProblem {
+    Refused(&'static str, StatusCode),
+    Failed(StoreError),
+}
+
+/// The user a manager named in the qualification form, by id (`1234` or `#1234`) or by
+/// e-mail address.
+async fn user_named_by(
+    state: &AppState,
+    entered: &str,
+    t: &'static Text,
+) -> Result<UserId, GrantProblem> {
+    let unreadable = || GrantProblem::Refused(t.error_user_input, StatusCode::BAD_REQUEST);
+    if !entered.contains('@') {
+        return entered
+            .trim_start_matches('#')
+            .parse::<i64>()
+            .map(UserId)
+            .map_err(|_| unreadable());
+    }
+    let email = EmailAddress::parse(entered).map_err(|_| unreadable())?;
+    match state.store.sign_in_candidate(&email).await {
+        Ok(Some(candidate)) => Ok(candidate.user.id),
+        Ok(None) => Err(GrantProblem::Refused(
+            t.error_user_not_found,
+            StatusCode::BAD_REQUEST,
+        )),
+        Err(error) => Err(GrantProblem::Failed(error)),
+    }
+}
+
+/// `POST /manage/instruments/{id}/qualifications/{user_id}/revoke`.
+pub async fn qualification_revoke_submit(
+    State(state): State<Arc<AppState>>,
+    requester: Requester,
+    Path((id, user_id)): Path<(i64, i64)>,
+    request: Request,
+) -> Response {
+    let (form, item) = match read_tools_form::<NoFields>(&state, requester, request, id).await {
+        Ok(read) => read,
+        Err(response) => return response,
+    };
+    match state
+        .store
+        .revoke_qualification(
+            item.instrument.id,
+            UserId(user_id),
+            &form.requester.audit_context(),
+        )
+        .await
+    {
+        Ok(()) => see_page(&format!(
+            "/manage/instruments/{id}?notice=revoked#qualifications"
+        )),
+        Err(error) => PageError {
+            error: error.into(),
+            context: form.ctx,
+        }
+        .into_response(),
+    }
+}
