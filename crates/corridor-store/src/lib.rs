@@ -14,6 +14,7 @@
 
 pub mod booking;
 mod booking_sql;
+mod booking_store_sql;
 mod common;
 mod error;
 mod model;

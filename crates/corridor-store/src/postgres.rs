@@ -198,4 +198,5 @@ fn is_retryable(error: &StoreError) -> bool {
 
 crate::common::shared_store_impl!(PostgresStore, sqlx::Postgres);
 crate::booking_sql::shared_booking_impl!(PostgresStore, sqlx::Postgres);
+crate::booking_store_sql::shared_booking_store_impl!(PostgresStore, sqlx::Postgres);
 crate::writes::shared_write_helpers!(PostgresStore, sqlx::Postgres);

@@ -319,4 +319,5 @@ async fn run_booking_batch_together(
 
 crate::common::shared_store_impl!(SqliteStore, sqlx::Sqlite);
 crate::booking_sql::shared_booking_impl!(SqliteStore, sqlx::Sqlite);
+crate::booking_store_sql::shared_booking_store_impl!(SqliteStore, sqlx::Sqlite);
 crate::writes::shared_write_helpers!(SqliteStore, sqlx::Sqlite);

@@ -2,6 +2,7 @@
 //! and an opaque `cursor`, answer `{total, items, next_cursor}` and refuse unknown
 //! parameters; money is integer fen; every error is problem+json.
 
+pub mod booking_dto;
 pub mod bookings;
 pub mod dto;
 pub mod ical;
