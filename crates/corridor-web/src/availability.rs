@@ -52,7 +52,7 @@ fn horizon_start(now: Timestamp) -> Timestamp {
 
 impl AvailabilityService {
     pub async fn build(store: &dyn Store) -> Result<AvailabilityService, StoreError> {
-        let high_water = latest_calendar_change(store).await?;
+        let high_water = crate::search::latest_change(store).await?;
         let index = Self::build_index(store, DEFAULT_HORIZON_DAYS).await?;
         Ok(AvailabilityService {
             shared: SharedAvailability::new(index),
@@ -136,16 +136,5 @@ impl AvailabilityService {
                 }
             }
         })
-    }
-}
-
-async fn latest_calendar_change(store: &dyn Store) -> Result<i64, StoreError> {
-    let mut latest = 0;
-    loop {
-        let changes = store.changes_since(latest, 10_000).await?;
-        match changes.last() {
-            Some(last) => latest = last.seq,
-            None => return Ok(latest),
-        }
     }
 }

@@ -187,7 +187,8 @@ fn tantivy_error(message: String) -> tantivy::TantivyError {
     tantivy::TantivyError::InternalError(message)
 }
 
-async fn latest_change(store: &dyn Store) -> Result<i64, StoreError> {
+/// The newest sequence number in the store's change log.
+pub(crate) async fn latest_change(store: &dyn Store) -> Result<i64, StoreError> {
     let mut latest = 0;
     loop {
         let changes = store.changes_since(latest, 10_000).await?;
