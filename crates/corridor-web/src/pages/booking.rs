@@ -31,7 +31,7 @@ use super::forms::{field_text, read_signed_in_form, see_page, ticked};
 use super::week_calendar::{
     build_week_calendar, monday_of, week_window, WeekCalendarInput, WeekCalendarView,
 };
-use super::{render, PageContext, PageError};
+use super::{PageContext, PageError};
 use crate::auth::Requester;
 use crate::extract::Path;
 use crate::problem::ApiError;
@@ -366,14 +366,7 @@ async fn render_booking_page(
         item,
         booking: section,
     };
-    match render(&page) {
-        Ok(html) => (status, html).into_response(),
-        Err(error) => PageError {
-            error,
-            context: page.ctx,
-        }
-        .into_response(),
-    }
+    super::respond_with_page(status, page, |page| page.ctx)
 }
 
 /// The status a refused booking is answered with: the same as the API's for that refusal.

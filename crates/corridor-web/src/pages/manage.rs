@@ -22,7 +22,7 @@ use super::booking_text::{
     wrong_status_message, zone_named,
 };
 use super::forms::{field_text, read_signed_in_form, see_page, to_sign_in};
-use super::{render, PageContext, PageError};
+use super::{PageContext, PageError};
 use crate::auth::Requester;
 use crate::extract::{Path, Query};
 use crate::problem::ApiError;
@@ -257,14 +257,7 @@ async fn render_console(
         instrument_query: params.instrument.clone().unwrap_or_default(),
         ctx,
     };
-    match render(&page) {
-        Ok(html) => (status, html).into_response(),
-        Err(error) => PageError {
-            error,
-            context: page.ctx,
-        }
-        .into_response(),
-    }
+    super::respond_with_page(status, page, |page| page.ctx)
 }
 
 /// `GET /manage`.

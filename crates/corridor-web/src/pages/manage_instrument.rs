@@ -28,7 +28,7 @@ use super::booking_text::{
     local_to_instant, not_whole_minutes_message, parse_form_date, parse_form_time, zone_named,
 };
 use super::forms::{field_text, read_signed_in_form, see_page, to_sign_in, NoFields, SignedInForm};
-use super::{render, PageContext, PageError};
+use super::{PageContext, PageError};
 use crate::auth::Requester;
 use crate::extract::{Path, Query};
 use crate::i18n::Text;
@@ -247,14 +247,7 @@ async fn render_tools(
         Ok(page) => page,
         Err((error, context)) => return PageError { error, context }.into_response(),
     };
-    match render(&page) {
-        Ok(html) => (status, html).into_response(),
-        Err(error) => PageError {
-            error,
-            context: page.ctx,
-        }
-        .into_response(),
-    }
+    super::respond_with_page(status, page, |page| page.ctx)
 }
 
 /// `GET /manage/instruments/{id}`.

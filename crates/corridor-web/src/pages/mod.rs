@@ -276,6 +276,23 @@ impl IntoResponse for PageError {
     }
 }
 
+/// Answers with `page` rendered under `status`, or, when rendering fails, with the error page
+/// in the page's own context (`context_of` takes it out of the page).
+pub(crate) fn respond_with_page<T: Template>(
+    status: StatusCode,
+    page: T,
+    context_of: impl FnOnce(T) -> PageContext,
+) -> Response {
+    match render(&page) {
+        Ok(html) => (status, html).into_response(),
+        Err(error) => PageError {
+            error,
+            context: context_of(page),
+        }
+        .into_response(),
+    }
+}
+
 pub fn render(template: &impl Template) -> Result<Html<String>, ApiError> {
     template
         .render()

@@ -27,7 +27,7 @@ use super::booking_text::{
     waitlist_status_label, wrong_status_message, zone_named,
 };
 use super::forms::{read_signed_in_form, see_page, to_sign_in, NoFields};
-use super::{render, PageContext, PageError};
+use super::{PageContext, PageError};
 use crate::auth::Requester;
 use crate::extract::{Path, Query};
 use crate::problem::ApiError;
@@ -280,14 +280,7 @@ async fn render_my_bookings(
         next_link,
         waitlist,
     };
-    match render(&page) {
-        Ok(html) => (status, html).into_response(),
-        Err(error) => PageError {
-            error,
-            context: page.ctx,
-        }
-        .into_response(),
-    }
+    super::respond_with_page(status, page, |page| page.ctx)
 }
 
 /// `GET /bookings`.
