@@ -15,11 +15,13 @@ mod geography;
 pub mod ical;
 mod institution;
 mod instrument;
+pub mod ledger;
 mod money;
 mod opening_hours;
 mod pagination;
 mod text;
 mod user;
+pub mod voucher;
 
 pub use booking::{
     check_user_may_cancel, open_intervals_of, price_for_minutes, weekday_index, BookingId,

@@ -182,6 +182,8 @@ macro_rules! shared_booking_store_impl {
                 Self::record_audit_event(&mut transaction, context, "booking.cancelled", &format!("booking:{}", id.0), serde_json::json!({ "by_manager": matches!(actor, BookingActor::Manager(_)) })).await?;
                 let promoted = Self::promote_waitlist_in(&mut transaction, booking.instrument, booking.range, rules, now, context).await?;
                 let booking = Self::booking_in(&mut transaction, id).await?;
+                // A voucher's hold ends with the booking: released, or redeemed for the usage.
+                Self::settle_voucher_payment_in(&mut transaction, &booking, now, context).await?;
                 transaction.commit().await?;
                 Ok(BookingChange::Done { booking, promoted })
             }
@@ -261,6 +263,8 @@ macro_rules! shared_booking_store_impl {
                     Self::promote_waitlist_in(&mut transaction, booking.instrument, booking.range, rules, now, context).await?
                 };
                 let booking = Self::booking_in(&mut transaction, id).await?;
+                // A voucher's hold ends with the booking: released, or redeemed for the usage.
+                Self::settle_voucher_payment_in(&mut transaction, &booking, now, context).await?;
                 transaction.commit().await?;
                 Ok(BookingChange::Done { booking, promoted })
             }
@@ -284,6 +288,8 @@ macro_rules! shared_booking_store_impl {
                     .await?;
                 Self::record_audit_event(&mut transaction, context, "booking.usage_recorded", &format!("booking:{}", id.0), serde_json::json!({ "usage_minutes": usage_minutes, "charged_fen": charged.0 })).await?;
                 let booking = Self::booking_in(&mut transaction, id).await?;
+                // A voucher's hold ends with the booking: released, or redeemed for the usage.
+                Self::settle_voucher_payment_in(&mut transaction, &booking, now, context).await?;
                 transaction.commit().await?;
                 Ok(BookingChange::Done { booking, promoted: Vec::new() })
             }

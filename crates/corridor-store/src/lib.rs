@@ -17,10 +17,14 @@ mod booking_sql;
 mod booking_store_sql;
 mod common;
 mod error;
+pub mod ledger;
+mod ledger_sql;
 mod model;
 mod postgres;
 mod sqlite;
 mod timestamp;
+pub mod voucher;
+mod voucher_sql;
 mod writes;
 
 use std::sync::Arc;
@@ -37,6 +41,10 @@ pub use booking::{
     Qualification, WaitlistEntry,
 };
 pub use error::StoreError;
+pub use ledger::{
+    LedgerAccountRecord, LedgerReconciliation, LedgerStore, NewLedgerAccount, TransferRecord,
+    LEDGER_BATCH_MAX_TRANSFERS,
+};
 pub use model::{
     ApiTokenInfo, AuditContext, AuditEvent, ChangeRecord, CityFilter, CityWithCounts, ImportReport,
     InstitutionFilter, InstitutionWithPlace, InstrumentFilter, InstrumentWithPlace, NewUser, Page,
@@ -46,6 +54,11 @@ pub use model::{
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use timestamp::now;
+pub use voucher::{
+    NewVoucherApplication, ProgrammeRecord, SettlementRow, VoucherApplication,
+    VoucherBookingAttempt, VoucherDecision, VoucherPayment, VoucherPaymentState, VoucherRecord,
+    VoucherStore,
+};
 
 /// Which engine a store runs on; shown by `/healthz` and `corridor status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +79,9 @@ impl Backend {
 /// Everything Corridor keeps. Reads take `&self` and may run concurrently; writes are
 /// transactions that either happen whole, with their audit event, or not at all.
 #[async_trait]
-pub trait Store: booking::BookingStore + Send + Sync + 'static {
+pub trait Store:
+    booking::BookingStore + ledger::LedgerStore + voucher::VoucherStore + Send + Sync + 'static
+{
     fn backend(&self) -> Backend;
 
     /// Applies the embedded migrations of this engine that have not run yet.

@@ -59,6 +59,29 @@ impl PostgresStore {
         Ok(self.pool.begin().await?)
     }
 
+    /// Batches lock the accounts they touch, in id order so that two batches never wait on
+    /// each other in a cycle.
+    const LEDGER_LOCK_SUFFIX: &'static str = " FOR UPDATE";
+    const LEDGER_SNAPSHOT: Option<&'static str> =
+        Some("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+
+    /// Drawn after the batch's accounts are locked: a later batch on the same accounts waits
+    /// for this one's commit before drawing, so per account the ids follow the order of
+    /// application.
+    async fn ledger_transfer_ids(
+        transaction: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+        count: usize,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT nextval(pg_get_serial_sequence('ledger_transfers', 'id')) FROM generate_series(1, $1)",
+        )
+        .bind(count as i64)
+        .fetch_all(&mut **transaction)
+        .await?;
+        ids.sort_unstable();
+        Ok(ids)
+    }
+
     async fn run_migrations(&self) -> Result<(), StoreError> {
         sqlx::migrate!("./migrations/postgres")
             .run(&self.pool)
@@ -199,4 +222,6 @@ fn is_retryable(error: &StoreError) -> bool {
 crate::common::shared_store_impl!(PostgresStore, sqlx::Postgres);
 crate::booking_sql::shared_booking_impl!(PostgresStore, sqlx::Postgres);
 crate::booking_store_sql::shared_booking_store_impl!(PostgresStore, sqlx::Postgres);
+crate::ledger_sql::shared_ledger_impl!(PostgresStore, sqlx::Postgres);
+crate::voucher_sql::shared_voucher_impl!(PostgresStore, sqlx::Postgres);
 crate::writes::shared_write_helpers!(PostgresStore, sqlx::Postgres);

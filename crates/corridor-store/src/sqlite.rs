@@ -92,6 +92,23 @@ impl SqliteStore {
         Ok(self.write_pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 
+    /// SQLite serialises write transactions, so reading the accounts is enough.
+    const LEDGER_LOCK_SUFFIX: &'static str = "";
+    /// A read transaction in WAL mode sees one snapshot from its first read on.
+    const LEDGER_SNAPSHOT: Option<&'static str> = None;
+
+    /// Inside the single writer's transaction the next ids are simply the ones after the
+    /// largest; refused transfers leave gaps, which replay does not mind.
+    async fn ledger_transfer_ids(
+        transaction: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        count: usize,
+    ) -> Result<Vec<i64>, StoreError> {
+        let largest: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM ledger_transfers")
+            .fetch_one(&mut **transaction)
+            .await?;
+        Ok((largest + 1..=largest + count as i64).collect())
+    }
+
     async fn run_migrations(&self) -> Result<(), StoreError> {
         sqlx::migrate!("./migrations/sqlite")
             .run(&self.write_pool)
@@ -320,4 +337,6 @@ async fn run_booking_batch_together(
 crate::common::shared_store_impl!(SqliteStore, sqlx::Sqlite);
 crate::booking_sql::shared_booking_impl!(SqliteStore, sqlx::Sqlite);
 crate::booking_store_sql::shared_booking_store_impl!(SqliteStore, sqlx::Sqlite);
+crate::ledger_sql::shared_ledger_impl!(SqliteStore, sqlx::Sqlite);
+crate::voucher_sql::shared_voucher_impl!(SqliteStore, sqlx::Sqlite);
 crate::writes::shared_write_helpers!(SqliteStore, sqlx::Sqlite);

@@ -67,13 +67,13 @@ impl HammerOutcome {
 }
 
 /// A database made for one run, removed afterwards.
-struct ScratchDatabase {
-    url: String,
+pub(crate) struct ScratchDatabase {
+    pub(crate) url: String,
     _directory: Option<tempfile::TempDir>,
     postgres_name: Option<String>,
 }
 
-async fn scratch_database(
+pub(crate) async fn scratch_database(
     backend: corridor_store::Backend,
     admin_url: &str,
     label: &str,
@@ -120,7 +120,7 @@ async fn scratch_database(
     }
 }
 
-async fn drop_scratch(database: ScratchDatabase, admin_url: &str) -> Result<()> {
+pub(crate) async fn drop_scratch(database: ScratchDatabase, admin_url: &str) -> Result<()> {
     if let Some(name) = database.postgres_name {
         let admin = sqlx::PgPool::connect(admin_url).await?;
         sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

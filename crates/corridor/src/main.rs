@@ -2,7 +2,9 @@
 //! and call into the library crates.
 
 mod bench_booking;
+mod bench_ledger;
 mod bench_search;
+mod ledger_cli;
 mod reach;
 mod region;
 
@@ -100,11 +102,45 @@ enum Command {
         #[command(subcommand)]
         which: BenchCommand,
     },
+    /// The voucher ledger: replay and verify it, or print a settlement statement.
+    Ledger {
+        #[command(subcommand)]
+        which: LedgerCommand,
+    },
     /// Prints the region a database holds and its row counts, as JSON.
     Status {
         #[arg(long, env = "CORRIDOR_DATABASE_URL")]
         database: String,
     },
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Replays every transfer, compares every balance, checks debits equal credits; exits
+    /// non-zero when anything differs.
+    Reconcile {
+        #[arg(long, env = "CORRIDOR_DATABASE_URL")]
+        database: String,
+    },
+    /// What each province's programmes owe claimants, per provider province, for the
+    /// redemptions posted in [from, to).
+    Settlement {
+        #[arg(long, env = "CORRIDOR_DATABASE_URL")]
+        database: String,
+        /// An RFC 3339 instant or a date (midnight, Asia/Shanghai).
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long, value_enum, default_value_t = StatementFormat::Csv)]
+        format: StatementFormat,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum StatementFormat {
+    Csv,
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -162,6 +198,24 @@ enum BenchCommand {
         #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
         postgres: String,
     },
+    /// The ledger: durable transfers in batches beside one per commit, 64 clients racing to
+    /// spend the same vouchers, and a replay of every transfer.
+    Ledger {
+        /// Transfers written (then replayed) on SQLite.
+        #[arg(long, default_value_t = 10_000_000)]
+        transfers: usize,
+        /// Transfers written (then replayed) on PostgreSQL.
+        #[arg(long, default_value_t = 1_000_000)]
+        postgres_transfers: usize,
+        #[arg(long, default_value_t = 4_096)]
+        batch: usize,
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        #[arg(long, value_enum, default_value_t = BackendArg::Both)]
+        backend: BackendArg,
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        postgres: String,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -181,6 +235,17 @@ enum BackendArg {
 enum Scale {
     Full,
     Small,
+}
+
+impl BackendArg {
+    fn backends(self) -> Vec<corridor_store::Backend> {
+        use corridor_store::Backend;
+        match self {
+            BackendArg::Sqlite => vec![Backend::Sqlite],
+            BackendArg::Postgres => vec![Backend::Postgres],
+            BackendArg::Both => vec![Backend::Sqlite, Backend::Postgres],
+        }
+    }
 }
 
 impl Scale {
@@ -316,21 +381,37 @@ async fn run(command: Command) -> Result<()> {
                     postgres,
                 },
         } => {
-            use corridor_store::Backend;
             bench_booking::run(bench_booking::BookingBenchOptions {
                 clients,
                 attempts,
                 hot_instruments: hot,
                 scale: scale.demo_scale(),
                 postgres_admin_url: postgres,
-                backends: match backend {
-                    BackendArg::Sqlite => vec![Backend::Sqlite],
-                    BackendArg::Postgres => vec![Backend::Postgres],
-                    BackendArg::Both => vec![Backend::Sqlite, Backend::Postgres],
-                },
+                backends: backend.backends(),
                 crash: !no_crash,
                 baseline: !no_baseline,
                 availability: !no_availability,
+            })
+            .await
+        }
+        Command::Bench {
+            which:
+                BenchCommand::Ledger {
+                    transfers,
+                    postgres_transfers,
+                    batch,
+                    clients,
+                    backend,
+                    postgres,
+                },
+        } => {
+            bench_ledger::run(bench_ledger::LedgerBenchOptions {
+                backends: backend.backends(),
+                sqlite_transfers: transfers,
+                postgres_transfers,
+                batch,
+                clients,
+                postgres_admin_url: postgres,
             })
             .await
         }
@@ -338,6 +419,27 @@ async fn run(command: Command) -> Result<()> {
             open(&database).await?;
             println!("migrations applied to {database}");
             Ok(())
+        }
+        Command::Ledger {
+            which: LedgerCommand::Reconcile { database },
+        } => ledger_cli::reconcile(open(&database).await?.as_ref()).await,
+        Command::Ledger {
+            which:
+                LedgerCommand::Settlement {
+                    database,
+                    from,
+                    to,
+                    format,
+                },
+        } => {
+            let store = open(&database).await?;
+            ledger_cli::settlement(
+                store.as_ref(),
+                &from,
+                &to,
+                matches!(format, StatementFormat::Csv),
+            )
+            .await
         }
         Command::Status { database } => {
             let store = corridor_store::connect(&database).await?;

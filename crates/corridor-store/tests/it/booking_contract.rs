@@ -16,38 +16,38 @@ use crate::support::tiny_region;
 /// A Monday; every test books in the weeks after it.
 const NOW: &str = "2030-01-07T00:00:00Z";
 
-fn now() -> Timestamp {
+pub(crate) fn now() -> Timestamp {
     NOW.parse().unwrap()
 }
 
 /// `day` days after NOW at `hour`:`minute` Shanghai time.
-fn at(day: i64, hour: i64, minute: i64) -> Timestamp {
+pub(crate) fn at(day: i64, hour: i64, minute: i64) -> Timestamp {
     now() + SignedDuration::from_hours(24 * day + hour - 8) + SignedDuration::from_mins(minute)
 }
 
-fn range(start: Timestamp, end: Timestamp) -> TimeRange {
+pub(crate) fn range(start: Timestamp, end: Timestamp) -> TimeRange {
     TimeRange::new(start, end).unwrap()
 }
 
-fn actor(user: UserId) -> AuditContext {
+pub(crate) fn actor(user: UserId) -> AuditContext {
     AuditContext {
         actor: Some(user),
         client_address: Some("192.0.2.1".into()),
     }
 }
 
-struct Fixture {
-    instrument: InstrumentId,
+pub(crate) struct Fixture {
+    pub instrument: InstrumentId,
     /// An academic user from another institution than the instrument's.
-    academic: UserId,
-    second_academic: UserId,
+    pub academic: UserId,
+    pub second_academic: UserId,
     /// A user of a corporation.
-    industry: UserId,
+    pub industry: UserId,
 }
 
 /// Imports a tiny region and turns its first instrument into a predictable one: open every
 /// day 08:00-20:00 Shanghai time, instant booking, no training, open to all, known rates.
-async fn fixture(store: &dyn Store, mode: BookingMode, training: bool) -> Fixture {
+pub(crate) async fn fixture(store: &dyn Store, mode: BookingMode, training: bool) -> Fixture {
     let region: RegionData = tiny_region(21);
     store.import_region(&region).await.unwrap();
     let mut instrument = region.instruments[0].clone();
@@ -89,7 +89,7 @@ async fn fixture(store: &dyn Store, mode: BookingMode, training: bool) -> Fixtur
     }
 }
 
-fn request(fixture: &Fixture, user: UserId, range: TimeRange) -> BookingRequest {
+pub(crate) fn request(fixture: &Fixture, user: UserId, range: TimeRange) -> BookingRequest {
     BookingRequest {
         instrument: fixture.instrument,
         user,

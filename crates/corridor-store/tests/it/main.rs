@@ -3,7 +3,9 @@
 
 mod booking_contract;
 mod contract;
+mod ledger_contract;
 mod support;
+mod voucher_contract;
 
 /// Expands each contract test into a SQLite and a PostgreSQL test of the same name.
 macro_rules! contract_tests {
@@ -32,8 +34,17 @@ macro_rules! contract_tests {
 
 use booking_contract::*;
 use contract::*;
+use ledger_contract::*;
+use voucher_contract::*;
 
 contract_tests!(
+    programmes_fund_budgets_and_applications_are_checked,
+    the_budget_is_never_overspent_by_approvals,
+    a_voucher_pays_its_share_and_the_hold_ends_with_the_booking,
+    a_hold_beyond_the_voucher_books_nothing,
+    transfers_move_value_and_retries_move_nothing,
+    concurrent_spenders_never_overspend,
+    ledger_inputs_are_checked,
     bookings_follow_the_rules_and_never_overlap,
     the_same_idempotency_key_books_once,
     concurrent_attempts_never_double_book,
@@ -57,6 +68,23 @@ contract_tests!(
 );
 
 mod sqlite_only {
+    #[tokio::test]
+    async fn ledger_tampering_is_refused_or_found() {
+        let store = crate::support::sqlite().await;
+        let pool = sqlx::SqlitePool::connect(&store.url).await.unwrap();
+        crate::ledger_contract::tampering_is_refused_or_found(&store.store, |sql| {
+            let pool = pool.clone();
+            Box::pin(async move {
+                sqlx::query(sql)
+                    .execute(&pool)
+                    .await
+                    .map(|done| done.rows_affected())
+                    .map_err(|error| error.to_string())
+            })
+        })
+        .await;
+    }
+
     /// The overlap count is an independent check: rows written behind the store's back that
     /// overlap are counted.
     #[tokio::test]
@@ -120,6 +148,25 @@ mod sqlite_only {
 }
 
 mod postgres_only {
+    #[tokio::test]
+    async fn ledger_tampering_is_refused_or_found() {
+        let store = crate::support::postgres().await;
+        let pool = store.raw_pool().await;
+        crate::ledger_contract::tampering_is_refused_or_found(&store.store, |sql| {
+            let pool = pool.clone();
+            Box::pin(async move {
+                sqlx::query(sql)
+                    .execute(&pool)
+                    .await
+                    .map(|done| done.rows_affected())
+                    .map_err(|error| error.to_string())
+            })
+        })
+        .await;
+        pool.close().await;
+        store.drop_schema().await;
+    }
+
     /// The second line of defence: even a write that skips the store's lock cannot commit
     /// two overlapping holding bookings.
     #[tokio::test]

@@ -287,3 +287,90 @@ fn reach_prints_travel_times_on_the_demo_timetable_and_refuses_unknown_places() 
         .unwrap();
     assert!(String::from_utf8_lossy(&bad_time.stderr).contains("not a time"));
 }
+
+fn ledger(args: &[&str]) -> std::process::Output {
+    Command::new(BINARY)
+        .arg("ledger")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn ledger_reconcile_passes_a_sound_ledger_and_fails_a_tampered_one() {
+    let directory = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", directory.path().join("l.sqlite").display());
+    let migrated = Command::new(BINARY)
+        .args(["migrate", "--database", &database])
+        .output()
+        .unwrap();
+    assert!(migrated.status.success());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let write = |sql: &'static str| {
+        runtime.block_on(async {
+            let pool = sqlx::SqlitePool::connect(&database).await.unwrap();
+            sqlx::query(sql).execute(&pool).await.unwrap();
+            pool.close().await;
+        })
+    };
+    // A treasury that funded a voucher with 500 fen, with balances that agree.
+    write("INSERT INTO ledger_accounts (id, code, label, flags, debits_posted, created_at) VALUES (1, 'province_treasury', 't', 0, 500, 0)");
+    write("INSERT INTO ledger_accounts (id, code, label, flags, credits_posted, created_at) VALUES (2, 'voucher', 'v', 1, 500, 0)");
+    write("INSERT INTO ledger_transfers (id, transfer_key, kind, debit_account_id, credit_account_id, amount, code, created_at) VALUES (1, 'fund', 'posted', 1, 2, 500, 'test.fund', 0)");
+    let sound = ledger(&["reconcile", "--database", &database]);
+    assert!(
+        sound.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sound.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&sound.stdout).unwrap();
+    assert_eq!(report["transfers"], 1);
+    assert_eq!(report["debits_posted_fen"], 500);
+    assert_eq!(report["consistent"], true);
+
+    write("UPDATE ledger_accounts SET debits_posted = 400 WHERE id = 1");
+    let tampered = ledger(&["reconcile", "--database", &database]);
+    assert!(!tampered.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&tampered.stdout).unwrap();
+    assert_eq!(report["mismatched_accounts"][0]["account_id"], 1);
+    assert_eq!(report["balanced"], true, "the replay itself still balances");
+
+    let statement = ledger(&[
+        "settlement",
+        "--database",
+        &database,
+        "--from",
+        "2030-01-01",
+        "--to",
+        "2030-02-01",
+    ]);
+    assert!(
+        statement.status.success(),
+        "{}",
+        String::from_utf8_lossy(&statement.stderr)
+    );
+    assert!(String::from_utf8_lossy(&statement.stdout)
+        .starts_with("payer_province,programme_id,provider_province"));
+    let backwards = ledger(&[
+        "settlement",
+        "--database",
+        &database,
+        "--from",
+        "2030-02-01",
+        "--to",
+        "2030-01-01",
+    ]);
+    assert!(!backwards.status.success());
+    assert!(String::from_utf8_lossy(&backwards.stderr).contains("--to must be after --from"));
+    let nonsense = ledger(&[
+        "settlement",
+        "--database",
+        &database,
+        "--from",
+        "soon",
+        "--to",
+        "2030-01-01",
+    ]);
+    assert!(String::from_utf8_lossy(&nonsense.stderr)
+        .contains("neither an RFC 3339 instant nor a date"));
+}

@@ -1,0 +1,240 @@
+//! The voucher half of the store: programmes, applications, vouchers, paying bookings with
+//! them, and the settlement statement between provinces.
+//!
+//! Every movement of voucher value is a ledger transfer written in the same transaction as the
+//! voucher state it belongs to: funding a programme's budget from its province's treasury,
+//! issuing a voucher from the budget, holding part of a voucher for a booking (a pending
+//! transfer to the claimant's account), and posting or voiding that hold when usage is recorded
+//! or the booking is cancelled or rejected. Transfer keys are derived from what they belong to
+//! (`booking:42:voucher-hold`), so no retry can move value twice.
+//!
+//! Ledger accounts per programme: `programme_budget` (may not be overdrawn), one `voucher`
+//! account per voucher (may not be overdrawn), and one `redemption_claim` account per claimant
+//! (the provider when providers redeem, the enterprise when enterprises are reimbursed).
+
+use async_trait::async_trait;
+use corridor_domain::ledger::{AccountBalances, LedgerAccountId, TransferRefusal};
+use corridor_domain::voucher::{
+    ApplicationStatus, PriceSplit, VoucherApplicationId, VoucherId, VoucherProgramme,
+    VoucherProgrammeId, VoucherRefusal,
+};
+use corridor_domain::{Fen, InstitutionId, ProvinceCode, UserId};
+use jiff::Timestamp;
+
+use crate::booking::{BookingAttempt, BookingRecord, BookingRequest};
+use crate::{AuditContext, Page, PageRequest, StoreError};
+
+/// A programme with where its budget stands, read from the ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProgrammeRecord {
+    pub programme: VoucherProgramme,
+    pub budget_account: LedgerAccountId,
+    /// What is left to issue.
+    pub budget_available: Fen,
+    /// Issued to vouchers so far.
+    pub issued: Fen,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoucherApplication {
+    pub id: VoucherApplicationId,
+    pub programme: VoucherProgrammeId,
+    pub enterprise: InstitutionId,
+    pub enterprise_name_en: String,
+    pub applicant: UserId,
+    pub requested: Fen,
+    pub purpose: String,
+    pub status: ApplicationStatus,
+    pub created_at: Timestamp,
+    pub decided_by: Option<UserId>,
+    pub decided_at: Option<Timestamp>,
+    pub decision_note: Option<String>,
+    pub voucher: Option<VoucherId>,
+}
+
+/// A voucher with its programme's rules and its balances in the ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoucherRecord {
+    pub id: VoucherId,
+    pub programme: VoucherProgramme,
+    pub enterprise: InstitutionId,
+    pub amount: Fen,
+    pub account: LedgerAccountId,
+    pub balances: AccountBalances,
+    pub issued_at: Timestamp,
+}
+
+impl VoucherRecord {
+    /// What can still be held or spent.
+    pub fn available(&self) -> Fen {
+        Fen(self.balances.available_credit())
+    }
+}
+
+/// An enterprise's application as filed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewVoucherApplication {
+    pub programme: VoucherProgrammeId,
+    pub enterprise: InstitutionId,
+    pub applicant: UserId,
+    pub requested: Fen,
+    pub purpose: String,
+}
+
+/// What a voucher office's decision on an application came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VoucherDecision {
+    Issued {
+        application: VoucherApplication,
+        voucher: VoucherRecord,
+    },
+    Rejected(VoucherApplication),
+    /// A programme rule refuses the issuance; nothing changed.
+    Refused(VoucherRefusal),
+    /// The programme's budget cannot cover the amount; nothing changed.
+    BudgetExhausted {
+        available: Fen,
+    },
+    /// The application was decided before.
+    AlreadyDecided(ApplicationStatus),
+}
+
+/// How a booking paid with a voucher stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VoucherPaymentState {
+    /// The voucher's share is held until usage is recorded.
+    Held,
+    /// Usage was recorded and the share of the actual charge was redeemed.
+    Redeemed { amount: Fen },
+    /// The booking was cancelled or rejected (or used for nothing) and the hold released.
+    Released,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoucherPayment {
+    pub voucher: VoucherId,
+    pub split: PriceSplit,
+    pub state: VoucherPaymentState,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VoucherBookingAttempt {
+    Booked {
+        booking: BookingRecord,
+        payment: VoucherPayment,
+        replayed: bool,
+    },
+    /// The booking itself was not made (slot taken, a rule, a denial); nothing was held.
+    NotBooked(BookingAttempt),
+    /// The voucher may not pay for this booking; nothing was booked.
+    Refused(VoucherRefusal),
+    /// The ledger refused the hold (the voucher lacks the funds); nothing was booked.
+    HoldRefused(TransferRefusal),
+}
+
+/// One cell of the settlement matrix of a period: what a programme of `payer_province` owes
+/// claimants for redemptions at providers in `provider_province`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettlementRow {
+    pub payer_province: ProvinceCode,
+    pub programme: VoucherProgrammeId,
+    pub provider_province: ProvinceCode,
+    pub claimant: InstitutionId,
+    pub claimant_name_en: String,
+    pub redemptions: u64,
+    pub amount: Fen,
+}
+
+#[async_trait]
+pub trait VoucherStore: Send + Sync {
+    /// Creates a programme (its `id` is ignored) and funds its budget from its province's
+    /// treasury in the same transaction.
+    async fn create_voucher_programme(
+        &self,
+        programme: &VoucherProgramme,
+        context: &AuditContext,
+    ) -> Result<VoucherProgrammeId, StoreError>;
+
+    async fn voucher_programmes(
+        &self,
+        province: Option<ProvinceCode>,
+    ) -> Result<Vec<ProgrammeRecord>, StoreError>;
+
+    async fn voucher_programme(
+        &self,
+        id: VoucherProgrammeId,
+    ) -> Result<Option<ProgrammeRecord>, StoreError>;
+
+    /// Files an enterprise's application. The programme's eligibility rules are checked at
+    /// once (kind, province, validity, the annual cap so far), so a hopeless application is
+    /// refused before anyone reviews it.
+    async fn apply_for_voucher(
+        &self,
+        application: &NewVoucherApplication,
+        now: Timestamp,
+        context: &AuditContext,
+    ) -> Result<Result<VoucherApplication, VoucherRefusal>, StoreError>;
+
+    async fn voucher_application(
+        &self,
+        id: VoucherApplicationId,
+    ) -> Result<Option<VoucherApplication>, StoreError>;
+
+    async fn voucher_applications(
+        &self,
+        programme: Option<VoucherProgrammeId>,
+        status: Option<ApplicationStatus>,
+        page: PageRequest,
+    ) -> Result<Page<VoucherApplication>, StoreError>;
+
+    /// Approves (issuing a voucher of `amount`, or of the requested amount) or rejects.
+    async fn decide_voucher_application(
+        &self,
+        id: VoucherApplicationId,
+        approve: bool,
+        amount: Option<Fen>,
+        note: Option<&str>,
+        now: Timestamp,
+        context: &AuditContext,
+    ) -> Result<VoucherDecision, StoreError>;
+
+    async fn voucher(&self, id: VoucherId) -> Result<Option<VoucherRecord>, StoreError>;
+
+    async fn vouchers_of_enterprise(
+        &self,
+        enterprise: InstitutionId,
+    ) -> Result<Vec<VoucherRecord>, StoreError>;
+
+    /// How a booking of `price` at `instrument` would be split by the voucher, now.
+    async fn quote_voucher_split(
+        &self,
+        voucher: VoucherId,
+        instrument: corridor_domain::InstrumentId,
+        price: Fen,
+        now: Timestamp,
+    ) -> Result<Result<PriceSplit, VoucherRefusal>, StoreError>;
+
+    /// Books and holds the voucher's share in one transaction: either both happen or neither.
+    /// The user must belong to the voucher's enterprise.
+    async fn create_booking_with_voucher(
+        &self,
+        request: &BookingRequest,
+        voucher: VoucherId,
+        now: Timestamp,
+        context: &AuditContext,
+    ) -> Result<VoucherBookingAttempt, StoreError>;
+
+    async fn voucher_payment_of_booking(
+        &self,
+        booking: corridor_domain::BookingId,
+    ) -> Result<Option<VoucherPayment>, StoreError>;
+
+    /// The redemptions posted in `[from, to)`, summed per payer programme, provider province
+    /// and claimant.
+    async fn settlement_statement(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<SettlementRow>, StoreError>;
+}
