@@ -13,6 +13,7 @@ pub mod bookings;
 pub mod data;
 mod names;
 mod people;
+mod vouchers;
 
 use std::collections::HashSet;
 
@@ -30,6 +31,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::data::{InstrumentTemplate, SectorRecord};
 
 pub use bookings::{generate_booking_history, BookingHistory, DemoBooking};
+pub use vouchers::voucher_programmes;
 
 /// Bumped whenever the same seed would produce a different region.
 pub const GENERATOR_VERSION: &str = "corridor-demo/1";

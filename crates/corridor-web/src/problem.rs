@@ -80,6 +80,18 @@ pub const PROBLEM_KINDS: &[(&str, &str, u16, &str)] = &[
     ("cancellation-deadline-passed", "Cancellation deadline passed", 422, "It is too late to cancel or move this booking yourself; the instrument's managers still can."),
     ("booking-already-started", "Booking already started", 422, "The booking has started or ended and can no longer be cancelled or moved."),
     ("usage-before-start", "Usage before start", 422, "Actual usage can only be recorded once the booking has started."),
+    ("not-an-enterprise", "Vouchers are for enterprises", 403, "Innovation vouchers are issued to enterprises (corporations) only; universities, institutes and hospitals cannot apply."),
+    ("enterprise-outside-province", "Not this province's enterprise", 403, "A programme issues vouchers to enterprises of its own province; apply to your own province's programme."),
+    ("programme-not-valid", "Programme not valid now", 422, "The programme is outside its validity period on this date."),
+    ("annual-cap-exceeded", "Annual cap exceeded", 422, "The amount would take the enterprise past the programme's cap per enterprise and calendar year; `detail` says what was issued so far."),
+    ("category-not-eligible", "Category not covered", 422, "The programme does not pay for this category of instrument."),
+    ("provider-not-eligible", "Provider not covered", 422, "The programme pays only providers of its own province, and this instrument's provider is elsewhere."),
+    ("not-your-voucher", "Not your voucher", 403, "The voucher belongs to another enterprise; only its own staff may spend it."),
+    ("voucher-empty", "Voucher empty", 422, "The voucher has no value left to hold or spend."),
+    ("nothing-to-pay", "Nothing to pay", 422, "The service costs nothing, so a voucher has nothing to pay."),
+    ("voucher-insufficient", "Voucher cannot cover the hold", 409, "Between the quote and the booking the voucher's available value changed; quote again."),
+    ("budget-exhausted", "Budget exhausted", 409, "The programme's budget cannot cover the amount; `detail` says what is left. Approve a smaller amount or reject."),
+    ("application-already-decided", "Application already decided", 409, "The application was approved or rejected before; a decision is final."),
     ("internal", "Internal error", 500, "The server failed. The failure was logged; retrying may help. Please report it if it persists."),
 ];
 

@@ -71,6 +71,12 @@ pub async fn generate_into(store: &dyn Store, seed: u64, scale: DemoScale) -> Re
         .import_booking_history(&history.rules, &bookings, &history.qualifications)
         .await
         .context("writing the booking history")?;
+    for programme in corridor_demo::voucher_programmes(today) {
+        store
+            .create_voucher_programme(&programme, &corridor_store::AuditContext::default())
+            .await
+            .context("creating the demo voucher programmes")?;
+    }
     bar.finish_and_clear();
     let rows: Vec<String> = report
         .rows_by_table

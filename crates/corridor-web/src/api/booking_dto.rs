@@ -31,6 +31,10 @@ pub struct BookingDto {
     pub decision_note: Option<String>,
     pub usage_minutes: Option<i64>,
     pub charged_fen: Option<i64>,
+    /// Present when a voucher pays part of the booking: the split and whether the voucher's
+    /// share is held, redeemed or released.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voucher_payment: Option<super::voucher_dto::VoucherPaymentDto>,
 }
 
 impl From<BookingRecord> for BookingDto {
@@ -56,6 +60,7 @@ impl From<BookingRecord> for BookingDto {
             decided_by: booking.decided_by.map(|user| user.0),
             decision_note: booking.decision_note,
             usage_minutes: booking.usage_minutes,
+            voucher_payment: None,
             charged_fen: booking.charged.map(|fen| fen.0),
         }
     }
@@ -112,6 +117,10 @@ pub struct BookingInput {
     /// When the slot is taken, wait on the waitlist (202) instead of only refusing (409).
     #[serde(default)]
     pub join_waitlist: bool,
+    /// Pay the voucher's share with this voucher of your institution: the booking and the
+    /// hold on the voucher are made together or not at all. Cannot join the waitlist.
+    #[serde(default)]
+    pub voucher_id: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -226,6 +226,15 @@ pub async fn create_booking(
         idempotency_key,
         join_waitlist_if_taken: input.join_waitlist,
     };
+    if let Some(voucher) = input.voucher_id {
+        if input.join_waitlist {
+            return Err(ApiError::invalid(
+                "join_waitlist",
+                "a booking paid with a voucher cannot wait on the waitlist",
+            ));
+        }
+        return create_booking_with_voucher(&state, &requester, &request, voucher).await;
+    }
     let attempt = state
         .store
         .create_booking(&request, corridor_store::now(), &requester.audit_context())
@@ -253,6 +262,55 @@ pub async fn create_booking(
     }
 }
 
+async fn create_booking_with_voucher(
+    state: &AppState,
+    requester: &Requester,
+    request: &BookingRequest,
+    voucher: i64,
+) -> Result<Response, ApiError> {
+    use corridor_store::VoucherBookingAttempt;
+    let attempt = state
+        .store
+        .create_booking_with_voucher(
+            request,
+            corridor_domain::voucher::VoucherId(voucher),
+            corridor_store::now(),
+            &requester.audit_context(),
+        )
+        .await?;
+    match attempt {
+        VoucherBookingAttempt::Booked {
+            booking,
+            payment,
+            replayed,
+        } => {
+            if !replayed {
+                state.availability.shared.update(|index| {
+                    index.mark_busy(booking.instrument, booking.range.start, booking.range.end)
+                });
+            }
+            let mut dto = BookingDto::from(booking);
+            dto.voucher_payment = Some(payment.into());
+            let status = if replayed {
+                StatusCode::OK
+            } else {
+                StatusCode::CREATED
+            };
+            Ok((status, Json(dto)).into_response())
+        }
+        VoucherBookingAttempt::NotBooked(BookingAttempt::Denied(denial)) => Err(refused(&denial)),
+        VoucherBookingAttempt::NotBooked(BookingAttempt::Booked { .. }) => Err(ApiError::Conflict(
+            "this Idempotency-Key made a booking without this voucher before".into(),
+        )),
+        VoucherBookingAttempt::NotBooked(BookingAttempt::SlotTaken { .. }) => Err(slot_taken()),
+        VoucherBookingAttempt::Refused(refusal) => Err(super::vouchers::voucher_refused(&refusal)),
+        VoucherBookingAttempt::HoldRefused(refusal) => Err(ApiError::Refused {
+            slug: "voucher-insufficient",
+            detail: refusal.to_string(),
+        }),
+    }
+}
+
 /// One booking: its user's, or one at an institution whose instruments the requester manages.
 #[utoipa::path(get, path = "/bookings/{id}", tag = "bookings", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Booking id")),
@@ -264,7 +322,11 @@ pub async fn get_booking(
     Path(id): Path<i64>,
 ) -> Result<Json<BookingDto>, ApiError> {
     let user = requester.require_user()?;
-    Ok(Json(visible_booking(&state, user, id).await?.into()))
+    let booking = visible_booking(&state, user, id).await?;
+    let payment = state.store.voucher_payment_of_booking(booking.id).await?;
+    let mut dto = BookingDto::from(booking);
+    dto.voucher_payment = payment.map(Into::into);
+    Ok(Json(dto))
 }
 
 /// The signed-in user's bookings, newest first.

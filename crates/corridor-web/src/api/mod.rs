@@ -9,6 +9,8 @@ pub mod ical;
 pub mod manage;
 pub mod reach;
 pub mod search;
+pub mod voucher_dto;
+pub mod vouchers;
 
 use std::sync::Arc;
 
@@ -44,6 +46,7 @@ use crate::AppState;
         (name = "instruments", description = "Shared instruments and facilities"),
         (name = "accounts", description = "Who you are, and API tokens"),
         (name = "bookings", description = "Calendars, bookings, approvals, the waitlist and qualifications"),
+        (name = "vouchers", description = "Innovation voucher programmes, applications, wallets and settlement"),
         (name = "admin", description = "Platform administration")
     )
 )]
@@ -107,6 +110,17 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(bookings::revoke_qualification))
         .routes(routes!(ical::instrument_feed))
         .routes(routes!(ical::my_feed))
+        .routes(routes!(
+            vouchers::list_programmes,
+            vouchers::create_programme
+        ))
+        .routes(routes!(vouchers::get_programme))
+        .routes(routes!(vouchers::apply))
+        .routes(routes!(vouchers::list_applications))
+        .routes(routes!(vouchers::decide_application))
+        .routes(routes!(vouchers::my_vouchers))
+        .routes(routes!(vouchers::quote))
+        .routes(routes!(vouchers::settlement))
 }
 
 type ApiResult<T> = Result<Json<T>, ApiError>;

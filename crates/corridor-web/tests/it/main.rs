@@ -7,3 +7,4 @@ mod pages;
 mod reach;
 mod search;
 mod support;
+mod vouchers;
