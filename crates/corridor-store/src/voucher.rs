@@ -238,3 +238,53 @@ pub trait VoucherStore: Send + Sync {
         to: Timestamp,
     ) -> Result<Vec<SettlementRow>, StoreError>;
 }
+
+/// The header of a settlement statement in CSV.
+pub const SETTLEMENT_CSV_HEADER: &str = "payer_province,programme_id,provider_province,claimant_institution_id,claimant_name_en,redemptions,amount_fen";
+
+/// A settlement statement as CSV (RFC 4180), one row per payer programme, provider province
+/// and claimant: what the CLI, the API and the office console all hand out.
+pub fn settlement_csv(rows: &[SettlementRow]) -> String {
+    let mut csv = format!("{SETTLEMENT_CSV_HEADER}\n");
+    for row in rows {
+        csv.push_str(&format!(
+            "{},{},{},{},{},{},{}\n",
+            row.payer_province.as_code(),
+            row.programme.0,
+            row.provider_province.as_code(),
+            row.claimant.0,
+            csv_field(&row.claimant_name_en),
+            row.redemptions,
+            row.amount.0
+        ));
+    }
+    csv
+}
+
+/// A CSV field: quoted when it holds a separator, a quote or a line break, and with a leading
+/// apostrophe when a spreadsheet would take it for a formula.
+pub fn csv_field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_and_never_formulas() {
+        assert_eq!(csv_field("Fudan University"), "Fudan University");
+        assert_eq!(csv_field("Acme, Ltd."), "\"Acme, Ltd.\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=SUM(A1)"), "'=SUM(A1)");
+    }
+}

@@ -45,19 +45,7 @@ pub async fn settlement(store: &dyn Store, from: &str, to: &str, csv: bool) -> R
     }
     let rows = store.settlement_statement(from, to).await?;
     if csv {
-        println!("payer_province,programme_id,provider_province,claimant_institution_id,claimant_name_en,redemptions,amount_fen");
-        for row in &rows {
-            println!(
-                "{},{},{},{},{},{},{}",
-                row.payer_province.as_code(),
-                row.programme.0,
-                row.provider_province.as_code(),
-                row.claimant.0,
-                csv_field(&row.claimant_name_en),
-                row.redemptions,
-                row.amount.0
-            );
-        }
+        print!("{}", corridor_store::settlement_csv(&rows));
     } else {
         let rows: Vec<serde_json::Value> = rows
             .iter()
@@ -93,13 +81,4 @@ fn parse_instant(text: &str) -> Result<jiff::Timestamp> {
     Ok(day
         .to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai")?)?
         .timestamp())
-}
-
-/// Quotes a CSV field when it holds a comma, a quote or a line break (RFC 4180).
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_owned()
-    }
 }

@@ -376,7 +376,7 @@ pub async fn settlement(
     if to <= from {
         return Err(ApiError::invalid("to", "must be after from"));
     }
-    let rows: Vec<SettlementRowDto> = state
+    let rows: Vec<corridor_store::SettlementRow> = state
         .store
         .settlement_statement(from, to)
         .await?
@@ -384,43 +384,22 @@ pub async fn settlement(
         .filter(|row| {
             offices.contains(&row.payer_province) || offices.contains(&row.provider_province)
         })
-        .map(Into::into)
         .collect();
     match params.format.as_deref() {
         None | Some("json") => Ok(Json(SettlementDto {
             from: from.to_string(),
             to: to.to_string(),
-            rows,
+            rows: rows.into_iter().map(Into::into).collect(),
         })
         .into_response()),
-        Some("csv") => {
-            let mut csv = String::from("payer_province,programme_id,provider_province,claimant_institution_id,claimant_name_en,redemptions,amount_fen\n");
-            for row in &rows {
-                csv.push_str(&format!(
-                    "{},{},{},{},{},{},{}\n",
-                    row.payer_province,
-                    row.programme_id,
-                    row.provider_province,
-                    row.claimant_institution_id,
-                    csv_field(&row.claimant_name_en),
-                    row.redemptions,
-                    row.amount_fen
-                ));
-            }
-            Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response())
-        }
+        Some("csv") => Ok((
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            corridor_store::settlement_csv(&rows),
+        )
+            .into_response()),
         Some(other) => Err(ApiError::invalid(
             "format",
             format!("{other:?}: expected json or csv"),
         )),
-    }
-}
-
-/// Quotes a CSV field when it holds a comma, a quote or a line break (RFC 4180).
-pub fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_owned()
     }
 }
