@@ -31,7 +31,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::data::{InstrumentTemplate, SectorRecord};
 
 pub use bookings::{generate_booking_history, BookingHistory, DemoBooking};
-pub use vouchers::voucher_programmes;
+pub use vouchers::{voucher_history, voucher_programmes, DemoVoucherGrant};
 
 /// Bumped whenever the same seed would produce a different region.
 pub const GENERATOR_VERSION: &str = "corridor-demo/1";

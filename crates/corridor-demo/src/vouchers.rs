@@ -6,11 +6,18 @@
 //! since the region's agreement the vouchers are spendable with providers in every province.
 //! Shanghai and Zhejiang let providers redeem; Jiangsu and Anhui reimburse enterprises.
 
+use std::collections::BTreeMap;
+
 use corridor_domain::voucher::{
     ProviderScope, RedemptionMode, VoucherProgramme, VoucherProgrammeId,
 };
-use corridor_domain::{Fen, ProvinceCode};
+use corridor_domain::{
+    BookingStatus, Fen, InstitutionId, InstitutionKind, ProvinceCode, UserClass, UserId,
+};
 use jiff::civil::{date, Date};
+use jiff::{SignedDuration, Timestamp};
+
+use crate::{DemoBooking, DemoRegion};
 
 /// The programmes of the year `today` falls in (ids are assigned by the store).
 pub fn voucher_programmes(today: Date) -> Vec<VoucherProgramme> {
@@ -70,6 +77,127 @@ pub fn voucher_programmes(today: Date) -> Vec<VoucherProgramme> {
             RedemptionMode::EnterpriseRedeems,
         ),
     ]
+}
+
+/// A voucher the demo says was issued earlier this year, and the completed bookings it paid
+/// for, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoVoucherGrant {
+    /// Index into [`voucher_programmes`]' answer.
+    pub programme: usize,
+    pub enterprise: InstitutionId,
+    pub applicant: UserId,
+    pub amount: Fen,
+    pub issued_at: Timestamp,
+    /// Indexes into the booking history.
+    pub bookings: Vec<usize>,
+}
+
+/// One in five of the region's enterprises that used instruments this year did so with a
+/// voucher from their province's programme: issued a day before their first booking of the
+/// year, for their share of what they booked this year (rounded up to a thousand yuan, at most
+/// the programme's cap), and used on their first completed bookings of the year
+/// (at most [`BOOKINGS_PER_VOUCHER`]) until it ran out.
+/// How many completed bookings one demo voucher pays for at most; it keeps the history's
+/// import within the generation budget.
+pub const BOOKINGS_PER_VOUCHER: usize = 12;
+
+pub fn voucher_history(
+    region: &DemoRegion,
+    bookings: &[DemoBooking],
+    programmes: &[VoucherProgramme],
+    now: Timestamp,
+) -> Vec<DemoVoucherGrant> {
+    let province_of_city: BTreeMap<_, _> = region
+        .cities
+        .iter()
+        .map(|city| (city.code, city.province))
+        .collect();
+    let enterprise_province: BTreeMap<InstitutionId, ProvinceCode> = region
+        .institutions
+        .iter()
+        .filter(|institution| institution.kind == InstitutionKind::Corporation)
+        .filter_map(|institution| {
+            province_of_city
+                .get(&institution.city)
+                .map(|province| (institution.id, *province))
+        })
+        .collect();
+    let home_of: BTreeMap<UserId, InstitutionId> = region
+        .users
+        .iter()
+        .map(|user| (user.id, user.home_institution))
+        .collect();
+    // Per enterprise: its programme, its first booking's user, and its completed bookings
+    // this year, in time order.
+    let mut per_enterprise: BTreeMap<InstitutionId, (usize, Vec<usize>)> = BTreeMap::new();
+    let mut order: Vec<usize> = (0..bookings.len()).collect();
+    order.sort_by_key(|index| bookings[*index].range.start);
+    for index in order {
+        let booking = &bookings[index];
+        if booking.status != BookingStatus::Completed
+            || booking.user_class != UserClass::Industry
+            || booking.range.end > now
+        {
+            continue;
+        }
+        let Some(enterprise) = home_of.get(&booking.user) else {
+            continue;
+        };
+        if enterprise.0 % 5 != 0 {
+            continue;
+        }
+        let Some(province) = enterprise_province.get(enterprise) else {
+            continue;
+        };
+        let Some(programme) = programmes.iter().position(|programme| {
+            programme.province == *province
+                && programme.is_valid_on(
+                    booking
+                        .created_at
+                        .to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai").expect("bundled"))
+                        .date(),
+                )
+        }) else {
+            continue;
+        };
+        let paid = &mut per_enterprise
+            .entry(*enterprise)
+            .or_insert((programme, Vec::new()))
+            .1;
+        if paid.len() < BOOKINGS_PER_VOUCHER {
+            paid.push(index);
+        }
+    }
+    per_enterprise
+        .into_iter()
+        .map(|(enterprise, (programme, indexes))| {
+            let rules = &programmes[programme];
+            let share: i64 = indexes
+                .iter()
+                .map(|index| bookings[*index].price.0 * i64::from(rules.co_funding_percent) / 100)
+                .sum();
+            let thousand_yuan = Fen::from_yuan(1_000).0;
+            let amount = Fen(
+                ((share + thousand_yuan - 1) / thousand_yuan * thousand_yuan)
+                    .clamp(thousand_yuan, rules.annual_cap_per_enterprise.0),
+            );
+            let first = &bookings[indexes[0]];
+            let programme_opens = rules
+                .valid_from
+                .to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai").expect("bundled"))
+                .map(|zoned| zoned.timestamp())
+                .unwrap_or(first.created_at);
+            DemoVoucherGrant {
+                programme,
+                enterprise,
+                applicant: first.user,
+                amount,
+                issued_at: (first.created_at - SignedDuration::from_hours(24)).max(programme_opens),
+                bookings: indexes,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

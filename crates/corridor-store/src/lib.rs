@@ -55,7 +55,7 @@ pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use timestamp::now;
 pub use voucher::{
-    settlement_csv, NewVoucherApplication, SETTLEMENT_CSV_HEADER, ProgrammeRecord, SettlementRow, VoucherApplication,
+    settlement_csv, HistoricalVoucherGrant, NewVoucherApplication, SETTLEMENT_CSV_HEADER, ProgrammeRecord, SettlementRow, VoucherApplication,
     VoucherBookingAttempt, VoucherDecision, VoucherPayment, VoucherPaymentState, VoucherRecord,
     VoucherStore,
 };

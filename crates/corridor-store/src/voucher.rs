@@ -82,6 +82,19 @@ pub struct NewVoucherApplication {
     pub purpose: String,
 }
 
+/// A voucher issued in the past, for importing a demo region's history: issued to
+/// `enterprise` at `issued_at` and used on the completed bookings named by instrument, user
+/// and start, each held at its creation and redeemed for its charge at its end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoricalVoucherGrant {
+    pub programme: VoucherProgrammeId,
+    pub enterprise: InstitutionId,
+    pub applicant: UserId,
+    pub amount: Fen,
+    pub issued_at: Timestamp,
+    pub bookings: Vec<(corridor_domain::InstrumentId, UserId, Timestamp)>,
+}
+
 /// What a voucher office's decision on an application came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VoucherDecision {
@@ -229,6 +242,14 @@ pub trait VoucherStore: Send + Sync {
         &self,
         booking: corridor_domain::BookingId,
     ) -> Result<Option<VoucherPayment>, StoreError>;
+
+    /// Imports vouchers issued and spent in the past (the demo region's year), through the same
+    /// ledger rules as live ones: a grant the budget cannot cover, or a payment the voucher
+    /// can no longer cover, is skipped. Answers the number of bookings paid.
+    async fn import_voucher_history(
+        &self,
+        grants: &[HistoricalVoucherGrant],
+    ) -> Result<u64, StoreError>;
 
     /// The redemptions posted in `[from, to)`, summed per payer programme, provider province
     /// and claimant.

@@ -45,7 +45,7 @@ pub async fn settlement(store: &dyn Store, from: &str, to: &str, csv: bool) -> R
     }
     let rows = store.settlement_statement(from, to).await?;
     if csv {
-        print!("{}", corridor_store::settlement_csv(&rows));
+        write_stdout(&corridor_store::settlement_csv(&rows))?;
     } else {
         let rows: Vec<serde_json::Value> = rows
             .iter()
@@ -81,4 +81,13 @@ fn parse_instant(text: &str) -> Result<jiff::Timestamp> {
     Ok(day
         .to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai")?)?
         .timestamp())
+}
+
+/// Writes to standard output; a reader that stopped reading (`| head`) is not an error.
+fn write_stdout(text: &str) -> Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }

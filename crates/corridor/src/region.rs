@@ -45,6 +45,13 @@ pub async fn generate_into(store: &dyn Store, seed: u64, scale: DemoScale) -> Re
     bar.set_message("writing");
     bar.set_length(1);
     bar.set_position(0);
+    let programmes = corridor_demo::voucher_programmes(today);
+    let demo_grants = corridor_demo::voucher_history(
+        &region,
+        &history.bookings,
+        &programmes,
+        jiff::Timestamp::now(),
+    );
     let data = region_data(region);
     let written = Instant::now();
     let report = store
@@ -71,12 +78,39 @@ pub async fn generate_into(store: &dyn Store, seed: u64, scale: DemoScale) -> Re
         .import_booking_history(&history.rules, &bookings, &history.qualifications)
         .await
         .context("writing the booking history")?;
-    for programme in corridor_demo::voucher_programmes(today) {
-        store
-            .create_voucher_programme(&programme, &corridor_store::AuditContext::default())
-            .await
-            .context("creating the demo voucher programmes")?;
+    // One programme per province, and the vouchers enterprises were issued and spent on
+    // their completed bookings this year.
+    let mut programme_ids = Vec::with_capacity(programmes.len());
+    for programme in &programmes {
+        programme_ids.push(
+            store
+                .create_voucher_programme(programme, &corridor_store::AuditContext::default())
+                .await
+                .context("creating the demo voucher programmes")?,
+        );
     }
+    let grants: Vec<corridor_store::HistoricalVoucherGrant> = demo_grants
+        .into_iter()
+        .map(|grant| corridor_store::HistoricalVoucherGrant {
+            programme: programme_ids[grant.programme],
+            enterprise: grant.enterprise,
+            applicant: grant.applicant,
+            amount: grant.amount,
+            issued_at: grant.issued_at,
+            bookings: grant
+                .bookings
+                .iter()
+                .map(|index| {
+                    let booking = &history.bookings[*index];
+                    (booking.instrument, booking.user, booking.range.start)
+                })
+                .collect(),
+        })
+        .collect();
+    let voucher_bookings = store
+        .import_voucher_history(&grants)
+        .await
+        .context("writing the demo vouchers")?;
     bar.finish_and_clear();
     let rows: Vec<String> = report
         .rows_by_table
@@ -90,6 +124,8 @@ pub async fn generate_into(store: &dyn Store, seed: u64, scale: DemoScale) -> Re
         total_ms = started.elapsed().as_millis() as u64,
         bookings = bookings.len(),
         qualifications = history.qualifications.len(),
+        vouchers = grants.len(),
+        voucher_bookings,
         "generated the demo region: {}",
         rows.join(", ")
     );

@@ -38,6 +38,7 @@ use ledger_contract::*;
 use voucher_contract::*;
 
 contract_tests!(
+    voucher_history_imports_through_the_ledger_rules,
     programmes_fund_budgets_and_applications_are_checked,
     the_budget_is_never_overspent_by_approvals,
     a_voucher_pays_its_share_and_the_hold_ends_with_the_booking,

@@ -598,3 +598,64 @@ pub async fn a_hold_beyond_the_voucher_books_nothing(store: &dyn Store) {
         .unwrap();
     assert_eq!(mine.total, 1);
 }
+
+pub async fn voucher_history_imports_through_the_ledger_rules(store: &dyn Store) {
+    use corridor_domain::{BookingStatus, UserClass};
+    use corridor_store::{HistoricalBooking, HistoricalVoucherGrant};
+    let fixture = voucher_fixture(store, RedemptionMode::ProviderRedeems).await;
+    let industry = fixture.booking.industry;
+    // Three completed two-hour bookings at 500 yuan/h in the first days of 2030.
+    let history: Vec<HistoricalBooking> = (1..=3)
+        .map(|day| HistoricalBooking {
+            instrument: fixture.booking.instrument,
+            user: industry,
+            range: range(at(-day, 9, 0), at(-day, 11, 0)),
+            status: BookingStatus::Completed,
+            user_class: UserClass::Industry,
+            hourly_rate: Fen(50_000),
+            price: Fen(100_000),
+            usage_minutes: Some(120),
+            charged: Some(Fen(100_000)),
+            created_at: at(-day - 1, 9, 0),
+        })
+        .collect();
+    store
+        .import_booking_history(&[], &history, &[])
+        .await
+        .unwrap();
+    let grant = |amount: i64| HistoricalVoucherGrant {
+        programme: fixture.programme,
+        enterprise: fixture.enterprise,
+        applicant: industry,
+        amount: Fen(amount),
+        issued_at: at(-5, 9, 0),
+        bookings: history
+            .iter()
+            .rev()
+            .map(|booking| (booking.instrument, booking.user, booking.range.start))
+            .collect(),
+    };
+    // The first grant pays 60% of the first booking (60,000), then what is left (40,000) of
+    // the second, and nothing of the third; the second grant exceeds the budget and is skipped.
+    let paid = store
+        .import_voucher_history(&[grant(100_000), grant(2_000_000)])
+        .await
+        .unwrap();
+    assert_eq!(paid, 2);
+    let vouchers = store
+        .vouchers_of_enterprise(fixture.enterprise)
+        .await
+        .unwrap();
+    assert_eq!(vouchers.len(), 1);
+    assert_eq!(vouchers[0].available(), Fen(0));
+    assert_eq!(vouchers[0].balances.debits_posted, 100_000);
+    let rows = store
+        .settlement_statement(at(-10, 0, 0), now())
+        .await
+        .unwrap();
+    assert_eq!(rows.iter().map(|row| row.amount.0).sum::<i64>(), 100_000);
+    assert_eq!(rows.iter().map(|row| row.redemptions).sum::<u64>(), 2);
+    let reconciliation = store.reconcile_ledger().await.unwrap();
+    assert!(reconciliation.is_consistent(), "{reconciliation:?}");
+    assert_eq!(store.count_overdrawn_accounts().await.unwrap(), 0);
+}
