@@ -55,9 +55,9 @@ pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use timestamp::now;
 pub use voucher::{
-    settlement_csv, HistoricalVoucherGrant, NewVoucherApplication, SETTLEMENT_CSV_HEADER, ProgrammeRecord, SettlementRow, VoucherApplication,
-    VoucherBookingAttempt, VoucherDecision, VoucherPayment, VoucherPaymentState, VoucherRecord,
-    VoucherStore,
+    settlement_csv, HistoricalVoucherGrant, NewVoucherApplication, ProgrammeRecord, SettlementRow,
+    VoucherApplication, VoucherBookingAttempt, VoucherDecision, VoucherPayment,
+    VoucherPaymentState, VoucherRecord, VoucherStore, SETTLEMENT_CSV_HEADER,
 };
 
 /// Which engine a store runs on; shown by `/healthz` and `corridor status`.

@@ -7,6 +7,11 @@
 //! be refused, if it would; its "Book" button posts exactly what was quoted with
 //! `intent=book`. A booking that is made redirects to "my bookings" with a notice; one that
 //! is refused shows the booking page again with the reason, in the page's language.
+//!
+//! When the user's enterprise holds vouchers with value left, the form offers "Pay with
+//! voucher" (none by default); with a voucher chosen the quote shows the split and booking
+//! goes through `create_booking_with_voucher`, which books and holds the voucher's share in
+//! one transaction ([`super::vouchers::payment`]).
 
 use std::sync::Arc;
 
@@ -14,9 +19,11 @@ use askama::Template;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use corridor_domain::voucher::VoucherId;
 use corridor_domain::{BookingMode, InstrumentId, TimeRange};
 use corridor_store::{
     BookingAttempt, BookingDenial, BookingQuote, BookingRequest, InstrumentWithPlace,
+    VoucherBookingAttempt,
 };
 use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
@@ -28,6 +35,7 @@ use super::booking_text::{
     parse_form_time, user_class_label, zone_named,
 };
 use super::forms::{field_text, read_signed_in_form, see_page, ticked};
+use super::vouchers::payment::{self, VoucherChoiceView, VoucherQuoteView};
 use super::week_calendar::{
     build_week_calendar, monday_of, week_window, WeekCalendarInput, WeekCalendarView,
 };
@@ -60,6 +68,8 @@ pub struct QuoteView {
     pub book_label: Option<&'static str>,
     /// Sent with the "Book" button so that a double click books once.
     pub idempotency_key: String,
+    /// The split between the chosen voucher and the user, when a voucher was chosen.
+    pub voucher: Option<VoucherQuoteView>,
 }
 
 pub struct BookingFormView {
@@ -72,6 +82,8 @@ pub struct BookingFormView {
     pub errors: Vec<String>,
     pub quote: Option<QuoteView>,
     pub needs_approval: bool,
+    /// "Pay with voucher", offered when the user's enterprise holds vouchers with value.
+    pub voucher: Option<VoucherChoiceView>,
 }
 
 /// The booking part of the instrument page and of the booking page.
@@ -150,6 +162,7 @@ fn empty_form(item: &InstrumentWithPlace) -> BookingFormView {
         errors: Vec::new(),
         quote: None,
         needs_approval: item.instrument.booking_mode == BookingMode::NeedsApproval,
+        voucher: None,
     }
 }
 
@@ -194,10 +207,12 @@ pub async fn booking_section_for_page(
         parse_form_time(text, t, language)
     })?;
     let monday = monday_of(week.or(date).unwrap_or(today));
-    let form = match requester.user {
+    let form = match &requester.user {
         None => None,
-        Some(_) => {
+        Some(user) => {
             let mut form = empty_form(item);
+            let vouchers = payment::enterprise_vouchers(state, user).await?;
+            form.voucher = payment::choice_view(&vouchers, None, language);
             if let Some(date) = date {
                 form.date = date.to_string();
             }
@@ -238,6 +253,8 @@ pub struct BookingFormFields {
     /// `quote` (the "Check price" button) or `book`.
     intent: Option<String>,
     idempotency_key: Option<String>,
+    /// The chosen voucher's id; empty or absent: none.
+    voucher: Option<String>,
 }
 
 /// A booking request read from the form, in the instrument's zone.
@@ -339,6 +356,7 @@ fn quote_view(
         slot_taken: !quote.slot_free,
         book_label,
         idempotency_key: crate::auth::new_secret("form-").0,
+        voucher: None,
     }
 }
 
@@ -418,8 +436,30 @@ pub async fn book_submit(
     form_view.end = field_text(&fields.end).to_owned();
     form_view.purpose = fields.purpose.clone().unwrap_or_default();
     form_view.join_waitlist = ticked(&fields.join_waitlist);
+    let vouchers = match payment::enterprise_vouchers(&state, &user).await {
+        Ok(vouchers) => vouchers,
+        Err(error) => {
+            return PageError {
+                error,
+                context: ctx,
+            }
+            .into_response()
+        }
+    };
+    let chosen = payment::chosen_voucher(&fields.voucher, ctx.language);
+    form_view.voucher = payment::choice_view(
+        &vouchers,
+        chosen.as_ref().ok().copied().flatten(),
+        ctx.language,
+    );
 
-    let (date, parsed) = parse_booking_form(&fields, &zone, &ctx);
+    let (date, mut parsed) = parse_booking_form(&fields, &zone, &ctx);
+    if let Err(message) = &chosen {
+        let mut errors = parsed.err().unwrap_or_default();
+        errors.push(message.clone());
+        parsed = Err(errors);
+    }
+    let chosen: Option<VoucherId> = chosen.ok().flatten();
     let parsed = match parsed {
         Ok(parsed) => parsed,
         Err(errors) => {
@@ -453,13 +493,39 @@ pub async fn book_submit(
     if field_text(&fields.intent) != "book" {
         return match state.store.quote_booking(&booking_request, now).await {
             Ok(quote) => {
-                form_view.quote = Some(quote_view(
-                    &quote,
-                    parsed.range,
-                    form_view.join_waitlist,
-                    &zone,
-                    &ctx,
-                ));
+                let mut view =
+                    quote_view(&quote, parsed.range, form_view.join_waitlist, &zone, &ctx);
+                if let Some(voucher) = chosen {
+                    let split = payment::quote_split(
+                        &state,
+                        &vouchers,
+                        voucher,
+                        InstrumentId(id),
+                        quote.price,
+                        now,
+                        ctx.language,
+                    )
+                    .await;
+                    let mut split = match split {
+                        Ok(split) => split,
+                        Err(error) => {
+                            return PageError {
+                                error,
+                                context: ctx,
+                            }
+                            .into_response()
+                        }
+                    };
+                    // A booking paid with a voucher never waits on the waitlist.
+                    if !quote.slot_free && split.refusal.is_none() {
+                        split.refusal = Some(payment::no_waitlist_message(ctx.language).to_owned());
+                    }
+                    if split.blocks_booking() {
+                        view.book_label = None;
+                    }
+                    view.voucher = Some(split);
+                }
+                form_view.quote = Some(view);
                 render_booking_page(
                     &state,
                     &requester,
@@ -478,11 +544,54 @@ pub async fn book_submit(
             .into_response(),
         };
     }
-    let attempt = match state
-        .store
-        .create_booking(&booking_request, now, &requester.audit_context())
-        .await
-    {
+    let attempt = match chosen {
+        None => {
+            state
+                .store
+                .create_booking(&booking_request, now, &requester.audit_context())
+                .await
+        }
+        Some(voucher) => match state
+            .store
+            .create_booking_with_voucher(&booking_request, voucher, now, &requester.audit_context())
+            .await
+        {
+            Ok(VoucherBookingAttempt::Booked {
+                booking, replayed, ..
+            }) => Ok(BookingAttempt::Booked { booking, replayed }),
+            Ok(VoucherBookingAttempt::NotBooked(attempt)) => Ok(attempt),
+            Ok(VoucherBookingAttempt::Refused(refusal)) => {
+                form_view.errors = vec![payment::refused_booking_message(&refusal, ctx.language)];
+                let status = super::vouchers::refusal_status(&refusal);
+                return render_booking_page(
+                    &state,
+                    &requester,
+                    ctx,
+                    item,
+                    parsed.monday,
+                    form_view,
+                    status,
+                )
+                .await;
+            }
+            Ok(VoucherBookingAttempt::HoldRefused(refusal)) => {
+                tracing::warn!(%refusal, voucher = voucher.0, "the ledger refused a voucher hold");
+                form_view.errors = vec![payment::hold_refused_message(ctx.language)];
+                return render_booking_page(
+                    &state,
+                    &requester,
+                    ctx,
+                    item,
+                    parsed.monday,
+                    form_view,
+                    StatusCode::CONFLICT,
+                )
+                .await;
+            }
+            Err(error) => Err(error),
+        },
+    };
+    let attempt = match attempt {
         Ok(attempt) => attempt,
         Err(error) => {
             return PageError {

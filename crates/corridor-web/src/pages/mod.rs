@@ -33,6 +33,7 @@ mod manage_instrument;
 mod my_bookings;
 mod reach;
 mod search;
+mod vouchers;
 mod week_calendar;
 
 pub const LANGUAGE_COOKIE: &str = "corridor_lang";
@@ -83,6 +84,17 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route(
             "/manage/instruments/{id}/qualifications/{user_id}/revoke",
             post(manage_instrument::qualification_revoke_submit),
+        )
+        .route("/vouchers", get(vouchers::wallet_page))
+        .route("/vouchers/apply", post(vouchers::apply_submit))
+        .route("/vouchers/office", get(vouchers::office::office_page))
+        .route(
+            "/vouchers/office/applications/{id}/decision",
+            post(vouchers::office::decision_submit),
+        )
+        .route(
+            "/vouchers/office/settlement.csv",
+            get(vouchers::office::settlement_csv_download),
         )
         .route("/sign-in", get(sign_in_form).post(sign_in_submit))
         .route("/sign-out", post(sign_out))

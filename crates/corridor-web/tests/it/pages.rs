@@ -5,6 +5,7 @@
 use crate::support::{client, sqlite_server, DEMO_PASSWORD};
 
 mod booking;
+mod vouchers;
 
 fn csrf_token_in(html: &str) -> String {
     let marker = r#"name="csrf_token" value=""#;

@@ -24,6 +24,11 @@ impl TestServer {
         format!("{}{path}", self.base)
     }
 
+    /// The store this server serves, for tests that set up or check what pages cannot.
+    pub fn store(&self) -> Arc<dyn Store> {
+        self._store.clone()
+    }
+
     /// Drops the PostgreSQL schema, if this server had one. Call at the end of a test.
     pub async fn finish(mut self) {
         if let Some(shutdown) = self.shutdown.take() {

@@ -9,7 +9,7 @@ use crate::bookings::{call, json_of, managed_instrument, token};
 use crate::support::{client, sqlite_server, TestServer, DEMO_PASSWORD};
 
 /// A browser signed in through the sign-in form, as a person would.
-async fn signed_in_browser(server: &TestServer, email: &str) -> reqwest::Client {
+pub(super) async fn signed_in_browser(server: &TestServer, email: &str) -> reqwest::Client {
     let browser = client();
     let form = browser
         .get(server.url("/sign-in"))
@@ -54,7 +54,7 @@ async fn display_name_of(server: &TestServer, email: &str) -> String {
 }
 
 /// Fetches a page and returns its status and HTML.
-async fn page(browser: &reqwest::Client, url: String) -> (u16, String) {
+pub(super) async fn page(browser: &reqwest::Client, url: String) -> (u16, String) {
     let response = browser.get(url).send().await.unwrap();
     let status = response.status().as_u16();
     (status, response.text().await.unwrap())
@@ -62,7 +62,7 @@ async fn page(browser: &reqwest::Client, url: String) -> (u16, String) {
 
 /// Posts a page's form with the browser's CSRF token (read from `form_page`) and returns the
 /// status, the redirect target if any, and the HTML.
-async fn post_form(
+pub(super) async fn post_form(
     browser: &reqwest::Client,
     form_page: String,
     action: String,
@@ -82,7 +82,7 @@ async fn post_form(
 }
 
 /// The local Shanghai date `days` days from now, as the booking form's date field wants it.
-fn shanghai_date_in(days: i64) -> String {
+pub(super) fn shanghai_date_in(days: i64) -> String {
     let zone = jiff::tz::db().get("Asia/Shanghai").unwrap();
     (Timestamp::now() + SignedDuration::from_hours(24 * days))
         .to_zoned(zone)

@@ -1,0 +1,570 @@
+//! Innovation vouchers on the web: the enterprise's wallet (`/vouchers`) with its vouchers,
+//! its applications and the programmes of its province it may apply to; the voucher office's
+//! console (`/vouchers/office`, in [`office`]); and the voucher choice of the booking form
+//! (in [`payment`]).
+//!
+//! An enterprise is a user's home institution: a user applies for, and pays with the vouchers
+//! of, the institution they belong to. The rules (who may be issued how much, how a price
+//! splits) are the domain's and are checked by the store; a refusal is shown as a notice on
+//! the page, in the page's language, never as an error page.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use corridor_domain::voucher::{VoucherProgrammeId, VoucherRefusal};
+use corridor_domain::{Fen, InstitutionKind, PageLimit, ProvinceCode, Role, RoleScope, User};
+use corridor_store::{NewVoucherApplication, PageRequest, ProgrammeRecord, VoucherApplication};
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use serde::Deserialize;
+
+use super::forms::{field_text, read_signed_in_form, see_page, to_sign_in};
+use super::{PageContext, PageError};
+use crate::auth::Requester;
+use crate::extract::Query;
+use crate::problem::ApiError;
+use crate::AppState;
+
+pub mod office;
+pub mod payment;
+mod text;
+
+use text::{
+    co_funding_text, mode_label, programme_name, province_name, refusal_message, scope_label,
+    status_label, voucher_text, VoucherText,
+};
+
+/// The zone the region's voucher rules run on: programme validity and the annual cap are
+/// judged by the civil date there (as the store does), and the pages show dates in it.
+pub(crate) const REGION_TIME_ZONE: &str = "Asia/Shanghai";
+
+/// The longest purpose an application carries, as the store accepts it.
+const LONGEST_APPLICATION_PURPOSE_CHARS: usize = 2_000;
+/// How many applications of one programme the wallet reads, a page at a time, to find the
+/// enterprise's own (the store lists applications by programme, not by enterprise).
+const APPLICATION_PAGES_SCANNED: u32 = 20;
+const APPLICATIONS_PER_PAGE: u32 = 500;
+
+pub(crate) fn region_zone() -> TimeZone {
+    super::booking_text::zone_named(REGION_TIME_ZONE)
+}
+
+/// A date and time in the region's zone, e.g. "2026-11-28 14:05".
+pub(crate) fn region_time_text(instant: Timestamp) -> String {
+    instant
+        .to_zoned(region_zone())
+        .strftime("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// Reads an amount of yuan as people type it: `5000`, `1,250.50`, `¥300`. At most two
+/// decimals; the amount must be positive.
+pub(crate) fn parse_yuan(text: &str) -> Option<Fen> {
+    let cleaned: String = text
+        .trim()
+        .trim_start_matches('¥')
+        .chars()
+        .filter(|character| *character != ',' && !character.is_whitespace())
+        .collect();
+    let (whole, fraction) = match cleaned.split_once('.') {
+        Some((whole, fraction)) => (whole, fraction),
+        None => (cleaned.as_str(), ""),
+    };
+    let digits = |part: &str| part.chars().all(|character| character.is_ascii_digit());
+    if whole.is_empty() || whole.len() > 12 || !digits(whole) {
+        return None;
+    }
+    if fraction.len() > 2 || !digits(fraction) {
+        return None;
+    }
+    let whole: i64 = whole.parse().ok()?;
+    let fraction: i64 = if fraction.is_empty() {
+        0
+    } else {
+        format!("{fraction:0<2}").parse().ok()?
+    };
+    let fen = whole.checked_mul(100)?.checked_add(fraction)?;
+    (fen > 0).then_some(Fen(fen))
+}
+
+/// The provinces whose programmes and applications a user administers: `None` for platform
+/// admins (every province), else the provinces of their voucher-office grants (empty for
+/// everyone else).
+pub(crate) fn office_provinces(user: &User) -> Option<Vec<ProvinceCode>> {
+    if user.has_role(Role::PlatformAdmin) {
+        return None;
+    }
+    let mut provinces: Vec<ProvinceCode> = user
+        .roles
+        .iter()
+        .filter(|grant| grant.role == Role::VoucherOffice)
+        .filter_map(|grant| match grant.scope {
+            RoleScope::Province(province) => Some(province),
+            _ => None,
+        })
+        .collect();
+    provinces.sort();
+    provinces.dedup();
+    Some(provinces)
+}
+
+pub(crate) fn is_voucher_office(user: &User) -> bool {
+    office_provinces(user).is_none_or(|provinces| !provinces.is_empty())
+}
+
+pub struct VoucherRow {
+    pub id: i64,
+    pub programme: String,
+    pub province: &'static str,
+    pub amount: String,
+    pub available: String,
+    pub held: String,
+    pub spent: String,
+    pub valid: String,
+    pub co_funding: String,
+    pub mode: &'static str,
+    pub issued_at: String,
+}
+
+pub struct ApplicationRow {
+    pub id: i64,
+    pub programme: String,
+    pub requested: String,
+    pub purpose: String,
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub submitted: String,
+    pub decision_note: Option<String>,
+    pub voucher: Option<i64>,
+    pub highlighted: bool,
+}
+
+pub struct ProgrammeRow {
+    pub id: i64,
+    pub name: String,
+    pub province: &'static str,
+    pub co_funding: String,
+    pub cap: String,
+    pub valid: String,
+    pub scope: &'static str,
+    pub mode: &'static str,
+    pub budget_left: String,
+    /// What the apply form shows again after a refusal.
+    pub amount: String,
+    pub purpose: String,
+}
+
+#[derive(Template)]
+#[template(path = "vouchers_wallet.html")]
+struct WalletTemplate {
+    ctx: PageContext,
+    vt: &'static VoucherText,
+    notice: Option<&'static str>,
+    error: Option<String>,
+    enterprise_name: String,
+    is_enterprise: bool,
+    vouchers: Vec<VoucherRow>,
+    applications: Vec<ApplicationRow>,
+    programmes: Vec<ProgrammeRow>,
+    office_link: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct WalletParams {
+    /// `applied`: what the form before did.
+    notice: Option<String>,
+    /// The application the notice is about.
+    application: Option<String>,
+    #[allow(dead_code)]
+    lang: Option<String>,
+}
+
+/// What the apply form of one programme sent, shown again when it is refused.
+struct ApplyEcho {
+    programme: i64,
+    amount: String,
+    purpose: String,
+}
+
+struct WalletContent {
+    enterprise_name: String,
+    is_enterprise: bool,
+    vouchers: Vec<VoucherRow>,
+    applications: Vec<ApplicationRow>,
+    programmes: Vec<ProgrammeRow>,
+}
+
+/// The applications an enterprise filed with the programmes of its province, newest first.
+async fn applications_of_enterprise(
+    state: &AppState,
+    programmes: &[ProgrammeRecord],
+    user: &User,
+) -> Result<Vec<VoucherApplication>, ApiError> {
+    let mut found = Vec::new();
+    for programme in programmes {
+        let mut after = None;
+        for _ in 0..APPLICATION_PAGES_SCANNED {
+            let page = state
+                .store
+                .voucher_applications(
+                    Some(programme.programme.id),
+                    None,
+                    PageRequest {
+                        limit: PageLimit::new(APPLICATIONS_PER_PAGE)?,
+                        after,
+                    },
+                )
+                .await?;
+            found.extend(
+                page.items
+                    .into_iter()
+                    .filter(|application| application.enterprise == user.home_institution),
+            );
+            match page.next_cursor {
+                Some(cursor) => after = Some(cursor),
+                None => break,
+            }
+        }
+    }
+    found.sort_by_key(|application| std::cmp::Reverse(application.id));
+    Ok(found)
+}
+
+async fn wallet_content(
+    state: &AppState,
+    user: &User,
+    ctx: &PageContext,
+    highlighted: Option<i64>,
+    echo: Option<&ApplyEcho>,
+) -> Result<WalletContent, ApiError> {
+    let (vt, language) = (voucher_text(ctx.language), ctx.language);
+    let home = state.store.institution(user.home_institution).await?;
+    let (enterprise_name, is_enterprise, province) = match &home {
+        Some(found) => (
+            ctx.name(&found.institution.name_en, &found.institution.name_zh)
+                .to_owned(),
+            found.institution.kind == InstitutionKind::Corporation,
+            Some(found.province),
+        ),
+        None => (format!("#{}", user.home_institution.0), false, None),
+    };
+    let vouchers = state
+        .store
+        .vouchers_of_enterprise(user.home_institution)
+        .await?
+        .into_iter()
+        .rev()
+        .map(|voucher| VoucherRow {
+            id: voucher.id.0,
+            programme: programme_name(&voucher.programme, language).to_owned(),
+            province: province_name(voucher.programme.province, language),
+            amount: voucher.amount.to_string(),
+            available: voucher.available().to_string(),
+            held: Fen(voucher.balances.debits_pending).to_string(),
+            spent: Fen(voucher.balances.debits_posted).to_string(),
+            valid: format!(
+                "{} – {}",
+                voucher.programme.valid_from, voucher.programme.valid_until
+            ),
+            co_funding: co_funding_text(voucher.programme.co_funding_percent, language),
+            mode: mode_label(voucher.programme.redemption_mode, vt),
+            issued_at: region_time_text(voucher.issued_at),
+        })
+        .collect();
+    let programmes = match province {
+        Some(province) if province.is_in_region() => {
+            state.store.voucher_programmes(Some(province)).await?
+        }
+        _ => Vec::new(),
+    };
+    let names: std::collections::HashMap<VoucherProgrammeId, String> = programmes
+        .iter()
+        .map(|record| {
+            (
+                record.programme.id,
+                programme_name(&record.programme, language).to_owned(),
+            )
+        })
+        .collect();
+    let applications = applications_of_enterprise(state, &programmes, user)
+        .await?
+        .into_iter()
+        .map(|application| ApplicationRow {
+            id: application.id.0,
+            programme: names
+                .get(&application.programme)
+                .cloned()
+                .unwrap_or_else(|| format!("#{}", application.programme.0)),
+            requested: application.requested.to_string(),
+            purpose: application.purpose,
+            status: application.status.as_code(),
+            status_label: status_label(application.status, vt),
+            submitted: region_time_text(application.created_at),
+            decision_note: application.decision_note,
+            voucher: application.voucher.map(|voucher| voucher.0),
+            highlighted: highlighted == Some(application.id.0),
+        })
+        .collect();
+    let today = corridor_store::now().to_zoned(region_zone()).date();
+    let programmes = programmes
+        .into_iter()
+        .filter(|record| record.programme.is_valid_on(today))
+        .map(|record| {
+            let programme = &record.programme;
+            let echoed = echo.filter(|echo| echo.programme == programme.id.0);
+            ProgrammeRow {
+                id: programme.id.0,
+                name: programme_name(programme, language).to_owned(),
+                province: province_name(programme.province, language),
+                co_funding: co_funding_text(programme.co_funding_percent, language),
+                cap: programme.annual_cap_per_enterprise.to_string(),
+                valid: format!("{} – {}", programme.valid_from, programme.valid_until),
+                scope: scope_label(programme.provider_scope, vt),
+                mode: mode_label(programme.redemption_mode, vt),
+                budget_left: record.budget_available.to_string(),
+                amount: echoed.map(|echo| echo.amount.clone()).unwrap_or_default(),
+                purpose: echoed.map(|echo| echo.purpose.clone()).unwrap_or_default(),
+            }
+        })
+        .collect();
+    Ok(WalletContent {
+        enterprise_name,
+        is_enterprise,
+        vouchers,
+        applications,
+        programmes,
+    })
+}
+
+/// What the wallet says beside its content: the notice or error of the form before.
+#[derive(Default)]
+struct WalletMessages<'a> {
+    notice: Option<&'static str>,
+    highlighted: Option<i64>,
+    error: Option<String>,
+    echo: Option<&'a ApplyEcho>,
+}
+
+async fn render_wallet(
+    state: &AppState,
+    user: &User,
+    ctx: PageContext,
+    messages: WalletMessages<'_>,
+    status: StatusCode,
+) -> Response {
+    let content = match wallet_content(state, user, &ctx, messages.highlighted, messages.echo).await
+    {
+        Ok(content) => content,
+        Err(error) => {
+            return PageError {
+                error,
+                context: ctx,
+            }
+            .into_response()
+        }
+    };
+    let page = WalletTemplate {
+        vt: voucher_text(ctx.language),
+        notice: messages.notice,
+        error: messages.error,
+        enterprise_name: content.enterprise_name,
+        is_enterprise: content.is_enterprise,
+        vouchers: content.vouchers,
+        applications: content.applications,
+        programmes: content.programmes,
+        office_link: is_voucher_office(user),
+        ctx,
+    };
+    super::respond_with_page(status, page, |page| page.ctx)
+}
+
+/// `GET /vouchers`: the wallet of the signed-in user's enterprise.
+pub async fn wallet_page(
+    State(state): State<Arc<AppState>>,
+    requester: Requester,
+    Query(params): Query<WalletParams>,
+    request: Request,
+) -> Response {
+    let ctx = PageContext::new(&requester, request.extensions(), "/vouchers");
+    let Some(user) = requester.user.as_ref() else {
+        return to_sign_in();
+    };
+    let vt = voucher_text(ctx.language);
+    let notice = match params.notice.as_deref() {
+        Some("applied") => Some(vt.notice_applied),
+        _ => None,
+    };
+    let highlighted = params
+        .application
+        .as_deref()
+        .and_then(|text| text.trim().parse().ok());
+    let messages = WalletMessages {
+        notice,
+        highlighted,
+        ..WalletMessages::default()
+    };
+    render_wallet(&state, user, ctx, messages, StatusCode::OK).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ApplyFields {
+    programme: Option<String>,
+    /// In yuan, as typed.
+    amount: Option<String>,
+    purpose: Option<String>,
+}
+
+/// `POST /vouchers/apply`: files an application of the user's enterprise.
+pub async fn apply_submit(
+    State(state): State<Arc<AppState>>,
+    requester: Requester,
+    request: Request,
+) -> Response {
+    let form =
+        match read_signed_in_form::<ApplyFields>(&state, requester, request, "/vouchers").await {
+            Ok(form) => form,
+            Err(error) => return error.into_response(),
+        };
+    let (ctx, requester, user, fields) = (form.ctx, form.requester, form.user, form.fields);
+    let vt = voucher_text(ctx.language);
+    let echo = ApplyEcho {
+        programme: field_text(&fields.programme).parse().unwrap_or(0),
+        amount: field_text(&fields.amount).to_owned(),
+        purpose: fields.purpose.clone().unwrap_or_default(),
+    };
+    let programme = match state
+        .store
+        .voucher_programme(VoucherProgrammeId(echo.programme))
+        .await
+    {
+        Ok(Some(record)) => record,
+        Ok(None) => {
+            return refuse_apply(
+                &state,
+                &user,
+                ctx,
+                vt.error_programme.to_owned(),
+                &echo,
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
+        Err(error) => {
+            return PageError {
+                error: error.into(),
+                context: ctx,
+            }
+            .into_response()
+        }
+    };
+    let mut problems = Vec::new();
+    let amount = parse_yuan(field_text(&fields.amount));
+    if amount.is_none() {
+        problems.push(vt.error_amount);
+    }
+    let purpose = field_text(&fields.purpose);
+    if purpose.is_empty() || purpose.chars().count() > LONGEST_APPLICATION_PURPOSE_CHARS {
+        problems.push(vt.error_purpose);
+    }
+    let Some(amount) = amount.filter(|_| problems.is_empty()) else {
+        return refuse_apply(
+            &state,
+            &user,
+            ctx,
+            problems.join(" "),
+            &echo,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    };
+    let application = NewVoucherApplication {
+        programme: programme.programme.id,
+        enterprise: user.home_institution,
+        applicant: user.id,
+        requested: amount,
+        purpose: purpose.to_owned(),
+    };
+    match state
+        .store
+        .apply_for_voucher(
+            &application,
+            corridor_store::now(),
+            &requester.audit_context(),
+        )
+        .await
+    {
+        Ok(Ok(filed)) => see_page(&format!(
+            "/vouchers?notice=applied&application={}",
+            filed.id.0
+        )),
+        Ok(Err(refusal)) => {
+            let message = format!(
+                "{} {}",
+                vt.apply_refused,
+                refusal_message(&refusal, ctx.language)
+            );
+            refuse_apply(&state, &user, ctx, message, &echo, refusal_status(&refusal)).await
+        }
+        Err(error) => PageError {
+            error: error.into(),
+            context: ctx,
+        }
+        .into_response(),
+    }
+}
+
+/// Shows the wallet again with what was wrong with the apply form, and the form as sent.
+async fn refuse_apply(
+    state: &AppState,
+    user: &User,
+    ctx: PageContext,
+    message: String,
+    echo: &ApplyEcho,
+    status: StatusCode,
+) -> Response {
+    let messages = WalletMessages {
+        error: Some(message),
+        echo: Some(echo),
+        ..WalletMessages::default()
+    };
+    render_wallet(state, user, ctx, messages, status).await
+}
+
+/// The status a refused application or voucher payment is answered with: 403 when the
+/// voucher or programme is not the user's to use, 422 when a programme rule refuses.
+pub(crate) fn refusal_status(refusal: &VoucherRefusal) -> StatusCode {
+    match refusal {
+        VoucherRefusal::NotAnEnterprise
+        | VoucherRefusal::EnterpriseOutsideProvince
+        | VoucherRefusal::NotYourVoucher => StatusCode::FORBIDDEN,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yuan_are_read_as_people_type_them() {
+        assert_eq!(parse_yuan("5000"), Some(Fen(500_000)));
+        assert_eq!(parse_yuan(" 1,250.5 "), Some(Fen(125_050)));
+        assert_eq!(parse_yuan("¥0.07"), Some(Fen(7)));
+        for bad in [
+            "",
+            "0",
+            "0.00",
+            "-5",
+            "1.234",
+            "abc",
+            "1e3",
+            ".5",
+            "1234567890123",
+        ] {
+            assert_eq!(parse_yuan(bad), None, "{bad}");
+        }
+    }
+}
