@@ -201,6 +201,12 @@ pub trait VoucherStore: Send + Sync {
         page: PageRequest,
     ) -> Result<Page<VoucherApplication>, StoreError>;
 
+    /// Every application an enterprise filed, with any programme, newest first.
+    async fn voucher_applications_of_enterprise(
+        &self,
+        enterprise: InstitutionId,
+    ) -> Result<Vec<VoucherApplication>, StoreError>;
+
     /// Approves (issuing a voucher of `amount`, or of the requested amount) or rejects.
     async fn decide_voucher_application(
         &self,

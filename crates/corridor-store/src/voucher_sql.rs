@@ -519,6 +519,20 @@ macro_rules! shared_voucher_impl {
                 Ok(crate::Page::from_items(crate::common::count(total), items, page.limit, |application| application.id.0))
             }
 
+            async fn voucher_applications_of_enterprise(
+                &self,
+                enterprise: corridor_domain::InstitutionId,
+            ) -> Result<Vec<crate::voucher::VoucherApplication>, StoreError> {
+                let rows = sqlx::query(&format!(
+                    "{} WHERE v.enterprise_id = $1 ORDER BY v.id DESC",
+                    crate::voucher_sql::APPLICATION_SELECT
+                ))
+                .bind(enterprise.0)
+                .fetch_all(self.read_pool())
+                .await?;
+                rows.iter().map(voucher_rows::application_from_row).collect()
+            }
+
             async fn decide_voucher_application(
                 &self,
                 id: corridor_domain::voucher::VoucherApplicationId,

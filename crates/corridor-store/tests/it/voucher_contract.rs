@@ -241,6 +241,17 @@ pub async fn programmes_fund_budgets_and_applications_are_checked(store: &dyn St
             .unwrap(),
         vec![voucher]
     );
+    let filed = store
+        .voucher_applications_of_enterprise(fixture.enterprise)
+        .await
+        .unwrap();
+    let statuses: Vec<ApplicationStatus> =
+        filed.iter().map(|application| application.status).collect();
+    assert_eq!(
+        statuses,
+        [ApplicationStatus::Rejected, ApplicationStatus::Approved],
+        "newest first"
+    );
     let reconciliation = store.reconcile_ledger().await.unwrap();
     assert!(reconciliation.is_consistent(), "{reconciliation:?}");
     assert_eq!(store.count_overdrawn_accounts().await.unwrap(), 0);

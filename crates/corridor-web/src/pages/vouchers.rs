@@ -15,8 +15,8 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use corridor_domain::voucher::{VoucherProgrammeId, VoucherRefusal};
-use corridor_domain::{Fen, InstitutionKind, PageLimit, ProvinceCode, Role, RoleScope, User};
-use corridor_store::{NewVoucherApplication, PageRequest, ProgrammeRecord, VoucherApplication};
+use corridor_domain::{Fen, InstitutionKind, ProvinceCode, Role, RoleScope, User};
+use corridor_store::{NewVoucherApplication, VoucherApplication};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use serde::Deserialize;
@@ -43,10 +43,6 @@ pub(crate) const REGION_TIME_ZONE: &str = "Asia/Shanghai";
 
 /// The longest purpose an application carries, as the store accepts it.
 const LONGEST_APPLICATION_PURPOSE_CHARS: usize = 2_000;
-/// How many applications of one programme the wallet reads, a page at a time, to find the
-/// enterprise's own (the store lists applications by programme, not by enterprise).
-const APPLICATION_PAGES_SCANNED: u32 = 20;
-const APPLICATIONS_PER_PAGE: u32 = 500;
 
 pub(crate) fn region_zone() -> TimeZone {
     super::booking_text::zone_named(REGION_TIME_ZONE)
@@ -197,40 +193,15 @@ struct WalletContent {
     programmes: Vec<ProgrammeRow>,
 }
 
-/// The applications an enterprise filed with the programmes of its province, newest first.
+/// The applications the user's enterprise filed, newest first.
 async fn applications_of_enterprise(
     state: &AppState,
-    programmes: &[ProgrammeRecord],
     user: &User,
 ) -> Result<Vec<VoucherApplication>, ApiError> {
-    let mut found = Vec::new();
-    for programme in programmes {
-        let mut after = None;
-        for _ in 0..APPLICATION_PAGES_SCANNED {
-            let page = state
-                .store
-                .voucher_applications(
-                    Some(programme.programme.id),
-                    None,
-                    PageRequest {
-                        limit: PageLimit::new(APPLICATIONS_PER_PAGE)?,
-                        after,
-                    },
-                )
-                .await?;
-            found.extend(
-                page.items
-                    .into_iter()
-                    .filter(|application| application.enterprise == user.home_institution),
-            );
-            match page.next_cursor {
-                Some(cursor) => after = Some(cursor),
-                None => break,
-            }
-        }
-    }
-    found.sort_by_key(|application| std::cmp::Reverse(application.id));
-    Ok(found)
+    Ok(state
+        .store
+        .voucher_applications_of_enterprise(user.home_institution)
+        .await?)
 }
 
 async fn wallet_content(
@@ -289,7 +260,7 @@ async fn wallet_content(
             )
         })
         .collect();
-    let applications = applications_of_enterprise(state, &programmes, user)
+    let applications = applications_of_enterprise(state, user)
         .await?
         .into_iter()
         .map(|application| ApplicationRow {
