@@ -24,6 +24,7 @@ mod postgres;
 mod sqlite;
 mod timestamp;
 pub mod voucher;
+mod voucher_history_sql;
 mod voucher_sql;
 mod writes;
 
