@@ -202,6 +202,33 @@ impl User {
         Some(institutions)
     }
 
+    /// The provinces whose voucher programmes and applications the user administers: `None`
+    /// for platform admins (every province), else the provinces of their voucher-office
+    /// grants (empty for everyone else).
+    pub fn voucher_office_provinces(&self) -> Option<Vec<ProvinceCode>> {
+        if self.has_role(Role::PlatformAdmin) {
+            return None;
+        }
+        let mut provinces: Vec<ProvinceCode> = self
+            .roles
+            .iter()
+            .filter(|grant| grant.role == Role::VoucherOffice)
+            .filter_map(|grant| match grant.scope {
+                RoleScope::Province(province) => Some(province),
+                _ => None,
+            })
+            .collect();
+        provinces.sort();
+        provinces.dedup();
+        Some(provinces)
+    }
+
+    /// Whether the user runs the voucher office of `province` (platform admins run all).
+    pub fn runs_voucher_office_of(&self, province: ProvinceCode) -> bool {
+        self.voucher_office_provinces()
+            .is_none_or(|provinces| provinces.contains(&province))
+    }
+
     pub fn may_manage_instruments_of(&self, institution: InstitutionId) -> bool {
         self.roles.iter().any(|grant| match grant.role {
             Role::PlatformAdmin => true,

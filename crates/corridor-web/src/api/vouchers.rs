@@ -15,7 +15,7 @@ use corridor_domain::voucher::{
     ApplicationStatus, ProviderScope, RedemptionMode, VoucherApplicationId, VoucherId,
     VoucherProgramme, VoucherProgrammeId, VoucherRefusal,
 };
-use corridor_domain::{CategoryCode, Fen, InstrumentId, ProvinceCode, Role, RoleScope, User};
+use corridor_domain::{CategoryCode, Fen, InstrumentId, ProvinceCode, Role, User};
 use corridor_store::{BookingRequest, NewVoucherApplication, VoucherDecision};
 
 use super::dto::PageDto;
@@ -27,17 +27,8 @@ use crate::AppState;
 
 pub use super::voucher_dto::*;
 
-/// Whether the user runs the voucher office of `province` (platform admins run every office).
-pub fn runs_voucher_office_of(user: &User, province: ProvinceCode) -> bool {
-    user.roles.iter().any(|grant| match grant.role {
-        Role::PlatformAdmin => true,
-        Role::VoucherOffice => grant.scope == RoleScope::Province(province),
-        _ => false,
-    })
-}
-
 fn require_office_of(user: &User, province: ProvinceCode) -> Result<(), ApiError> {
-    if runs_voucher_office_of(user, province) {
+    if user.runs_voucher_office_of(province) {
         Ok(())
     } else {
         Err(ApiError::Forbidden(format!(
@@ -362,7 +353,7 @@ pub async fn settlement(
     let user = requester.require_user()?;
     let offices: Vec<ProvinceCode> = ProvinceCode::ALL
         .into_iter()
-        .filter(|province| runs_voucher_office_of(user, *province))
+        .filter(|province| user.runs_voucher_office_of(*province))
         .collect();
     if offices.is_empty() {
         return Err(ApiError::Forbidden(

@@ -15,7 +15,7 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use corridor_domain::voucher::{VoucherProgrammeId, VoucherRefusal};
-use corridor_domain::{Fen, InstitutionKind, ProvinceCode, Role, RoleScope, User};
+use corridor_domain::{Fen, InstitutionKind, User};
 use corridor_store::{NewVoucherApplication, VoucherApplication};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
@@ -86,29 +86,9 @@ pub(crate) fn parse_yuan(text: &str) -> Option<Fen> {
     (fen > 0).then_some(Fen(fen))
 }
 
-/// The provinces whose programmes and applications a user administers: `None` for platform
-/// admins (every province), else the provinces of their voucher-office grants (empty for
-/// everyone else).
-pub(crate) fn office_provinces(user: &User) -> Option<Vec<ProvinceCode>> {
-    if user.has_role(Role::PlatformAdmin) {
-        return None;
-    }
-    let mut provinces: Vec<ProvinceCode> = user
-        .roles
-        .iter()
-        .filter(|grant| grant.role == Role::VoucherOffice)
-        .filter_map(|grant| match grant.scope {
-            RoleScope::Province(province) => Some(province),
-            _ => None,
-        })
-        .collect();
-    provinces.sort();
-    provinces.dedup();
-    Some(provinces)
-}
-
 pub(crate) fn is_voucher_office(user: &User) -> bool {
-    office_provinces(user).is_none_or(|provinces| !provinces.is_empty())
+    user.voucher_office_provinces()
+        .is_none_or(|provinces| !provinces.is_empty())
 }
 
 pub struct VoucherRow {

@@ -25,7 +25,7 @@ use super::text::{
     budget_exhausted_message, co_funding_text, mode_label, programme_name, province_name,
     refusal_message, status_label, voucher_text, VoucherText,
 };
-use super::{office_provinces, parse_yuan, region_time_text, region_zone};
+use super::{parse_yuan, region_time_text, region_zone};
 use crate::auth::Requester;
 use crate::extract::{Path, Query};
 use crate::pages::forms::{field_text, read_signed_in_form, see_page, to_sign_in};
@@ -127,7 +127,7 @@ fn require_office_user<'a>(
     vt: &VoucherText,
 ) -> Result<(&'a User, Option<Vec<ProvinceCode>>), ApiError> {
     let user = requester.require_user()?;
-    match office_provinces(user) {
+    match user.voucher_office_provinces() {
         Some(provinces) if provinces.is_empty() => {
             Err(ApiError::Forbidden(vt.office_forbidden.to_owned()))
         }
