@@ -52,6 +52,9 @@ use users::*;
 pub const PAST_DAYS: i64 = 365;
 /// How many days from `today` (inclusive) already hold bookings.
 pub const FUTURE_DAYS: i64 = 56;
+/// Bookings that ended less than this long before `today` may still wait for their manager
+/// to record usage (status confirmed, slot over).
+pub const USAGE_RECORDING_LAG_MINUTES: i64 = 2 * 24 * 60;
 
 /// Scales every instrument's demand. Calibrated so that the full demo region
 /// (`DemoScale::full()`) gets about 1.1 million bookings (21 per instrument a year).
@@ -400,6 +403,12 @@ impl InstrumentBookings<'_> {
                 BookingStatus::Rejected
             } else if roll > 0.92 {
                 BookingStatus::Cancelled
+            } else if calendar.today_start - end_minute < USAGE_RECORDING_LAG_MINUTES
+                && self.rng.gen_bool(0.5)
+            {
+                // Managers record usage a day or two after the slot, so half of the last
+                // days' bookings still wait for it: the console's "usage to record" list.
+                BookingStatus::Confirmed
             } else {
                 BookingStatus::Completed
             }

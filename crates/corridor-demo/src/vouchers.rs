@@ -79,8 +79,8 @@ pub fn voucher_programmes(today: Date) -> Vec<VoucherProgramme> {
     ]
 }
 
-/// A voucher the demo says was issued earlier this year, and the completed bookings it paid
-/// for, oldest first.
+/// A voucher the demo says was issued earlier this year, and the bookings it paid for (or,
+/// where usage waits to be recorded, holds money for), oldest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DemoVoucherGrant {
     /// Index into [`voucher_programmes`]' answer.
@@ -93,15 +93,19 @@ pub struct DemoVoucherGrant {
     pub bookings: Vec<usize>,
 }
 
+/// How many completed bookings one demo voucher pays for at most; it keeps the history's
+/// import within the generation budget.
+pub const BOOKINGS_PER_VOUCHER: usize = 12;
+/// How many bookings whose slot is over but whose usage is not yet recorded one demo voucher
+/// holds money for at most: the holds a manager's usage recording then redeems.
+pub const HELD_BOOKINGS_PER_VOUCHER: usize = 3;
+
 /// One in five of the region's enterprises that used instruments this year did so with a
 /// voucher from their province's programme: issued a day before their first booking of the
 /// year, for their share of what they booked this year (rounded up to a thousand yuan, at most
 /// the programme's cap), and used on their first completed bookings of the year
-/// (at most [`BOOKINGS_PER_VOUCHER`]) until it ran out.
-/// How many completed bookings one demo voucher pays for at most; it keeps the history's
-/// import within the generation budget.
-pub const BOOKINGS_PER_VOUCHER: usize = 12;
-
+/// (at most [`BOOKINGS_PER_VOUCHER`]) until it ran out, and on their bookings whose usage
+/// waits to be recorded (at most [`HELD_BOOKINGS_PER_VOUCHER`]), which keep a hold.
 pub fn voucher_history(
     region: &DemoRegion,
     bookings: &[DemoBooking],
@@ -128,14 +132,16 @@ pub fn voucher_history(
         .iter()
         .map(|user| (user.id, user.home_institution))
         .collect();
-    // Per enterprise: its programme, its first booking's user, and its completed bookings
-    // this year, in time order.
-    let mut per_enterprise: BTreeMap<InstitutionId, (usize, Vec<usize>)> = BTreeMap::new();
+    // Per enterprise: its programme, its completed bookings this year and those whose usage
+    // waits to be recorded, each in time order.
+    let mut per_enterprise: BTreeMap<InstitutionId, (usize, Vec<usize>, Vec<usize>)> =
+        BTreeMap::new();
     let mut order: Vec<usize> = (0..bookings.len()).collect();
     order.sort_by_key(|index| bookings[*index].range.start);
     for index in order {
         let booking = &bookings[index];
-        if booking.status != BookingStatus::Completed
+        let usage_due = booking.status == BookingStatus::Confirmed;
+        if !(usage_due || booking.status == BookingStatus::Completed)
             || booking.user_class != UserClass::Industry
             || booking.range.end > now
         {
@@ -161,17 +167,21 @@ pub fn voucher_history(
         }) else {
             continue;
         };
-        let paid = &mut per_enterprise
-            .entry(*enterprise)
-            .or_insert((programme, Vec::new()))
-            .1;
-        if paid.len() < BOOKINGS_PER_VOUCHER {
-            paid.push(index);
+        let (_, completed, held) =
+            per_enterprise
+                .entry(*enterprise)
+                .or_insert((programme, Vec::new(), Vec::new()));
+        if usage_due && held.len() < HELD_BOOKINGS_PER_VOUCHER {
+            held.push(index);
+        } else if !usage_due && completed.len() < BOOKINGS_PER_VOUCHER {
+            completed.push(index);
         }
     }
     per_enterprise
         .into_iter()
-        .map(|(enterprise, (programme, indexes))| {
+        .map(|(enterprise, (programme, mut indexes, held))| {
+            // The held bookings come last, after the settled history.
+            indexes.extend(held);
             let rules = &programmes[programme];
             let share: i64 = indexes
                 .iter()

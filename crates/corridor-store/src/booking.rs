@@ -289,6 +289,16 @@ pub trait BookingStore: Send + Sync {
         institutions: Option<&[InstitutionId]>,
         page: PageRequest,
     ) -> Result<Page<BookingRecord>, StoreError>;
+    /// Confirmed bookings at these institutions' instruments (all institutions when `None`)
+    /// whose slot ended by `ended_by` and whose usage nobody recorded yet, oldest first; with
+    /// `voucher_held_only`, just those a voucher holds money for.
+    async fn bookings_awaiting_usage(
+        &self,
+        institutions: Option<&[InstitutionId]>,
+        ended_by: Timestamp,
+        voucher_held_only: bool,
+        page: PageRequest,
+    ) -> Result<Page<BookingRecord>, StoreError>;
     async fn cancel_booking(
         &self,
         id: BookingId,

@@ -10,6 +10,22 @@ pub(crate) const BOOKING_SELECT: &str = "\
     b.updated_at, b.decided_by, b.decision_note, b.usage_minutes, b.charged_fen \
     FROM bookings b JOIN instruments i ON i.id = b.instrument_id JOIN users u ON u.id = b.user_id";
 
+/// The `AND …` clause that keeps a booking query to these institutions' instruments (joined
+/// as `i`); `None` is every institution. Ids are integers, so formatting them in is safe.
+pub(crate) fn institution_scope(institutions: Option<&[corridor_domain::InstitutionId]>) -> String {
+    match institutions {
+        None => String::new(),
+        Some([]) => " AND 1 = 0".to_owned(),
+        Some(list) => format!(
+            " AND i.institution_id IN ({})",
+            list.iter()
+                .map(|id| id.0.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
 pub(crate) const HOLDING_STATUSES_SQL: &str = "('pending', 'confirmed', 'completed')";
 
 /// What the store knows of a request once it has read the instrument, the user and the

@@ -150,15 +150,34 @@ macro_rules! shared_booking_store_impl {
             }
 
             async fn pending_bookings(&self, institutions: Option<&[InstitutionId]>, page: PageRequest) -> Result<Page<BookingRecord>, StoreError> {
-                let scope = match institutions {
-                    None => String::new(),
-                    Some([]) => " AND 1 = 0".to_owned(),
-                    Some(list) => format!(" AND i.institution_id IN ({})", list.iter().map(|id| id.0.to_string()).collect::<Vec<_>>().join(", ")),
-                };
+                let scope = crate::booking_sql::institution_scope(institutions);
                 let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM bookings b JOIN instruments i ON i.id = b.instrument_id WHERE b.status = 'pending'{scope}"))
                     .fetch_one(self.read_pool())
                     .await?;
                 let rows = sqlx::query(&format!("{BOOKING_SELECT} WHERE b.status = 'pending'{scope} AND b.id > $1 ORDER BY b.id LIMIT $2"))
+                    .bind(page.after.unwrap_or(0))
+                    .bind(i64::from(page.limit.get()))
+                    .fetch_all(self.read_pool())
+                    .await?;
+                let items = rows.iter().map(booking_from_row).collect::<Result<Vec<_>, _>>()?;
+                Ok(Page::from_items(count(total), items, page.limit, |booking| booking.id.0))
+            }
+
+            async fn bookings_awaiting_usage(&self, institutions: Option<&[InstitutionId]>, ended_by: jiff::Timestamp, voucher_held_only: bool, page: PageRequest) -> Result<Page<BookingRecord>, StoreError> {
+                let mut scope = crate::booking_sql::institution_scope(institutions);
+                if voucher_held_only {
+                    // A confirmed booking's voucher payment is still a hold: holds end with
+                    // the booking's completion, cancellation or rejection.
+                    scope.push_str(" AND EXISTS (SELECT 1 FROM booking_voucher_payments p WHERE p.booking_id = b.id)");
+                }
+                // The partial index `bookings_confirmed_by_end` keeps both queries to the few
+                // confirmed bookings whose slot is over.
+                let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM bookings b JOIN instruments i ON i.id = b.instrument_id WHERE b.status = 'confirmed' AND b.ends_at <= $1{scope}"))
+                    .bind(StoredInstant(ended_by))
+                    .fetch_one(self.read_pool())
+                    .await?;
+                let rows = sqlx::query(&format!("{BOOKING_SELECT} WHERE b.status = 'confirmed' AND b.ends_at <= $1{scope} AND b.id > $2 ORDER BY b.id LIMIT $3"))
+                    .bind(StoredInstant(ended_by))
                     .bind(page.after.unwrap_or(0))
                     .bind(i64::from(page.limit.get()))
                     .fetch_all(self.read_pool())

@@ -224,5 +224,5 @@ crate::booking_sql::shared_booking_impl!(PostgresStore, sqlx::Postgres);
 crate::booking_store_sql::shared_booking_store_impl!(PostgresStore, sqlx::Postgres);
 crate::ledger_sql::shared_ledger_impl!(PostgresStore, sqlx::Postgres);
 crate::voucher_sql::shared_voucher_impl!(PostgresStore, sqlx::Postgres);
-crate::voucher_history_sql::shared_voucher_history_impl!(PostgresStore);
+crate::voucher_history_sql::shared_voucher_history_impl!(PostgresStore, sqlx::Postgres);
 crate::writes::shared_write_helpers!(PostgresStore, sqlx::Postgres);

@@ -339,5 +339,5 @@ crate::booking_sql::shared_booking_impl!(SqliteStore, sqlx::Sqlite);
 crate::booking_store_sql::shared_booking_store_impl!(SqliteStore, sqlx::Sqlite);
 crate::ledger_sql::shared_ledger_impl!(SqliteStore, sqlx::Sqlite);
 crate::voucher_sql::shared_voucher_impl!(SqliteStore, sqlx::Sqlite);
-crate::voucher_history_sql::shared_voucher_history_impl!(SqliteStore);
+crate::voucher_history_sql::shared_voucher_history_impl!(SqliteStore, sqlx::Sqlite);
 crate::writes::shared_write_helpers!(SqliteStore, sqlx::Sqlite);

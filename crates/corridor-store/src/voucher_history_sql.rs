@@ -3,7 +3,7 @@
 //! `voucher_sql.rs` only to keep each file readable.
 
 macro_rules! shared_voucher_history_impl {
-    ($store:ty) => {
+    ($store:ty, $db:ty) => {
         impl $store {
             /// One transaction for the whole history; see `VoucherStore::import_voucher_history`.
             async fn import_voucher_history_whole(&self, grants: &[crate::voucher::HistoricalVoucherGrant]) -> Result<u64, StoreError> {
@@ -52,17 +52,17 @@ macro_rules! shared_voucher_history_impl {
                         .map_err(|refusal| StoreError::corrupt(format!("issuing a historical voucher was refused: {refusal}")))?;
                     let mut available = grant.amount;
                     for (instrument, user, starts_at) in &grant.bookings {
-                        let row: Option<(i64, i64, Option<i64>, i64, String, String, crate::timestamp::StoredInstant, crate::timestamp::StoredInstant)> = sqlx::query_as(
-                            "SELECT b.id, b.price_fen, b.charged_fen, i.institution_id, i.category_code, c.province_code, b.created_at, b.ends_at \
+                        let row: Option<(i64, i64, Option<i64>, i64, String, String, crate::timestamp::StoredInstant, crate::timestamp::StoredInstant, String)> = sqlx::query_as(
+                            "SELECT b.id, b.price_fen, b.charged_fen, i.institution_id, i.category_code, c.province_code, b.created_at, b.ends_at, b.status \
                              FROM bookings b JOIN instruments i ON i.id = b.instrument_id JOIN institutions p ON p.id = i.institution_id JOIN cities c ON c.code = p.city_code \
-                             WHERE b.instrument_id = $1 AND b.user_id = $2 AND b.starts_at = $3 AND b.status = 'completed'",
+                             WHERE b.instrument_id = $1 AND b.user_id = $2 AND b.starts_at = $3 AND b.status IN ('completed', 'confirmed')",
                         )
                         .bind(instrument.0)
                         .bind(user.0)
                         .bind(crate::timestamp::StoredInstant(*starts_at))
                         .fetch_optional(&mut *transaction)
                         .await?;
-                        let Some((booking, price, charged, provider, category, province, created_at, ends_at)) = row else { continue };
+                        let Some((booking, price, charged, provider, category, province, created_at, ends_at, status)) = row else { continue };
                         let category = crate::common::stored(corridor_domain::CategoryCode::parse(&category))?;
                         let province = crate::common::stored(corridor_domain::ProvinceCode::parse(&province))?;
                         let Ok(split) = corridor_domain::voucher::split_price(&record.programme, corridor_domain::Fen(price), available, &category, &province, crate::voucher_sql::region_date(created_at.0)) else { continue };
@@ -95,6 +95,13 @@ macro_rules! shared_voucher_history_impl {
                         if Self::voucher_transfer_in(&mut transaction, hold, created_at.0).await?.is_err() {
                             continue;
                         }
+                        if status == "confirmed" {
+                            // Usage waits to be recorded: the hold stays, as it would live.
+                            Self::insert_booking_voucher_payment_in(&mut transaction, booking, voucher_id, price, split.voucher_pays.0, claimant.0, claim_account.0, created_at).await?;
+                            available = corridor_domain::Fen(available.0 - split.voucher_pays.0);
+                            paid += 1;
+                            continue;
+                        }
                         let share = corridor_domain::voucher::settle_share(split.voucher_pays, split.price, corridor_domain::Fen(charged.unwrap_or(price)));
                         let settle = if share.0 > 0 {
                             TransferRequest::PostPending { key: TransferKey::parse(&format!("booking:{booking}:voucher-redeem")).map_err(StoreError::corrupt)?, pending: hold_key, amount: Some(share), code: "voucher.redeem".into() }
@@ -104,19 +111,7 @@ macro_rules! shared_voucher_history_impl {
                         Self::voucher_transfer_in(&mut transaction, settle, ends_at.0)
                             .await?
                             .map_err(|refusal| StoreError::corrupt(format!("settling a historical hold was refused: {refusal}")))?;
-                        sqlx::query(
-                            "INSERT INTO booking_voucher_payments (booking_id, voucher_id, price_fen, voucher_pays_fen, claimant_institution_id, claim_account_id, created_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                        )
-                        .bind(booking)
-                        .bind(voucher_id)
-                        .bind(price)
-                        .bind(split.voucher_pays.0)
-                        .bind(claimant.0)
-                        .bind(claim_account.0)
-                        .bind(created_at)
-                        .execute(&mut *transaction)
-                        .await?;
+                        Self::insert_booking_voucher_payment_in(&mut transaction, booking, voucher_id, price, split.voucher_pays.0, claimant.0, claim_account.0, created_at).await?;
                         available = corridor_domain::Fen(available.0 - share.0);
                         paid += 1;
                     }
@@ -124,6 +119,34 @@ macro_rules! shared_voucher_history_impl {
                 Self::record_audit_event(&mut transaction, &crate::AuditContext::default(), "voucher.history_imported", "vouchers", serde_json::json!({ "grants": grants.len(), "bookings_paid": paid })).await?;
                 transaction.commit().await?;
                 Ok(paid)
+            }
+
+            /// Links an imported booking to the voucher that pays (or holds money) for it.
+            #[allow(clippy::too_many_arguments)]
+            async fn insert_booking_voucher_payment_in(
+                transaction: &mut sqlx::Transaction<'_, $db>,
+                booking: i64,
+                voucher: i64,
+                price_fen: i64,
+                voucher_pays_fen: i64,
+                claimant: i64,
+                claim_account: i64,
+                created_at: crate::timestamp::StoredInstant,
+            ) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO booking_voucher_payments (booking_id, voucher_id, price_fen, voucher_pays_fen, claimant_institution_id, claim_account_id, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(booking)
+                .bind(voucher)
+                .bind(price_fen)
+                .bind(voucher_pays_fen)
+                .bind(claimant)
+                .bind(claim_account)
+                .bind(created_at)
+                .execute(&mut **transaction)
+                .await?;
+                Ok(())
             }
         }
     };

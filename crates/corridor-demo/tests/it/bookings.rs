@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::OnceLock;
 
-use corridor_demo::bookings::{FUTURE_DAYS, PAST_DAYS};
+use corridor_demo::bookings::{FUTURE_DAYS, PAST_DAYS, USAGE_RECORDING_LAG_MINUTES};
 use corridor_demo::{generate, generate_booking_history, BookingHistory, DemoRegion, DemoScale};
 use corridor_domain::{
     price_for_minutes, BookingMode, BookingStatus, Institution, InstitutionId, InstrumentCalendar,
@@ -97,6 +97,7 @@ fn every_booking_passes_the_rules_of_a_live_request() {
 
     let mut calendars: HashMap<InstrumentId, InstrumentCalendar> = HashMap::new();
     let mut holding: Vec<(InstrumentId, TimeRange)> = Vec::new();
+    let mut usage_due = 0u64;
     // (instrument, user, quota week start) -> holding minutes
     let mut quota_use: HashMap<(InstrumentId, UserId, Timestamp), i64> = HashMap::new();
     for booking in &history.bookings {
@@ -183,7 +184,16 @@ fn every_booking_passes_the_rules_of_a_live_request() {
             BookingStatus::Cancelled | BookingStatus::Rejected | BookingStatus::Confirmed => {
                 assert_eq!((booking.usage_minutes, booking.charged), (None, None));
                 if booking.status == BookingStatus::Confirmed {
-                    assert!(!past, "{booking:?}");
+                    // Either still ahead, or over so recently that usage waits to be recorded.
+                    assert!(
+                        booking.range.end
+                            > start_of_today
+                                - SignedDuration::from_mins(USAGE_RECORDING_LAG_MINUTES),
+                        "{booking:?}"
+                    );
+                    if past {
+                        usage_due += 1;
+                    }
                 } else {
                     assert!(past, "{booking:?}");
                 }
@@ -242,6 +252,8 @@ fn every_booking_passes_the_rules_of_a_live_request() {
     assert!((0.06..=0.10).contains(&cancelled), "{cancelled}");
     assert!(count(BookingStatus::Rejected) > 0.0);
     assert!(count(BookingStatus::Pending) > 0.0 && count(BookingStatus::Confirmed) > 0.0);
+    // The managers' "usage to record" list is not empty, and it is the recent tail only.
+    assert!(usage_due > 0 && (usage_due as f64) < count(BookingStatus::Completed) / 20.0);
 
     // Qualifications are unique pairs.
     let unique: HashSet<_> = history.qualifications.iter().collect();

@@ -3,7 +3,8 @@
 
 use corridor_domain::{
     AccessPolicy, BookingMode, BookingStatus, CalendarRules, ClosureKind, Fen, HourlyRates,
-    InstitutionKind, InstrumentId, TimeRange, UserClass, UserId, WeeklyOpeningHours,
+    InstitutionId, InstitutionKind, InstrumentId, PageLimit, TimeRange, UserClass, UserId,
+    WeeklyOpeningHours,
 };
 use corridor_store::{
     AuditContext, BookingActor, BookingAttempt, BookingChange, BookingDenial, BookingRequest,
@@ -507,6 +508,42 @@ pub async fn approvals_usage_and_reschedules(store: &dyn Store) {
         .decide_booking(pending.id, true, None, now(), &AuditContext::default())
         .await
         .unwrap();
+    // The slot ends at 17:00: only then does it wait for usage, and only at its institution.
+    let provider = store
+        .instrument(fixture.instrument)
+        .await
+        .unwrap()
+        .unwrap()
+        .instrument
+        .institution;
+    let awaiting = |ended_by, institutions: Option<Vec<InstitutionId>>| async move {
+        store
+            .bookings_awaiting_usage(
+                institutions.as_deref(),
+                ended_by,
+                false,
+                PageRequest {
+                    limit: PageLimit::new(50).unwrap(),
+                    after: None,
+                },
+            )
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .map(|booking| booking.id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(awaiting(at(11, 16, 59), None).await, vec![]);
+    assert_eq!(awaiting(at(11, 17, 0), None).await, vec![pending.id]);
+    assert_eq!(
+        awaiting(at(11, 18, 0), Some(vec![provider])).await,
+        vec![pending.id]
+    );
+    assert_eq!(
+        awaiting(at(11, 18, 0), Some(vec![InstitutionId(provider.0 + 1)])).await,
+        vec![]
+    );
     // Usage: not before the start; after it, charged for the minutes used at the booked rate.
     let before = store
         .record_usage(pending.id, 120, now(), &AuditContext::default())
@@ -526,6 +563,7 @@ pub async fn approvals_usage_and_reschedules(store: &dyn Store) {
         (used.status, used.usage_minutes, used.charged),
         (BookingStatus::Completed, Some(150), Some(Fen(50_000)))
     );
+    assert_eq!(awaiting(at(11, 18, 0), None).await, vec![]);
 }
 
 pub async fn training_quota_and_closures_gate_bookings(store: &dyn Store) {

@@ -39,6 +39,7 @@ use voucher_contract::*;
 
 contract_tests!(
     voucher_history_imports_through_the_ledger_rules,
+    historical_holds_wait_for_the_usage_record,
     programmes_fund_budgets_and_applications_are_checked,
     the_budget_is_never_overspent_by_approvals,
     a_voucher_pays_its_share_and_the_hold_ends_with_the_booking,

@@ -670,3 +670,101 @@ pub async fn voucher_history_imports_through_the_ledger_rules(store: &dyn Store)
     assert!(reconciliation.is_consistent(), "{reconciliation:?}");
     assert_eq!(store.count_overdrawn_accounts().await.unwrap(), 0);
 }
+
+pub async fn historical_holds_wait_for_the_usage_record(store: &dyn Store) {
+    use corridor_domain::{BookingStatus, UserClass};
+    use corridor_store::{HistoricalBooking, HistoricalVoucherGrant};
+    let fixture = voucher_fixture(store, RedemptionMode::ProviderRedeems).await;
+    let industry = fixture.booking.industry;
+    // Yesterday's two hours at 500 yuan/h: the slot is over, its usage not yet recorded.
+    let held = HistoricalBooking {
+        instrument: fixture.booking.instrument,
+        user: industry,
+        range: range(at(-1, 9, 0), at(-1, 11, 0)),
+        status: BookingStatus::Confirmed,
+        user_class: UserClass::Industry,
+        hourly_rate: Fen(50_000),
+        price: Fen(100_000),
+        usage_minutes: None,
+        charged: None,
+        created_at: at(-3, 9, 0),
+    };
+    store
+        .import_booking_history(&[], std::slice::from_ref(&held), &[])
+        .await
+        .unwrap();
+    let paid = store
+        .import_voucher_history(&[HistoricalVoucherGrant {
+            programme: fixture.programme,
+            enterprise: fixture.enterprise,
+            applicant: industry,
+            amount: Fen(200_000),
+            issued_at: at(-5, 9, 0),
+            bookings: vec![(held.instrument, held.user, held.range.start)],
+        }])
+        .await
+        .unwrap();
+    assert_eq!(paid, 1);
+    // 60% of the price is held, nothing is redeemed yet.
+    let voucher = &store
+        .vouchers_of_enterprise(fixture.enterprise)
+        .await
+        .unwrap()[0];
+    assert_eq!(
+        (voucher.available(), voucher.balances.debits_pending),
+        (Fen(140_000), 60_000)
+    );
+    assert!(store
+        .settlement_statement(at(-10, 0, 0), now())
+        .await
+        .unwrap()
+        .is_empty());
+    // Recording one hour of the two redeems 60% of the hour's 50,000 and releases the rest.
+    let booking = store
+        .bookings_of_user(industry, PageRequest::default())
+        .await
+        .unwrap()
+        .items[0]
+        .id;
+    let held_awaiting_usage = || async {
+        store
+            .bookings_awaiting_usage(None, now(), true, PageRequest::default())
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .map(|booking| booking.id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(held_awaiting_usage().await, vec![booking]);
+    let BookingChange::Done { booking: used, .. } = store
+        .record_usage(booking, 60, now(), &actor(fixture.officer))
+        .await
+        .unwrap()
+    else {
+        panic!("usage refused")
+    };
+    assert_eq!(used.status, BookingStatus::Completed);
+    let voucher = &store
+        .vouchers_of_enterprise(fixture.enterprise)
+        .await
+        .unwrap()[0];
+    assert_eq!(
+        (
+            voucher.available(),
+            voucher.balances.debits_pending,
+            voucher.balances.debits_posted
+        ),
+        (Fen(170_000), 0, 30_000)
+    );
+    assert_eq!(held_awaiting_usage().await, vec![]);
+    let rows = store
+        .settlement_statement(at(-10, 0, 0), now() + SignedDuration::from_secs(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        rows.iter().map(|row| row.amount.0).collect::<Vec<_>>(),
+        vec![30_000]
+    );
+    assert!(store.reconcile_ledger().await.unwrap().is_consistent());
+}

@@ -379,33 +379,6 @@ pub async fn withdraw_waitlist_entry(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Pending bookings at the instruments the requester manages (every institution for
-/// platform admins), oldest first: the approvals queue.
-#[utoipa::path(get, path = "/manage/pending-bookings", tag = "bookings", params(PageParams), security(("bearer" = [])),
-    responses((status = 200, body = PageDto<BookingDto>), (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn pending_bookings(
-    State(state): State<Arc<AppState>>,
-    requester: Requester,
-    Query(params): Query<PageParams>,
-) -> Result<Json<PageDto<BookingDto>>, ApiError> {
-    let user = requester.require_user()?;
-    let institutions = user.managed_institutions();
-    if institutions.as_ref().is_some_and(Vec::is_empty) {
-        return Err(ApiError::Forbidden(
-            "only instrument managers have an approvals queue".into(),
-        ));
-    }
-    let page = state
-        .store
-        .pending_bookings(
-            institutions.as_deref(),
-            page_request(params.limit, params.cursor.as_deref())?,
-        )
-        .await?;
-    Ok(Json(PageDto::from_page(page, BookingDto::from)))
-}
-
 fn actor_for(user: &User, booking: &BookingRecord) -> BookingActor {
     if user.may_manage_instruments_of(booking.institution) {
         BookingActor::Manager(user.id)

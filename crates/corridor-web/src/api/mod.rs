@@ -3,6 +3,7 @@
 //! parameters; money is integer fen; every error is problem+json.
 
 pub mod booking_dto;
+pub mod booking_queues;
 pub mod bookings;
 pub mod dto;
 pub mod ical;
@@ -97,7 +98,8 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(bookings::my_bookings))
         .routes(routes!(bookings::my_waitlist))
         .routes(routes!(bookings::withdraw_waitlist_entry))
-        .routes(routes!(bookings::pending_bookings))
+        .routes(routes!(booking_queues::pending_bookings))
+        .routes(routes!(booking_queues::usage_due))
         .routes(routes!(bookings::quote_booking))
         .routes(routes!(bookings::get_calendar))
         .routes(routes!(bookings::update_calendar_rules))

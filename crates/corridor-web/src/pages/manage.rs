@@ -22,6 +22,7 @@ use super::booking_text::{
     wrong_status_message, zone_named,
 };
 use super::forms::{field_text, read_signed_in_form, see_page, to_sign_in};
+use super::manage_usage::{usage_notice, usage_queue, usage_text, UsageQueue, UsageText};
 use super::{PageContext, PageError};
 use crate::auth::Requester;
 use crate::extract::{Path, Query};
@@ -72,8 +73,10 @@ pub struct ManagedInstitution {
 #[template(path = "manage.html")]
 struct ConsoleTemplate {
     ctx: PageContext,
-    notice: Option<&'static str>,
+    notice: Option<String>,
     error: Option<String>,
+    ut: &'static UsageText,
+    usage: UsageQueue,
     pending_total: u64,
     pending: Vec<PendingRow>,
     pending_next_link: Option<String>,
@@ -88,6 +91,12 @@ pub struct ConsoleParams {
     notice: Option<String>,
     /// The cursor of the approvals queue's next page.
     after: Option<String>,
+    /// The booking whose usage was just recorded (with `notice=usage`).
+    booking: Option<i64>,
+    /// `voucher`: the usage queue shows only bookings a voucher holds money for.
+    usage: Option<String>,
+    /// The cursor of the usage queue's next page.
+    usage_after: Option<String>,
     /// The "open an instrument by id" form.
     instrument: Option<String>,
     #[allow(dead_code)]
@@ -222,7 +231,7 @@ async fn managed_institution(
     })
 }
 
-async fn render_console(
+pub async fn render_console(
     state: &AppState,
     user: &User,
     ctx: PageContext,
@@ -241,14 +250,47 @@ async fn render_console(
                 .into_response()
             }
         };
-    let notice = match params.notice.as_deref() {
-        Some("approved") => Some(ctx.t.notice_approved),
-        Some("rejected") => Some(ctx.t.notice_rejected),
+    let voucher_only = params.usage.as_deref() == Some("voucher");
+    let usage = match usage_queue(
+        state,
+        user,
+        &ctx,
+        voucher_only,
+        params.usage_after.as_deref(),
+    )
+    .await
+    {
+        Ok(usage) => usage,
+        Err(error) => {
+            return PageError {
+                error,
+                context: ctx,
+            }
+            .into_response()
+        }
+    };
+    let notice = match (params.notice.as_deref(), params.booking) {
+        (Some("approved"), _) => Some(ctx.t.notice_approved.to_owned()),
+        (Some("rejected"), _) => Some(ctx.t.notice_rejected.to_owned()),
+        (Some("usage"), Some(booking)) => {
+            match usage_notice(state, user, ctx.language, booking).await {
+                Ok(notice) => notice,
+                Err(error) => {
+                    return PageError {
+                        error,
+                        context: ctx,
+                    }
+                    .into_response()
+                }
+            }
+        }
         _ => None,
     };
     let page = ConsoleTemplate {
         notice,
         error,
+        ut: usage_text(ctx.language),
+        usage,
         pending_total,
         pending,
         pending_next_link,

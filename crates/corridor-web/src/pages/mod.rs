@@ -30,6 +30,7 @@ mod forms;
 mod instruments;
 mod manage;
 mod manage_instrument;
+mod manage_usage;
 mod my_bookings;
 mod reach;
 mod search;
@@ -60,6 +61,10 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route(
             "/manage/bookings/{id}/decision",
             post(manage::decision_submit),
+        )
+        .route(
+            "/manage/bookings/{id}/usage",
+            post(manage_usage::usage_submit),
         )
         .route(
             "/manage/instruments/{id}",

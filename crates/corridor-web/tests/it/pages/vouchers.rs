@@ -603,3 +603,178 @@ async fn a_booking_paid_with_a_voucher_shows_the_split_and_holds_the_share() {
     assert!(html.contains(r#"data-testid="voucher-available"><strong>¥4640.00<"#));
     server.finish().await;
 }
+
+#[tokio::test]
+async fn recording_usage_in_the_console_redeems_the_vouchers_hold() {
+    use corridor_domain::{BookingStatus, InstrumentId, TimeRange, UserClass};
+    use corridor_store::{HistoricalBooking, HistoricalVoucherGrant, VoucherPaymentState};
+    use jiff::SignedDuration;
+
+    let server = sqlite_server().await;
+    let store = server.store();
+    let manager_token = token(&server, "manager@corridor.demo").await;
+    let (instrument, _) = managed_instrument(&server, &manager_token).await;
+    let (company, enterprise) = account(&server, COMPANY).await;
+    let programme = open_programme(
+        store.as_ref(),
+        province_of(store.as_ref(), enterprise).await,
+    )
+    .await;
+    // Two hours that ended an hour ago at the company's 300 yuan/h, with a voucher holding
+    // 60% of the price: as the demo leaves its last days' bookings.
+    let ended = Timestamp::now() - SignedDuration::from_hours(1);
+    let held = HistoricalBooking {
+        instrument: InstrumentId(instrument),
+        user: company,
+        range: TimeRange::new(ended - SignedDuration::from_hours(2), ended).unwrap(),
+        status: BookingStatus::Confirmed,
+        user_class: UserClass::Industry,
+        hourly_rate: Fen::from_yuan(300),
+        price: Fen::from_yuan(600),
+        usage_minutes: None,
+        charged: None,
+        created_at: ended - SignedDuration::from_hours(48),
+    };
+    store
+        .import_booking_history(&[], std::slice::from_ref(&held), &[])
+        .await
+        .unwrap();
+    let paid = store
+        .import_voucher_history(&[HistoricalVoucherGrant {
+            programme,
+            enterprise,
+            applicant: company,
+            amount: Fen::from_yuan(1_000),
+            issued_at: ended - SignedDuration::from_hours(72),
+            bookings: vec![(held.instrument, held.user, held.range.start)],
+        }])
+        .await
+        .unwrap();
+    assert_eq!(paid, 1);
+    let booking = store
+        .bookings_of_user(company, PageRequest::default())
+        .await
+        .unwrap()
+        .items[0]
+        .id;
+
+    // The API's queue and the console both list it, with the voucher's hold.
+    let queue = json_of(
+        call(
+            reqwest::Method::GET,
+            &server,
+            "/api/v1/manage/usage-due?voucher_held=true",
+            Some(&manager_token),
+            None,
+        )
+        .await,
+        200,
+        "usage due",
+    )
+    .await;
+    // The test region holds no other voucher payment, so the filtered queue is just this one.
+    let ids: Vec<i64> = queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![booking.0], "{queue}");
+    let company_token = token(&server, COMPANY).await;
+    let refused = call(
+        reqwest::Method::GET,
+        &server,
+        "/api/v1/manage/usage-due",
+        Some(&company_token),
+        None,
+    )
+    .await;
+    assert_eq!(refused.status().as_u16(), 403);
+    let manager = signed_in_browser(&server, "manager@corridor.demo").await;
+    let (status, html) = page(&manager, server.url("/manage?usage=voucher&lang=en")).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains(r#"data-testid="usage-all""#), "{html}");
+    assert!(
+        html.contains(&format!(
+            r#"<tr data-booking-id="{}" data-voucher-held="true">"#,
+            booking.0
+        )),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"data-testid="voucher-hold">holds ¥360.00<"#),
+        "{html}"
+    );
+
+    // Nonsense minutes are refused with the reason and change nothing.
+    let action = server.url(&format!("/manage/bookings/{}/usage", booking.0));
+    let (status, _, html) = post_form(
+        &manager,
+        server.url("/manage?lang=en"),
+        action.clone(),
+        &[("usage_minutes", "two hours")],
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(html.contains("whole number from 0 to 20,160"), "{html}");
+    // The company cannot record usage at someone else's instrument.
+    let company_browser = signed_in_browser(&server, COMPANY).await;
+    let (status, _, _) = post_form(
+        &company_browser,
+        server.url("/vouchers?lang=en"),
+        action.clone(),
+        &[("usage_minutes", "120")],
+    )
+    .await;
+    assert_eq!(status, 403);
+    let payment = store
+        .voucher_payment_of_booking(booking)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(payment.state, VoucherPaymentState::Held);
+
+    // Ninety minutes used: charged 450 yuan, of which the voucher redeems 60% (270 yuan).
+    let (status, location, html) = post_form(
+        &manager,
+        server.url("/manage?lang=en"),
+        action,
+        &[("usage_minutes", "90")],
+    )
+    .await;
+    assert_eq!(status, 303, "{html}");
+    let location = location.unwrap();
+    assert_eq!(
+        location,
+        format!("/manage?notice=usage&booking={}", booking.0)
+    );
+    let (_, html) = page(&manager, server.url(&format!("{location}&lang=en"))).await;
+    assert!(
+        html.contains("it was charged ¥450.00, of which the voucher paid ¥270.00"),
+        "{html}"
+    );
+    assert!(!html.contains(&format!(
+        r#"<tr data-booking-id="{}" data-voucher-held"#,
+        booking.0
+    )));
+    let payment = store
+        .voucher_payment_of_booking(booking)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        payment.state,
+        VoucherPaymentState::Redeemed {
+            amount: Fen::from_yuan(270)
+        }
+    );
+    let settlement = store
+        .settlement_statement(ended - SignedDuration::from_hours(96), Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        settlement.iter().map(|row| row.amount).collect::<Vec<_>>(),
+        vec![Fen::from_yuan(270)]
+    );
+    server.finish().await;
+}
