@@ -1,7 +1,7 @@
-//! The `LedgerStore` implementation both engines share. Engine differences are three items
+//! The `LedgerStore` implementation both engines share. Engine differences are four items
 //! each engine defines on its store: `LEDGER_LOCK_SUFFIX` (how a read locks the accounts),
-//! `ledger_transfer_ids` (how ids are drawn) and `LEDGER_SNAPSHOT` (how a read sees one
-//! consistent snapshot).
+//! `ledger_transfer_ids` (how ids are drawn), `LEDGER_SNAPSHOT` (how a read sees one
+//! consistent snapshot) and `replay_transfers_in` (how the replay reads every transfer).
 
 /// Bound parameters per statement stay well below SQLite's 32,766 and PostgreSQL's 65,535.
 pub(crate) const LEDGER_CHUNK_ROWS: usize = 1_000;
@@ -11,6 +11,37 @@ pub(crate) const TRANSFER_COLUMNS: &str = "t.id, t.transfer_key, t.kind, t.debit
 /// What became of a pending transfer, read with it: the kind of the transfer that resolved it.
 pub(crate) const RESOLUTION_COLUMN: &str =
     "(SELECT r.kind FROM ledger_transfers r WHERE r.pending_id = t.id) AS resolution";
+
+/// Every transfer in id order as six integers, for the replay: the kind travels as a small
+/// integer (see [`replayed_transfer`]), since ten million strings would cost more than the
+/// replay itself.
+pub(crate) const REPLAY_TRANSFERS_SQL: &str = "SELECT id, CAST(CASE kind WHEN 'posted' THEN 0 WHEN 'pending' THEN 1 WHEN 'post_pending' THEN 2 ELSE 3 END AS BIGINT), \
+     debit_account_id, credit_account_id, amount, pending_id FROM ledger_transfers ORDER BY id";
+
+/// One row of [`REPLAY_TRANSFERS_SQL`] as the replay takes it.
+pub(crate) fn replayed_transfer(
+    row: [Option<i64>; 6],
+) -> Result<corridor_domain::ledger::ReplayedTransfer, crate::StoreError> {
+    use corridor_domain::ledger::{LedgerAccountId, ReplayedTransfer, TransferId, TransferKind};
+    let [Some(id), Some(kind), Some(debit), Some(credit), Some(amount), pending] = row else {
+        return Err(crate::StoreError::corrupt(format!(
+            "a ledger transfer has a NULL where a value belongs: {row:?}"
+        )));
+    };
+    Ok(ReplayedTransfer {
+        id: TransferId(id),
+        kind: match kind {
+            0 => TransferKind::Posted,
+            1 => TransferKind::Pending,
+            2 => TransferKind::PostPending,
+            _ => TransferKind::VoidPending,
+        },
+        debit_account: LedgerAccountId(debit),
+        credit_account: LedgerAccountId(credit),
+        amount,
+        pending: pending.map(TransferId),
+    })
+}
 
 pub(crate) const ACCOUNT_COLUMNS: &str = "id, code, owner, label, flags, debits_pending, debits_posted, credits_pending, credits_posted, created_at";
 
@@ -406,8 +437,7 @@ macro_rules! shared_ledger_impl {
             }
 
             async fn reconcile_ledger(&self) -> Result<crate::ledger::LedgerReconciliation, StoreError> {
-                use corridor_domain::ledger::{LedgerAccountId, LedgerReplay, ReplayedTransfer, TransferId, TransferKind};
-                use futures_util::TryStreamExt;
+                use corridor_domain::ledger::LedgerReplay;
 
                 let mut transaction = self.read_pool().begin().await?;
                 if let Some(snapshot) = Self::LEDGER_SNAPSHOT {
@@ -418,35 +448,7 @@ macro_rules! shared_ledger_impl {
                     .await?;
                 let stored_accounts = rows.iter().map(ledger_rows::account_from_row).collect::<Result<Vec<_>, _>>()?;
                 let mut replay = LedgerReplay::new(stored_accounts.iter().map(|account| (account.id, account.flags)));
-                let mut fault = None;
-                {
-                    // The kind travels as a small integer: ten million strings would cost
-                    // more than the replay itself.
-                    let mut transfers = sqlx::query_as::<_, (i64, i64, i64, i64, i64, Option<i64>)>(
-                        "SELECT id, CAST(CASE kind WHEN 'posted' THEN 0 WHEN 'pending' THEN 1 WHEN 'post_pending' THEN 2 ELSE 3 END AS BIGINT), \
-                         debit_account_id, credit_account_id, amount, pending_id FROM ledger_transfers ORDER BY id",
-                    )
-                    .fetch(&mut *transaction);
-                    while let Some((id, kind, debit, credit, amount, pending)) = transfers.try_next().await? {
-                        let transfer = ReplayedTransfer {
-                            id: TransferId(id),
-                            kind: match kind {
-                                0 => TransferKind::Posted,
-                                1 => TransferKind::Pending,
-                                2 => TransferKind::PostPending,
-                                _ => TransferKind::VoidPending,
-                            },
-                            debit_account: LedgerAccountId(debit),
-                            credit_account: LedgerAccountId(credit),
-                            amount,
-                            pending: pending.map(TransferId),
-                        };
-                        if let Err(error) = replay.apply(&transfer) {
-                            fault = Some(error.to_string());
-                            break;
-                        }
-                    }
-                }
+                let fault = Self::replay_transfers_in(&mut transaction, &mut replay).await?;
                 transaction.rollback().await?;
                 let mismatched_accounts = stored_accounts
                     .iter()

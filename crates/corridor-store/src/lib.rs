@@ -22,6 +22,7 @@ mod ledger_sql;
 mod model;
 mod postgres;
 mod sqlite;
+mod sqlite_scan;
 mod timestamp;
 pub mod voucher;
 mod voucher_history_sql;

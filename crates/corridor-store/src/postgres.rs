@@ -65,6 +65,33 @@ impl PostgresStore {
     const LEDGER_SNAPSHOT: Option<&'static str> =
         Some("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
 
+    /// Streams every transfer to the replay inside `transaction`'s snapshot; answers the
+    /// replay's first fault.
+    async fn replay_transfers_in(
+        transaction: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+        replay: &mut corridor_domain::ledger::LedgerReplay,
+    ) -> Result<Option<String>, StoreError> {
+        use futures_util::TryStreamExt;
+        let mut transfers = sqlx::query_as::<_, (i64, i64, i64, i64, i64, Option<i64>)>(
+            crate::ledger_sql::REPLAY_TRANSFERS_SQL,
+        )
+        .fetch(&mut **transaction);
+        while let Some((id, kind, debit, credit, amount, pending)) = transfers.try_next().await? {
+            let transfer = crate::ledger_sql::replayed_transfer([
+                Some(id),
+                Some(kind),
+                Some(debit),
+                Some(credit),
+                Some(amount),
+                pending,
+            ])?;
+            if let Err(error) = replay.apply(&transfer) {
+                return Ok(Some(error.to_string()));
+            }
+        }
+        Ok(None)
+    }
+
     /// Drawn after the batch's accounts are locked: a later batch on the same accounts waits
     /// for this one's commit before drawing, so per account the ids follow the order of
     /// application.

@@ -97,6 +97,38 @@ impl SqliteStore {
     /// A read transaction in WAL mode sees one snapshot from its first read on.
     const LEDGER_SNAPSHOT: Option<&'static str> = None;
 
+    /// Feeds every transfer to the replay through SQLite's C API (see `sqlite_scan` for why),
+    /// inside `transaction`'s snapshot; answers the replay's first fault.
+    async fn replay_transfers_in(
+        transaction: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        replay: &mut corridor_domain::ledger::LedgerReplay,
+    ) -> Result<Option<String>, StoreError> {
+        let mut fault = None;
+        let mut unreadable = None;
+        crate::sqlite_scan::for_each_integer_row(
+            &mut **transaction,
+            crate::ledger_sql::REPLAY_TRANSFERS_SQL,
+            |row| match crate::ledger_sql::replayed_transfer(row) {
+                Ok(transfer) => match replay.apply(&transfer) {
+                    Ok(()) => true,
+                    Err(error) => {
+                        fault = Some(error.to_string());
+                        false
+                    }
+                },
+                Err(error) => {
+                    unreadable = Some(error);
+                    false
+                }
+            },
+        )
+        .await?;
+        match unreadable {
+            Some(error) => Err(error),
+            None => Ok(fault),
+        }
+    }
+
     /// Inside the single writer's transaction the next ids are simply the ones after the
     /// largest; refused transfers leave gaps, which replay does not mind.
     async fn ledger_transfer_ids(
