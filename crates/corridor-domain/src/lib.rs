@@ -9,6 +9,7 @@
 //! validate"); code that holds an [`EmailAddress`] or a [`WeeklyOpeningHours`] never checks
 //! them again.
 
+pub mod analytics;
 mod booking;
 mod error;
 mod geography;

@@ -12,6 +12,8 @@
 //! Architecture Invariant: each engine has its own migrations (`migrations/sqlite`,
 //! `migrations/postgres`), embedded in the binary and applied by [`Store::migrate`].
 
+pub mod analytics;
+mod analytics_sql;
 pub mod booking;
 mod booking_sql;
 mod booking_store_sql;
@@ -37,6 +39,7 @@ use corridor_domain::{
     UserId,
 };
 
+pub use analytics::{AnalyticsBySql, AnalyticsSnapshot, AnalyticsStore};
 pub use booking::{
     AvailabilityFacts, BookingActor, BookingAttempt, BookingChange, BookingDenial, BookingQuote,
     BookingRecord, BookingRequest, BookingStore, BookingStrategy, CalendarView, HistoricalBooking,
@@ -82,7 +85,13 @@ impl Backend {
 /// transactions that either happen whole, with their audit event, or not at all.
 #[async_trait]
 pub trait Store:
-    booking::BookingStore + ledger::LedgerStore + voucher::VoucherStore + Send + Sync + 'static
+    analytics::AnalyticsStore
+    + booking::BookingStore
+    + ledger::LedgerStore
+    + voucher::VoucherStore
+    + Send
+    + Sync
+    + 'static
 {
     fn backend(&self) -> Backend;
 

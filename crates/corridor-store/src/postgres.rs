@@ -65,6 +65,33 @@ impl PostgresStore {
     const LEDGER_SNAPSHOT: Option<&'static str> =
         Some("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
 
+    /// Every using booking for analytics, streamed.
+    async fn analytics_bookings_in(
+        transaction: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    ) -> Result<Vec<corridor_domain::analytics::BookingFactRow>, StoreError> {
+        use futures_util::TryStreamExt;
+        let sql = crate::analytics_sql::analytics_bookings_sql(
+            "(EXTRACT(EPOCH FROM b.starts_at) * 1000000)::BIGINT",
+            "(EXTRACT(EPOCH FROM b.ends_at) * 1000000)::BIGINT",
+        );
+        let mut rows = sqlx::query_as::<_, (i64, i64, i64, i64, i64, Option<i64>, i64)>(&sql)
+            .fetch(&mut **transaction);
+        let mut bookings = Vec::new();
+        while let Some((instrument, user, home, starts, ends, usage, fee)) = rows.try_next().await?
+        {
+            bookings.push(crate::analytics_sql::booking_fact([
+                Some(instrument),
+                Some(user),
+                Some(home),
+                Some(starts),
+                Some(ends),
+                usage,
+                Some(fee),
+            ])?);
+        }
+        Ok(bookings)
+    }
+
     /// Streams every transfer to the replay inside `transaction`'s snapshot; answers the
     /// replay's first fault.
     async fn replay_transfers_in(
@@ -251,5 +278,10 @@ crate::booking_sql::shared_booking_impl!(PostgresStore, sqlx::Postgres);
 crate::booking_store_sql::shared_booking_store_impl!(PostgresStore, sqlx::Postgres);
 crate::ledger_sql::shared_ledger_impl!(PostgresStore, sqlx::Postgres);
 crate::voucher_sql::shared_voucher_impl!(PostgresStore, sqlx::Postgres);
+crate::analytics_sql::shared_analytics_impl!(
+    PostgresStore,
+    sqlx::Postgres,
+    "CAST(EXTRACT(EPOCH FROM (b.ends_at - b.starts_at)) / 60 AS BIGINT)"
+);
 crate::voucher_history_sql::shared_voucher_history_impl!(PostgresStore, sqlx::Postgres);
 crate::writes::shared_write_helpers!(PostgresStore, sqlx::Postgres);

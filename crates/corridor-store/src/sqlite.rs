@@ -97,6 +97,33 @@ impl SqliteStore {
     /// A read transaction in WAL mode sees one snapshot from its first read on.
     const LEDGER_SNAPSHOT: Option<&'static str> = None;
 
+    /// Every using booking for analytics, scanned through SQLite's C API (see `sqlite_scan`).
+    async fn analytics_bookings_in(
+        transaction: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    ) -> Result<Vec<corridor_domain::analytics::BookingFactRow>, StoreError> {
+        let mut bookings = Vec::new();
+        let mut unreadable = None;
+        crate::sqlite_scan::for_each_integer_row(
+            &mut **transaction,
+            &crate::analytics_sql::analytics_bookings_sql("b.starts_at", "b.ends_at"),
+            |row| match crate::analytics_sql::booking_fact(row) {
+                Ok(booking) => {
+                    bookings.push(booking);
+                    true
+                }
+                Err(error) => {
+                    unreadable = Some(error);
+                    false
+                }
+            },
+        )
+        .await?;
+        match unreadable {
+            Some(error) => Err(error),
+            None => Ok(bookings),
+        }
+    }
+
     /// Feeds every transfer to the replay through SQLite's C API (see `sqlite_scan` for why),
     /// inside `transaction`'s snapshot; answers the replay's first fault.
     async fn replay_transfers_in(
@@ -371,5 +398,10 @@ crate::booking_sql::shared_booking_impl!(SqliteStore, sqlx::Sqlite);
 crate::booking_store_sql::shared_booking_store_impl!(SqliteStore, sqlx::Sqlite);
 crate::ledger_sql::shared_ledger_impl!(SqliteStore, sqlx::Sqlite);
 crate::voucher_sql::shared_voucher_impl!(SqliteStore, sqlx::Sqlite);
+crate::analytics_sql::shared_analytics_impl!(
+    SqliteStore,
+    sqlx::Sqlite,
+    "(b.ends_at - b.starts_at) / 60000000"
+);
 crate::voucher_history_sql::shared_voucher_history_impl!(SqliteStore, sqlx::Sqlite);
 crate::writes::shared_write_helpers!(SqliteStore, sqlx::Sqlite);

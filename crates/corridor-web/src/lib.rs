@@ -5,9 +5,11 @@
 //! types, call the store (or, later, the pure engines), and turn results into DTOs or pages.
 //! Every failure leaves through [`problem::ApiError`] as RFC 9457 problem+json.
 
+pub mod analytics;
 pub mod api;
 pub mod auth;
 pub mod availability;
+mod charts;
 pub mod extract;
 pub mod i18n;
 mod map;
@@ -45,6 +47,7 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub search: Arc<search::SearchService>,
     pub availability: Arc<availability::AvailabilityService>,
+    pub analytics: Arc<analytics::AnalyticsService>,
     pub(crate) api_token_cache: auth::ApiTokenCache,
     pub rail: Arc<rail::RailService>,
     /// Whether cookies get the `Secure` flag: on when served behind HTTPS.
@@ -91,6 +94,10 @@ pub async fn app(
         "built the availability index"
     );
     availability.spawn_refresher(store.clone());
+    // Built in the background: the server answers at once, and analytics requests wait for
+    // the first build (a few seconds on the demo region).
+    let analytics = Arc::new(analytics::AnalyticsService::default());
+    analytics.spawn_refresher(store.clone());
     let (api_router, _) = api::router().split_for_parts();
     let openapi_json = openapi()
         .to_pretty_json()
@@ -108,6 +115,7 @@ pub async fn app(
         rail,
         search,
         availability,
+        analytics,
         api_token_cache: auth::ApiTokenCache::default(),
         store,
         secure_cookies: config.secure_cookies,

@@ -1,6 +1,7 @@
 //! `corridor`: the one binary. Subcommands are thin: they parse arguments, open the store,
 //! and call into the library crates.
 
+mod bench_analytics;
 mod bench_booking;
 mod bench_ledger;
 mod bench_search;
@@ -216,6 +217,20 @@ enum BenchCommand {
         #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
         postgres: String,
     },
+    /// Every dashboard question over the demo region's year of bookings, from the analytics
+    /// facts, beside plain SQL GROUP BY over the same tables.
+    Analytics {
+        #[arg(long, default_value_t = corridor_demo::DEFAULT_SEED)]
+        seed: u64,
+        /// How many times each question is asked for each of the 17 periods.
+        #[arg(long, default_value_t = 12)]
+        rounds: usize,
+        /// sqlite or postgres (both is not offered: one region generation per run).
+        #[arg(long, value_enum, default_value_t = BackendArg::Sqlite)]
+        backend: BackendArg,
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        postgres: String,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -411,6 +426,28 @@ async fn run(command: Command) -> Result<()> {
                 postgres_transfers,
                 batch,
                 clients,
+                postgres_admin_url: postgres,
+            })
+            .await
+        }
+        Command::Bench {
+            which:
+                BenchCommand::Analytics {
+                    seed,
+                    rounds,
+                    backend,
+                    postgres,
+                },
+        } => {
+            let backend = match backend {
+                BackendArg::Sqlite => corridor_store::Backend::Sqlite,
+                BackendArg::Postgres => corridor_store::Backend::Postgres,
+                BackendArg::Both => anyhow::bail!("bench analytics runs on one backend at a time"),
+            };
+            bench_analytics::run(bench_analytics::AnalyticsBenchOptions {
+                backend,
+                seed,
+                rounds,
                 postgres_admin_url: postgres,
             })
             .await

@@ -1,6 +1,7 @@
 //! The store's one integration-test binary: the contract every store implementation keeps,
 //! run against SQLite and against the PostgreSQL server at 127.0.0.1:5432.
 
+mod analytics_contract;
 mod booking_contract;
 mod contract;
 mod ledger_contract;
@@ -32,12 +33,14 @@ macro_rules! contract_tests {
     };
 }
 
+use analytics_contract::*;
 use booking_contract::*;
 use contract::*;
 use ledger_contract::*;
 use voucher_contract::*;
 
 contract_tests!(
+    analytics_agree_with_plain_sql,
     voucher_history_imports_through_the_ledger_rules,
     historical_holds_wait_for_the_usage_record,
     programmes_fund_budgets_and_applications_are_checked,

@@ -2,6 +2,8 @@
 //! and an opaque `cursor`, answer `{total, items, next_cursor}` and refuse unknown
 //! parameters; money is integer fen; every error is problem+json.
 
+pub mod analytics;
+pub mod analytics_dto;
 pub mod booking_dto;
 pub mod booking_queues;
 pub mod bookings;
@@ -48,6 +50,7 @@ use crate::AppState;
         (name = "accounts", description = "Who you are, and API tokens"),
         (name = "bookings", description = "Calendars, bookings, approvals, the waitlist and qualifications"),
         (name = "vouchers", description = "Innovation voucher programmes, applications, wallets and settlement"),
+        (name = "analytics", description = "Regional analytics: usage by origin, cross-provincial flows, utilisation, idle instruments"),
         (name = "admin", description = "Platform administration")
     )
 )]
@@ -123,6 +126,10 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(vouchers::my_vouchers))
         .routes(routes!(vouchers::quote))
         .routes(routes!(vouchers::settlement))
+        .routes(routes!(analytics::usage_by_origin))
+        .routes(routes!(analytics::flows))
+        .routes(routes!(analytics::utilisation))
+        .routes(routes!(analytics::idle_instruments))
 }
 
 type ApiResult<T> = Result<Json<T>, ApiError>;

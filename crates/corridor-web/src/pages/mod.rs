@@ -24,6 +24,7 @@ use crate::i18n::{text, Text};
 use crate::problem::{ApiError, PROBLEM_KINDS};
 use crate::AppState;
 
+mod analytics;
 mod booking;
 mod booking_text;
 mod forms;
@@ -48,6 +49,7 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/", get(landing))
         .route("/search", get(search::search_page))
         .route("/reach", get(reach::reach_page))
+        .route("/analytics", get(analytics::dashboard_page))
         .route("/instruments", get(instruments::instruments_page))
         .route("/instruments/{id}", get(instruments::instrument_page))
         .route("/instruments/{id}/book", post(booking::book_submit))
@@ -207,6 +209,7 @@ async fn page_cookies_and_headers(
 
 /// What every page's layout needs: the language, who is signed in, the CSRF token for forms
 /// and the path (for the language switch link).
+#[derive(Clone)]
 pub struct PageContext {
     pub t: &'static Text,
     pub language: Language,

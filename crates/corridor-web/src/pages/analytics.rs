@@ -1,0 +1,282 @@
+//! The analytics dashboard (`/analytics`): headline figures, the province-to-province flow
+//! heat map, users' origins, utilisation by category and the idle expensive instruments, for a
+//! period picked by dates. Every figure comes from the same computations as
+//! `/api/v1/analytics/*` (whose CSV each section links to), drawn as server-side SVG.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use corridor_domain::analytics::{FlowLevel, ProviderScope, UtilisationGroup};
+use corridor_domain::{Fen, Language, ProvinceCode};
+use serde::Deserialize;
+
+use super::{render, PageContext, PageError};
+use crate::api::analytics::{analytics_period, REGION_TIME_ZONE};
+use crate::auth::Requester;
+use crate::charts::{bar_chart, heat_map, Bar, HeatMap};
+use crate::extract::Query;
+use crate::problem::ApiError;
+use crate::AppState;
+
+/// How many idle instruments and utilisation bars the page shows.
+const IDLE_LISTED: usize = 20;
+const CATEGORIES_CHARTED: usize = 15;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DashboardParams {
+    from: Option<String>,
+    to: Option<String>,
+    #[allow(dead_code)]
+    lang: Option<String>,
+}
+
+pub struct IdleRow {
+    pub id: i64,
+    pub name: String,
+    pub province: &'static str,
+    pub value: String,
+    pub booked_hours: String,
+    pub utilisation: String,
+}
+
+#[derive(Template)]
+#[template(path = "analytics.html")]
+struct DashboardTemplate {
+    ctx: PageContext,
+    english: bool,
+    from: String,
+    to: String,
+    as_of: String,
+    query: String,
+    bookings: u64,
+    users: u64,
+    hours: String,
+    fees: String,
+    region_user_share: String,
+    crossing_share: String,
+    flow_svg: String,
+    origin_svg: String,
+    utilisation_svg: String,
+    idle_total: usize,
+    idle: Vec<IdleRow>,
+}
+
+fn percent(share: f64) -> String {
+    format!("{:.1}%", share * 100.0)
+}
+
+fn province_name(province: ProvinceCode, language: Language) -> &'static str {
+    match language {
+        Language::English => province.name_en(),
+        Language::Chinese => province.name_zh(),
+    }
+}
+
+/// `GET /analytics`.
+pub async fn dashboard_page(
+    State(state): State<Arc<AppState>>,
+    requester: Requester,
+    Query(params): Query<DashboardParams>,
+    request: Request,
+) -> Response {
+    let ctx = PageContext::new(&requester, request.extensions(), "/analytics");
+    match dashboard(&state, &ctx, &params).await {
+        Ok(page) => match render(&page) {
+            Ok(html) => html.into_response(),
+            Err(error) => error.into_response(),
+        },
+        Err(error) => PageError {
+            error,
+            context: ctx,
+        }
+        .into_response(),
+    }
+}
+
+async fn dashboard(
+    state: &AppState,
+    ctx: &PageContext,
+    params: &DashboardParams,
+) -> Result<DashboardTemplate, ApiError> {
+    let language = ctx.language;
+    let english = language == Language::English;
+    let period = analytics_period(params.from.as_deref(), params.to.as_deref())?;
+    let zone = jiff::tz::TimeZone::get(REGION_TIME_ZONE)
+        .map_err(|error| ApiError::Internal(error.to_string()))?;
+    let from_date = period.from.to_zoned(zone.clone()).date().to_string();
+    let to_date = period.to.to_zoned(zone.clone()).date().to_string();
+    let build = state.analytics.facts().await;
+    let facts = &build.facts;
+    let fail =
+        |error: corridor_domain::analytics::AnalyticsError| ApiError::Internal(error.to_string());
+    let usage = facts
+        .usage_by_origin(period, &ProviderScope::default())
+        .map_err(fail)?;
+    let flows = facts.flows(period, FlowLevel::Province).map_err(fail)?;
+    let utilisation = facts
+        .utilisation(period, UtilisationGroup::Category)
+        .map_err(fail)?;
+    let idle = facts
+        .idle_expensive(period, Fen::from_yuan(1_000_000), 0.01)
+        .map_err(fail)?;
+
+    // The flow heat map: hours from each home province to each provider province.
+    let provinces: Vec<ProvinceCode> = ProvinceCode::ALL.to_vec();
+    let keys: Vec<String> = provinces.iter().map(|p| p.as_code().to_owned()).collect();
+    let labels: Vec<String> = provinces
+        .iter()
+        .map(|p| province_name(*p, language).to_owned())
+        .collect();
+    let mut values = vec![vec![0.0; provinces.len()]; provinces.len()];
+    for cell in &flows.cells {
+        let row = keys.iter().position(|key| *key == cell.origin);
+        let column = keys.iter().position(|key| *key == cell.provider);
+        if let (Some(row), Some(column)) = (row, column) {
+            values[row][column] = cell.hours;
+        }
+    }
+    let hours_text = |hours: f64| {
+        if english {
+            format!("{hours:.0} h")
+        } else {
+            format!("{hours:.0} 小时")
+        }
+    };
+    let flow_svg = heat_map(
+        &HeatMap {
+            keys: &keys,
+            labels: &labels,
+            values: &values,
+            format: &hours_text,
+            row_caption: if english {
+                "Users from ↓"
+            } else {
+                "用户来自 ↓"
+            },
+            column_caption: if english {
+                "Instruments in →"
+            } else {
+                "仪器所在 →"
+            },
+        },
+        if english {
+            "Hours booked by users of each province at instruments of each province"
+        } else {
+            "各省用户在各省仪器上的预约机时"
+        },
+        "flow-heatmap",
+    );
+    let origin_bars: Vec<Bar> = usage
+        .by_province
+        .iter()
+        .map(|row| {
+            let province = ProvinceCode::parse(&row.key).unwrap_or(ProvinceCode::Outside);
+            Bar {
+                key: row.key.clone(),
+                label: province_name(province, language).to_owned(),
+                value: row.totals.hours,
+                text: format!(
+                    "{} · {}",
+                    hours_text(row.totals.hours),
+                    if english {
+                        format!("{} users", row.totals.users)
+                    } else {
+                        format!("{} 位用户", row.totals.users)
+                    }
+                ),
+            }
+        })
+        .collect();
+    let origin_svg = bar_chart(
+        &origin_bars,
+        if english {
+            "Hours by the users' home province"
+        } else {
+            "按用户所在省份的机时"
+        },
+        "origin-bars",
+    );
+    let category_names: HashMap<String, String> = state
+        .store
+        .categories()
+        .await?
+        .into_iter()
+        .map(|category| {
+            let name = ctx.name(&category.name_en, &category.name_zh).to_owned();
+            (category.code.as_str().to_owned(), name)
+        })
+        .collect();
+    let mut busiest = utilisation.clone();
+    busiest.sort_by(|a, b| {
+        b.utilisation
+            .total_cmp(&a.utilisation)
+            .then(a.key.cmp(&b.key))
+    });
+    let utilisation_bars: Vec<Bar> = busiest
+        .iter()
+        .take(CATEGORIES_CHARTED)
+        .map(|row| Bar {
+            key: row.key.clone(),
+            label: category_names
+                .get(&row.key)
+                .cloned()
+                .unwrap_or_else(|| row.key.clone()),
+            value: row.utilisation,
+            text: format!("{:.2}% · {}", row.utilisation * 100.0, row.instruments),
+        })
+        .collect();
+    let utilisation_svg = bar_chart(
+        &utilisation_bars,
+        if english {
+            "Booked share of open hours by category"
+        } else {
+            "各类仪器开放机时的预约比例"
+        },
+        "utilisation-bars",
+    );
+    let mut idle_rows = Vec::new();
+    for item in idle.iter().take(IDLE_LISTED) {
+        let name = match state.store.instrument(item.instrument).await? {
+            Some(found) => ctx
+                .name(&found.instrument.name_en, &found.instrument.name_zh)
+                .to_owned(),
+            None => format!("#{}", item.instrument.0),
+        };
+        idle_rows.push(IdleRow {
+            id: item.instrument.0,
+            name,
+            province: province_name(item.province, language),
+            value: item.purchase_value.to_string(),
+            booked_hours: format!("{:.1}", item.booked_hours),
+            utilisation: format!("{:.2}%", item.utilisation * 100.0),
+        });
+    }
+    let query = format!("from={from_date}&to={to_date}");
+    Ok(DashboardTemplate {
+        ctx: ctx.clone(),
+        english,
+        from: from_date,
+        to: to_date,
+        as_of: build
+            .as_of
+            .to_zoned(zone)
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string(),
+        query,
+        bookings: usage.total.bookings,
+        users: usage.total.users,
+        hours: format!("{:.0}", usage.total.hours),
+        fees: usage.total.fees.to_string(),
+        region_user_share: percent(usage.region_user_share),
+        crossing_share: percent(flows.crossing_hour_share),
+        flow_svg,
+        origin_svg,
+        utilisation_svg,
+        idle_total: idle.len(),
+        idle: idle_rows,
+    })
+}

@@ -1,0 +1,281 @@
+//! `corridor bench analytics`: every dashboard question over the demo region's full year of
+//! bookings, answered from the analytics facts, beside the same figures computed by plain SQL
+//! GROUP BY over the tables (the baseline). Prints one JSON object on its last line.
+//!
+//! The questions are those the dashboards ask: usage by origin (all instruments, one province,
+//! one category), the province and city flow matrices, utilisation by category, institution
+//! and city, and the idle expensive instruments, each for a spread of periods (months,
+//! quarters, the year). Latency is measured in process, which is the server's share of a
+//! dashboard request; the HTTP layer around it adds the same as for any other JSON answer.
+
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use corridor_domain::analytics::{
+    AnalyticsFacts, FlowLevel, Period, ProviderScope, UtilisationGroup,
+};
+use corridor_domain::{CategoryCode, Fen, ProvinceCode};
+use jiff::{SignedDuration, Timestamp};
+use serde_json::json;
+
+use crate::bench_booking::{drop_scratch, scratch_database};
+
+pub struct AnalyticsBenchOptions {
+    pub backend: corridor_store::Backend,
+    pub seed: u64,
+    pub rounds: usize,
+    pub postgres_admin_url: String,
+}
+
+fn percentile(sorted: &[f64], percentile: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((percentile / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+/// The periods each question is asked for: every month and quarter of the past year, and the
+/// whole year, ending at the start of `today`.
+fn periods(today: Timestamp) -> Vec<Period> {
+    let day = SignedDuration::from_hours(24);
+    let mut periods = Vec::new();
+    for month in 0..12 {
+        let to = today - day * (30 * month);
+        periods.push(Period {
+            from: to - day * 30,
+            to,
+        });
+    }
+    for quarter in 0..4 {
+        let to = today - day * (91 * quarter);
+        periods.push(Period {
+            from: to - day * 91,
+            to,
+        });
+    }
+    periods.push(Period {
+        from: today - day * 365,
+        to: today,
+    });
+    periods
+}
+
+type Question<'a> = (
+    &'static str,
+    Box<dyn Fn(&AnalyticsFacts, Period) -> usize + 'a>,
+);
+
+fn questions<'a>() -> Vec<Question<'a>> {
+    let category = CategoryCode::parse("01").expect("a valid code");
+    vec![
+        (
+            "usage_by_origin",
+            Box::new(|facts: &AnalyticsFacts, period| {
+                facts
+                    .usage_by_origin(period, &ProviderScope::default())
+                    .map(|usage| usage.total.bookings as usize)
+                    .unwrap_or(0)
+            }),
+        ),
+        (
+            "usage_by_origin_one_province",
+            Box::new(|facts: &AnalyticsFacts, period| {
+                let scope = ProviderScope {
+                    province: Some(ProvinceCode::Anhui),
+                    ..ProviderScope::default()
+                };
+                facts
+                    .usage_by_origin(period, &scope)
+                    .map(|usage| usage.total.bookings as usize)
+                    .unwrap_or(0)
+            }),
+        ),
+        (
+            "usage_by_origin_one_category",
+            Box::new(move |facts: &AnalyticsFacts, period| {
+                let scope = ProviderScope {
+                    category: Some(category.clone()),
+                    ..ProviderScope::default()
+                };
+                facts
+                    .usage_by_origin(period, &scope)
+                    .map(|usage| usage.total.bookings as usize)
+                    .unwrap_or(0)
+            }),
+        ),
+        (
+            "flows_province",
+            Box::new(|facts: &AnalyticsFacts, period| {
+                facts
+                    .flows(period, FlowLevel::Province)
+                    .map(|matrix| matrix.cells.len())
+                    .unwrap_or(0)
+            }),
+        ),
+        (
+            "flows_city",
+            Box::new(|facts: &AnalyticsFacts, period| {
+                facts
+                    .flows(period, FlowLevel::City)
+                    .map(|matrix| matrix.cells.len())
+                    .unwrap_or(0)
+            }),
+        ),
+        (
+            "utilisation_category",
+            Box::new(|facts: &AnalyticsFacts, period| {
+                facts
+                    .utilisation(period, UtilisationGroup::Category)
+                    .map(|rows| rows.len())
+                    .unwrap_or(0)
+            }),
+        ),
+        (
+            "utilisation_institution",
+            Box::new(|facts: &AnalyticsFacts, period| {
+                facts
+                    .utilisation(period, UtilisationGroup::Institution)
+                    .map(|rows| rows.len())
+                    .unwrap_or(0)
+            }),
+        ),
+        (
+            "utilisation_city",
+            Box::new(|facts: &AnalyticsFacts, period| {
+                facts
+                    .utilisation(period, UtilisationGroup::City)
+                    .map(|rows| rows.len())
+                    .unwrap_or(0)
+            }),
+        ),
+        (
+            "idle_expensive",
+            Box::new(|facts: &AnalyticsFacts, period| {
+                facts
+                    .idle_expensive(period, Fen::from_yuan(1_000_000), 0.01)
+                    .map(|items| items.len())
+                    .unwrap_or(0)
+            }),
+        ),
+    ]
+}
+
+pub async fn run(options: AnalyticsBenchOptions) -> Result<()> {
+    let database =
+        scratch_database(options.backend, &options.postgres_admin_url, "analytics").await?;
+    let store = corridor_store::connect(&database.url).await?;
+    store.migrate().await?;
+    eprintln!("analytics bench: generating the demo region with its year of bookings");
+    crate::region::generate_into(
+        store.as_ref(),
+        options.seed,
+        corridor_demo::DemoScale::full(),
+    )
+    .await?;
+    let zone = jiff::tz::TimeZone::get("Asia/Shanghai")?;
+    let today = corridor_store::now()
+        .to_zoned(zone.clone())
+        .date()
+        .to_zoned(zone)?
+        .timestamp();
+
+    let started = Instant::now();
+    let snapshot = store.analytics_snapshot().await?;
+    let snapshot_s = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let facts = AnalyticsFacts::build(
+        snapshot.instruments,
+        snapshot.institutions,
+        snapshot.bookings,
+    )
+    .context("building the analytics facts")?;
+    let build_s = started.elapsed().as_secs_f64();
+    eprintln!(
+        "analytics bench: {} bookings read in {snapshot_s:.2} s, facts built in {build_s:.2} s",
+        facts.booking_count()
+    );
+
+    let periods = periods(today);
+    let mut per_question = serde_json::Map::new();
+    let mut max_p99: f64 = 0.0;
+    let mut all = Vec::new();
+    for (name, question) in questions() {
+        let mut samples = Vec::new();
+        let mut answered = 0usize;
+        for _ in 0..options.rounds {
+            for period in &periods {
+                let started = Instant::now();
+                answered = answered.max(question(&facts, *period));
+                samples.push(started.elapsed().as_secs_f64() * 1_000.0);
+            }
+        }
+        if answered == 0 {
+            bail!("{name} answered nothing over the demo year");
+        }
+        samples.sort_by(f64::total_cmp);
+        let p99 = percentile(&samples, 99.0);
+        max_p99 = max_p99.max(p99);
+        all.extend_from_slice(&samples);
+        per_question.insert(
+            name.to_owned(),
+            json!({
+                "samples": samples.len(),
+                "p50_ms": percentile(&samples, 50.0),
+                "p99_ms": p99,
+                "max_ms": samples.last().copied().unwrap_or(0.0),
+            }),
+        );
+    }
+    all.sort_by(f64::total_cmp);
+
+    // The baseline: the same flow matrix, distinct users and category minutes by plain SQL,
+    // for the year and for the latest month, three times each.
+    let mut baseline = Vec::new();
+    for period in [periods[0], *periods.last().expect("a year")] {
+        for _ in 0..3 {
+            let started = Instant::now();
+            let by_sql = store.analytics_by_sql(period.from, period.to).await?;
+            baseline.push(started.elapsed().as_secs_f64() * 1_000.0);
+            if by_sql.province_flows.is_empty() {
+                bail!("the SQL baseline found no bookings");
+            }
+        }
+    }
+    baseline.sort_by(f64::total_cmp);
+    let baseline_median = percentile(&baseline, 50.0);
+    // The facts answer the three questions the baseline's one call answers.
+    let mut facts_trio = Vec::new();
+    for period in [periods[0], *periods.last().expect("a year")] {
+        for _ in 0..3 {
+            let started = Instant::now();
+            let _ = facts.flows(period, FlowLevel::Province);
+            let _ = facts.usage_by_origin(period, &ProviderScope::default());
+            let _ = facts.utilisation(period, UtilisationGroup::Category);
+            facts_trio.push(started.elapsed().as_secs_f64() * 1_000.0);
+        }
+    }
+    facts_trio.sort_by(f64::total_cmp);
+    let facts_trio_median = percentile(&facts_trio, 50.0);
+
+    let result = json!({
+        "backend": options.backend.as_str(),
+        "bookings": facts.booking_count(),
+        "periods": periods.len(),
+        "rounds": options.rounds,
+        "snapshot_read_s": snapshot_s,
+        "facts_build_s": build_s,
+        "questions": per_question,
+        "all_p50_ms": percentile(&all, 50.0),
+        "all_p99_ms": percentile(&all, 99.0),
+        "max_dashboard_p99_ms": max_p99,
+        "baseline_sql_trio_median_ms": baseline_median,
+        "facts_trio_median_ms": facts_trio_median,
+        "speedup_over_sql": baseline_median / facts_trio_median.max(1e-9),
+        "cluster_reach_ms": serde_json::Value::Null,
+    });
+    drop(store);
+    drop_scratch(database, &options.postgres_admin_url).await?;
+    println!("{result}");
+    Ok(())
+}
