@@ -16,12 +16,12 @@ pub struct Bar {
 }
 
 const BAR_HEIGHT: f64 = 22.0;
-const LABEL_WIDTH: f64 = 220.0;
+const LABEL_WIDTH: f64 = 280.0;
 const BAR_AREA: f64 = 380.0;
 
 pub fn bar_chart(bars: &[Bar], title: &str, test_id: &str) -> String {
     let height = BAR_HEIGHT * bars.len() as f64 + 8.0;
-    let width = LABEL_WIDTH + BAR_AREA + 120.0;
+    let width = LABEL_WIDTH + BAR_AREA + 200.0;
     let largest = bars.iter().map(|bar| bar.value).fold(0.0, f64::max);
     let mut svg = String::new();
     let _ = write!(
@@ -67,7 +67,7 @@ pub struct HeatMap<'a> {
     pub column_caption: &'a str,
 }
 
-const CELL: f64 = 78.0;
+const CELL: f64 = 96.0;
 const HEAT_LABEL: f64 = 150.0;
 
 pub fn heat_map(map: &HeatMap<'_>, title: &str, test_id: &str) -> String {

@@ -256,8 +256,11 @@ async fn dashboard(
         });
     }
     let query = format!("from={from_date}&to={to_date}");
+    // The language switch keeps the period.
+    let mut ctx = ctx.clone();
+    ctx.path = format!("/analytics?{query}");
     Ok(DashboardTemplate {
-        ctx: ctx.clone(),
+        ctx,
         english,
         from: from_date,
         to: to_date,
