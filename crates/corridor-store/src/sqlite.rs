@@ -102,26 +102,16 @@ impl SqliteStore {
         transaction: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     ) -> Result<Vec<corridor_domain::analytics::BookingFactRow>, StoreError> {
         let mut bookings = Vec::new();
-        let mut unreadable = None;
         crate::sqlite_scan::for_each_integer_row(
-            &mut **transaction,
+            transaction,
             &crate::analytics_sql::analytics_bookings_sql("b.starts_at", "b.ends_at"),
-            |row| match crate::analytics_sql::booking_fact(row) {
-                Ok(booking) => {
-                    bookings.push(booking);
-                    true
-                }
-                Err(error) => {
-                    unreadable = Some(error);
-                    false
-                }
+            |row| {
+                bookings.push(crate::analytics_sql::booking_fact(row)?);
+                Ok(true)
             },
         )
         .await?;
-        match unreadable {
-            Some(error) => Err(error),
-            None => Ok(bookings),
-        }
+        Ok(bookings)
     }
 
     /// Feeds every transfer to the replay through SQLite's C API (see `sqlite_scan` for why),
@@ -131,29 +121,22 @@ impl SqliteStore {
         replay: &mut corridor_domain::ledger::LedgerReplay,
     ) -> Result<Option<String>, StoreError> {
         let mut fault = None;
-        let mut unreadable = None;
         crate::sqlite_scan::for_each_integer_row(
-            &mut **transaction,
+            transaction,
             crate::ledger_sql::REPLAY_TRANSFERS_SQL,
-            |row| match crate::ledger_sql::replayed_transfer(row) {
-                Ok(transfer) => match replay.apply(&transfer) {
-                    Ok(()) => true,
+            |row| {
+                let transfer = crate::ledger_sql::replayed_transfer(row)?;
+                match replay.apply(&transfer) {
+                    Ok(()) => Ok(true),
                     Err(error) => {
                         fault = Some(error.to_string());
-                        false
+                        Ok(false)
                     }
-                },
-                Err(error) => {
-                    unreadable = Some(error);
-                    false
                 }
             },
         )
         .await?;
-        match unreadable {
-            Some(error) => Err(error),
-            None => Ok(fault),
-        }
+        Ok(fault)
     }
 
     /// Inside the single writer's transaction the next ids are simply the ones after the

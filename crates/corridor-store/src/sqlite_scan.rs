@@ -42,11 +42,12 @@ fn sqlite_error(database: *mut ffi::sqlite3, what: &str) -> StoreError {
 }
 
 /// Runs `sql`, whose result has exactly `N` integer (or NULL) columns, on `connection`, and
-/// calls `visit` with every row in order until it answers `false` or the rows end.
+/// calls `visit` with every row in order until it answers `Ok(false)` or an error (which the
+/// scan returns) or the rows end.
 pub(crate) async fn for_each_integer_row<const N: usize>(
     connection: &mut sqlx::SqliteConnection,
     sql: &str,
-    mut visit: impl FnMut([Option<i64>; N]) -> bool,
+    mut visit: impl FnMut([Option<i64>; N]) -> Result<bool, StoreError>,
 ) -> Result<(), StoreError> {
     let text = CString::new(sql).map_err(|_| StoreError::corrupt("a scan's SQL holds NUL"))?;
     let mut handle = connection.lock_handle().await?;
@@ -94,7 +95,7 @@ pub(crate) async fn for_each_integer_row<const N: usize>(
                         }
                     }
                 }
-                if !visit(row) {
+                if !visit(row)? {
                     return Ok(());
                 }
             }

@@ -19,20 +19,13 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 
 use crate::bench_booking::{drop_scratch, scratch_database};
+use crate::bench_ledger::percentile;
 
 pub struct AnalyticsBenchOptions {
     pub backend: corridor_store::Backend,
     pub seed: u64,
     pub rounds: usize,
     pub postgres_admin_url: String,
-}
-
-fn percentile(sorted: &[f64], percentile: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((percentile / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
 }
 
 /// The periods each question is asked for: every month and quarter of the past year, and the
@@ -214,14 +207,14 @@ pub async fn run(options: AnalyticsBenchOptions) -> Result<()> {
             bail!("{name} answered nothing over the demo year");
         }
         samples.sort_by(f64::total_cmp);
-        let p99 = percentile(&samples, 99.0);
+        let p99 = percentile(&samples, 0.99);
         max_p99 = max_p99.max(p99);
         all.extend_from_slice(&samples);
         per_question.insert(
             name.to_owned(),
             json!({
                 "samples": samples.len(),
-                "p50_ms": percentile(&samples, 50.0),
+                "p50_ms": percentile(&samples, 0.5),
                 "p99_ms": p99,
                 "max_ms": samples.last().copied().unwrap_or(0.0),
             }),
@@ -243,7 +236,7 @@ pub async fn run(options: AnalyticsBenchOptions) -> Result<()> {
         }
     }
     baseline.sort_by(f64::total_cmp);
-    let baseline_median = percentile(&baseline, 50.0);
+    let baseline_median = percentile(&baseline, 0.5);
     // The facts answer the three questions the baseline's one call answers.
     let mut facts_trio = Vec::new();
     for period in [periods[0], *periods.last().expect("a year")] {
@@ -256,7 +249,7 @@ pub async fn run(options: AnalyticsBenchOptions) -> Result<()> {
         }
     }
     facts_trio.sort_by(f64::total_cmp);
-    let facts_trio_median = percentile(&facts_trio, 50.0);
+    let facts_trio_median = percentile(&facts_trio, 0.5);
 
     let result = json!({
         "backend": options.backend.as_str(),
@@ -266,8 +259,8 @@ pub async fn run(options: AnalyticsBenchOptions) -> Result<()> {
         "snapshot_read_s": snapshot_s,
         "facts_build_s": build_s,
         "questions": per_question,
-        "all_p50_ms": percentile(&all, 50.0),
-        "all_p99_ms": percentile(&all, 99.0),
+        "all_p50_ms": percentile(&all, 0.5),
+        "all_p99_ms": percentile(&all, 0.99),
         "max_dashboard_p99_ms": max_p99,
         "baseline_sql_trio_median_ms": baseline_median,
         "facts_trio_median_ms": facts_trio_median,

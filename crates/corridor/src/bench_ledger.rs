@@ -162,7 +162,8 @@ impl Workload {
     }
 }
 
-fn percentile(sorted: &[f64], percentile: f64) -> f64 {
+/// The nearest-rank percentile (`percentile` a fraction, 0.99 for p99) of sorted samples.
+pub(crate) fn percentile(sorted: &[f64], percentile: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
