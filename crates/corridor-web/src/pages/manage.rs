@@ -410,11 +410,9 @@ pub async fn decision_submit(
             .await;
         }
     };
-    // A booking the manager may not decide is answered as not found, as in the API.
-    let booking = match state.store.booking(BookingId(id)).await {
-        Ok(Some(booking)) if user.may_manage_instruments_of(booking.institution) => booking,
-        Ok(_) => return fail(ctx, ApiError::NotFound(format!("no booking with id {id}"))),
-        Err(error) => return fail(ctx, error.into()),
+    let booking = match managed_booking(&state, &user, id).await {
+        Ok(booking) => booking,
+        Err(error) => return fail(ctx, error),
     };
     let change = state
         .store
@@ -426,28 +424,64 @@ pub async fn decision_submit(
             &requester.audit_context(),
         )
         .await;
-    let zone = zone_named(&booking.time_zone);
-    let message = match change {
-        Ok(BookingChange::Done { .. }) => {
-            // A rejection frees the time, which waitlisted requests may have taken.
-            refresh_availability(&state, booking.instrument).await;
-            let notice = if approve { "approved" } else { "rejected" };
-            return see_page(&format!("/manage?notice={notice}"));
-        }
-        Ok(BookingChange::WrongStatus { status, action }) => {
-            wrong_status_message(status, action, ctx.t, ctx.language)
-        }
-        Ok(BookingChange::Denied(denial)) => denial_message(&denial, &zone, ctx.t, ctx.language),
-        Ok(BookingChange::SlotTaken) => ctx.t.slot_taken_message.to_owned(),
+    let change = match change {
+        Ok(change) => change,
         Err(error) => return fail(ctx, error.into()),
     };
-    let error = Some(format!("{} {message}", ctx.t.decision_failed));
+    if let Some(message) = refused_change_message(&change, &booking, &ctx) {
+        let error = format!("{} {message}", ctx.t.decision_failed);
+        return render_console_refusal(&state, &user, ctx, error).await;
+    }
+    // A rejection frees the time, which waitlisted requests may have taken.
+    refresh_availability(&state, booking.instrument).await;
+    let notice = if approve { "approved" } else { "rejected" };
+    see_page(&format!("/manage?notice={notice}"))
+}
+
+/// The booking `id` when the user manages its instrument's institution; any other booking is
+/// answered as not found, as in the API, so ids reveal nothing.
+pub(super) async fn managed_booking(
+    state: &AppState,
+    user: &User,
+    id: i64,
+) -> Result<corridor_store::BookingRecord, ApiError> {
+    match state.store.booking(BookingId(id)).await? {
+        Some(booking) if user.may_manage_instruments_of(booking.institution) => Ok(booking),
+        _ => Err(ApiError::NotFound(format!("no booking with id {id}"))),
+    }
+}
+
+/// Why a manager's change to `booking` was refused, in the page's language; `None` when it
+/// was done.
+pub(super) fn refused_change_message(
+    change: &BookingChange,
+    booking: &corridor_store::BookingRecord,
+    ctx: &PageContext,
+) -> Option<String> {
+    let zone = zone_named(&booking.time_zone);
+    match change {
+        BookingChange::Done { .. } => None,
+        BookingChange::WrongStatus { status, action } => {
+            Some(wrong_status_message(*status, action, ctx.t, ctx.language))
+        }
+        BookingChange::Denied(denial) => Some(denial_message(denial, &zone, ctx.t, ctx.language)),
+        BookingChange::SlotTaken => Some(ctx.t.slot_taken_message.to_owned()),
+    }
+}
+
+/// The console again, with a refusal at the top (409).
+pub(super) async fn render_console_refusal(
+    state: &AppState,
+    user: &User,
+    ctx: PageContext,
+    error: String,
+) -> Response {
     render_console(
-        &state,
-        &user,
+        state,
+        user,
         ctx,
         &ConsoleParams::default(),
-        error,
+        Some(error),
         StatusCode::CONFLICT,
     )
     .await

@@ -13,14 +13,15 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use corridor_domain::{BookingId, Fen, Language, PageLimit, User, LONGEST_BOOKING_MINUTES};
-use corridor_store::{BookingChange, PageRequest, VoucherPaymentState};
+use corridor_store::{PageRequest, VoucherPaymentState};
 use serde::Deserialize;
 
-use super::booking_text::{
-    denial_message, duration_text, local_range_text, wrong_status_message, zone_named,
-};
+use super::booking_text::{duration_text, local_range_text, zone_named};
 use super::forms::{field_text, read_signed_in_form, see_page};
-use super::manage::{manages_some_institution, render_console, ConsoleParams};
+use super::manage::{
+    managed_booking, manages_some_institution, refused_change_message, render_console,
+    render_console_refusal, ConsoleParams,
+};
 use super::{PageContext, PageError};
 use crate::auth::Requester;
 use crate::extract::Path;
@@ -212,11 +213,9 @@ pub async fn usage_submit(
             .await;
         }
     };
-    // A booking the manager may not touch is answered as not found, as in the API.
-    let booking = match state.store.booking(BookingId(id)).await {
-        Ok(Some(booking)) if user.may_manage_instruments_of(booking.institution) => booking,
-        Ok(_) => return fail(ctx, ApiError::NotFound(format!("no booking with id {id}"))),
-        Err(error) => return fail(ctx, error.into()),
+    let booking = match managed_booking(&state, &user, id).await {
+        Ok(booking) => booking,
+        Err(error) => return fail(ctx, error),
     };
     let change = state
         .store
@@ -227,28 +226,17 @@ pub async fn usage_submit(
             &requester.audit_context(),
         )
         .await;
-    let zone = zone_named(&booking.time_zone);
-    let message = match change {
-        Ok(BookingChange::Done { booking, .. }) => {
-            return see_page(&format!("/manage?notice=usage&booking={}", booking.id.0));
-        }
-        Ok(BookingChange::WrongStatus { status, action }) => {
-            wrong_status_message(status, action, ctx.t, ctx.language)
-        }
-        Ok(BookingChange::Denied(denial)) => denial_message(&denial, &zone, ctx.t, ctx.language),
-        Ok(BookingChange::SlotTaken) => ctx.t.slot_taken_message.to_owned(),
+    let change = match change {
+        Ok(change) => change,
         Err(error) => return fail(ctx, error.into()),
     };
-    let error = Some(format!("{} {message}", ut.failed));
-    render_console(
-        &state,
-        &user,
-        ctx,
-        &ConsoleParams::default(),
-        error,
-        StatusCode::CONFLICT,
-    )
-    .await
+    match refused_change_message(&change, &booking, &ctx) {
+        Some(message) => {
+            let error = format!("{} {message}", ut.failed);
+            render_console_refusal(&state, &user, ctx, error).await
+        }
+        None => see_page(&format!("/manage?notice=usage&booking={}", booking.id.0)),
+    }
 }
 
 /// The notice after a usage record, told from what is stored: the booking's charge and what
