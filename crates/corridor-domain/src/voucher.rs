@@ -12,6 +12,10 @@ use thiserror::Error;
 use crate::institution::coded_enum;
 use crate::{CategoryCode, DomainError, Fen, InstitutionKind, ProvinceCode};
 
+/// How many days after a programme's last day holds on its bookings stay open for late usage
+/// records; see [`VoucherProgramme::has_expired_by`].
+pub const VOUCHER_CLAIM_GRACE_DAYS: i64 = 30;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct VoucherProgrammeId(pub i64);
@@ -108,6 +112,16 @@ impl VoucherProgramme {
 
     pub fn is_valid_on(&self, day: Date) -> bool {
         self.valid_from <= day && day <= self.valid_until
+    }
+
+    /// Whether the programme's vouchers have expired by `today`: its last day is more than
+    /// [`VOUCHER_CLAIM_GRACE_DAYS`] behind, so usage recorded late for a booking made while it
+    /// ran can still redeem, and after that the holds are released and what is unspent goes
+    /// back to the budget.
+    pub fn has_expired_by(&self, today: Date) -> bool {
+        self.valid_until
+            .checked_add(jiff::Span::new().days(VOUCHER_CLAIM_GRACE_DAYS))
+            .is_ok_and(|last_claim| today > last_claim)
     }
 
     pub fn covers_category(&self, category: &CategoryCode) -> bool {

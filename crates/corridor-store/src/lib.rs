@@ -27,6 +27,7 @@ mod sqlite;
 mod sqlite_scan;
 mod timestamp;
 pub mod voucher;
+mod voucher_expiry_sql;
 mod voucher_history_sql;
 mod voucher_sql;
 mod writes;
@@ -61,7 +62,7 @@ pub use sqlite::SqliteStore;
 pub use timestamp::now;
 pub use voucher::{
     settlement_csv, HistoricalVoucherGrant, NewVoucherApplication, ProgrammeRecord, SettlementRow,
-    VoucherApplication, VoucherBookingAttempt, VoucherDecision, VoucherPayment,
+    VoucherApplication, VoucherBookingAttempt, VoucherDecision, VoucherExpiry, VoucherPayment,
     VoucherPaymentState, VoucherRecord, VoucherStore, SETTLEMENT_CSV_HEADER,
 };
 

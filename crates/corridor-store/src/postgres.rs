@@ -284,4 +284,5 @@ crate::analytics_sql::shared_analytics_impl!(
     "CAST(EXTRACT(EPOCH FROM (b.ends_at - b.starts_at)) / 60 AS BIGINT)"
 );
 crate::voucher_history_sql::shared_voucher_history_impl!(PostgresStore, sqlx::Postgres);
+crate::voucher_expiry_sql::shared_voucher_expiry_impl!(PostgresStore, sqlx::Postgres);
 crate::writes::shared_write_helpers!(PostgresStore, sqlx::Postgres);

@@ -387,4 +387,5 @@ crate::analytics_sql::shared_analytics_impl!(
     "(b.ends_at - b.starts_at) / 60000000"
 );
 crate::voucher_history_sql::shared_voucher_history_impl!(SqliteStore, sqlx::Sqlite);
+crate::voucher_expiry_sql::shared_voucher_expiry_impl!(SqliteStore, sqlx::Sqlite);
 crate::writes::shared_write_helpers!(SqliteStore, sqlx::Sqlite);

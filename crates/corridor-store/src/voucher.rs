@@ -95,6 +95,15 @@ pub struct HistoricalVoucherGrant {
     pub bookings: Vec<(corridor_domain::InstrumentId, UserId, Timestamp)>,
 }
 
+/// What one run of [`VoucherStore::expire_vouchers`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VoucherExpiry {
+    pub vouchers: u64,
+    pub holds_released: u64,
+    /// What went back to the programmes' budgets.
+    pub returned: Fen,
+}
+
 /// What a voucher office's decision on an application came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VoucherDecision {
@@ -248,6 +257,18 @@ pub trait VoucherStore: Send + Sync {
         &self,
         booking: corridor_domain::BookingId,
     ) -> Result<Option<VoucherPayment>, StoreError>;
+
+    /// Expires the vouchers of every programme whose claim grace has passed by `today`
+    /// (`VoucherProgramme::has_expired_by`): releases the holds still open on their bookings
+    /// (the enterprise then pays those in full) and returns what each voucher has left to its
+    /// programme's budget, all in one transaction with an audit event per voucher. Running it
+    /// again changes nothing.
+    async fn expire_vouchers(
+        &self,
+        today: jiff::civil::Date,
+        now: Timestamp,
+        context: &crate::AuditContext,
+    ) -> Result<VoucherExpiry, StoreError>;
 
     /// Imports vouchers issued and spent in the past (the demo region's year), through the same
     /// ledger rules as live ones: a grant the budget cannot cover, or a payment the voucher

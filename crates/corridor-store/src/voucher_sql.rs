@@ -756,6 +756,10 @@ macro_rules! shared_voucher_impl {
                 Ok(VoucherBookingAttempt::Booked { booking, payment: VoucherPayment { voucher, split, state: VoucherPaymentState::Held }, replayed: false })
             }
 
+            async fn expire_vouchers(&self, today: jiff::civil::Date, now: jiff::Timestamp, context: &crate::AuditContext) -> Result<crate::voucher::VoucherExpiry, StoreError> {
+                self.expire_vouchers_whole(today, now, context).await
+            }
+
             async fn import_voucher_history(&self, grants: &[crate::voucher::HistoricalVoucherGrant]) -> Result<u64, StoreError> {
                 self.import_voucher_history_whole(grants).await
             }

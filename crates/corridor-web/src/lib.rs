@@ -61,6 +61,38 @@ pub struct WebConfig {
     pub secure_cookies: bool,
 }
 
+/// Expires vouchers whose programmes' claim grace has passed, now and every hour (see
+/// `VoucherStore::expire_vouchers`); a failure is logged and retried the next hour.
+fn spawn_voucher_expiry(store: Arc<dyn Store>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(std::time::Duration::from_secs(3_600));
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            let now = corridor_store::now();
+            let Ok(zone) = jiff::tz::TimeZone::get(api::analytics::REGION_TIME_ZONE) else {
+                continue;
+            };
+            let today = now.to_zoned(zone).date();
+            match store
+                .expire_vouchers(today, now, &corridor_store::AuditContext::default())
+                .await
+            {
+                Ok(expiry) if expiry.vouchers > 0 => tracing::info!(
+                    vouchers = expiry.vouchers,
+                    holds_released = expiry.holds_released,
+                    returned_fen = expiry.returned.0,
+                    "expired vouchers"
+                ),
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(%error, "expiring vouchers failed; retrying in an hour")
+                }
+            }
+        }
+    })
+}
+
 /// The OpenAPI document of the API, as served at `/api/v1/openapi.json`.
 pub fn openapi() -> OpenApi {
     let (_, openapi) = api::router().split_for_parts();
@@ -98,6 +130,7 @@ pub async fn app(
     // the first build (a few seconds on the demo region).
     let analytics = Arc::new(analytics::AnalyticsService::default());
     analytics.spawn_refresher(store.clone());
+    spawn_voucher_expiry(store.clone());
     let (api_router, _) = api::router().split_for_parts();
     let openapi_json = openapi()
         .to_pretty_json()

@@ -1,5 +1,5 @@
-//! `corridor ledger reconcile` and `corridor ledger settlement`: the voucher office's two
-//! commands on a database, outside the web UI.
+//! `corridor ledger reconcile`, `corridor ledger settlement` and `corridor ledger
+//! expire-vouchers`: the voucher office's commands on a database, outside the web UI.
 
 use anyhow::{bail, Context, Result};
 use corridor_store::Store;
@@ -90,4 +90,29 @@ fn write_stdout(text: &str) -> Result<()> {
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),
     }
+}
+
+/// Expires the vouchers whose programmes' claim grace has passed by `today` (the region's
+/// today when absent) and prints what it did as JSON.
+pub async fn expire_vouchers(store: &dyn Store, today: Option<jiff::civil::Date>) -> Result<()> {
+    let now = corridor_store::now();
+    let today = match today {
+        Some(today) => today,
+        None => now
+            .to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai")?)
+            .date(),
+    };
+    let expiry = store
+        .expire_vouchers(today, now, &corridor_store::AuditContext::default())
+        .await?;
+    println!(
+        "{}",
+        serde_json::json!({
+            "today": today.to_string(),
+            "vouchers_expired": expiry.vouchers,
+            "holds_released": expiry.holds_released,
+            "returned_fen": expiry.returned.0,
+        })
+    );
+    Ok(())
 }

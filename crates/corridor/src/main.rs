@@ -136,6 +136,16 @@ enum LedgerCommand {
         #[arg(long, value_enum, default_value_t = StatementFormat::Csv)]
         format: StatementFormat,
     },
+    /// Expires the vouchers of programmes whose claim grace (30 days after their last day)
+    /// has passed: releases their open holds and returns what is left to the budgets. The
+    /// server does the same every hour; this runs it now.
+    ExpireVouchers {
+        #[arg(long, env = "CORRIDOR_DATABASE_URL")]
+        database: String,
+        /// The day to expire as of (YYYY-MM-DD); today in the region when absent.
+        #[arg(long)]
+        today: Option<jiff::civil::Date>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -478,6 +488,9 @@ async fn run(command: Command) -> Result<()> {
             )
             .await
         }
+        Command::Ledger {
+            which: LedgerCommand::ExpireVouchers { database, today },
+        } => ledger_cli::expire_vouchers(open(&database).await?.as_ref(), today).await,
         Command::Status { database } => {
             let store = corridor_store::connect(&database).await?;
             let region = store.region().await?;

@@ -172,3 +172,12 @@ proptest! {
         prop_assert!(settled.0 <= charged.0);
     }
 }
+
+#[test]
+fn vouchers_expire_after_the_claim_grace_days() {
+    let programme = programme();
+    // The last day is 2026-12-31; thirty days of grace end on 2027-01-30.
+    assert!(!programme.has_expired_by(date(2026, 12, 31)));
+    assert!(!programme.has_expired_by(date(2027, 1, 30)));
+    assert!(programme.has_expired_by(date(2027, 1, 31)));
+}

@@ -43,6 +43,7 @@ contract_tests!(
     analytics_agree_with_plain_sql,
     voucher_history_imports_through_the_ledger_rules,
     historical_holds_wait_for_the_usage_record,
+    expired_vouchers_release_their_holds_and_return_the_rest,
     programmes_fund_budgets_and_applications_are_checked,
     the_budget_is_never_overspent_by_approvals,
     a_voucher_pays_its_share_and_the_hold_ends_with_the_booking,

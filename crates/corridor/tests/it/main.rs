@@ -374,3 +374,54 @@ fn ledger_reconcile_passes_a_sound_ledger_and_fails_a_tampered_one() {
     assert!(String::from_utf8_lossy(&nonsense.stderr)
         .contains("neither an RFC 3339 instant nor a date"));
 }
+
+#[test]
+fn expiring_vouchers_returns_what_is_left_and_keeps_the_ledger_sound() {
+    let directory = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", directory.path().join("x.sqlite").display());
+    let generated = Command::new(BINARY)
+        .args(["generate", "--scale", "small", "--database", &database])
+        .output()
+        .unwrap();
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    let expire = |today: &str| {
+        let output = ledger(&["expire-vouchers", "--database", &database, "--today", today]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()
+    };
+    // The demo's programmes run through this year: nothing expires today.
+    let today = jiff::Zoned::now().date().to_string();
+    assert_eq!(expire(&today)["vouchers_expired"], 0);
+    // Long after, every demo voucher expires, its holds are released, its rest returned.
+    let later = expire("2099-01-01");
+    assert!(later["vouchers_expired"].as_u64().unwrap() > 0, "{later}");
+    assert!(later["returned_fen"].as_i64().unwrap() > 0, "{later}");
+    assert_eq!(expire("2099-01-02")["vouchers_expired"], 0, "once only");
+    let reconciled = ledger(&["reconcile", "--database", &database]);
+    assert!(
+        reconciled.status.success(),
+        "{}",
+        String::from_utf8_lossy(&reconciled.stdout)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&reconciled.stdout).unwrap();
+    assert_eq!(
+        report["open_pending_transfers"], 0,
+        "no hold outlives its voucher"
+    );
+    let bad = ledger(&[
+        "expire-vouchers",
+        "--database",
+        &database,
+        "--today",
+        "someday",
+    ]);
+    assert!(!bad.status.success());
+}
