@@ -43,7 +43,7 @@ macro_rules! shared_analytics_impl {
                 use corridor_domain::analytics::{InstitutionFact, InstrumentFact};
                 use corridor_domain::{CategoryCode, CityCode, Fen, InstitutionId, InstitutionKind, InstrumentId, ProvinceCode, Sector, WeeklyOpeningHours};
                 let mut transaction = self.read_pool().begin().await?;
-                if let Some(snapshot) = Self::LEDGER_SNAPSHOT {
+                if let Some(snapshot) = Self::READ_SNAPSHOT {
                     sqlx::query(snapshot).execute(&mut *transaction).await?;
                 }
                 let institutions = sqlx::query_as::<_, (i64, String, String, i64, String)>(
@@ -91,7 +91,7 @@ macro_rules! shared_analytics_impl {
                 let minutes = format!("COALESCE(b.usage_minutes, {})", $booked_minutes);
                 let using = "b.status IN ('confirmed', 'completed') AND b.starts_at >= $1 AND b.starts_at < $2";
                 let mut transaction = self.read_pool().begin().await?;
-                if let Some(snapshot) = Self::LEDGER_SNAPSHOT {
+                if let Some(snapshot) = Self::READ_SNAPSHOT {
                     sqlx::query(snapshot).execute(&mut *transaction).await?;
                 }
                 let province_flows = sqlx::query_as::<_, (String, String, i64, i64, i64)>(&format!(

@@ -1,6 +1,6 @@
 //! The `LedgerStore` implementation both engines share. Engine differences are four items
 //! each engine defines on its store: `LEDGER_LOCK_SUFFIX` (how a read locks the accounts),
-//! `ledger_transfer_ids` (how ids are drawn), `LEDGER_SNAPSHOT` (how a read sees one
+//! `ledger_transfer_ids` (how ids are drawn), `READ_SNAPSHOT` (how a read sees one
 //! consistent snapshot) and `replay_transfers_in` (how the replay reads every transfer).
 
 /// Bound parameters per statement stay well below SQLite's 32,766 and PostgreSQL's 65,535.
@@ -440,7 +440,7 @@ macro_rules! shared_ledger_impl {
                 use corridor_domain::ledger::LedgerReplay;
 
                 let mut transaction = self.read_pool().begin().await?;
-                if let Some(snapshot) = Self::LEDGER_SNAPSHOT {
+                if let Some(snapshot) = Self::READ_SNAPSHOT {
                     sqlx::query(snapshot).execute(&mut *transaction).await?;
                 }
                 let rows = sqlx::query(&format!("SELECT {} FROM ledger_accounts ORDER BY id", crate::ledger_sql::ACCOUNT_COLUMNS))

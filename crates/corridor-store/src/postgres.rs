@@ -62,7 +62,7 @@ impl PostgresStore {
     /// Batches lock the accounts they touch, in id order so that two batches never wait on
     /// each other in a cycle.
     const LEDGER_LOCK_SUFFIX: &'static str = " FOR UPDATE";
-    const LEDGER_SNAPSHOT: Option<&'static str> =
+    const READ_SNAPSHOT: Option<&'static str> =
         Some("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
 
     /// Every using booking for analytics, streamed.

@@ -95,7 +95,7 @@ impl SqliteStore {
     /// SQLite serialises write transactions, so reading the accounts is enough.
     const LEDGER_LOCK_SUFFIX: &'static str = "";
     /// A read transaction in WAL mode sees one snapshot from its first read on.
-    const LEDGER_SNAPSHOT: Option<&'static str> = None;
+    const READ_SNAPSHOT: Option<&'static str> = None;
 
     /// Every using booking for analytics, scanned through SQLite's C API (see `sqlite_scan`).
     async fn analytics_bookings_in(

@@ -14,6 +14,8 @@ use corridor_store::Store;
 use jiff::Timestamp;
 use tokio::sync::watch;
 
+use crate::problem::ApiError;
+
 pub const REFRESH_INTERVAL: Duration = Duration::from_secs(300);
 
 /// One build of the facts and when its snapshot was read.
@@ -22,8 +24,12 @@ pub struct AnalyticsBuild {
     pub as_of: Timestamp,
 }
 
+/// `None` until the first build ends; then the latest good build, or why no build succeeded
+/// yet. A failed rebuild keeps serving the previous build (its `as_of` tells its age).
+type CurrentBuild = Option<Result<Arc<AnalyticsBuild>, String>>;
+
 pub struct AnalyticsService {
-    current: watch::Sender<Option<Arc<AnalyticsBuild>>>,
+    current: watch::Sender<CurrentBuild>,
 }
 
 impl Default for AnalyticsService {
@@ -37,6 +43,18 @@ impl Default for AnalyticsService {
 impl AnalyticsService {
     /// Reads the snapshot and builds the facts; on success they replace the current ones.
     pub async fn refresh(&self, store: &dyn Store) -> Result<Arc<AnalyticsBuild>, String> {
+        let built = Self::build(store).await;
+        self.current
+            .send_modify(|current| match (&built, current.as_ref()) {
+                (Ok(build), _) => *current = Some(Ok(build.clone())),
+                // Keep serving the last good build.
+                (Err(_), Some(Ok(_))) => {}
+                (Err(error), _) => *current = Some(Err(error.clone())),
+            });
+        built
+    }
+
+    async fn build(store: &dyn Store) -> Result<Arc<AnalyticsBuild>, String> {
         let as_of = corridor_store::now();
         let snapshot = store
             .analytics_snapshot()
@@ -52,21 +70,25 @@ impl AnalyticsService {
         .await
         .map_err(|error| error.to_string())?
         .map_err(|error| error.to_string())?;
-        let build = Arc::new(AnalyticsBuild { facts, as_of });
-        self.current.send_replace(Some(build.clone()));
-        Ok(build)
+        Ok(Arc::new(AnalyticsBuild { facts, as_of }))
     }
 
-    /// The current facts, waiting for the first build if it has not finished yet.
-    pub async fn facts(&self) -> Arc<AnalyticsBuild> {
+    /// The current facts, waiting for the first build if it has not finished yet; an
+    /// internal error when no build has succeeded (the next attempt comes with the refresh).
+    pub async fn facts(&self) -> Result<Arc<AnalyticsBuild>, ApiError> {
         let mut receiver = self.current.subscribe();
         loop {
-            if let Some(build) = receiver.borrow_and_update().clone() {
-                return build;
+            match receiver.borrow_and_update().clone() {
+                Some(Ok(build)) => return Ok(build),
+                Some(Err(error)) => {
+                    return Err(ApiError::Internal(format!(
+                        "the analytics could not be built: {error}"
+                    )))
+                }
+                None => {}
             }
             if receiver.changed().await.is_err() {
-                // The sender lives as long as the service, which outlives every request.
-                unreachable!("the analytics service dropped its sender");
+                return Err(ApiError::Internal("the analytics service stopped".into()));
             }
         }
     }

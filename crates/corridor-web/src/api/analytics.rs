@@ -134,7 +134,7 @@ pub async fn usage_by_origin(
         params.institution,
         params.category.as_deref(),
     )?;
-    let build = state.analytics.facts().await;
+    let build = state.analytics.facts().await?;
     let usage = build
         .facts
         .usage_by_origin(period, &scope)
@@ -168,7 +168,7 @@ pub async fn flows(
 ) -> Result<Response, ApiError> {
     let period = analytics_period(params.from.as_deref(), params.to.as_deref())?;
     let level = flow_level(params.level.as_deref())?;
-    let build = state.analytics.facts().await;
+    let build = state.analytics.facts().await?;
     let matrix = build.facts.flows(period, level).map_err(analytics_failed)?;
     let level_name = match level {
         FlowLevel::Province => "province",
@@ -203,7 +203,7 @@ pub async fn utilisation(
 ) -> Result<Response, ApiError> {
     let period = analytics_period(params.from.as_deref(), params.to.as_deref())?;
     let (group, by) = utilisation_group(params.by.as_deref())?;
-    let build = state.analytics.facts().await;
+    let build = state.analytics.facts().await?;
     let rows = build
         .facts
         .utilisation(period, group)
@@ -247,7 +247,7 @@ pub async fn idle_instruments(
     if !(1..=500).contains(&limit) {
         return Err(ApiError::invalid("limit", "must be between 1 and 500"));
     }
-    let build = state.analytics.facts().await;
+    let build = state.analytics.facts().await?;
     let idle = build
         .facts
         .idle_expensive(period, Fen::from_yuan(min_value_yuan), max_utilisation)

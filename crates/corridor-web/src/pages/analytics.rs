@@ -109,7 +109,7 @@ async fn dashboard(
         .map_err(|error| ApiError::Internal(error.to_string()))?;
     let from_date = period.from.to_zoned(zone.clone()).date().to_string();
     let to_date = period.to.to_zoned(zone.clone()).date().to_string();
-    let build = state.analytics.facts().await;
+    let build = state.analytics.facts().await?;
     let facts = &build.facts;
     let fail =
         |error: corridor_domain::analytics::AnalyticsError| ApiError::Internal(error.to_string());
