@@ -645,5 +645,10 @@ impl Accumulator {
     }
 }
 
+mod cluster;
+pub use cluster::{
+    tally_cluster_reach, ClusterCity, ClusterReach, ClusterReachCity, ClusterTarget,
+};
+
 #[cfg(test)]
 mod tests;

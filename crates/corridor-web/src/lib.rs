@@ -10,6 +10,7 @@ pub mod api;
 pub mod auth;
 pub mod availability;
 mod charts;
+pub mod cluster_reach;
 pub mod extract;
 pub mod i18n;
 mod map;

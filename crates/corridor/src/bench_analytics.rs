@@ -7,6 +7,11 @@
 //! and city, and the idle expensive instruments, each for a spread of periods (months,
 //! quarters, the year). Latency is measured in process, which is the server's share of a
 //! dashboard request; the HTTP layer around it adds the same as for any other JSON answer.
+//!
+//! Cluster reach is asked for every city of the region a station serves, every industrial
+//! sector and two instrument categories, and four 2-hour departure windows (3 hours of
+//! travel): the figure from one place (`cluster_reach_ms`, the p99), and the figure from every
+//! city at once by the many-origin matrices beside one profile per city (the baseline).
 
 use std::time::Instant;
 
@@ -17,6 +22,13 @@ use corridor_domain::analytics::{
 use corridor_domain::{CategoryCode, Fen, ProvinceCode};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
+
+use corridor_domain::analytics::{ClusterCity, ClusterTarget};
+use corridor_domain::Sector;
+use corridor_domain::PageLimit;
+use corridor_store::{CityFilter, PageRequest, Store};
+use corridor_web::cluster_reach::{cluster_reach_from, cluster_reached_from_each, TravelBudget};
+use corridor_web::rail::RailService;
 
 use crate::bench_booking::{drop_scratch, scratch_database};
 use crate::bench_ledger::percentile;
@@ -251,6 +263,8 @@ pub async fn run(options: AnalyticsBenchOptions) -> Result<()> {
     facts_trio.sort_by(f64::total_cmp);
     let facts_trio_median = percentile(&facts_trio, 0.5);
 
+    let cluster = cluster_reach_figures(store.as_ref(), &facts).await?;
+
     let result = json!({
         "backend": options.backend.as_str(),
         "bookings": facts.booking_count(),
@@ -265,10 +279,115 @@ pub async fn run(options: AnalyticsBenchOptions) -> Result<()> {
         "baseline_sql_trio_median_ms": baseline_median,
         "facts_trio_median_ms": facts_trio_median,
         "speedup_over_sql": baseline_median / facts_trio_median.max(1e-9),
-        "cluster_reach_ms": serde_json::Value::Null,
+        "cluster_reach": cluster,
+        "cluster_reach_ms": cluster["one_origin_p99_ms"],
     });
     drop(store);
     drop_scratch(database, &options.postgres_admin_url).await?;
     println!("{result}");
     Ok(())
+}
+
+/// Times cluster reach from every region city with a station (see the module comment).
+async fn cluster_reach_figures(
+    store: &dyn Store,
+    facts: &AnalyticsFacts,
+) -> Result<serde_json::Value> {
+    let rail = RailService::demo();
+    let cities = store
+        .cities(
+            &CityFilter::default(),
+            PageRequest {
+                limit: PageLimit::new(500)?,
+                after: None,
+            },
+        )
+        .await?;
+    let origins: Vec<u32> = cities
+        .items
+        .iter()
+        .map(|city| city.city.code.get())
+        .filter(|code| rail.has_stations(*code))
+        .filter(|code| {
+            cities
+                .items
+                .iter()
+                .any(|city| city.city.code.get() == *code && city.city.province.is_in_region())
+        })
+        .collect();
+    let mut targets: Vec<ClusterTarget> = [
+        Sector::IntegratedCircuits,
+        Sector::Biomedicine,
+        Sector::ArtificialIntelligence,
+        Sector::Aerospace,
+        Sector::NewMaterials,
+        Sector::Automotive,
+    ]
+    .into_iter()
+    .map(ClusterTarget::SectorFirms)
+    .collect();
+    for category in ["01", "02"] {
+        targets.push(ClusterTarget::InstrumentCategory(CategoryCode::parse(category)?));
+    }
+    let budgets: Vec<TravelBudget> = [6 * 60, 8 * 60, 12 * 60, 17 * 60]
+        .into_iter()
+        .map(|start| TravelBudget {
+            window_start: start,
+            window_end: start + 120,
+            within_minutes: 180,
+        })
+        .collect();
+
+    let mut one_origin = Vec::new();
+    let mut shares = Vec::new();
+    for target in &targets {
+        for budget in &budgets {
+            for origin in &origins {
+                // The whole figure: the cluster's members by city, the profile, the tally.
+                let started = Instant::now();
+                let members: Vec<ClusterCity> = facts.cluster_members(target, None);
+                let reach = cluster_reach_from(&rail, *origin, &members, *budget);
+                one_origin.push(started.elapsed().as_secs_f64() * 1_000.0);
+                shares.push(reach.share);
+            }
+        }
+    }
+    if shares.iter().all(|share| *share == 0.0) {
+        bail!("cluster reach found no member within reach of any city");
+    }
+    one_origin.sort_by(f64::total_cmp);
+
+    let mut all_by_matrix = Vec::new();
+    let mut all_by_profiles = Vec::new();
+    for target in &targets {
+        let members = facts.cluster_members(target, None);
+        let budget = budgets[1];
+        let started = Instant::now();
+        let by_matrix = cluster_reached_from_each(&rail, &origins, &members, budget);
+        all_by_matrix.push(started.elapsed().as_secs_f64() * 1_000.0);
+        let started = Instant::now();
+        let by_profiles: Vec<u64> = origins
+            .iter()
+            .map(|origin| cluster_reach_from(&rail, *origin, &members, budget).reached)
+            .collect();
+        all_by_profiles.push(started.elapsed().as_secs_f64() * 1_000.0);
+        if by_matrix != by_profiles {
+            bail!("the matrices and the profiles disagree on cluster reach");
+        }
+    }
+    all_by_matrix.sort_by(f64::total_cmp);
+    all_by_profiles.sort_by(f64::total_cmp);
+    let mean_share = shares.iter().sum::<f64>() / shares.len() as f64;
+    Ok(json!({
+        "origins": origins.len(),
+        "targets": targets.len(),
+        "windows": budgets.len(),
+        "samples": one_origin.len(),
+        "mean_share": mean_share,
+        "one_origin_p50_ms": percentile(&one_origin, 0.5),
+        "one_origin_p99_ms": percentile(&one_origin, 0.99),
+        "one_origin_max_ms": one_origin.last().copied().unwrap_or(0.0),
+        "all_origins_matrix_median_ms": percentile(&all_by_matrix, 0.5),
+        "all_origins_profiles_median_ms": percentile(&all_by_profiles, 0.5),
+    }))
 }

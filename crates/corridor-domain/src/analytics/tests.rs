@@ -287,6 +287,50 @@ fn periods_are_half_open_and_bad_input_is_refused() {
     );
 }
 
+#[test]
+fn cluster_members_group_by_city_and_leave_out_the_asker() {
+    let facts = facts();
+    let firms = facts.cluster_members(&ClusterTarget::SectorFirms(Sector::Aerospace), None);
+    assert_eq!(firms.len(), 1);
+    assert_eq!(firms[0].city, city(HEFEI));
+    assert_eq!(firms[0].members, vec![2]);
+    assert!(facts
+        .cluster_members(
+            &ClusterTarget::SectorFirms(Sector::Aerospace),
+            Some(InstitutionId(2))
+        )
+        .is_empty());
+    // Universities are not firms, whatever their sector.
+    assert!(facts
+        .cluster_members(&ClusterTarget::SectorFirms(Sector::HigherEducation), None)
+        .is_empty());
+    // A top-level category takes in its subcategories: 0102 in Shanghai and 0105 in Hefei.
+    let top = ClusterTarget::InstrumentCategory(CategoryCode::parse("01").unwrap());
+    let instruments = facts.cluster_members(&top, None);
+    let by_city: Vec<(u32, Vec<i64>)> = instruments
+        .iter()
+        .map(|city| (city.city.get(), city.members.clone()))
+        .collect();
+    assert_eq!(by_city, vec![(SHANGHAI_CITY, vec![10]), (HEFEI, vec![12])]);
+    let without_company = facts.cluster_members(&top, Some(InstitutionId(2)));
+    assert_eq!(without_company.len(), 1);
+}
+
+#[test]
+fn cluster_reach_counts_members_of_reached_cities() {
+    let facts = facts();
+    let top = ClusterTarget::InstrumentCategory(CategoryCode::parse("01").unwrap());
+    let members = facts.cluster_members(&top, None);
+    let reach = tally_cluster_reach(&members, |code| (code == city(HEFEI)).then_some(95));
+    assert_eq!((reach.members, reach.reached), (2, 1));
+    assert!((reach.share - 0.5).abs() < 1e-12);
+    assert_eq!(reach.cities[0].city, city(HEFEI));
+    assert_eq!(reach.cities[0].minutes, Some(95));
+    assert_eq!(reach.cities[1].minutes, None);
+    let nothing = tally_cluster_reach(&[], |_| Some(0));
+    assert_eq!((nothing.members, nothing.share), (0, 0.0));
+}
+
 proptest! {
     /// Whatever the bookings and the period, every breakdown adds up to the same totals.
     #[test]

@@ -24,7 +24,7 @@ pub const REGION_TIME_ZONE: &str = "Asia/Shanghai";
 const LONGEST_PERIOD_DAYS: i64 = 3_660;
 
 /// The trimmed text, when there is any.
-fn present(text: Option<&str>) -> Option<&str> {
+pub(crate) fn present(text: Option<&str>) -> Option<&str> {
     text.map(str::trim).filter(|text| !text.is_empty())
 }
 
@@ -63,7 +63,7 @@ pub fn analytics_period(from: Option<&str>, to: Option<&str>) -> Result<Period, 
     Ok(Period { from, to })
 }
 
-fn period_dto(period: Period, as_of: jiff::Timestamp) -> AnalyticsPeriodDto {
+pub(crate) fn period_dto(period: Period, as_of: jiff::Timestamp) -> AnalyticsPeriodDto {
     AnalyticsPeriodDto {
         from: period.from.to_string(),
         to: period.to.to_string(),
@@ -72,7 +72,7 @@ fn period_dto(period: Period, as_of: jiff::Timestamp) -> AnalyticsPeriodDto {
 }
 
 /// JSON, or the CSV form with `format=csv`.
-fn respond<T: serde::Serialize>(
+pub(crate) fn respond<T: serde::Serialize>(
     format: Option<&str>,
     body: T,
     csv: impl FnOnce(&T) -> String,
@@ -91,7 +91,7 @@ fn respond<T: serde::Serialize>(
     }
 }
 
-fn analytics_failed(error: corridor_domain::analytics::AnalyticsError) -> ApiError {
+pub(crate) fn analytics_failed(error: corridor_domain::analytics::AnalyticsError) -> ApiError {
     ApiError::Internal(error.to_string())
 }
 

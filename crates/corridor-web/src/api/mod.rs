@@ -4,6 +4,7 @@
 
 pub mod analytics;
 pub mod analytics_dto;
+pub mod cluster_reach;
 pub mod booking_dto;
 pub mod booking_queues;
 pub mod bookings;
@@ -50,7 +51,7 @@ use crate::AppState;
         (name = "accounts", description = "Who you are, and API tokens"),
         (name = "bookings", description = "Calendars, bookings, approvals, the waitlist and qualifications"),
         (name = "vouchers", description = "Innovation voucher programmes, applications, wallets and settlement"),
-        (name = "analytics", description = "Regional analytics: usage by origin, cross-provincial flows, utilisation, idle instruments"),
+        (name = "analytics", description = "Regional analytics: usage by origin, cross-provincial flows, utilisation, idle instruments, cluster reach by rail"),
         (name = "admin", description = "Platform administration")
     )
 )]
@@ -130,6 +131,8 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(analytics::flows))
         .routes(routes!(analytics::utilisation))
         .routes(routes!(analytics::idle_instruments))
+        .routes(routes!(cluster_reach::cluster_reach))
+        .routes(routes!(cluster_reach::cluster_reach_by_origin))
 }
 
 type ApiResult<T> = Result<Json<T>, ApiError>;

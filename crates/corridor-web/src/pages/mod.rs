@@ -25,6 +25,7 @@ use crate::problem::{ApiError, PROBLEM_KINDS};
 use crate::AppState;
 
 mod analytics;
+mod analytics_reach;
 mod booking;
 mod booking_text;
 mod forms;
@@ -50,6 +51,10 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/search", get(search::search_page))
         .route("/reach", get(reach::reach_page))
         .route("/analytics", get(analytics::dashboard_page))
+        .route(
+            "/analytics/reach",
+            get(analytics_reach::reach_dashboard_page),
+        )
         .route("/instruments", get(instruments::instruments_page))
         .route("/instruments/{id}", get(instruments::instrument_page))
         .route("/instruments/{id}/book", post(booking::book_submit))

@@ -3,6 +3,7 @@
 mod analytics;
 mod api;
 mod bookings;
+mod cluster_reach;
 mod ical;
 mod pages;
 mod reach;
