@@ -61,7 +61,8 @@ pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use timestamp::now;
 pub use voucher::{
-    settlement_csv, HistoricalVoucherGrant, NewVoucherApplication, ProgrammeRecord, SettlementRow,
+    settlement_csv, HistoricalVoucherGrant, NewVoucherApplication, ProgrammeRecord, ProgrammeTotals,
+    SettlementRow,
     VoucherApplication, VoucherBookingAttempt, VoucherDecision, VoucherExpiry, VoucherPayment,
     VoucherPaymentState, VoucherRecord, VoucherStore, SETTLEMENT_CSV_HEADER,
 };

@@ -104,6 +104,21 @@ pub struct VoucherExpiry {
     pub returned: Fen,
 }
 
+/// A programme's vouchers summed from their ledger accounts: what the vouchers dashboard shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProgrammeTotals {
+    pub programme: VoucherProgrammeId,
+    pub vouchers: u64,
+    /// Face value of every voucher issued.
+    pub issued: Fen,
+    /// Reserved now by open holds on bookings not yet used.
+    pub held: Fen,
+    /// Paid to providers for recorded usage, to date.
+    pub redeemed: Fen,
+    /// Given back to the budget when vouchers expired.
+    pub returned: Fen,
+}
+
 /// What a voucher office's decision on an application came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VoucherDecision {
@@ -277,6 +292,10 @@ pub trait VoucherStore: Send + Sync {
         &self,
         grants: &[HistoricalVoucherGrant],
     ) -> Result<u64, StoreError>;
+
+    /// Every programme's vouchers summed from their ledger accounts and transfers, by
+    /// programme id; programmes without vouchers are left out.
+    async fn voucher_programme_totals(&self) -> Result<Vec<ProgrammeTotals>, StoreError>;
 
     /// The redemptions posted in `[from, to)`, summed per payer programme, provider province
     /// and claimant.

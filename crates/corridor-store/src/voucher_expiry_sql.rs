@@ -1,9 +1,42 @@
-//! Expiring vouchers, shared by both engines and expanded next to `shared_voucher_impl!`
-//! (same module: it uses that macro's helpers). See `VoucherStore::expire_vouchers`.
+//! Expiring vouchers and summing programmes, shared by both engines and expanded next to
+//! `shared_voucher_impl!` (same module: it uses that macro's helpers). See
+//! `VoucherStore::expire_vouchers` and `VoucherStore::voucher_programme_totals`.
 
 macro_rules! shared_voucher_expiry_impl {
     ($store:ty, $db:ty) => {
         impl $store {
+            /// `VoucherStore::voucher_programme_totals`: held is the vouchers' pending debits,
+            /// redeemed the posted settlements of their holds, returned the expiry transfers.
+            async fn voucher_programme_totals_by_sql(
+                &self,
+            ) -> Result<Vec<crate::voucher::ProgrammeTotals>, StoreError> {
+                let rows: Vec<(i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
+                    "SELECT w.programme_id, COUNT(*), CAST(SUM(w.amount_fen) AS BIGINT), \
+                     CAST(SUM(a.debits_pending) AS BIGINT), \
+                     CAST(COALESCE(SUM((SELECT SUM(t.amount) FROM ledger_transfers t \
+                         WHERE t.debit_account_id = w.account_id AND t.kind = 'post_pending' AND t.code = 'voucher.redeem')), 0) AS BIGINT), \
+                     CAST(COALESCE(SUM((SELECT SUM(t.amount) FROM ledger_transfers t \
+                         WHERE t.debit_account_id = w.account_id AND t.kind = 'posted' AND t.code = 'voucher.expire')), 0) AS BIGINT) \
+                     FROM vouchers w JOIN ledger_accounts a ON a.id = w.account_id \
+                     GROUP BY w.programme_id ORDER BY w.programme_id",
+                )
+                .fetch_all(self.read_pool())
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(programme, vouchers, issued, held, redeemed, returned)| {
+                        crate::voucher::ProgrammeTotals {
+                            programme: corridor_domain::voucher::VoucherProgrammeId(programme),
+                            vouchers: crate::common::count(vouchers),
+                            issued: corridor_domain::Fen(issued),
+                            held: corridor_domain::Fen(held),
+                            redeemed: corridor_domain::Fen(redeemed),
+                            returned: corridor_domain::Fen(returned),
+                        }
+                    })
+                    .collect())
+            }
+
             /// One transaction for every voucher that expires; see
             /// `VoucherStore::expire_vouchers`.
             async fn expire_vouchers_whole(

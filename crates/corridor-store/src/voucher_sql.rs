@@ -756,6 +756,10 @@ macro_rules! shared_voucher_impl {
                 Ok(VoucherBookingAttempt::Booked { booking, payment: VoucherPayment { voucher, split, state: VoucherPaymentState::Held }, replayed: false })
             }
 
+            async fn voucher_programme_totals(&self) -> Result<Vec<crate::voucher::ProgrammeTotals>, StoreError> {
+                self.voucher_programme_totals_by_sql().await
+            }
+
             async fn expire_vouchers(&self, today: jiff::civil::Date, now: jiff::Timestamp, context: &crate::AuditContext) -> Result<crate::voucher::VoucherExpiry, StoreError> {
                 self.expire_vouchers_whole(today, now, context).await
             }

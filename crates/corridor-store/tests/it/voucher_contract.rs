@@ -112,6 +112,37 @@ async fn issue(
     }
 }
 
+/// The programme's totals (`voucher_programme_totals`) against its vouchers' own ledger
+/// accounts, read one by one; answers the totals.
+async fn programme_totals_match_the_vouchers(
+    store: &dyn Store,
+    fixture: &VoucherFixture,
+) -> corridor_store::ProgrammeTotals {
+    let totals = store.voucher_programme_totals().await.unwrap();
+    let mine = *totals
+        .iter()
+        .find(|totals| totals.programme == fixture.programme)
+        .expect("the programme has vouchers");
+    let vouchers: Vec<corridor_store::VoucherRecord> = store
+        .vouchers_of_enterprise(fixture.enterprise)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|voucher| voucher.programme.id == fixture.programme)
+        .collect();
+    assert_eq!(mine.vouchers, vouchers.len() as u64);
+    assert_eq!(mine.issued.0, vouchers.iter().map(|v| v.amount.0).sum::<i64>());
+    assert_eq!(
+        mine.held.0,
+        vouchers.iter().map(|v| v.balances.debits_pending).sum::<i64>()
+    );
+    assert_eq!(
+        mine.redeemed.0 + mine.returned.0,
+        vouchers.iter().map(|v| v.balances.debits_posted).sum::<i64>()
+    );
+    mine
+}
+
 pub async fn programmes_fund_budgets_and_applications_are_checked(store: &dyn Store) {
     let fixture = voucher_fixture(store, RedemptionMode::ProviderRedeems).await;
     let record = store
@@ -538,6 +569,11 @@ pub async fn a_voucher_pays_its_share_and_the_hold_ends_with_the_booking(store: 
     let reconciliation = store.reconcile_ledger().await.unwrap();
     assert!(reconciliation.is_consistent(), "{reconciliation:?}");
     assert_eq!(reconciliation.open_pending_transfers, 0);
+    let totals = programme_totals_match_the_vouchers(store, &fixture).await;
+    assert_eq!(
+        (totals.held, totals.redeemed, totals.returned),
+        (Fen(0), Fen(45_000), Fen(0))
+    );
 }
 
 pub async fn a_hold_beyond_the_voucher_books_nothing(store: &dyn Store) {
@@ -797,6 +833,11 @@ pub async fn expired_vouchers_release_their_holds_and_return_the_rest(store: &dy
         .unwrap()
         .unwrap()
         .budget_available;
+    let totals = programme_totals_match_the_vouchers(store, &fixture).await;
+    assert_eq!(
+        (totals.vouchers, totals.issued, totals.held, totals.returned),
+        (1, Fen(200_000), Fen(60_000), Fen(0))
+    );
     let expire = |today| async move {
         store
             .expire_vouchers(today, now(), &actor(fixture.officer))
@@ -839,6 +880,11 @@ pub async fn expired_vouchers_release_their_holds_and_return_the_rest(store: &dy
             .unwrap()
             .budget_available,
         Fen(budget_before.0 + 200_000)
+    );
+    let totals = programme_totals_match_the_vouchers(store, &fixture).await;
+    assert_eq!(
+        (totals.held, totals.redeemed, totals.returned),
+        (Fen(0), Fen(0), Fen(200_000))
     );
     let payment = store
         .voucher_payment_of_booking(booking.id)

@@ -5,6 +5,7 @@
 pub mod analytics;
 pub mod analytics_dto;
 pub mod cluster_reach;
+pub mod voucher_analytics;
 pub mod booking_dto;
 pub mod booking_queues;
 pub mod bookings;
@@ -51,7 +52,7 @@ use crate::AppState;
         (name = "accounts", description = "Who you are, and API tokens"),
         (name = "bookings", description = "Calendars, bookings, approvals, the waitlist and qualifications"),
         (name = "vouchers", description = "Innovation voucher programmes, applications, wallets and settlement"),
-        (name = "analytics", description = "Regional analytics: usage by origin, cross-provincial flows, utilisation, idle instruments, cluster reach by rail"),
+        (name = "analytics", description = "Regional analytics: usage by origin, cross-provincial flows, utilisation, idle instruments, cluster reach by rail, vouchers"),
         (name = "admin", description = "Platform administration")
     )
 )]
@@ -133,6 +134,7 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(analytics::idle_instruments))
         .routes(routes!(cluster_reach::cluster_reach))
         .routes(routes!(cluster_reach::cluster_reach_by_origin))
+        .routes(routes!(voucher_analytics::voucher_analytics))
 }
 
 type ApiResult<T> = Result<Json<T>, ApiError>;

@@ -26,6 +26,7 @@ use crate::AppState;
 
 mod analytics;
 mod analytics_reach;
+mod analytics_vouchers;
 mod booking;
 mod booking_text;
 mod forms;
@@ -54,6 +55,10 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route(
             "/analytics/reach",
             get(analytics_reach::reach_dashboard_page),
+        )
+        .route(
+            "/analytics/vouchers",
+            get(analytics_vouchers::voucher_dashboard_page),
         )
         .route("/instruments", get(instruments::instruments_page))
         .route("/instruments/{id}", get(instruments::instrument_page))

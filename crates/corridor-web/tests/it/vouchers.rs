@@ -4,10 +4,10 @@
 
 use jiff::{SignedDuration, Timestamp};
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::bookings::{call, json_of, managed_instrument, token};
-use crate::support::{expect_problem, postgres_server, sqlite_server, TestServer};
+use crate::support::{client, expect_problem, postgres_server, sqlite_server, TestServer};
 
 /// Local `hour` Shanghai time, `days` days from now, as RFC 3339.
 fn shanghai(days: i64, hour: i8) -> String {
@@ -467,6 +467,95 @@ async fn voucher_flow(server: &TestServer) {
         "backwards",
     )
     .await;
+
+    // The vouchers dashboard: the programme's money as the wallet's ledger shows it.
+    let figures = json_of(
+        call(
+            Method::GET,
+            server,
+            &format!("/api/v1/analytics/vouchers?{period}"),
+            None,
+            None,
+        )
+        .await,
+        200,
+        "voucher analytics",
+    )
+    .await;
+    let row = figures["programmes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["id"] == programme_id)
+        .expect("the programme is listed")
+        .clone();
+    let mine: Vec<&Value> = wallet
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|voucher| voucher["programme_id"] == programme_id)
+        .collect();
+    let sum = |field: &str| -> i64 { mine.iter().map(|v| v[field].as_i64().unwrap()).sum() };
+    assert_eq!(row["vouchers"], mine.len() as u64);
+    assert_eq!(row["issued_fen"], sum("amount_fen"));
+    assert_eq!(row["held_fen"], sum("held_fen"));
+    assert_eq!(row["redeemed_fen"], sum("spent_fen"));
+    assert_eq!(row["redeemed_in_period_fen"], 0);
+    let programme_now = json_of(
+        call(
+            Method::GET,
+            server,
+            &format!("/api/v1/voucher-programmes?province={province}"),
+            None,
+            None,
+        )
+        .await,
+        200,
+        "programmes",
+    )
+    .await;
+    let listed = programme_now
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|listed| listed["id"] == programme_id)
+        .unwrap()
+        .clone();
+    assert_eq!(row["budget_available_fen"], listed["budget_available_fen"]);
+    let settlement_csv = call(
+        Method::GET,
+        server,
+        &format!("/api/v1/analytics/vouchers?{period}&format=csv&table=settlement"),
+        None,
+        None,
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(settlement_csv.starts_with("payer_province,provider_province,redemptions,amount_fen\n"));
+    expect_problem(
+        call(
+            Method::GET,
+            server,
+            &format!("/api/v1/analytics/vouchers?{period}&format=csv&table=people"),
+            None,
+            None,
+        )
+        .await,
+        400,
+        "unknown table",
+    )
+    .await;
+    let page = client()
+        .get(server.url(&format!("/analytics/vouchers?{period}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains(&format!(r#"data-programme-id="{programme_id}""#)));
+    assert!(html.contains(r#"data-testid="settlement-heatmap""#));
 }
 
 #[tokio::test]

@@ -1,0 +1,216 @@
+//! The vouchers dashboard (`/analytics/vouchers`): every programme's money (issued, held,
+//! redeemed, returned, budget left) and the settlement between provinces for a period, as a
+//! heat map. The figures are those of `/api/v1/analytics/vouchers`.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use corridor_domain::{Fen, Language, ProvinceCode};
+use serde::Deserialize;
+
+use super::{render, PageContext, PageError};
+use crate::api::analytics::REGION_TIME_ZONE;
+use crate::api::voucher_analytics::voucher_analytics_dto;
+use crate::auth::Requester;
+use crate::charts::{bar_chart, heat_map, Bar, HeatMap};
+use crate::extract::Query;
+use crate::problem::ApiError;
+use crate::AppState;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VoucherDashboardParams {
+    from: Option<String>,
+    to: Option<String>,
+    #[allow(dead_code)]
+    lang: Option<String>,
+}
+
+pub struct ProgrammeRow {
+    pub id: i64,
+    pub name: String,
+    pub province: &'static str,
+    pub budget: String,
+    pub vouchers: u64,
+    pub issued: String,
+    pub held: String,
+    pub redeemed: String,
+    pub returned: String,
+    pub left: String,
+    pub redeemed_in_period: String,
+}
+
+#[derive(Template)]
+#[template(path = "analytics_vouchers.html")]
+struct VoucherDashboardTemplate {
+    ctx: PageContext,
+    english: bool,
+    from: String,
+    to: String,
+    query: String,
+    issued: String,
+    held: String,
+    redeemed: String,
+    redeemed_in_period: String,
+    crossing_share: String,
+    programmes_svg: String,
+    settlement_svg: String,
+    rows: Vec<ProgrammeRow>,
+}
+
+fn province_name(province: ProvinceCode, language: Language) -> &'static str {
+    match language {
+        Language::English => province.name_en(),
+        Language::Chinese => province.name_zh(),
+    }
+}
+
+/// `GET /analytics/vouchers`.
+pub async fn voucher_dashboard_page(
+    State(state): State<Arc<AppState>>,
+    requester: Requester,
+    Query(params): Query<VoucherDashboardParams>,
+    request: Request,
+) -> Response {
+    let ctx = PageContext::new(&requester, request.extensions(), "/analytics/vouchers");
+    match voucher_dashboard(&state, &ctx, &params).await {
+        Ok(page) => match render(&page) {
+            Ok(html) => html.into_response(),
+            Err(error) => error.into_response(),
+        },
+        Err(error) => PageError {
+            error,
+            context: ctx,
+        }
+        .into_response(),
+    }
+}
+
+async fn voucher_dashboard(
+    state: &AppState,
+    ctx: &PageContext,
+    params: &VoucherDashboardParams,
+) -> Result<VoucherDashboardTemplate, ApiError> {
+    let language = ctx.language;
+    let english = language == Language::English;
+    let figures = voucher_analytics_dto(state, params.from.as_deref(), params.to.as_deref()).await?;
+    let zone = jiff::tz::TimeZone::get(REGION_TIME_ZONE)
+        .map_err(|error| ApiError::Internal(error.to_string()))?;
+    let date = |text: &str| -> Result<String, ApiError> {
+        let instant: jiff::Timestamp = text
+            .parse()
+            .map_err(|error: jiff::Error| ApiError::Internal(error.to_string()))?;
+        Ok(instant.to_zoned(zone.clone()).date().to_string())
+    };
+    let from = date(&figures.period.from)?;
+    let to = date(&figures.period.to)?;
+    let province_of = |code: &str| ProvinceCode::parse(code).unwrap_or(ProvinceCode::Outside);
+
+    let bars: Vec<Bar> = figures
+        .programmes
+        .iter()
+        .filter(|row| row.issued_fen > 0)
+        .map(|row| Bar {
+            key: row.id.to_string(),
+            label: ctx.name(&row.name_en, &row.name_zh).to_owned(),
+            value: row.issued_fen as f64,
+            text: if english {
+                format!(
+                    "issued {} · held {} · redeemed {}",
+                    Fen(row.issued_fen),
+                    Fen(row.held_fen),
+                    Fen(row.redeemed_fen)
+                )
+            } else {
+                format!(
+                    "发放 {} · 冻结 {} · 兑付 {}",
+                    Fen(row.issued_fen),
+                    Fen(row.held_fen),
+                    Fen(row.redeemed_fen)
+                )
+            },
+        })
+        .collect();
+    let programmes_svg = bar_chart(
+        &bars,
+        if english {
+            "Vouchers issued by programme"
+        } else {
+            "各计划发放的创新券"
+        },
+        "voucher-programmes-chart",
+    );
+
+    let provinces: Vec<ProvinceCode> = ProvinceCode::ALL.to_vec();
+    let keys: Vec<String> = provinces.iter().map(|p| p.as_code().to_owned()).collect();
+    let labels: Vec<String> = provinces
+        .iter()
+        .map(|p| province_name(*p, language).to_owned())
+        .collect();
+    let mut values = vec![vec![0.0; provinces.len()]; provinces.len()];
+    for cell in &figures.settlement {
+        let row = keys.iter().position(|key| *key == cell.payer_province);
+        let column = keys.iter().position(|key| *key == cell.provider_province);
+        if let (Some(row), Some(column)) = (row, column) {
+            values[row][column] = cell.amount_fen as f64 / 100.0;
+        }
+    }
+    let yuan = |value: f64| Fen((value * 100.0).round() as i64).to_string();
+    let settlement_svg = heat_map(
+        &HeatMap {
+            keys: &keys,
+            labels: &labels,
+            values: &values,
+            format: &yuan,
+            row_caption: if english { "Paid by ↓" } else { "付款方 ↓" },
+            column_caption: if english {
+                "Providers in →"
+            } else {
+                "服务方所在 →"
+            },
+        },
+        if english {
+            "Vouchers redeemed in the period, by the paying programme's province and the provider's"
+        } else {
+            "统计期内兑付的创新券：按付款计划所在省与服务方所在省"
+        },
+        "settlement-heatmap",
+    );
+    let rows = figures
+        .programmes
+        .iter()
+        .map(|row| ProgrammeRow {
+            id: row.id,
+            name: ctx.name(&row.name_en, &row.name_zh).to_owned(),
+            province: province_name(province_of(&row.province), language),
+            budget: Fen(row.budget_fen).to_string(),
+            vouchers: row.vouchers,
+            issued: Fen(row.issued_fen).to_string(),
+            held: Fen(row.held_fen).to_string(),
+            redeemed: Fen(row.redeemed_fen).to_string(),
+            returned: Fen(row.returned_fen).to_string(),
+            left: Fen(row.budget_available_fen).to_string(),
+            redeemed_in_period: Fen(row.redeemed_in_period_fen).to_string(),
+        })
+        .collect();
+    let query = format!("from={from}&to={to}");
+    let mut ctx = ctx.clone();
+    ctx.path = format!("/analytics/vouchers?{query}");
+    Ok(VoucherDashboardTemplate {
+        ctx,
+        english,
+        from,
+        to,
+        query,
+        issued: Fen(figures.issued_fen).to_string(),
+        held: Fen(figures.held_fen).to_string(),
+        redeemed: Fen(figures.redeemed_fen).to_string(),
+        redeemed_in_period: Fen(figures.redeemed_in_period_fen).to_string(),
+        crossing_share: format!("{:.1}%", figures.cross_province_share * 100.0),
+        programmes_svg,
+        settlement_svg,
+        rows,
+    })
+}
