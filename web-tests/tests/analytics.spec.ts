@@ -53,3 +53,57 @@ test('the analytics dashboard shows the same figures as the API', async ({ page,
   await expect(page.locator('h1')).toHaveText('区域数据分析');
   await expect(page.getByTestId('figure-bookings')).toHaveText(String(month.total.bookings));
 });
+
+test('the cluster-reach dashboard shows the API figure and follows the chosen budget', async ({ page, request }) => {
+  test.setTimeout(120_000);
+  await page.goto('/analytics?lang=en');
+  await page.getByTestId('analytics-tabs').getByRole('link', { name: 'Cluster reach' }).click();
+  await expect(page).toHaveURL(/\/analytics\/reach/);
+  const from = await page.getByTestId('cluster-from').inputValue();
+  const cluster = await page.getByTestId('cluster-target').inputValue();
+  expect(cluster).toBe('sector:aerospace');
+  const api = async (within: number) => (await request.get(
+    `/api/v1/analytics/cluster-reach?from_city=${from}&sector=aerospace&depart=07:00&window=120&within=${within}`)).json();
+  const threeHours = await api(180);
+  expect(threeHours.members, 'the demo region has aerospace firms').toBeGreaterThan(10);
+  await expect(page.getByTestId('cluster-share')).toHaveText(`${(threeHours.share * 100).toFixed(1)}%`);
+  const reachedCities = threeHours.cities.filter((city: { minutes: number | null }) => city.minutes !== null).length;
+  await expect(page.getByTestId('cluster-cities').locator('tr[data-reached="true"]')).toHaveCount(reachedCities);
+  await expect(page.getByTestId('cluster-map').locator('circle[data-city]').first()).toBeVisible();
+  await expect(page.getByTestId('cluster-origins').locator('g[data-key]').first()).toBeVisible();
+  await page.screenshot({ path: path.join(screenshots, 'analytics-reach.png'), fullPage: true });
+
+  // One hour reaches fewer firms than three.
+  await page.getByTestId('cluster-within').selectOption('60');
+  await page.getByTestId('cluster-show').click();
+  await expect(page).toHaveURL(/within=60/);
+  const oneHour = await api(60);
+  expect(oneHour.reached).toBeLessThan(threeHours.reached);
+  await expect(page.getByTestId('cluster-share')).toHaveText(`${(oneHour.share * 100).toFixed(1)}%`);
+
+  await page.getByTestId('lang-switch').click();
+  await expect(page.locator('h1')).toHaveText('高铁集群可达性');
+  await expect(page.getByTestId('cluster-share')).toHaveText(`${(oneHour.share * 100).toFixed(1)}%`);
+});
+
+test('the vouchers dashboard shows the programmes and the settlement the API reports', async ({ page, request }) => {
+  test.setTimeout(120_000);
+  await page.goto('/analytics?lang=en');
+  await page.getByTestId('analytics-tabs').getByRole('link', { name: 'Vouchers' }).click();
+  await expect(page).toHaveURL(/\/analytics\/vouchers/);
+  const from = await page.getByTestId('vouchers-from').inputValue();
+  const to = await page.getByTestId('vouchers-to').inputValue();
+  const figures = await (await request.get(`/api/v1/analytics/vouchers?from=${from}&to=${to}`)).json();
+  expect(figures.issued_fen, 'the demo issued vouchers').toBeGreaterThan(0);
+  expect(figures.redeemed_in_period_fen, 'the demo year redeemed vouchers').toBeGreaterThan(0);
+  await expect(page.getByTestId('vouchers-issued')).toHaveAttribute('data-fen', String(figures.issued_fen));
+  await expect(page.getByTestId('vouchers-redeemed-period')).toHaveAttribute('data-fen', String(figures.redeemed_in_period_fen));
+  await expect(page.getByTestId('voucher-programmes').locator('tbody tr')).toHaveCount(figures.programmes.length);
+  const cell = figures.settlement.reduce((a: { amount_fen: number }, b: { amount_fen: number }) => (b.amount_fen > a.amount_fen ? b : a));
+  await expect(page.getByTestId('settlement-heatmap')
+    .locator(`g[data-origin="${cell.payer_province}"][data-provider="${cell.provider_province}"]`))
+    .toHaveAttribute('data-value', String(cell.amount_fen / 100));
+  await page.screenshot({ path: path.join(screenshots, 'analytics-vouchers.png'), fullPage: true });
+  const csv = await request.get((await page.getByTestId('settlement-csv').getAttribute('href'))!);
+  expect(await csv.text()).toContain('payer_province,provider_province,redemptions,amount_fen');
+});

@@ -79,7 +79,7 @@ pub fn heat_map(map: &HeatMap<'_>, title: &str, test_id: &str) -> String {
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{}" data-testid="{test_id}" class="chart">"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{}" data-testid="{test_id}" class="chart heat">"#,
         escape(title)
     );
     let _ = write!(

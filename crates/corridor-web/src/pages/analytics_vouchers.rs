@@ -51,6 +51,8 @@ struct VoucherDashboardTemplate {
     to: String,
     query: String,
     issued: String,
+    issued_fen: i64,
+    redeemed_in_period_fen: i64,
     held: String,
     redeemed: String,
     redeemed_in_period: String,
@@ -112,38 +114,35 @@ async fn voucher_dashboard(
         .programmes
         .iter()
         .filter(|row| row.issued_fen > 0)
-        .map(|row| Bar {
-            key: row.id.to_string(),
-            label: ctx.name(&row.name_en, &row.name_zh).to_owned(),
-            value: row.issued_fen as f64,
-            text: if english {
-                format!(
-                    "issued {} · held {} · redeemed {}",
-                    Fen(row.issued_fen),
-                    Fen(row.held_fen),
-                    Fen(row.redeemed_fen)
-                )
-            } else {
-                format!(
-                    "发放 {} · 冻结 {} · 兑付 {}",
-                    Fen(row.issued_fen),
-                    Fen(row.held_fen),
-                    Fen(row.redeemed_fen)
-                )
-            },
+        .map(|row| {
+            let redeemed_share = row.redeemed_fen as f64 / row.issued_fen as f64;
+            Bar {
+                key: row.id.to_string(),
+                label: short_label(ctx.name(&row.name_en, &row.name_zh)),
+                value: redeemed_share,
+                text: if english {
+                    format!("{:.1}% of {}", redeemed_share * 100.0, Fen(row.issued_fen))
+                } else {
+                    format!("{} 的 {:.1}%", Fen(row.issued_fen), redeemed_share * 100.0)
+                },
+            }
         })
         .collect();
     let programmes_svg = bar_chart(
         &bars,
         if english {
-            "Vouchers issued by programme"
+            "Share of the issued value redeemed, by programme"
         } else {
-            "各计划发放的创新券"
+            "各计划已兑付占发放额的比例"
         },
         "voucher-programmes-chart",
     );
 
-    let provinces: Vec<ProvinceCode> = ProvinceCode::ALL.to_vec();
+    // Programmes belong to the region's provinces, and so do the providers that redeem.
+    let provinces: Vec<ProvinceCode> = ProvinceCode::ALL
+        .into_iter()
+        .filter(|province| province.is_in_region())
+        .collect();
     let keys: Vec<String> = provinces.iter().map(|p| p.as_code().to_owned()).collect();
     let labels: Vec<String> = provinces
         .iter()
@@ -205,6 +204,8 @@ async fn voucher_dashboard(
         to,
         query,
         issued: Fen(figures.issued_fen).to_string(),
+        issued_fen: figures.issued_fen,
+        redeemed_in_period_fen: figures.redeemed_in_period_fen,
         held: Fen(figures.held_fen).to_string(),
         redeemed: Fen(figures.redeemed_fen).to_string(),
         redeemed_in_period: Fen(figures.redeemed_in_period_fen).to_string(),
@@ -213,4 +214,16 @@ async fn voucher_dashboard(
         settlement_svg,
         rows,
     })
+}
+
+/// A programme's name cut to what fits beside a bar.
+fn short_label(name: &str) -> String {
+    const FITS: usize = 34;
+    if name.chars().count() <= FITS {
+        name.to_owned()
+    } else {
+        let mut cut: String = name.chars().take(FITS - 1).collect();
+        cut.push('…');
+        cut
+    }
 }
