@@ -29,6 +29,13 @@ test('the analytics dashboard shows the same figures as the API', async ({ page,
   const anhuiToShanghai = flows.cells.find((cell: { origin: string; provider: string }) => cell.origin === 'AH' && cell.provider === 'SH');
   expect(anhuiToShanghai, 'users from Anhui book in Shanghai').toBeTruthy();
   await expect(heat.locator('g[data-origin="AH"][data-provider="SH"]')).toHaveAttribute('data-value', String(anhuiToShanghai.hours));
+  // The city × city map: the ten busiest cities, the biggest flow as the API has it.
+  const cityFlows = await (await request.get(`/api/v1/analytics/flows?from=${from}&to=${to}&level=city`)).json();
+  const cityHeat = page.getByTestId('city-flow-heatmap');
+  await expect(cityHeat.locator('g[data-origin]')).toHaveCount(100);
+  const biggest = cityFlows.cells.reduce((a: { hours: number }, b: { hours: number }) => (b.hours > a.hours ? b : a));
+  await expect(cityHeat.locator(`g[data-origin="${biggest.origin}"][data-provider="${biggest.provider}"]`))
+    .toHaveAttribute('data-value', String(biggest.hours));
   await expect(page.getByTestId('origin-bars').locator('g[data-key]')).toHaveCount(5);
   await expect(page.getByTestId('idle-instruments').locator('tbody tr').first()).toBeVisible();
   await page.screenshot({ path: path.join(screenshots, 'analytics.png'), fullPage: true });

@@ -24,6 +24,8 @@ use crate::AppState;
 /// How many idle instruments and utilisation bars the page shows.
 const IDLE_LISTED: usize = 20;
 const CATEGORIES_CHARTED: usize = 15;
+/// The city × city heat map shows the busiest cities only; the CSV has them all.
+const CITIES_CHARTED: usize = 10;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -59,6 +61,7 @@ struct DashboardTemplate {
     region_user_share: String,
     crossing_share: String,
     flow_svg: String,
+    city_flow_svg: String,
     origin_svg: String,
     utilisation_svg: String,
     idle_total: usize,
@@ -170,6 +173,7 @@ async fn dashboard(
         },
         "flow-heatmap",
     );
+    let city_flow_svg = city_heat_map(state, ctx, facts, period, &hours_text).await?;
     let origin_bars: Vec<Bar> = usage
         .by_province
         .iter()
@@ -277,9 +281,71 @@ async fn dashboard(
         region_user_share: percent(usage.region_user_share),
         crossing_share: percent(flows.crossing_hour_share),
         flow_svg,
+        city_flow_svg,
         origin_svg,
         utilisation_svg,
         idle_total: idle.len(),
         idle: idle_rows,
     })
+}
+
+/// Hours between the busiest cities (by hours booked from or at them), users' cities as rows.
+async fn city_heat_map(
+    state: &AppState,
+    ctx: &PageContext,
+    facts: &corridor_domain::analytics::AnalyticsFacts,
+    period: corridor_domain::analytics::Period,
+    hours_text: &(dyn Fn(f64) -> String + Sync),
+) -> Result<String, ApiError> {
+    let english = ctx.language == Language::English;
+    let flows = facts
+        .flows(period, FlowLevel::City)
+        .map_err(|error| ApiError::Internal(error.to_string()))?;
+    let mut activity: HashMap<&str, f64> = HashMap::new();
+    for cell in &flows.cells {
+        *activity.entry(cell.origin.as_str()).or_default() += cell.hours;
+        *activity.entry(cell.provider.as_str()).or_default() += cell.hours;
+    }
+    let mut busiest: Vec<(&str, f64)> = activity.into_iter().collect();
+    busiest.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+    let keys: Vec<String> = busiest
+        .iter()
+        .take(CITIES_CHARTED)
+        .map(|(key, _)| (*key).to_owned())
+        .collect();
+    let cities = crate::api::cluster_reach::cities_by_code(state).await?;
+    let labels: Vec<String> = keys
+        .iter()
+        .map(|key| {
+            key.parse::<u32>()
+                .ok()
+                .and_then(|code| cities.get(&code))
+                .map(|city| ctx.name(&city.name_en, &city.name_zh).to_owned())
+                .unwrap_or_else(|| key.clone())
+        })
+        .collect();
+    let mut values = vec![vec![0.0; keys.len()]; keys.len()];
+    for cell in &flows.cells {
+        let row = keys.iter().position(|key| *key == cell.origin);
+        let column = keys.iter().position(|key| *key == cell.provider);
+        if let (Some(row), Some(column)) = (row, column) {
+            values[row][column] = cell.hours;
+        }
+    }
+    Ok(heat_map(
+        &HeatMap {
+            keys: &keys,
+            labels: &labels,
+            values: &values,
+            format: hours_text,
+            row_caption: if english { "Users from ↓" } else { "用户来自 ↓" },
+            column_caption: if english { "Instruments in →" } else { "仪器所在 →" },
+        },
+        if english {
+            "Hours booked between the busiest cities"
+        } else {
+            "最繁忙城市之间的预约机时"
+        },
+        "city-flow-heatmap",
+    ))
 }

@@ -243,6 +243,26 @@ async fn the_api_and_the_dashboard_count_the_flows() {
         )),
         "{html}"
     );
+    // The city × city heat map: 4.5 hours from the company's city to the instrument's.
+    let home_city = store
+        .institution(enterprise)
+        .await
+        .unwrap()
+        .unwrap()
+        .institution
+        .city;
+    let away_city = store.instrument(away).await.unwrap().unwrap().city;
+    let city_map = &html[html
+        .find(r#"data-testid="city-flow-heatmap""#)
+        .expect("the city heat map is drawn")..];
+    assert!(
+        city_map.contains(&format!(
+            r#"data-origin="{}" data-provider="{}" data-value="4.5""#,
+            home_city.get(),
+            away_city.get()
+        )),
+        "{city_map}"
+    );
     node.finish().await;
     server.finish().await;
 }
