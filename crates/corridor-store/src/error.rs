@@ -20,6 +20,10 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    /// A backup or restore that cannot go ahead (a file in the way, a file that is not a sound
+    /// Corridor database); nothing was changed.
+    #[error("{0}")]
+    Backup(String),
 }
 
 impl StoreError {

@@ -14,6 +14,7 @@
 
 pub mod analytics;
 mod analytics_sql;
+pub mod backup;
 pub mod booking;
 mod booking_sql;
 mod booking_store_sql;

@@ -108,6 +108,26 @@ enum Command {
         #[command(subcommand)]
         which: LedgerCommand,
     },
+    /// Writes a consistent copy of a SQLite database to a new file, safe while a server
+    /// uses it; prints the backup's size, schema version and rows per table as JSON.
+    Backup {
+        #[arg(long, env = "CORRIDOR_DATABASE_URL")]
+        database: String,
+        /// The backup file to create; an existing file is never overwritten.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restores a backup made by `corridor backup` as the database (stop the server first).
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+        #[arg(long, env = "CORRIDOR_DATABASE_URL")]
+        database: String,
+        /// Replace the database if it exists.
+        #[arg(long)]
+        replace: bool,
+    },
     /// Prints the region a database holds and its row counts, as JSON.
     Status {
         #[arg(long, env = "CORRIDOR_DATABASE_URL")]
@@ -491,6 +511,26 @@ async fn run(command: Command) -> Result<()> {
         Command::Ledger {
             which: LedgerCommand::ExpireVouchers { database, today },
         } => ledger_cli::expire_vouchers(open(&database).await?.as_ref(), today).await,
+        Command::Backup { database, to } => {
+            refuse_postgres_backup(&database)?;
+            let report = corridor_store::backup::backup_sqlite(&database, &to)
+                .await
+                .with_context(|| format!("backing up {database}"))?;
+            print_backup_report("backup", &report);
+            Ok(())
+        }
+        Command::Restore {
+            from,
+            database,
+            replace,
+        } => {
+            refuse_postgres_backup(&database)?;
+            let report = corridor_store::backup::restore_sqlite(&from, &database, replace)
+                .await
+                .with_context(|| format!("restoring {} as {database}", from.display()))?;
+            print_backup_report("restore", &report);
+            Ok(())
+        }
         Command::Status { database } => {
             let store = corridor_store::connect(&database).await?;
             let region = store.region().await?;
@@ -556,4 +596,27 @@ async fn shutdown_signal() {
         () = interrupt => {}
         () = terminate => {}
     }
+}
+
+/// Backups of PostgreSQL are `pg_dump`'s job; the procedure is in docs/OPERATIONS.md.
+fn refuse_postgres_backup(database: &str) -> Result<()> {
+    if database.starts_with("postgres:") || database.starts_with("postgresql:") {
+        anyhow::bail!(
+            "corridor backup and restore handle SQLite; back up PostgreSQL with pg_dump and restore with pg_restore (docs/OPERATIONS.md gives the procedure)"
+        );
+    }
+    Ok(())
+}
+
+fn print_backup_report(action: &str, report: &corridor_store::backup::BackupReport) {
+    println!(
+        "{}",
+        serde_json::json!({
+            "action": action,
+            "path": report.path.display().to_string(),
+            "bytes": report.bytes,
+            "schema_version": report.schema_version,
+            "tables": report.tables,
+        })
+    );
 }

@@ -5,6 +5,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod backup;
+
 const BINARY: &str = env!("CARGO_BIN_EXE_corridor");
 
 fn free_port() -> u16 {
