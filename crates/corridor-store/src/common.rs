@@ -56,6 +56,12 @@ pub(crate) const COUNTED_TABLES: &[(&str, &str)] = &[
     ("bookings", "id"),
     ("waitlist_entries", "id"),
     ("qualifications", "id"),
+    ("ledger_accounts", "id"),
+    ("ledger_transfers", "id"),
+    ("voucher_programmes", "id"),
+    ("vouchers", "id"),
+    ("voucher_applications", "id"),
+    ("booking_voucher_payments", "booking_id"),
 ];
 
 pub(crate) fn json_list(values: &[String]) -> String {

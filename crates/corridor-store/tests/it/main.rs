@@ -6,6 +6,7 @@ mod booking_contract;
 mod contract;
 mod ledger_contract;
 mod support;
+mod upgrade;
 mod voucher_contract;
 
 /// Expands each contract test into a SQLite and a PostgreSQL test of the same name.

@@ -20,6 +20,36 @@ pub struct SqliteTestStore {
     _directory: tempfile::TempDir,
 }
 
+/// A SQLite store migrated to the schema before the newest migration: what the previous
+/// release left behind.
+pub async fn sqlite_at_previous_schema() -> SqliteTestStore {
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    let url = format!(
+        "sqlite://{}",
+        directory.path().join("test.sqlite").display()
+    );
+    let store = SqliteStore::open(&url).await.expect("open SQLite");
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    all_but_the_newest(sqlx::migrate!("./migrations/sqlite"))
+        .run(&pool)
+        .await
+        .expect("the previous migrations run");
+    pool.close().await;
+    SqliteTestStore {
+        store,
+        url,
+        _directory: directory,
+    }
+}
+
+/// `migrator` without its newest migration.
+pub fn all_but_the_newest(mut migrator: sqlx::migrate::Migrator) -> sqlx::migrate::Migrator {
+    let count = migrator.migrations.len();
+    assert!(count >= 2, "an upgrade needs two migrations");
+    migrator.migrations = std::borrow::Cow::Owned(migrator.migrations[..count - 1].to_vec());
+    migrator
+}
+
 pub async fn sqlite() -> SqliteTestStore {
     let directory = tempfile::tempdir().expect("a temporary directory");
     let url = format!(
@@ -44,6 +74,24 @@ static SCHEMA_COUNTER: AtomicU32 = AtomicU32::new(0);
 static EXTENSIONS: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
 
 pub async fn postgres() -> PostgresTestStore {
+    let store = postgres_unmigrated().await;
+    store.store.migrate().await.expect("migrate PostgreSQL");
+    store
+}
+
+/// A PostgreSQL store migrated to the schema before the newest migration.
+pub async fn postgres_at_previous_schema() -> PostgresTestStore {
+    let store = postgres_unmigrated().await;
+    let pool = store.raw_pool().await;
+    all_but_the_newest(sqlx::migrate!("./migrations/postgres"))
+        .run(&pool)
+        .await
+        .expect("the previous migrations run");
+    pool.close().await;
+    store
+}
+
+async fn postgres_unmigrated() -> PostgresTestStore {
     let url = postgres_url();
     let admin = sqlx::PgPool::connect(&url).await.unwrap_or_else(|error| {
         panic!("PostgreSQL at {url} is required for the contract tests and is unreachable: {error}")
@@ -76,7 +124,6 @@ pub async fn postgres() -> PostgresTestStore {
     let store = PostgresStore::connect_with(options.options([("search_path", schema.as_str())]))
         .await
         .expect("connect to PostgreSQL");
-    store.migrate().await.expect("migrate PostgreSQL");
     PostgresTestStore { store, schema }
 }
 

@@ -15,11 +15,11 @@ use jiff::SignedDuration;
 
 use crate::booking_contract::{actor, at, fixture, now, range, request, Fixture};
 
-struct VoucherFixture {
-    booking: Fixture,
-    enterprise: InstitutionId,
-    programme: VoucherProgrammeId,
-    officer: UserId,
+pub struct VoucherFixture {
+    pub booking: Fixture,
+    pub enterprise: InstitutionId,
+    pub programme: VoucherProgrammeId,
+    pub officer: UserId,
 }
 
 fn programme(province: ProvinceCode, mode: RedemptionMode) -> VoucherProgramme {
@@ -41,7 +41,7 @@ fn programme(province: ProvinceCode, mode: RedemptionMode) -> VoucherProgramme {
 
 /// The booking fixture (an instant-booking instrument at 200 yuan/h for other academics and
 /// 500 yuan/h for industry) and a programme of the industry user's province.
-async fn voucher_fixture(store: &dyn Store, mode: RedemptionMode) -> VoucherFixture {
+pub async fn voucher_fixture(store: &dyn Store, mode: RedemptionMode) -> VoucherFixture {
     let booking = fixture(store, BookingMode::Instant, false).await;
     let enterprise = store
         .user(booking.industry)
@@ -67,7 +67,7 @@ async fn voucher_fixture(store: &dyn Store, mode: RedemptionMode) -> VoucherFixt
     }
 }
 
-async fn issue(
+pub async fn issue(
     store: &dyn Store,
     fixture: &VoucherFixture,
     fen: i64,
