@@ -19,6 +19,7 @@ pub mod problem;
 pub mod rail;
 pub mod search;
 pub mod sign_in;
+pub mod sign_in_limit;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -50,6 +51,7 @@ pub struct AppState {
     pub availability: Arc<availability::AvailabilityService>,
     pub analytics: Arc<analytics::AnalyticsService>,
     pub(crate) api_token_cache: auth::ApiTokenCache,
+    pub(crate) sign_in_limiter: sign_in_limit::SignInLimiter,
     pub rail: Arc<rail::RailService>,
     /// Whether cookies get the `Secure` flag: on when served behind HTTPS.
     pub secure_cookies: bool,
@@ -151,6 +153,7 @@ pub async fn app(
         availability,
         analytics,
         api_token_cache: auth::ApiTokenCache::default(),
+        sign_in_limiter: sign_in_limit::SignInLimiter::default(),
         store,
         secure_cookies: config.secure_cookies,
         timing_equaliser_hash: sign_in::timing_equaliser_hash(),

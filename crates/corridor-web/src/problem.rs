@@ -39,6 +39,8 @@ pub enum ApiError {
     Unauthenticated,
     #[error("the e-mail address or password is wrong")]
     BadCredentials,
+    #[error("too many failed sign-ins; try again in {retry_after_seconds} seconds")]
+    TooManyAttempts { retry_after_seconds: u64 },
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
@@ -63,6 +65,7 @@ pub const PROBLEM_KINDS: &[(&str, &str, u16, &str)] = &[
     ("malformed-request", "Malformed request", 400, "The request could not be read: the body is not valid JSON for this endpoint, a header is wrong, or a required field is missing."),
     ("unauthenticated", "Authentication required", 401, "Send `Authorization: Bearer <token>` (create a token with POST /api/v1/tokens) or sign in on the web."),
     ("bad-credentials", "Wrong e-mail address or password", 401, "The e-mail address or password is wrong. The answer does not say which, on purpose."),
+    ("too-many-sign-in-attempts", "Too many failed sign-ins", 429, "This e-mail address, or your network address, failed to sign in too often in the last 15 minutes. Wait for the time in `Retry-After` (and `detail`), then try again."),
     ("forbidden", "Forbidden", 403, "You are signed in but your roles do not allow this, or a form's CSRF token did not match."),
     ("conflict", "Conflict", 409, "The request contradicts what is stored, for example a duplicate."),
     ("method-not-allowed", "Method not allowed", 405, "The route exists but not with this HTTP method."),
@@ -110,6 +113,7 @@ impl ApiError {
             ApiError::MalformedRequest(_) => "malformed-request",
             ApiError::Unauthenticated => "unauthenticated",
             ApiError::BadCredentials => "bad-credentials",
+            ApiError::TooManyAttempts { .. } => "too-many-sign-in-attempts",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::Conflict(_) => "conflict",
             ApiError::MethodNotAllowed => "method-not-allowed",
@@ -177,6 +181,14 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             header::HeaderValue::from_static("application/problem+json"),
         );
+        if let ApiError::TooManyAttempts {
+            retry_after_seconds,
+        } = &self
+        {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(*retry_after_seconds));
+        }
         if matches!(self, ApiError::Unauthenticated) {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

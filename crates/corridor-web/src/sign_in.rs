@@ -19,11 +19,24 @@ pub(crate) fn timing_equaliser_hash() -> String {
 
 /// The user whose address and password these are, or `BadCredentials`. Accounts without a
 /// password (generated demo users, single-sign-on accounts) cannot sign in with one.
+///
+/// Refused with `TooManyAttempts` before any check once the address or the client has failed
+/// too often (see `sign_in_limit`).
 pub async fn check_credentials(
     state: &Arc<AppState>,
     email: &EmailAddress,
     password: PlaintextPassword,
+    client_address: Option<&str>,
 ) -> Result<User, ApiError> {
+    let started = std::time::Instant::now();
+    if let Err(wait) = state
+        .sign_in_limiter
+        .check(email.as_str(), client_address, started)
+    {
+        return Err(ApiError::TooManyAttempts {
+            retry_after_seconds: wait.as_secs(),
+        });
+    }
     let candidate = state.store.sign_in_candidate(email).await?;
     let (stored_hash, user) = match candidate {
         Some(candidate) => match candidate.password_hash {
@@ -37,7 +50,15 @@ pub async fn check_credentials(
         .await
         .map_err(|error| ApiError::Internal(format!("password check panicked: {error}")))?;
     match (verified, user) {
-        (true, Some(user)) => Ok(user),
-        _ => Err(ApiError::BadCredentials),
+        (true, Some(user)) => {
+            state.sign_in_limiter.record_success(email.as_str());
+            Ok(user)
+        }
+        _ => {
+            state
+                .sign_in_limiter
+                .record_failure(email.as_str(), client_address, started);
+            Err(ApiError::BadCredentials)
+        }
     }
 }

@@ -405,7 +405,7 @@ async fn get_me(requester: Requester) -> ApiResult<UserDto> {
 
 /// Creates an API token from an e-mail address and password. The token is shown once.
 #[utoipa::path(post, path = "/tokens", tag = "accounts", request_body = CreateTokenRequest,
-    responses((status = 201, body = CreatedTokenDto), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = CreatedTokenDto), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json", description = "too many failed sign-ins; see Retry-After")))]
 async fn create_token(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -414,7 +414,13 @@ async fn create_token(
     let name = corridor_domain::bounded_text("name", &request.name, 100)?;
     let password = PlaintextPassword::for_sign_in(request.password)?;
     let email = EmailAddress::parse(&request.email)?;
-    let user = crate::sign_in::check_credentials(&state, &email, password).await?;
+    let user = crate::sign_in::check_credentials(
+        &state,
+        &email,
+        password,
+        requester.client_address.as_deref(),
+    )
+    .await?;
     let (token, token_hash) = auth::new_secret(auth::API_TOKEN_PREFIX);
     let context = corridor_store::AuditContext {
         actor: Some(user.id),

@@ -560,7 +560,13 @@ async fn sign_in_submit(
         .zip(PlaintextPassword::for_sign_in(form.password).ok());
     let user = match credentials {
         Some((email, password)) => {
-            crate::sign_in::check_credentials(&state, &email, password).await
+            crate::sign_in::check_credentials(
+                &state,
+                &email,
+                password,
+                requester.client_address.as_deref(),
+            )
+            .await
         }
         None => Err(ApiError::BadCredentials),
     };

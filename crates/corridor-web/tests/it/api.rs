@@ -361,6 +361,49 @@ async fn specific_bad_inputs_get_specific_problems() {
 }
 
 #[tokio::test]
+async fn repeated_wrong_passwords_lock_the_address_for_a_while() {
+    let server = sqlite_server().await;
+    let attempt = |email: &'static str, password: &'static str| {
+        let url = server.url("/api/v1/tokens");
+        async move {
+            client()
+                .post(url)
+                .json(&serde_json::json!({"email": email, "password": password, "name": "n"}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for _ in 0..corridor_web::sign_in_limit::FAILURES_PER_ADDRESS {
+        expect_problem(
+            attempt("manager@corridor.demo", "wrong password").await,
+            401,
+            "a wrong password",
+        )
+        .await;
+    }
+    // Now even the right password is refused, before it is checked, with a time to wait.
+    let locked = attempt("manager@corridor.demo", crate::support::DEMO_PASSWORD).await;
+    let retry_after: u64 = locked.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=15 * 60).contains(&retry_after), "{retry_after}");
+    let problem = expect_problem(locked, 429, "locked address").await;
+    assert_eq!(problem["type"], "/problems/too-many-sign-in-attempts");
+    // The web form is locked too; other addresses from the same client are not.
+    assert_eq!(
+        attempt("Manager@Corridor.demo", crate::support::DEMO_PASSWORD).await.status(),
+        429
+    );
+    assert_eq!(
+        attempt("researcher@corridor.demo", crate::support::DEMO_PASSWORD).await.status(),
+        201
+    );
+}
+
+#[tokio::test]
 async fn tokens_authenticate_api_calls_and_roles_decide_access() {
     let server = sqlite_server().await;
     let token_for = |email: &'static str| {
