@@ -6,6 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod backup;
+mod crash;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_corridor");
 
