@@ -101,7 +101,49 @@ pub fn openapi() -> OpenApi {
     let (_, openapi) = api::router().split_for_parts();
     let mut document = openapi;
     document.servers = Some(vec![utoipa::openapi::Server::new("/api/v1")]);
+    document_refusals_everywhere(&mut document);
     document
+}
+
+/// Every operation reads its path, query and body through the same extractors, which refuse
+/// what they cannot parse with 400 invalid-parameter (an id beyond 64 bits, a malformed
+/// query), and every body passes the size limit (413). Documented here once instead of on
+/// each handler, so that a new route cannot forget them.
+fn document_refusals_everywhere(document: &mut OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let problem = |description: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    for item in document.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let responses = &mut operation.responses.responses;
+            responses
+                .entry("400".to_owned())
+                .or_insert_with(|| problem("A parameter or the body was refused (invalid-parameter, malformed-request)"));
+            if operation.request_body.is_some() {
+                responses
+                    .entry("413".to_owned())
+                    .or_insert_with(|| problem("The body is larger than the server accepts"));
+            }
+        }
+    }
 }
 
 /// The whole application: API, pages, and the layers every request passes through. Builds

@@ -207,7 +207,8 @@ pub async fn update_instrument(
 #[utoipa::path(delete, path = "/instruments/{id}", tag = "instruments", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Instrument id")),
     responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the instrument has bookings and is kept")))]
 pub async fn delete_instrument(
     State(state): State<Arc<AppState>>,
     requester: Requester,

@@ -185,7 +185,8 @@ pub async fn apply(
 /// A programme's applications, oldest first; its province's voucher office only.
 #[utoipa::path(get, path = "/voucher-applications", tag = "vouchers", params(ApplicationListParams), security(("bearer" = [])),
     responses((status = 200, body = PageDto<VoucherApplicationDto>), (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")))]
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "no such programme")))]
 pub async fn list_applications(
     State(state): State<Arc<AppState>>,
     requester: Requester,
