@@ -120,7 +120,7 @@ pub fn client_address(parts: &Parts) -> Option<String> {
 
 /// The user the `authenticate` middleware found for this request; absent for anonymous.
 #[derive(Clone)]
-struct AuthenticatedUser(Option<User>);
+pub(crate) struct AuthenticatedUser(pub(crate) Option<User>);
 
 /// Establishes who is asking, once per request, before any handler runs: a bearer token, or
 /// a session cookie on a safe API method or on a page. A bearer token that does not check out

@@ -8,6 +8,7 @@
 pub mod analytics;
 pub mod api;
 pub mod auth;
+pub mod authz;
 pub mod availability;
 mod charts;
 pub mod cluster_reach;
@@ -208,6 +209,9 @@ pub async fn app(
         .merge(pages::router(state.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        // Layers run outside in: authentication first, then the route's gate (after routing,
+        // before any extractor reads the request).
+        .layer(axum::middleware::from_fn(authz::authorize))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,

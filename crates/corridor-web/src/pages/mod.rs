@@ -269,6 +269,48 @@ impl PageContext {
     }
 }
 
+/// Where an anonymous visitor of a signed-in-only page goes (see `authz`).
+pub(crate) fn to_sign_in() -> Response {
+    forms::to_sign_in()
+}
+
+/// The 403 page for a signed-in user whose roles the route's gate does not admit, in the
+/// visitor's language, with the pages' security headers (the gate answers before the pages'
+/// own middleware runs).
+pub(crate) fn forbidden_page(
+    request: &axum::extract::Request,
+    gate: crate::authz::Gate,
+    reason: String,
+) -> Response {
+    let requester = Requester {
+        user: request
+            .extensions()
+            .get::<crate::auth::AuthenticatedUser>()
+            .and_then(|authenticated| authenticated.0.clone()),
+        client_address: None,
+    };
+    let (language, _) = language_of(request.headers(), request.uri().query());
+    let mut extensions = axum::http::Extensions::new();
+    extensions.insert(ChosenLanguage(language));
+    let context = PageContext::new(&requester, &extensions, request.uri().path());
+    let reason = match gate {
+        crate::authz::Gate::Managers => context.t.manage_forbidden.to_owned(),
+        _ => reason,
+    };
+    let mut response = PageError {
+        error: ApiError::Forbidden(reason),
+        context,
+    }
+    .into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        header::HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, header::HeaderValue::from_static("DENY"));
+    response
+}
+
 /// An error on a page is shown as a page, in the page's language, with the same status code
 /// the API would use.
 pub struct PageError {

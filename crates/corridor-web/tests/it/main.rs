@@ -1,6 +1,7 @@
 //! The web crate's one integration-test binary: a real server on a loopback port, real HTTP.
 
 mod analytics;
+mod authz;
 mod api;
 mod bookings;
 mod cluster_reach;

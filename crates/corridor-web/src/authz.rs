@@ -1,0 +1,247 @@
+//! Who may call which route: one table, checked by one middleware before any handler or
+//! extractor runs. docs/AUTHORIZATION.md explains the model.
+//!
+//! The table gives every route a [`Gate`]: public, any signed-in user, or the holders of some
+//! roles. A route the table does not name is refused with 500 (fail closed), and the
+//! authorization matrix test (`tests/it/authz.rs`) fails for any route of the OpenAPI document
+//! missing here. What a gate cannot know without reading data (which institution's instrument,
+//! whose booking, which province's programme) the handlers decide through the domain's
+//! predicates (`User::may_manage_instruments_of`, `User::runs_voucher_office_of`, a booking's
+//! user), and the matrix test checks those too, with a manager of another institution.
+
+use axum::extract::{MatchedPath, Request};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use corridor_domain::{Role, User};
+
+use crate::auth::AuthenticatedUser;
+use crate::problem::ApiError;
+
+/// What a route asks of its caller before anything else runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    /// Anyone, signed in or not.
+    Public,
+    /// Any signed-in user; the handler decides about the objects (their own bookings…).
+    SignedIn,
+    /// Instrument managers and institution admins (of some institution), and platform admins;
+    /// the handler checks the institution.
+    Managers,
+    /// Voucher offices (of some province) and platform admins; the handler checks the province.
+    VoucherOffices,
+    PlatformAdmins,
+}
+
+/// Why a gate turned a caller away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denial {
+    NotSignedIn,
+    MissingRole,
+}
+
+impl Gate {
+    pub fn admits(self, user: Option<&User>) -> Result<(), Denial> {
+        let roles: &[Role] = match self {
+            Gate::Public => return Ok(()),
+            Gate::SignedIn => &[],
+            Gate::Managers => &[
+                Role::InstrumentManager,
+                Role::InstitutionAdmin,
+                Role::PlatformAdmin,
+            ],
+            Gate::VoucherOffices => &[Role::VoucherOffice, Role::PlatformAdmin],
+            Gate::PlatformAdmins => &[Role::PlatformAdmin],
+        };
+        let user = user.ok_or(Denial::NotSignedIn)?;
+        if roles.is_empty() || roles.iter().any(|role| user.has_role(*role)) {
+            Ok(())
+        } else {
+            Err(Denial::MissingRole)
+        }
+    }
+}
+
+use Gate::*;
+
+/// Every route, as the router spells it, with its gate. API paths carry the `/api/v1` prefix.
+pub const ROUTE_GATES: &[(&str, &str, Gate)] = &[
+    ("GET", "/healthz", Public),
+    ("GET", "/api/v1/openapi.json", Public),
+    // The region and its instruments: public, like the region's published catalogue.
+    ("GET", "/api/v1/provinces", Public),
+    ("GET", "/api/v1/cities", Public),
+    ("GET", "/api/v1/cities/{code}", Public),
+    ("GET", "/api/v1/institutions", Public),
+    ("GET", "/api/v1/institutions/{id}", Public),
+    ("GET", "/api/v1/categories", Public),
+    ("GET", "/api/v1/beamlines", Public),
+    ("GET", "/api/v1/stats/summary", Public),
+    ("GET", "/api/v1/instruments", Public),
+    ("GET", "/api/v1/instruments/{id}", Public),
+    ("GET", "/api/v1/instruments/{id}/calendar", Public),
+    ("GET", "/api/v1/instruments/{id}/calendar.ics", Public),
+    ("GET", "/api/v1/search", Public),
+    ("GET", "/api/v1/reach", Public),
+    ("GET", "/api/v1/voucher-programmes", Public),
+    ("GET", "/api/v1/voucher-programmes/{id}", Public),
+    ("GET", "/api/v1/analytics/usage-by-origin", Public),
+    ("GET", "/api/v1/analytics/flows", Public),
+    ("GET", "/api/v1/analytics/utilisation", Public),
+    ("GET", "/api/v1/analytics/idle-instruments", Public),
+    ("GET", "/api/v1/analytics/cluster-reach", Public),
+    ("GET", "/api/v1/analytics/cluster-reach/by-origin", Public),
+    ("GET", "/api/v1/analytics/vouchers", Public),
+    // Signing in is how one stops being anonymous.
+    ("POST", "/api/v1/tokens", Public),
+    // One's own things; the handlers check that they are one's own.
+    ("GET", "/api/v1/me", SignedIn),
+    ("GET", "/api/v1/me/bookings", SignedIn),
+    ("GET", "/api/v1/me/bookings.ics", SignedIn),
+    ("GET", "/api/v1/me/waitlist", SignedIn),
+    ("GET", "/api/v1/me/vouchers", SignedIn),
+    ("POST", "/api/v1/bookings", SignedIn),
+    ("GET", "/api/v1/bookings/{id}", SignedIn),
+    ("POST", "/api/v1/bookings/{id}/cancel", SignedIn),
+    ("POST", "/api/v1/bookings/{id}/reschedule", SignedIn),
+    ("POST", "/api/v1/instruments/{id}/quote", SignedIn),
+    ("DELETE", "/api/v1/waitlist/{id}", SignedIn),
+    ("POST", "/api/v1/voucher-programmes/{id}/applications", SignedIn),
+    ("POST", "/api/v1/vouchers/{id}/quote", SignedIn),
+    // Managing instruments and their bookings; the handlers check the institution.
+    ("POST", "/api/v1/instruments", Managers),
+    ("PUT", "/api/v1/instruments/{id}", Managers),
+    ("DELETE", "/api/v1/instruments/{id}", Managers),
+    ("PUT", "/api/v1/instruments/{id}/calendar/rules", Managers),
+    ("POST", "/api/v1/instruments/{id}/closures", Managers),
+    ("DELETE", "/api/v1/instruments/{id}/closures/{closure_id}", Managers),
+    ("GET", "/api/v1/instruments/{id}/qualifications", Managers),
+    ("POST", "/api/v1/instruments/{id}/qualifications", Managers),
+    ("DELETE", "/api/v1/instruments/{id}/qualifications/{user_id}", Managers),
+    ("POST", "/api/v1/bookings/{id}/approve", Managers),
+    ("POST", "/api/v1/bookings/{id}/reject", Managers),
+    ("POST", "/api/v1/bookings/{id}/usage", Managers),
+    ("GET", "/api/v1/manage/pending-bookings", Managers),
+    ("GET", "/api/v1/manage/usage-due", Managers),
+    // Voucher offices; the handlers check the province.
+    ("POST", "/api/v1/voucher-programmes", VoucherOffices),
+    ("GET", "/api/v1/voucher-applications", VoucherOffices),
+    ("POST", "/api/v1/voucher-applications/{id}/decision", VoucherOffices),
+    ("GET", "/api/v1/voucher-settlement", VoucherOffices),
+    ("GET", "/api/v1/audit-events", PlatformAdmins),
+    // Pages.
+    ("GET", "/", Public),
+    ("GET", "/search", Public),
+    ("GET", "/reach", Public),
+    ("GET", "/analytics", Public),
+    ("GET", "/analytics/reach", Public),
+    ("GET", "/analytics/vouchers", Public),
+    ("GET", "/instruments", Public),
+    ("GET", "/instruments/{id}", Public),
+    ("GET", "/sign-in", Public),
+    ("POST", "/sign-in", Public),
+    ("GET", "/problems/{slug}", Public),
+    ("GET", "/static/corridor.css", Public),
+    ("GET", "/static/bookings.css", Public),
+    ("POST", "/sign-out", SignedIn),
+    ("POST", "/instruments/{id}/book", SignedIn),
+    ("GET", "/bookings", SignedIn),
+    ("POST", "/bookings/{id}/cancel", SignedIn),
+    ("POST", "/waitlist/{id}/withdraw", SignedIn),
+    ("GET", "/vouchers", SignedIn),
+    ("POST", "/vouchers/apply", SignedIn),
+    ("GET", "/manage", Managers),
+    ("POST", "/manage/bookings/{id}/decision", Managers),
+    ("POST", "/manage/bookings/{id}/usage", Managers),
+    ("GET", "/manage/instruments/{id}", Managers),
+    ("POST", "/manage/instruments/{id}/rules", Managers),
+    ("POST", "/manage/instruments/{id}/closures", Managers),
+    ("POST", "/manage/instruments/{id}/closures/{closure_id}/remove", Managers),
+    ("POST", "/manage/instruments/{id}/qualifications", Managers),
+    ("POST", "/manage/instruments/{id}/qualifications/{user_id}/revoke", Managers),
+    ("GET", "/vouchers/office", VoucherOffices),
+    ("POST", "/vouchers/office/applications/{id}/decision", VoucherOffices),
+    ("GET", "/vouchers/office/settlement.csv", VoucherOffices),
+];
+
+/// The gate of `method` on the route `path` (as the router spells it); HEAD is GET's.
+pub fn gate_of(method: &Method, path: &str) -> Option<Gate> {
+    let method = if method == Method::HEAD {
+        "GET"
+    } else {
+        method.as_str()
+    };
+    ROUTE_GATES
+        .iter()
+        .find(|(gated_method, gated_path, _)| *gated_method == method && *gated_path == path)
+        .map(|(_, _, gate)| *gate)
+}
+
+fn route_is_known(path: &str) -> bool {
+    ROUTE_GATES.iter().any(|(_, gated_path, _)| *gated_path == path)
+}
+
+/// The middleware: runs after authentication and routing, before the handler's extractors.
+pub async fn authorize(request: Request, next: Next) -> Response {
+    let Some(path) = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|matched| matched.as_str().to_owned())
+    else {
+        // No route matched: the fallback answers 404.
+        return next.run(request).await;
+    };
+    let gate = match gate_of(request.method(), &path) {
+        Some(gate) => gate,
+        // A method the route does not have: the router answers 405.
+        None if route_is_known(&path) => return next.run(request).await,
+        None => {
+            return ApiError::Internal(format!(
+                "the route {} {path} has no access rule in authz::ROUTE_GATES",
+                request.method()
+            ))
+            .into_response()
+        }
+    };
+    let user = request
+        .extensions()
+        .get::<AuthenticatedUser>()
+        .and_then(|authenticated| authenticated.0.as_ref());
+    match gate.admits(user) {
+        Ok(()) => next.run(request).await,
+        Err(denial) => {
+            let api = path.starts_with("/api/");
+            match (denial, api) {
+                (Denial::NotSignedIn, true) => ApiError::Unauthenticated.into_response(),
+                (Denial::NotSignedIn, false) => crate::pages::to_sign_in(),
+                (Denial::MissingRole, true) => ApiError::Forbidden(forbidden_reason(gate)).into_response(),
+                (Denial::MissingRole, false) => {
+                    crate::pages::forbidden_page(&request, gate, forbidden_reason(gate))
+                }
+            }
+        }
+    }
+}
+
+fn forbidden_reason(gate: Gate) -> String {
+    match gate {
+        Gate::Managers => "only instrument managers, institution admins and platform admins may do this",
+        Gate::VoucherOffices => "only voucher offices and platform admins may do this",
+        Gate::PlatformAdmins => "only platform admins may do this",
+        Gate::Public | Gate::SignedIn => "not allowed",
+    }
+    .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_is_named_once() {
+        let mut seen = std::collections::HashSet::new();
+        for (method, path, _) in ROUTE_GATES {
+            assert!(seen.insert((method, path)), "{method} {path} twice");
+        }
+    }
+}
