@@ -19,10 +19,10 @@ mod pages;
 pub mod problem;
 pub mod rail;
 pub mod search;
+pub mod serve;
 pub mod sign_in;
 pub mod sign_in_limit;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -242,12 +242,7 @@ pub async fn serve(
     app: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    serve::serve_with_limits(listener, app, shutdown, serve::ServeLimits::default()).await
 }
 
 /// Liveness and readiness: 200 when the database answers, 503 when it does not.

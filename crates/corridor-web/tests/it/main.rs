@@ -9,5 +9,6 @@ mod ical;
 mod pages;
 mod reach;
 mod search;
+mod slow_clients;
 mod support;
 mod vouchers;

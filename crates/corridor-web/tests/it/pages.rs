@@ -256,3 +256,44 @@ async fn instrument_pages_render_and_unknown_ones_are_404_pages() {
         .unwrap();
     assert_eq!(problem.status(), 200);
 }
+
+/// Every form that posts carries the CSRF double-submit field, and every form says its
+/// method: a template that forgets either fails here before a browser could.
+#[test]
+fn every_posting_form_carries_the_csrf_token() {
+    let directory = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    let mut posting_forms = 0;
+    for entry in std::fs::read_dir(&directory).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|extension| extension != "html") {
+            continue;
+        }
+        let template = std::fs::read_to_string(&path).unwrap();
+        let mut rest = template.as_str();
+        while let Some(start) = rest.find("<form") {
+            let form = &rest[start..];
+            let end = form.find("</form>").unwrap_or_else(|| {
+                panic!("{}: a <form> without </form>", path.display())
+            });
+            let (form, after) = form.split_at(end);
+            let tag = &form[..form.find('>').unwrap()];
+            let method = tag.to_lowercase();
+            assert!(
+                method.contains(r#"method="get""#) || method.contains(r#"method="post""#),
+                "{}: a form without an explicit method: {tag}",
+                path.display()
+            );
+            if method.contains(r#"method="post""#) {
+                posting_forms += 1;
+                assert!(
+                    form.contains(r#"name="csrf_token" value="{{ ctx.csrf }}""#),
+                    "{}: a posting form without the CSRF field: {tag}",
+                    path.display()
+                );
+            }
+            rest = after;
+        }
+    }
+    assert!(posting_forms >= 10, "found only {posting_forms} posting forms");
+    println!("csrf: {posting_forms} posting forms, each with the token");
+}
