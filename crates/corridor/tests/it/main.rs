@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 mod backup;
 mod crash;
+mod secrets;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_corridor");
 
