@@ -63,6 +63,9 @@ pub struct AppState {
 #[derive(Debug, Clone, Default)]
 pub struct WebConfig {
     pub secure_cookies: bool,
+    /// How long one request may take, reading its body included; [`REQUEST_TIMEOUT`] when
+    /// absent (tests shorten it).
+    pub request_timeout: Option<Duration>,
 }
 
 /// Expires vouchers whose programmes' claim grace has passed, now and every hour (see
@@ -220,7 +223,7 @@ pub async fn app(
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
+            config.request_timeout.unwrap_or(REQUEST_TIMEOUT),
         ))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal("a handler panicked".into()).into_response()

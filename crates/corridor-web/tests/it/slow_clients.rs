@@ -80,3 +80,49 @@ async fn stalled_headers_are_cut_off_and_excess_connections_refused() {
     serving.await.unwrap().unwrap();
     server.finish().await;
 }
+
+/// A client that sends its headers but trickles its body gets 408 when the request timeout
+/// runs out, instead of holding a handler (the timeout is shortened to one second here).
+#[tokio::test]
+async fn a_stalled_body_times_out_with_408() {
+    let server = sqlite_server().await;
+    let app = corridor_web::app(
+        server.store(),
+        corridor_web::WebConfig {
+            request_timeout: Some(Duration::from_secs(1)),
+            ..corridor_web::WebConfig::default()
+        },
+    )
+    .await
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(corridor_web::serve(listener, app, async move {
+        let _ = stopped.await;
+    }));
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    stream
+        .write_all(
+            b"POST /api/v1/tokens HTTP/1.1\r\nHost: corridor\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"email\":",
+        )
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 1024];
+    while !answer.windows(4).any(|window| window == b"\r\n\r\n") {
+        match tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buffer)).await {
+            Ok(Ok(0)) => break,
+            Ok(Ok(read)) => answer.extend_from_slice(&buffer[..read]),
+            Ok(Err(error)) => panic!("{error}"),
+            Err(_) => panic!("no answer to a stalled body within 10 s"),
+        }
+    }
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    stop.send(()).unwrap();
+    serving.await.unwrap().unwrap();
+    server.finish().await;
+}
