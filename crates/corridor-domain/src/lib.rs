@@ -12,6 +12,7 @@
 pub mod analytics;
 mod booking;
 mod error;
+pub mod facility;
 mod geography;
 pub mod ical;
 mod institution;

@@ -1,6 +1,7 @@
 //! `corridor`: the one binary. Subcommands are thin: they parse arguments, open the store,
 //! and call into the library crates.
 
+mod bench_allocation;
 mod bench_analytics;
 mod bench_booking;
 mod bench_ledger;
@@ -247,6 +248,15 @@ enum BenchCommand {
         #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
         postgres: String,
     },
+    /// The facility programme's solvers at the size of a cycle: reviewer assignment for 1,500
+    /// proposals × 400 reviewers beside a greedy baseline.
+    Allocation {
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// How many times the assignment is solved (the median is reported).
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+    },
     /// Every dashboard question over the demo region's year of bookings, from the analytics
     /// facts, beside plain SQL GROUP BY over the same tables.
     Analytics {
@@ -460,6 +470,9 @@ async fn run(command: Command) -> Result<()> {
             })
             .await
         }
+        Command::Bench {
+            which: BenchCommand::Allocation { seed, rounds },
+        } => bench_allocation::run(seed, rounds),
         Command::Bench {
             which:
                 BenchCommand::Analytics {
