@@ -266,3 +266,43 @@ async fn the_api_and_the_dashboard_count_the_flows() {
     node.finish().await;
     server.finish().await;
 }
+
+/// When the analytics facts cannot be built (here a stored institution carries a sector the
+/// domain refuses, as if the database had been edited behind Corridor's back), the node still
+/// serves everything else, and every analytics answer is a 500 problem instead of a wait or a
+/// made-up figure.
+#[tokio::test]
+async fn analytics_answer_500_when_the_facts_cannot_be_built() {
+    use sqlx::Connection;
+    let server = sqlite_server().await;
+    let url = server.sqlite_url().unwrap();
+    let mut connection = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let changed = sqlx::query(
+        "UPDATE institutions SET sector = 'shipbuilding' WHERE id = (SELECT MIN(id) FROM institutions)",
+    )
+    .execute(&mut connection)
+    .await
+    .unwrap()
+    .rows_affected();
+    assert_eq!(changed, 1);
+    connection.close().await.unwrap();
+    // A node started now fails its first analytics build.
+    let node = second_node(&server).await;
+    for path in [
+        "/api/v1/analytics/flows",
+        "/api/v1/analytics/usage-by-origin",
+        "/api/v1/analytics/cluster-reach?from_city=310000&sector=aerospace",
+    ] {
+        let response = client().get(node.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 500, "{path}");
+        let problem: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(problem["type"], "/problems/internal", "{path}: {problem}");
+    }
+    let page = client().get(node.url("/analytics")).send().await.unwrap();
+    assert_eq!(page.status(), 500);
+    // Everything else still works.
+    let instruments = client().get(node.url("/api/v1/instruments?limit=1")).send().await.unwrap();
+    assert_eq!(instruments.status(), 200);
+    node.finish().await;
+    server.finish().await;
+}

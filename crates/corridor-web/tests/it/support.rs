@@ -24,6 +24,13 @@ impl TestServer {
         format!("{}{path}", self.base)
     }
 
+    /// The SQLite file of a `sqlite_server`, for tests that must write behind the store's back.
+    pub fn sqlite_url(&self) -> Option<String> {
+        self._directory
+            .as_ref()
+            .map(|directory| format!("sqlite://{}", directory.path().join("web.sqlite").display()))
+    }
+
     /// The store this server serves, for tests that set up or check what pages cannot.
     pub fn store(&self) -> Arc<dyn Store> {
         self._store.clone()
