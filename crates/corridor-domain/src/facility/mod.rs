@@ -6,6 +6,7 @@
 pub mod allocation;
 mod flow;
 pub mod review;
+pub mod schedule;
 
 pub use review::{
     affinity, assign_reviewers, conflict_between, validate_assignment, AssignmentError,
