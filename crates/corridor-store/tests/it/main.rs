@@ -8,6 +8,7 @@ mod ledger_contract;
 mod support;
 mod upgrade;
 mod voucher_contract;
+mod voucher_expiry_contract;
 
 /// Expands each contract test into a SQLite and a PostgreSQL test of the same name.
 macro_rules! contract_tests {
@@ -39,6 +40,7 @@ use booking_contract::*;
 use contract::*;
 use ledger_contract::*;
 use voucher_contract::*;
+use voucher_expiry_contract::*;
 
 contract_tests!(
     analytics_agree_with_plain_sql,

@@ -8,12 +8,12 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Request, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use corridor_domain::analytics::{FlowLevel, ProviderScope, UtilisationGroup};
 use corridor_domain::{Fen, Language, ProvinceCode};
 use serde::Deserialize;
 
-use super::{render, PageContext, PageError};
+use super::{page_or_error, province_name, PageContext};
 use crate::api::analytics::{analytics_period, REGION_TIME_ZONE};
 use crate::auth::Requester;
 use crate::charts::{bar_chart, heat_map, Bar, HeatMap};
@@ -72,12 +72,6 @@ fn percent(share: f64) -> String {
     format!("{:.1}%", share * 100.0)
 }
 
-fn province_name(province: ProvinceCode, language: Language) -> &'static str {
-    match language {
-        Language::English => province.name_en(),
-        Language::Chinese => province.name_zh(),
-    }
-}
 
 /// `GET /analytics`.
 pub async fn dashboard_page(
@@ -87,17 +81,8 @@ pub async fn dashboard_page(
     request: Request,
 ) -> Response {
     let ctx = PageContext::new(&requester, request.extensions(), "/analytics");
-    match dashboard(&state, &ctx, &params).await {
-        Ok(page) => match render(&page) {
-            Ok(html) => html.into_response(),
-            Err(error) => error.into_response(),
-        },
-        Err(error) => PageError {
-            error,
-            context: ctx,
-        }
-        .into_response(),
-    }
+    let built = dashboard(&state, &ctx, &params).await;
+    page_or_error(built, ctx)
 }
 
 async fn dashboard(

@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Request, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use corridor_domain::{Language, ProvinceCode, Sector};
 use serde::Deserialize;
 
-use super::{render, PageContext, PageError};
+use super::{page_or_error, PageContext};
 use crate::api::cluster_reach::{
     cities_by_code, cluster_reach_by_origin_dto, cluster_reach_dto, ClusterReachByOriginParams,
     ClusterReachParams,
@@ -111,17 +111,8 @@ pub async fn reach_dashboard_page(
     request: Request,
 ) -> Response {
     let ctx = PageContext::new(&requester, request.extensions(), "/analytics/reach");
-    match reach_dashboard(&state, &ctx, &params).await {
-        Ok(page) => match render(&page) {
-            Ok(html) => html.into_response(),
-            Err(error) => error.into_response(),
-        },
-        Err(error) => PageError {
-            error,
-            context: ctx,
-        }
-        .into_response(),
-    }
+    let built = reach_dashboard(&state, &ctx, &params).await;
+    page_or_error(built, ctx)
 }
 
 async fn reach_dashboard(

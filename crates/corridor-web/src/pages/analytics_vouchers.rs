@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Request, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use corridor_domain::{Fen, Language, ProvinceCode};
 use serde::Deserialize;
 
-use super::{render, PageContext, PageError};
+use super::{page_or_error, province_name, PageContext};
 use crate::api::analytics::REGION_TIME_ZONE;
 use crate::api::voucher_analytics::voucher_analytics_dto;
 use crate::auth::Requester;
@@ -62,12 +62,6 @@ struct VoucherDashboardTemplate {
     rows: Vec<ProgrammeRow>,
 }
 
-fn province_name(province: ProvinceCode, language: Language) -> &'static str {
-    match language {
-        Language::English => province.name_en(),
-        Language::Chinese => province.name_zh(),
-    }
-}
 
 /// `GET /analytics/vouchers`.
 pub async fn voucher_dashboard_page(
@@ -77,17 +71,8 @@ pub async fn voucher_dashboard_page(
     request: Request,
 ) -> Response {
     let ctx = PageContext::new(&requester, request.extensions(), "/analytics/vouchers");
-    match voucher_dashboard(&state, &ctx, &params).await {
-        Ok(page) => match render(&page) {
-            Ok(html) => html.into_response(),
-            Err(error) => error.into_response(),
-        },
-        Err(error) => PageError {
-            error,
-            context: ctx,
-        }
-        .into_response(),
-    }
+    let built = voucher_dashboard(&state, &ctx, &params).await;
+    page_or_error(built, ctx)
 }
 
 async fn voucher_dashboard(

@@ -365,6 +365,25 @@ pub(crate) fn respond_with_page<T: Template>(
     }
 }
 
+/// A page built by `built`: rendered when it was, else the error page in its context.
+pub(crate) fn page_or_error(built: Result<impl Template, ApiError>, context: PageContext) -> Response {
+    match built {
+        Ok(page) => match render(&page) {
+            Ok(html) => html.into_response(),
+            Err(error) => error.into_response(),
+        },
+        Err(error) => PageError { error, context }.into_response(),
+    }
+}
+
+/// A province's name in the page's language.
+pub(crate) fn province_name(province: corridor_domain::ProvinceCode, language: Language) -> &'static str {
+    match language {
+        Language::English => province.name_en(),
+        Language::Chinese => province.name_zh(),
+    }
+}
+
 pub fn render(template: &impl Template) -> Result<Html<String>, ApiError> {
     template
         .render()
