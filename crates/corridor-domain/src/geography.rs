@@ -126,7 +126,7 @@ impl GeoPoint {
     /// Great-circle distance in kilometres (haversine on a sphere of the Earth's mean radius),
     /// which is within 0.5% of the ellipsoidal distance: good enough for "within 100 km".
     pub fn great_circle_km(self, other: GeoPoint) -> f64 {
-        const EARTH_MEAN_RADIUS_KM: f64 = 6_371.0088;
+        const EARTH_MEAN_RADIUS_KM: f64 = 6_371.008_8;
         let (lat1, lat2) = (self.lat.to_radians(), other.lat.to_radians());
         let half_dlat = (lat2 - lat1) / 2.0;
         let half_dlon = (other.lon - self.lon).to_radians() / 2.0;

@@ -15,7 +15,7 @@ use corridor_domain::{
 
 use crate::{SearchDocument, SearchHit, SearchRequest, SortOrder};
 
-const EARTH_MEAN_RADIUS_KM: f64 = 6_371.0088;
+const EARTH_MEAN_RADIUS_KM: f64 = 6_371.008_8;
 
 /// Hourly-rate bands of the price facet, in the caller's user class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -404,10 +404,10 @@ impl Columns {
             }
             let band = PriceBand::of(rate);
             let mut failed = 0u16;
-            if !(classes.is_empty() && subclasses.is_empty())
-                && !classes.contains(&attributes.class)
-                && !subclasses.contains(&attributes.subclass)
-            {
+            let category_filtered = !classes.is_empty() || !subclasses.is_empty();
+            let in_category =
+                classes.contains(&attributes.class) || subclasses.contains(&attributes.subclass);
+            if category_filtered && !in_category {
                 failed |= Facet::Category.bit();
             }
             if !provinces.is_empty() && !provinces.contains(&attributes.province) {

@@ -526,7 +526,7 @@ async fn landing(
         })
         .filter(|(_, count, _)| *count > 0)
         .collect();
-    category_rows.sort_by(|a, b| b.1.cmp(&a.1));
+    category_rows.sort_by_key(|row| std::cmp::Reverse(row.1));
     let map_svg = crate::map::region_map_svg(&cities.items, ctx.language, t.map_title);
     let page = LandingTemplate {
         region_name: region.map(|region| region.name),
