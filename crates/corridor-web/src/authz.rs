@@ -237,6 +237,36 @@ fn forbidden_reason(gate: Gate) -> String {
 mod tests {
     use super::*;
 
+    async fn status_of(router: axum::Router, method: &str, path: &str) -> u16 {
+        use tower::ServiceExt;
+        let request = axum::http::Request::builder()
+            .method(method)
+            .uri(path)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        router.oneshot(request).await.unwrap().status().as_u16()
+    }
+
+    /// A route the table does not name is refused (fail closed); a named one passes; a
+    /// method the route lacks reaches the router's 405; a signed-out caller of a gated route
+    /// gets 401 before the handler runs.
+    #[tokio::test]
+    async fn the_gate_fails_closed() {
+        use axum::routing::get;
+        let router = || {
+            axum::Router::new()
+                .route("/healthz", get(|| async { "ok" }))
+                .route("/not-in-the-table", get(|| async { "oops" }))
+                .route("/api/v1/me", get(|| async { "me" }))
+                .layer(axum::middleware::from_fn(authorize))
+        };
+        assert_eq!(status_of(router(), "GET", "/healthz").await, 200);
+        assert_eq!(status_of(router(), "GET", "/not-in-the-table").await, 500);
+        assert_eq!(status_of(router(), "POST", "/healthz").await, 405);
+        assert_eq!(status_of(router(), "GET", "/api/v1/me").await, 401);
+        assert_eq!(status_of(router(), "GET", "/nowhere").await, 404);
+    }
+
     #[test]
     fn every_route_is_named_once() {
         let mut seen = std::collections::HashSet::new();
