@@ -20,6 +20,8 @@ mod booking_sql;
 mod booking_store_sql;
 mod common;
 mod error;
+pub mod facility;
+mod facility_sql;
 pub mod ledger;
 mod ledger_sql;
 mod model;
@@ -92,6 +94,7 @@ pub trait Store:
     + booking::BookingStore
     + ledger::LedgerStore
     + voucher::VoucherStore
+    + facility::FacilityStore
     + Send
     + Sync
     + 'static

@@ -5,6 +5,7 @@
 
 pub mod allocation;
 mod flow;
+pub mod proposal;
 pub mod review;
 pub mod schedule;
 

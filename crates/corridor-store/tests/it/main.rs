@@ -4,6 +4,7 @@
 mod analytics_contract;
 mod booking_contract;
 mod contract;
+mod facility_contract;
 mod ledger_contract;
 mod support;
 mod upgrade;
@@ -38,11 +39,13 @@ macro_rules! contract_tests {
 use analytics_contract::*;
 use booking_contract::*;
 use contract::*;
+use facility_contract::*;
 use ledger_contract::*;
 use voucher_contract::*;
 use voucher_expiry_contract::*;
 
 contract_tests!(
+    proposals_are_drafted_submitted_and_withdrawn_by_their_principal,
     analytics_agree_with_plain_sql,
     voucher_history_imports_through_the_ledger_rules,
     historical_holds_wait_for_the_usage_record,

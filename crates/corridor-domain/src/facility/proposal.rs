@@ -1,0 +1,213 @@
+//! Proposal cycles and proposals: the call a facility opens, and what a team submits to it.
+//! The rules a submission must keep live here, so that the store, the API and the pages refuse
+//! the same things with the same words.
+
+use jiff::civil::Date;
+use jiff::Timestamp;
+use serde::Serialize;
+
+use super::allocation::ProposalType;
+use crate::{BeamlineId, InstitutionId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct CycleId(pub i64);
+
+/// A proposal cycle: its call (when proposals may be submitted) and the beam period it
+/// allocates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Cycle {
+    pub id: CycleId,
+    pub facility: InstitutionId,
+    pub name: String,
+    pub call_opens: Timestamp,
+    pub call_closes: Timestamp,
+    pub starts_on: Date,
+    pub ends_on: Date,
+}
+
+impl Cycle {
+    /// Checks a cycle before it is stored.
+    pub fn check(&self) -> Result<(), crate::DomainError> {
+        crate::bounded_text("name", &self.name, 200)?;
+        if self.call_closes <= self.call_opens {
+            return Err(crate::DomainError::invalid("call_closes", "the call must close after it opens"));
+        }
+        if self.ends_on < self.starts_on {
+            return Err(crate::DomainError::invalid("ends_on", "the cycle must end on or after its first day"));
+        }
+        Ok(())
+    }
+
+    pub fn call_is_open(&self, now: Timestamp) -> bool {
+        self.call_opens <= now && now < self.call_closes
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ProposalStatus {
+    Draft,
+    Submitted,
+    Withdrawn,
+}
+
+impl ProposalStatus {
+    pub fn as_code(self) -> &'static str {
+        match self {
+            ProposalStatus::Draft => "draft",
+            ProposalStatus::Submitted => "submitted",
+            ProposalStatus::Withdrawn => "withdrawn",
+        }
+    }
+
+    pub fn parse(code: &str) -> Result<ProposalStatus, crate::DomainError> {
+        match code {
+            "draft" => Ok(ProposalStatus::Draft),
+            "submitted" => Ok(ProposalStatus::Submitted),
+            "withdrawn" => Ok(ProposalStatus::Withdrawn),
+            other => Err(crate::DomainError::invalid("status", format!("unknown proposal status {other:?}"))),
+        }
+    }
+}
+
+impl ProposalType {
+    pub fn as_code(self) -> &'static str {
+        match self {
+            ProposalType::General => "general",
+            ProposalType::RapidAccess => "rapid_access",
+            ProposalType::LongTerm => "long_term",
+            ProposalType::Proprietary => "proprietary",
+        }
+    }
+
+    pub fn parse(code: &str) -> Result<ProposalType, crate::DomainError> {
+        match code {
+            "general" => Ok(ProposalType::General),
+            "rapid_access" => Ok(ProposalType::RapidAccess),
+            "long_term" => Ok(ProposalType::LongTerm),
+            "proprietary" => Ok(ProposalType::Proprietary),
+            other => Err(crate::DomainError::invalid(
+                "proposal_type",
+                format!("{other:?}: expected general, rapid_access, long_term or proprietary"),
+            )),
+        }
+    }
+}
+
+/// What a team writes before submitting; a draft may be incomplete.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProposalDraft {
+    pub proposal_type: ProposalType,
+    pub title: String,
+    pub summary: String,
+    pub techniques: Vec<String>,
+    /// Shifts asked for per beamline.
+    pub requests: Vec<(BeamlineId, u32)>,
+    /// Days in the cycle the team cannot come.
+    pub unavailable_days: Vec<Date>,
+}
+
+/// The most shifts one proposal may ask for on one beamline (a month of beam).
+pub const MAX_SHIFTS_PER_REQUEST: u32 = 90;
+
+/// Why a submission is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+pub enum SubmissionRefusal {
+    #[error("the call of this cycle is not open now (it runs from {opens} to {closes})")]
+    CallNotOpen { opens: String, closes: String },
+    #[error("{field}: {reason}")]
+    Incomplete { field: &'static str, reason: String },
+    #[error("a proposal that is {0} cannot be submitted")]
+    NotADraft(&'static str),
+}
+
+/// Whether `draft` may be submitted to `cycle` at `now`; beamlines are checked by the store
+/// (it knows which belong to the facility).
+pub fn check_submission(cycle: &Cycle, draft: &ProposalDraft, now: Timestamp) -> Result<(), SubmissionRefusal> {
+    if !cycle.call_is_open(now) {
+        return Err(SubmissionRefusal::CallNotOpen {
+            opens: cycle.call_opens.to_string(),
+            closes: cycle.call_closes.to_string(),
+        });
+    }
+    let incomplete = |field: &'static str, reason: &str| SubmissionRefusal::Incomplete { field, reason: reason.to_owned() };
+    let title = draft.title.trim();
+    if title.is_empty() || title.chars().count() > 300 {
+        return Err(incomplete("title", "must be 1 to 300 characters"));
+    }
+    let summary = draft.summary.trim();
+    if summary.chars().count() < 20 || summary.chars().count() > 5_000 {
+        return Err(incomplete("summary", "must be 20 to 5,000 characters"));
+    }
+    if draft.requests.is_empty() {
+        return Err(incomplete("requests", "ask for shifts on at least one beamline"));
+    }
+    let mut beamlines = std::collections::HashSet::new();
+    for (beamline, shifts) in &draft.requests {
+        if !(1..=MAX_SHIFTS_PER_REQUEST).contains(shifts) {
+            return Err(incomplete("requests", &format!("shifts per beamline must be 1 to {MAX_SHIFTS_PER_REQUEST}")));
+        }
+        if !beamlines.insert(*beamline) {
+            return Err(incomplete("requests", "each beamline once"));
+        }
+    }
+    if draft
+        .unavailable_days
+        .iter()
+        .any(|day| *day < cycle.starts_on || *day > cycle.ends_on)
+    {
+        return Err(incomplete("unavailable_days", "days must fall within the cycle"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cycle() -> Cycle {
+        Cycle {
+            id: CycleId(1),
+            facility: InstitutionId(1),
+            name: "2027-I".into(),
+            call_opens: "2026-11-01T00:00:00Z".parse().unwrap(),
+            call_closes: "2026-12-01T00:00:00Z".parse().unwrap(),
+            starts_on: jiff::civil::date(2027, 3, 1),
+            ends_on: jiff::civil::date(2027, 7, 31),
+        }
+    }
+
+    fn draft() -> ProposalDraft {
+        ProposalDraft {
+            proposal_type: ProposalType::General,
+            title: "Operando XAS of single-atom catalysts".into(),
+            summary: "We follow the oxidation state of Pt single atoms under reaction.".into(),
+            techniques: vec!["xas".into()],
+            requests: vec![(BeamlineId(3), 12)],
+            unavailable_days: vec![jiff::civil::date(2027, 4, 5)],
+        }
+    }
+
+    #[test]
+    fn a_complete_draft_is_accepted_while_the_call_is_open() {
+        let inside: Timestamp = "2026-11-15T00:00:00Z".parse().unwrap();
+        assert_eq!(check_submission(&cycle(), &draft(), inside), Ok(()));
+        let after: Timestamp = "2026-12-01T00:00:00Z".parse().unwrap();
+        assert!(matches!(check_submission(&cycle(), &draft(), after), Err(SubmissionRefusal::CallNotOpen { .. })));
+        let field = |changed: ProposalDraft| match check_submission(&cycle(), &changed, inside) {
+            Err(SubmissionRefusal::Incomplete { field, .. }) => field,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(field(ProposalDraft { title: " ".into(), ..draft() }), "title");
+        assert_eq!(field(ProposalDraft { summary: "short".into(), ..draft() }), "summary");
+        assert_eq!(field(ProposalDraft { requests: vec![], ..draft() }), "requests");
+        assert_eq!(field(ProposalDraft { requests: vec![(BeamlineId(3), 0)], ..draft() }), "requests");
+        assert_eq!(field(ProposalDraft { requests: vec![(BeamlineId(3), 3), (BeamlineId(3), 6)], ..draft() }), "requests");
+        assert_eq!(
+            field(ProposalDraft { unavailable_days: vec![jiff::civil::date(2027, 9, 1)], ..draft() }),
+            "unavailable_days"
+        );
+        assert!(Cycle { call_closes: cycle().call_opens, ..cycle() }.check().is_err());
+        assert_eq!(ProposalType::parse("long_term"), Ok(ProposalType::LongTerm));
+        assert!(ProposalType::parse("free").is_err());
+    }
+}
