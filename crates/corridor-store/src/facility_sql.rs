@@ -3,36 +3,23 @@
 macro_rules! shared_facility_impl {
     ($store:ty, $db:ty) => {
         impl $store {
-            async fn proposal_in(
-                connection: &mut <$db as sqlx::Database>::Connection,
-                id: corridor_domain::facility::ProposalId,
-            ) -> Result<Option<crate::facility::ProposalRecord>, StoreError> {
+            const PROPOSAL_COLUMNS: &'static str = "id, cycle_id, principal_user_id, proposal_type, title, summary, techniques, unavailable_days, status, created_at, updated_at, submitted_at";
+
+            /// A proposal from its row and its requests (beamline, shifts).
+            fn proposal_from_row(
+                row: &<$db as sqlx::Database>::Row,
+                requests: Vec<(i64, i32)>,
+            ) -> Result<crate::facility::ProposalRecord, StoreError> {
                 use corridor_domain::facility::allocation::ProposalType;
                 use corridor_domain::facility::proposal::{CycleId, ProposalDraft, ProposalStatus};
                 use sqlx::Row;
-                let Some(row) = sqlx::query(
-                    "SELECT id, cycle_id, principal_user_id, proposal_type, title, summary, techniques, unavailable_days, status, created_at, updated_at, submitted_at \
-                     FROM proposals WHERE id = $1",
-                )
-                .bind(id.0)
-                .fetch_optional(&mut *connection)
-                .await?
-                else {
-                    return Ok(None);
-                };
-                let requests: Vec<(i64, i32)> = sqlx::query_as(
-                    "SELECT beamline_id, shifts FROM proposal_requests WHERE proposal_id = $1 ORDER BY beamline_id",
-                )
-                .bind(id.0)
-                .fetch_all(&mut *connection)
-                .await?;
                 let days: Vec<String> = crate::common::parse_json_list(&row.try_get::<String, _>("unavailable_days")?, "unavailable_days")?;
                 let unavailable_days = days
                     .iter()
                     .map(|day| day.parse::<jiff::civil::Date>().map_err(StoreError::corrupt))
                     .collect::<Result<Vec<_>, _>>()?;
-                Ok(Some(crate::facility::ProposalRecord {
-                    id,
+                Ok(crate::facility::ProposalRecord {
+                    id: corridor_domain::facility::ProposalId(row.try_get("id")?),
                     cycle: CycleId(row.try_get("cycle_id")?),
                     principal: corridor_domain::UserId(row.try_get("principal_user_id")?),
                     draft: ProposalDraft {
@@ -52,7 +39,27 @@ macro_rules! shared_facility_impl {
                     submitted_at: row
                         .try_get::<Option<crate::timestamp::StoredInstant>, _>("submitted_at")?
                         .map(|instant| instant.0),
-                }))
+                })
+            }
+
+            async fn proposal_in(
+                connection: &mut <$db as sqlx::Database>::Connection,
+                id: corridor_domain::facility::ProposalId,
+            ) -> Result<Option<crate::facility::ProposalRecord>, StoreError> {
+                let Some(row) = sqlx::query(&format!("SELECT {} FROM proposals WHERE id = $1", Self::PROPOSAL_COLUMNS))
+                    .bind(id.0)
+                    .fetch_optional(&mut *connection)
+                    .await?
+                else {
+                    return Ok(None);
+                };
+                let requests: Vec<(i64, i32)> = sqlx::query_as(
+                    "SELECT beamline_id, shifts FROM proposal_requests WHERE proposal_id = $1 ORDER BY beamline_id",
+                )
+                .bind(id.0)
+                .fetch_all(&mut *connection)
+                .await?;
+                Self::proposal_from_row(&row, requests).map(Some)
             }
 
             async fn cycle_in(
@@ -266,19 +273,31 @@ macro_rules! shared_facility_impl {
                 cycle: corridor_domain::facility::proposal::CycleId,
                 status: Option<corridor_domain::facility::proposal::ProposalStatus>,
             ) -> Result<Vec<crate::facility::ProposalRecord>, StoreError> {
+                // Two statements for the whole cycle (a cycle holds a thousand proposals or two).
                 let mut connection = self.read_pool().acquire().await?;
-                let ids: Vec<(i64,)> = sqlx::query_as(
-                    "SELECT id FROM proposals WHERE cycle_id = $1 AND ($2 IS NULL OR status = $2) ORDER BY id",
-                )
+                let rows = sqlx::query(&format!(
+                    "SELECT {} FROM proposals WHERE cycle_id = $1 AND ($2 IS NULL OR status = $2) ORDER BY id",
+                    Self::PROPOSAL_COLUMNS
+                ))
                 .bind(cycle.0)
                 .bind(status.map(|status| status.as_code()))
                 .fetch_all(&mut *connection)
                 .await?;
-                let mut records = Vec::with_capacity(ids.len());
-                for (id,) in ids {
-                    if let Some(record) = Self::proposal_in(&mut connection, corridor_domain::facility::ProposalId(id)).await? {
-                        records.push(record);
-                    }
+                let requests: Vec<(i64, i64, i32)> = sqlx::query_as(
+                    "SELECT r.proposal_id, r.beamline_id, r.shifts FROM proposal_requests r JOIN proposals p ON p.id = r.proposal_id \
+                     WHERE p.cycle_id = $1 ORDER BY r.proposal_id, r.beamline_id",
+                )
+                .bind(cycle.0)
+                .fetch_all(&mut *connection)
+                .await?;
+                let mut by_proposal: std::collections::HashMap<i64, Vec<(i64, i32)>> = std::collections::HashMap::new();
+                for (proposal, beamline, shifts) in requests {
+                    by_proposal.entry(proposal).or_default().push((beamline, shifts));
+                }
+                let mut records = Vec::with_capacity(rows.len());
+                for row in &rows {
+                    let id: i64 = sqlx::Row::try_get(row, "id")?;
+                    records.push(Self::proposal_from_row(row, by_proposal.remove(&id).unwrap_or_default())?);
                 }
                 Ok(records)
             }

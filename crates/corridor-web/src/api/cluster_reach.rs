@@ -236,10 +236,12 @@ pub async fn cities_by_code(state: &AppState) -> Result<HashMap<u32, City>, ApiE
         .collect())
 }
 
-/// The figure for one origin, with every city's members and travel time.
+/// The figure for one origin, with every city's members and travel time; `cities` names them
+/// (see [`cities_by_code`], read once per request).
 pub async fn cluster_reach_dto(
     state: &AppState,
     params: &ClusterReachParams,
+    cities: &HashMap<u32, City>,
 ) -> Result<ClusterReachDto, ApiError> {
     let (target, target_dto) = cluster_target(params.sector.as_deref(), params.category.as_deref())?;
     let budget = travel_budget(params.depart.as_deref(), params.window, params.within)?;
@@ -275,7 +277,6 @@ pub async fn cluster_reach_dto(
     let build = state.analytics.facts().await?;
     let members = build.facts.cluster_members(&target, excluded);
     let reach = cluster_reach_from(&state.rail, from_city, &members, budget);
-    let cities = cities_by_code(state).await?;
     Ok(ClusterReachDto {
         from_city,
         from_institution: params.from_institution,
@@ -306,24 +307,26 @@ pub async fn cluster_reach_dto(
     })
 }
 
-/// The figure from every city of the region that a station serves.
+/// The figure from every city of the region that a station serves; `cities` as for
+/// [`cluster_reach_dto`].
 pub async fn cluster_reach_by_origin_dto(
     state: &AppState,
     params: &ClusterReachByOriginParams,
+    cities: &HashMap<u32, City>,
 ) -> Result<ClusterReachByOriginDto, ApiError> {
     let (target, target_dto) = cluster_target(params.sector.as_deref(), params.category.as_deref())?;
     let budget = travel_budget(params.depart.as_deref(), params.window, params.within)?;
     let build = state.analytics.facts().await?;
     let members: Vec<ClusterCity> = build.facts.cluster_members(&target, None);
     let total: u64 = members.iter().map(|city| city.members.len() as u64).sum();
-    let cities = cities_by_code(state).await?;
     let mut origins: Vec<&City> = cities
         .values()
         .filter(|city| city.province.is_in_region() && state.rail.has_stations(city.code.get()))
         .collect();
     origins.sort_by_key(|city| city.code);
     let codes: Vec<u32> = origins.iter().map(|city| city.code.get()).collect();
-    // Tens of milliseconds of scanning: off the request threads.
+    // One sweep per departure minute (a few milliseconds for the region's cities, more with
+    // more origins): off the request threads.
     let rail = state.rail.clone();
     let reached = tokio::task::spawn_blocking(move || {
         cluster_reached_from_each(&rail, &codes, &members, budget)
@@ -363,7 +366,8 @@ pub async fn cluster_reach(
     State(state): State<Arc<AppState>>,
     Query(params): Query<ClusterReachParams>,
 ) -> Result<Response, ApiError> {
-    let dto = cluster_reach_dto(&state, &params).await?;
+    let cities = cities_by_code(&state).await?;
+    let dto = cluster_reach_dto(&state, &params, &cities).await?;
     respond(params.format.as_deref(), dto, ClusterReachDto::csv)
 }
 
@@ -376,6 +380,7 @@ pub async fn cluster_reach_by_origin(
     State(state): State<Arc<AppState>>,
     Query(params): Query<ClusterReachByOriginParams>,
 ) -> Result<Response, ApiError> {
-    let dto = cluster_reach_by_origin_dto(&state, &params).await?;
+    let cities = cities_by_code(&state).await?;
+    let dto = cluster_reach_by_origin_dto(&state, &params, &cities).await?;
     respond(params.format.as_deref(), dto, ClusterReachByOriginDto::csv)
 }

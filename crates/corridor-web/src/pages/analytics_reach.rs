@@ -138,6 +138,7 @@ async fn reach_dashboard(
     };
     let depart = params.depart.clone().unwrap_or_else(|| "07:00".to_owned());
     let within = params.within.unwrap_or(180);
+    let cities = cities_by_code(state).await?;
     let figure = cluster_reach_dto(
         state,
         &ClusterReachParams {
@@ -150,6 +151,7 @@ async fn reach_dashboard(
             within: Some(within),
             format: None,
         },
+        &cities,
     )
     .await?;
     let by_origin = cluster_reach_by_origin_dto(
@@ -162,9 +164,9 @@ async fn reach_dashboard(
             within: Some(within),
             format: None,
         },
+        &cities,
     )
     .await?;
-    let cities = cities_by_code(state).await?;
     let name_of = |code: u32| {
         cities
             .get(&code)
