@@ -62,6 +62,9 @@ pub(crate) const COUNTED_TABLES: &[(&str, &str)] = &[
     ("vouchers", "id"),
     ("voucher_applications", "id"),
     ("booking_voucher_payments", "booking_id"),
+    ("proposal_cycles", "id"),
+    ("proposals", "id"),
+    ("proposal_requests", "proposal_id"),
 ];
 
 pub(crate) fn json_list(values: &[String]) -> String {

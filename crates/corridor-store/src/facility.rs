@@ -4,9 +4,9 @@
 //! only the proposal's principal investigator submits or withdraws it.
 
 use async_trait::async_trait;
-use corridor_domain::facility::proposal::{Cycle, CycleId, ProposalDraft, ProposalStatus, SubmissionRefusal};
+use corridor_domain::facility::proposal::{Cycle, CycleId, Discipline, ProposalDraft, ProposalStatus, SubmissionRefusal};
 use corridor_domain::facility::ProposalId;
-use corridor_domain::UserId;
+use corridor_domain::{BeamlineId, UserId};
 use jiff::Timestamp;
 
 use crate::{AuditContext, StoreError};
@@ -60,10 +60,206 @@ pub trait FacilityStore: Send + Sync {
         context: &AuditContext,
     ) -> Result<ProposalRecord, StoreError>;
 
+    /// Cycles, newest first, of one facility or all.
+    async fn cycles(&self, facility: Option<corridor_domain::InstitutionId>) -> Result<Vec<Cycle>, StoreError>;
+
+    /// Proposals `user` leads or is a team member of, newest first (at most 500).
+    async fn proposals_of_user(&self, user: UserId) -> Result<Vec<ProposalRecord>, StoreError>;
+
     /// A cycle's proposals, by id, optionally of one status.
     async fn proposals_of_cycle(
         &self,
         cycle: CycleId,
         status: Option<ProposalStatus>,
     ) -> Result<Vec<ProposalRecord>, StoreError>;
+}
+
+/// The two checks beamline staff make before review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CheckKind {
+    Feasibility,
+    Safety,
+}
+
+impl CheckKind {
+    pub fn as_code(self) -> &'static str {
+        match self {
+            CheckKind::Feasibility => "feasibility",
+            CheckKind::Safety => "safety",
+        }
+    }
+
+    pub fn parse(code: &str) -> Result<CheckKind, corridor_domain::DomainError> {
+        match code {
+            "feasibility" => Ok(CheckKind::Feasibility),
+            "safety" => Ok(CheckKind::Safety),
+            other => Err(corridor_domain::DomainError::invalid("kind", format!("{other:?}: expected feasibility or safety"))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckRecord {
+    pub proposal: ProposalId,
+    pub kind: CheckKind,
+    pub approved: bool,
+    pub note: String,
+    pub checked_by: UserId,
+    pub checked_at: Timestamp,
+}
+
+/// A reviewer as the programme keeps them: their panel, expertise and load.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReviewerRecord {
+    pub user: UserId,
+    pub display_name: String,
+    pub institution: corridor_domain::InstitutionId,
+    pub discipline: Discipline,
+    pub expertise: Vec<String>,
+    pub max_load: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReviewRecord {
+    pub proposal: ProposalId,
+    pub reviewer: UserId,
+    pub cycle: CycleId,
+    pub affinity: u32,
+    pub grade: Option<f64>,
+    pub comment: String,
+    pub assigned_at: Timestamp,
+    pub graded_at: Option<Timestamp>,
+}
+
+/// One allocation decision as stored: the domain's decision in the store's terms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredDecision {
+    pub proposal: ProposalId,
+    pub beamline: BeamlineId,
+    pub requested: u32,
+    pub granted: u32,
+    pub effective_score: Option<f64>,
+    pub cycles_waiting: u32,
+    /// The reason's code (e.g. `granted`, `below_cutoff`).
+    pub reason: String,
+    /// The reason in a sentence for the team.
+    pub explanation: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredBlock {
+    pub beamline: BeamlineId,
+    pub proposal: ProposalId,
+    pub first_shift: u32,
+    pub shifts: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewNotification {
+    pub user: UserId,
+    pub kind: String,
+    pub subject: String,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationRecord {
+    pub id: i64,
+    pub user: UserId,
+    pub kind: String,
+    pub subject: String,
+    pub body: String,
+    pub created_at: Timestamp,
+    pub sent_at: Option<Timestamp>,
+}
+
+/// A person on a proposal of a cycle, with where they come from (for the statistics).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProposalPersonOrigin {
+    pub proposal: ProposalId,
+    pub user: UserId,
+    pub institution_kind: String,
+    pub province: String,
+}
+
+/// What a resubmitted proposal's predecessor got: its best score, shifts granted and the
+/// cycles it had already waited.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PredecessorOutcome {
+    pub proposal: ProposalId,
+    pub best_score: Option<f64>,
+    pub granted: u32,
+    pub cycles_waiting: u32,
+}
+
+/// The programme's review and allocation records.
+#[async_trait]
+pub trait ProgrammeStore: Send + Sync {
+    /// Records (or replaces) a check of a submitted proposal.
+    async fn record_check(&self, check: &CheckRecord, context: &AuditContext) -> Result<CheckRecord, StoreError>;
+
+    async fn checks_of_cycle(&self, cycle: CycleId) -> Result<Vec<CheckRecord>, StoreError>;
+
+    /// Sets a reviewer's panel, expertise and load; the user must hold the reviewer role.
+    async fn set_reviewer_profile(
+        &self,
+        user: UserId,
+        discipline: Discipline,
+        expertise: &[String],
+        max_load: u32,
+        context: &AuditContext,
+    ) -> Result<ReviewerRecord, StoreError>;
+
+    async fn reviewer_profiles(&self) -> Result<Vec<ReviewerRecord>, StoreError>;
+
+    /// Replaces a cycle's reviewer assignment with `pairs` (proposal, reviewer, affinity);
+    /// refused once any review of the cycle has a grade.
+    async fn replace_review_assignment(
+        &self,
+        cycle: CycleId,
+        pairs: &[(ProposalId, UserId, u32)],
+        now: Timestamp,
+        context: &AuditContext,
+    ) -> Result<(), StoreError>;
+
+    async fn reviews_of_cycle(&self, cycle: CycleId) -> Result<Vec<ReviewRecord>, StoreError>;
+
+    /// A reviewer's queue: their reviews in every cycle, newest cycle first.
+    async fn reviews_of_reviewer(&self, reviewer: UserId) -> Result<Vec<ReviewRecord>, StoreError>;
+
+    /// Grades a proposal the reviewer was assigned; not found otherwise.
+    async fn grade_review(
+        &self,
+        proposal: ProposalId,
+        reviewer: UserId,
+        grade: f64,
+        comment: &str,
+        now: Timestamp,
+        context: &AuditContext,
+    ) -> Result<ReviewRecord, StoreError>;
+
+    /// Replaces a cycle's allocation (decisions and placed shifts) and queues the
+    /// notifications, all in one transaction.
+    async fn replace_allocation(
+        &self,
+        cycle: CycleId,
+        decisions: &[StoredDecision],
+        blocks: &[StoredBlock],
+        notifications: &[NewNotification],
+        now: Timestamp,
+        context: &AuditContext,
+    ) -> Result<(), StoreError>;
+
+    async fn decisions_of_cycle(&self, cycle: CycleId) -> Result<Vec<StoredDecision>, StoreError>;
+
+    async fn schedule_of_cycle(&self, cycle: CycleId) -> Result<Vec<StoredBlock>, StoreError>;
+
+    /// What each of `proposals` got in its own cycle (for the aging of resubmissions).
+    async fn predecessor_outcomes(&self, proposals: &[ProposalId]) -> Result<Vec<PredecessorOutcome>, StoreError>;
+
+    /// The principals and team members of a cycle's submitted proposals, with origins.
+    async fn people_of_cycle(&self, cycle: CycleId) -> Result<Vec<ProposalPersonOrigin>, StoreError>;
+
+    /// A user's notifications, newest first.
+    async fn notifications_of_user(&self, user: UserId, limit: u32) -> Result<Vec<NotificationRecord>, StoreError>;
 }

@@ -1,17 +1,25 @@
 //! `FacilityStore` for both engines: the same SQL, expanded per engine.
 
+/// A proposal's people besides its principal, as stored beside it.
+#[derive(Debug, Default)]
+pub(crate) struct ProposalPeople {
+    pub(crate) team: Vec<corridor_domain::UserId>,
+    pub(crate) declared_conflicts: Vec<corridor_domain::UserId>,
+}
+
 macro_rules! shared_facility_impl {
     ($store:ty, $db:ty) => {
         impl $store {
-            const PROPOSAL_COLUMNS: &'static str = "id, cycle_id, principal_user_id, proposal_type, title, summary, techniques, unavailable_days, status, created_at, updated_at, submitted_at";
+            const PROPOSAL_COLUMNS: &'static str = "id, cycle_id, principal_user_id, proposal_type, discipline, title, summary, techniques, samples, resubmission_of, unavailable_days, status, created_at, updated_at, submitted_at";
 
             /// A proposal from its row and its requests (beamline, shifts).
             fn proposal_from_row(
                 row: &<$db as sqlx::Database>::Row,
                 requests: Vec<(i64, i32)>,
+                people: crate::facility_sql::ProposalPeople,
             ) -> Result<crate::facility::ProposalRecord, StoreError> {
                 use corridor_domain::facility::allocation::ProposalType;
-                use corridor_domain::facility::proposal::{CycleId, ProposalDraft, ProposalStatus};
+                use corridor_domain::facility::proposal::{CycleId, Discipline, ProposalDraft, ProposalStatus};
                 use sqlx::Row;
                 let days: Vec<String> = crate::common::parse_json_list(&row.try_get::<String, _>("unavailable_days")?, "unavailable_days")?;
                 let unavailable_days = days
@@ -24,9 +32,14 @@ macro_rules! shared_facility_impl {
                     principal: corridor_domain::UserId(row.try_get("principal_user_id")?),
                     draft: ProposalDraft {
                         proposal_type: crate::common::stored(ProposalType::parse(&row.try_get::<String, _>("proposal_type")?))?,
+                        discipline: crate::common::stored(Discipline::parse(&row.try_get::<String, _>("discipline")?))?,
                         title: row.try_get("title")?,
                         summary: row.try_get("summary")?,
                         techniques: crate::common::parse_json_list(&row.try_get::<String, _>("techniques")?, "techniques")?,
+                        team: people.team,
+                        samples: row.try_get("samples")?,
+                        resubmission_of: row.try_get::<Option<i64>, _>("resubmission_of")?.map(corridor_domain::facility::ProposalId),
+                        declared_conflicts: people.declared_conflicts,
                         requests: requests
                             .into_iter()
                             .map(|(beamline, shifts)| (corridor_domain::BeamlineId(beamline), shifts as u32))
@@ -59,7 +72,37 @@ macro_rules! shared_facility_impl {
                 .bind(id.0)
                 .fetch_all(&mut *connection)
                 .await?;
-                Self::proposal_from_row(&row, requests).map(Some)
+                let mut people = Self::people_of_proposals(&mut *connection, "proposal_id = $1", id.0).await?;
+                Self::proposal_from_row(&row, requests, people.remove(&id.0).unwrap_or_default()).map(Some)
+            }
+
+            /// Team members and declared conflicts of the proposals `filter` selects (a
+            /// condition on `proposal_id` with one parameter).
+            async fn people_of_proposals(
+                connection: &mut <$db as sqlx::Database>::Connection,
+                filter: &str,
+                parameter: i64,
+            ) -> Result<std::collections::HashMap<i64, crate::facility_sql::ProposalPeople>, StoreError> {
+                let mut people: std::collections::HashMap<i64, crate::facility_sql::ProposalPeople> = std::collections::HashMap::new();
+                let members: Vec<(i64, i64)> = sqlx::query_as(&format!(
+                    "SELECT proposal_id, user_id FROM proposal_members WHERE {filter} ORDER BY proposal_id, user_id"
+                ))
+                .bind(parameter)
+                .fetch_all(&mut *connection)
+                .await?;
+                for (proposal, user) in members {
+                    people.entry(proposal).or_default().team.push(corridor_domain::UserId(user));
+                }
+                let conflicts: Vec<(i64, i64)> = sqlx::query_as(&format!(
+                    "SELECT proposal_id, reviewer_user_id FROM proposal_declared_conflicts WHERE {filter} ORDER BY proposal_id, reviewer_user_id"
+                ))
+                .bind(parameter)
+                .fetch_all(&mut *connection)
+                .await?;
+                for (proposal, reviewer) in conflicts {
+                    people.entry(proposal).or_default().declared_conflicts.push(corridor_domain::UserId(reviewer));
+                }
+                Ok(people)
             }
 
             async fn cycle_in(
@@ -77,6 +120,19 @@ macro_rules! shared_facility_impl {
                     return Ok(None);
                 };
                 let date = |text: String| text.parse::<jiff::civil::Date>().map_err(StoreError::corrupt);
+                let closed: Vec<(String, String)> = sqlx::query_as("SELECT day, reason FROM cycle_closed_days WHERE cycle_id = $1 ORDER BY day")
+                    .bind(id.0)
+                    .fetch_all(&mut *connection)
+                    .await?;
+                let closed_days = closed
+                    .into_iter()
+                    .map(|(day, reason)| {
+                        Ok(corridor_domain::facility::proposal::ClosedDay {
+                            day: date(day)?,
+                            reason: crate::common::stored(corridor_domain::facility::proposal::ClosedReason::parse(&reason))?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, StoreError>>()?;
                 Ok(Some(corridor_domain::facility::proposal::Cycle {
                     id,
                     facility: corridor_domain::InstitutionId(row.try_get("facility_institution_id")?),
@@ -85,6 +141,7 @@ macro_rules! shared_facility_impl {
                     call_closes: row.try_get::<crate::timestamp::StoredInstant, _>("call_closes_at")?.0,
                     starts_on: date(row.try_get("starts_on")?)?,
                     ends_on: date(row.try_get("ends_on")?)?,
+                    closed_days,
                 }))
             }
 
@@ -131,6 +188,14 @@ macro_rules! shared_facility_impl {
                 .fetch_one(&mut *transaction)
                 .await
                 .map_err(|error| StoreError::from_write(error, "a cycle of that name"))?;
+                for closed in &cycle.closed_days {
+                    sqlx::query("INSERT INTO cycle_closed_days (cycle_id, day, reason) VALUES ($1, $2, $3)")
+                        .bind(id)
+                        .bind(closed.day.to_string())
+                        .bind(closed.reason.as_code())
+                        .execute(&mut *transaction)
+                        .await?;
+                }
                 Self::record_audit_event(&mut transaction, context, "facility.cycle_created", &format!("cycle:{id}"), serde_json::to_value(cycle).unwrap_or_default()).await?;
                 // Read back: instants are kept to the microsecond.
                 let stored = Self::cycle_in(&mut transaction, corridor_domain::facility::proposal::CycleId(id))
@@ -173,21 +238,66 @@ macro_rules! shared_facility_impl {
                         return Err(StoreError::InvalidReference { field: "requests", reason: format!("shifts per beamline must be 1 to {}", corridor_domain::facility::proposal::MAX_SHIFTS_PER_REQUEST) });
                     }
                 }
+                if draft.team.len() > corridor_domain::facility::proposal::MAX_TEAM_MEMBERS || draft.declared_conflicts.len() > 50 {
+                    return Err(StoreError::InvalidReference { field: "team", reason: "too many people named".into() });
+                }
+                if draft.samples.chars().count() > 5_000 {
+                    return Err(StoreError::InvalidReference { field: "samples", reason: "at most 5,000 characters".into() });
+                }
+                for (field, user) in draft.team.iter().map(|user| ("team", user)).chain(draft.declared_conflicts.iter().map(|user| ("declared_conflicts", user))) {
+                    let exists: Option<(i64,)> = sqlx::query_as("SELECT id FROM users WHERE id = $1").bind(user.0).fetch_optional(&mut *transaction).await?;
+                    if exists.is_none() {
+                        return Err(StoreError::InvalidReference { field, reason: format!("there is no user {}", user.0) });
+                    }
+                }
+                if let Some(earlier) = draft.resubmission_of {
+                    let earlier_principal: Option<(i64, i64)> = sqlx::query_as("SELECT principal_user_id, cycle_id FROM proposals WHERE id = $1")
+                        .bind(earlier.0)
+                        .fetch_optional(&mut *transaction)
+                        .await?;
+                    match earlier_principal {
+                        Some((owner, earlier_cycle)) if owner == principal.0 && earlier_cycle != cycle.0 => {}
+                        _ => return Err(StoreError::InvalidReference { field: "resubmission_of", reason: format!("proposal {} is not one of yours from an earlier cycle", earlier.0) }),
+                    }
+                }
                 let days: Vec<String> = draft.unavailable_days.iter().map(ToString::to_string).collect();
                 let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO proposals (cycle_id, principal_user_id, proposal_type, title, summary, techniques, unavailable_days, status, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'draft', $8, $8) RETURNING id",
+                    "INSERT INTO proposals (cycle_id, principal_user_id, proposal_type, discipline, title, summary, techniques, samples, resubmission_of, unavailable_days, status, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'draft', $11, $11) RETURNING id",
                 )
                 .bind(cycle.0)
                 .bind(principal.0)
                 .bind(draft.proposal_type.as_code())
+                .bind(draft.discipline.as_code())
                 .bind(draft.title.trim())
                 .bind(draft.summary.trim())
                 .bind(crate::common::json_list(&draft.techniques))
+                .bind(draft.samples.trim())
+                .bind(draft.resubmission_of.map(|earlier| earlier.0))
                 .bind(crate::common::json_list(&days))
                 .bind(crate::timestamp::StoredInstant(now))
                 .fetch_one(&mut *transaction)
                 .await?;
+                let mut team: Vec<i64> = draft.team.iter().map(|user| user.0).filter(|user| *user != principal.0).collect();
+                team.sort_unstable();
+                team.dedup();
+                for user in team {
+                    sqlx::query("INSERT INTO proposal_members (proposal_id, user_id) VALUES ($1, $2)")
+                        .bind(id)
+                        .bind(user)
+                        .execute(&mut *transaction)
+                        .await?;
+                }
+                let mut conflicts: Vec<i64> = draft.declared_conflicts.iter().map(|user| user.0).collect();
+                conflicts.sort_unstable();
+                conflicts.dedup();
+                for reviewer in conflicts {
+                    sqlx::query("INSERT INTO proposal_declared_conflicts (proposal_id, reviewer_user_id) VALUES ($1, $2)")
+                        .bind(id)
+                        .bind(reviewer)
+                        .execute(&mut *transaction)
+                        .await?;
+                }
                 for (beamline, shifts) in &draft.requests {
                     sqlx::query("INSERT INTO proposal_requests (proposal_id, beamline_id, shifts) VALUES ($1, $2, $3)")
                         .bind(id)
@@ -268,6 +378,41 @@ macro_rules! shared_facility_impl {
                 Ok(record)
             }
 
+            async fn cycles(&self, facility: Option<corridor_domain::InstitutionId>) -> Result<Vec<corridor_domain::facility::proposal::Cycle>, StoreError> {
+                let mut connection = self.read_pool().acquire().await?;
+                let ids: Vec<(i64,)> = sqlx::query_as(
+                    "SELECT id FROM proposal_cycles WHERE ($1 IS NULL OR facility_institution_id = $1) ORDER BY starts_on DESC, id DESC",
+                )
+                .bind(facility.map(|facility| facility.0))
+                .fetch_all(&mut *connection)
+                .await?;
+                let mut cycles = Vec::with_capacity(ids.len());
+                for (id,) in ids {
+                    if let Some(cycle) = Self::cycle_in(&mut connection, corridor_domain::facility::proposal::CycleId(id)).await? {
+                        cycles.push(cycle);
+                    }
+                }
+                Ok(cycles)
+            }
+
+            async fn proposals_of_user(&self, user: corridor_domain::UserId) -> Result<Vec<crate::facility::ProposalRecord>, StoreError> {
+                let mut connection = self.read_pool().acquire().await?;
+                let ids: Vec<(i64,)> = sqlx::query_as(
+                    "SELECT id FROM proposals WHERE principal_user_id = $1 \
+                     UNION SELECT proposal_id FROM proposal_members WHERE user_id = $1 ORDER BY 1 DESC LIMIT 500",
+                )
+                .bind(user.0)
+                .fetch_all(&mut *connection)
+                .await?;
+                let mut records = Vec::with_capacity(ids.len());
+                for (id,) in ids {
+                    if let Some(record) = Self::proposal_in(&mut connection, corridor_domain::facility::ProposalId(id)).await? {
+                        records.push(record);
+                    }
+                }
+                Ok(records)
+            }
+
             async fn proposals_of_cycle(
                 &self,
                 cycle: corridor_domain::facility::proposal::CycleId,
@@ -294,10 +439,16 @@ macro_rules! shared_facility_impl {
                 for (proposal, beamline, shifts) in requests {
                     by_proposal.entry(proposal).or_default().push((beamline, shifts));
                 }
+                let mut people = Self::people_of_proposals(
+                    &mut *connection,
+                    "proposal_id IN (SELECT id FROM proposals WHERE cycle_id = $1)",
+                    cycle.0,
+                )
+                .await?;
                 let mut records = Vec::with_capacity(rows.len());
                 for row in &rows {
                     let id: i64 = sqlx::Row::try_get(row, "id")?;
-                    records.push(Self::proposal_from_row(row, by_proposal.remove(&id).unwrap_or_default())?);
+                    records.push(Self::proposal_from_row(row, by_proposal.remove(&id).unwrap_or_default(), people.remove(&id).unwrap_or_default())?);
                 }
                 Ok(records)
             }

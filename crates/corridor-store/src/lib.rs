@@ -21,6 +21,7 @@ mod booking_store_sql;
 mod common;
 mod error;
 pub mod facility;
+mod facility_review_sql;
 mod facility_sql;
 pub mod ledger;
 mod ledger_sql;
@@ -95,6 +96,7 @@ pub trait Store:
     + ledger::LedgerStore
     + voucher::VoucherStore
     + facility::FacilityStore
+    + facility::ProgrammeStore
     + Send
     + Sync
     + 'static

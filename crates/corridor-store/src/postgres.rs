@@ -286,4 +286,5 @@ crate::analytics_sql::shared_analytics_impl!(
 crate::voucher_history_sql::shared_voucher_history_impl!(PostgresStore, sqlx::Postgres);
 crate::voucher_expiry_sql::shared_voucher_expiry_impl!(PostgresStore, sqlx::Postgres);
 crate::facility_sql::shared_facility_impl!(PostgresStore, sqlx::Postgres);
+crate::facility_review_sql::shared_programme_impl!(PostgresStore, sqlx::Postgres);
 crate::writes::shared_write_helpers!(PostgresStore, sqlx::Postgres);

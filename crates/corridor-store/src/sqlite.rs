@@ -389,4 +389,5 @@ crate::analytics_sql::shared_analytics_impl!(
 crate::voucher_history_sql::shared_voucher_history_impl!(SqliteStore, sqlx::Sqlite);
 crate::voucher_expiry_sql::shared_voucher_expiry_impl!(SqliteStore, sqlx::Sqlite);
 crate::facility_sql::shared_facility_impl!(SqliteStore, sqlx::Sqlite);
+crate::facility_review_sql::shared_programme_impl!(SqliteStore, sqlx::Sqlite);
 crate::writes::shared_write_helpers!(SqliteStore, sqlx::Sqlite);

@@ -16,6 +16,11 @@ pub fn now() -> Timestamp {
     Timestamp::from_microsecond(now.as_microsecond()).expect("a current instant is in range")
 }
 
+/// `instant` as a read gives it back: truncated to microseconds.
+pub(crate) fn truncate_to_micros(instant: Timestamp) -> Timestamp {
+    Timestamp::from_microsecond(instant.as_microsecond()).unwrap_or(instant)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct StoredInstant(pub Timestamp);
 

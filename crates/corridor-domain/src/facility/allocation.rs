@@ -5,7 +5,8 @@
 //! worse than the cutoff are refused. Then, in rank order within each pool:
 //! 1. the co-builders' share of the beamline's shifts goes to co-builders' requests that fit
 //!    in it whole (a larger one competes with the rest);
-//! 2. general access gets at least `general_min_share` of the shifts while it has demand;
+//! 2. general access gets at least `general_min_share` of the shifts while it has demand
+//!    (the request that crosses that line is served whole if the beamline has room);
 //! 3. everything else competes in rank order, proprietary (paid industry) time capped at
 //!    `proprietary_max_share`.
 //!
@@ -236,11 +237,12 @@ pub fn allocate_shifts(
             if decided[index] || requests[index].proposal_type != ProposalType::General {
                 continue;
             }
-            let budget = general_reserve.saturating_sub(general_used);
-            if budget == 0 {
+            if general_used >= general_reserve {
                 break;
             }
-            let given = grant(index, budget, &mut decisions, &mut left);
+            // The request that crosses the guaranteed share is served whole when the
+            // beamline has room: cutting it at the line would split one experiment.
+            let given = grant(index, left, &mut decisions, &mut left);
             if given > 0 {
                 decided[index] = true;
                 general_used += given;

@@ -1,10 +1,12 @@
 //! The large-facility user programme: proposals for beamtime, their review and the allocation
-//! of shifts. This first part is the reviewer assignment; calls, cycles, proposals and the
-//! shift schedule follow. `allocation` is stage one of the allocation: shifts per proposal
-//! and beamline, ranked, with quotas and a reason for every decision.
+//! of shifts. `proposal` holds cycles and what a submission must keep; `review` the reviewer
+//! assignment; `allocation` stage one of the allocation (shifts per proposal and beamline,
+//! ranked, with quotas and a reason for every decision); `schedule` stage two (placing the
+//! shifts on the calendar); `plan` joins them for a whole cycle.
 
 pub mod allocation;
 mod flow;
+pub mod plan;
 pub mod proposal;
 pub mod review;
 pub mod schedule;

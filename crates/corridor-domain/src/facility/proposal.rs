@@ -7,7 +7,8 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use super::allocation::ProposalType;
-use crate::{BeamlineId, InstitutionId};
+use super::review::ProposalId;
+use crate::{BeamlineId, InstitutionId, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct CycleId(pub i64);
@@ -23,9 +24,60 @@ pub struct Cycle {
     pub call_closes: Timestamp,
     pub starts_on: Date,
     pub ends_on: Date,
+    /// Days of the cycle without user beam: maintenance and machine development.
+    pub closed_days: Vec<ClosedDay>,
 }
 
+/// Why a day of a cycle has no user beam.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum ClosedReason {
+    Maintenance,
+    MachineDevelopment,
+}
+
+impl ClosedReason {
+    pub fn as_code(self) -> &'static str {
+        match self {
+            ClosedReason::Maintenance => "maintenance",
+            ClosedReason::MachineDevelopment => "machine_development",
+        }
+    }
+
+    pub fn parse(code: &str) -> Result<ClosedReason, crate::DomainError> {
+        match code {
+            "maintenance" => Ok(ClosedReason::Maintenance),
+            "machine_development" => Ok(ClosedReason::MachineDevelopment),
+            other => Err(crate::DomainError::invalid(
+                "closed_days",
+                format!("{other:?}: expected maintenance or machine_development"),
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct ClosedDay {
+    pub day: Date,
+    pub reason: ClosedReason,
+}
+
+/// The longest cycle a facility plans at once (a year of beam).
+pub const MAX_CYCLE_DAYS: i32 = 366;
+
 impl Cycle {
+    /// Days in the beam period, first and last included.
+    pub fn days(&self) -> u32 {
+        (self.ends_on.since(self.starts_on).map(|span| span.get_days()).unwrap_or(0) + 1).max(0) as u32
+    }
+
+    /// The day's place in the cycle (0-based), if it falls within it.
+    pub fn day_index(&self, day: Date) -> Option<u32> {
+        if day < self.starts_on || day > self.ends_on {
+            return None;
+        }
+        day.since(self.starts_on).ok().map(|span| span.get_days() as u32)
+    }
+
     /// Checks a cycle before it is stored.
     pub fn check(&self) -> Result<(), crate::DomainError> {
         crate::bounded_text("name", &self.name, 200)?;
@@ -34,6 +86,18 @@ impl Cycle {
         }
         if self.ends_on < self.starts_on {
             return Err(crate::DomainError::invalid("ends_on", "the cycle must end on or after its first day"));
+        }
+        if self.days() as i32 > MAX_CYCLE_DAYS {
+            return Err(crate::DomainError::invalid("ends_on", format!("a cycle lasts at most {MAX_CYCLE_DAYS} days")));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for closed in &self.closed_days {
+            if self.day_index(closed.day).is_none() {
+                return Err(crate::DomainError::invalid("closed_days", format!("{} is outside the cycle", closed.day)));
+            }
+            if !seen.insert(closed.day) {
+                return Err(crate::DomainError::invalid("closed_days", format!("{} is listed twice", closed.day)));
+            }
         }
         Ok(())
     }
@@ -97,14 +161,71 @@ impl ProposalType {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProposalDraft {
     pub proposal_type: ProposalType,
+    pub discipline: Discipline,
     pub title: String,
     pub summary: String,
     pub techniques: Vec<String>,
+    /// Team members besides the principal investigator.
+    pub team: Vec<UserId>,
+    /// Samples and their hazards, for the safety check.
+    pub samples: String,
+    /// The proposal of an earlier cycle this one asks again for (for aging).
+    pub resubmission_of: Option<ProposalId>,
+    /// Reviewers the team declares a conflict of interest with.
+    pub declared_conflicts: Vec<UserId>,
     /// Shifts asked for per beamline.
     pub requests: Vec<(BeamlineId, u32)>,
     /// Days in the cycle the team cannot come.
     pub unavailable_days: Vec<Date>,
 }
+
+/// The review panels: a proposal is reviewed by the panel of its discipline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Discipline {
+    LifeSciences,
+    Chemistry,
+    Materials,
+    Physics,
+    EarthAndEnvironment,
+    EngineeringAndHeritage,
+}
+
+impl Discipline {
+    pub const ALL: [Discipline; 6] = [
+        Discipline::LifeSciences,
+        Discipline::Chemistry,
+        Discipline::Materials,
+        Discipline::Physics,
+        Discipline::EarthAndEnvironment,
+        Discipline::EngineeringAndHeritage,
+    ];
+
+    pub fn as_code(self) -> &'static str {
+        match self {
+            Discipline::LifeSciences => "life_sciences",
+            Discipline::Chemistry => "chemistry",
+            Discipline::Materials => "materials",
+            Discipline::Physics => "physics",
+            Discipline::EarthAndEnvironment => "earth_environment",
+            Discipline::EngineeringAndHeritage => "engineering_heritage",
+        }
+    }
+
+    pub fn parse(code: &str) -> Result<Discipline, crate::DomainError> {
+        Discipline::ALL
+            .into_iter()
+            .find(|discipline| discipline.as_code() == code)
+            .ok_or_else(|| {
+                crate::DomainError::invalid(
+                    "discipline",
+                    format!("{code:?}: expected one of life_sciences, chemistry, materials, physics, earth_environment, engineering_heritage"),
+                )
+            })
+    }
+}
+
+/// The most people on one proposal's team besides its principal investigator.
+pub const MAX_TEAM_MEMBERS: usize = 20;
 
 /// The most shifts one proposal may ask for on one beamline (a month of beam).
 pub const MAX_SHIFTS_PER_REQUEST: u32 = 90;
@@ -137,6 +258,13 @@ pub fn check_submission(cycle: &Cycle, draft: &ProposalDraft, now: Timestamp) ->
     let summary = draft.summary.trim();
     if summary.chars().count() < 20 || summary.chars().count() > 5_000 {
         return Err(incomplete("summary", "must be 20 to 5,000 characters"));
+    }
+    if draft.team.len() > MAX_TEAM_MEMBERS {
+        return Err(incomplete("team", &format!("at most {MAX_TEAM_MEMBERS} members besides the principal investigator")));
+    }
+    let samples = draft.samples.trim();
+    if samples.chars().count() < 10 || samples.chars().count() > 5_000 {
+        return Err(incomplete("samples", "describe the samples and their hazards in 10 to 5,000 characters"));
     }
     if draft.requests.is_empty() {
         return Err(incomplete("requests", "ask for shifts on at least one beamline"));
@@ -173,15 +301,21 @@ mod tests {
             call_closes: "2026-12-01T00:00:00Z".parse().unwrap(),
             starts_on: jiff::civil::date(2027, 3, 1),
             ends_on: jiff::civil::date(2027, 7, 31),
+            closed_days: vec![ClosedDay { day: jiff::civil::date(2027, 3, 2), reason: ClosedReason::Maintenance }],
         }
     }
 
     fn draft() -> ProposalDraft {
         ProposalDraft {
             proposal_type: ProposalType::General,
+            discipline: Discipline::Chemistry,
             title: "Operando XAS of single-atom catalysts".into(),
             summary: "We follow the oxidation state of Pt single atoms under reaction.".into(),
             techniques: vec!["xas".into()],
+            team: vec![UserId(7)],
+            samples: "Pt on ceria powder, 50 mg, no hazards beyond fine dust.".into(),
+            resubmission_of: None,
+            declared_conflicts: vec![],
             requests: vec![(BeamlineId(3), 12)],
             unavailable_days: vec![jiff::civil::date(2027, 4, 5)],
         }
@@ -206,7 +340,18 @@ mod tests {
             field(ProposalDraft { unavailable_days: vec![jiff::civil::date(2027, 9, 1)], ..draft() }),
             "unavailable_days"
         );
+        assert_eq!(field(ProposalDraft { samples: "none".into(), ..draft() }), "samples");
+        assert_eq!(field(ProposalDraft { team: vec![UserId(8); MAX_TEAM_MEMBERS + 1], ..draft() }), "team");
         assert!(Cycle { call_closes: cycle().call_opens, ..cycle() }.check().is_err());
+        assert!(cycle().check().is_ok());
+        assert_eq!(cycle().days(), 153);
+        assert_eq!(cycle().day_index(jiff::civil::date(2027, 3, 2)), Some(1));
+        let outside = ClosedDay { day: jiff::civil::date(2027, 8, 1), reason: ClosedReason::Maintenance };
+        assert!(Cycle { closed_days: vec![outside], ..cycle() }.check().is_err());
+        let twice = cycle().closed_days[0];
+        assert!(Cycle { closed_days: vec![twice, twice], ..cycle() }.check().is_err());
+        assert_eq!(Discipline::parse("materials"), Ok(Discipline::Materials));
+        assert!(Discipline::parse("art").is_err());
         assert_eq!(ProposalType::parse("long_term"), Ok(ProposalType::LongTerm));
         assert!(ProposalType::parse("free").is_err());
     }

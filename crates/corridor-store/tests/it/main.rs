@@ -46,6 +46,7 @@ use voucher_expiry_contract::*;
 
 contract_tests!(
     proposals_are_drafted_submitted_and_withdrawn_by_their_principal,
+    reviews_and_allocations_are_kept_whole,
     analytics_agree_with_plain_sql,
     voucher_history_imports_through_the_ledger_rules,
     historical_holds_wait_for_the_usage_record,
