@@ -13,6 +13,7 @@ pub mod bookings;
 pub mod data;
 mod names;
 mod people;
+pub mod programme;
 mod vouchers;
 
 use std::collections::HashSet;

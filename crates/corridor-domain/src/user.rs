@@ -229,6 +229,16 @@ impl User {
             .is_none_or(|provinces| provinces.contains(&province))
     }
 
+    /// Whether the user runs the user office of the large facility `facility` (platform
+    /// admins run all): cycles, checks, reviewer assignment and allocation.
+    pub fn runs_user_office_of(&self, facility: InstitutionId) -> bool {
+        self.roles.iter().any(|grant| match grant.role {
+            Role::PlatformAdmin => true,
+            Role::FacilityUserOffice => grant.scope == RoleScope::Institution(facility),
+            _ => false,
+        })
+    }
+
     pub fn may_manage_instruments_of(&self, institution: InstitutionId) -> bool {
         self.roles.iter().any(|grant| match grant.role {
             Role::PlatformAdmin => true,

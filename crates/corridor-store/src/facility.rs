@@ -178,6 +178,7 @@ pub struct NotificationRecord {
 pub struct ProposalPersonOrigin {
     pub proposal: ProposalId,
     pub user: UserId,
+    pub institution: corridor_domain::InstitutionId,
     pub institution_kind: String,
     pub province: String,
 }

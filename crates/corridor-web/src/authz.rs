@@ -30,6 +30,10 @@ pub enum Gate {
     Managers,
     /// Voucher offices (of some province) and platform admins; the handler checks the province.
     VoucherOffices,
+    /// Large facilities' user offices and platform admins; the handler checks the facility.
+    UserOffices,
+    /// Proposal reviewers and platform admins; the store checks the assignment.
+    Reviewers,
     PlatformAdmins,
 }
 
@@ -51,6 +55,8 @@ impl Gate {
                 Role::PlatformAdmin,
             ],
             Gate::VoucherOffices => &[Role::VoucherOffice, Role::PlatformAdmin],
+            Gate::UserOffices => &[Role::FacilityUserOffice, Role::PlatformAdmin],
+            Gate::Reviewers => &[Role::Reviewer, Role::PlatformAdmin],
             Gate::PlatformAdmins => &[Role::PlatformAdmin],
         };
         let user = user.ok_or(Denial::NotSignedIn)?;
@@ -159,6 +165,30 @@ pub const ROUTE_GATES: &[(&str, &str, Gate)] = &[
     ("POST", "/manage/instruments/{id}/closures/{closure_id}/remove", Managers),
     ("POST", "/manage/instruments/{id}/qualifications", Managers),
     ("POST", "/manage/instruments/{id}/qualifications/{user_id}/revoke", Managers),
+    // The facility programme: the call, schedules and statistics are published; proposals
+    // are their team's (the handlers hide others'); the user office runs the cycle.
+    ("GET", "/api/v1/facility/cycles", Public),
+    ("POST", "/api/v1/facility/cycles", UserOffices),
+    ("GET", "/api/v1/facility/cycles/{id}", Public),
+    ("GET", "/api/v1/facility/cycles/{id}/proposals", UserOffices),
+    ("POST", "/api/v1/facility/cycles/{id}/proposals", SignedIn),
+    ("GET", "/api/v1/facility/proposals/{id}", SignedIn),
+    ("POST", "/api/v1/facility/proposals/{id}/submit", SignedIn),
+    ("POST", "/api/v1/facility/proposals/{id}/withdraw", SignedIn),
+    ("GET", "/api/v1/me/proposals", SignedIn),
+    ("POST", "/api/v1/facility/proposals/{id}/checks", UserOffices),
+    ("GET", "/api/v1/facility/cycles/{id}/checks", UserOffices),
+    ("GET", "/api/v1/facility/reviewers", UserOffices),
+    ("PUT", "/api/v1/facility/reviewers/{user_id}", UserOffices),
+    ("POST", "/api/v1/facility/cycles/{id}/review-assignment", UserOffices),
+    ("GET", "/api/v1/me/reviews", Reviewers),
+    ("POST", "/api/v1/facility/proposals/{id}/review", Reviewers),
+    ("POST", "/api/v1/facility/cycles/{id}/allocation", UserOffices),
+    ("GET", "/api/v1/facility/cycles/{id}/decisions", UserOffices),
+    ("GET", "/api/v1/facility/cycles/{id}/schedule", Public),
+    ("GET", "/api/v1/facility/cycles/{id}/beamlines/{code}/schedule.ics", Public),
+    ("GET", "/api/v1/facility/cycles/{id}/statistics", Public),
+    ("GET", "/api/v1/me/notifications", SignedIn),
     ("GET", "/vouchers/office", VoucherOffices),
     ("POST", "/vouchers/office/applications/{id}/decision", VoucherOffices),
     ("GET", "/vouchers/office/settlement.csv", VoucherOffices),
@@ -227,6 +257,8 @@ fn forbidden_reason(gate: Gate) -> String {
     match gate {
         Gate::Managers => "only instrument managers, institution admins and platform admins may do this",
         Gate::VoucherOffices => "only voucher offices and platform admins may do this",
+        Gate::UserOffices => "only a facility's user office and platform admins may do this",
+        Gate::Reviewers => "only proposal reviewers and platform admins may do this",
         Gate::PlatformAdmins => "only platform admins may do this",
         Gate::Public | Gate::SignedIn => "not allowed",
     }

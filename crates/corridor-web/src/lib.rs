@@ -16,6 +16,7 @@ pub mod extract;
 pub mod i18n;
 mod map;
 mod pages;
+pub mod programme;
 pub mod problem;
 pub mod rail;
 pub mod search;

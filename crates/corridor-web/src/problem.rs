@@ -95,6 +95,8 @@ pub const PROBLEM_KINDS: &[(&str, &str, u16, &str)] = &[
     ("voucher-insufficient", "Voucher cannot cover the hold", 409, "Between the quote and the booking the voucher's available value changed; quote again."),
     ("budget-exhausted", "Budget exhausted", 409, "The programme's budget cannot cover the amount; `detail` says what is left. Approve a smaller amount or reject."),
     ("application-already-decided", "Application already decided", 409, "The application was approved or rejected before; a decision is final."),
+    ("proposal-not-submittable", "Proposal cannot be submitted", 422, "The cycle's call is not open now, or the proposal is incomplete; `detail` names the field. Nothing was submitted."),
+    ("wrong-proposal-status", "Not possible in this proposal's status", 409, "The proposal is not a draft (it was submitted or withdrawn before)."),
     ("internal", "Internal error", 500, "The server failed. The failure was logged; retrying may help. Please report it if it persists."),
 ];
 

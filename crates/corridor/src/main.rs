@@ -9,6 +9,7 @@ mod bench_search;
 mod ledger_cli;
 mod reach;
 mod region;
+mod region_programme;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -52,6 +52,18 @@ pub async fn generate_into(store: &dyn Store, seed: u64, scale: DemoScale) -> Re
         &programmes,
         jiff::Timestamp::now(),
     );
+    let institution_kinds: Vec<_> = region.institutions.iter().map(|institution| (institution.id, institution.kind)).collect();
+    // The light source's programme: 1,500 proposals a cycle in the demo region, fewer in the
+    // small region tests start.
+    let proposals_per_cycle = if scale == DemoScale::full() { 1_500 } else { 90 };
+    let programme = corridor_demo::programme::demo_programme(
+        &region.users,
+        &institution_kinds,
+        &region.beamlines,
+        seed,
+        today,
+        proposals_per_cycle,
+    );
     let data = region_data(region);
     let written = Instant::now();
     let report = store
@@ -111,7 +123,18 @@ pub async fn generate_into(store: &dyn Store, seed: u64, scale: DemoScale) -> Re
         .import_voucher_history(&grants)
         .await
         .context("writing the demo vouchers")?;
+    bar.set_message("programme");
+    let programme_started = Instant::now();
+    let programme = crate::region_programme::load_programme(store, programme, seed).await?;
     bar.finish_and_clear();
+    tracing::info!(
+        proposals = programme.proposals,
+        reviews = programme.reviews,
+        granted_shifts = programme.granted_shifts,
+        open_cycle_oversubscription = programme.oversubscription,
+        programme_ms = programme_started.elapsed().as_millis() as u64,
+        "wrote the light source's programme"
+    );
     let rows: Vec<String> = report
         .rows_by_table
         .iter()

@@ -61,6 +61,10 @@ pub struct ClosedDay {
     pub reason: ClosedReason,
 }
 
+/// The hour the first shift of a day starts, and a shift's length.
+pub const FIRST_SHIFT_HOUR: i8 = 8;
+pub const SHIFT_HOURS: i64 = 8;
+
 /// The longest cycle a facility plans at once (a year of beam).
 pub const MAX_CYCLE_DAYS: i32 = 366;
 
@@ -68,6 +72,15 @@ impl Cycle {
     /// Days in the beam period, first and last included.
     pub fn days(&self) -> u32 {
         (self.ends_on.since(self.starts_on).map(|span| span.get_days()).unwrap_or(0) + 1).max(0) as u32
+    }
+
+    /// When shift `shift` of the cycle (day × 3 + shift of the day) starts, in the facility's
+    /// local time: the day's shifts start at 08:00, 16:00 and midnight.
+    pub fn shift_starts_at(&self, shift: u32) -> jiff::civil::DateTime {
+        let first = self.starts_on.at(FIRST_SHIFT_HOUR, 0, 0, 0);
+        first
+            .checked_add(jiff::SignedDuration::from_hours(i64::from(shift) * SHIFT_HOURS))
+            .unwrap_or(first)
     }
 
     /// The day's place in the cycle (0-based), if it falls within it.
@@ -346,6 +359,8 @@ mod tests {
         assert!(cycle().check().is_ok());
         assert_eq!(cycle().days(), 153);
         assert_eq!(cycle().day_index(jiff::civil::date(2027, 3, 2)), Some(1));
+        assert_eq!(cycle().shift_starts_at(0), jiff::civil::date(2027, 3, 1).at(8, 0, 0, 0));
+        assert_eq!(cycle().shift_starts_at(5), jiff::civil::date(2027, 3, 3).at(0, 0, 0, 0));
         let outside = ClosedDay { day: jiff::civil::date(2027, 8, 1), reason: ClosedReason::Maintenance };
         assert!(Cycle { closed_days: vec![outside], ..cycle() }.check().is_err());
         let twice = cycle().closed_days[0];

@@ -10,6 +10,8 @@ pub mod booking_dto;
 pub mod booking_queues;
 pub mod bookings;
 pub mod dto;
+pub mod facility;
+pub mod facility_dto;
 pub mod ical;
 pub mod manage;
 pub mod reach;
@@ -52,6 +54,7 @@ use crate::AppState;
         (name = "accounts", description = "Who you are, and API tokens"),
         (name = "bookings", description = "Calendars, bookings, approvals, the waitlist and qualifications"),
         (name = "vouchers", description = "Innovation voucher programmes, applications, wallets and settlement"),
+        (name = "facility", description = "The large facility's user programme: cycles, proposals, checks, review, allocation, the beam schedule and its statistics"),
         (name = "analytics", description = "Regional analytics: usage by origin, cross-provincial flows, utilisation, idle instruments, cluster reach by rail, vouchers"),
         (name = "admin", description = "Platform administration")
     )
@@ -135,6 +138,26 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(cluster_reach::cluster_reach))
         .routes(routes!(cluster_reach::cluster_reach_by_origin))
         .routes(routes!(voucher_analytics::voucher_analytics))
+        .routes(routes!(facility::list_cycles, facility::create_cycle))
+        .routes(routes!(facility::get_cycle))
+        .routes(routes!(facility::list_cycle_proposals, facility::create_proposal))
+        .routes(routes!(facility::get_proposal))
+        .routes(routes!(facility::submit_proposal))
+        .routes(routes!(facility::withdraw_proposal))
+        .routes(routes!(facility::my_proposals))
+        .routes(routes!(facility::record_check))
+        .routes(routes!(facility::list_checks))
+        .routes(routes!(facility::list_reviewers))
+        .routes(routes!(facility::set_reviewer))
+        .routes(routes!(facility::assign_reviewers))
+        .routes(routes!(facility::my_reviews))
+        .routes(routes!(facility::grade_proposal))
+        .routes(routes!(facility::run_allocation))
+        .routes(routes!(facility::list_decisions))
+        .routes(routes!(facility::get_schedule))
+        .routes(routes!(facility::beamline_schedule_feed))
+        .routes(routes!(facility::get_statistics))
+        .routes(routes!(facility::my_notifications))
 }
 
 type ApiResult<T> = Result<Json<T>, ApiError>;

@@ -5,6 +5,7 @@ mod authz;
 mod api;
 mod bookings;
 mod cluster_reach;
+mod facility;
 mod ical;
 mod pages;
 mod reach;

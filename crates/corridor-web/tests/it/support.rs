@@ -66,6 +66,11 @@ pub fn postgres_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
 }
 
+/// The users of the region every test server holds (generated again: it is deterministic).
+pub fn region_users() -> Vec<corridor_domain::User> {
+    region().users.into_iter().map(|user| user.user).collect()
+}
+
 fn region() -> RegionData {
     let region = corridor_demo::generate(
         SEED,
