@@ -29,7 +29,10 @@ mod analytics_reach;
 mod analytics_vouchers;
 mod booking;
 mod booking_text;
+mod facility;
+mod facility_office;
 mod forms;
+mod gantt;
 mod instruments;
 mod manage;
 mod manage_instrument;
@@ -102,6 +105,21 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
             "/manage/instruments/{id}/qualifications/{user_id}/revoke",
             post(manage_instrument::qualification_revoke_submit),
         )
+        .route("/facility", get(facility::facility_page))
+        .route("/facility/cycles/{id}", get(facility::cycle_page))
+        .route(
+            "/facility/cycles/{id}/propose",
+            get(facility::propose_page).post(facility::propose_submit),
+        )
+        .route("/facility/proposals", get(facility::my_proposals_page))
+        .route("/facility/proposals/{id}/submit", post(facility::submit_submit))
+        .route("/facility/proposals/{id}/withdraw", post(facility::withdraw_submit))
+        .route("/facility/reviews", get(facility_office::reviews_page))
+        .route("/facility/reviews/{id}", post(facility_office::grade_submit))
+        .route("/facility/office", get(facility_office::office_page))
+        .route("/facility/office/cycles/{id}/assign", post(facility_office::assign_submit))
+        .route("/facility/office/cycles/{id}/allocate", post(facility_office::allocate_submit))
+        .route("/facility/office/proposals/{id}/check", post(facility_office::check_submit))
         .route("/vouchers", get(vouchers::wallet_page))
         .route("/vouchers/apply", post(vouchers::apply_submit))
         .route("/vouchers/office", get(vouchers::office::office_page))

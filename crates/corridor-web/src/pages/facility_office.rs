@@ -1,0 +1,399 @@
+//! The programme's back office on the web: the reviewers' queue (`/facility/reviews`) with a
+//! grade form per proposal, and the user office's console (`/facility/office`): a cycle's
+//! progress at a glance, the feasibility and safety checks, the reviewer assignment and the
+//! allocation at the press of a button, the decisions per beamline with their reasons, and the
+//! schedule as a Gantt chart. Running the allocation again after a check or a grade changed
+//! is how the office adjusts the schedule.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use corridor_domain::facility::proposal::{Cycle, ProposalStatus};
+use corridor_domain::facility::ProposalId;
+use corridor_domain::{InstitutionId, User};
+use corridor_store::facility::{CheckKind, CheckRecord};
+use serde::Deserialize;
+
+use super::facility::{cycle_row, schedule_chart, CycleRow, NoFields};
+use super::forms::{field_text, read_signed_in_form, see_page, ticked};
+use super::{page_or_error, PageContext, PageError};
+use crate::api::facility::{cycle_of, require_user_office};
+use crate::auth::Requester;
+use crate::extract::{Path, Query};
+use crate::problem::ApiError;
+use crate::programme::{assign_cycle_reviewers, beamlines_of, run_cycle_allocation};
+use crate::AppState;
+
+pub struct ReviewRow {
+    pub proposal_id: i64,
+    pub cycle_id: i64,
+    pub title: String,
+    pub summary: String,
+    pub discipline: &'static str,
+    pub techniques: String,
+    pub affinity: u32,
+    pub grade: String,
+    pub comment: String,
+    pub graded: bool,
+}
+
+#[derive(Template)]
+#[template(path = "facility_reviews.html")]
+struct ReviewsTemplate {
+    ctx: PageContext,
+    notice: Option<String>,
+    rows: Vec<ReviewRow>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct NoticeParams {
+    notice: Option<String>,
+    cycle: Option<String>,
+    beamline: Option<String>,
+    #[allow(dead_code)]
+    lang: Option<String>,
+}
+
+/// `GET /facility/reviews`: the proposals assigned to the reviewer.
+pub async fn reviews_page(
+    State(state): State<Arc<AppState>>,
+    requester: Requester,
+    Query(params): Query<NoticeParams>,
+    request: Request,
+) -> Response {
+    let ctx = PageContext::new(&requester, request.extensions(), "/facility/reviews");
+    let Some(user) = requester.user.as_ref() else {
+        return super::to_sign_in();
+    };
+    let notice = (params.notice.as_deref() == Some("graded")).then(|| ctx.name("Your grade is saved.", "评分已保存。").to_owned());
+    let built = async {
+        let reviews = state.store.reviews_of_reviewer(user.id).await?;
+        let mut rows = Vec::with_capacity(reviews.len());
+        for review in &reviews {
+            let Some(proposal) = state.store.proposal(review.proposal).await? else {
+                continue;
+            };
+            rows.push(ReviewRow {
+                proposal_id: review.proposal.0,
+                cycle_id: review.cycle.0,
+                title: proposal.draft.title.clone(),
+                summary: proposal.draft.summary.clone(),
+                discipline: proposal.draft.discipline.as_code(),
+                techniques: proposal.draft.techniques.join(", "),
+                affinity: review.affinity,
+                grade: review.grade.map(|grade| format!("{grade:.1}")).unwrap_or_default(),
+                comment: review.comment.clone(),
+                graded: review.grade.is_some(),
+            });
+        }
+        Ok::<_, ApiError>(ReviewsTemplate { notice: notice.clone(), rows, ctx: ctx.clone() })
+    }
+    .await;
+    page_or_error(built, ctx)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct GradeFields {
+    grade: Option<String>,
+    comment: Option<String>,
+}
+
+/// `POST /facility/reviews/{id}`: grades a proposal assigned to the reviewer.
+pub async fn grade_submit(
+    State(state): State<Arc<AppState>>,
+    requester: Requester,
+    Path(id): Path<i64>,
+    request: Request,
+) -> Response {
+    let form = match read_signed_in_form::<GradeFields>(&state, requester, request, "/facility/reviews").await {
+        Ok(form) => form,
+        Err(error) => return error.into_response(),
+    };
+    let grade: f64 = match field_text(&form.fields.grade).replace(',', ".").parse() {
+        Ok(grade) => grade,
+        Err(_) => {
+            let message = form.ctx.name("A grade is a number from 1.0 (outstanding) to 5.0.", "评分为1.0（优秀）至5.0之间的数字。").to_owned();
+            return PageError { error: ApiError::invalid("grade", message), context: form.ctx }.into_response();
+        }
+    };
+    match state
+        .store
+        .grade_review(
+            ProposalId(id),
+            form.user.id,
+            grade,
+            field_text(&form.fields.comment),
+            corridor_store::now(),
+            &form.requester.audit_context(),
+        )
+        .await
+    {
+        Ok(_) => see_page("/facility/reviews?notice=graded"),
+        Err(error) => PageError { error: error.into(), context: form.ctx }.into_response(),
+    }
+}
+
+/// The facilities whose user office `user` runs (all for platform admins).
+fn office_facilities(user: &User, all: &[InstitutionId]) -> Vec<InstitutionId> {
+    all.iter().copied().filter(|facility| user.runs_user_office_of(*facility)).collect()
+}
+
+pub struct OfficeProposalRow {
+    pub id: i64,
+    pub title: String,
+    pub proposal_type: &'static str,
+    pub asked: u32,
+    pub granted: u32,
+    pub score: String,
+    pub reason: String,
+    pub explanation: String,
+    pub checks: String,
+    pub reviews: String,
+}
+
+pub struct BeamlineChoice {
+    pub id: i64,
+    pub code: String,
+    pub chosen: bool,
+}
+
+#[derive(Template)]
+#[template(path = "facility_office.html")]
+struct OfficeTemplate {
+    ctx: PageContext,
+    notice: Option<String>,
+    cycles: Vec<CycleRow>,
+    cycle: Option<CycleRow>,
+    submitted: usize,
+    refused_by_checks: usize,
+    reviews_assigned: usize,
+    reviews_graded: usize,
+    allocated: bool,
+    granted_shifts: u64,
+    beamlines: Vec<BeamlineChoice>,
+    rows: Vec<OfficeProposalRow>,
+    gantt: String,
+}
+
+async fn office_content(state: &AppState, user: &User, params: &NoticeParams, ctx: &PageContext) -> Result<OfficeTemplate, ApiError> {
+    let mut facilities: Vec<InstitutionId> = state.store.beamlines(None).await?.iter().map(|beamline| beamline.facility).collect();
+    facilities.sort();
+    facilities.dedup();
+    let mine = office_facilities(user, &facilities);
+    let now = corridor_store::now();
+    let mut cycles: Vec<Cycle> = Vec::new();
+    for facility in &mine {
+        cycles.extend(state.store.cycles(Some(*facility)).await?);
+    }
+    let chosen_id: Option<i64> = params.cycle.as_deref().and_then(|text| text.trim().parse().ok());
+    // The cycle asked for, else the newest one whose call has closed, else the newest.
+    let chosen = chosen_id
+        .and_then(|id| cycles.iter().find(|cycle| cycle.id.0 == id))
+        .or_else(|| cycles.iter().find(|cycle| cycle.call_closes <= now))
+        .or_else(|| cycles.first())
+        .cloned();
+    let notice = match params.notice.as_deref() {
+        Some("assigned") => Some(ctx.name("Reviewers are assigned.", "评审人已分配。").to_owned()),
+        Some("allocated") => Some(ctx.name("The allocation ran; the schedule is published.", "机时已分配，排程已公布。").to_owned()),
+        Some("checked") => Some(ctx.name("The check is recorded.", "审查结果已记录。").to_owned()),
+        _ => None,
+    };
+    let mut page = OfficeTemplate {
+        ctx: ctx.clone(),
+        notice,
+        cycles: cycles.iter().map(|cycle| cycle_row(cycle, now)).collect(),
+        cycle: None,
+        submitted: 0,
+        refused_by_checks: 0,
+        reviews_assigned: 0,
+        reviews_graded: 0,
+        allocated: false,
+        granted_shifts: 0,
+        beamlines: Vec::new(),
+        rows: Vec::new(),
+        gantt: String::new(),
+    };
+    let Some(cycle) = chosen else {
+        return Ok(page);
+    };
+    let proposals = state.store.proposals_of_cycle(cycle.id, Some(ProposalStatus::Submitted)).await?;
+    let checks = state.store.checks_of_cycle(cycle.id).await?;
+    let reviews = state.store.reviews_of_cycle(cycle.id).await?;
+    let decisions = state.store.decisions_of_cycle(cycle.id).await?;
+    let beamlines = beamlines_of(state.store.as_ref(), &cycle).await?;
+    let chosen_line = params
+        .beamline
+        .as_deref()
+        .and_then(|text| text.trim().parse::<i64>().ok())
+        .or_else(|| beamlines.first().map(|beamline| beamline.id.0));
+    page.submitted = proposals.len();
+    page.refused_by_checks = checks.iter().filter(|check| !check.approved).count();
+    page.reviews_assigned = reviews.len();
+    page.reviews_graded = reviews.iter().filter(|review| review.grade.is_some()).count();
+    page.allocated = !decisions.is_empty();
+    page.granted_shifts = decisions.iter().map(|decision| u64::from(decision.granted)).sum();
+    page.beamlines = beamlines
+        .iter()
+        .map(|beamline| BeamlineChoice { id: beamline.id.0, code: beamline.code.clone(), chosen: Some(beamline.id.0) == chosen_line })
+        .collect();
+    let mut grades: HashMap<ProposalId, Vec<f64>> = HashMap::new();
+    let mut assigned: HashMap<ProposalId, usize> = HashMap::new();
+    for review in &reviews {
+        *assigned.entry(review.proposal).or_default() += 1;
+        if let Some(grade) = review.grade {
+            grades.entry(review.proposal).or_default().push(grade);
+        }
+    }
+    let mut checks_of: HashMap<ProposalId, Vec<String>> = HashMap::new();
+    for check in &checks {
+        checks_of.entry(check.proposal).or_default().push(format!(
+            "{} {}",
+            check.kind.as_code(),
+            if check.approved { "✓" } else { "✗" }
+        ));
+    }
+    let decision_of: HashMap<(ProposalId, i64), &corridor_store::facility::StoredDecision> =
+        decisions.iter().map(|decision| ((decision.proposal, decision.beamline.0), decision)).collect();
+    let mut rows: Vec<OfficeProposalRow> = proposals
+        .iter()
+        .filter_map(|record| {
+            let (_, asked) = record.draft.requests.iter().find(|(beamline, _)| Some(beamline.0) == chosen_line)?;
+            let decision = decision_of.get(&(record.id, chosen_line?));
+            let graded = grades.get(&record.id).map(Vec::as_slice).unwrap_or(&[]);
+            Some(OfficeProposalRow {
+                id: record.id.0,
+                title: record.draft.title.clone(),
+                proposal_type: record.draft.proposal_type.as_code(),
+                asked: *asked,
+                granted: decision.map_or(0, |decision| decision.granted),
+                score: decision
+                    .and_then(|decision| decision.effective_score)
+                    .or_else(|| corridor_domain::facility::plan::panel_score(graded))
+                    .map(|score| format!("{score:.2}"))
+                    .unwrap_or_else(|| "—".into()),
+                reason: decision.map(|decision| decision.reason.clone()).unwrap_or_default(),
+                explanation: decision.map(|decision| decision.explanation.clone()).unwrap_or_default(),
+                checks: checks_of.get(&record.id).map(|list| list.join(", ")).unwrap_or_default(),
+                reviews: format!("{} / {}", graded.len(), assigned.get(&record.id).copied().unwrap_or(0)),
+            })
+        })
+        .collect();
+    rows.sort_by(|a, b| b.granted.cmp(&a.granted).then(a.score.cmp(&b.score)).then(a.id.cmp(&b.id)));
+    page.rows = rows;
+    page.gantt = schedule_chart(state, &cycle).await?.0;
+    page.cycle = Some(cycle_row(&cycle, now));
+    Ok(page)
+}
+
+/// `GET /facility/office`: the user office's console.
+pub async fn office_page(
+    State(state): State<Arc<AppState>>,
+    requester: Requester,
+    Query(params): Query<NoticeParams>,
+    request: Request,
+) -> Response {
+    let ctx = PageContext::new(&requester, request.extensions(), "/facility/office");
+    let Some(user) = requester.user.as_ref() else {
+        return super::to_sign_in();
+    };
+    let built = office_content(&state, user, &params, &ctx).await;
+    page_or_error(built, ctx)
+}
+
+/// The cycle a console form acts on, checked to be the user office's.
+async fn office_cycle(state: &AppState, user: &User, id: i64) -> Result<Cycle, ApiError> {
+    let cycle = cycle_of(state, id).await?;
+    require_user_office(user, cycle.facility)?;
+    Ok(cycle)
+}
+
+/// `POST /facility/office/cycles/{id}/assign`: assigns the cycle's reviewers.
+pub async fn assign_submit(
+    State(state): State<Arc<AppState>>,
+    requester: Requester,
+    Path(id): Path<i64>,
+    request: Request,
+) -> Response {
+    let form = match read_signed_in_form::<NoFields>(&state, requester, request, "/facility/office").await {
+        Ok(form) => form,
+        Err(error) => return error.into_response(),
+    };
+    let result = async {
+        let cycle = office_cycle(&state, &form.user, id).await?;
+        assign_cycle_reviewers(state.store.as_ref(), &cycle, &form.requester.audit_context()).await
+    }
+    .await;
+    match result {
+        Ok(_) => see_page(&format!("/facility/office?cycle={id}&notice=assigned")),
+        Err(error) => PageError { error, context: form.ctx }.into_response(),
+    }
+}
+
+/// `POST /facility/office/cycles/{id}/allocate`: runs (or runs again) the allocation.
+pub async fn allocate_submit(
+    State(state): State<Arc<AppState>>,
+    requester: Requester,
+    Path(id): Path<i64>,
+    request: Request,
+) -> Response {
+    let form = match read_signed_in_form::<NoFields>(&state, requester, request, "/facility/office").await {
+        Ok(form) => form,
+        Err(error) => return error.into_response(),
+    };
+    let result = async {
+        let cycle = office_cycle(&state, &form.user, id).await?;
+        run_cycle_allocation(state.store.as_ref(), &cycle, &form.requester.audit_context()).await
+    }
+    .await;
+    match result {
+        Ok(_) => see_page(&format!("/facility/office?cycle={id}&notice=allocated")),
+        Err(error) => PageError { error, context: form.ctx }.into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CheckFields {
+    kind: Option<String>,
+    /// Ticked to approve; unticked refuses.
+    approved: Option<String>,
+    note: Option<String>,
+}
+
+/// `POST /facility/office/proposals/{id}/check`: records a feasibility or safety verdict.
+pub async fn check_submit(
+    State(state): State<Arc<AppState>>,
+    requester: Requester,
+    Path(id): Path<i64>,
+    request: Request,
+) -> Response {
+    let form = match read_signed_in_form::<CheckFields>(&state, requester, request, "/facility/office").await {
+        Ok(form) => form,
+        Err(error) => return error.into_response(),
+    };
+    let result = async {
+        let record = state
+            .store
+            .proposal(ProposalId(id))
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("no proposal {id}")))?;
+        let cycle = office_cycle(&state, &form.user, record.cycle.0).await?;
+        let check = CheckRecord {
+            proposal: record.id,
+            kind: CheckKind::parse(field_text(&form.fields.kind))?,
+            approved: ticked(&form.fields.approved),
+            note: field_text(&form.fields.note).to_owned(),
+            checked_by: form.user.id,
+            checked_at: corridor_store::now(),
+        };
+        state.store.record_check(&check, &form.requester.audit_context()).await?;
+        Ok::<_, ApiError>(cycle.id)
+    }
+    .await;
+    match result {
+        Ok(cycle) => see_page(&format!("/facility/office?cycle={}&notice=checked", cycle.0)),
+        Err(error) => PageError { error, context: form.ctx }.into_response(),
+    }
+}
