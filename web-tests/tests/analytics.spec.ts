@@ -114,3 +114,21 @@ test('the vouchers dashboard shows the programmes and the settlement the API rep
   const csv = await request.get((await page.getByTestId('settlement-csv').getAttribute('href'))!);
   expect(await csv.text()).toContain('payer_province,provider_province,redemptions,amount_fen');
 });
+
+test('the light-source dashboard shows the share from the region the API reports', async ({ page, request }) => {
+  await page.goto('/analytics?lang=en');
+  await page.getByTestId('analytics-tabs').getByRole('link', { name: 'Light source' }).click();
+  await expect(page).toHaveURL(/\/analytics\/facility/);
+  const cycle = await page.getByTestId('facility-cycle').inputValue();
+  const figures = await (await request.get(`/api/v1/analytics/facility?cycle=${cycle}`)).json();
+  expect(figures.statistics.proposals_submitted, 'the demo cycle has proposals').toBeGreaterThan(0);
+  expect(figures.statistics.granted_shifts, 'the demo cycle shown is allocated').toBeGreaterThan(0);
+  await expect(page.getByTestId('facility-share-users')).toHaveText(`${(figures.statistics.share_from_region * 100).toFixed(1)}%`);
+  await expect(page.getByTestId('facility-share-hours')).toHaveText(`${(figures.statistics.share_of_hours_from_region * 100).toFixed(1)}%`);
+  const bars = page.getByTestId('facility-users-chart').locator('[data-key]');
+  await expect(bars).toHaveCount(figures.statistics.origins.length);
+  await expect(page.getByTestId('facility-kinds').locator('tbody tr')).toHaveCount(figures.statistics.institution_kinds.length);
+  await page.screenshot({ path: path.join(screenshots, 'analytics-facility.png'), fullPage: true });
+  const csv = await request.get((await page.getByTestId('facility-origins-csv').getAttribute('href'))!);
+  expect((await csv.text()).split('\n')[0]).toBe('origin,in_region,users,users_granted,hours_granted');
+});

@@ -251,6 +251,18 @@ pub trait ProgrammeStore: Send + Sync {
         context: &AuditContext,
     ) -> Result<(), StoreError>;
 
+    /// Records a lost beam day of the cycle and replaces its placed blocks with the ones
+    /// re-planned around it, queuing the notifications, in one transaction; refused when the
+    /// day is already closed or the cycle has no allocation.
+    async fn record_lost_day(
+        &self,
+        cycle: CycleId,
+        day: corridor_domain::facility::proposal::ClosedDay,
+        blocks: &[StoredBlock],
+        notifications: &[NewNotification],
+        context: &AuditContext,
+    ) -> Result<(), StoreError>;
+
     async fn decisions_of_cycle(&self, cycle: CycleId) -> Result<Vec<StoredDecision>, StoreError>;
 
     async fn schedule_of_cycle(&self, cycle: CycleId) -> Result<Vec<StoredBlock>, StoreError>;

@@ -388,6 +388,73 @@ macro_rules! shared_programme_impl {
                 Ok(())
             }
 
+            async fn record_lost_day(
+                &self,
+                cycle: corridor_domain::facility::proposal::CycleId,
+                day: corridor_domain::facility::proposal::ClosedDay,
+                blocks: &[crate::facility::StoredBlock],
+                notifications: &[crate::facility::NewNotification],
+                context: &crate::AuditContext,
+            ) -> Result<(), StoreError> {
+                let mut transaction = self.begin_write().await?;
+                let stored = Self::cycle_in(&mut transaction, cycle)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("cycle {}", cycle.0)))?;
+                if stored.day_index(day.day).is_none() {
+                    return Err(StoreError::InvalidReference { field: "day", reason: format!("{} is outside the cycle", day.day) });
+                }
+                if stored.closed_days.iter().any(|closed| closed.day == day.day) {
+                    return Err(StoreError::Conflict(format!("{} is already closed", day.day)));
+                }
+                let decisions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM allocation_decisions WHERE cycle_id = $1")
+                    .bind(cycle.0)
+                    .fetch_one(&mut *transaction)
+                    .await?;
+                if decisions == 0 {
+                    return Err(StoreError::Conflict("the cycle has no allocation to re-plan".into()));
+                }
+                sqlx::query("INSERT INTO cycle_closed_days (cycle_id, day, reason) VALUES ($1, $2, $3)")
+                    .bind(cycle.0)
+                    .bind(day.day.to_string())
+                    .bind(day.reason.as_code())
+                    .execute(&mut *transaction)
+                    .await?;
+                sqlx::query("DELETE FROM schedule_blocks WHERE cycle_id = $1").bind(cycle.0).execute(&mut *transaction).await?;
+                for chunk in blocks.chunks(crate::facility_review_sql::PROGRAMME_CHUNK_ROWS) {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new("INSERT INTO schedule_blocks (cycle_id, beamline_id, proposal_id, first_shift, shifts) ");
+                    insert.push_values(chunk, |mut row, block| {
+                        row.push_bind(cycle.0)
+                            .push_bind(block.beamline.0)
+                            .push_bind(block.proposal.0)
+                            .push_bind(block.first_shift as i32)
+                            .push_bind(block.shifts as i32);
+                    });
+                    insert.build().execute(&mut *transaction).await?;
+                }
+                let now = crate::now();
+                for chunk in notifications.chunks(crate::facility_review_sql::PROGRAMME_CHUNK_ROWS) {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new("INSERT INTO notifications (user_id, kind, subject, body, created_at) ");
+                    insert.push_values(chunk, |mut row, notification| {
+                        row.push_bind(notification.user.0)
+                            .push_bind(notification.kind.clone())
+                            .push_bind(notification.subject.clone())
+                            .push_bind(notification.body.clone())
+                            .push_bind(crate::timestamp::StoredInstant(now));
+                    });
+                    insert.build().execute(&mut *transaction).await?;
+                }
+                Self::record_audit_event(
+                    &mut transaction,
+                    context,
+                    "facility.beam_day_lost",
+                    &format!("cycle:{}", cycle.0),
+                    serde_json::json!({"day": day.day.to_string(), "blocks": blocks.len(), "notifications": notifications.len()}),
+                )
+                .await?;
+                transaction.commit().await?;
+                Ok(())
+            }
+
             async fn decisions_of_cycle(&self, cycle: corridor_domain::facility::proposal::CycleId) -> Result<Vec<crate::facility::StoredDecision>, StoreError> {
                 let mut connection = self.read_pool().acquire().await?;
                 let rows = sqlx::query(

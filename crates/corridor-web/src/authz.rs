@@ -98,6 +98,7 @@ pub const ROUTE_GATES: &[(&str, &str, Gate)] = &[
     ("GET", "/api/v1/analytics/cluster-reach", Public),
     ("GET", "/api/v1/analytics/cluster-reach/by-origin", Public),
     ("GET", "/api/v1/analytics/vouchers", Public),
+    ("GET", "/api/v1/analytics/facility", Public),
     // Signing in is how one stops being anonymous.
     ("POST", "/api/v1/tokens", Public),
     // One's own things; the handlers check that they are one's own.
@@ -142,6 +143,7 @@ pub const ROUTE_GATES: &[(&str, &str, Gate)] = &[
     ("GET", "/analytics", Public),
     ("GET", "/analytics/reach", Public),
     ("GET", "/analytics/vouchers", Public),
+    ("GET", "/analytics/facility", Public),
     ("GET", "/instruments", Public),
     ("GET", "/instruments/{id}", Public),
     ("GET", "/sign-in", Public),
@@ -185,6 +187,7 @@ pub const ROUTE_GATES: &[(&str, &str, Gate)] = &[
     ("POST", "/api/v1/facility/proposals/{id}/review", Reviewers),
     ("POST", "/api/v1/facility/cycles/{id}/allocation", UserOffices),
     ("GET", "/api/v1/facility/cycles/{id}/decisions", UserOffices),
+    ("POST", "/api/v1/facility/cycles/{id}/lost-days", UserOffices),
     ("GET", "/api/v1/facility/cycles/{id}/schedule", Public),
     ("GET", "/api/v1/facility/cycles/{id}/beamlines/{code}/schedule.ics", Public),
     ("GET", "/api/v1/facility/cycles/{id}/statistics", Public),
@@ -202,6 +205,7 @@ pub const ROUTE_GATES: &[(&str, &str, Gate)] = &[
     ("POST", "/facility/office/cycles/{id}/assign", UserOffices),
     ("POST", "/facility/office/cycles/{id}/allocate", UserOffices),
     ("POST", "/facility/office/proposals/{id}/check", UserOffices),
+    ("POST", "/facility/office/cycles/{id}/lost-day", UserOffices),
     ("GET", "/vouchers/office", VoucherOffices),
     ("POST", "/vouchers/office/applications/{id}/decision", VoucherOffices),
     ("GET", "/vouchers/office/settlement.csv", VoucherOffices),

@@ -8,9 +8,10 @@ use std::time::Instant;
 
 use corridor_domain::facility::allocation::{AllocationRules, DecisionReason};
 use corridor_domain::facility::plan::{
-    cycle_calendars, cycles_waiting_after, explain, panel_score, plan_cycle, PlanDecisionReason, ProposalToPlan,
+    cycle_calendars, cycles_waiting_after, explain, panel_score, plan_cycle, replan_after_lost_day, GrantedRequest,
+    PlacedBlock, PlanDecisionReason, ProposalToPlan,
 };
-use corridor_domain::facility::proposal::{Cycle, Discipline, ProposalStatus};
+use corridor_domain::facility::proposal::{ClosedDay, ClosedReason, Cycle, Discipline, ProposalStatus};
 use corridor_domain::facility::{assign_reviewers, ProposalForReview, ProposalId, ReviewerId, ReviewerProfile};
 use corridor_domain::{Beamline, BeamlineId, ProvinceCode, UserId};
 use corridor_store::facility::{NewNotification, ProposalRecord, StoredBlock, StoredDecision};
@@ -359,6 +360,114 @@ fn decision_notifications(
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReplanSummary {
+    pub day: String,
+    /// Shifts the lost day took from the schedule, placed again where there was room.
+    pub moved_shifts: u64,
+    /// Those as a share of all placed shifts before the loss.
+    pub moved_share: f64,
+    /// Shifts that found no room after the loss.
+    pub unplaced_shifts: u64,
+    /// Teams whose shifts moved; each is told.
+    pub teams_told: usize,
+    pub solve_ms: f64,
+}
+
+/// Re-plans the cycle's published schedule after the beam of `day` was lost: only the
+/// shifts on that day move (the rest of every block stays), the day is closed, and the teams
+/// whose shifts moved are told their new times.
+pub async fn replan_cycle_after_lost_day(
+    store: &dyn Store,
+    cycle: &Cycle,
+    day: jiff::civil::Date,
+    context: &AuditContext,
+) -> Result<ReplanSummary, ApiError> {
+    let Some(day_index) = cycle.day_index(day) else {
+        return Err(ApiError::invalid("day", format!("{day} is outside the cycle ({} to {})", cycle.starts_on, cycle.ends_on)));
+    };
+    if cycle.closed_days.iter().any(|closed| closed.day == day) {
+        return Err(ApiError::Conflict(format!("{day} is already closed")));
+    }
+    let beamlines = beamlines_of(store, cycle).await?;
+    let index_of: HashMap<BeamlineId, usize> = beamlines.iter().enumerate().map(|(index, beamline)| (beamline.id, index)).collect();
+    let proposals = store.proposals_of_cycle(cycle.id, None).await?;
+    let unavailable: HashMap<ProposalId, BTreeSet<u32>> = proposals
+        .iter()
+        .map(|record| (record.id, record.draft.unavailable_days.iter().filter_map(|day| cycle.day_index(*day)).collect()))
+        .collect();
+    let decisions = store.decisions_of_cycle(cycle.id).await?;
+    if decisions.is_empty() {
+        return Err(ApiError::Conflict("the cycle has no allocation to re-plan".into()));
+    }
+    let granted: Vec<GrantedRequest> = decisions
+        .iter()
+        .filter(|decision| decision.granted > 0)
+        .filter_map(|decision| {
+            Some(GrantedRequest {
+                proposal: decision.proposal,
+                beamline: *index_of.get(&decision.beamline)?,
+                shifts: decision.granted,
+                unavailable_days: unavailable.get(&decision.proposal).cloned().unwrap_or_default(),
+            })
+        })
+        .collect();
+    let before = store.schedule_of_cycle(cycle.id).await?;
+    let placed: Vec<PlacedBlock> = before
+        .iter()
+        .filter_map(|block| {
+            Some(PlacedBlock { proposal: block.proposal, beamline: *index_of.get(&block.beamline)?, first_shift: block.first_shift, shifts: block.shifts })
+        })
+        .collect();
+    let placed_before: u64 = placed.iter().map(|block| u64::from(block.shifts)).sum();
+    let closed: BTreeSet<u32> = cycle.closed_days.iter().filter_map(|closed| cycle.day_index(closed.day)).collect();
+    let calendars = cycle_calendars(beamlines.len(), cycle.days(), &closed);
+    let started = Instant::now();
+    let replan = replan_after_lost_day(&granted, &placed, &calendars, day_index);
+    let solve_ms = started.elapsed().as_secs_f64() * 1_000.0;
+    if !replan.violations.is_empty() {
+        return Err(ApiError::Internal(format!("the re-planned schedule breaks {} hard rules; nothing was stored", replan.violations.len())));
+    }
+    let blocks: Vec<StoredBlock> = replan
+        .blocks
+        .iter()
+        .map(|block| StoredBlock { beamline: beamlines[block.beamline].id, proposal: block.proposal, first_shift: block.first_shift, shifts: block.shifts })
+        .collect();
+    let principal: HashMap<ProposalId, (UserId, &str)> =
+        proposals.iter().map(|record| (record.id, (record.principal, record.draft.title.as_str()))).collect();
+    let notifications: Vec<NewNotification> = replan
+        .moved_proposals
+        .iter()
+        .filter_map(|proposal| {
+            let (user, title) = principal.get(proposal)?;
+            let mut body = format!(
+                "The beam of {day} was lost. The shifts of proposal {} \"{title}\" on that day were moved; your schedule in cycle {} is now:\n",
+                proposal.0, cycle.name
+            );
+            for block in blocks.iter().filter(|block| block.proposal == *proposal) {
+                let code = beamlines.iter().find(|beamline| beamline.id == block.beamline).map_or("?", |beamline| beamline.code.as_str());
+                body.push_str(&format!(
+                    "\n{code}: {} to {} (local time)",
+                    cycle.shift_starts_at(block.first_shift),
+                    cycle.shift_starts_at(block.first_shift + block.shifts)
+                ));
+            }
+            Some(NewNotification { user: *user, kind: "schedule_changed".into(), subject: format!("Beamtime moved for proposal {}", proposal.0), body })
+        })
+        .collect();
+    store
+        .record_lost_day(cycle.id, ClosedDay { day, reason: ClosedReason::BeamLost }, &blocks, &notifications, context)
+        .await?;
+    Ok(ReplanSummary {
+        day: day.to_string(),
+        moved_shifts: replan.moved_shifts,
+        moved_share: ratio(replan.moved_shifts as f64, placed_before as f64),
+        unplaced_shifts: replan.unplaced.iter().map(|(_, _, shifts)| u64::from(*shifts)).sum(),
+        teams_told: notifications.len(),
+        solve_ms,
+    })
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BeamlineStatistics {
     pub beamline_id: i64,
     pub code: String,
@@ -379,6 +488,9 @@ pub struct OriginStatistics {
     pub users: usize,
     /// Of those, people on proposals granted shifts.
     pub users_granted: usize,
+    /// Hours of beamtime granted (shifts × 8) to proposals whose principal investigator
+    /// comes from here.
+    pub hours_granted: u64,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -386,6 +498,8 @@ pub struct KindStatistics {
     pub institution_kind: String,
     pub users: usize,
     pub users_granted: usize,
+    /// Hours granted to proposals whose principal investigator works at this kind.
+    pub hours_granted: u64,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -406,6 +520,8 @@ pub struct CycleStatistics {
     pub share_from_region: f64,
     /// The same among the people on proposals granted shifts.
     pub share_from_region_granted: f64,
+    /// Share of the hours granted that went to proposals led from the region.
+    pub share_of_hours_from_region: f64,
 }
 
 /// The cycle's figures: demand and grants per beamline, people by origin and institution kind.
@@ -450,26 +566,42 @@ pub async fn cycle_statistics(store: &dyn Store, cycle: &Cycle) -> Result<CycleS
         .collect();
     let granted: HashSet<ProposalId> =
         decisions.iter().filter(|decision| decision.granted > 0).map(|decision| decision.proposal).collect();
-    // Each person once: granted if on any granted proposal.
+    let mut granted_shifts_of: HashMap<ProposalId, u64> = HashMap::new();
+    for decision in &decisions {
+        *granted_shifts_of.entry(decision.proposal).or_default() += u64::from(decision.granted);
+    }
+    let principals: HashMap<ProposalId, UserId> = proposals.iter().map(|record| (record.id, record.principal)).collect();
+    let origin_of = |province: &str| {
+        let in_region = ProvinceCode::parse(province).is_ok_and(|code| code.is_in_region());
+        (if in_region { province.to_owned() } else { "outside".to_owned() }, in_region)
+    };
+    // Each person once: granted if on any granted proposal. Hours go to the principal's origin.
     let mut people: HashMap<UserId, (String, String, bool)> = HashMap::new();
+    let mut origins: BTreeMap<String, (bool, usize, usize, u64)> = BTreeMap::new();
+    let mut kinds: BTreeMap<String, (usize, usize, u64)> = BTreeMap::new();
     for person in store.people_of_cycle(cycle.id).await? {
+        if principals.get(&person.proposal) == Some(&person.user) {
+            let hours = granted_shifts_of.get(&person.proposal).copied().unwrap_or(0) * 8;
+            let (origin, in_region) = origin_of(&person.province);
+            origins.entry(origin).or_insert((in_region, 0, 0, 0)).3 += hours;
+            kinds.entry(person.institution_kind.clone()).or_default().2 += hours;
+        }
         let entry = people
             .entry(person.user)
             .or_insert_with(|| (person.province.clone(), person.institution_kind.clone(), false));
         entry.2 |= granted.contains(&person.proposal);
     }
-    let mut origins: BTreeMap<String, (bool, usize, usize)> = BTreeMap::new();
-    let mut kinds: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for (province, kind, was_granted) in people.values() {
-        let in_region = ProvinceCode::parse(province).is_ok_and(|code| code.is_in_region());
-        let origin = if in_region { province.clone() } else { "outside".to_owned() };
-        let entry = origins.entry(origin).or_insert((in_region, 0, 0));
+        let (origin, in_region) = origin_of(province);
+        let entry = origins.entry(origin).or_insert((in_region, 0, 0, 0));
         entry.1 += 1;
         entry.2 += usize::from(*was_granted);
         let entry = kinds.entry(kind.clone()).or_default();
         entry.0 += 1;
         entry.1 += usize::from(*was_granted);
     }
+    let hours_in_region: u64 = origins.values().filter(|row| row.0).map(|row| row.3).sum();
+    let hours_all: u64 = origins.values().map(|row| row.3).sum();
     let in_region_users: usize = origins.values().filter(|row| row.0).map(|row| row.1).sum();
     let in_region_granted: usize = origins.values().filter(|row| row.0).map(|row| row.2).sum();
     let all_users: usize = origins.values().map(|row| row.1).sum();
@@ -488,14 +620,26 @@ pub async fn cycle_statistics(store: &dyn Store, cycle: &Cycle) -> Result<CycleS
         beamlines: beamline_rows,
         origins: origins
             .into_iter()
-            .map(|(origin, (in_region, users, users_granted))| OriginStatistics { origin, in_region, users, users_granted })
+            .map(|(origin, (in_region, users, users_granted, hours_granted))| OriginStatistics {
+                origin,
+                in_region,
+                users,
+                users_granted,
+                hours_granted,
+            })
             .collect(),
         institution_kinds: kinds
             .into_iter()
-            .map(|(institution_kind, (users, users_granted))| KindStatistics { institution_kind, users, users_granted })
+            .map(|(institution_kind, (users, users_granted, hours_granted))| KindStatistics {
+                institution_kind,
+                users,
+                users_granted,
+                hours_granted,
+            })
             .collect(),
         share_from_region: ratio(in_region_users as f64, all_users as f64),
         share_from_region_granted: ratio(in_region_granted as f64, all_granted as f64),
+        share_of_hours_from_region: ratio(hours_in_region as f64, hours_all as f64),
     })
 }
 

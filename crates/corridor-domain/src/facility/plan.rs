@@ -17,8 +17,8 @@ use super::allocation::{
 };
 use super::review::ProposalId;
 use super::schedule::{
-    schedule_bound, schedule_grants, schedule_score, validate_schedule, BeamlineCalendar, Grant, Schedule,
-    ScheduleViolation, SHIFTS_PER_DAY,
+    replan_without_day, schedule_bound, schedule_grants, schedule_score, validate_schedule, Block, BeamlineCalendar,
+    Grant, Schedule, ScheduleViolation, SHIFTS_PER_DAY,
 };
 
 /// Share of each beamline's shifts kept for its co-builders' teams (the facility's own
@@ -234,6 +234,95 @@ pub fn plan_cycle(
     }
 }
 
+/// A granted request as the re-planning sees it: what stage one gave, where the team cannot be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantedRequest {
+    pub proposal: ProposalId,
+    pub beamline: usize,
+    pub shifts: u32,
+    pub unavailable_days: BTreeSet<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Replan {
+    pub blocks: Vec<PlacedBlock>,
+    /// Shifts the lost day took and that were placed again (or not, see `unplaced`).
+    pub moved_shifts: u64,
+    pub placed_shifts: u64,
+    pub unplaced: Vec<(ProposalId, usize, u32)>,
+    /// Proposals whose shifts moved: their teams are told.
+    pub moved_proposals: Vec<ProposalId>,
+    pub violations: Vec<ScheduleViolation>,
+}
+
+/// Re-plans a published schedule after `day` (0-based) is lost on every beamline: blocks that
+/// touch the day keep their shifts before and after it, only the lost shifts are placed again
+/// in what is free, and every other block stays where it was. `calendars` are the cycle's
+/// calendars before the loss.
+pub fn replan_after_lost_day(
+    granted: &[GrantedRequest],
+    placed: &[PlacedBlock],
+    calendars: &[BeamlineCalendar],
+    day: u32,
+) -> Replan {
+    let grants: Vec<Grant> = granted
+        .iter()
+        .map(|request| Grant {
+            proposal: request.proposal,
+            beamline: request.beamline,
+            shifts: request.shifts,
+            unavailable_days: request.unavailable_days.clone(),
+        })
+        .collect();
+    let index_of: BTreeMap<(ProposalId, usize), usize> =
+        granted.iter().enumerate().map(|(index, request)| ((request.proposal, request.beamline), index)).collect();
+    let blocks: Vec<Block> = placed
+        .iter()
+        .filter_map(|block| {
+            Some(Block {
+                beamline: block.beamline,
+                start: block.first_shift,
+                length: block.shifts,
+                grant: *index_of.get(&(block.proposal, block.beamline))?,
+            })
+        })
+        .collect();
+    let before = Schedule { blocks, unplaced: Vec::new() };
+    let mut calendars = calendars.to_vec();
+    let (after, moved_shifts) = replan_without_day(&grants, &mut calendars, &before, day);
+    let violations = validate_schedule(&grants, &calendars, &after);
+    let lost = day * SHIFTS_PER_DAY..(day + 1) * SHIFTS_PER_DAY;
+    let mut moved_proposals: Vec<ProposalId> = before
+        .blocks
+        .iter()
+        .filter(|block| block.start < lost.end && lost.start < block.start + block.length)
+        .map(|block| grants[block.grant].proposal)
+        .collect();
+    moved_proposals.sort();
+    moved_proposals.dedup();
+    Replan {
+        placed_shifts: after.placed_shifts(),
+        blocks: after
+            .blocks
+            .iter()
+            .map(|block| PlacedBlock {
+                proposal: grants[block.grant].proposal,
+                beamline: block.beamline,
+                first_shift: block.start,
+                shifts: block.length,
+            })
+            .collect(),
+        moved_shifts,
+        unplaced: after
+            .unplaced
+            .iter()
+            .map(|(grant, shifts)| (grants[*grant].proposal, grants[*grant].beamline, *shifts))
+            .collect(),
+        moved_proposals,
+        violations,
+    }
+}
+
 /// Waiting cycles of a resubmission: one more than its predecessor's when the predecessor
 /// was graded within the cutoff but got no shifts at all; none otherwise.
 pub fn cycles_waiting_after(predecessor_waiting: u32, predecessor_best_score: Option<f64>, predecessor_granted: u32, rules: &AllocationRules) -> u32 {
@@ -334,6 +423,33 @@ mod tests {
         }
         assert!(plan.gap.abs() < 1e-9);
         assert!(explain(&reason_of(6, 1).1).contains("cutoff"));
+    }
+
+    #[test]
+    fn a_lost_day_moves_only_the_shifts_on_it_and_keeps_every_rule() {
+        let calendars = cycle_calendars(1, 10, &BTreeSet::new());
+        let granted = vec![
+            GrantedRequest { proposal: ProposalId(1), beamline: 0, shifts: 6, unavailable_days: BTreeSet::new() },
+            GrantedRequest { proposal: ProposalId(2), beamline: 0, shifts: 9, unavailable_days: [6].into() },
+        ];
+        // Proposal 1 on days 0–1, proposal 2 on days 2–4; day 3 is lost.
+        let placed = vec![
+            PlacedBlock { proposal: ProposalId(1), beamline: 0, first_shift: 0, shifts: 6 },
+            PlacedBlock { proposal: ProposalId(2), beamline: 0, first_shift: 6, shifts: 9 },
+        ];
+        let replan = replan_after_lost_day(&granted, &placed, &calendars, 3);
+        assert!(replan.violations.is_empty(), "{:?}", replan.violations);
+        assert_eq!(replan.moved_shifts, 3);
+        assert_eq!(replan.moved_proposals, vec![ProposalId(2)]);
+        assert_eq!(replan.placed_shifts, 15);
+        assert!(replan.blocks.contains(&placed[0]), "the untouched block stays");
+        for block in &replan.blocks {
+            let days: Vec<u32> = (block.first_shift..block.first_shift + block.shifts).map(|shift| shift / 3).collect();
+            assert!(!days.contains(&3), "nothing on the lost day");
+            if block.proposal == ProposalId(2) {
+                assert!(!days.contains(&6), "nor on a day the team cannot come");
+            }
+        }
     }
 
     #[test]

@@ -33,6 +33,8 @@ pub struct Cycle {
 pub enum ClosedReason {
     Maintenance,
     MachineDevelopment,
+    /// Planned as user beam, lost to a fault: the shifts on it are placed again.
+    BeamLost,
 }
 
 impl ClosedReason {
@@ -40,6 +42,7 @@ impl ClosedReason {
         match self {
             ClosedReason::Maintenance => "maintenance",
             ClosedReason::MachineDevelopment => "machine_development",
+            ClosedReason::BeamLost => "beam_lost",
         }
     }
 
@@ -47,9 +50,10 @@ impl ClosedReason {
         match code {
             "maintenance" => Ok(ClosedReason::Maintenance),
             "machine_development" => Ok(ClosedReason::MachineDevelopment),
+            "beam_lost" => Ok(ClosedReason::BeamLost),
             other => Err(crate::DomainError::invalid(
                 "closed_days",
-                format!("{other:?}: expected maintenance or machine_development"),
+                format!("{other:?}: expected maintenance, machine_development or beam_lost"),
             )),
         }
     }

@@ -16,7 +16,7 @@ CREATE INDEX proposal_members_by_user ON proposal_members (user_id);
 CREATE TABLE cycle_closed_days (
     cycle_id BIGINT NOT NULL REFERENCES proposal_cycles (id),
     day TEXT NOT NULL,
-    reason TEXT NOT NULL CHECK (reason IN ('maintenance', 'machine_development')),
+    reason TEXT NOT NULL CHECK (reason IN ('maintenance', 'machine_development', 'beam_lost')),
     PRIMARY KEY (cycle_id, day)
 );
 

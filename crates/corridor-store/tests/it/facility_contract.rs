@@ -264,6 +264,19 @@ pub async fn reviews_and_allocations_are_kept_whole(store: &dyn Store) {
     assert_eq!(store.decisions_of_cycle(cycle.id).await.unwrap(), vec![decision]);
     assert_eq!(store.schedule_of_cycle(cycle.id).await.unwrap(), vec![block]);
 
+    // A lost beam day closes the day and replaces the blocks whole; a day is lost once.
+    let lost = ClosedDay { day: jiff::civil::date(2027, 9, 2), reason: ClosedReason::BeamLost };
+    let moved = StoredBlock { first_shift: 6, ..block };
+    store.record_lost_day(cycle.id, lost, &[moved], std::slice::from_ref(&note), &actor(UserId(1))).await.unwrap();
+    assert_eq!(store.schedule_of_cycle(cycle.id).await.unwrap(), vec![moved]);
+    assert!(store.cycle(cycle.id).await.unwrap().unwrap().closed_days.contains(&lost));
+    let again = store.record_lost_day(cycle.id, lost, &[], &[], &actor(UserId(1))).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    assert_eq!(store.schedule_of_cycle(cycle.id).await.unwrap(), vec![moved], "a refused re-plan changes nothing");
+    let outside = ClosedDay { day: jiff::civil::date(2028, 1, 1), reason: ClosedReason::BeamLost };
+    assert!(matches!(store.record_lost_day(cycle.id, outside, &[], &[], &actor(UserId(1))).await, Err(StoreError::InvalidReference { .. })));
+    assert_eq!(store.notifications_of_user(principal, 10).await.unwrap().len(), 3);
+
     // Origins: the submitted proposal's principal, with a province and institution kind.
     let people = store.people_of_cycle(cycle.id).await.unwrap();
     assert_eq!(people.len(), 1);

@@ -27,7 +27,7 @@ pub use super::facility_dto::*;
 use crate::auth::Requester;
 use crate::extract::{Json, Path, Query};
 use crate::problem::{ApiError, Problem};
-use crate::programme::{self, AllocationSummary, CycleStatistics, ReviewAssignmentSummary};
+use crate::programme::{self, AllocationSummary, CycleStatistics, ReplanSummary, ReviewAssignmentSummary};
 use crate::AppState;
 
 /// The facility's local time zone: shifts are planned in it.
@@ -520,6 +520,34 @@ pub async fn run_allocation(
     let cycle = cycle_of(&state, id).await?;
     require_user_office(user, cycle.facility)?;
     Ok(Json(programme::run_cycle_allocation(state.store.as_ref(), &cycle, &requester.audit_context()).await?))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LostDayInput {
+    /// The day whose beam was lost, e.g. `2027-04-05`.
+    pub day: String,
+}
+
+/// Records a lost beam day and re-plans the published schedule around it: only the shifts on
+/// that day move, the day closes, and the teams whose shifts moved are told.
+#[utoipa::path(post, path = "/facility/cycles/{id}/lost-days", tag = "facility", request_body = LostDayInput, security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Cycle id")),
+    responses((status = 200, body = ReplanSummary), (status = 400, body = Problem, content_type = PROBLEM),
+        (status = 401, body = Problem, content_type = PROBLEM), (status = 403, body = Problem, content_type = PROBLEM),
+        (status = 404, body = Problem, content_type = PROBLEM),
+        (status = 409, body = Problem, content_type = PROBLEM, description = "the day is already closed, or the cycle has no allocation")))]
+pub async fn record_lost_day(
+    State(state): State<Arc<AppState>>,
+    requester: Requester,
+    Path(id): Path<i64>,
+    Json(input): Json<LostDayInput>,
+) -> Result<Json<ReplanSummary>, ApiError> {
+    let user = requester.require_user()?;
+    let day = parse_date("day", &input.day)?;
+    let cycle = cycle_of(&state, id).await?;
+    require_user_office(user, cycle.facility)?;
+    Ok(Json(programme::replan_cycle_after_lost_day(state.store.as_ref(), &cycle, day, &requester.audit_context()).await?))
 }
 
 /// Every allocation decision of the cycle with its reason; the facility's user office only.

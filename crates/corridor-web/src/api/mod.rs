@@ -11,6 +11,7 @@ pub mod booking_queues;
 pub mod bookings;
 pub mod dto;
 pub mod facility;
+pub mod facility_analytics;
 pub mod facility_dto;
 pub mod ical;
 pub mod manage;
@@ -138,6 +139,7 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(cluster_reach::cluster_reach))
         .routes(routes!(cluster_reach::cluster_reach_by_origin))
         .routes(routes!(voucher_analytics::voucher_analytics))
+        .routes(routes!(facility_analytics::facility_analytics))
         .routes(routes!(facility::list_cycles, facility::create_cycle))
         .routes(routes!(facility::get_cycle))
         .routes(routes!(facility::list_cycle_proposals, facility::create_proposal))
@@ -154,6 +156,7 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(facility::grade_proposal))
         .routes(routes!(facility::run_allocation))
         .routes(routes!(facility::list_decisions))
+        .routes(routes!(facility::record_lost_day))
         .routes(routes!(facility::get_schedule))
         .routes(routes!(facility::beamline_schedule_feed))
         .routes(routes!(facility::get_statistics))

@@ -24,7 +24,7 @@ use crate::api::facility::{cycle_of, require_user_office};
 use crate::auth::Requester;
 use crate::extract::{Path, Query};
 use crate::problem::ApiError;
-use crate::programme::{assign_cycle_reviewers, beamlines_of, run_cycle_allocation};
+use crate::programme::{assign_cycle_reviewers, beamlines_of, replan_cycle_after_lost_day, run_cycle_allocation};
 use crate::AppState;
 
 pub struct ReviewRow {
@@ -199,6 +199,7 @@ async fn office_content(state: &AppState, user: &User, params: &NoticeParams, ct
         Some("assigned") => Some(ctx.name("Reviewers are assigned.", "评审人已分配。").to_owned()),
         Some("allocated") => Some(ctx.name("The allocation ran; the schedule is published.", "机时已分配，排程已公布。").to_owned()),
         Some("checked") => Some(ctx.name("The check is recorded.", "审查结果已记录。").to_owned()),
+        Some("replanned") => Some(ctx.name("The lost day is closed and its shifts are re-planned; the teams are told.", "已关闭失光日并重新排程，已通知相关团队。").to_owned()),
         _ => None,
     };
     let mut page = OfficeTemplate {
@@ -394,6 +395,38 @@ pub async fn check_submit(
     .await;
     match result {
         Ok(cycle) => see_page(&format!("/facility/office?cycle={}&notice=checked", cycle.0)),
+        Err(error) => PageError { error, context: form.ctx }.into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LostDayFields {
+    day: Option<String>,
+}
+
+/// `POST /facility/office/cycles/{id}/lost-day`: closes a day whose beam was lost and
+/// re-plans the shifts that were on it.
+pub async fn lost_day_submit(
+    State(state): State<Arc<AppState>>,
+    requester: Requester,
+    Path(id): Path<i64>,
+    request: Request,
+) -> Response {
+    let form = match read_signed_in_form::<LostDayFields>(&state, requester, request, "/facility/office").await {
+        Ok(form) => form,
+        Err(error) => return error.into_response(),
+    };
+    let result = async {
+        let cycle = office_cycle(&state, &form.user, id).await?;
+        let text = field_text(&form.fields.day);
+        let day: jiff::civil::Date = text
+            .parse()
+            .map_err(|_| ApiError::invalid("day", format!("{text:?} is not a date like 2027-04-05")))?;
+        replan_cycle_after_lost_day(state.store.as_ref(), &cycle, day, &form.requester.audit_context()).await
+    }
+    .await;
+    match result {
+        Ok(_) => see_page(&format!("/facility/office?cycle={id}&notice=replanned")),
         Err(error) => PageError { error, context: form.ctx }.into_response(),
     }
 }

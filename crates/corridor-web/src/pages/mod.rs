@@ -25,6 +25,7 @@ use crate::problem::{ApiError, PROBLEM_KINDS};
 use crate::AppState;
 
 mod analytics;
+mod analytics_facility;
 mod analytics_reach;
 mod analytics_vouchers;
 mod booking;
@@ -59,6 +60,7 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
             "/analytics/reach",
             get(analytics_reach::reach_dashboard_page),
         )
+        .route("/analytics/facility", get(analytics_facility::facility_dashboard_page))
         .route(
             "/analytics/vouchers",
             get(analytics_vouchers::voucher_dashboard_page),
@@ -120,6 +122,7 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/facility/office/cycles/{id}/assign", post(facility_office::assign_submit))
         .route("/facility/office/cycles/{id}/allocate", post(facility_office::allocate_submit))
         .route("/facility/office/proposals/{id}/check", post(facility_office::check_submit))
+        .route("/facility/office/cycles/{id}/lost-day", post(facility_office::lost_day_submit))
         .route("/vouchers", get(vouchers::wallet_page))
         .route("/vouchers/apply", post(vouchers::apply_submit))
         .route("/vouchers/office", get(vouchers::office::office_page))

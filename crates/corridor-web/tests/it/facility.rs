@@ -275,12 +275,80 @@ async fn a_cycle_runs_from_call_to_published_schedule() {
     assert_eq!(users_by_origin, users_by_kind);
     assert!(users_by_origin >= 20);
 
+    // The analytics figures for the facility agree with a direct SQL computation on the same
+    // rows: people by origin (each once) and hours granted by the principal's origin.
+    let analytics = json_of(call(Method::GET, &server, &format!("/api/v1/analytics/facility?cycle={cycle_id}"), None, None).await, 200, "facility analytics").await;
+    let pool = sqlx::SqlitePool::connect(&server.sqlite_url().unwrap()).await.unwrap();
+    let origin = "CASE WHEN c.province_code IN ('SH', 'JS', 'ZJ', 'AH') THEN c.province_code ELSE 'outside' END";
+    let users_by_sql: Vec<(String, i64)> = sqlx::query_as(&format!(
+        "SELECT {origin} AS origin, COUNT(DISTINCT people.user_id) FROM ( \
+             SELECT id AS proposal_id, principal_user_id AS user_id FROM proposals WHERE cycle_id = $1 AND status = 'submitted' \
+             UNION SELECT m.proposal_id, m.user_id FROM proposal_members m JOIN proposals p ON p.id = m.proposal_id WHERE p.cycle_id = $1 AND p.status = 'submitted' \
+         ) people JOIN users u ON u.id = people.user_id JOIN institutions i ON i.id = u.home_institution_id \
+         JOIN cities c ON c.code = i.city_code GROUP BY origin ORDER BY origin"
+    ))
+    .bind(cycle_id)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let hours_by_sql: HashMap<String, i64> = sqlx::query_as::<_, (String, i64)>(&format!(
+        "SELECT {origin} AS origin, SUM(d.granted) * 8 FROM allocation_decisions d JOIN proposals p ON p.id = d.proposal_id \
+         JOIN users u ON u.id = p.principal_user_id JOIN institutions i ON i.id = u.home_institution_id \
+         JOIN cities c ON c.code = i.city_code WHERE d.cycle_id = $1 GROUP BY origin"
+    ))
+    .bind(cycle_id)
+    .fetch_all(&pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect();
+    let rows = analytics["statistics"]["origins"].as_array().unwrap();
+    assert_eq!(rows.len(), users_by_sql.len(), "{analytics}");
+    for (origin, users) in &users_by_sql {
+        let row = rows.iter().find(|row| row["origin"] == json!(origin)).unwrap_or_else(|| panic!("{origin} missing"));
+        assert_eq!(row["users"].as_i64(), Some(*users), "{origin}");
+        assert_eq!(row["hours_granted"].as_i64().unwrap(), hours_by_sql.get(origin).copied().unwrap_or(0), "{origin}");
+    }
+    let csv = call(Method::GET, &server, &format!("/api/v1/analytics/facility?cycle={cycle_id}&format=csv&table=origins"), None, None).await.text().await.unwrap();
+    assert_eq!(csv.lines().count(), users_by_sql.len() + 1, "{csv}");
+    println!("facility analytics: {} origins cross-checked against SQL", users_by_sql.len());
+
     // The researcher's decision waits in the outbox, with the proposal's reason.
     let notifications = json_of(call(Method::GET, &server, "/api/v1/me/notifications", Some(&researcher), None).await, 200, "notifications").await;
     let decision_note = notifications.as_array().unwrap().iter().find(|note| note["kind"] == json!("beamtime_decision")).expect("a decision notification");
     assert!(decision_note["subject"].as_str().unwrap().contains(&first_id.to_string()));
     let mine = json_of(call(Method::GET, &server, "/api/v1/me/proposals", Some(&researcher), None).await, 200, "mine").await;
     assert_eq!(mine[0]["decisions"].as_array().unwrap().len(), 1, "{mine}");
+
+    // A lost beam day: only the shifts on it move, nothing lands on it, the teams are told.
+    let lost_day = day(62);
+    let before: HashMap<(i64, u64), i64> = taken.clone();
+    let on_lost_day: usize = before.keys().filter(|(_, shift)| shift / 3 == 2).count();
+    let replan = json_of(
+        call(Method::POST, &server, &format!("/api/v1/facility/cycles/{cycle_id}/lost-days"), Some(&office), Some(json!({"day": lost_day}))).await,
+        200,
+        "lost day",
+    )
+    .await;
+    assert_eq!(replan["moved_shifts"].as_u64(), Some(on_lost_day as u64), "{replan}");
+    let after = json_of(call(Method::GET, &server, &format!("/api/v1/facility/cycles/{cycle_id}/schedule"), None, None).await, 200, "schedule").await;
+    let mut taken_after: HashMap<(i64, u64), i64> = HashMap::new();
+    for block in after["blocks"].as_array().unwrap() {
+        let first = block["first_shift"].as_u64().unwrap();
+        for shift in first..first + block["shifts"].as_u64().unwrap() {
+            assert_ne!(shift / 3, 2, "nothing is left on the lost day");
+            assert!(taken_after.insert((block["beamline_id"].as_i64().unwrap(), shift), block["proposal_id"].as_i64().unwrap()).is_none());
+        }
+    }
+    let kept = before.iter().filter(|(slot, proposal)| taken_after.get(slot) == Some(proposal)).count();
+    assert_eq!(kept, before.len() - on_lost_day, "every shift not on the lost day stays where it was");
+    let cycle_now = json_of(call(Method::GET, &server, &format!("/api/v1/facility/cycles/{cycle_id}"), None, None).await, 200, "cycle").await;
+    assert!(cycle_now["closed_days"].as_array().unwrap().iter().any(|closed| closed["day"] == json!(lost_day) && closed["reason"] == json!("beam_lost")));
+    assert_eq!(
+        call(Method::POST, &server, &format!("/api/v1/facility/cycles/{cycle_id}/lost-days"), Some(&office), Some(json!({"day": lost_day}))).await.status(),
+        409,
+        "a day is lost once"
+    );
 
     // Withdrawing: only the principal, and only once.
     assert_eq!(call(Method::POST, &server, &format!("{first_path}/withdraw"), Some(&company), None).await.status(), 404);
