@@ -40,6 +40,17 @@ pub trait FacilityStore: Send + Sync {
         context: &AuditContext,
     ) -> Result<ProposalRecord, StoreError>;
 
+    /// Drafts and submits a proposal in one transaction: refused whole (nothing stored) when
+    /// the call is closed or the proposal incomplete.
+    async fn create_submitted_proposal(
+        &self,
+        cycle: CycleId,
+        principal: UserId,
+        draft: &ProposalDraft,
+        now: Timestamp,
+        context: &AuditContext,
+    ) -> Result<Result<ProposalRecord, SubmissionRefusal>, StoreError>;
+
     async fn proposal(&self, id: ProposalId) -> Result<Option<ProposalRecord>, StoreError>;
 
     /// Submits a draft while the call is open (`check_submission`); only its principal may.

@@ -145,6 +145,124 @@ macro_rules! shared_facility_impl {
                 }))
             }
 
+            /// Drafts a proposal, or with `submit` drafts and submits it in one transaction (so
+            /// a refused or interrupted submission leaves no stray draft).
+            async fn create_proposal_with(
+                &self,
+                cycle: corridor_domain::facility::proposal::CycleId,
+                principal: corridor_domain::UserId,
+                draft: &corridor_domain::facility::proposal::ProposalDraft,
+                now: jiff::Timestamp,
+                submit: bool,
+                context: &crate::AuditContext,
+            ) -> Result<Result<crate::facility::ProposalRecord, corridor_domain::facility::proposal::SubmissionRefusal>, StoreError> {
+                corridor_domain::bounded_text("title", &draft.title, 300).map_err(|error| StoreError::InvalidReference { field: error.field, reason: error.reason })?;
+                if draft.summary.chars().count() > 5_000 {
+                    return Err(StoreError::InvalidReference { field: "summary", reason: "at most 5,000 characters".into() });
+                }
+                let mut transaction = self.begin_write().await?;
+                let stored_cycle = Self::cycle_in(&mut transaction, cycle)
+                    .await?
+                    .ok_or_else(|| StoreError::InvalidReference { field: "cycle", reason: format!("there is no cycle {}", cycle.0) })?;
+                for (beamline, shifts) in &draft.requests {
+                    let facility: Option<(i64,)> = sqlx::query_as("SELECT facility_institution_id FROM beamlines WHERE id = $1")
+                        .bind(beamline.0)
+                        .fetch_optional(&mut *transaction)
+                        .await?;
+                    if facility.map(|(facility,)| facility) != Some(stored_cycle.facility.0) {
+                        return Err(StoreError::InvalidReference { field: "requests", reason: format!("beamline {} is not one of this facility's", beamline.0) });
+                    }
+                    if !(1..=corridor_domain::facility::proposal::MAX_SHIFTS_PER_REQUEST).contains(shifts) {
+                        return Err(StoreError::InvalidReference { field: "requests", reason: format!("shifts per beamline must be 1 to {}", corridor_domain::facility::proposal::MAX_SHIFTS_PER_REQUEST) });
+                    }
+                }
+                if draft.team.len() > corridor_domain::facility::proposal::MAX_TEAM_MEMBERS || draft.declared_conflicts.len() > 50 {
+                    return Err(StoreError::InvalidReference { field: "team", reason: "too many people named".into() });
+                }
+                if draft.samples.chars().count() > 5_000 {
+                    return Err(StoreError::InvalidReference { field: "samples", reason: "at most 5,000 characters".into() });
+                }
+                for (field, user) in draft.team.iter().map(|user| ("team", user)).chain(draft.declared_conflicts.iter().map(|user| ("declared_conflicts", user))) {
+                    let exists: Option<(i64,)> = sqlx::query_as("SELECT id FROM users WHERE id = $1").bind(user.0).fetch_optional(&mut *transaction).await?;
+                    if exists.is_none() {
+                        return Err(StoreError::InvalidReference { field, reason: format!("there is no user {}", user.0) });
+                    }
+                }
+                if let Some(earlier) = draft.resubmission_of {
+                    let earlier_principal: Option<(i64, i64)> = sqlx::query_as("SELECT principal_user_id, cycle_id FROM proposals WHERE id = $1")
+                        .bind(earlier.0)
+                        .fetch_optional(&mut *transaction)
+                        .await?;
+                    match earlier_principal {
+                        Some((owner, earlier_cycle)) if owner == principal.0 && earlier_cycle != cycle.0 => {}
+                        _ => return Err(StoreError::InvalidReference { field: "resubmission_of", reason: format!("proposal {} is not one of yours from an earlier cycle", earlier.0) }),
+                    }
+                }
+                if submit {
+                    if let Err(refusal) = corridor_domain::facility::proposal::check_submission(&stored_cycle, draft, now) {
+                        return Ok(Err(refusal));
+                    }
+                }
+                let days: Vec<String> = draft.unavailable_days.iter().map(ToString::to_string).collect();
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO proposals (cycle_id, principal_user_id, proposal_type, discipline, title, summary, techniques, samples, resubmission_of, unavailable_days, status, created_at, updated_at, submitted_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $11, $11, $13) RETURNING id",
+                )
+                .bind(cycle.0)
+                .bind(principal.0)
+                .bind(draft.proposal_type.as_code())
+                .bind(draft.discipline.as_code())
+                .bind(draft.title.trim())
+                .bind(draft.summary.trim())
+                .bind(crate::common::json_list(&draft.techniques))
+                .bind(draft.samples.trim())
+                .bind(draft.resubmission_of.map(|earlier| earlier.0))
+                .bind(crate::common::json_list(&days))
+                .bind(crate::timestamp::StoredInstant(now))
+                .bind(if submit { "submitted" } else { "draft" })
+                .bind(submit.then_some(crate::timestamp::StoredInstant(now)))
+                .fetch_one(&mut *transaction)
+                .await?;
+                let mut team: Vec<i64> = draft.team.iter().map(|user| user.0).filter(|user| *user != principal.0).collect();
+                team.sort_unstable();
+                team.dedup();
+                for user in team {
+                    sqlx::query("INSERT INTO proposal_members (proposal_id, user_id) VALUES ($1, $2)")
+                        .bind(id)
+                        .bind(user)
+                        .execute(&mut *transaction)
+                        .await?;
+                }
+                let mut conflicts: Vec<i64> = draft.declared_conflicts.iter().map(|user| user.0).collect();
+                conflicts.sort_unstable();
+                conflicts.dedup();
+                for reviewer in conflicts {
+                    sqlx::query("INSERT INTO proposal_declared_conflicts (proposal_id, reviewer_user_id) VALUES ($1, $2)")
+                        .bind(id)
+                        .bind(reviewer)
+                        .execute(&mut *transaction)
+                        .await?;
+                }
+                for (beamline, shifts) in &draft.requests {
+                    sqlx::query("INSERT INTO proposal_requests (proposal_id, beamline_id, shifts) VALUES ($1, $2, $3)")
+                        .bind(id)
+                        .bind(beamline.0)
+                        .bind(*shifts as i32)
+                        .execute(&mut *transaction)
+                        .await
+                        .map_err(|error| StoreError::from_write(error, "a request for that beamline"))?;
+                }
+                Self::record_audit_event(&mut transaction, context, "facility.proposal_drafted", &format!("proposal:{id}"), serde_json::json!({"cycle": cycle.0})).await?;
+                if submit {
+                    Self::record_audit_event(&mut transaction, context, "facility.proposal_submitted", &format!("proposal:{id}"), serde_json::json!({"cycle": cycle.0})).await?;
+                }
+                let record = Self::proposal_in(&mut transaction, corridor_domain::facility::ProposalId(id))
+                    .await?
+                    .ok_or_else(|| StoreError::corrupt("the proposal just written is gone"))?;
+                transaction.commit().await?;
+                Ok(Ok(record))
+            }
+
             /// The proposal, checked to be `by`'s to change.
             async fn own_proposal_in(
                 connection: &mut <$db as sqlx::Database>::Connection,
@@ -218,101 +336,20 @@ macro_rules! shared_facility_impl {
                 now: jiff::Timestamp,
                 context: &crate::AuditContext,
             ) -> Result<crate::facility::ProposalRecord, StoreError> {
-                corridor_domain::bounded_text("title", &draft.title, 300).map_err(|error| StoreError::InvalidReference { field: error.field, reason: error.reason })?;
-                if draft.summary.chars().count() > 5_000 {
-                    return Err(StoreError::InvalidReference { field: "summary", reason: "at most 5,000 characters".into() });
-                }
-                let mut transaction = self.begin_write().await?;
-                let stored_cycle = Self::cycle_in(&mut transaction, cycle)
+                self.create_proposal_with(cycle, principal, draft, now, false, context)
                     .await?
-                    .ok_or_else(|| StoreError::InvalidReference { field: "cycle", reason: format!("there is no cycle {}", cycle.0) })?;
-                for (beamline, shifts) in &draft.requests {
-                    let facility: Option<(i64,)> = sqlx::query_as("SELECT facility_institution_id FROM beamlines WHERE id = $1")
-                        .bind(beamline.0)
-                        .fetch_optional(&mut *transaction)
-                        .await?;
-                    if facility.map(|(facility,)| facility) != Some(stored_cycle.facility.0) {
-                        return Err(StoreError::InvalidReference { field: "requests", reason: format!("beamline {} is not one of this facility's", beamline.0) });
-                    }
-                    if !(1..=corridor_domain::facility::proposal::MAX_SHIFTS_PER_REQUEST).contains(shifts) {
-                        return Err(StoreError::InvalidReference { field: "requests", reason: format!("shifts per beamline must be 1 to {}", corridor_domain::facility::proposal::MAX_SHIFTS_PER_REQUEST) });
-                    }
-                }
-                if draft.team.len() > corridor_domain::facility::proposal::MAX_TEAM_MEMBERS || draft.declared_conflicts.len() > 50 {
-                    return Err(StoreError::InvalidReference { field: "team", reason: "too many people named".into() });
-                }
-                if draft.samples.chars().count() > 5_000 {
-                    return Err(StoreError::InvalidReference { field: "samples", reason: "at most 5,000 characters".into() });
-                }
-                for (field, user) in draft.team.iter().map(|user| ("team", user)).chain(draft.declared_conflicts.iter().map(|user| ("declared_conflicts", user))) {
-                    let exists: Option<(i64,)> = sqlx::query_as("SELECT id FROM users WHERE id = $1").bind(user.0).fetch_optional(&mut *transaction).await?;
-                    if exists.is_none() {
-                        return Err(StoreError::InvalidReference { field, reason: format!("there is no user {}", user.0) });
-                    }
-                }
-                if let Some(earlier) = draft.resubmission_of {
-                    let earlier_principal: Option<(i64, i64)> = sqlx::query_as("SELECT principal_user_id, cycle_id FROM proposals WHERE id = $1")
-                        .bind(earlier.0)
-                        .fetch_optional(&mut *transaction)
-                        .await?;
-                    match earlier_principal {
-                        Some((owner, earlier_cycle)) if owner == principal.0 && earlier_cycle != cycle.0 => {}
-                        _ => return Err(StoreError::InvalidReference { field: "resubmission_of", reason: format!("proposal {} is not one of yours from an earlier cycle", earlier.0) }),
-                    }
-                }
-                let days: Vec<String> = draft.unavailable_days.iter().map(ToString::to_string).collect();
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO proposals (cycle_id, principal_user_id, proposal_type, discipline, title, summary, techniques, samples, resubmission_of, unavailable_days, status, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'draft', $11, $11) RETURNING id",
-                )
-                .bind(cycle.0)
-                .bind(principal.0)
-                .bind(draft.proposal_type.as_code())
-                .bind(draft.discipline.as_code())
-                .bind(draft.title.trim())
-                .bind(draft.summary.trim())
-                .bind(crate::common::json_list(&draft.techniques))
-                .bind(draft.samples.trim())
-                .bind(draft.resubmission_of.map(|earlier| earlier.0))
-                .bind(crate::common::json_list(&days))
-                .bind(crate::timestamp::StoredInstant(now))
-                .fetch_one(&mut *transaction)
-                .await?;
-                let mut team: Vec<i64> = draft.team.iter().map(|user| user.0).filter(|user| *user != principal.0).collect();
-                team.sort_unstable();
-                team.dedup();
-                for user in team {
-                    sqlx::query("INSERT INTO proposal_members (proposal_id, user_id) VALUES ($1, $2)")
-                        .bind(id)
-                        .bind(user)
-                        .execute(&mut *transaction)
-                        .await?;
-                }
-                let mut conflicts: Vec<i64> = draft.declared_conflicts.iter().map(|user| user.0).collect();
-                conflicts.sort_unstable();
-                conflicts.dedup();
-                for reviewer in conflicts {
-                    sqlx::query("INSERT INTO proposal_declared_conflicts (proposal_id, reviewer_user_id) VALUES ($1, $2)")
-                        .bind(id)
-                        .bind(reviewer)
-                        .execute(&mut *transaction)
-                        .await?;
-                }
-                for (beamline, shifts) in &draft.requests {
-                    sqlx::query("INSERT INTO proposal_requests (proposal_id, beamline_id, shifts) VALUES ($1, $2, $3)")
-                        .bind(id)
-                        .bind(beamline.0)
-                        .bind(*shifts as i32)
-                        .execute(&mut *transaction)
-                        .await
-                        .map_err(|error| StoreError::from_write(error, "a request for that beamline"))?;
-                }
-                Self::record_audit_event(&mut transaction, context, "facility.proposal_drafted", &format!("proposal:{id}"), serde_json::json!({"cycle": cycle.0})).await?;
-                let record = Self::proposal_in(&mut transaction, corridor_domain::facility::ProposalId(id))
-                    .await?
-                    .ok_or_else(|| StoreError::corrupt("the proposal just written is gone"))?;
-                transaction.commit().await?;
-                Ok(record)
+                    .map_err(|refusal| StoreError::corrupt(format!("a draft was refused: {refusal}")))
+            }
+
+            async fn create_submitted_proposal(
+                &self,
+                cycle: corridor_domain::facility::proposal::CycleId,
+                principal: corridor_domain::UserId,
+                draft: &corridor_domain::facility::proposal::ProposalDraft,
+                now: jiff::Timestamp,
+                context: &crate::AuditContext,
+            ) -> Result<Result<crate::facility::ProposalRecord, corridor_domain::facility::proposal::SubmissionRefusal>, StoreError> {
+                self.create_proposal_with(cycle, principal, draft, now, true, context).await
             }
 
             async fn proposal(&self, id: corridor_domain::facility::ProposalId) -> Result<Option<crate::facility::ProposalRecord>, StoreError> {

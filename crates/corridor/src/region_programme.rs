@@ -36,11 +36,7 @@ pub async fn load_programme(store: &dyn Store, programme: DemoProgramme, seed: u
             let mut draft = proposal.draft.clone();
             draft.resubmission_of = proposal.resubmission_of_index.and_then(|index| finished_ids.get(index).copied());
             let record = store
-                .create_proposal(cycle.id, proposal.principal, &draft, proposal.submitted_at, &context)
-                .await
-                .context("drafting a demo proposal")?;
-            store
-                .submit_proposal(record.id, proposal.principal, proposal.submitted_at, &context)
+                .create_submitted_proposal(cycle.id, proposal.principal, &draft, proposal.submitted_at, &context)
                 .await
                 .context("submitting a demo proposal")?
                 .map_err(|refusal| anyhow::anyhow!("a demo proposal was refused: {refusal}"))?;

@@ -104,6 +104,19 @@ pub async fn proposals_are_drafted_submitted_and_withdrawn_by_their_principal(st
     let refusal = store.submit_proposal(thin.id, principal, now, &actor(principal)).await.unwrap();
     assert!(matches!(refusal, Err(SubmissionRefusal::Incomplete { field: "summary", .. })), "{refusal:?}");
 
+    // Drafting and submitting at once is one transaction: refused whole, or stored submitted.
+    let before = store.proposals_of_cycle(cycle.id, None).await.unwrap().len();
+    let refused_whole = store
+        .create_submitted_proposal(cycle.id, principal, &ProposalDraft { samples: String::new(), ..draft.clone() }, now, &actor(principal))
+        .await
+        .unwrap();
+    assert!(matches!(refused_whole, Err(SubmissionRefusal::Incomplete { field: "samples", .. })), "{refused_whole:?}");
+    assert_eq!(store.proposals_of_cycle(cycle.id, None).await.unwrap().len(), before, "nothing stored");
+    let at_once = store.create_submitted_proposal(cycle.id, principal, &draft, now, &actor(principal)).await.unwrap().unwrap();
+    assert_eq!(at_once.status, ProposalStatus::Submitted);
+    assert!(at_once.submitted_at.is_some());
+    store.withdraw_proposal(at_once.id, principal, now, &actor(principal)).await.unwrap();
+
     let submitted = store.submit_proposal(proposal.id, principal, now, &actor(principal)).await.unwrap().unwrap();
     assert_eq!(submitted.status, ProposalStatus::Submitted);
     assert!(submitted.submitted_at.is_some());
@@ -111,7 +124,7 @@ pub async fn proposals_are_drafted_submitted_and_withdrawn_by_their_principal(st
     assert_eq!(again, Err(SubmissionRefusal::NotADraft("submitted")));
     let listed = store.proposals_of_cycle(cycle.id, Some(ProposalStatus::Submitted)).await.unwrap();
     assert_eq!(listed.iter().map(|record| record.id).collect::<Vec<_>>(), vec![proposal.id]);
-    assert_eq!(store.proposals_of_cycle(cycle.id, None).await.unwrap().len(), 2);
+    assert_eq!(store.proposals_of_cycle(cycle.id, None).await.unwrap().len(), 3);
 
     let withdrawn = store.withdraw_proposal(proposal.id, principal, now, &actor(principal)).await.unwrap();
     assert_eq!(withdrawn.status, ProposalStatus::Withdrawn);

@@ -260,19 +260,18 @@ pub async fn create_proposal(
     let cycle = cycle_of(&state, id).await?;
     let draft = draft_from_input(&input)?;
     let now = corridor_store::now();
-    if input.submit {
-        // Refused before anything is stored: a failed submission leaves no stray draft.
-        corridor_domain::facility::proposal::check_submission(&cycle, &draft, now).map_err(|refusal| submission_refused(&refusal))?;
-    }
     let context = requester.audit_context();
-    let mut record = state.store.create_proposal(cycle.id, user.id, &draft, now, &context).await?;
-    if input.submit {
-        record = state
+    // Drafted and submitted in one transaction: a refused (or interrupted) submission leaves
+    // no stray draft.
+    let record = if input.submit {
+        state
             .store
-            .submit_proposal(record.id, user.id, now, &context)
+            .create_submitted_proposal(cycle.id, user.id, &draft, now, &context)
             .await?
-            .map_err(|refusal| submission_refused(&refusal))?;
-    }
+            .map_err(|refusal| submission_refused(&refusal))?
+    } else {
+        state.store.create_proposal(cycle.id, user.id, &draft, now, &context).await?
+    };
     Ok((StatusCode::CREATED, Json(ProposalDto::new(&record, Vec::new()))).into_response())
 }
 

@@ -14,7 +14,7 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use corridor_domain::facility::allocation::ProposalType;
-use corridor_domain::facility::proposal::{check_submission, Cycle, CycleId, Discipline, ProposalDraft};
+use corridor_domain::facility::proposal::{Cycle, CycleId, Discipline, ProposalDraft};
 use corridor_domain::facility::ProposalId;
 use corridor_domain::{Beamline, BeamlineId, EmailAddress, Role, User};
 use serde::Deserialize;
@@ -391,25 +391,19 @@ pub async fn propose_submit(
     };
     let submit = field_text(&fields.action) != "draft";
     let now = corridor_store::now();
-    if submit {
-        if let Err(refusal) = check_submission(&cycle, &draft, now) {
-            let message = submission_refused(&refusal).to_string();
-            return render_propose(&state, ctx, &cycle, fields, Some(message), StatusCode::UNPROCESSABLE_ENTITY).await;
-        }
-    }
     let context = requester.audit_context();
-    let result = async {
-        let record = state.store.create_proposal(cycle.id, user.id, &draft, now, &context).await?;
-        if submit {
-            state
-                .store
-                .submit_proposal(record.id, user.id, now, &context)
-                .await?
-                .map_err(|refusal| submission_refused(&refusal))?;
+    let result = if submit {
+        match state.store.create_submitted_proposal(cycle.id, user.id, &draft, now, &context).await {
+            Ok(Ok(record)) => Ok(record.id),
+            Ok(Err(refusal)) => {
+                let message = submission_refused(&refusal).to_string();
+                return render_propose(&state, ctx, &cycle, fields, Some(message), StatusCode::UNPROCESSABLE_ENTITY).await;
+            }
+            Err(error) => Err(ApiError::from(error)),
         }
-        Ok::<_, ApiError>(record.id)
-    }
-    .await;
+    } else {
+        state.store.create_proposal(cycle.id, user.id, &draft, now, &context).await.map(|record| record.id).map_err(ApiError::from)
+    };
     match result {
         Ok(proposal) => see_page(&format!(
             "/facility/proposals?notice={}&proposal={}",

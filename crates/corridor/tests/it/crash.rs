@@ -1,7 +1,9 @@
-//! Crash consistency: the server is killed with SIGKILL while clients book instruments and
-//! pay bookings with a voucher (each a pending transfer on the ledger), then started again.
-//! Every acknowledged booking must be there with its voucher hold, no two confirmed bookings
-//! may overlap, no account may be overdrawn and the ledger must replay to the stored balances.
+//! Crash consistency: the server is killed with SIGKILL while clients book instruments, pay
+//! bookings with a voucher (each a pending transfer on the ledger) and submit beamtime
+//! proposals, then started again. Every acknowledged booking must be there with its voucher
+//! hold, every acknowledged proposal submitted with its requests, no proposal half-written (a
+//! draft left by a submission), no two confirmed bookings may overlap, no account may be
+//! overdrawn and the ledger must replay to the stored balances.
 //! Three kills per engine: SQLite (the demo's data directory) and PostgreSQL (a scratch
 //! database).
 
@@ -10,7 +12,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use corridor_domain::BookingId;
+use corridor_domain::facility::proposal::ProposalStatus;
+use corridor_domain::facility::ProposalId;
+use corridor_domain::{BookingId, UserId};
 use corridor_store::VoucherPaymentState;
 use serde_json::{json, Value};
 
@@ -241,6 +245,42 @@ async fn client_loop(
     }
 }
 
+/// Submits proposals to the open cycle (drafted and submitted at once) until a request fails.
+async fn proposal_loop(
+    base: String,
+    token: String,
+    cycle: i64,
+    beamline: i64,
+    acknowledged: Arc<Mutex<Vec<i64>>>,
+    gone: Arc<AtomicBool>,
+) {
+    let mut count = 0u32;
+    while !gone.load(Ordering::SeqCst) {
+        count += 1;
+        let body = json!({
+            "proposal_type": "general", "discipline": "materials",
+            "title": format!("Crash test proposal {count}"),
+            "summary": "Strain mapping of welded joints, submitted while the server may die.",
+            "samples": "Steel coupons, inert, 20 mm.",
+            "requests": [{"beamline_id": beamline, "shifts": 3 + count % 9}],
+            "submit": true,
+        });
+        match call(&base, Some(&token), reqwest::Method::POST, &format!("/api/v1/facility/cycles/{cycle}/proposals"), Some(body)).await {
+            Ok(response) if response.status() == 201 => {
+                let Ok(created) = response.json::<Value>().await else {
+                    break;
+                };
+                acknowledged.lock().unwrap().push(created["id"].as_i64().unwrap());
+            }
+            Ok(response) => {
+                let status = response.status();
+                assert!(gone.load(Ordering::SeqCst), "a proposal was refused with {status}: {}", response.text().await.unwrap_or_default());
+            }
+            Err(_) => break,
+        }
+    }
+}
+
 /// Kills the server `CRASH_ROUNDS` times under load; after each restart, every write
 /// acknowledged in any round so far must be there.
 const CRASH_ROUNDS: usize = 3;
@@ -269,6 +309,25 @@ async fn crash_rounds(serve_args: Vec<String>, database_url: &str, label: &str) 
             .map(|item| item["id"].as_i64().unwrap())
             .collect(),
     );
+    let open_cycle = json_ok(call(&base, None, reqwest::Method::GET, "/api/v1/facility/cycles", None).await.unwrap(), 200, "cycles")
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|cycle| cycle["call_open"] == json!(true))
+        .expect("the demo has an open call")["id"]
+        .as_i64()
+        .unwrap();
+    let beamline = json_ok(call(&base, None, reqwest::Method::GET, "/api/v1/beamlines", None).await.unwrap(), 200, "beamlines").await[0]["id"]
+        .as_i64()
+        .unwrap();
+    let proposer = token(&base, "reviewer@corridor.demo").await;
+    let proposer_id = UserId(
+        json_ok(call(&base, Some(&proposer), reqwest::Method::GET, "/api/v1/me", None).await.unwrap(), 200, "me").await["id"]
+            .as_i64()
+            .unwrap(),
+    );
+    let proposals = Arc::new(Mutex::new(Vec::new()));
     let acknowledged = Arc::new(Mutex::new(Vec::new()));
     for round in 0..CRASH_ROUNDS {
         let gone = Arc::new(AtomicBool::new(false));
@@ -292,6 +351,14 @@ async fn crash_rounds(serve_args: Vec<String>, database_url: &str, label: &str) 
                 gone.clone(),
             )));
         }
+        tasks.push(tokio::spawn(proposal_loop(
+            node.base.clone(),
+            proposer.clone(),
+            open_cycle,
+            beamline,
+            proposals.clone(),
+            gone.clone(),
+        )));
         let (before_all, before_paid) = counts(&acknowledged);
         let started = Instant::now();
         loop {
@@ -316,7 +383,9 @@ async fn crash_rounds(serve_args: Vec<String>, database_url: &str, label: &str) 
         node = start(&args);
         wait_healthy(&node).await;
         let acknowledged = acknowledged.lock().unwrap().clone();
+        let proposals = proposals.lock().unwrap().clone();
         verify(database_url, &acknowledged, label, round).await;
+        verify_proposals(database_url, &proposals, proposer_id, label, round).await;
     }
     kill(node, "-TERM");
 }
@@ -366,6 +435,38 @@ async fn verify(database_url: &str, acknowledged: &[Acknowledged], label: &str, 
     assert_eq!(overlaps, 0);
     assert_eq!(overdrawn, 0);
     assert!(reconciliation.is_consistent(), "{reconciliation:?}");
+}
+
+/// Every acknowledged proposal is stored submitted with its request; the proposer has no
+/// draft (each submission was drafted and submitted in one transaction, or not at all).
+async fn verify_proposals(database_url: &str, acknowledged: &[i64], proposer: UserId, label: &str, round: usize) {
+    let store = corridor_store::connect(database_url).await.unwrap();
+    let mut lost = Vec::new();
+    for id in acknowledged {
+        match store.proposal(ProposalId(*id)).await.unwrap() {
+            Some(record) => {
+                assert_eq!(record.status, ProposalStatus::Submitted, "proposal {id}");
+                assert_eq!(record.draft.requests.len(), 1, "proposal {id} keeps its request");
+            }
+            None => lost.push(*id),
+        }
+    }
+    let drafts = store
+        .proposals_of_user(proposer)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|record| record.status == ProposalStatus::Draft)
+        .count();
+    drop(store);
+    println!(
+        "crash ({label}) round {}: {} proposals acknowledged so far, lost {}, half-written drafts {drafts}",
+        round + 1,
+        acknowledged.len(),
+        lost.len()
+    );
+    assert!(lost.is_empty(), "acknowledged proposals lost: {lost:?}");
+    assert_eq!(drafts, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
