@@ -192,6 +192,8 @@ pub struct ProposalPersonOrigin {
     pub institution: corridor_domain::InstitutionId,
     pub institution_kind: String,
     pub province: String,
+    /// Whether this person leads the proposal (else a team member).
+    pub principal: bool,
 }
 
 /// What a resubmitted proposal's predecessor got: its best score, shifts granted and the

@@ -512,10 +512,10 @@ macro_rules! shared_programme_impl {
 
             async fn people_of_cycle(&self, cycle: corridor_domain::facility::proposal::CycleId) -> Result<Vec<crate::facility::ProposalPersonOrigin>, StoreError> {
                 let mut connection = self.read_pool().acquire().await?;
-                let rows: Vec<(i64, i64, i64, String, String)> = sqlx::query_as(
-                    "SELECT people.proposal_id, people.user_id, i.id, i.kind, c.province_code FROM ( \
-                         SELECT id AS proposal_id, principal_user_id AS user_id FROM proposals WHERE cycle_id = $1 AND status = 'submitted' \
-                         UNION SELECT m.proposal_id, m.user_id FROM proposal_members m JOIN proposals p ON p.id = m.proposal_id \
+                let rows: Vec<(i64, i64, i64, String, String, i64)> = sqlx::query_as(
+                    "SELECT people.proposal_id, people.user_id, i.id, i.kind, c.province_code, people.principal FROM ( \
+                         SELECT id AS proposal_id, principal_user_id AS user_id, CAST(1 AS BIGINT) AS principal FROM proposals WHERE cycle_id = $1 AND status = 'submitted' \
+                         UNION ALL SELECT m.proposal_id, m.user_id, CAST(0 AS BIGINT) FROM proposal_members m JOIN proposals p ON p.id = m.proposal_id \
                          WHERE p.cycle_id = $1 AND p.status = 'submitted' \
                      ) people JOIN users u ON u.id = people.user_id JOIN institutions i ON i.id = u.home_institution_id \
                      JOIN cities c ON c.code = i.city_code ORDER BY people.proposal_id, people.user_id",
@@ -525,12 +525,13 @@ macro_rules! shared_programme_impl {
                 .await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(proposal, user, institution, institution_kind, province)| crate::facility::ProposalPersonOrigin {
+                    .map(|(proposal, user, institution, institution_kind, province, principal)| crate::facility::ProposalPersonOrigin {
                         proposal: corridor_domain::facility::ProposalId(proposal),
                         user: corridor_domain::UserId(user),
                         institution: corridor_domain::InstitutionId(institution),
                         institution_kind,
                         province,
+                        principal: principal == 1,
                     })
                     .collect())
             }

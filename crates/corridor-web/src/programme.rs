@@ -526,8 +526,12 @@ pub struct CycleStatistics {
 
 /// The cycle's figures: demand and grants per beamline, people by origin and institution kind.
 pub async fn cycle_statistics(store: &dyn Store, cycle: &Cycle) -> Result<CycleStatistics, ApiError> {
-    let proposals = store.proposals_of_cycle(cycle.id, Some(ProposalStatus::Submitted)).await?;
     let decisions = store.decisions_of_cycle(cycle.id).await?;
+    let people_of_cycle = store.people_of_cycle(cycle.id).await?;
+    // The principals say which proposals were submitted and who leads them; the proposals'
+    // own records are read only before an allocation, for what they ask.
+    let principals: HashMap<ProposalId, UserId> =
+        people_of_cycle.iter().filter(|person| person.principal).map(|person| (person.proposal, person.user)).collect();
     let beamlines = beamlines_of(store, cycle).await?;
     let closed: BTreeSet<u32> = cycle.closed_days.iter().filter_map(|closed| cycle.day_index(closed.day)).collect();
     let user_shifts_each = (cycle.days() - closed.len() as u32) * corridor_domain::facility::schedule::SHIFTS_PER_DAY;
@@ -541,7 +545,7 @@ pub async fn cycle_statistics(store: &dyn Store, cycle: &Cycle) -> Result<CycleS
             entry.2 += 1;
         }
     } else {
-        for record in &proposals {
+        for record in store.proposals_of_cycle(cycle.id, Some(ProposalStatus::Submitted)).await? {
             for (beamline, shifts) in &record.draft.requests {
                 let entry = per_beamline.entry(*beamline).or_default();
                 entry.0 += shifts;
@@ -570,7 +574,6 @@ pub async fn cycle_statistics(store: &dyn Store, cycle: &Cycle) -> Result<CycleS
     for decision in &decisions {
         *granted_shifts_of.entry(decision.proposal).or_default() += u64::from(decision.granted);
     }
-    let principals: HashMap<ProposalId, UserId> = proposals.iter().map(|record| (record.id, record.principal)).collect();
     let origin_of = |province: &str| {
         let in_region = ProvinceCode::parse(province).is_ok_and(|code| code.is_in_region());
         (if in_region { province.to_owned() } else { "outside".to_owned() }, in_region)
@@ -579,8 +582,8 @@ pub async fn cycle_statistics(store: &dyn Store, cycle: &Cycle) -> Result<CycleS
     let mut people: HashMap<UserId, (String, String, bool)> = HashMap::new();
     let mut origins: BTreeMap<String, (bool, usize, usize, u64)> = BTreeMap::new();
     let mut kinds: BTreeMap<String, (usize, usize, u64)> = BTreeMap::new();
-    for person in store.people_of_cycle(cycle.id).await? {
-        if principals.get(&person.proposal) == Some(&person.user) {
+    for person in people_of_cycle {
+        if person.principal {
             let hours = granted_shifts_of.get(&person.proposal).copied().unwrap_or(0) * 8;
             let (origin, in_region) = origin_of(&person.province);
             origins.entry(origin).or_insert((in_region, 0, 0, 0)).3 += hours;
@@ -610,7 +613,7 @@ pub async fn cycle_statistics(store: &dyn Store, cycle: &Cycle) -> Result<CycleS
     let user_shifts = u64::from(user_shifts_each) * beamlines.len() as u64;
     Ok(CycleStatistics {
         cycle_id: cycle.id.0,
-        proposals_submitted: proposals.len(),
+        proposals_submitted: principals.len(),
         proposals_granted: granted.len(),
         allocated,
         requested_shifts,

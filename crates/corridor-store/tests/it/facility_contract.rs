@@ -294,5 +294,6 @@ pub async fn reviews_and_allocations_are_kept_whole(store: &dyn Store) {
     let people = store.people_of_cycle(cycle.id).await.unwrap();
     assert_eq!(people.len(), 1);
     assert_eq!(people[0].user, principal);
+    assert!(people[0].principal, "the principal is marked as such");
     assert!(!people[0].province.is_empty() && !people[0].institution_kind.is_empty());
 }
