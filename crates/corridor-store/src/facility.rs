@@ -151,6 +151,8 @@ pub struct StoredDecision {
     pub granted: u32,
     pub effective_score: Option<f64>,
     pub cycles_waiting: u32,
+    /// What the grant costs (proprietary time only), in fen.
+    pub fee_fen: i64,
     /// The reason's code (e.g. `granted`, `below_cutoff`).
     pub reason: String,
     /// The reason in a sentence for the team.

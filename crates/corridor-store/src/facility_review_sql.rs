@@ -32,6 +32,7 @@ macro_rules! shared_programme_impl {
                     granted: row.try_get::<i32, _>("granted")?.max(0) as u32,
                     effective_score: row.try_get("effective_score")?,
                     cycles_waiting: row.try_get::<i32, _>("cycles_waiting")?.max(0) as u32,
+                    fee_fen: row.try_get("fee_fen")?,
                     reason: row.try_get("reason")?,
                     explanation: row.try_get("explanation")?,
                 })
@@ -334,7 +335,7 @@ macro_rules! shared_programme_impl {
                 sqlx::query("DELETE FROM allocation_decisions WHERE cycle_id = $1").bind(cycle.0).execute(&mut *transaction).await?;
                 for chunk in decisions.chunks(crate::facility_review_sql::PROGRAMME_CHUNK_ROWS) {
                     let mut insert = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO allocation_decisions (cycle_id, proposal_id, beamline_id, requested, granted, effective_score, cycles_waiting, reason, explanation) ",
+                        "INSERT INTO allocation_decisions (cycle_id, proposal_id, beamline_id, requested, granted, effective_score, cycles_waiting, fee_fen, reason, explanation) ",
                     );
                     insert.push_values(chunk, |mut row, decision| {
                         row.push_bind(cycle.0)
@@ -344,6 +345,7 @@ macro_rules! shared_programme_impl {
                             .push_bind(decision.granted as i32)
                             .push_bind(decision.effective_score)
                             .push_bind(decision.cycles_waiting as i32)
+                            .push_bind(decision.fee_fen)
                             .push_bind(decision.reason.clone())
                             .push_bind(decision.explanation.clone());
                     });
@@ -458,7 +460,7 @@ macro_rules! shared_programme_impl {
             async fn decisions_of_cycle(&self, cycle: corridor_domain::facility::proposal::CycleId) -> Result<Vec<crate::facility::StoredDecision>, StoreError> {
                 let mut connection = self.read_pool().acquire().await?;
                 let rows = sqlx::query(
-                    "SELECT proposal_id, beamline_id, requested, granted, effective_score, cycles_waiting, reason, explanation \
+                    "SELECT proposal_id, beamline_id, requested, granted, effective_score, cycles_waiting, fee_fen, reason, explanation \
                      FROM allocation_decisions WHERE cycle_id = $1 ORDER BY proposal_id, beamline_id",
                 )
                 .bind(cycle.0)

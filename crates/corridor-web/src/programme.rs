@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use corridor_domain::facility::allocation::{AllocationRules, DecisionReason};
 use corridor_domain::facility::plan::{
-    cycle_calendars, cycles_waiting_after, explain, panel_score, plan_cycle, replan_after_lost_day, GrantedRequest,
+    beamtime_fee, cycle_calendars, cycles_waiting_after, explain, panel_score, plan_cycle, replan_after_lost_day, GrantedRequest,
     PlacedBlock, PlanDecisionReason, ProposalToPlan,
 };
 use corridor_domain::facility::proposal::{ClosedDay, ClosedReason, Cycle, Discipline, ProposalStatus};
@@ -263,6 +263,8 @@ pub async fn run_cycle_allocation(
             &plan.violations[..plan.violations.len().min(3)]
         )));
     }
+    let kind_of: HashMap<ProposalId, corridor_domain::facility::allocation::ProposalType> =
+        proposals.iter().map(|record| (record.id, record.draft.proposal_type)).collect();
     let decisions: Vec<StoredDecision> = plan
         .decisions
         .iter()
@@ -273,6 +275,9 @@ pub async fn run_cycle_allocation(
             granted: decision.granted,
             effective_score: decision.effective_score,
             cycles_waiting: decision.cycles_waiting,
+            fee_fen: kind_of
+                .get(&decision.proposal)
+                .map_or(0, |kind| beamtime_fee(*kind, decision.granted).0),
             reason: reason_code(&decision.reason).to_owned(),
             explanation: explain(&decision.reason),
         })
@@ -341,6 +346,13 @@ fn decision_notifications(
                     "\n{code}: {} of {} shifts — {}.",
                     decision.granted, decision.requested, decision.explanation
                 ));
+                if decision.fee_fen > 0 {
+                    body.push_str(&format!(
+                        " Proprietary beamtime: {} at {} per shift.",
+                        corridor_domain::Fen(decision.fee_fen),
+                        corridor_domain::facility::plan::PROPRIETARY_RATE_PER_SHIFT
+                    ));
+                }
                 for block in blocks_of.get(&(record.id, decision.beamline)).into_iter().flatten() {
                     body.push_str(&format!(
                         "\n  scheduled {} to {} (local time)",

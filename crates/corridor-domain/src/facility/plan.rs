@@ -21,6 +21,20 @@ use super::schedule::{
     Grant, Schedule, ScheduleViolation, SHIFTS_PER_DAY,
 };
 
+/// What a proprietary (industry, results kept private) shift costs its company: ¥24,000 for 8
+/// hours of beam, the order of the light sources' published industrial rates.
+pub const PROPRIETARY_RATE_PER_SHIFT: crate::Fen = crate::Fen(2_400_000);
+
+/// The fee for `granted` shifts of a proposal of `kind`: proprietary time is paid, the open
+/// modes are free at the point of use.
+pub fn beamtime_fee(kind: ProposalType, granted: u32) -> crate::Fen {
+    if kind == ProposalType::Proprietary {
+        crate::Fen(PROPRIETARY_RATE_PER_SHIFT.0 * i64::from(granted))
+    } else {
+        crate::Fen(0)
+    }
+}
+
 /// Share of each beamline's shifts kept for its co-builders' teams (the facility's own
 /// scientists, who built and run the beamlines).
 pub const CO_BUILDER_SHARE: f64 = 0.1;

@@ -68,6 +68,8 @@ CREATE TABLE allocation_decisions (
     granted INTEGER NOT NULL CHECK (granted BETWEEN 0 AND requested),
     effective_score DOUBLE PRECISION,
     cycles_waiting INTEGER NOT NULL,
+    -- What a proprietary (paid) grant costs its company, in fen; 0 for the open modes.
+    fee_fen BIGINT NOT NULL DEFAULT 0 CHECK (fee_fen >= 0),
     reason TEXT NOT NULL,
     explanation TEXT NOT NULL,
     PRIMARY KEY (proposal_id, beamline_id)

@@ -254,6 +254,7 @@ pub async fn reviews_and_allocations_are_kept_whole(store: &dyn Store) {
         granted: 6,
         effective_score: Some(1.7),
         cycles_waiting: 0,
+        fee_fen: 6 * 2_400_000,
         reason: "partly_granted".into(),
         explanation: "partly granted".into(),
     };

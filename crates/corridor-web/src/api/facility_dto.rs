@@ -185,6 +185,9 @@ pub struct DecisionDto {
     /// The score it was ranked by: the panel's mean grade less the aging bonus.
     pub effective_score: Option<f64>,
     pub cycles_waiting: u32,
+    /// What the grant costs the company (proprietary time, at the facility's rate per
+    /// shift), in fen; 0 for the open modes.
+    pub fee_fen: i64,
     /// `granted`, `partly_granted`, `below_cutoff`, `beamline_full`,
     /// `proprietary_cap_reached`, `not_graded`, `failed_check` or `invalid`.
     pub reason: String,
@@ -202,6 +205,7 @@ impl DecisionDto {
             granted: decision.granted,
             effective_score: decision.effective_score,
             cycles_waiting: decision.cycles_waiting,
+            fee_fen: decision.fee_fen,
             reason: decision.reason.clone(),
             explanation: decision.explanation.clone(),
         }

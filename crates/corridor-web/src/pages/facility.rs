@@ -418,6 +418,8 @@ pub async fn propose_submit(
 }
 
 pub struct DecisionRow {
+    /// What proprietary beamtime costs, when it does.
+    pub fee: Option<String>,
     pub beamline: String,
     pub requested: u32,
     pub granted: u32,
@@ -518,6 +520,7 @@ pub async fn my_proposals_page(
                     .iter()
                     .filter(|decision| decision.proposal == record.id)
                     .map(|decision| DecisionRow {
+                        fee: (decision.fee_fen > 0).then(|| corridor_domain::Fen(decision.fee_fen).to_string()),
                         beamline: code(&decision.beamline),
                         requested: decision.requested,
                         granted: decision.granted,

@@ -225,6 +225,21 @@ async fn a_cycle_runs_from_call_to_published_schedule() {
     }
     assert!(decisions.iter().any(|decision| decision["reason"] == json!("beamline_full") || decision["reason"] == json!("below_cutoff")),
         "demand beyond capacity cuts someone");
+    // Proprietary time is paid at the facility's rate per shift; the open modes are free.
+    let listed = json_of(call(Method::GET, &server, &format!("/api/v1/facility/cycles/{cycle_id}/proposals"), Some(&office), None).await, 200, "proposals").await;
+    let proprietary: std::collections::HashSet<i64> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|proposal| proposal["proposal_type"] == json!("proprietary"))
+        .map(|proposal| proposal["id"].as_i64().unwrap())
+        .collect();
+    assert!(proprietary.len() >= 4, "{proprietary:?}");
+    for decision in decisions {
+        let granted = decision["granted"].as_i64().unwrap();
+        let expected = if proprietary.contains(&decision["proposal_id"].as_i64().unwrap()) { granted * 2_400_000 } else { 0 };
+        assert_eq!(decision["fee_fen"].as_i64(), Some(expected), "{decision}");
+    }
     let schedule = json_of(call(Method::GET, &server, &format!("/api/v1/facility/cycles/{cycle_id}/schedule"), None, None).await, 200, "schedule").await;
     let mut placed: HashMap<(i64, i64), u64> = HashMap::new();
     let mut taken: HashMap<(i64, u64), i64> = HashMap::new();
