@@ -38,6 +38,46 @@ macro_rules! shared_programme_impl {
                 })
             }
 
+            /// Writes a cycle's placed blocks (the caller has removed the old ones).
+            async fn insert_blocks_in(
+                transaction: &mut sqlx::Transaction<'static, $db>,
+                cycle: corridor_domain::facility::proposal::CycleId,
+                blocks: &[crate::facility::StoredBlock],
+            ) -> Result<(), StoreError> {
+                for chunk in blocks.chunks(crate::facility_review_sql::PROGRAMME_CHUNK_ROWS) {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new("INSERT INTO schedule_blocks (cycle_id, beamline_id, proposal_id, first_shift, shifts) ");
+                    insert.push_values(chunk, |mut row, block| {
+                        row.push_bind(cycle.0)
+                            .push_bind(block.beamline.0)
+                            .push_bind(block.proposal.0)
+                            .push_bind(block.first_shift as i32)
+                            .push_bind(block.shifts as i32);
+                    });
+                    insert.build().execute(&mut **transaction).await?;
+                }
+                Ok(())
+            }
+
+            /// Queues notifications in the outbox, in the caller's transaction.
+            async fn insert_notifications_in(
+                transaction: &mut sqlx::Transaction<'static, $db>,
+                notifications: &[crate::facility::NewNotification],
+                now: jiff::Timestamp,
+            ) -> Result<(), StoreError> {
+                for chunk in notifications.chunks(crate::facility_review_sql::PROGRAMME_CHUNK_ROWS) {
+                    let mut insert = sqlx::QueryBuilder::<$db>::new("INSERT INTO notifications (user_id, kind, subject, body, created_at) ");
+                    insert.push_values(chunk, |mut row, notification| {
+                        row.push_bind(notification.user.0)
+                            .push_bind(notification.kind.clone())
+                            .push_bind(notification.subject.clone())
+                            .push_bind(notification.body.clone())
+                            .push_bind(crate::timestamp::StoredInstant(now));
+                    });
+                    insert.build().execute(&mut **transaction).await?;
+                }
+                Ok(())
+            }
+
             async fn reviewer_profiles_where(
                 connection: &mut <$db as sqlx::Database>::Connection,
                 user: Option<corridor_domain::UserId>,
@@ -351,28 +391,8 @@ macro_rules! shared_programme_impl {
                     });
                     insert.build().execute(&mut *transaction).await.map_err(|error| StoreError::from_write(error, "a decision for that proposal and beamline"))?;
                 }
-                for chunk in blocks.chunks(crate::facility_review_sql::PROGRAMME_CHUNK_ROWS) {
-                    let mut insert = sqlx::QueryBuilder::<$db>::new("INSERT INTO schedule_blocks (cycle_id, beamline_id, proposal_id, first_shift, shifts) ");
-                    insert.push_values(chunk, |mut row, block| {
-                        row.push_bind(cycle.0)
-                            .push_bind(block.beamline.0)
-                            .push_bind(block.proposal.0)
-                            .push_bind(block.first_shift as i32)
-                            .push_bind(block.shifts as i32);
-                    });
-                    insert.build().execute(&mut *transaction).await?;
-                }
-                for chunk in notifications.chunks(crate::facility_review_sql::PROGRAMME_CHUNK_ROWS) {
-                    let mut insert = sqlx::QueryBuilder::<$db>::new("INSERT INTO notifications (user_id, kind, subject, body, created_at) ");
-                    insert.push_values(chunk, |mut row, notification| {
-                        row.push_bind(notification.user.0)
-                            .push_bind(notification.kind.clone())
-                            .push_bind(notification.subject.clone())
-                            .push_bind(notification.body.clone())
-                            .push_bind(crate::timestamp::StoredInstant(now));
-                    });
-                    insert.build().execute(&mut *transaction).await?;
-                }
+                Self::insert_blocks_in(&mut transaction, cycle, blocks).await?;
+                Self::insert_notifications_in(&mut transaction, notifications, now).await?;
                 Self::record_audit_event(
                     &mut transaction,
                     context,
@@ -422,29 +442,9 @@ macro_rules! shared_programme_impl {
                     .execute(&mut *transaction)
                     .await?;
                 sqlx::query("DELETE FROM schedule_blocks WHERE cycle_id = $1").bind(cycle.0).execute(&mut *transaction).await?;
-                for chunk in blocks.chunks(crate::facility_review_sql::PROGRAMME_CHUNK_ROWS) {
-                    let mut insert = sqlx::QueryBuilder::<$db>::new("INSERT INTO schedule_blocks (cycle_id, beamline_id, proposal_id, first_shift, shifts) ");
-                    insert.push_values(chunk, |mut row, block| {
-                        row.push_bind(cycle.0)
-                            .push_bind(block.beamline.0)
-                            .push_bind(block.proposal.0)
-                            .push_bind(block.first_shift as i32)
-                            .push_bind(block.shifts as i32);
-                    });
-                    insert.build().execute(&mut *transaction).await?;
-                }
+                Self::insert_blocks_in(&mut transaction, cycle, blocks).await?;
                 let now = crate::now();
-                for chunk in notifications.chunks(crate::facility_review_sql::PROGRAMME_CHUNK_ROWS) {
-                    let mut insert = sqlx::QueryBuilder::<$db>::new("INSERT INTO notifications (user_id, kind, subject, body, created_at) ");
-                    insert.push_values(chunk, |mut row, notification| {
-                        row.push_bind(notification.user.0)
-                            .push_bind(notification.kind.clone())
-                            .push_bind(notification.subject.clone())
-                            .push_bind(notification.body.clone())
-                            .push_bind(crate::timestamp::StoredInstant(now));
-                    });
-                    insert.build().execute(&mut *transaction).await?;
-                }
+                Self::insert_notifications_in(&mut transaction, notifications, now).await?;
                 Self::record_audit_event(
                     &mut transaction,
                     context,

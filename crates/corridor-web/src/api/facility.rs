@@ -41,6 +41,13 @@ pub async fn cycle_of(state: &AppState, id: i64) -> Result<Cycle, ApiError> {
         .ok_or_else(|| ApiError::NotFound(format!("no proposal cycle {id}")))
 }
 
+/// The cycle `id`, checked to be of a facility whose user office `user` runs.
+pub async fn user_office_cycle(state: &AppState, user: &User, id: i64) -> Result<Cycle, ApiError> {
+    let cycle = cycle_of(state, id).await?;
+    require_user_office(user, cycle.facility)?;
+    Ok(cycle)
+}
+
 pub fn require_user_office(user: &User, facility: InstitutionId) -> Result<(), ApiError> {
     if user.runs_user_office_of(facility) {
         Ok(())
@@ -226,8 +233,7 @@ pub async fn list_cycle_proposals(
 ) -> Result<Json<Vec<ProposalDto>>, ApiError> {
     let user = requester.require_user()?;
     let status = params.status.as_deref().map(ProposalStatus::parse).transpose()?;
-    let cycle = cycle_of(&state, id).await?;
-    require_user_office(user, cycle.facility)?;
+    let cycle = user_office_cycle(&state, user, id).await?;
     let codes = beamline_codes(&state, cycle.facility).await?;
     let mut decisions: HashMap<ProposalId, Vec<DecisionDto>> = HashMap::new();
     for decision in state.store.decisions_of_cycle(cycle.id).await? {
@@ -408,8 +414,7 @@ pub async fn list_checks(
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<CheckDto>>, ApiError> {
     let user = requester.require_user()?;
-    let cycle = cycle_of(&state, id).await?;
-    require_user_office(user, cycle.facility)?;
+    let cycle = user_office_cycle(&state, user, id).await?;
     Ok(Json(state.store.checks_of_cycle(cycle.id).await?.into_iter().map(CheckDto::from).collect()))
 }
 
@@ -456,8 +461,7 @@ pub async fn assign_reviewers(
     Path(id): Path<i64>,
 ) -> Result<Json<ReviewAssignmentSummary>, ApiError> {
     let user = requester.require_user()?;
-    let cycle = cycle_of(&state, id).await?;
-    require_user_office(user, cycle.facility)?;
+    let cycle = user_office_cycle(&state, user, id).await?;
     Ok(Json(programme::assign_cycle_reviewers(state.store.as_ref(), &cycle, &requester.audit_context()).await?))
 }
 
@@ -516,8 +520,7 @@ pub async fn run_allocation(
     Path(id): Path<i64>,
 ) -> Result<Json<AllocationSummary>, ApiError> {
     let user = requester.require_user()?;
-    let cycle = cycle_of(&state, id).await?;
-    require_user_office(user, cycle.facility)?;
+    let cycle = user_office_cycle(&state, user, id).await?;
     Ok(Json(programme::run_cycle_allocation(state.store.as_ref(), &cycle, &requester.audit_context()).await?))
 }
 
@@ -544,8 +547,7 @@ pub async fn record_lost_day(
 ) -> Result<Json<ReplanSummary>, ApiError> {
     let user = requester.require_user()?;
     let day = parse_date("day", &input.day)?;
-    let cycle = cycle_of(&state, id).await?;
-    require_user_office(user, cycle.facility)?;
+    let cycle = user_office_cycle(&state, user, id).await?;
     Ok(Json(programme::replan_cycle_after_lost_day(state.store.as_ref(), &cycle, day, &requester.audit_context()).await?))
 }
 
@@ -561,8 +563,7 @@ pub async fn list_decisions(
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<DecisionDto>>, ApiError> {
     let user = requester.require_user()?;
-    let cycle = cycle_of(&state, id).await?;
-    require_user_office(user, cycle.facility)?;
+    let cycle = user_office_cycle(&state, user, id).await?;
     let codes = beamline_codes(&state, cycle.facility).await?;
     Ok(Json(
         state

@@ -20,7 +20,7 @@ use serde::Deserialize;
 use super::facility::{cycle_row, schedule_chart, CycleRow, NoFields};
 use super::forms::{field_text, read_signed_in_form, see_page, ticked};
 use super::{page_or_error, PageContext, PageError};
-use crate::api::facility::{cycle_of, require_user_office};
+use crate::api::facility::user_office_cycle;
 use crate::auth::Requester;
 use crate::extract::{Path, Query};
 use crate::problem::ApiError;
@@ -304,13 +304,6 @@ pub async fn office_page(
     page_or_error(built, ctx)
 }
 
-/// The cycle a console form acts on, checked to be the user office's.
-async fn office_cycle(state: &AppState, user: &User, id: i64) -> Result<Cycle, ApiError> {
-    let cycle = cycle_of(state, id).await?;
-    require_user_office(user, cycle.facility)?;
-    Ok(cycle)
-}
-
 /// `POST /facility/office/cycles/{id}/assign`: assigns the cycle's reviewers.
 pub async fn assign_submit(
     State(state): State<Arc<AppState>>,
@@ -323,7 +316,7 @@ pub async fn assign_submit(
         Err(error) => return error.into_response(),
     };
     let result = async {
-        let cycle = office_cycle(&state, &form.user, id).await?;
+        let cycle = user_office_cycle(&state, &form.user, id).await?;
         assign_cycle_reviewers(state.store.as_ref(), &cycle, &form.requester.audit_context()).await
     }
     .await;
@@ -345,7 +338,7 @@ pub async fn allocate_submit(
         Err(error) => return error.into_response(),
     };
     let result = async {
-        let cycle = office_cycle(&state, &form.user, id).await?;
+        let cycle = user_office_cycle(&state, &form.user, id).await?;
         run_cycle_allocation(state.store.as_ref(), &cycle, &form.requester.audit_context()).await
     }
     .await;
@@ -380,7 +373,7 @@ pub async fn check_submit(
             .proposal(ProposalId(id))
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("no proposal {id}")))?;
-        let cycle = office_cycle(&state, &form.user, record.cycle.0).await?;
+        let cycle = user_office_cycle(&state, &form.user, record.cycle.0).await?;
         let check = CheckRecord {
             proposal: record.id,
             kind: CheckKind::parse(field_text(&form.fields.kind))?,
@@ -417,7 +410,7 @@ pub async fn lost_day_submit(
         Err(error) => return error.into_response(),
     };
     let result = async {
-        let cycle = office_cycle(&state, &form.user, id).await?;
+        let cycle = user_office_cycle(&state, &form.user, id).await?;
         let text = field_text(&form.fields.day);
         let day: jiff::civil::Date = text
             .parse()
