@@ -177,6 +177,108 @@ macro_rules! shared_booking_impl {
 
         const RULE_COLUMNS: &str = "slot_minutes, min_booking_minutes, max_booking_minutes, lead_time_minutes, cancellation_deadline_minutes, weekly_quota_minutes";
 
+        /// The columns of a request's facts: `{starts}`, `{ends}`, `{except}` and `{key}` stand
+        /// for the requested range, the booking a reschedule leaves out (0 for none) and the
+        /// idempotency key, as parameters (one request) or as columns of the batch (many).
+        const REQUEST_FACTS_COLUMNS: &str = "c.slot_minutes, c.min_booking_minutes, c.max_booking_minutes, c.lead_time_minutes, c.cancellation_deadline_minutes, c.weekly_quota_minutes, \
+             i.institution_id, i.access_policy, i.booking_mode, i.training_required, i.opening_hours, i.time_zone, \
+             i.rate_own_institution_fen, i.rate_other_academic_fen, i.rate_industry_fen, i.name_en, i.name_zh, \
+             u.home_institution_id, u.display_name, hi.kind AS home_kind, hc.province_code AS home_province, \
+             (SELECT COUNT(*) FROM qualifications q WHERE q.instrument_id = i.id AND q.user_id = u.id AND q.revoked_at IS NULL) AS qualifications, \
+             (SELECT COUNT(*) FROM calendar_closures cc WHERE cc.instrument_id = i.id AND cc.starts_at < {ends} AND cc.ends_at > {starts}) AS closures, \
+             (SELECT b.id FROM bookings b WHERE b.instrument_id = i.id AND b.ends_at > {starts} AND b.starts_at < {ends} AND b.status IN ('pending', 'confirmed', 'completed') AND b.id <> {except} LIMIT 1) AS overlapping, \
+             (SELECT r.id FROM bookings r WHERE r.user_id = u.id AND r.idempotency_key = {key}) AS replayed";
+        /// `SELECT` and the facts columns for a requested range `starts`..`ends`, leaving out
+        /// booking `except`, with idempotency key `key` (each a parameter or a column).
+        pub(crate) fn request_facts_columns(starts: &str, ends: &str, except: &str, key: &str) -> String {
+            format!("SELECT {REQUEST_FACTS_COLUMNS}")
+                .replace("{starts}", starts)
+                .replace("{ends}", ends)
+                .replace("{except}", except)
+                .replace("{key}", key)
+        }
+        const REQUEST_FACTS_FROM: &str = "FROM instrument_calendars c JOIN instruments i ON i.id = c.instrument_id, \
+             users u JOIN institutions hi ON hi.id = u.home_institution_id JOIN cities hc ON hc.code = hi.city_code";
+
+        /// What one facts row decides on its own.
+        pub(crate) enum FactsVerdict {
+            /// Refused, or passes every rule (the overlap and the replay are in the evaluation).
+            Complete(RequestEvaluation),
+            /// The instrument has closures in the range or a weekly quota: they must be read.
+            NeedsClosuresOrQuota { evaluation: RequestEvaluation, has_closures: bool },
+        }
+
+        /// Turns a row of `REQUEST_FACTS_COLUMNS` into the request's price and the first
+        /// reason to refuse it that the row alone shows.
+        pub(crate) fn evaluation_from_facts_row(
+            row: &DbRow,
+            request: &BookingRequest,
+            rules: Option<CalendarRules>,
+            now: jiff::Timestamp,
+        ) -> Result<FactsVerdict, StoreError> {
+            let rules = match rules {
+                Some(rules) => rules,
+                None => rules_from_row(row)?,
+            };
+            let provider = InstitutionId(row.try_get("institution_id")?);
+            let home = InstitutionId(row.try_get("home_institution_id")?);
+            let home_kind = stored(InstitutionKind::parse(row.try_get("home_kind")?))?;
+            let home_province = stored(ProvinceCode::parse(row.try_get("home_province")?))?;
+            let policy = stored(AccessPolicy::parse(row.try_get("access_policy")?))?;
+            let rates = stored(HourlyRates::new(
+                Fen(row.try_get("rate_own_institution_fen")?),
+                Fen(row.try_get("rate_other_academic_fen")?),
+                Fen(row.try_get("rate_industry_fen")?),
+            ))?;
+            let user_class = if home == provider {
+                UserClass::OwnInstitution
+            } else if home_kind.is_academic() {
+                UserClass::OtherAcademic
+            } else {
+                UserClass::Industry
+            };
+            let hourly_rate = rates.for_class(user_class);
+            let price = price_for_minutes(hourly_rate, request.range.minutes());
+            let calendar = InstrumentCalendar {
+                time_zone: stored(TimeZoneName::parse(row.try_get("time_zone")?))?,
+                opening_hours: stored(WeeklyOpeningHours::parse(row.try_get("opening_hours")?))?,
+                rules,
+                closures: Vec::new(),
+            };
+            let booking_mode = stored(BookingMode::parse(row.try_get("booking_mode")?))?;
+            let mut evaluation = RequestEvaluation {
+                calendar,
+                booking_mode,
+                user_class,
+                hourly_rate,
+                price,
+                denial: None,
+                slot_taken: row.try_get::<Option<i64>, _>("overlapping")?.is_some(),
+                replayed: row.try_get::<Option<i64>, _>("replayed")?.map(BookingId),
+                institution: provider,
+                instrument_name_en: row.try_get("name_en")?,
+                instrument_name_zh: row.try_get("name_zh")?,
+                user_display_name: row.try_get("display_name")?,
+            };
+            if !policy.admits(home, home_province, provider) {
+                evaluation.denial = Some(BookingDenial::NotAdmitted { policy });
+                return Ok(FactsVerdict::Complete(evaluation));
+            }
+            let training_required: bool = row.try_get("training_required")?;
+            if training_required && row.try_get::<i64, _>("qualifications")? == 0 {
+                evaluation.denial = Some(BookingDenial::NotQualified);
+                return Ok(FactsVerdict::Complete(evaluation));
+            }
+            let has_closures = row.try_get::<i64, _>("closures")? > 0;
+            if has_closures || rules.weekly_quota_minutes.is_some() {
+                return Ok(FactsVerdict::NeedsClosuresOrQuota { evaluation, has_closures });
+            }
+            if let Err(refusal) = evaluation.calendar.check_request(request.range, now) {
+                evaluation.denial = Some(BookingDenial::Rule(refusal));
+            }
+            Ok(FactsVerdict::Complete(evaluation))
+        }
+
         impl $store {
             /// Takes the instrument's booking lock for the rest of the transaction and reads
             /// its rules. `None` when there is no such instrument.
@@ -227,18 +329,11 @@ macro_rules! shared_booking_impl {
                 now: jiff::Timestamp,
                 except: Option<BookingId>,
             ) -> Result<RequestEvaluation, StoreError> {
-                let row = sqlx::query(&format!(
-                    "SELECT {RULE_COLUMNS}, i.institution_id, i.access_policy, i.booking_mode, i.training_required, i.opening_hours, i.time_zone, \
-                     i.rate_own_institution_fen, i.rate_other_academic_fen, i.rate_industry_fen, i.name_en, i.name_zh, \
-                     u.home_institution_id, u.display_name, hi.kind AS home_kind, hc.province_code AS home_province, \
-                     (SELECT COUNT(*) FROM qualifications q WHERE q.instrument_id = i.id AND q.user_id = u.id AND q.revoked_at IS NULL) AS qualifications, \
-                     (SELECT COUNT(*) FROM calendar_closures cc WHERE cc.instrument_id = i.id AND cc.starts_at < $4 AND cc.ends_at > $3) AS closures, \
-                     (SELECT b.id FROM bookings b WHERE b.instrument_id = i.id AND b.ends_at > $3 AND b.starts_at < $4 AND b.status IN {HOLDING_STATUSES_SQL} AND b.id <> $5 LIMIT 1) AS overlapping, \
-                     (SELECT r.id FROM bookings r WHERE r.user_id = u.id AND r.idempotency_key = $6) AS replayed \
-                     FROM instrument_calendars c JOIN instruments i ON i.id = c.instrument_id, \
-                     users u JOIN institutions hi ON hi.id = u.home_institution_id JOIN cities hc ON hc.code = hi.city_code \
-                     WHERE c.instrument_id = $1 AND u.id = $2"
-                ))
+                static ONE_REQUEST_FACTS_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+                    request_facts_columns("$3", "$4", "$5", "$6")
+                        + &format!(" {REQUEST_FACTS_FROM} WHERE c.instrument_id = $1 AND u.id = $2")
+                });
+                let row = sqlx::query(ONE_REQUEST_FACTS_SQL.as_str())
                 .bind(request.instrument.0)
                 .bind(request.user.0)
                 .bind(StoredInstant(request.range.start))
@@ -248,68 +343,33 @@ macro_rules! shared_booking_impl {
                 .fetch_optional(&mut **transaction)
                 .await?
                 .ok_or_else(|| StoreError::NotFound(format!("no instrument {} or no user {}", request.instrument.0, request.user.0)))?;
-                let rules = match rules {
-                    Some(rules) => rules,
-                    None => rules_from_row(&row)?,
-                };
-                let provider = InstitutionId(row.try_get("institution_id")?);
-                let home = InstitutionId(row.try_get("home_institution_id")?);
-                let home_kind = stored(InstitutionKind::parse(row.try_get("home_kind")?))?;
-                let home_province = stored(ProvinceCode::parse(row.try_get("home_province")?))?;
-                let policy = stored(AccessPolicy::parse(row.try_get("access_policy")?))?;
-                let rates = stored(HourlyRates::new(
-                    Fen(row.try_get("rate_own_institution_fen")?),
-                    Fen(row.try_get("rate_other_academic_fen")?),
-                    Fen(row.try_get("rate_industry_fen")?),
-                ))?;
-                let user_class = if home == provider {
-                    UserClass::OwnInstitution
-                } else if home_kind.is_academic() {
-                    UserClass::OtherAcademic
-                } else {
-                    UserClass::Industry
-                };
-                let hourly_rate = rates.for_class(user_class);
-                let price = price_for_minutes(hourly_rate, request.range.minutes());
-                let mut calendar = InstrumentCalendar {
-                    time_zone: stored(TimeZoneName::parse(row.try_get("time_zone")?))?,
-                    opening_hours: stored(WeeklyOpeningHours::parse(row.try_get("opening_hours")?))?,
-                    rules,
-                    closures: Vec::new(),
-                };
-                let booking_mode = stored(BookingMode::parse(row.try_get("booking_mode")?))?;
-                let mut evaluation = RequestEvaluation {
-                    calendar: calendar.clone(),
-                    booking_mode,
-                    user_class,
-                    hourly_rate,
-                    price,
-                    denial: None,
-                    slot_taken: row.try_get::<Option<i64>, _>("overlapping")?.is_some(),
-                    replayed: row.try_get::<Option<i64>, _>("replayed")?.map(BookingId),
-                    institution: provider,
-                    instrument_name_en: row.try_get("name_en")?,
-                    instrument_name_zh: row.try_get("name_zh")?,
-                    user_display_name: row.try_get("display_name")?,
-                };
-                if !policy.admits(home, home_province, provider) {
-                    evaluation.denial = Some(BookingDenial::NotAdmitted { policy });
-                    return Ok(evaluation);
+                match evaluation_from_facts_row(&row, request, rules, now)? {
+                    FactsVerdict::Complete(evaluation) => Ok(evaluation),
+                    FactsVerdict::NeedsClosuresOrQuota { evaluation, has_closures } => {
+                        Self::finish_evaluation_in(transaction, request, evaluation, has_closures, now, except).await
+                    }
                 }
-                let training_required: bool = row.try_get("training_required")?;
-                if training_required && row.try_get::<i64, _>("qualifications")? == 0 {
-                    evaluation.denial = Some(BookingDenial::NotQualified);
-                    return Ok(evaluation);
+            }
+
+            /// The rest of an evaluation for an instrument with closures in the requested
+            /// range or a weekly quota: reads them and asks the calendar.
+            async fn finish_evaluation_in(
+                transaction: &mut WriteTransaction<'_>,
+                request: &BookingRequest,
+                mut evaluation: RequestEvaluation,
+                has_closures: bool,
+                now: jiff::Timestamp,
+                except: Option<BookingId>,
+            ) -> Result<RequestEvaluation, StoreError> {
+                if has_closures {
+                    evaluation.calendar.closures = Self::closures_in(transaction, request.instrument, request.range).await?;
                 }
-                if row.try_get::<i64, _>("closures")? > 0 {
-                    calendar.closures = Self::closures_in(transaction, request.instrument, request.range).await?;
-                }
-                if let Err(refusal) = calendar.check_request(request.range, now) {
+                if let Err(refusal) = evaluation.calendar.check_request(request.range, now) {
                     evaluation.denial = Some(BookingDenial::Rule(refusal));
                     return Ok(evaluation);
                 }
-                if rules.weekly_quota_minutes.is_some() {
-                    let week = calendar.quota_week_of(request.range.start);
+                if evaluation.calendar.rules.weekly_quota_minutes.is_some() {
+                    let week = evaluation.calendar.quota_week_of(request.range.start);
                     let rows = sqlx::query(&format!(
                         "SELECT starts_at, ends_at FROM bookings WHERE instrument_id = $1 AND user_id = $2 AND starts_at >= $3 AND starts_at < $4 AND status IN {HOLDING_STATUSES_SQL} AND id <> $5"
                     ))
@@ -326,12 +386,10 @@ macro_rules! shared_booking_impl {
                         let end: StoredInstant = row.try_get("ends_at")?;
                         already += end.0.duration_since(start.0).as_secs() / 60;
                     }
-                    if let Err(refusal) = calendar.check_quota(request.range, already) {
+                    if let Err(refusal) = evaluation.calendar.check_quota(request.range, already) {
                         evaluation.denial = Some(BookingDenial::Rule(refusal));
-                        return Ok(evaluation);
                     }
                 }
-                evaluation.calendar = calendar;
                 Ok(evaluation)
             }
 

@@ -16,6 +16,7 @@ pub mod analytics;
 mod analytics_sql;
 pub mod backup;
 pub mod booking;
+mod booking_batch_sql;
 mod booking_sql;
 mod booking_store_sql;
 mod common;

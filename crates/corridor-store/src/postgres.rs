@@ -7,6 +7,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 pub struct PostgresStore {
     pool: PgPool,
     booking_strategy: std::sync::atomic::AtomicU8,
+    booking_jobs: tokio::sync::mpsc::UnboundedSender<crate::booking_batch_sql::BookingJob>,
 }
 
 /// How often the plain SERIALIZABLE strategy retries an attempt that lost a race.
@@ -41,13 +42,26 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(Self::MAX_CONNECTIONS)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
+        // The group-commit writer has one connection of its own, opened on its own thread.
+        let booking_jobs = crate::booking_batch_sql::spawn_group_commit_writer(
+            "corridor-booking-writer",
+            move || async move {
+                let pool = PgPoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect_with(options)
+                    .await?;
+                Ok(PostgresGroupCommit { pool })
+            },
+        )?;
         Ok(PostgresStore {
             pool,
             booking_strategy: std::sync::atomic::AtomicU8::new(
                 crate::booking::BookingStrategy::LockedCalendarRow as u8,
             ),
+            booking_jobs,
         })
     }
 
@@ -62,6 +76,8 @@ impl PostgresStore {
     /// Batches lock the accounts they touch, in id order so that two batches never wait on
     /// each other in a cycle.
     const LEDGER_LOCK_SUFFIX: &'static str = " FOR UPDATE";
+    /// Server nodes write concurrently: a batch locks its instruments' calendar rows.
+    const BATCH_LOCKS_CALENDARS: bool = true;
     const READ_SNAPSHOT: Option<&'static str> =
         Some("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
 
@@ -170,10 +186,41 @@ impl PostgresStore {
             .booking_strategy
             .load(std::sync::atomic::Ordering::Relaxed);
         let plain = strategy == crate::booking::BookingStrategy::PlainSerializable as u8;
+        if !plain {
+            return crate::booking_batch_sql::book_through_group_commit(
+                &self.booking_jobs,
+                request,
+                now,
+                context,
+            )
+            .await;
+        }
+        self.create_booking_alone(request, now, context, plain).await
+    }
+
+    /// One attempt in its own transaction, retried when it lost a race: the plain strategy's
+    /// way, and the group-commit writer's fallback when a batch failed.
+    async fn create_booking_alone(
+        &self,
+        request: &crate::booking::BookingRequest,
+        now: jiff::Timestamp,
+        context: &AuditContext,
+        plain: bool,
+    ) -> Result<crate::booking::BookingAttempt, StoreError> {
+        Self::create_booking_alone_on(&self.pool, request, now, context, plain).await
+    }
+
+    async fn create_booking_alone_on(
+        pool: &PgPool,
+        request: &crate::booking::BookingRequest,
+        now: jiff::Timestamp,
+        context: &AuditContext,
+        plain: bool,
+    ) -> Result<crate::booking::BookingAttempt, StoreError> {
         let mut attempts_left = if plain { SERIALIZABLE_RETRIES } else { 2 };
         loop {
             attempts_left -= 1;
-            let mut transaction = self.pool.begin().await?;
+            let mut transaction = pool.begin().await?;
             if plain {
                 sqlx::query("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")
                     .execute(&mut *transaction)
@@ -260,6 +307,43 @@ impl PostgresStore {
     }
 }
 
+struct PostgresGroupCommit {
+    pool: PgPool,
+}
+
+#[async_trait::async_trait]
+impl crate::booking_batch_sql::GroupCommitEngine for PostgresGroupCommit {
+    /// The whole batch in one transaction; if it fails with an error (a deadlock with another
+    /// node's writer, say), nothing of it was committed and every attempt runs on its own.
+    async fn run_batch(
+        &mut self,
+        batch: &[crate::booking_batch_sql::BookingJob],
+    ) -> Result<Vec<Result<crate::booking::BookingAttempt, StoreError>>, StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        match PostgresStore::attempt_bookings_together_in(&mut transaction, batch).await {
+            Ok(results) => {
+                transaction.commit().await?;
+                return Ok(results);
+            }
+            Err(_) => transaction.rollback().await?,
+        }
+        let mut results = Vec::with_capacity(batch.len());
+        for job in batch {
+            results.push(
+                PostgresStore::create_booking_alone_on(
+                    &self.pool,
+                    &job.request,
+                    job.now,
+                    &job.context,
+                    false,
+                )
+                .await,
+            );
+        }
+        Ok(results)
+    }
+}
+
 /// Serialization failures, deadlocks and (for concurrent retries with one idempotency key)
 /// unique violations are worth another try; the next try sees the winner's commit.
 fn is_retryable(error: &StoreError) -> bool {
@@ -275,6 +359,7 @@ fn is_retryable(error: &StoreError) -> bool {
 
 crate::common::shared_store_impl!(PostgresStore, sqlx::Postgres);
 crate::booking_sql::shared_booking_impl!(PostgresStore, sqlx::Postgres);
+crate::booking_batch_sql::shared_booking_batch_impl!(PostgresStore, sqlx::Postgres);
 crate::booking_store_sql::shared_booking_store_impl!(PostgresStore, sqlx::Postgres);
 crate::ledger_sql::shared_ledger_impl!(PostgresStore, sqlx::Postgres);
 crate::voucher_sql::shared_voucher_impl!(PostgresStore, sqlx::Postgres);

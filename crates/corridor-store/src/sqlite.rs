@@ -18,19 +18,8 @@ pub struct SqliteStore {
     write_pool: SqlitePool,
     read_pool: SqlitePool,
     booking_strategy: std::sync::atomic::AtomicU8,
-    booking_jobs: tokio::sync::mpsc::UnboundedSender<BookingJob>,
+    booking_jobs: tokio::sync::mpsc::UnboundedSender<crate::booking_batch_sql::BookingJob>,
 }
-
-/// A booking attempt waiting for the group-commit writer.
-struct BookingJob {
-    request: crate::booking::BookingRequest,
-    now: jiff::Timestamp,
-    context: AuditContext,
-    reply: tokio::sync::oneshot::Sender<Result<crate::booking::BookingAttempt, StoreError>>,
-}
-
-/// At most this many attempts share one commit; more would only delay the first of them.
-const GROUP_COMMIT_MAX_ATTEMPTS: usize = 128;
 
 impl SqliteStore {
     const BACKEND: Backend = Backend::Sqlite;
@@ -58,22 +47,13 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.read_only(true))
             .await?;
-        let (booking_jobs, jobs) = tokio::sync::mpsc::unbounded_channel();
-        // The writer runs on a thread of its own with its own single-threaded runtime: each
-        // of its statements awaits the connection's worker thread, and on the shared runtime
-        // every one of those awaits would queue behind the HTTP tasks, multiplying the time
-        // the single writer holds the write lock.
+        // SQLite's connections run on worker threads of their own, so the writer's thread can
+        // share the write pool.
         let writer_pool = write_pool.clone();
-        std::thread::Builder::new()
-            .name("corridor-booking-writer".into())
-            .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("a single-threaded runtime for the booking writer");
-                runtime.block_on(run_group_commit_writer(writer_pool, jobs));
-            })
-            .map_err(|error| StoreError::Database(sqlx::Error::Io(error)))?;
+        let booking_jobs = crate::booking_batch_sql::spawn_group_commit_writer(
+            "corridor-booking-writer",
+            move || async move { Ok(SqliteGroupCommit { pool: writer_pool }) },
+        )?;
         Ok(SqliteStore {
             write_pool,
             read_pool,
@@ -94,6 +74,8 @@ impl SqliteStore {
 
     /// SQLite serialises write transactions, so reading the accounts is enough.
     const LEDGER_LOCK_SUFFIX: &'static str = "";
+    /// The single writer already serialises every booking transaction.
+    const BATCH_LOCKS_CALENDARS: bool = false;
     /// A read transaction in WAL mode sees one snapshot from its first read on.
     const READ_SNAPSHOT: Option<&'static str> = None;
 
@@ -181,10 +163,7 @@ impl SqliteStore {
 
 impl SqliteStore {
     /// Booking attempts are the hot write. With `synchronous = FULL` every commit waits for
-    /// the disk, so attempts that arrive together are handed to one writer task that runs
-    /// them in one transaction, each inside its own savepoint, and answers them all after a
-    /// single durable commit: group commit. No attempt is acknowledged before the commit that
-    /// holds it is on disk.
+    /// the disk, so attempts go through the group-commit writer (see `booking_batch_sql`).
     async fn create_booking_for_engine(
         &self,
         request: &crate::booking::BookingRequest,
@@ -200,184 +179,59 @@ impl SqliteStore {
             transaction.commit().await?;
             return Ok(attempt);
         }
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        let job = BookingJob {
-            request: request.clone(),
-            now,
-            context: context.clone(),
-            reply,
-        };
-        self.booking_jobs
-            .send(job)
-            .map_err(|_| StoreError::Database(sqlx::Error::PoolClosed))?;
-        answer
-            .await
-            .map_err(|_| StoreError::Database(sqlx::Error::PoolClosed))?
+        crate::booking_batch_sql::book_through_group_commit(&self.booking_jobs, request, now, context).await
     }
 }
 
-async fn run_group_commit_writer(
+struct SqliteGroupCommit {
     pool: SqlitePool,
-    mut jobs: tokio::sync::mpsc::UnboundedReceiver<BookingJob>,
-) {
-    while let Some(first) = jobs.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < GROUP_COMMIT_MAX_ATTEMPTS {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        let started = std::time::Instant::now();
-        let outcome = run_booking_batch(&pool, &batch).await;
-        tracing::debug!(
-            attempts = batch.len(),
-            micros = started.elapsed().as_micros() as u64,
-            "booking batch committed"
-        );
-        match outcome {
+}
+
+#[async_trait::async_trait]
+impl crate::booking_batch_sql::GroupCommitEngine for SqliteGroupCommit {
+    /// The whole batch in one transaction; if any attempt fails with an error, the batch is
+    /// rolled back and every attempt is run again in its own transaction, so that one failure
+    /// cannot leave half of another attempt behind or fail it.
+    async fn run_batch(
+        &mut self,
+        batch: &[crate::booking_batch_sql::BookingJob],
+    ) -> Result<Vec<Result<crate::booking::BookingAttempt, StoreError>>, StoreError> {
+        let mut transaction = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        match SqliteStore::attempt_bookings_together_in(&mut transaction, batch).await {
             Ok(results) => {
-                for (job, result) in batch.into_iter().zip(results) {
-                    let _ = job.reply.send(result);
-                }
+                transaction.commit().await?;
+                return Ok(results);
             }
-            Err(error) => {
-                // Nothing of the batch was committed; every attempt in it hears why.
-                let message = error.to_string();
-                for job in batch {
-                    let _ = job
-                        .reply
-                        .send(Err(StoreError::Database(sqlx::Error::Protocol(format!(
-                            "group commit failed: {message}"
-                        )))));
+            Err(_) => transaction.rollback().await?,
+        }
+        let mut results = Vec::with_capacity(batch.len());
+        for job in batch {
+            let mut transaction = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+            let result = SqliteStore::attempt_booking_in(
+                &mut transaction,
+                &job.request,
+                job.now,
+                &job.context,
+            )
+            .await;
+            match result {
+                Ok(attempt) => {
+                    transaction.commit().await?;
+                    results.push(Ok(attempt));
+                }
+                Err(error) => {
+                    transaction.rollback().await?;
+                    results.push(Err(error));
                 }
             }
         }
+        Ok(results)
     }
-}
-
-/// Runs a batch in one transaction. The hot path costs two statements per attempt (the
-/// facts query and the booking insert); the batch's audit events and change-log entries are
-/// appended with one multi-row insert each before the single commit. If any attempt fails
-/// with an error, the whole batch is rolled back and every attempt is run again in its own
-/// transaction, so that one failure cannot leave half of another attempt behind or fail it.
-async fn run_booking_batch(
-    pool: &SqlitePool,
-    batch: &[BookingJob],
-) -> Result<Vec<Result<crate::booking::BookingAttempt, StoreError>>, StoreError> {
-    match run_booking_batch_together(pool, batch).await {
-        Ok(results) => Ok(results),
-        Err(_) => {
-            let mut results = Vec::with_capacity(batch.len());
-            for job in batch {
-                let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
-                let result = SqliteStore::attempt_booking_in(
-                    &mut transaction,
-                    &job.request,
-                    job.now,
-                    &job.context,
-                )
-                .await;
-                match result {
-                    Ok(attempt) => {
-                        transaction.commit().await?;
-                        results.push(Ok(attempt));
-                    }
-                    Err(error) => {
-                        transaction.rollback().await?;
-                        results.push(Err(error));
-                    }
-                }
-            }
-            Ok(results)
-        }
-    }
-}
-
-async fn run_booking_batch_together(
-    pool: &SqlitePool,
-    batch: &[BookingJob],
-) -> Result<Vec<Result<crate::booking::BookingAttempt, StoreError>>, StoreError> {
-    use crate::booking::BookingAttempt;
-    use crate::booking_sql::AttemptDecision;
-
-    let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let mut results = Vec::with_capacity(batch.len());
-    let mut audit_rows: Vec<(i64, &AuditContext, serde_json::Value)> = Vec::new();
-    let mut touched_instruments: Vec<i64> = Vec::new();
-    for job in batch {
-        // A request for an instrument or user that does not exist is refused before anything
-        // is written, so it can fail alone without costing the batch its fast path.
-        let decision = match SqliteStore::decide_attempt_in(
-            &mut transaction,
-            &job.request,
-            job.now,
-            &job.context,
-            false,
-        )
-        .await
-        {
-            Err(error @ StoreError::NotFound(_)) => {
-                results.push(Err(error));
-                continue;
-            }
-            other => other?,
-        };
-        let attempt = match decision {
-            AttemptDecision::Finished(attempt) => attempt,
-            AttemptDecision::Book(evaluation) => {
-                let id = SqliteStore::insert_booking_row_in(
-                    &mut transaction,
-                    &job.request,
-                    &evaluation,
-                    job.now,
-                )
-                .await?;
-                audit_rows.push((
-                    id.0,
-                    &job.context,
-                    booking_created_detail(&job.request, &evaluation),
-                ));
-                touched_instruments.push(job.request.instrument.0);
-                BookingAttempt::Booked {
-                    booking: evaluation.new_record(&job.request, id, job.now),
-                    replayed: false,
-                }
-            }
-        };
-        results.push(Ok(attempt));
-    }
-    if !audit_rows.is_empty() {
-        let occurred_at = StoredInstant(crate::now());
-        let mut insert = QueryBuilder::<sqlx::Sqlite>::new("INSERT INTO audit_events (occurred_at, actor_user_id, action, subject, detail, client_address) ");
-        insert.push_values(&audit_rows, |mut row, (id, context, detail)| {
-            row.push_bind(occurred_at)
-                .push_bind(context.actor.map(|user| user.0))
-                .push_bind("booking.created")
-                .push_bind(format!("booking:{id}"))
-                .push_bind(detail.to_string())
-                .push_bind(context.client_address.clone());
-        });
-        insert.build().execute(&mut *transaction).await?;
-        touched_instruments.sort_unstable();
-        touched_instruments.dedup();
-        let mut changes = QueryBuilder::<sqlx::Sqlite>::new(
-            "INSERT INTO change_log (entity, entity_id, operation, occurred_at) ",
-        );
-        changes.push_values(&touched_instruments, |mut row, instrument| {
-            row.push_bind("calendar")
-                .push_bind(*instrument)
-                .push_bind("upsert")
-                .push_bind(occurred_at);
-        });
-        changes.build().execute(&mut *transaction).await?;
-    }
-    transaction.commit().await?;
-    Ok(results)
 }
 
 crate::common::shared_store_impl!(SqliteStore, sqlx::Sqlite);
 crate::booking_sql::shared_booking_impl!(SqliteStore, sqlx::Sqlite);
+crate::booking_batch_sql::shared_booking_batch_impl!(SqliteStore, sqlx::Sqlite);
 crate::booking_store_sql::shared_booking_store_impl!(SqliteStore, sqlx::Sqlite);
 crate::ledger_sql::shared_ledger_impl!(SqliteStore, sqlx::Sqlite);
 crate::voucher_sql::shared_voucher_impl!(SqliteStore, sqlx::Sqlite);

@@ -61,6 +61,7 @@ contract_tests!(
     bookings_follow_the_rules_and_never_overlap,
     the_same_idempotency_key_books_once,
     concurrent_attempts_never_double_book,
+    attempts_arriving_together_are_answered_as_if_alone,
     cancelling_frees_the_slot_for_the_waitlist,
     approvals_usage_and_reschedules,
     training_quota_and_closures_gate_bookings,
