@@ -457,25 +457,7 @@ macro_rules! shared_booking_store_impl {
                     });
                     insert.build().execute(&mut *transaction).await?;
                 }
-                for chunk in bookings.chunks(IMPORT_CHUNK_ROWS) {
-                    let mut insert = QueryBuilder::<$db>::new("INSERT INTO bookings (instrument_id, user_id, starts_at, ends_at, status, user_class, hourly_rate_fen, price_fen, purpose, created_at, updated_at, usage_minutes, charged_fen) ");
-                    insert.push_values(chunk, |mut row, booking| {
-                        row.push_bind(booking.instrument.0)
-                            .push_bind(booking.user.0)
-                            .push_bind(StoredInstant(booking.range.start))
-                            .push_bind(StoredInstant(booking.range.end))
-                            .push_bind(booking.status.as_code())
-                            .push_bind(booking.user_class.as_code())
-                            .push_bind(booking.hourly_rate.0)
-                            .push_bind(booking.price.0)
-                            .push_bind("")
-                            .push_bind(StoredInstant(booking.created_at))
-                            .push_bind(created_at)
-                            .push_bind(booking.usage_minutes)
-                            .push_bind(booking.charged.map(|fen| fen.0));
-                    });
-                    insert.build().execute(&mut *transaction).await?;
-                }
+                Self::insert_historical_bookings_in(&mut transaction, bookings, created_at).await?;
                 for chunk in qualifications.chunks(IMPORT_CHUNK_ROWS) {
                     let mut insert = QueryBuilder::<$db>::new("INSERT INTO qualifications (instrument_id, user_id, granted_at) ");
                     insert.push_values(chunk, |mut row, (instrument, user)| {

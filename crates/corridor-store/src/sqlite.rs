@@ -24,6 +24,10 @@ pub struct SqliteStore {
 impl SqliteStore {
     const BACKEND: Backend = Backend::Sqlite;
     const READ_CONNECTIONS: u32 = 4;
+    /// Page caches in KiB (negative, as SQLite takes them): 64 MiB for the writer, 16 MiB
+    /// for each reader.
+    const WRITER_CACHE_SIZE: &'static str = "-65536";
+    const READER_CACHE_SIZE: &'static str = "-16384";
 
     /// Opens (creating if missing) the database at `url`, e.g. `sqlite:///var/lib/corridor.db`
     /// or `sqlite://data/corridor.sqlite`.
@@ -37,15 +41,30 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
+        // SQLite's default page cache is 2 MiB per connection; with a year of bookings the
+        // writer's indexes are far larger, and every page it misses is a read() system call.
+        // The writer's one connection is not pinged before each use: a ping is one more
+        // round trip to the connection's worker thread per group commit, and a broken file
+        // fails the next statement anyway.
         let write_pool = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.clone().create_if_missing(true))
+            .connect_with(
+                options
+                    .clone()
+                    .create_if_missing(true)
+                    .pragma("cache_size", Self::WRITER_CACHE_SIZE),
+            )
             .await?;
         let read_pool = SqlitePoolOptions::new()
             .max_connections(Self::READ_CONNECTIONS)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.read_only(true))
+            .connect_with(
+                options
+                    .read_only(true)
+                    .pragma("cache_size", Self::READER_CACHE_SIZE),
+            )
             .await?;
         // SQLite's connections run on worker threads of their own, so the writer's thread can
         // share the write pool.
@@ -144,6 +163,35 @@ impl SqliteStore {
         _transaction: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     ) -> Result<(), StoreError> {
         // INTEGER PRIMARY KEY continues after the largest id by itself.
+        Ok(())
+    }
+
+    /// A year of booking history, in multi-row INSERTs.
+    async fn insert_historical_bookings_in(
+        transaction: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        bookings: &[crate::booking::HistoricalBooking],
+        created_at: crate::timestamp::StoredInstant,
+    ) -> Result<(), StoreError> {
+        use crate::timestamp::StoredInstant;
+        for chunk in bookings.chunks(crate::common::IMPORT_CHUNK_ROWS) {
+            let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new("INSERT INTO bookings (instrument_id, user_id, starts_at, ends_at, status, user_class, hourly_rate_fen, price_fen, purpose, created_at, updated_at, usage_minutes, charged_fen) ");
+            insert.push_values(chunk, |mut row, booking| {
+                row.push_bind(booking.instrument.0)
+                    .push_bind(booking.user.0)
+                    .push_bind(StoredInstant(booking.range.start))
+                    .push_bind(StoredInstant(booking.range.end))
+                    .push_bind(booking.status.as_code())
+                    .push_bind(booking.user_class.as_code())
+                    .push_bind(booking.hourly_rate.0)
+                    .push_bind(booking.price.0)
+                    .push_bind("")
+                    .push_bind(StoredInstant(booking.created_at))
+                    .push_bind(created_at)
+                    .push_bind(booking.usage_minutes)
+                    .push_bind(booking.charged.map(|fen| fen.0));
+            });
+            insert.build().execute(&mut **transaction).await?;
+        }
         Ok(())
     }
 
