@@ -25,8 +25,8 @@ use crate::{AuditContext, Page, PageRequest, StoreError};
 /// exists so that the benchmark can measure the plain approach side by side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum BookingStrategy {
-    /// Lock the instrument's calendar row, check, insert. On SQLite, attempts that arrive
-    /// together also share one durable commit (group commit).
+    /// Lock the instrument's calendar row, check, insert; attempts that arrive together
+    /// share one transaction and one durable commit (group commit, on both engines).
     #[default]
     LockedCalendarRow,
     /// The textbook approach: check-then-insert inside one SERIALIZABLE transaction, retried

@@ -1,7 +1,8 @@
 //! The booking queries both engines share, expanded next to `shared_store_impl!` (same
-//! module, same imports). Only `create_booking` differs per engine: SQLite batches attempts
-//! into group commits, PostgreSQL runs each in its own transaction; both call
-//! `attempt_booking_in` here.
+//! module, same imports). Booking attempts go through the group-commit writer of
+//! `booking_batch_sql`, which reads the facts of many attempts with `REQUEST_FACTS_COLUMNS`
+//! at once; one attempt alone (a change, a waitlist promotion, an attempt the batch cannot
+//! decide) goes through `attempt_booking_in` here.
 
 pub(crate) const BOOKING_SELECT: &str = "\
     SELECT b.id, b.instrument_id, i.name_en AS instrument_name_en, i.name_zh AS instrument_name_zh, \

@@ -293,9 +293,9 @@ impl PostgresStore {
         }
     }
 
-    /// The product's attempt on PostgreSQL: the lock, one facts query, and one statement that
-    /// writes the booking, its audit event and its change-log entry together; with BEGIN and
-    /// COMMIT, five round trips.
+    /// One attempt alone on PostgreSQL (the group-commit writer's fallback): the lock, one
+    /// facts query, and one statement that writes the booking, its audit event and its
+    /// change-log entry together; with BEGIN and COMMIT, five round trips.
     async fn attempt_booking_locked_in(
         transaction: &mut sqlx::Transaction<'_, sqlx::Postgres>,
         request: &crate::booking::BookingRequest,
