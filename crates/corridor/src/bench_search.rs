@@ -630,7 +630,7 @@ fn http_load(
         .arg(base)
         .output()
         .context(
-            "running wrk (install it with `apt-get install wrk`; scripts/bench-search does)",
+            "running wrk (install it with `apt-get install wrk`)",
         )?;
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
     if !output.status.success() {
