@@ -358,11 +358,12 @@ pub trait BookingStore: Send + Sync {
         instrument: InstrumentId,
     ) -> Result<Vec<Qualification>, StoreError>;
 
-    /// Every instrument's closures and holding bookings that overlap `horizon`.
+    /// The closures and holding bookings that overlap `horizon` of these instruments (`None`:
+    /// of every instrument), in instrument order; an unknown instrument is left out.
     async fn availability_facts(
         &self,
         horizon: TimeRange,
-        instrument: Option<InstrumentId>,
+        instruments: Option<&[InstrumentId]>,
     ) -> Result<Vec<AvailabilityFacts>, StoreError>;
     /// Pairs of holding bookings of one instrument that overlap, counted by a plain
     /// self-join that trusts nothing else: the benchmark's and the tests' independent check.

@@ -390,9 +390,17 @@ macro_rules! shared_booking_store_impl {
                     .collect()
             }
 
-            async fn availability_facts(&self, horizon: TimeRange, instrument: Option<InstrumentId>) -> Result<Vec<AvailabilityFacts>, StoreError> {
-                let only = instrument.map_or(String::new(), |id| format!(" AND instrument_id = {}", id.0));
-                let only_instrument = instrument.map_or(String::new(), |id| format!(" WHERE id = {}", id.0));
+            async fn availability_facts(&self, horizon: TimeRange, instruments: Option<&[InstrumentId]>) -> Result<Vec<AvailabilityFacts>, StoreError> {
+                // Ids are integers, so formatting them in is safe.
+                let listed = instruments.map(|ids| {
+                    if ids.is_empty() {
+                        "NULL".to_owned()
+                    } else {
+                        ids.iter().map(|id| id.0.to_string()).collect::<Vec<_>>().join(", ")
+                    }
+                });
+                let only = listed.as_ref().map_or(String::new(), |ids| format!(" AND instrument_id IN ({ids})"));
+                let only_instrument = listed.as_ref().map_or(String::new(), |ids| format!(" WHERE id IN ({ids})"));
                 let mut transaction = self.read_pool().begin().await?;
                 let mut facts: BTreeMap<i64, AvailabilityFacts> = BTreeMap::new();
                 let rows = sqlx::query(&format!("SELECT id, time_zone, opening_hours FROM instruments{only_instrument}"))

@@ -783,7 +783,7 @@ pub async fn training_quota_and_closures_gate_bookings(store: &dyn Store) {
     );
     let horizon = range(now(), now() + SignedDuration::from_hours(24 * 30));
     let facts = store
-        .availability_facts(horizon, Some(fixture.instrument))
+        .availability_facts(horizon, Some(&[fixture.instrument]))
         .await
         .unwrap();
     assert_eq!(facts.len(), 1);
@@ -813,6 +813,41 @@ pub async fn training_quota_and_closures_gate_bookings(store: &dyn Store) {
     // All facts, for every instrument of the region, in one call.
     let everything = store.availability_facts(horizon, None).await.unwrap();
     assert_eq!(everything.len(), 600);
+    // Several instruments in one call, in instrument order; an unknown one is left out.
+    let quiet = everything
+        .iter()
+        .find(|facts| facts.instrument != fixture.instrument)
+        .unwrap()
+        .instrument;
+    let several = store
+        .availability_facts(horizon, Some(&[quiet, InstrumentId(987_654), fixture.instrument]))
+        .await
+        .unwrap();
+    let mut expected = vec![quiet, fixture.instrument];
+    expected.sort();
+    assert_eq!(
+        several.iter().map(|facts| facts.instrument).collect::<Vec<_>>(),
+        expected
+    );
+    let busy = |instrument| {
+        several
+            .iter()
+            .find(|facts| facts.instrument == instrument)
+            .unwrap()
+            .busy
+            .len()
+    };
+    // The three bookings above and the one made after the closure was removed.
+    assert_eq!(busy(fixture.instrument), 4);
+    assert_eq!(
+        busy(quiet),
+        everything.iter().find(|facts| facts.instrument == quiet).unwrap().busy.len()
+    );
+    assert!(store
+        .availability_facts(horizon, Some(&[]))
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 pub async fn history_imports_in_bulk(store: &dyn Store) {

@@ -5,7 +5,8 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{json, Value};
 
 use crate::support::{
-    client, expect_problem, postgres_server, sqlite_server, TestServer, DEMO_PASSWORD,
+    client, expect_problem, postgres_server, second_node, sqlite_server, TestServer,
+    DEMO_PASSWORD,
 };
 
 pub async fn token(server: &TestServer, email: &str) -> String {
@@ -354,7 +355,9 @@ async fn booking_flow(server: &TestServer) {
     );
 
     // Search: a maintenance closure over two days removes the instrument from "free for 4
-    // hours" in those days, and leaves it in for the day after.
+    // hours" in those days, and leaves it in for the day after. A second node, started
+    // before the closure, learns of it through the change log.
+    let other = second_node(server).await;
     let closure = json!({"kind": "maintenance", "starts_at": shanghai(10, 0), "ends_at": shanghai(12, 0), "reason": "annual service"});
     expect_problem(
         call(
@@ -425,6 +428,34 @@ async fn booking_flow(server: &TestServer) {
         found(day(12), day(12)).await.contains(&instrument),
         "the day after"
     );
+    let closed_days_on_the_other_node = format!(
+        "/api/v1/search?institution={institution}&free_hours=4&free_from={}&free_to={}&limit=100",
+        day(10),
+        day(11)
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        let page = json_of(
+            call(reqwest::Method::GET, &other, &closed_days_on_the_other_node, None, None).await,
+            200,
+            "search on the other node",
+        )
+        .await;
+        assert!(page["total"].as_u64().unwrap() <= 100, "one page holds the institution");
+        let offered = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|item| item["id"].as_i64() == Some(instrument));
+        if !offered {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the other node still offers the closed days 2 s after the closure"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let bad = call(
         reqwest::Method::GET,
         server,
