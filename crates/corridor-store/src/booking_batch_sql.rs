@@ -260,10 +260,10 @@ macro_rules! shared_booking_batch_impl {
                     .collect();
                 let mut booked_ids: HashMap<(i64, i64), BookingId> = HashMap::new();
                 if !to_book.is_empty() {
-                    let occurred_at = StoredInstant(crate::now());
-                    let mut write = QueryBuilder::<$db>::new(if Self::BATCH_WRITES_IN_ONE_STATEMENT { "WITH b AS (" } else { "" });
-                    write.push("INSERT INTO bookings (instrument_id, user_id, starts_at, ends_at, status, user_class, hourly_rate_fen, price_fen, purpose, idempotency_key, created_at, updated_at) ");
-                    write.push_values(&to_book, |mut row, (job, evaluation)| {
+                    let mut insert = QueryBuilder::<$db>::new(
+                        "INSERT INTO bookings (instrument_id, user_id, starts_at, ends_at, status, user_class, hourly_rate_fen, price_fen, purpose, idempotency_key, created_at, updated_at) ",
+                    );
+                    insert.push_values(&to_book, |mut row, (job, evaluation)| {
                         row.push_bind(job.request.instrument.0)
                             .push_bind(job.request.user.0)
                             .push_bind(StoredInstant(job.request.range.start))
@@ -277,27 +277,8 @@ macro_rules! shared_booking_batch_impl {
                             .push_bind(StoredInstant(job.now))
                             .push_bind(StoredInstant(job.now));
                     });
-                    write.push(" RETURNING id, instrument_id, starts_at");
-                    if Self::BATCH_WRITES_IN_ONE_STATEMENT {
-                        // The audit events and change-log entries ride in the same statement
-                        // (data-modifying CTEs), joined to the new bookings by instrument and
-                        // start: two round trips fewer per batch.
-                        write.push("), d (instrument_id, starts_at, actor_user_id, detail, client_address) AS (");
-                        write.push_values(&to_book, |mut row, (job, evaluation)| {
-                            row.push_bind(job.request.instrument.0)
-                                .push_bind(StoredInstant(job.request.range.start))
-                                .push_bind(job.context.actor.map(|user| user.0))
-                                .push_bind(booking_created_detail(&job.request, evaluation).to_string())
-                                .push_bind(job.context.client_address.clone());
-                        });
-                        write.push("), audit AS (INSERT INTO audit_events (occurred_at, actor_user_id, action, subject, detail, client_address) SELECT ");
-                        write.push_bind(occurred_at);
-                        write.push(", d.actor_user_id, 'booking.created', 'booking:' || b.id, d.detail, d.client_address FROM b JOIN d ON d.instrument_id = b.instrument_id AND d.starts_at = b.starts_at), \
-                            change AS (INSERT INTO change_log (entity, entity_id, operation, occurred_at) SELECT DISTINCT 'calendar', b.instrument_id, 'upsert', ");
-                        write.push_bind(occurred_at);
-                        write.push(" FROM b) SELECT id, instrument_id, starts_at FROM b");
-                    }
-                    let inserted = write
+                    insert.push(" RETURNING id, instrument_id, starts_at");
+                    let inserted = insert
                         .build()
                         .persistent(false)
                         .fetch_all(&mut **transaction)
@@ -309,30 +290,31 @@ macro_rules! shared_booking_batch_impl {
                         let starts_at: StoredInstant = row.try_get("starts_at")?;
                         booked_ids.insert((row.try_get("instrument_id")?, starts_at.0.as_microsecond()), BookingId(row.try_get("id")?));
                     }
-                    if let Some((job, _)) = to_book.iter().find(|(job, _)| !booked_ids.contains_key(&(job.request.instrument.0, job.request.range.start.as_microsecond()))) {
-                        return Err(StoreError::corrupt(format!("the batch insert returned no booking for instrument {} at {}", job.request.instrument.0, job.request.range.start)));
+                    let occurred_at = StoredInstant(crate::now());
+                    let mut audit = QueryBuilder::<$db>::new("INSERT INTO audit_events (occurred_at, actor_user_id, action, subject, detail, client_address) ");
+                    let mut missing = None;
+                    audit.push_values(&to_book, |mut row, (job, evaluation)| {
+                        let key = (job.request.instrument.0, job.request.range.start.as_microsecond());
+                        let id = booked_ids.get(&key).map_or_else(|| { missing = Some(key); 0 }, |id| id.0);
+                        row.push_bind(occurred_at)
+                            .push_bind(job.context.actor.map(|user| user.0))
+                            .push_bind("booking.created")
+                            .push_bind(format!("booking:{id}"))
+                            .push_bind(booking_created_detail(&job.request, evaluation).to_string())
+                            .push_bind(job.context.client_address.clone());
+                    });
+                    if let Some((instrument, start)) = missing {
+                        return Err(StoreError::corrupt(format!("the batch insert returned no booking for instrument {instrument} at {start}")));
                     }
-                    if !Self::BATCH_WRITES_IN_ONE_STATEMENT {
-                        let mut audit = QueryBuilder::<$db>::new("INSERT INTO audit_events (occurred_at, actor_user_id, action, subject, detail, client_address) ");
-                        audit.push_values(&to_book, |mut row, (job, evaluation)| {
-                            let id = booked_ids[&(job.request.instrument.0, job.request.range.start.as_microsecond())];
-                            row.push_bind(occurred_at)
-                                .push_bind(job.context.actor.map(|user| user.0))
-                                .push_bind("booking.created")
-                                .push_bind(format!("booking:{}", id.0))
-                                .push_bind(booking_created_detail(&job.request, evaluation).to_string())
-                                .push_bind(job.context.client_address.clone());
-                        });
-                        audit.build().persistent(false).execute(&mut **transaction).await?;
-                        let mut instruments: Vec<i64> = to_book.iter().map(|(job, _)| job.request.instrument.0).collect();
-                        instruments.sort_unstable();
-                        instruments.dedup();
-                        let mut changes = QueryBuilder::<$db>::new("INSERT INTO change_log (entity, entity_id, operation, occurred_at) ");
-                        changes.push_values(&instruments, |mut row, instrument| {
-                            row.push_bind("calendar").push_bind(*instrument).push_bind("upsert").push_bind(occurred_at);
-                        });
-                        changes.build().persistent(false).execute(&mut **transaction).await?;
-                    }
+                    audit.build().persistent(false).execute(&mut **transaction).await?;
+                    let mut instruments: Vec<i64> = to_book.iter().map(|(job, _)| job.request.instrument.0).collect();
+                    instruments.sort_unstable();
+                    instruments.dedup();
+                    let mut changes = QueryBuilder::<$db>::new("INSERT INTO change_log (entity, entity_id, operation, occurred_at) ");
+                    changes.push_values(&instruments, |mut row, instrument| {
+                        row.push_bind("calendar").push_bind(*instrument).push_bind("upsert").push_bind(occurred_at);
+                    });
+                    changes.build().persistent(false).execute(&mut **transaction).await?;
                 }
 
                 let mut results = Vec::with_capacity(batch.len());

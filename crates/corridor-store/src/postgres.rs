@@ -81,9 +81,6 @@ impl PostgresStore {
     const LEDGER_LOCK_SUFFIX: &'static str = " FOR UPDATE";
     /// Server nodes write concurrently: a batch locks its instruments' calendar rows.
     const BATCH_LOCKS_CALENDARS: bool = true;
-    /// PostgreSQL writes a batch's bookings, audit events and change-log entries in one
-    /// statement (data-modifying CTEs).
-    const BATCH_WRITES_IN_ONE_STATEMENT: bool = true;
     const READ_SNAPSHOT: Option<&'static str> =
         Some("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
 

@@ -106,8 +106,6 @@ impl SqliteStore {
     const LEDGER_LOCK_SUFFIX: &'static str = "";
     /// The single writer already serialises every booking transaction.
     const BATCH_LOCKS_CALENDARS: bool = false;
-    /// SQLite has no data-modifying CTEs: one insert per table.
-    const BATCH_WRITES_IN_ONE_STATEMENT: bool = false;
     /// A read transaction in WAL mode sees one snapshot from its first read on.
     const READ_SNAPSHOT: Option<&'static str> = None;
 
