@@ -28,14 +28,18 @@ pub(crate) struct BookingJob {
 /// At most this many attempts share one commit; more would only delay the first of them.
 pub(crate) const GROUP_COMMIT_MAX_ATTEMPTS: usize = 128;
 
-/// One engine's way of running a batch: together in one transaction when it can, else each
-/// attempt on its own. An `Err` means nothing of the batch was committed.
+/// One engine's two ways of running attempts; the writer tries the first and falls back to
+/// the second.
 #[async_trait::async_trait]
 pub(crate) trait GroupCommitEngine: Send {
-    async fn run_batch(
+    /// The whole batch in one transaction (`attempt_bookings_together_in`), committed once.
+    /// An `Err` means nothing of the batch was committed.
+    async fn run_together(
         &mut self,
         batch: &[BookingJob],
     ) -> Result<Vec<Result<BookingAttempt, StoreError>>, StoreError>;
+    /// One attempt in a transaction of its own.
+    async fn run_alone(&mut self, job: &BookingJob) -> Result<BookingAttempt, StoreError>;
 }
 
 /// Starts the writer on a thread of its own with a single-threaded runtime: each of its
@@ -117,29 +121,26 @@ async fn run_group_commit_writer<Engine: GroupCommitEngine>(
             }
         }
         let started = std::time::Instant::now();
-        let outcome = engine.run_batch(&batch).await;
+        let results = match engine.run_together(&batch).await {
+            Ok(results) => results,
+            Err(error) => {
+                // Nothing of the batch was committed (a deadlock with another node's writer,
+                // say): every attempt runs on its own, so that one failure cannot fail another.
+                tracing::debug!(%error, attempts = batch.len(), "booking batch failed; running its attempts alone");
+                let mut results = Vec::with_capacity(batch.len());
+                for job in &batch {
+                    results.push(engine.run_alone(job).await);
+                }
+                results
+            }
+        };
         tracing::debug!(
             attempts = batch.len(),
             micros = started.elapsed().as_micros() as u64,
             "booking batch committed"
         );
-        match outcome {
-            Ok(results) => {
-                for (job, result) in batch.into_iter().zip(results) {
-                    let _ = job.reply.send(result);
-                }
-            }
-            Err(error) => {
-                // Nothing of the batch was committed; every attempt in it hears why.
-                let message = error.to_string();
-                for job in batch {
-                    let _ = job
-                        .reply
-                        .send(Err(StoreError::Database(sqlx::Error::Protocol(format!(
-                            "group commit failed: {message}"
-                        )))));
-                }
-            }
+        for (job, result) in batch.into_iter().zip(results) {
+            let _ = job.reply.send(result);
         }
     }
 }

@@ -360,34 +360,24 @@ struct PostgresGroupCommit {
 
 #[async_trait::async_trait]
 impl crate::booking_batch_sql::GroupCommitEngine for PostgresGroupCommit {
-    /// The whole batch in one transaction; if it fails with an error (a deadlock with another
-    /// node's writer, say), nothing of it was committed and every attempt runs on its own.
-    async fn run_batch(
+    async fn run_together(
         &mut self,
         batch: &[crate::booking_batch_sql::BookingJob],
     ) -> Result<Vec<Result<crate::booking::BookingAttempt, StoreError>>, StoreError> {
+        // Dropped on an error, the transaction rolls back.
         let mut transaction = self.pool.begin().await?;
-        match PostgresStore::attempt_bookings_together_in(&mut transaction, batch).await {
-            Ok(results) => {
-                transaction.commit().await?;
-                return Ok(results);
-            }
-            Err(_) => transaction.rollback().await?,
-        }
-        let mut results = Vec::with_capacity(batch.len());
-        for job in batch {
-            results.push(
-                PostgresStore::create_booking_alone_on(
-                    &self.pool,
-                    &job.request,
-                    job.now,
-                    &job.context,
-                    false,
-                )
-                .await,
-            );
-        }
+        let results = PostgresStore::attempt_bookings_together_in(&mut transaction, batch).await?;
+        transaction.commit().await?;
         Ok(results)
+    }
+
+    /// With the retries of a lost race.
+    async fn run_alone(
+        &mut self,
+        job: &crate::booking_batch_sql::BookingJob,
+    ) -> Result<crate::booking::BookingAttempt, StoreError> {
+        PostgresStore::create_booking_alone_on(&self.pool, &job.request, job.now, &job.context, false)
+            .await
     }
 }
 

@@ -282,43 +282,27 @@ struct SqliteGroupCommit {
 
 #[async_trait::async_trait]
 impl crate::booking_batch_sql::GroupCommitEngine for SqliteGroupCommit {
-    /// The whole batch in one transaction; if any attempt fails with an error, the batch is
-    /// rolled back and every attempt is run again in its own transaction, so that one failure
-    /// cannot leave half of another attempt behind or fail it.
-    async fn run_batch(
+    async fn run_together(
         &mut self,
         batch: &[crate::booking_batch_sql::BookingJob],
     ) -> Result<Vec<Result<crate::booking::BookingAttempt, StoreError>>, StoreError> {
+        // Dropped on an error, the transaction rolls back.
         let mut transaction = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        match SqliteStore::attempt_bookings_together_in(&mut transaction, batch).await {
-            Ok(results) => {
-                transaction.commit().await?;
-                return Ok(results);
-            }
-            Err(_) => transaction.rollback().await?,
-        }
-        let mut results = Vec::with_capacity(batch.len());
-        for job in batch {
-            let mut transaction = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-            let result = SqliteStore::attempt_booking_in(
-                &mut transaction,
-                &job.request,
-                job.now,
-                &job.context,
-            )
-            .await;
-            match result {
-                Ok(attempt) => {
-                    transaction.commit().await?;
-                    results.push(Ok(attempt));
-                }
-                Err(error) => {
-                    transaction.rollback().await?;
-                    results.push(Err(error));
-                }
-            }
-        }
+        let results = SqliteStore::attempt_bookings_together_in(&mut transaction, batch).await?;
+        transaction.commit().await?;
         Ok(results)
+    }
+
+    async fn run_alone(
+        &mut self,
+        job: &crate::booking_batch_sql::BookingJob,
+    ) -> Result<crate::booking::BookingAttempt, StoreError> {
+        let mut transaction = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let attempt =
+            SqliteStore::attempt_booking_in(&mut transaction, &job.request, job.now, &job.context)
+                .await?;
+        transaction.commit().await?;
+        Ok(attempt)
     }
 }
 

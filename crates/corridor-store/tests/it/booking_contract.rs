@@ -101,14 +101,14 @@ pub(crate) fn request(fixture: &Fixture, user: UserId, range: TimeRange) -> Book
     }
 }
 
-async fn book(store: &dyn Store, request: &BookingRequest) -> BookingAttempt {
+pub(crate) async fn book(store: &dyn Store, request: &BookingRequest) -> BookingAttempt {
     store
         .create_booking(request, now(), &actor(request.user))
         .await
         .unwrap()
 }
 
-fn booked(attempt: BookingAttempt) -> corridor_store::BookingRecord {
+pub(crate) fn booked(attempt: BookingAttempt) -> corridor_store::BookingRecord {
     match attempt {
         BookingAttempt::Booked { booking, .. } => booking,
         other => panic!("expected a booking, got {other:?}"),
@@ -270,86 +270,6 @@ pub async fn concurrent_attempts_never_double_book(store: &dyn Store) {
         }
     }
     assert_eq!(store.count_overlapping_bookings().await.unwrap(), 0);
-}
-
-/// Attempts that arrive together share one group commit; each must still get the answer it
-/// would get alone: a repeated idempotency key replays the first booking, an overlap queued
-/// on the waitlist sees the booking made just before it, a rule refusal and an unknown
-/// instrument fail alone without costing the others their bookings.
-pub async fn attempts_arriving_together_are_answered_as_if_alone(store: &dyn Store) {
-    let fixture = fixture(store, BookingMode::Instant, false).await;
-    let mut first = request(&fixture, fixture.academic, range(at(8, 9, 0), at(8, 10, 0)));
-    first.idempotency_key = Some("together-1".into());
-    let repeated = first.clone();
-    let mut queued = request(
-        &fixture,
-        fixture.second_academic,
-        range(at(8, 9, 30), at(8, 10, 30)),
-    );
-    queued.join_waitlist_if_taken = true;
-    let after_hours = request(&fixture, fixture.industry, range(at(8, 21, 0), at(8, 22, 0)));
-    let mut unknown = request(&fixture, fixture.industry, range(at(8, 12, 0), at(8, 13, 0)));
-    unknown.instrument = InstrumentId(987_654);
-    let later = request(&fixture, fixture.industry, range(at(8, 11, 0), at(8, 12, 0)));
-    let attempts = [&first, &repeated, &queued, &after_hours, &unknown, &later];
-    let contexts: Vec<AuditContext> = attempts.iter().map(|attempt| actor(attempt.user)).collect();
-    let results = futures_util::future::join_all(
-        attempts
-            .iter()
-            .zip(&contexts)
-            .map(|(attempt, context)| store.create_booking(attempt, now(), context)),
-    )
-    .await;
-    let mut results = results.into_iter();
-    let first_booking = booked(results.next().unwrap().unwrap());
-    assert_eq!(
-        results.next().unwrap().unwrap(),
-        BookingAttempt::Booked {
-            booking: first_booking.clone(),
-            replayed: true
-        }
-    );
-    let BookingAttempt::SlotTaken {
-        waitlisted: Some(entry),
-    } = results.next().unwrap().unwrap()
-    else {
-        panic!("the overlapping attempt should have joined the waitlist")
-    };
-    assert_eq!(entry.range, queued.range);
-    assert!(matches!(
-        results.next().unwrap().unwrap(),
-        BookingAttempt::Denied(BookingDenial::Rule(_))
-    ));
-    assert!(matches!(
-        results.next().unwrap(),
-        Err(corridor_store::StoreError::NotFound(_))
-    ));
-    let later_booking = booked(results.next().unwrap().unwrap());
-    assert_eq!(later_booking.range, later.range);
-    assert_eq!(later_booking.price, Fen(50_000));
-    assert_eq!(first_booking.price, Fen(20_000));
-    assert_eq!(
-        store
-            .bookings_of_user(fixture.academic, PageRequest::default())
-            .await
-            .unwrap()
-            .total,
-        1
-    );
-    assert_eq!(store.count_overlapping_bookings().await.unwrap(), 0);
-    let events = store.audit_events(PageRequest::default()).await.unwrap().items;
-    for booking in [&first_booking, &later_booking] {
-        assert_eq!(
-            events
-                .iter()
-                .filter(|event| event.action == "booking.created"
-                    && event.subject == format!("booking:{}", booking.id.0))
-                .count(),
-            1,
-            "one audit event for booking {}",
-            booking.id.0
-        );
-    }
 }
 
 pub async fn cancelling_frees_the_slot_for_the_waitlist(store: &dyn Store) {

@@ -2,6 +2,7 @@
 //! run against SQLite and against the PostgreSQL server at 127.0.0.1:5432.
 
 mod analytics_contract;
+mod booking_batch_contract;
 mod booking_contract;
 mod contract;
 mod facility_contract;
@@ -37,6 +38,7 @@ macro_rules! contract_tests {
 }
 
 use analytics_contract::*;
+use booking_batch_contract::*;
 use booking_contract::*;
 use contract::*;
 use facility_contract::*;
