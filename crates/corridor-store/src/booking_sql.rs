@@ -187,7 +187,7 @@ macro_rules! shared_booking_impl {
              u.home_institution_id, u.display_name, hi.kind AS home_kind, hc.province_code AS home_province, \
              (SELECT COUNT(*) FROM qualifications q WHERE q.instrument_id = i.id AND q.user_id = u.id AND q.revoked_at IS NULL) AS qualifications, \
              (SELECT COUNT(*) FROM calendar_closures cc WHERE cc.instrument_id = i.id AND cc.starts_at < {ends} AND cc.ends_at > {starts}) AS closures, \
-             (SELECT b.id FROM bookings b WHERE b.instrument_id = i.id AND b.ends_at > {starts} AND b.starts_at < {ends} AND b.status IN ('pending', 'confirmed', 'completed') AND b.id <> {except} LIMIT 1) AS overlapping, \
+             (SELECT b.id FROM bookings b WHERE b.instrument_id = i.id AND b.ends_at > {starts} AND b.starts_at < {ends} AND b.status IN {holding} AND b.id <> {except} LIMIT 1) AS overlapping, \
              (SELECT r.id FROM bookings r WHERE r.user_id = u.id AND r.idempotency_key = {key}) AS replayed";
         /// `SELECT` and the facts columns for a requested range `starts`..`ends`, leaving out
         /// booking `except`, with idempotency key `key` (each a parameter or a column).
@@ -197,6 +197,7 @@ macro_rules! shared_booking_impl {
                 .replace("{ends}", ends)
                 .replace("{except}", except)
                 .replace("{key}", key)
+                .replace("{holding}", HOLDING_STATUSES_SQL)
         }
         const REQUEST_FACTS_FROM: &str = "FROM instrument_calendars c JOIN instruments i ON i.id = c.instrument_id, \
              users u JOIN institutions hi ON hi.id = u.home_institution_id JOIN cities hc ON hc.code = hi.city_code";
