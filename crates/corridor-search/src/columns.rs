@@ -133,27 +133,50 @@ impl Facets {
     }
 }
 
-/// The attributes of one instrument in the form the selection loop reads fastest: all in one
-/// flat array, so that filtering tens of thousands of candidates never chases a pointer to a
-/// document (a cache miss each) until the page is chosen.
+/// The attributes of one instrument that the selection loop reads for every candidate, in one
+/// flat array so that filtering tens of thousands of candidates never chases a pointer to a
+/// document until the page is chosen. Profiling showed the loop waiting on memory, not on
+/// arithmetic, so the record is packed into 40 bytes: what only some queries read (the id for
+/// tie-breaks, the point on the sphere for distance) lives in arrays of its own, and cities and
+/// institutions are small indexes instead of codes.
+#[derive(Debug, Clone, Copy)]
 struct Attributes {
-    id: i64,
-    live: bool,
-    institution: i64,
     /// Hourly rates in fen: own institution, other academic, industry.
     rates: [i64; 3],
-    /// Index into `Columns::city_codes`, for counting the city facet in an array.
+    /// Index into `Columns::institution_ids`.
+    institution_index: u32,
+    /// Index into `Columns::city_codes`, for filtering and counting the city facet in an array.
     city_index: u16,
-    class: u8,
     subclass: u16,
+    class: u8,
     province: u8,
-    city: u32,
     kind: u8,
     access: u8,
     booking: u8,
     training: bool,
-    /// The position on the unit sphere, for distance by dot product.
-    unit: [f64; 3],
+    live: bool,
+}
+
+/// How many candidates ahead the selection loop asks the processor to fetch attributes: far
+/// enough to cover a miss to the last-level cache, near enough to stay in the first level.
+const PREFETCH_DISTANCE: usize = 12;
+
+/// Asks the processor to start loading the cache lines of `value` without waiting for them.
+#[inline(always)]
+fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let start = (value as *const T).cast::<i8>();
+        // A record may straddle two cache lines; ask for both.
+        let end = start.wrapping_add(std::mem::size_of::<T>() - 1);
+        // SAFETY: prefetching is a hint that never faults, whatever the address.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(start);
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(end);
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
 }
 
 fn unit_vector(point: GeoPoint) -> [f64; 3] {
@@ -176,11 +199,10 @@ fn code_number(code: &str) -> u16 {
     code.parse().unwrap_or(0)
 }
 
-fn attributes_of(document: &SearchDocument, city_index: u16) -> Attributes {
+fn attributes_of(document: &SearchDocument, city_index: u16, institution_index: u32) -> Attributes {
     Attributes {
-        id: document.id.0,
         live: true,
-        institution: document.institution.0,
+        institution_index,
         rates: [
             document.rates.own_institution_fen.0,
             document.rates.other_academic_fen.0,
@@ -190,7 +212,6 @@ fn attributes_of(document: &SearchDocument, city_index: u16) -> Attributes {
         class: code_number(document.category.top_level().as_str()) as u8,
         subclass: code_number(document.category.as_str()),
         province: province_index(document.province),
-        city: document.city.get(),
         kind: InstitutionKind::ALL
             .iter()
             .position(|kind| *kind == document.institution_kind)
@@ -204,15 +225,21 @@ fn attributes_of(document: &SearchDocument, city_index: u16) -> Attributes {
             .position(|mode| *mode == document.booking_mode)
             .unwrap_or(0) as u8,
         training: document.training_required,
-        unit: unit_vector(document.location),
     }
 }
 
 pub struct Columns {
     /// The distinct cities of the instruments, in order of first appearance.
     city_codes: Vec<u32>,
+    /// Institution ids in order of first appearance; `institution_indexes` is the inverse.
+    institution_ids: Vec<i64>,
+    institution_indexes: std::collections::HashMap<i64, u32>,
     documents: Vec<Option<Arc<SearchDocument>>>,
     attributes: Vec<Attributes>,
+    /// Instrument ids by position, for the tie-break of equal sort keys.
+    ids: Vec<i64>,
+    /// Positions on the unit sphere, for distance by dot product.
+    units: Vec<[f64; 3]>,
     /// Instrument id → position, `u32::MAX` where no live instrument has the id.
     positions_by_id: Arc<Vec<u32>>,
 }
@@ -221,8 +248,12 @@ impl Columns {
     pub fn new(documents: Vec<SearchDocument>) -> Columns {
         let mut columns = Columns {
             city_codes: Vec::new(),
+            institution_ids: Vec::new(),
+            institution_indexes: std::collections::HashMap::new(),
             documents: Vec::with_capacity(documents.len()),
             attributes: Vec::with_capacity(documents.len()),
+            ids: Vec::with_capacity(documents.len()),
+            units: Vec::with_capacity(documents.len()),
             positions_by_id: Arc::new(Vec::new()),
         };
         for document in documents {
@@ -231,8 +262,12 @@ impl Columns {
         columns
     }
 
-    pub fn positions_by_id(&self) -> Arc<Vec<u32>> {
-        self.positions_by_id.clone()
+    /// The position of the live instrument with this id.
+    pub fn position_of(&self, id: u64) -> Option<u32> {
+        self.positions_by_id
+            .get(usize::try_from(id).ok()?)
+            .copied()
+            .filter(|position| *position != u32::MAX)
     }
 
     pub fn live_count(&self) -> usize {
@@ -261,16 +296,28 @@ impl Columns {
                 self.city_codes.len() - 1
             }
         } as u16;
-        let attributes = attributes_of(&document, city_index);
+        let next_institution_index = self.institution_ids.len() as u32;
+        let institution_index = *self
+            .institution_indexes
+            .entry(document.institution.0)
+            .or_insert(next_institution_index);
+        if institution_index == next_institution_index {
+            self.institution_ids.push(document.institution.0);
+        }
+        let attributes = attributes_of(&document, city_index, institution_index);
+        let unit = unit_vector(document.location);
         match positions[id] {
             u32::MAX => {
                 positions[id] = self.documents.len() as u32;
                 self.documents.push(Some(Arc::new(document)));
                 self.attributes.push(attributes);
+                self.ids.push(id as i64);
+                self.units.push(unit);
             }
             position => {
                 self.documents[position as usize] = Some(Arc::new(document));
                 self.attributes[position as usize] = attributes;
+                self.units[position as usize] = unit;
             }
         }
     }
@@ -297,49 +344,53 @@ impl Columns {
         request: &SearchRequest,
     ) -> (u64, Vec<SearchHit>, Facets) {
         let filters = &request.filters;
-        let classes: Vec<u8> = filters
-            .categories
-            .iter()
-            .filter(|code| code.is_top_level())
-            .map(|code| code_number(code.as_str()) as u8)
-            .collect();
-        let subclasses: Vec<u16> = filters
-            .categories
-            .iter()
-            .filter(|code| !code.is_top_level())
-            .map(|code| code_number(code.as_str()))
-            .collect();
-        let provinces: Vec<u8> = filters
-            .provinces
-            .iter()
-            .map(|province| province_index(*province))
-            .collect();
-        let cities: Vec<u32> = filters.cities.iter().map(|city| city.get()).collect();
-        let kinds: Vec<u8> = filters
-            .institution_kinds
-            .iter()
-            .map(|kind| {
-                InstitutionKind::ALL
-                    .iter()
-                    .position(|k| k == kind)
-                    .unwrap_or(0) as u8
-            })
-            .collect();
-        let accesses: Vec<u8> = filters
-            .access_policies
-            .iter()
-            .map(|policy| {
-                AccessPolicy::ALL
-                    .iter()
-                    .position(|p| p == policy)
-                    .unwrap_or(0) as u8
-            })
-            .collect();
-        let bookings: Vec<u8> = filters
-            .booking_modes
-            .iter()
-            .map(|mode| BookingMode::ALL.iter().position(|m| m == mode).unwrap_or(0) as u8)
-            .collect();
+        // Each filter becomes the set of values it lets through, so that the loop below asks
+        // one bit per attribute instead of scanning the filter's list for every candidate.
+        let category = (!filters.categories.is_empty()).then(|| {
+            let mut classes = ValueSet::with_capacity(100);
+            let mut subclasses = ValueSet::with_capacity(10_000);
+            for code in &filters.categories {
+                if code.is_top_level() {
+                    classes.insert(usize::from(code_number(code.as_str())));
+                } else {
+                    subclasses.insert(usize::from(code_number(code.as_str())));
+                }
+            }
+            (classes, subclasses)
+        });
+        let provinces = ValueSet::filter(filters.provinces.iter().map(|province| {
+            usize::from(province_index(*province))
+        }));
+        // Cities no instrument is in have no index; the filter stays on and they match nothing.
+        let cities = ValueSet::filter(filters.cities.iter().map(|city| {
+            self.city_codes
+                .iter()
+                .position(|code| *code == city.get())
+                .unwrap_or(usize::MAX)
+        }));
+        let kinds = ValueSet::filter(filters.institution_kinds.iter().map(|kind| {
+            InstitutionKind::ALL
+                .iter()
+                .position(|k| k == kind)
+                .unwrap_or(0)
+        }));
+        let accesses = ValueSet::filter(filters.access_policies.iter().map(|policy| {
+            AccessPolicy::ALL
+                .iter()
+                .position(|p| p == policy)
+                .unwrap_or(0)
+        }));
+        let bookings = ValueSet::filter(filters.booking_modes.iter().map(|mode| {
+            BookingMode::ALL.iter().position(|m| m == mode).unwrap_or(0)
+        }));
+        let bands = ValueSet::filter(filters.price_bands.iter().map(|band| *band as usize));
+        // An institution with no instruments has no index: nothing can match it.
+        let institution_index = filters.institution.map(|institution| {
+            self.institution_indexes
+                .get(&institution.0)
+                .copied()
+                .unwrap_or(u32::MAX)
+        });
         let near = filters.near.map(|(point, km)| {
             (
                 unit_vector(point),
@@ -359,29 +410,28 @@ impl Columns {
             corridor_domain::UserClass::OtherAcademic => 1,
             corridor_domain::UserClass::Industry => 2,
         };
-        let home = request
+        let home_index = request
             .rate_basis
             .home_institution
-            .map(|institution| institution.0);
+            .and_then(|institution| self.institution_indexes.get(&institution.0).copied());
         let mut kind_counts = [0u64; 5];
         let mut access_counts = [0u64; 3];
         let mut booking_counts = [0u64; 2];
         let mut band_counts = [0u64; 5];
         let mut training_counts = [0u64; 2];
-        let mut selected: Vec<(u32, f32, Fen, f64)> = Vec::new();
+        let mut total = 0u64;
+        let page_end = request.offset + request.limit;
+        let mut page = PageSelection::new(page_end);
 
         let mut visit = |position: u32, score: f32| {
             let attributes = &self.attributes[position as usize];
             if !attributes.live {
                 return;
             }
-            if filters
-                .institution
-                .is_some_and(|institution| institution.0 != attributes.institution)
-            {
+            if institution_index.is_some_and(|index| index != attributes.institution_index) {
                 return;
             }
-            let rate = Fen(if home == Some(attributes.institution) {
+            let rate = Fen(if home_index == Some(attributes.institution_index) {
                 attributes.rates[0]
             } else {
                 attributes.rates[rate_index]
@@ -393,9 +443,8 @@ impl Columns {
                 return;
             }
             let dot = origin.map_or(1.0, |unit| {
-                unit[0] * attributes.unit[0]
-                    + unit[1] * attributes.unit[1]
-                    + unit[2] * attributes.unit[2]
+                let point = &self.units[position as usize];
+                unit[0] * point[0] + unit[1] * point[1] + unit[2] * point[2]
             });
             if let Some((_, minimum_dot)) = near {
                 if dot < minimum_dot {
@@ -404,28 +453,28 @@ impl Columns {
             }
             let band = PriceBand::of(rate);
             let mut failed = 0u16;
-            let category_filtered = !classes.is_empty() || !subclasses.is_empty();
-            let in_category =
-                classes.contains(&attributes.class) || subclasses.contains(&attributes.subclass);
-            if category_filtered && !in_category {
+            if category.as_ref().is_some_and(|(classes, subclasses)| {
+                !classes.contains(usize::from(attributes.class))
+                    && !subclasses.contains(usize::from(attributes.subclass))
+            }) {
                 failed |= Facet::Category.bit();
             }
-            if !provinces.is_empty() && !provinces.contains(&attributes.province) {
+            if provinces.excludes(usize::from(attributes.province)) {
                 failed |= Facet::Province.bit();
             }
-            if !cities.is_empty() && !cities.contains(&attributes.city) {
+            if cities.excludes(usize::from(attributes.city_index)) {
                 failed |= Facet::City.bit();
             }
-            if !kinds.is_empty() && !kinds.contains(&attributes.kind) {
+            if kinds.excludes(usize::from(attributes.kind)) {
                 failed |= Facet::InstitutionKind.bit();
             }
-            if !accesses.is_empty() && !accesses.contains(&attributes.access) {
+            if accesses.excludes(usize::from(attributes.access)) {
                 failed |= Facet::AccessPolicy.bit();
             }
-            if !bookings.is_empty() && !bookings.contains(&attributes.booking) {
+            if bookings.excludes(usize::from(attributes.booking)) {
                 failed |= Facet::BookingMode.bit();
             }
-            if !filters.price_bands.is_empty() && !filters.price_bands.contains(&band) {
+            if bands.excludes(band as usize) {
                 failed |= Facet::PriceBand.bit();
             }
             if filters
@@ -473,137 +522,251 @@ impl Columns {
                 training_counts[usize::from(attributes.training)] += 1;
             }
             if failed == 0 {
-                selected.push((position, score, rate, dot));
+                total += 1;
+                let primary = match request.sort {
+                    SortOrder::Relevance => !totally_ordered_f32(score),
+                    SortOrder::PriceAscending => rate.0,
+                    SortOrder::PriceDescending => !rate.0,
+                    // A larger dot product is a shorter distance.
+                    SortOrder::Distance => !totally_ordered_f64(dot),
+                };
+                page.offer(PageCandidate {
+                    key: (primary, self.ids[position as usize]),
+                    position,
+                    score,
+                    rate,
+                    dot,
+                });
             }
         };
         match matches {
-            Some(matches) => matches
-                .iter()
-                .for_each(|&(position, score)| visit(position, score)),
+            Some(matches) => {
+                for (index, &(position, score)) in matches.iter().enumerate() {
+                    if let Some(&(ahead, _)) = matches.get(index + PREFETCH_DISTANCE) {
+                        prefetch(&self.attributes[ahead as usize]);
+                        if origin.is_some() {
+                            prefetch(&self.units[ahead as usize]);
+                        }
+                    }
+                    visit(position, score);
+                }
+            }
             None => (0..self.documents.len() as u32).for_each(|position| visit(position, 0.0)),
         }
 
-        let total = selected.len() as u64;
-        let id_of = |position: u32| self.attributes[position as usize].id;
-        let order = |a: &(u32, f32, Fen, f64), b: &(u32, f32, Fen, f64)| {
-            let primary = match request.sort {
-                SortOrder::Relevance => b.1.total_cmp(&a.1),
-                SortOrder::PriceAscending => a.2.cmp(&b.2),
-                SortOrder::PriceDescending => b.2.cmp(&a.2),
-                // A larger dot product is a shorter distance.
-                SortOrder::Distance => b.3.total_cmp(&a.3),
-            };
-            primary.then_with(|| id_of(a.0).cmp(&id_of(b.0)))
-        };
-        let end = (request.offset + request.limit).min(selected.len());
-        if end > 0 && end < selected.len() {
-            selected.select_nth_unstable_by(end - 1, order);
-            selected.truncate(end);
-        }
-        selected.sort_by(order);
-        let hits = selected
+        let hits = page
+            .into_best_first()
             .into_iter()
             .skip(request.offset)
-            .filter_map(|(position, score, rate, dot)| {
+            .filter_map(|candidate| {
                 Some(SearchHit {
-                    document: self.documents[position as usize].clone()?,
-                    score,
-                    hourly_rate: rate,
-                    distance_km: origin.map(|_| great_circle_km_from_dot(dot)),
+                    document: self.documents[candidate.position as usize].clone()?,
+                    score: candidate.score,
+                    hourly_rate: candidate.rate,
+                    distance_km: origin.map(|_| great_circle_km_from_dot(candidate.dot)),
                 })
             })
             .collect();
 
-        let ranked = |counts: Vec<(String, u64)>| {
-            let mut counts: Vec<FacetCount> = counts
-                .into_iter()
-                .filter(|(_, count)| *count > 0)
-                .map(|(value, count)| FacetCount { value, count })
-                .collect();
-            counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-            counts
-        };
         let facets = Facets {
             facets: vec![
                 (
                     Facet::Category,
-                    ranked(
-                        class_counts
-                            .iter()
-                            .enumerate()
-                            .map(|(class, count)| (format!("{class:02}"), *count))
-                            .collect(),
-                    ),
+                    ranked(class_counts.into_iter().enumerate(), |class| {
+                        format!("{class:02}")
+                    }),
                 ),
                 (
                     Facet::Province,
-                    ranked(
-                        ProvinceCode::ALL
-                            .iter()
-                            .zip(province_counts)
-                            .map(|(province, count)| (province.as_code().to_owned(), count))
-                            .collect(),
-                    ),
+                    ranked(ProvinceCode::ALL.iter().zip(province_counts), |province| {
+                        province.as_code().to_owned()
+                    }),
                 ),
                 (
                     Facet::City,
-                    ranked(
-                        self.city_codes
-                            .iter()
-                            .zip(city_counts)
-                            .map(|(city, count)| (city.to_string(), count))
-                            .collect(),
-                    ),
+                    ranked(self.city_codes.iter().zip(city_counts), |city| {
+                        city.to_string()
+                    }),
                 ),
                 (
                     Facet::InstitutionKind,
-                    ranked(
-                        InstitutionKind::ALL
-                            .iter()
-                            .zip(kind_counts)
-                            .map(|(kind, count)| (kind.as_code().to_owned(), count))
-                            .collect(),
-                    ),
+                    ranked(InstitutionKind::ALL.iter().zip(kind_counts), |kind| {
+                        kind.as_code().to_owned()
+                    }),
                 ),
                 (
                     Facet::AccessPolicy,
-                    ranked(
-                        AccessPolicy::ALL
-                            .iter()
-                            .zip(access_counts)
-                            .map(|(policy, count)| (policy.as_code().to_owned(), count))
-                            .collect(),
-                    ),
+                    ranked(AccessPolicy::ALL.iter().zip(access_counts), |policy| {
+                        policy.as_code().to_owned()
+                    }),
                 ),
                 (
                     Facet::BookingMode,
-                    ranked(
-                        BookingMode::ALL
-                            .iter()
-                            .zip(booking_counts)
-                            .map(|(mode, count)| (mode.as_code().to_owned(), count))
-                            .collect(),
-                    ),
+                    ranked(BookingMode::ALL.iter().zip(booking_counts), |mode| {
+                        mode.as_code().to_owned()
+                    }),
                 ),
                 (
                     Facet::PriceBand,
-                    ranked(
-                        PriceBand::ALL
-                            .iter()
-                            .zip(band_counts)
-                            .map(|(band, count)| (band.as_code().to_owned(), count))
-                            .collect(),
-                    ),
+                    ranked(PriceBand::ALL.iter().zip(band_counts), |band| {
+                        band.as_code().to_owned()
+                    }),
                 ),
                 (
                     Facet::TrainingRequired,
-                    ranked(vec![
-                        ("false".to_owned(), training_counts[0]),
-                        ("true".to_owned(), training_counts[1]),
-                    ]),
+                    ranked([false, true].into_iter().zip(training_counts), |required| {
+                        required.to_string()
+                    }),
                 ),
             ],
         };
         (total, hits, facets)
+    }
+}
+
+/// A facet's non-zero counts, largest first, ties by value; the values are only named (an
+/// allocation each) once a zero count has been dropped.
+fn ranked<V>(
+    counts: impl Iterator<Item = (V, u64)>,
+    name: impl Fn(V) -> String,
+) -> Vec<FacetCount> {
+    let mut counts: Vec<FacetCount> = counts
+        .filter(|(_, count)| *count > 0)
+        .map(|(value, count)| FacetCount {
+            value: name(value),
+            count,
+        })
+        .collect();
+    counts.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+    counts
+}
+
+/// A set of small non-negative integers (attribute values) as bits.
+#[derive(Debug, Clone, Default)]
+struct ValueSet {
+    words: Vec<u64>,
+}
+
+impl ValueSet {
+    fn with_capacity(values: usize) -> ValueSet {
+        ValueSet {
+            words: vec![0; values.div_ceil(64)],
+        }
+    }
+
+    /// The set of a filter's values, or `None` when the filter is off (it names no value).
+    /// A value too large to be any instrument's (an unknown city) is left out: it can match
+    /// nothing, but the filter stays on.
+    fn filter(values: impl Iterator<Item = usize>) -> Option<ValueSet> {
+        let mut set = ValueSet::default();
+        let mut any = false;
+        for value in values {
+            any = true;
+            if value < 1 << 20 {
+                set.insert(value);
+            }
+        }
+        any.then_some(set)
+    }
+
+    fn insert(&mut self, value: usize) {
+        let word = value / 64;
+        if self.words.len() <= word {
+            self.words.resize(word + 1, 0);
+        }
+        self.words[word] |= 1 << (value % 64);
+    }
+
+    fn contains(&self, value: usize) -> bool {
+        self.words
+            .get(value / 64)
+            .is_some_and(|word| word & (1 << (value % 64)) != 0)
+    }
+}
+
+/// What the selection loop asks of a filter that may be off.
+trait ExcludesValue {
+    /// True when the filter is on and does not let `value` through.
+    fn excludes(&self, value: usize) -> bool;
+}
+
+impl ExcludesValue for Option<ValueSet> {
+    fn excludes(&self, value: usize) -> bool {
+        self.as_ref().is_some_and(|set| !set.contains(value))
+    }
+}
+
+/// The integer whose order is `f32::total_cmp`'s order of the float (the same bit trick).
+fn totally_ordered_f32(value: f32) -> i64 {
+    let bits = value.to_bits() as i32;
+    i64::from(bits ^ ((((bits >> 31) as u32) >> 1) as i32))
+}
+
+/// The integer whose order is `f64::total_cmp`'s order of the float (the same bit trick).
+fn totally_ordered_f64(value: f64) -> i64 {
+    let bits = value.to_bits() as i64;
+    bits ^ ((((bits >> 63) as u64) >> 1) as i64)
+}
+
+/// One selected instrument competing for the page. `key` orders candidates best first: the
+/// sort's primary key made ascending, then the instrument id, so the order is total and a
+/// page boundary never depends on the order candidates arrived in.
+#[derive(Debug, Clone, Copy)]
+struct PageCandidate {
+    key: (i64, i64),
+    position: u32,
+    score: f32,
+    rate: Fen,
+    dot: f64,
+}
+
+impl PartialEq for PageCandidate {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+impl Eq for PageCandidate {}
+
+impl PartialOrd for PageCandidate {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for PageCandidate {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key.cmp(&other.key)
+    }
+}
+
+/// The best `size` candidates seen so far, kept in a max-heap whose top is the worst of them:
+/// a candidate that cannot make the page costs one comparison, and no query ever holds all of
+/// its thousands of matches just to return twenty.
+struct PageSelection {
+    size: usize,
+    best: std::collections::BinaryHeap<PageCandidate>,
+}
+
+impl PageSelection {
+    fn new(size: usize) -> PageSelection {
+        PageSelection {
+            size,
+            best: std::collections::BinaryHeap::with_capacity(size.min(4096)),
+        }
+    }
+
+    fn offer(&mut self, candidate: PageCandidate) {
+        if self.best.len() < self.size {
+            self.best.push(candidate);
+        } else if let Some(mut worst) = self.best.peek_mut() {
+            if candidate < *worst {
+                *worst = candidate;
+            }
+        }
+    }
+
+    fn into_best_first(self) -> Vec<PageCandidate> {
+        self.best.into_sorted_vec()
     }
 }

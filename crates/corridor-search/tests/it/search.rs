@@ -158,6 +158,32 @@ fn removed_instruments_are_never_served_and_new_ones_are_found_at_once() {
             .id,
         edited.id
     );
+    // Back under its old id after removal: found again (a position map built before the
+    // removal must not hide it).
+    let without_victim = search(&index, "质谱", SearchFilters::default()).total;
+    index.upsert(victim.clone()).unwrap();
+    let again = index
+        .search(&SearchRequest {
+            text: "质谱".into(),
+            limit: 10_000,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(again.total, without_victim + 1);
+    assert_eq!(
+        again
+            .hits
+            .iter()
+            .filter(|hit| hit.document.id == victim.id)
+            .count(),
+        1,
+        "served once, not once per position it ever had"
+    );
+    assert_eq!(
+        index.document(victim.id).map(|document| document.id),
+        Some(victim.id)
+    );
+
     edited.name_en = "Atom interferometer".into();
     index.upsert(edited.clone()).unwrap();
     assert_eq!(
@@ -307,9 +333,17 @@ proptest! {
         band in prop::option::of(prop::sample::select(PriceBand::ALL.to_vec())),
         training in prop::option::of(any::<bool>()),
         text in prop::sample::select(vec!["", "microscope", "质谱", "NMR", "laser"]),
+        // Beijing (110000) is outside the region: a city filter nobody matches.
+        city in prop::option::of(prop::sample::select(vec![310000u32, 320100, 320500, 340100, 110000])),
+        // 99,999,999 is no institution's id.
+        institution in prop::option::of(prop::sample::select(vec![1i64, 2, 500, 99_999_999])),
+        home in prop::option::of(prop::sample::select(vec![1i64, 2, 500])),
+        class_of_user in prop::sample::select(vec![UserClass::OwnInstitution, UserClass::OtherAcademic, UserClass::Industry]),
     ) {
         let (documents, index) = full_index();
         let filters = SearchFilters {
+            cities: city.map(|code| CityCode::new(code).unwrap()).into_iter().collect(),
+            institution: institution.map(corridor_domain::InstitutionId),
             provinces: province.into_iter().collect(),
             institution_kinds: kind.into_iter().collect(),
             categories: class.map(|code| CategoryCode::parse(code).unwrap()).into_iter().collect(),
@@ -317,16 +351,22 @@ proptest! {
             training_required: training,
             ..Default::default()
         };
-        let results = index.search(&SearchRequest { text: text.into(), filters, limit: 100_000, ..Default::default() }).unwrap();
-        let basis = RateBasis::default();
+        let basis = RateBasis {
+            class: class_of_user,
+            home_institution: home.map(corridor_domain::InstitutionId),
+        };
+        let results = index.search(&SearchRequest { text: text.into(), filters, rate_basis: basis, limit: 100_000, ..Default::default() }).unwrap();
         let passes = |document: &corridor_search::SearchDocument| {
-            province.is_none_or(|p| document.province == p)
+            city.is_none_or(|c| document.city.get() == c)
+                && institution.is_none_or(|i| document.institution.0 == i)
+                && province.is_none_or(|p| document.province == p)
                 && kind.is_none_or(|k| document.institution_kind == k)
                 && class.is_none_or(|c| if c.len() == 2 { document.category.top_level().as_str() == c } else { document.category.as_str() == c })
                 && band.is_none_or(|b| PriceBand::of(basis.rate_of(document)) == b)
                 && training.is_none_or(|t| document.training_required == t)
         };
         prop_assert!(results.hits.iter().all(|hit| passes(&hit.document)));
+        prop_assert!(results.hits.iter().all(|hit| hit.hourly_rate == basis.rate_of(&hit.document)));
         if text.is_empty() {
             let expected = documents.iter().filter(|document| passes(document)).count() as u64;
             prop_assert_eq!(results.total, expected);
