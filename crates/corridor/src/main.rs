@@ -198,7 +198,7 @@ enum BenchCommand {
     Search {
         #[arg(long, default_value_t = corridor_demo::DEFAULT_SEED)]
         seed: u64,
-        /// How long wrk loads the server.
+        /// How long each of the three rounds of wrk loads the server (medians are reported).
         #[arg(long, default_value_t = 10)]
         http_seconds: u64,
         /// The PostgreSQL server the baseline creates a scratch database on.
