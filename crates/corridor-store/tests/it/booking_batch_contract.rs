@@ -85,3 +85,98 @@ pub async fn attempts_arriving_together_are_answered_as_if_alone(store: &dyn Sto
         );
     }
 }
+
+/// The purpose a test trigger refuses to store: a real database error, raised inside the
+/// batch's booking insert, with no hook in the product.
+const REFUSED_PURPOSE: &str = "refused by a trigger";
+
+/// When a batch fails with an error (here a trigger refusing one booking inside the batch's
+/// insert), nothing of it is committed and every attempt runs again on its own: the one the
+/// database refuses fails alone, and the others are booked, each with its audit event.
+async fn a_failed_batch_answers_each_attempt_alone(store: &dyn Store) {
+    let fixture = fixture(store, BookingMode::Instant, false).await;
+    let before = request(&fixture, fixture.academic, range(at(8, 9, 0), at(8, 10, 0)));
+    let mut refused = request(
+        &fixture,
+        fixture.second_academic,
+        range(at(8, 11, 0), at(8, 12, 0)),
+    );
+    refused.purpose = REFUSED_PURPOSE.into();
+    let after = request(&fixture, fixture.industry, range(at(8, 13, 0), at(8, 14, 0)));
+    let attempts = [&before, &refused, &after];
+    let contexts: Vec<AuditContext> = attempts.iter().map(|attempt| actor(attempt.user)).collect();
+    let results = futures_util::future::join_all(
+        attempts
+            .iter()
+            .zip(&contexts)
+            .map(|(attempt, context)| store.create_booking(attempt, now(), context)),
+    )
+    .await;
+    let mut results = results.into_iter();
+    let before_booking = booked(results.next().unwrap().unwrap());
+    let refusal = results.next().unwrap();
+    assert!(
+        refusal
+            .as_ref()
+            .is_err_and(|error| error.to_string().contains(REFUSED_PURPOSE)),
+        "the refused attempt fails with the database's error, got {refusal:?}"
+    );
+    let after_booking = booked(results.next().unwrap().unwrap());
+    assert_eq!(before_booking.range, before.range);
+    assert_eq!(after_booking.range, after.range);
+    assert_eq!(
+        store
+            .bookings_of_user(fixture.second_academic, PageRequest::default())
+            .await
+            .unwrap()
+            .total,
+        0,
+        "nothing of the refused attempt is stored"
+    );
+    let events = store.audit_events(PageRequest::default()).await.unwrap().items;
+    let created = events
+        .iter()
+        .filter(|event| event.action == "booking.created")
+        .count();
+    assert_eq!(created, 2, "one audit event per stored booking, none twice");
+}
+
+#[tokio::test]
+async fn sqlite_a_failed_batch_answers_each_attempt_alone() {
+    let test_store = crate::support::sqlite().await;
+    let pool = sqlx::SqlitePool::connect(&test_store.url).await.unwrap();
+    sqlx::query(&format!(
+        "CREATE TRIGGER refuse_marked_bookings BEFORE INSERT ON bookings \
+         WHEN NEW.purpose = '{REFUSED_PURPOSE}' \
+         BEGIN SELECT RAISE(ABORT, '{REFUSED_PURPOSE}'); END"
+    ))
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    a_failed_batch_answers_each_attempt_alone(&test_store.store).await;
+}
+
+#[tokio::test]
+async fn postgres_a_failed_batch_answers_each_attempt_alone() {
+    let test_store = crate::support::postgres().await;
+    let pool = test_store.raw_pool().await;
+    sqlx::query(&format!(
+        "CREATE FUNCTION refuse_marked_bookings() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN IF NEW.purpose = '{REFUSED_PURPOSE}' THEN RAISE EXCEPTION '{REFUSED_PURPOSE}'; END IF; \
+         RETURN NEW; END $$"
+    ))
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "CREATE TRIGGER refuse_marked_bookings BEFORE INSERT ON bookings \
+         FOR EACH ROW EXECUTE FUNCTION refuse_marked_bookings()",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    a_failed_batch_answers_each_attempt_alone(&test_store.store).await;
+    test_store.drop_schema().await;
+}
