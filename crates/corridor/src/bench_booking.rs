@@ -73,6 +73,21 @@ pub(crate) struct ScratchDatabase {
     postgres_name: Option<String>,
 }
 
+/// Waits until the server at `base` has built its analytics facts. A server that has just
+/// started spends its first seconds building them from the year of bookings (both cores);
+/// one in service has long finished, and the benchmarks measure that one. The analytics API
+/// itself waits for the first build, so one request to it is the wait.
+pub(crate) async fn wait_until_warm(base: &str) -> Result<()> {
+    reqwest::Client::new()
+        .get(format!("{base}/api/v1/analytics/utilisation"))
+        .timeout(Duration::from_secs(180))
+        .send()
+        .await?
+        .error_for_status()
+        .context("waiting for the server's analytics facts")?;
+    Ok(())
+}
+
 pub(crate) async fn scratch_database(
     backend: corridor_store::Backend,
     admin_url: &str,
@@ -213,16 +228,7 @@ async fn start_server(database: &str, strategy: &str, log: &std::path::Path) -> 
     while started.elapsed() < Duration::from_secs(180) {
         if let Ok(response) = client.get(format!("http://{address}/healthz")).send().await {
             if response.status().is_success() {
-                // A server that has just started still builds its analytics facts from the
-                // year of bookings (seconds of both cores); one in service has long finished.
-                // The hammer measures the second, so it waits, as the analytics API does.
-                client
-                    .get(format!("http://{address}/api/v1/analytics/utilisation"))
-                    .timeout(Duration::from_secs(180))
-                    .send()
-                    .await?
-                    .error_for_status()
-                    .context("waiting for the server's analytics facts")?;
+                wait_until_warm(&format!("http://{address}")).await?;
                 return Ok(Server { child, address });
             }
         }

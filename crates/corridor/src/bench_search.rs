@@ -7,7 +7,7 @@
 //! by SQLite FTS5 and by PostgreSQL full-text search over the same rows.
 
 use std::fmt::Write as _;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use corridor_domain::{CategoryCode, GeoPoint, InstitutionKind, ProvinceCode, UserClass};
@@ -755,15 +755,7 @@ async fn run_in(work_dir: &std::path::Path, options: SearchBenchOptions) -> Resu
     let server = tokio::spawn(corridor_web::serve(listener, app, async move {
         let _ = stopped.await;
     }));
-    // A server that has just started still builds its analytics facts (seconds of both
-    // cores); a server in service has long finished. Wait for them, as the analytics API does.
-    reqwest::Client::new()
-        .get(format!("{base}/api/v1/analytics/utilisation"))
-        .timeout(Duration::from_secs(120))
-        .send()
-        .await?
-        .error_for_status()
-        .context("waiting for the server's analytics facts")?;
+    crate::bench_booking::wait_until_warm(&base).await?;
     let seconds = options.http_seconds;
     let http_rounds = tokio::task::spawn_blocking({
         let base = base.clone();

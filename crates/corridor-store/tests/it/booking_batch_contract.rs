@@ -6,6 +6,22 @@ use corridor_store::{AuditContext, BookingAttempt, BookingDenial, PageRequest, S
 
 use crate::booking_contract::{actor, at, booked, fixture, now, range, request};
 
+/// Makes every attempt at once, each as its own user, so that they reach the group-commit
+/// writer together; the answers come in the attempts' order.
+async fn attempt_together(
+    store: &dyn Store,
+    attempts: &[&corridor_store::BookingRequest],
+) -> Vec<Result<BookingAttempt, corridor_store::StoreError>> {
+    let contexts: Vec<AuditContext> = attempts.iter().map(|attempt| actor(attempt.user)).collect();
+    futures_util::future::join_all(
+        attempts
+            .iter()
+            .zip(&contexts)
+            .map(|(attempt, context)| store.create_booking(attempt, now(), context)),
+    )
+    .await
+}
+
 /// Attempts that arrive together share one group commit; each must still get the answer it
 /// would get alone: a repeated idempotency key replays the first booking, an overlap queued
 /// on the waitlist sees the booking made just before it, a rule refusal and an unknown
@@ -25,16 +41,12 @@ pub async fn attempts_arriving_together_are_answered_as_if_alone(store: &dyn Sto
     let mut unknown = request(&fixture, fixture.industry, range(at(8, 12, 0), at(8, 13, 0)));
     unknown.instrument = InstrumentId(987_654);
     let later = request(&fixture, fixture.industry, range(at(8, 11, 0), at(8, 12, 0)));
-    let attempts = [&first, &repeated, &queued, &after_hours, &unknown, &later];
-    let contexts: Vec<AuditContext> = attempts.iter().map(|attempt| actor(attempt.user)).collect();
-    let results = futures_util::future::join_all(
-        attempts
-            .iter()
-            .zip(&contexts)
-            .map(|(attempt, context)| store.create_booking(attempt, now(), context)),
+    let mut results = attempt_together(
+        store,
+        &[&first, &repeated, &queued, &after_hours, &unknown, &later],
     )
-    .await;
-    let mut results = results.into_iter();
+    .await
+    .into_iter();
     let first_booking = booked(results.next().unwrap().unwrap());
     assert_eq!(
         results.next().unwrap().unwrap(),
@@ -103,16 +115,9 @@ async fn a_failed_batch_answers_each_attempt_alone(store: &dyn Store) {
     );
     refused.purpose = REFUSED_PURPOSE.into();
     let after = request(&fixture, fixture.industry, range(at(8, 13, 0), at(8, 14, 0)));
-    let attempts = [&before, &refused, &after];
-    let contexts: Vec<AuditContext> = attempts.iter().map(|attempt| actor(attempt.user)).collect();
-    let results = futures_util::future::join_all(
-        attempts
-            .iter()
-            .zip(&contexts)
-            .map(|(attempt, context)| store.create_booking(attempt, now(), context)),
-    )
-    .await;
-    let mut results = results.into_iter();
+    let mut results = attempt_together(store, &[&before, &refused, &after])
+        .await
+        .into_iter();
     let before_booking = booked(results.next().unwrap().unwrap());
     let refusal = results.next().unwrap();
     assert!(
