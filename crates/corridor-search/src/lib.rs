@@ -323,14 +323,14 @@ impl SearchIndex {
         &self,
         searcher: &tantivy::Searcher,
         columns: &columns::Columns,
-    ) -> tantivy::Result<HashMap<SegmentOrdinal, Arc<Vec<u32>>>> {
+    ) -> tantivy::Result<Vec<Arc<Vec<u32>>>> {
         let mut cache = self
             .positions_by_segment
             .lock()
             .expect("positions cache lock");
-        let mut by_ordinal = HashMap::new();
+        let mut by_ordinal = Vec::with_capacity(searcher.segment_readers().len());
         let mut built_any = false;
-        for (ordinal, segment) in searcher.segment_readers().iter().enumerate() {
+        for segment in searcher.segment_readers() {
             let positions = match cache.get(&segment.segment_id()) {
                 Some(positions) => positions.clone(),
                 None => {
@@ -349,7 +349,7 @@ impl SearchIndex {
                     positions
                 }
             };
-            by_ordinal.insert(ordinal as SegmentOrdinal, positions);
+            by_ordinal.push(positions);
         }
         if built_any {
             // Segments merged away are gone for good; forget their maps.
@@ -366,7 +366,8 @@ impl SearchIndex {
 
 /// Collects every matching document as (position in the columns, score).
 struct MatchCollector {
-    positions_by_doc: HashMap<SegmentOrdinal, Arc<Vec<u32>>>,
+    /// Indexed by segment ordinal.
+    positions_by_doc: Vec<Arc<Vec<u32>>>,
     scoring: bool,
 }
 
@@ -384,7 +385,7 @@ impl Collector for MatchCollector {
         segment: SegmentOrdinal,
         _reader: &SegmentReader,
     ) -> tantivy::Result<MatchSegmentCollector> {
-        let positions = self.positions_by_doc.get(&segment).cloned().ok_or_else(|| {
+        let positions = self.positions_by_doc.get(segment as usize).cloned().ok_or_else(|| {
             tantivy::TantivyError::InternalError(format!(
                 "segment {segment} has no position map"
             ))

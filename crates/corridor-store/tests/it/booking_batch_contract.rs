@@ -4,7 +4,7 @@
 use corridor_domain::{BookingMode, Fen, InstrumentId};
 use corridor_store::{AuditContext, BookingAttempt, BookingDenial, PageRequest, Store};
 
-use crate::booking_contract::{actor, at, booked, fixture, now, range, request};
+use crate::booking_contract::{actor, at, booked, booking_count_of, fixture, now, range, request};
 
 /// Makes every attempt at once, each as its own user, so that they reach the group-commit
 /// writer together; the answers come in the attempts' order.
@@ -74,14 +74,7 @@ pub async fn attempts_arriving_together_are_answered_as_if_alone(store: &dyn Sto
     assert_eq!(later_booking.range, later.range);
     assert_eq!(later_booking.price, Fen(50_000));
     assert_eq!(first_booking.price, Fen(20_000));
-    assert_eq!(
-        store
-            .bookings_of_user(fixture.academic, PageRequest::default())
-            .await
-            .unwrap()
-            .total,
-        1
-    );
+    assert_eq!(booking_count_of(store, fixture.academic).await, 1);
     assert_eq!(store.count_overlapping_bookings().await.unwrap(), 0);
     let events = store.audit_events(PageRequest::default()).await.unwrap().items;
     for booking in [&first_booking, &later_booking] {
@@ -130,11 +123,7 @@ async fn a_failed_batch_answers_each_attempt_alone(store: &dyn Store) {
     assert_eq!(before_booking.range, before.range);
     assert_eq!(after_booking.range, after.range);
     assert_eq!(
-        store
-            .bookings_of_user(fixture.second_academic, PageRequest::default())
-            .await
-            .unwrap()
-            .total,
+        booking_count_of(store, fixture.second_academic).await,
         0,
         "nothing of the refused attempt is stored"
     );

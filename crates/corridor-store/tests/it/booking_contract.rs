@@ -115,6 +115,15 @@ pub(crate) fn booked(attempt: BookingAttempt) -> corridor_store::BookingRecord {
     }
 }
 
+/// How many bookings `user` has, in any status.
+pub(crate) async fn booking_count_of(store: &dyn Store, user: corridor_domain::UserId) -> u64 {
+    store
+        .bookings_of_user(user, PageRequest::default())
+        .await
+        .unwrap()
+        .total
+}
+
 pub async fn bookings_follow_the_rules_and_never_overlap(store: &dyn Store) {
     let fixture = fixture(store, BookingMode::Instant, false).await;
     let first = booked(
@@ -223,11 +232,7 @@ pub async fn the_same_idempotency_key_books_once(store: &dyn Store) {
     );
     other.idempotency_key = first_request.idempotency_key.clone();
     assert_ne!(booked(book(store, &other).await).id, first.id);
-    let mine = store
-        .bookings_of_user(fixture.academic, PageRequest::default())
-        .await
-        .unwrap();
-    assert_eq!(mine.total, 1);
+    assert_eq!(booking_count_of(store, fixture.academic).await, 1);
 }
 
 pub async fn concurrent_attempts_never_double_book(store: &dyn Store) {
@@ -796,14 +801,7 @@ pub async fn history_imports_in_bulk(store: &dyn Store) {
         )
         .await
         .unwrap();
-    assert_eq!(
-        store
-            .bookings_of_user(fixture.academic, PageRequest::default())
-            .await
-            .unwrap()
-            .total,
-        50
-    );
+    assert_eq!(booking_count_of(store, fixture.academic).await, 50);
     assert_eq!(
         store.calendar_rules(fixture.instrument).await.unwrap(),
         Some(rules)
