@@ -207,6 +207,17 @@ pub struct AvailabilityFacts {
     pub busy: Vec<TimeRange>,
 }
 
+/// Where one booking holds (or held) time: what a follower of the change log reads for a
+/// `booking` entry, instead of re-reading the booking's whole calendar.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BookingSpan {
+    pub booking: BookingId,
+    pub instrument: InstrumentId,
+    pub range: TimeRange,
+    /// Whether the booking holds its time now (pending, confirmed or completed).
+    pub holding: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Qualification {
     pub instrument: InstrumentId,
@@ -365,6 +376,10 @@ pub trait BookingStore: Send + Sync {
         horizon: TimeRange,
         instruments: Option<&[InstrumentId]>,
     ) -> Result<Vec<AvailabilityFacts>, StoreError>;
+    /// These bookings' instruments, ranges and whether they hold their time, in id order;
+    /// unknown ids are left out. A follower of the change log reads this for its `booking`
+    /// entries (a booking was written).
+    async fn booking_spans(&self, bookings: &[BookingId]) -> Result<Vec<BookingSpan>, StoreError>;
     /// Pairs of holding bookings of one instrument that overlap, counted by a plain
     /// self-join that trusts nothing else: the benchmark's and the tests' independent check.
     async fn count_overlapping_bookings(&self) -> Result<u64, StoreError>;

@@ -358,14 +358,13 @@ macro_rules! shared_booking_batch_impl {
                     }
                     audit.push(format!(") INSERT INTO audit_events ({AUDIT_COLUMNS}) SELECT {AUDIT_COLUMNS} FROM v WHERE v.occurred_at IS NOT NULL"));
                     audit.build().execute(&mut **transaction).await?;
-                    let mut instruments: Vec<i64> = to_book.iter().map(|(job, _)| job.request.instrument.0).collect();
-                    instruments.sort_unstable();
-                    instruments.dedup();
+                    // One entry per new booking (see `record_new_booking`).
+                    let new_bookings: Vec<i64> = inserted.iter().map(|row| row.try_get("id")).collect::<Result<_, _>>()?;
                     const CHANGE_COLUMNS: &str = "entity, entity_id, operation, occurred_at";
                     let mut changes = QueryBuilder::<$db>::new(format!("WITH v ({CHANGE_COLUMNS}) AS ("));
-                    changes.push_values(0..crate::booking_batch_sql::padded_len(instruments.len()), |mut row, index| match instruments.get(index) {
-                        Some(instrument) => {
-                            row.push_bind(Some("calendar")).push_bind(Some(*instrument)).push_bind(Some("upsert")).push_bind(Some(occurred_at));
+                    changes.push_values(0..crate::booking_batch_sql::padded_len(new_bookings.len()), |mut row, index| match new_bookings.get(index) {
+                        Some(booking) => {
+                            row.push_bind(Some("booking")).push_bind(Some(*booking)).push_bind(Some("upsert")).push_bind(Some(occurred_at));
                         }
                         None => {
                             row.push_bind(None::<&str>).push_bind(None::<i64>).push_bind(None::<&str>).push_bind(None::<StoredInstant>);

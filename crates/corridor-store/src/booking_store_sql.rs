@@ -436,6 +436,28 @@ macro_rules! shared_booking_store_impl {
                 Ok(facts.into_values().collect())
             }
 
+            async fn booking_spans(&self, bookings: &[BookingId]) -> Result<Vec<crate::BookingSpan>, StoreError> {
+                let mut spans = Vec::with_capacity(bookings.len());
+                for chunk in bookings.chunks(IMPORT_CHUNK_ROWS) {
+                    // Ids are integers, so formatting them in is safe.
+                    let ids = chunk.iter().map(|id| id.0.to_string()).collect::<Vec<_>>().join(", ");
+                    let rows = sqlx::query(&format!(
+                        "SELECT id, instrument_id, starts_at, ends_at, status IN {HOLDING_STATUSES_SQL} AS holding FROM bookings WHERE id IN ({ids}) ORDER BY id"
+                    ))
+                    .fetch_all(self.read_pool())
+                    .await?;
+                    for row in &rows {
+                        spans.push(crate::BookingSpan {
+                            booking: BookingId(row.try_get("id")?),
+                            instrument: InstrumentId(row.try_get("instrument_id")?),
+                            range: stored(TimeRange::new(row.try_get::<StoredInstant, _>("starts_at")?.0, row.try_get::<StoredInstant, _>("ends_at")?.0))?,
+                            holding: row.try_get("holding")?,
+                        });
+                    }
+                }
+                Ok(spans)
+            }
+
             async fn count_overlapping_bookings(&self) -> Result<u64, StoreError> {
                 let overlaps: i64 = sqlx::query_scalar(&format!(
                     "SELECT COUNT(*) FROM bookings a JOIN bookings b ON a.instrument_id = b.instrument_id AND a.id < b.id \

@@ -256,6 +256,10 @@ macro_rules! shared_store_impl {
                 self.run_migrations().await
             }
 
+            async fn refresh_planner_statistics(&self) -> Result<(), StoreError> {
+                self.refresh_planner_statistics_for_engine().await
+            }
+
             async fn ping(&self) -> Result<(), StoreError> {
                 sqlx::query("SELECT 1").execute(self.read_pool()).await?;
                 Ok(())

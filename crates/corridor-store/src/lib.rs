@@ -47,7 +47,7 @@ use corridor_domain::{
 
 pub use analytics::{AnalyticsBySql, AnalyticsSnapshot, AnalyticsStore};
 pub use booking::{
-    AvailabilityFacts, BookingActor, BookingAttempt, BookingChange, BookingDenial, BookingQuote,
+    AvailabilityFacts, BookingActor, BookingSpan, BookingAttempt, BookingChange, BookingDenial, BookingQuote,
     BookingRecord, BookingRequest, BookingStore, BookingStrategy, CalendarView, HistoricalBooking,
     Qualification, WaitlistEntry,
 };
@@ -106,6 +106,14 @@ pub trait Store:
 
     /// Applies the embedded migrations of this engine that have not run yet.
     async fn migrate(&self) -> Result<(), StoreError>;
+
+    /// Brings the engine's planner statistics and visibility information up to date after a
+    /// bulk load (the demo region writes over a million rows at once). On PostgreSQL this is
+    /// `VACUUM (ANALYZE)`, which autovacuum would run some time later, or never where it is
+    /// switched off; until then the planner guesses row counts and every first read of a
+    /// loaded row rewrites its page's hint bits. SQLite's plans do not depend on statistics
+    /// it has not been asked to gather, so there it does nothing.
+    async fn refresh_planner_statistics(&self) -> Result<(), StoreError>;
 
     /// Cheap liveness check used by `/healthz`.
     async fn ping(&self) -> Result<(), StoreError>;

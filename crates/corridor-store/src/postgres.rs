@@ -76,6 +76,12 @@ impl PostgresStore {
         Ok(self.pool.begin().await?)
     }
 
+    async fn refresh_planner_statistics_for_engine(&self) -> Result<(), StoreError> {
+        // Outside a transaction, as VACUUM must be.
+        sqlx::query("VACUUM (ANALYZE)").execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// Batches lock the accounts they touch, in id order so that two batches never wait on
     /// each other in a cycle.
     const LEDGER_LOCK_SUFFIX: &'static str = " FOR UPDATE";
@@ -316,7 +322,7 @@ impl PostgresStore {
                 INSERT INTO audit_events (occurred_at, actor_user_id, action, subject, detail, client_address) \
                 SELECT $11, $12, 'booking.created', 'booking:' || booking.id, $13, $14 FROM booking), \
              change AS ( \
-                INSERT INTO change_log (entity, entity_id, operation, occurred_at) VALUES ('calendar', $1, 'upsert', $11)) \
+                INSERT INTO change_log (entity, entity_id, operation, occurred_at) SELECT 'booking', booking.id, 'upsert', $11 FROM booking) \
              SELECT id FROM booking",
         )
         .bind(request.instrument.0)

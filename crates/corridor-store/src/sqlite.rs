@@ -98,6 +98,12 @@ impl SqliteStore {
         &self.read_pool
     }
 
+    /// Nothing to do: see `Store::refresh_planner_statistics`. Gathering statistics here
+    /// (`ANALYZE`) would change the plans every SQLite query was measured with.
+    async fn refresh_planner_statistics_for_engine(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
         Ok(self.write_pool.begin_with("BEGIN IMMEDIATE").await?)
     }

@@ -2,14 +2,15 @@
 //! coming weeks) in step with the store, like `search.rs` does for the text index.
 //!
 //! The index is built from the store at start-up. Every booking change made through this
-//! node is applied at once; a background task follows the store's change log (entity
-//! `calendar`) twice a second for changes made elsewhere, and rebuilds the whole index once
-//! a day so that the horizon rolls forward.
+//! node is applied at once; a background task follows the store's change log twice a second
+//! for changes made elsewhere (entity `calendar`: the instrument's calendar is re-read;
+//! entity `booking`: a new booking, whose range is marked busy without reading the rest), and
+//! rebuilds the whole index once a day so that the horizon rolls forward.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-use corridor_domain::{InstrumentId, TimeRange, TimeZoneName};
+use corridor_domain::{BookingId, InstrumentId, TimeRange, TimeZoneName};
 use corridor_search::availability::{
     AvailabilityIndex, InstrumentCalendarInput, SharedAvailability, DEFAULT_HORIZON_DAYS,
 };
@@ -134,9 +135,34 @@ impl AvailabilityService {
             .filter(|change| change.entity == "calendar" || change.entity == "instrument")
             .map(|change| InstrumentId(change.entity_id))
             .collect();
+        // A written booking is read alone: a new one only marks its range busy. One that no
+        // longer holds its time (cancelled or rejected since) frees time, which only a re-read
+        // of its calendar can tell.
+        let written: Vec<BookingId> = changes
+            .iter()
+            .filter(|change| change.entity == "booking")
+            .map(|change| BookingId(change.entity_id))
+            .collect();
+        let mut busy = Vec::new();
+        if !written.is_empty() {
+            for span in store.booking_spans(&written).await? {
+                if span.holding {
+                    busy.push(span);
+                } else {
+                    touched.push(span.instrument);
+                }
+            }
+        }
         touched.sort_unstable();
         touched.dedup();
         self.apply_all(store, &touched).await?;
+        if !busy.is_empty() {
+            self.shared.update(|index| {
+                for span in &busy {
+                    index.mark_busy(span.instrument, span.range.start, span.range.end);
+                }
+            });
+        }
         if let Some(last) = changes.last() {
             self.high_water.fetch_max(last.seq, Ordering::SeqCst);
         }

@@ -126,13 +126,21 @@ pub async fn generate_into(store: &dyn Store, seed: u64, scale: DemoScale) -> Re
     bar.set_message("programme");
     let programme_started = Instant::now();
     let programme = crate::region_programme::load_programme(store, programme, seed).await?;
+    let programme_ms = programme_started.elapsed().as_millis() as u64;
+    bar.set_message("statistics");
+    let statistics_started = Instant::now();
+    store
+        .refresh_planner_statistics()
+        .await
+        .context("refreshing the planner's statistics after the load")?;
+    let statistics_ms = statistics_started.elapsed().as_millis() as u64;
     bar.finish_and_clear();
     tracing::info!(
         proposals = programme.proposals,
         reviews = programme.reviews,
         granted_shifts = programme.granted_shifts,
         open_cycle_oversubscription = programme.oversubscription,
-        programme_ms = programme_started.elapsed().as_millis() as u64,
+        programme_ms,
         "wrote the light source's programme"
     );
     let rows: Vec<String> = report
@@ -144,6 +152,7 @@ pub async fn generate_into(store: &dyn Store, seed: u64, scale: DemoScale) -> Re
         seed,
         generate_ms = generated_in.as_millis() as u64,
         write_ms = written.elapsed().as_millis() as u64,
+        statistics_ms,
         total_ms = started.elapsed().as_millis() as u64,
         bookings = bookings.len(),
         qualifications = history.qualifications.len(),

@@ -1,7 +1,7 @@
 //! The group-commit contract: booking attempts that arrive together, and so share one
 //! transaction and one commit, are answered exactly as each would be alone.
 
-use corridor_domain::{BookingMode, Fen, InstrumentId};
+use corridor_domain::{BookingId, BookingMode, Fen, InstrumentId};
 use corridor_store::{AuditContext, BookingAttempt, BookingDenial, PageRequest, Store};
 
 use crate::booking_contract::{actor, at, booked, booking_count_of, fixture, now, range, request};
@@ -89,6 +89,40 @@ pub async fn attempts_arriving_together_are_answered_as_if_alone(store: &dyn Sto
             booking.id.0
         );
     }
+    // A follower of the change log hears of each new booking by its id, once, and reads its
+    // span alone; an unknown id is left out.
+    let changes = store.changes_since(0, 10_000).await.unwrap();
+    for booking in [&first_booking, &later_booking] {
+        assert_eq!(
+            changes
+                .iter()
+                .filter(|change| change.entity == "booking" && change.entity_id == booking.id.0)
+                .count(),
+            1,
+            "one change-log entry for booking {}",
+            booking.id.0
+        );
+    }
+    let spans = store
+        .booking_spans(&[later_booking.id, BookingId(987_654_321), first_booking.id])
+        .await
+        .unwrap();
+    let mut expected = vec![
+        corridor_store::BookingSpan {
+            booking: first_booking.id,
+            instrument: first_booking.instrument,
+            range: first_booking.range,
+            holding: true,
+        },
+        corridor_store::BookingSpan {
+            booking: later_booking.id,
+            instrument: later_booking.instrument,
+            range: later_booking.range,
+            holding: true,
+        },
+    ];
+    expected.sort_by_key(|span| span.booking.0);
+    assert_eq!(spans, expected);
 }
 
 /// The purpose a test trigger refuses to store: a real database error, raised inside the

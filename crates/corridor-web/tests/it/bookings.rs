@@ -124,6 +124,46 @@ pub async fn managed_instrument(server: &TestServer, manager: &str) -> (i64, i64
     (id, institution)
 }
 
+/// Asks `node` for the institution's instruments free for four hours in `days` until it
+/// offers `instrument` (or stops offering it), for at most 2 s: a second node learns of
+/// changes made elsewhere from the change log.
+async fn wait_until_offered(
+    node: &TestServer,
+    institution: i64,
+    instrument: i64,
+    days: (String, String),
+    offered: bool,
+    what: &str,
+) {
+    let path = format!(
+        "/api/v1/search?institution={institution}&free_hours=4&free_from={}&free_to={}&limit=100",
+        days.0, days.1
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        let page = json_of(
+            call(reqwest::Method::GET, node, &path, None, None).await,
+            200,
+            "search on the other node",
+        )
+        .await;
+        assert!(page["total"].as_u64().unwrap() <= 100, "one page holds the institution");
+        let offers = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|item| item["id"].as_i64() == Some(instrument));
+        if offers == offered {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: the other node still answers offered = {offers} 2 s later"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 async fn booking_flow(server: &TestServer) {
     let manager = token(server, "manager@corridor.demo").await;
     let company = token(server, "company@corridor.demo").await;
@@ -428,34 +468,66 @@ async fn booking_flow(server: &TestServer) {
         found(day(12), day(12)).await.contains(&instrument),
         "the day after"
     );
-    let closed_days_on_the_other_node = format!(
-        "/api/v1/search?institution={institution}&free_hours=4&free_from={}&free_to={}&limit=100",
-        day(10),
-        day(11)
-    );
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
-    loop {
-        let page = json_of(
-            call(reqwest::Method::GET, &other, &closed_days_on_the_other_node, None, None).await,
-            200,
-            "search on the other node",
+    wait_until_offered(&other, institution, instrument, (day(10), day(11)), false, "the closed days").await;
+
+    // Bookings made on the first node reach the second through the change log: two bookings
+    // leave no four free hours on day 12 (08-11, 13-15, 17-20); cancelling one frees 13-20.
+    // First, closures of another instrument push this instrument's earlier entries out of the
+    // window the follower re-reads, so that only the bookings' own entries can tell it.
+    let list = json_of(
+        call(reqwest::Method::GET, server, &format!("/api/v1/instruments?institution={institution}&limit=2"), None, None).await,
+        200,
+        "list",
+    )
+    .await;
+    let neighbour = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["id"].as_i64().unwrap())
+        .find(|id| *id != instrument)
+        .expect("a second instrument at the institution");
+    for week in 0..70 {
+        let closure = json!({"kind": "maintenance", "starts_at": shanghai(20 + week, 8), "ends_at": shanghai(20 + week, 9), "reason": "weekly check"});
+        json_of(
+            call(reqwest::Method::POST, server, &format!("/api/v1/instruments/{neighbour}/closures"), Some(&manager), Some(closure)).await,
+            201,
+            "close the neighbour",
         )
         .await;
-        assert!(page["total"].as_u64().unwrap() <= 100, "one page holds the institution");
-        let offered = page["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|item| item["id"].as_i64() == Some(instrument));
-        if !offered {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the other node still offers the closed days 2 s after the closure"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    // The follower refreshes twice a second: after three intervals it has read past them.
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    wait_until_offered(&other, institution, instrument, (day(12), day(12)), true, "day 12 before the bookings").await;
+    let mut on_day_12 = Vec::new();
+    for (from, to, key) in [(11, 13, "day-12-a"), (15, 17, "day-12-b")] {
+        let booked = json_of(
+            send(key, json!({"instrument_id": instrument, "starts_at": shanghai(12, from), "ends_at": shanghai(12, to)}), company.clone()).await,
+            201,
+            "book day 12",
+        )
+        .await;
+        on_day_12.push(booked["id"].as_i64().unwrap());
+    }
+    assert!(
+        !found(day(12), day(12)).await.contains(&instrument),
+        "the first node still offers four free hours on day 12"
+    );
+    wait_until_offered(&other, institution, instrument, (day(12), day(12)), false, "day 12 after two bookings").await;
+    json_of(
+        call(
+            reqwest::Method::POST,
+            server,
+            &format!("/api/v1/bookings/{}/cancel", on_day_12[1]),
+            Some(&company),
+            None,
+        )
+        .await,
+        200,
+        "cancel on day 12",
+    )
+    .await;
+    wait_until_offered(&other, institution, instrument, (day(12), day(12)), true, "day 12 after a cancellation").await;
     let bad = call(
         reqwest::Method::GET,
         server,
