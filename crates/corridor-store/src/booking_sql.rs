@@ -403,21 +403,22 @@ macro_rules! shared_booking_impl {
                 booking_from_row(&row)
             }
 
+            /// Something that can free time changed: a follower re-reads the calendar.
             async fn record_calendar_change(transaction: &mut WriteTransaction<'_>, instrument: InstrumentId) -> Result<(), StoreError> {
-                sqlx::query("INSERT INTO change_log (entity, entity_id, operation, occurred_at) VALUES ('calendar', $1, 'upsert', $2)")
-                    .bind(instrument.0)
-                    .bind(StoredInstant(crate::now()))
-                    .execute(&mut **transaction)
-                    .await?;
-                Ok(())
+                Self::record_booking_change(transaction, "calendar", instrument.0).await
             }
 
             /// A new booking only takes time: its change-log entry names the booking, so that
             /// a follower marks its range busy instead of re-reading the whole calendar (which,
             /// for an instrument booked many times a second, it would do twice a second).
             async fn record_new_booking(transaction: &mut WriteTransaction<'_>, booking: BookingId) -> Result<(), StoreError> {
-                sqlx::query("INSERT INTO change_log (entity, entity_id, operation, occurred_at) VALUES ('booking', $1, 'upsert', $2)")
-                    .bind(booking.0)
+                Self::record_booking_change(transaction, "booking", booking.0).await
+            }
+
+            async fn record_booking_change(transaction: &mut WriteTransaction<'_>, entity: &str, entity_id: i64) -> Result<(), StoreError> {
+                sqlx::query("INSERT INTO change_log (entity, entity_id, operation, occurred_at) VALUES ($1, $2, 'upsert', $3)")
+                    .bind(entity)
+                    .bind(entity_id)
                     .bind(StoredInstant(crate::now()))
                     .execute(&mut **transaction)
                     .await?;
