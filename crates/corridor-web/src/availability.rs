@@ -143,26 +143,20 @@ impl AvailabilityService {
             .filter(|change| change.entity == "booking")
             .map(|change| BookingId(change.entity_id))
             .collect();
-        let mut busy = Vec::new();
         if !written.is_empty() {
-            for span in store.booking_spans(&written).await? {
-                if span.holding {
-                    busy.push(span);
-                } else {
-                    touched.push(span.instrument);
+            let spans = store.booking_spans(&written).await?;
+            // Marked before the calendars below are re-read: a re-read is the later look, so
+            // a booking cancelled since its span was read cannot stay marked by it.
+            self.shared.update(|index| {
+                for span in spans.iter().filter(|span| span.holding) {
+                    index.mark_busy(span.instrument, span.range.start, span.range.end);
                 }
-            }
+            });
+            touched.extend(spans.iter().filter(|span| !span.holding).map(|span| span.instrument));
         }
         touched.sort_unstable();
         touched.dedup();
         self.apply_all(store, &touched).await?;
-        if !busy.is_empty() {
-            self.shared.update(|index| {
-                for span in &busy {
-                    index.mark_busy(span.instrument, span.range.start, span.range.end);
-                }
-            });
-        }
         if let Some(last) = changes.last() {
             self.high_water.fetch_max(last.seq, Ordering::SeqCst);
         }
