@@ -165,40 +165,10 @@ pub(crate) enum BatchPlan<Evaluation> {
 macro_rules! shared_booking_batch_impl {
     ($store:ty, $db:ty) => {
         impl $store {
-            /// Decides and writes `batch` inside `transaction` (which the caller commits), with
-            /// a fixed number of statements for the attempts the facts row decides; answers
-            /// each attempt in order. An `Err` leaves the transaction to be rolled back.
-            pub(crate) async fn attempt_bookings_together_in(
-                transaction: &mut WriteTransaction<'_>,
-                batch: &[crate::booking_batch_sql::BookingJob],
-            ) -> Result<Vec<Result<BookingAttempt, StoreError>>, StoreError> {
-                use crate::booking_batch_sql::BatchPlan;
-                use std::collections::{HashMap, HashSet};
-
-                if batch.is_empty() {
-                    return Ok(Vec::new());
-                }
-                if Self::BATCH_LOCKS_CALENDARS {
-                    // Locked in id order, so that two writers (two server nodes) never wait
-                    // on each other in a cycle.
-                    let mut instruments: Vec<i64> = batch.iter().map(|job| job.request.instrument.0).collect();
-                    instruments.sort_unstable();
-                    instruments.dedup();
-                    // Repeating an id in the list changes nothing and keeps the statement's
-                    // text to a few sizes (see `padded_len`).
-                    let last = instruments[instruments.len() - 1];
-                    instruments.resize(crate::booking_batch_sql::padded_len(instruments.len()), last);
-                    let mut lock = QueryBuilder::<$db>::new(
-                        "UPDATE instrument_calendars SET booking_sequence = booking_sequence + 1 WHERE instrument_id IN (SELECT instrument_id FROM instrument_calendars WHERE instrument_id IN (",
-                    );
-                    let mut separated = lock.separated(", ");
-                    for instrument in &instruments {
-                        separated.push_bind(*instrument);
-                    }
-                    lock.push(") ORDER BY instrument_id FOR UPDATE)");
-                    lock.build().execute(&mut **transaction).await?;
-                }
-
+            /// The one statement that reads every attempt's facts (`REQUEST_FACTS_COLUMNS` and
+            /// the attempt's `ord`); an attempt whose instrument or user does not exist has no
+            /// row.
+            pub(crate) fn batch_facts_query(batch: &[crate::booking_batch_sql::BookingJob]) -> QueryBuilder<'_, $db> {
                 let mut facts = QueryBuilder::<$db>::new("WITH a (ord, instrument_id, user_id, starts_at, ends_at, idempotency_key) AS (");
                 // Padding rows name no instrument, so the join drops them.
                 facts.push_values(0..crate::booking_batch_sql::padded_len(batch.len()), |mut row, ord| match batch.get(ord) {
@@ -226,9 +196,22 @@ macro_rules! shared_booking_batch_impl {
                 facts.push(", a.ord FROM a CROSS JOIN instrument_calendars c JOIN instruments i ON i.id = c.instrument_id \
                     JOIN users u ON u.id = a.user_id JOIN institutions hi ON hi.id = u.home_institution_id \
                     JOIN cities hc ON hc.code = hi.city_code WHERE c.instrument_id = a.instrument_id");
-                let rows = facts.build().fetch_all(&mut **transaction).await?;
+                facts
+            }
+
+            /// Decides every attempt of `batch` from its facts row (`rows` as
+            /// `batch_facts_query` returns them, in any order), in the batch's order: an
+            /// attempt that overlaps one accepted before it in the batch is refused as if
+            /// that one were stored.
+            pub(crate) fn plan_batch(
+                batch: &[crate::booking_batch_sql::BookingJob],
+                rows: &[DbRow],
+            ) -> Result<Vec<crate::booking_batch_sql::BatchPlan<RequestEvaluation>>, StoreError> {
+                use crate::booking_batch_sql::BatchPlan;
+                use std::collections::{HashMap, HashSet};
+
                 let mut row_of_attempt: Vec<Option<&DbRow>> = vec![None; batch.len()];
-                for row in &rows {
+                for row in rows {
                     let ord: i64 = row.try_get("ord")?;
                     if let Some(slot) = usize::try_from(ord).ok().and_then(|ord| row_of_attempt.get_mut(ord)) {
                         *slot = Some(row);
@@ -274,6 +257,46 @@ macro_rules! shared_booking_batch_impl {
                         plans.push(BatchPlan::Book(evaluation));
                     }
                 }
+
+                Ok(plans)
+            }
+
+            /// Decides and writes `batch` inside `transaction` (which the caller commits), with
+            /// a fixed number of statements for the attempts the facts row decides; answers
+            /// each attempt in order. An `Err` leaves the transaction to be rolled back.
+            pub(crate) async fn attempt_bookings_together_in(
+                transaction: &mut WriteTransaction<'_>,
+                batch: &[crate::booking_batch_sql::BookingJob],
+            ) -> Result<Vec<Result<BookingAttempt, StoreError>>, StoreError> {
+                use crate::booking_batch_sql::BatchPlan;
+                use std::collections::HashMap;
+
+                if batch.is_empty() {
+                    return Ok(Vec::new());
+                }
+                if Self::BATCH_LOCKS_CALENDARS {
+                    // Locked in id order, so that two writers (two server nodes) never wait
+                    // on each other in a cycle.
+                    let mut instruments: Vec<i64> = batch.iter().map(|job| job.request.instrument.0).collect();
+                    instruments.sort_unstable();
+                    instruments.dedup();
+                    // Repeating an id in the list changes nothing and keeps the statement's
+                    // text to a few sizes (see `padded_len`).
+                    let last = instruments[instruments.len() - 1];
+                    instruments.resize(crate::booking_batch_sql::padded_len(instruments.len()), last);
+                    let mut lock = QueryBuilder::<$db>::new(
+                        "UPDATE instrument_calendars SET booking_sequence = booking_sequence + 1 WHERE instrument_id IN (SELECT instrument_id FROM instrument_calendars WHERE instrument_id IN (",
+                    );
+                    let mut separated = lock.separated(", ");
+                    for instrument in &instruments {
+                        separated.push_bind(*instrument);
+                    }
+                    lock.push(") ORDER BY instrument_id FOR UPDATE)");
+                    lock.build().execute(&mut **transaction).await?;
+                }
+
+                let rows = Self::batch_facts_query(batch).build().fetch_all(&mut **transaction).await?;
+                let plans = Self::plan_batch(batch, &rows)?;
 
                 let to_book: Vec<(&crate::booking_batch_sql::BookingJob, &RequestEvaluation)> = batch
                     .iter()

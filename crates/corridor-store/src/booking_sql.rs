@@ -181,13 +181,21 @@ macro_rules! shared_booking_impl {
         /// The columns of a request's facts: `{starts}`, `{ends}`, `{except}` and `{key}` stand
         /// for the requested range, the booking a reschedule leaves out (0 for none) and the
         /// idempotency key, as parameters (one request) or as columns of the batch (many).
+        ///
+        /// `overlapping` looks at one booking only: the holding booking that ends first after
+        /// the requested start. Holding bookings of one instrument never overlap each other
+        /// (the invariant this check keeps), so ordered by their end they are also ordered by
+        /// their start: if the first of them starts at or after the requested end, every later
+        /// one does too. Asking for any holding booking that ends after the start and starts
+        /// before the end instead walked all of the instrument's later bookings whenever the
+        /// slot was free, a hot instrument's hundreds of future bookings for every attempt.
         const REQUEST_FACTS_COLUMNS: &str = "c.slot_minutes, c.min_booking_minutes, c.max_booking_minutes, c.lead_time_minutes, c.cancellation_deadline_minutes, c.weekly_quota_minutes, \
              i.institution_id, i.access_policy, i.booking_mode, i.training_required, i.opening_hours, i.time_zone, \
              i.rate_own_institution_fen, i.rate_other_academic_fen, i.rate_industry_fen, i.name_en, i.name_zh, \
              u.home_institution_id, u.display_name, hi.kind AS home_kind, hc.province_code AS home_province, \
              (SELECT COUNT(*) FROM qualifications q WHERE q.instrument_id = i.id AND q.user_id = u.id AND q.revoked_at IS NULL) AS qualifications, \
              (SELECT COUNT(*) FROM calendar_closures cc WHERE cc.instrument_id = i.id AND cc.starts_at < {ends} AND cc.ends_at > {starts}) AS closures, \
-             (SELECT b.id FROM bookings b WHERE b.instrument_id = i.id AND b.ends_at > {starts} AND b.starts_at < {ends} AND b.status IN {holding} AND b.id <> {except} LIMIT 1) AS overlapping, \
+             (SELECT CASE WHEN b.starts_at < {ends} THEN b.id END FROM bookings b WHERE b.instrument_id = i.id AND b.ends_at > {starts} AND b.status IN {holding} AND b.id <> {except} ORDER BY b.ends_at LIMIT 1) AS overlapping, \
              (SELECT r.id FROM bookings r WHERE r.user_id = u.id AND r.idempotency_key = {key}) AS replayed";
         /// `SELECT` and the facts columns for a requested range `starts`..`ends`, leaving out
         /// booking `except`, with idempotency key `key` (each a parameter or a column).

