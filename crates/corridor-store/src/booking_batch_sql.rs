@@ -168,7 +168,7 @@ macro_rules! shared_booking_batch_impl {
             /// The one statement that reads every attempt's facts (`REQUEST_FACTS_COLUMNS` and
             /// the attempt's `ord`); an attempt whose instrument or user does not exist has no
             /// row.
-            pub(crate) fn batch_facts_query(batch: &[crate::booking_batch_sql::BookingJob]) -> QueryBuilder<'_, $db> {
+            fn batch_facts_query(batch: &[crate::booking_batch_sql::BookingJob]) -> QueryBuilder<'_, $db> {
                 let mut facts = QueryBuilder::<$db>::new("WITH a (ord, instrument_id, user_id, starts_at, ends_at, idempotency_key) AS (");
                 // Padding rows name no instrument, so the join drops them.
                 facts.push_values(0..crate::booking_batch_sql::padded_len(batch.len()), |mut row, ord| match batch.get(ord) {
@@ -203,7 +203,7 @@ macro_rules! shared_booking_batch_impl {
             /// `batch_facts_query` returns them, in any order), in the batch's order: an
             /// attempt that overlaps one accepted before it in the batch is refused as if
             /// that one were stored.
-            pub(crate) fn plan_batch(
+            fn plan_batch(
                 batch: &[crate::booking_batch_sql::BookingJob],
                 rows: &[DbRow],
             ) -> Result<Vec<crate::booking_batch_sql::BatchPlan<RequestEvaluation>>, StoreError> {
