@@ -49,13 +49,13 @@ impl PostgresStore {
             "corridor-booking-writer",
             move || async move {
                 // The fallback's pool: attempts that run alone after a failed batch, with the
-                // retries of `create_booking_alone_on`. Rarely used, so not pinged.
+                // retries of `create_booking_alone_on`. Rarely used, so it connects only when
+                // first needed and is not pinged.
                 let fallback_pool = PgPoolOptions::new()
                     .max_connections(1)
                     .test_before_acquire(false)
                     .acquire_timeout(Duration::from_secs(30))
-                    .connect_with(options.clone())
-                    .await?;
+                    .connect_lazy_with(options.clone());
                 let connection = sqlx::Connection::connect_with(&options).await?;
                 Ok(PostgresGroupCommit {
                     options,
