@@ -39,6 +39,16 @@ impl PostgresStore {
     /// Connects with prepared options; the contract tests use it to put each test in a
     /// schema of its own.
     pub async fn connect_with(options: PgConnectOptions) -> Result<PostgresStore, StoreError> {
+        // Named, so that an administrator reading `pg_stat_activity` sees whose connections
+        // these are and which one is the booking writer.
+        let application_name = options
+            .get_application_name()
+            .unwrap_or("corridor")
+            .to_owned();
+        let options = options.application_name(&application_name);
+        let writer_options = options
+            .clone()
+            .application_name(&format!("{application_name} booking writer"));
         let pool = PgPoolOptions::new()
             .max_connections(Self::MAX_CONNECTIONS)
             .acquire_timeout(Duration::from_secs(30))
@@ -56,9 +66,9 @@ impl PostgresStore {
                     .test_before_acquire(false)
                     .acquire_timeout(Duration::from_secs(30))
                     .connect_lazy_with(options.clone());
-                let connection = sqlx::Connection::connect_with(&options).await?;
+                let connection = sqlx::Connection::connect_with(&writer_options).await?;
                 Ok(PostgresGroupCommit {
-                    options,
+                    options: writer_options,
                     connection: Some(connection),
                     fallback_pool,
                 })

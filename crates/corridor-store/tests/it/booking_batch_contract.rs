@@ -290,6 +290,67 @@ async fn postgres_a_batch_waits_for_another_writer_of_its_instrument() {
     test_store.drop_schema().await;
 }
 
+/// The writer's own connection dies (PostgreSQL restarted, an administrator ended it): the
+/// batch that finds it dead runs its attempt alone, and the next batch opens a new
+/// connection instead of failing on the dead one for ever.
+#[tokio::test]
+async fn postgres_the_booking_writer_replaces_a_connection_that_died() {
+    let test_store = crate::support::postgres().await;
+    let pool = test_store.raw_pool().await;
+    let store: &dyn Store = &test_store.store;
+    let fixture = fixture(store, BookingMode::Instant, false).await;
+    let writer_name = format!("{} booking writer", test_store.schema);
+    let writer_backend = || async {
+        sqlx::query_scalar::<_, i32>("SELECT pid FROM pg_stat_activity WHERE application_name = $1")
+            .bind(&writer_name)
+            .fetch_optional(&pool)
+            .await
+            .unwrap()
+    };
+    let first_backend = writer_backend()
+        .await
+        .expect("the writer's connection, named after the store's");
+    let ended: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1, 10000)")
+        .bind(first_backend)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(ended, "the writer's backend did not end");
+
+    let context = actor(fixture.academic);
+    let on_the_dead_connection =
+        request(&fixture, fixture.academic, range(at(8, 9, 0), at(8, 10, 0)));
+    let first = booked(
+        store
+            .create_booking(&on_the_dead_connection, now(), &context)
+            .await
+            .unwrap(),
+    );
+    let after_it = request(
+        &fixture,
+        fixture.academic,
+        range(at(8, 11, 0), at(8, 12, 0)),
+    );
+    let second = booked(
+        store
+            .create_booking(&after_it, now(), &context)
+            .await
+            .unwrap(),
+    );
+    let second_backend = writer_backend()
+        .await
+        .expect("a new writer connection after the dead one");
+    assert_ne!(second_backend, first_backend);
+    for booking in [&first, &second] {
+        assert_eq!(
+            store.booking(booking.id).await.unwrap().as_ref(),
+            Some(booking)
+        );
+    }
+    pool.close().await;
+    test_store.drop_schema().await;
+}
+
 /// One step of `the_overlap_check_agrees_with_a_model`, in half hours of one week of days.
 #[derive(Debug, Clone)]
 enum CalendarStep {

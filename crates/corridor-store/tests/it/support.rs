@@ -67,7 +67,7 @@ pub async fn sqlite() -> SqliteTestStore {
 
 pub struct PostgresTestStore {
     pub store: PostgresStore,
-    schema: String,
+    pub schema: String,
 }
 
 static SCHEMA_COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -121,9 +121,14 @@ async fn postgres_unmigrated() -> PostgresTestStore {
         .expect("create the test schema");
     admin.close().await;
     let options: PgConnectOptions = url.parse().expect("a PostgreSQL URL");
-    let store = PostgresStore::connect_with(options.options([("search_path", schema.as_str())]))
-        .await
-        .expect("connect to PostgreSQL");
+    // Named after the schema, so that a test can tell its store's connections apart.
+    let store = PostgresStore::connect_with(
+        options
+            .application_name(&schema)
+            .options([("search_path", schema.as_str())]),
+    )
+    .await
+    .expect("connect to PostgreSQL");
     PostgresTestStore { store, schema }
 }
 
