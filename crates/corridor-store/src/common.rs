@@ -182,6 +182,15 @@ macro_rules! shared_store_impl {
             })
         }
 
+        fn change_from_row(row: &DbRow) -> Result<ChangeRecord, StoreError> {
+            Ok(ChangeRecord {
+                seq: row.try_get("seq")?,
+                entity: row.try_get("entity")?,
+                entity_id: row.try_get("entity_id")?,
+                deleted: row.try_get::<&str, _>("operation")? == "delete",
+            })
+        }
+
         fn role_grant_from_row(row: &DbRow) -> Result<RoleGrant, StoreError> {
             let role = stored(Role::parse(row.try_get("role")?))?;
             let scope = match row.try_get::<&str, _>("scope_kind")? {
@@ -567,16 +576,25 @@ macro_rules! shared_store_impl {
                     .bind(i64::from(limit))
                     .fetch_all(self.read_pool())
                     .await?;
-                rows.iter()
-                    .map(|row| {
-                        Ok(ChangeRecord {
-                            seq: row.try_get("seq")?,
-                            entity: row.try_get("entity")?,
-                            entity_id: row.try_get("entity_id")?,
-                            deleted: row.try_get::<&str, _>("operation")? == "delete",
-                        })
-                    })
-                    .collect()
+                rows.iter().map(change_from_row).collect()
+            }
+
+            async fn changes_numbered(&self, numbers: &[i64]) -> Result<Vec<ChangeRecord>, StoreError> {
+                let mut numbers = numbers.to_vec();
+                numbers.sort_unstable();
+                numbers.dedup();
+                let mut changes = Vec::new();
+                for chunk in numbers.chunks(IMPORT_CHUNK_ROWS) {
+                    // Numbers are integers, so formatting them in is safe.
+                    let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+                    let rows = sqlx::query(&format!("SELECT seq, entity, entity_id, operation FROM change_log WHERE seq IN ({list}) ORDER BY seq"))
+                        .fetch_all(self.read_pool())
+                        .await?;
+                    for row in &rows {
+                        changes.push(change_from_row(row)?);
+                    }
+                }
+                Ok(changes)
             }
 
             async fn beamlines(&self, facility: Option<InstitutionId>) -> Result<Vec<Beamline>, StoreError> {

@@ -16,6 +16,7 @@ pub mod analytics;
 mod analytics_sql;
 pub mod backup;
 pub mod booking;
+pub mod change_cursor;
 mod booking_batch_sql;
 mod booking_sql;
 mod booking_store_sql;
@@ -51,6 +52,7 @@ pub use booking::{
     BookingRecord, BookingRequest, BookingStore, BookingStrategy, CalendarView, HistoricalBooking,
     Qualification, WaitlistEntry,
 };
+pub use change_cursor::ChangeCursor;
 pub use error::StoreError;
 pub use ledger::{
     LedgerAccountRecord, LedgerReconciliation, LedgerStore, NewLedgerAccount, TransferRecord,
@@ -172,6 +174,9 @@ pub trait Store:
     ) -> Result<(), StoreError>;
     /// Change-log entries after `after` (oldest first, at most `limit`).
     async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<ChangeRecord>, StoreError>;
+    /// The change-log entries with these numbers that exist (committed), oldest first; a
+    /// follower's `ChangeCursor` asks again for numbers it stepped over.
+    async fn changes_numbered(&self, numbers: &[i64]) -> Result<Vec<ChangeRecord>, StoreError>;
     async fn beamlines(&self, facility: Option<InstitutionId>)
         -> Result<Vec<Beamline>, StoreError>;
     async fn region_summary(&self) -> Result<RegionSummary, StoreError>;

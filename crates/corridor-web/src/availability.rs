@@ -7,24 +7,21 @@
 //! entity `booking`: a new booking, whose range is marked busy without reading the rest), and
 //! rebuilds the whole index once a day so that the horizon rolls forward.
 
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use corridor_domain::{BookingId, InstrumentId, TimeRange, TimeZoneName};
 use corridor_search::availability::{
     AvailabilityIndex, InstrumentCalendarInput, SharedAvailability, DEFAULT_HORIZON_DAYS,
 };
-use corridor_store::{AvailabilityFacts, Store, StoreError};
+use corridor_store::{AvailabilityFacts, ChangeCursor, Store, StoreError};
 use jiff::{SignedDuration, Timestamp};
 
 use crate::search::REFRESH_INTERVAL;
 
-/// Re-read this many change-log entries below the high-water mark (late PostgreSQL commits).
-const RE_READ_WINDOW: i64 = 64;
-
 pub struct AvailabilityService {
     pub shared: SharedAvailability,
-    high_water: AtomicI64,
+    /// Where the follower has read the change log to; replaced once a read is applied.
+    cursor: std::sync::Mutex<ChangeCursor>,
     horizon_days: u32,
 }
 
@@ -53,11 +50,11 @@ fn horizon_start(now: Timestamp) -> Timestamp {
 
 impl AvailabilityService {
     pub async fn build(store: &dyn Store) -> Result<AvailabilityService, StoreError> {
-        let high_water = crate::search::latest_change(store).await?;
+        let cursor = ChangeCursor::at_latest(store, std::time::Instant::now()).await?;
         let index = Self::build_index(store, DEFAULT_HORIZON_DAYS).await?;
         Ok(AvailabilityService {
             shared: SharedAvailability::new(index),
-            high_water: AtomicI64::new(high_water),
+            cursor: std::sync::Mutex::new(cursor),
             horizon_days: DEFAULT_HORIZON_DAYS,
         })
     }
@@ -128,8 +125,14 @@ impl AvailabilityService {
             let index = Self::build_index(store, self.horizon_days).await?;
             self.shared.install(index);
         }
-        let from = (self.high_water.load(Ordering::SeqCst) - RE_READ_WINDOW).max(0);
-        let changes = store.changes_since(from, 10_000).await?;
+        let cursor = self
+            .cursor
+            .lock()
+            .expect("the cursor's lock is never poisoned")
+            .clone();
+        let (changes, moved) = cursor
+            .read(store, 10_000, std::time::Instant::now())
+            .await?;
         let mut touched: Vec<InstrumentId> = changes
             .iter()
             .filter(|change| change.entity == "calendar" || change.entity == "instrument")
@@ -157,9 +160,7 @@ impl AvailabilityService {
         touched.sort_unstable();
         touched.dedup();
         self.apply_all(store, &touched).await?;
-        if let Some(last) = changes.last() {
-            self.high_water.fetch_max(last.seq, Ordering::SeqCst);
-        }
+        crate::search::keep_the_later_cursor(&self.cursor, moved);
         Ok(touched.len())
     }
 

@@ -6,19 +6,15 @@
 //! change anywhere is searchable everywhere within a second.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use corridor_domain::{InstitutionKind, InstrumentId, User, UserClass};
 use corridor_search::{RateBasis, SearchDocument, SearchIndex};
-use corridor_store::{InstrumentWithPlace, Store, StoreError};
+use corridor_store::{ChangeCursor, InstrumentWithPlace, Store, StoreError};
 
 /// How often a node looks for changes made elsewhere.
 pub const REFRESH_INTERVAL: Duration = Duration::from_millis(500);
-/// Sequence numbers can commit out of order on PostgreSQL; re-reading this many below the
-/// high-water mark catches late commits. Applying a change twice is harmless.
-const RE_READ_WINDOW: i64 = 64;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchServiceError {
@@ -34,7 +30,8 @@ pub struct SearchService {
     pub category_names: HashMap<String, (String, String)>,
     /// City code → location, so that a distance filter costs no database read.
     pub city_locations: HashMap<u32, corridor_domain::GeoPoint>,
-    high_water: AtomicI64,
+    /// Where the follower has read the change log to; replaced once a read is applied.
+    cursor: std::sync::Mutex<ChangeCursor>,
 }
 
 pub fn search_document(
@@ -79,10 +76,10 @@ pub fn search_document(
 impl SearchService {
     /// Builds the index from every instrument in the store.
     pub async fn build(store: &dyn Store) -> Result<SearchService, SearchServiceError> {
-        // The high-water mark is read first: a change committed while the instruments are
-        // read is then applied again by the first refresh, never lost.
+        // The cursor is placed first: a change committed while the instruments are read is
+        // then applied again by the first refresh, never lost.
         let started = std::time::Instant::now();
-        let high_water = latest_change(store).await?;
+        let cursor = ChangeCursor::at_latest(store, started).await?;
         let category_names: HashMap<String, (String, String)> = store
             .categories()
             .await?
@@ -132,7 +129,7 @@ impl SearchService {
             index,
             category_names,
             city_locations,
-            high_water: AtomicI64::new(high_water),
+            cursor: std::sync::Mutex::new(cursor),
         })
     }
 
@@ -153,17 +150,21 @@ impl SearchService {
 
     /// Applies the store's changes since the last refresh; returns how many were applied.
     pub async fn refresh(&self, store: &dyn Store) -> Result<usize, SearchServiceError> {
-        let from = (self.high_water.load(Ordering::SeqCst) - RE_READ_WINDOW).max(0);
-        let changes = store.changes_since(from, 10_000).await?;
+        let cursor = self
+            .cursor
+            .lock()
+            .expect("the cursor's lock is never poisoned")
+            .clone();
+        let (changes, moved) = cursor
+            .read(store, 10_000, std::time::Instant::now())
+            .await?;
         for change in changes
             .iter()
             .filter(|change| change.entity == "instrument")
         {
             self.apply(store, InstrumentId(change.entity_id)).await?;
         }
-        if let Some(last) = changes.last() {
-            self.high_water.fetch_max(last.seq, Ordering::SeqCst);
-        }
+        keep_the_later_cursor(&self.cursor, moved);
         Ok(changes.len())
     }
 
@@ -187,15 +188,11 @@ fn tantivy_error(message: String) -> tantivy::TantivyError {
     tantivy::TantivyError::InternalError(message)
 }
 
-/// The newest sequence number in the store's change log.
-pub(crate) async fn latest_change(store: &dyn Store) -> Result<i64, StoreError> {
-    let mut latest = 0;
-    loop {
-        let changes = store.changes_since(latest, 10_000).await?;
-        match changes.last() {
-            Some(last) => latest = last.seq,
-            None => return Ok(latest),
-        }
+/// Keeps `moved` as the follower's cursor unless another refresh has already read further.
+pub(crate) fn keep_the_later_cursor(cursor: &std::sync::Mutex<ChangeCursor>, moved: ChangeCursor) {
+    let mut current = cursor.lock().expect("the cursor's lock is never poisoned");
+    if moved.high_water() >= current.high_water() {
+        *current = moved;
     }
 }
 

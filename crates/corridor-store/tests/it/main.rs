@@ -4,6 +4,7 @@
 mod analytics_contract;
 mod booking_batch_contract;
 mod booking_contract;
+mod change_cursor_contract;
 mod contract;
 mod facility_contract;
 mod ledger_contract;
@@ -40,6 +41,7 @@ macro_rules! contract_tests {
 use analytics_contract::*;
 use booking_batch_contract::*;
 use booking_contract::*;
+use change_cursor_contract::*;
 use contract::*;
 use facility_contract::*;
 use ledger_contract::*;
@@ -82,6 +84,7 @@ contract_tests!(
     every_change_leaves_an_audit_event,
     instruments_are_created_changed_and_deleted_with_a_change_log,
     all_instruments_is_every_page_together,
+    a_change_cursor_reads_every_entry_once,
 );
 
 mod sqlite_only {

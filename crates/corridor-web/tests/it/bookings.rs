@@ -472,8 +472,9 @@ async fn booking_flow(server: &TestServer) {
 
     // Bookings made on the first node reach the second through the change log: two bookings
     // leave no four free hours on day 12 (08-11, 13-15, 17-20); cancelling one frees 13-20.
-    // First, closures of another instrument push this instrument's earlier entries out of the
-    // window the follower re-reads, so that only the bookings' own entries can tell it.
+    // First, closures of another instrument put seventy entries after this instrument's
+    // earlier ones, so that the second node has read past them and only the bookings' own
+    // entries can tell it.
     let list = json_of(
         call(reqwest::Method::GET, server, &format!("/api/v1/instruments?institution={institution}&limit=2"), None, None).await,
         200,
