@@ -21,7 +21,7 @@ use crate::search::REFRESH_INTERVAL;
 pub struct AvailabilityService {
     pub shared: SharedAvailability,
     /// Where the follower has read the change log to; replaced once a read is applied.
-    cursor: std::sync::Mutex<ChangeCursor>,
+    cursor: crate::search::FollowerCursor,
     horizon_days: u32,
 }
 
@@ -54,7 +54,7 @@ impl AvailabilityService {
         let index = Self::build_index(store, DEFAULT_HORIZON_DAYS).await?;
         Ok(AvailabilityService {
             shared: SharedAvailability::new(index),
-            cursor: std::sync::Mutex::new(cursor),
+            cursor: crate::search::FollowerCursor::new(cursor),
             horizon_days: DEFAULT_HORIZON_DAYS,
         })
     }
@@ -125,14 +125,7 @@ impl AvailabilityService {
             let index = Self::build_index(store, self.horizon_days).await?;
             self.shared.install(index);
         }
-        let cursor = self
-            .cursor
-            .lock()
-            .expect("the cursor's lock is never poisoned")
-            .clone();
-        let (changes, moved) = cursor
-            .read(store, 10_000, std::time::Instant::now())
-            .await?;
+        let (changes, moved) = self.cursor.read(store).await?;
         let mut touched: Vec<InstrumentId> = changes
             .iter()
             .filter(|change| change.entity == "calendar" || change.entity == "instrument")
@@ -160,7 +153,7 @@ impl AvailabilityService {
         touched.sort_unstable();
         touched.dedup();
         self.apply_all(store, &touched).await?;
-        crate::search::keep_the_later_cursor(&self.cursor, moved);
+        self.cursor.keep(moved);
         Ok(touched.len())
     }
 

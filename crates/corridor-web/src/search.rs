@@ -31,7 +31,7 @@ pub struct SearchService {
     /// City code → location, so that a distance filter costs no database read.
     pub city_locations: HashMap<u32, corridor_domain::GeoPoint>,
     /// Where the follower has read the change log to; replaced once a read is applied.
-    cursor: std::sync::Mutex<ChangeCursor>,
+    cursor: crate::search::FollowerCursor,
 }
 
 pub fn search_document(
@@ -129,7 +129,7 @@ impl SearchService {
             index,
             category_names,
             city_locations,
-            cursor: std::sync::Mutex::new(cursor),
+            cursor: crate::search::FollowerCursor::new(cursor),
         })
     }
 
@@ -150,21 +150,14 @@ impl SearchService {
 
     /// Applies the store's changes since the last refresh; returns how many were applied.
     pub async fn refresh(&self, store: &dyn Store) -> Result<usize, SearchServiceError> {
-        let cursor = self
-            .cursor
-            .lock()
-            .expect("the cursor's lock is never poisoned")
-            .clone();
-        let (changes, moved) = cursor
-            .read(store, 10_000, std::time::Instant::now())
-            .await?;
+        let (changes, moved) = self.cursor.read(store).await?;
         for change in changes
             .iter()
             .filter(|change| change.entity == "instrument")
         {
             self.apply(store, InstrumentId(change.entity_id)).await?;
         }
-        keep_the_later_cursor(&self.cursor, moved);
+        self.cursor.keep(moved);
         Ok(changes.len())
     }
 
@@ -188,11 +181,35 @@ fn tantivy_error(message: String) -> tantivy::TantivyError {
     tantivy::TantivyError::InternalError(message)
 }
 
-/// Keeps `moved` as the follower's cursor unless another refresh has already read further.
-pub(crate) fn keep_the_later_cursor(cursor: &std::sync::Mutex<ChangeCursor>, moved: ChangeCursor) {
-    let mut current = cursor.lock().expect("the cursor's lock is never poisoned");
-    if moved.high_water() >= current.high_water() {
-        *current = moved;
+/// A follower's change-log cursor, shared by its refreshes: `read` the entries since the
+/// last kept read, apply them, then `keep` the moved cursor.
+pub(crate) struct FollowerCursor(std::sync::Mutex<ChangeCursor>);
+
+impl FollowerCursor {
+    pub(crate) fn new(cursor: ChangeCursor) -> FollowerCursor {
+        FollowerCursor(std::sync::Mutex::new(cursor))
+    }
+
+    /// The entries committed since the last kept read (at most 10,000 new ones per read),
+    /// and the cursor moved past them.
+    pub(crate) async fn read(
+        &self,
+        store: &dyn Store,
+    ) -> Result<(Vec<corridor_store::ChangeRecord>, ChangeCursor), StoreError> {
+        let cursor = self.lock().clone();
+        cursor.read(store, 10_000, std::time::Instant::now()).await
+    }
+
+    /// Keeps `moved` unless another refresh has already read further.
+    pub(crate) fn keep(&self, moved: ChangeCursor) {
+        let mut current = self.lock();
+        if moved.high_water() >= current.high_water() {
+            *current = moved;
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ChangeCursor> {
+        self.0.lock().expect("the cursor's lock is never poisoned")
     }
 }
 
