@@ -51,14 +51,7 @@ impl ChangeCursor {
     /// A cursor after the newest entry in the store, still asking for the numbers missing
     /// among the `STARTUP_LOOK_BACK` below it (transactions that had not committed yet).
     pub async fn at_latest(store: &dyn Store, now: Instant) -> Result<ChangeCursor, StoreError> {
-        let mut latest = 0;
-        loop {
-            let changes = store.changes_since(latest, 10_000).await?;
-            match changes.last() {
-                Some(last) => latest = last.seq,
-                None => break,
-            }
-        }
+        let latest = store.latest_change_number().await?;
         let look_back = ChangeCursor::after((latest - STARTUP_LOOK_BACK).max(0));
         let (_, cursor) = look_back.read(store, STARTUP_LOOK_BACK as u32, now).await?;
         Ok(cursor)

@@ -579,6 +579,12 @@ macro_rules! shared_store_impl {
                 rows.iter().map(change_from_row).collect()
             }
 
+            async fn latest_change_number(&self) -> Result<i64, StoreError> {
+                Ok(sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(seq), 0) FROM change_log")
+                    .fetch_one(self.read_pool())
+                    .await?)
+            }
+
             async fn changes_numbered(&self, numbers: &[i64]) -> Result<Vec<ChangeRecord>, StoreError> {
                 let mut numbers = numbers.to_vec();
                 numbers.sort_unstable();

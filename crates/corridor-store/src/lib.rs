@@ -177,6 +177,8 @@ pub trait Store:
     /// The change-log entries with these numbers that exist (committed), oldest first; a
     /// follower's `ChangeCursor` asks again for numbers it stepped over.
     async fn changes_numbered(&self, numbers: &[i64]) -> Result<Vec<ChangeRecord>, StoreError>;
+    /// The number of the newest committed change-log entry; 0 when there is none.
+    async fn latest_change_number(&self) -> Result<i64, StoreError>;
     async fn beamlines(&self, facility: Option<InstitutionId>)
         -> Result<Vec<Beamline>, StoreError>;
     async fn region_summary(&self) -> Result<RegionSummary, StoreError>;

@@ -31,7 +31,7 @@ pub struct SearchService {
     /// City code → location, so that a distance filter costs no database read.
     pub city_locations: HashMap<u32, corridor_domain::GeoPoint>,
     /// Where the follower has read the change log to; replaced once a read is applied.
-    cursor: crate::search::FollowerCursor,
+    cursor: FollowerCursor,
 }
 
 pub fn search_document(
@@ -129,7 +129,7 @@ impl SearchService {
             index,
             category_names,
             city_locations,
-            cursor: crate::search::FollowerCursor::new(cursor),
+            cursor: FollowerCursor::new(cursor),
         })
     }
 

@@ -33,6 +33,11 @@ fn numbers(changes: &[ChangeRecord]) -> Vec<i64> {
 pub async fn a_change_cursor_reads_every_entry_once(store: &dyn Store) {
     let region = tiny_region(21);
     store.import_region(&region).await.unwrap();
+    assert_eq!(
+        store.latest_change_number().await.unwrap(),
+        0,
+        "no entry yet"
+    );
     let instrument = region.instruments[0].id;
     change_an_instrument(store, instrument, 3).await;
     let written = store.changes_since(0, 100).await.unwrap();
@@ -51,6 +56,7 @@ pub async fn a_change_cursor_reads_every_entry_once(store: &dyn Store) {
     );
     assert!(store.changes_numbered(&[]).await.unwrap().is_empty());
 
+    assert_eq!(store.latest_change_number().await.unwrap(), written[2].seq);
     let now = Instant::now();
     let cursor = ChangeCursor::at_latest(store, now).await.unwrap();
     assert_eq!(cursor.high_water(), written[2].seq);
