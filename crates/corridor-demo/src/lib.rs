@@ -94,6 +94,8 @@ pub struct DemoRegion {
     pub name: String,
     pub seed: u64,
     pub generator_version: String,
+    /// The region's own time zone (the Delta runs on Asia/Shanghai).
+    pub time_zone: TimeZoneName,
     pub cities: Vec<City>,
     pub categories: Vec<InstrumentCategory>,
     pub institutions: Vec<Institution>,
@@ -124,6 +126,7 @@ pub fn generate(seed: u64, scale: DemoScale, progress: Progress<'_>) -> DemoRegi
         name: REGION_NAME.to_owned(),
         seed,
         generator_version: GENERATOR_VERSION.to_owned(),
+        time_zone: TimeZoneName::asia_shanghai(),
         cities,
         categories,
         institutions: generator

@@ -297,12 +297,30 @@ impl TimeZoneName {
         }
     }
 
+    pub fn utc() -> TimeZoneName {
+        TimeZoneName("UTC".to_owned())
+    }
+
     pub fn asia_shanghai() -> TimeZoneName {
         TimeZoneName("Asia/Shanghai".to_owned())
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The zone's rules from the bundled database (the name was checked when parsed).
+    pub fn zone(&self) -> jiff::tz::TimeZone {
+        jiff::tz::db()
+            .get(&self.0)
+            .expect("a TimeZoneName is a name the bundled database knows")
+    }
+}
+
+/// UTC: the zone of a region that named none.
+impl Default for TimeZoneName {
+    fn default() -> TimeZoneName {
+        TimeZoneName::utc()
     }
 }
 

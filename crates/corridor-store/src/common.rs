@@ -275,7 +275,7 @@ macro_rules! shared_store_impl {
             }
 
             async fn region(&self) -> Result<Option<RegionInfo>, StoreError> {
-                let row = sqlx::query("SELECT name, seed, generator_version, generated_at FROM region WHERE id = 1")
+                let row = sqlx::query("SELECT name, seed, generator_version, generated_at, time_zone FROM region WHERE id = 1")
                     .fetch_optional(self.read_pool())
                     .await?;
                 row.map(|row| {
@@ -284,6 +284,7 @@ macro_rules! shared_store_impl {
                         seed: row.try_get::<i64, _>("seed")? as u64,
                         generator_version: row.try_get("generator_version")?,
                         generated_at: row.try_get::<StoredInstant, _>("generated_at")?.0,
+                        time_zone: stored(TimeZoneName::parse(row.try_get("time_zone")?))?,
                     })
                 })
                 .transpose()

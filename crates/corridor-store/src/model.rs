@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use corridor_domain::{
     AccessPolicy, Beamline, BookingMode, CategoryCode, City, CityCode, EmailAddress, GeoPoint,
     Institution, InstitutionId, InstitutionKind, Instrument, InstrumentCategory, Language,
-    PageLimit, ProvinceCode, RoleGrant, Sector, Site, User, UserId,
+    PageLimit, ProvinceCode, RoleGrant, Sector, Site, TimeZoneName, User, UserId,
 };
 use jiff::Timestamp;
 
@@ -141,6 +141,8 @@ pub struct RegionData {
     pub name: String,
     pub seed: u64,
     pub generator_version: String,
+    /// The region's own time zone: the local calendar of its offices, programmes and reports.
+    pub time_zone: TimeZoneName,
     pub cities: Vec<City>,
     pub categories: Vec<InstrumentCategory>,
     pub institutions: Vec<Institution>,
@@ -161,6 +163,7 @@ pub struct RegionInfo {
     pub seed: u64,
     pub generator_version: String,
     pub generated_at: Timestamp,
+    pub time_zone: TimeZoneName,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -94,11 +94,12 @@ macro_rules! shared_write_helpers {
 
             async fn import_region_in(transaction: &mut WriteTransaction<'_>, region: &RegionData) -> Result<ImportReport, StoreError> {
                 let mut rows_by_table = BTreeMap::new();
-                sqlx::query("INSERT INTO region (id, name, seed, generator_version, generated_at) VALUES (1, $1, $2, $3, $4)")
+                sqlx::query("INSERT INTO region (id, name, seed, generator_version, generated_at, time_zone) VALUES (1, $1, $2, $3, $4, $5)")
                     .bind(&region.name)
                     .bind(region.seed as i64)
                     .bind(&region.generator_version)
                     .bind(StoredInstant(crate::now()))
+                    .bind(region.time_zone.as_str())
                     .execute(&mut **transaction)
                     .await?;
                 rows_by_table.insert("region", 1);

@@ -113,7 +113,11 @@ pub const ROUTE_GATES: &[(&str, &str, Gate)] = &[
     ("POST", "/api/v1/bookings/{id}/reschedule", SignedIn),
     ("POST", "/api/v1/instruments/{id}/quote", SignedIn),
     ("DELETE", "/api/v1/waitlist/{id}", SignedIn),
-    ("POST", "/api/v1/voucher-programmes/{id}/applications", SignedIn),
+    (
+        "POST",
+        "/api/v1/voucher-programmes/{id}/applications",
+        SignedIn,
+    ),
     ("POST", "/api/v1/vouchers/{id}/quote", SignedIn),
     // Managing instruments and their bookings; the handlers check the institution.
     ("POST", "/api/v1/instruments", Managers),
@@ -121,10 +125,18 @@ pub const ROUTE_GATES: &[(&str, &str, Gate)] = &[
     ("DELETE", "/api/v1/instruments/{id}", Managers),
     ("PUT", "/api/v1/instruments/{id}/calendar/rules", Managers),
     ("POST", "/api/v1/instruments/{id}/closures", Managers),
-    ("DELETE", "/api/v1/instruments/{id}/closures/{closure_id}", Managers),
+    (
+        "DELETE",
+        "/api/v1/instruments/{id}/closures/{closure_id}",
+        Managers,
+    ),
     ("GET", "/api/v1/instruments/{id}/qualifications", Managers),
     ("POST", "/api/v1/instruments/{id}/qualifications", Managers),
-    ("DELETE", "/api/v1/instruments/{id}/qualifications/{user_id}", Managers),
+    (
+        "DELETE",
+        "/api/v1/instruments/{id}/qualifications/{user_id}",
+        Managers,
+    ),
     ("POST", "/api/v1/bookings/{id}/approve", Managers),
     ("POST", "/api/v1/bookings/{id}/reject", Managers),
     ("POST", "/api/v1/bookings/{id}/usage", Managers),
@@ -133,7 +145,11 @@ pub const ROUTE_GATES: &[(&str, &str, Gate)] = &[
     // Voucher offices; the handlers check the province.
     ("POST", "/api/v1/voucher-programmes", VoucherOffices),
     ("GET", "/api/v1/voucher-applications", VoucherOffices),
-    ("POST", "/api/v1/voucher-applications/{id}/decision", VoucherOffices),
+    (
+        "POST",
+        "/api/v1/voucher-applications/{id}/decision",
+        VoucherOffices,
+    ),
     ("GET", "/api/v1/voucher-settlement", VoucherOffices),
     ("GET", "/api/v1/audit-events", PlatformAdmins),
     // Pages.
@@ -164,9 +180,17 @@ pub const ROUTE_GATES: &[(&str, &str, Gate)] = &[
     ("GET", "/manage/instruments/{id}", Managers),
     ("POST", "/manage/instruments/{id}/rules", Managers),
     ("POST", "/manage/instruments/{id}/closures", Managers),
-    ("POST", "/manage/instruments/{id}/closures/{closure_id}/remove", Managers),
+    (
+        "POST",
+        "/manage/instruments/{id}/closures/{closure_id}/remove",
+        Managers,
+    ),
     ("POST", "/manage/instruments/{id}/qualifications", Managers),
-    ("POST", "/manage/instruments/{id}/qualifications/{user_id}/revoke", Managers),
+    (
+        "POST",
+        "/manage/instruments/{id}/qualifications/{user_id}/revoke",
+        Managers,
+    ),
     // The facility programme: the call, schedules and statistics are published; proposals
     // are their team's (the handlers hide others'); the user office runs the cycle.
     ("GET", "/api/v1/facility/cycles", Public),
@@ -178,18 +202,38 @@ pub const ROUTE_GATES: &[(&str, &str, Gate)] = &[
     ("POST", "/api/v1/facility/proposals/{id}/submit", SignedIn),
     ("POST", "/api/v1/facility/proposals/{id}/withdraw", SignedIn),
     ("GET", "/api/v1/me/proposals", SignedIn),
-    ("POST", "/api/v1/facility/proposals/{id}/checks", UserOffices),
+    (
+        "POST",
+        "/api/v1/facility/proposals/{id}/checks",
+        UserOffices,
+    ),
     ("GET", "/api/v1/facility/cycles/{id}/checks", UserOffices),
     ("GET", "/api/v1/facility/reviewers", UserOffices),
     ("PUT", "/api/v1/facility/reviewers/{user_id}", UserOffices),
-    ("POST", "/api/v1/facility/cycles/{id}/review-assignment", UserOffices),
+    (
+        "POST",
+        "/api/v1/facility/cycles/{id}/review-assignment",
+        UserOffices,
+    ),
     ("GET", "/api/v1/me/reviews", Reviewers),
     ("POST", "/api/v1/facility/proposals/{id}/review", Reviewers),
-    ("POST", "/api/v1/facility/cycles/{id}/allocation", UserOffices),
+    (
+        "POST",
+        "/api/v1/facility/cycles/{id}/allocation",
+        UserOffices,
+    ),
     ("GET", "/api/v1/facility/cycles/{id}/decisions", UserOffices),
-    ("POST", "/api/v1/facility/cycles/{id}/lost-days", UserOffices),
+    (
+        "POST",
+        "/api/v1/facility/cycles/{id}/lost-days",
+        UserOffices,
+    ),
     ("GET", "/api/v1/facility/cycles/{id}/schedule", Public),
-    ("GET", "/api/v1/facility/cycles/{id}/beamlines/{code}/schedule.ics", Public),
+    (
+        "GET",
+        "/api/v1/facility/cycles/{id}/beamlines/{code}/schedule.ics",
+        Public,
+    ),
     ("GET", "/api/v1/facility/cycles/{id}/statistics", Public),
     ("GET", "/api/v1/me/notifications", SignedIn),
     ("GET", "/facility", Public),
@@ -207,7 +251,11 @@ pub const ROUTE_GATES: &[(&str, &str, Gate)] = &[
     ("POST", "/facility/office/proposals/{id}/check", UserOffices),
     ("POST", "/facility/office/cycles/{id}/lost-day", UserOffices),
     ("GET", "/vouchers/office", VoucherOffices),
-    ("POST", "/vouchers/office/applications/{id}/decision", VoucherOffices),
+    (
+        "POST",
+        "/vouchers/office/applications/{id}/decision",
+        VoucherOffices,
+    ),
     ("GET", "/vouchers/office/settlement.csv", VoucherOffices),
 ];
 
@@ -225,7 +273,9 @@ pub fn gate_of(method: &Method, path: &str) -> Option<Gate> {
 }
 
 fn route_is_known(path: &str) -> bool {
-    ROUTE_GATES.iter().any(|(_, gated_path, _)| *gated_path == path)
+    ROUTE_GATES
+        .iter()
+        .any(|(_, gated_path, _)| *gated_path == path)
 }
 
 /// The middleware: runs after authentication and routing, before the handler's extractors.
@@ -243,7 +293,7 @@ pub async fn authorize(request: Request, next: Next) -> Response {
         // A method the route does not have: the router answers 405.
         None if route_is_known(&path) => return next.run(request).await,
         None => {
-            return ApiError::Internal(format!(
+            return ApiError::internal(format!(
                 "the route {} {path} has no access rule in authz::ROUTE_GATES",
                 request.method()
             ))
@@ -261,7 +311,9 @@ pub async fn authorize(request: Request, next: Next) -> Response {
             match (denial, api) {
                 (Denial::NotSignedIn, true) => ApiError::Unauthenticated.into_response(),
                 (Denial::NotSignedIn, false) => crate::pages::to_sign_in(),
-                (Denial::MissingRole, true) => ApiError::Forbidden(forbidden_reason(gate)).into_response(),
+                (Denial::MissingRole, true) => {
+                    ApiError::Forbidden(forbidden_reason(gate)).into_response()
+                }
                 (Denial::MissingRole, false) => {
                     crate::pages::forbidden_page(&request, gate, forbidden_reason(gate))
                 }
@@ -272,7 +324,9 @@ pub async fn authorize(request: Request, next: Next) -> Response {
 
 fn forbidden_reason(gate: Gate) -> String {
     match gate {
-        Gate::Managers => "only instrument managers, institution admins and platform admins may do this",
+        Gate::Managers => {
+            "only instrument managers, institution admins and platform admins may do this"
+        }
         Gate::VoucherOffices => "only voucher offices and platform admins may do this",
         Gate::UserOffices => "only a facility's user office and platform admins may do this",
         Gate::Reviewers => "only proposal reviewers and platform admins may do this",

@@ -5,24 +5,16 @@
 //! types, call the store (or, later, the pure engines), and turn results into DTOs or pages.
 //! Every failure leaves through [`problem::ApiError`] as RFC 9457 problem+json.
 
-pub mod analytics;
 pub mod api;
 pub mod auth;
 pub mod authz;
-pub mod availability;
 mod charts;
-pub mod cluster_reach;
 pub mod extract;
 pub mod i18n;
 mod map;
 mod pages;
-pub mod programme;
 pub mod problem;
-pub mod rail;
-pub mod search;
 pub mod serve;
-pub mod sign_in;
-pub mod sign_in_limit;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +24,11 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use corridor_app::indexes::analytics::AnalyticsService;
+use corridor_app::indexes::availability::AvailabilityService;
+use corridor_app::indexes::rail::RailService;
+use corridor_app::indexes::search::SearchService;
+use corridor_app::App;
 use corridor_store::Store;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -48,16 +45,16 @@ pub const MAX_REQUEST_BODY_BYTES: usize = 256 * 1024;
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct AppState {
+    /// The application layer: every rule and every store access goes through it.
+    pub app: Arc<App>,
+    // TRANSITIONAL: the store and indexes, for handlers not yet moved onto a service.
     pub store: Arc<dyn Store>,
-    pub search: Arc<search::SearchService>,
-    pub availability: Arc<availability::AvailabilityService>,
-    pub analytics: Arc<analytics::AnalyticsService>,
-    pub(crate) api_token_cache: auth::ApiTokenCache,
-    pub(crate) sign_in_limiter: sign_in_limit::SignInLimiter,
-    pub rail: Arc<rail::RailService>,
+    pub search: Arc<SearchService>,
+    pub availability: Arc<AvailabilityService>,
+    pub analytics: Arc<AnalyticsService>,
+    pub rail: Arc<RailService>,
     /// Whether cookies get the `Secure` flag: on when served behind HTTPS.
     pub secure_cookies: bool,
-    pub(crate) timing_equaliser_hash: String,
     pub(crate) openapi_json: String,
 }
 
@@ -67,38 +64,6 @@ pub struct WebConfig {
     /// How long one request may take, reading its body included; [`REQUEST_TIMEOUT`] when
     /// absent (tests shorten it).
     pub request_timeout: Option<Duration>,
-}
-
-/// Expires vouchers whose programmes' claim grace has passed, now and every hour (see
-/// `VoucherStore::expire_vouchers`); a failure is logged and retried the next hour.
-fn spawn_voucher_expiry(store: Arc<dyn Store>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(std::time::Duration::from_secs(3_600));
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticker.tick().await;
-            let now = corridor_store::now();
-            let Ok(zone) = jiff::tz::TimeZone::get(api::analytics::REGION_TIME_ZONE) else {
-                continue;
-            };
-            let today = now.to_zoned(zone).date();
-            match store
-                .expire_vouchers(today, now, &corridor_store::AuditContext::default())
-                .await
-            {
-                Ok(expiry) if expiry.vouchers > 0 => tracing::info!(
-                    vouchers = expiry.vouchers,
-                    holds_released = expiry.holds_released,
-                    returned_fen = expiry.returned.0,
-                    "expired vouchers"
-                ),
-                Ok(_) => {}
-                Err(error) => {
-                    tracing::warn!(%error, "expiring vouchers failed; retrying in an hour")
-                }
-            }
-        }
-    })
 }
 
 /// The OpenAPI document of the API, as served at `/api/v1/openapi.json`.
@@ -139,9 +104,11 @@ fn document_refusals_everywhere(document: &mut OpenApi) {
         ];
         for operation in operations.into_iter().flatten() {
             let responses = &mut operation.responses.responses;
-            responses
-                .entry("400".to_owned())
-                .or_insert_with(|| problem("A parameter or the body was refused (invalid-parameter, malformed-request)"));
+            responses.entry("400".to_owned()).or_insert_with(|| {
+                problem(
+                    "A parameter or the body was refused (invalid-parameter, malformed-request)",
+                )
+            });
             if operation.request_body.is_some() {
                 responses
                     .entry("413".to_owned())
@@ -156,57 +123,28 @@ fn document_refusals_everywhere(document: &mut OpenApi) {
 pub async fn app(
     store: Arc<dyn Store>,
     config: WebConfig,
-) -> Result<Router, search::SearchServiceError> {
-    let started = std::time::Instant::now();
-    let search = Arc::new(search::SearchService::build(store.as_ref()).await?);
-    tracing::info!(
-        instruments = search.index.len(),
-        ms = started.elapsed().as_millis() as u64,
-        "built the search index"
-    );
-    search.spawn_refresher(store.clone());
-    let started = std::time::Instant::now();
-    let availability = Arc::new(
-        availability::AvailabilityService::build(store.as_ref())
-            .await
-            .map_err(search::SearchServiceError::Store)?,
-    );
-    tracing::info!(
-        ms = started.elapsed().as_millis() as u64,
-        "built the availability index"
-    );
-    availability.spawn_refresher(store.clone());
-    // Built in the background: the server answers at once, and analytics requests wait for
-    // the first build (a few seconds on the demo region).
-    let analytics = Arc::new(analytics::AnalyticsService::default());
-    analytics.spawn_refresher(store.clone());
-    spawn_voucher_expiry(store.clone());
+) -> Result<Router, corridor_app::StartError> {
+    let app = Arc::new(App::start(store).await?);
+    Ok(router(app, config))
+}
+
+/// The routes and layers over an application that is already started.
+pub fn router(app: Arc<App>, config: WebConfig) -> Router {
     let (api_router, _) = api::router().split_for_parts();
     let openapi_json = openapi()
         .to_pretty_json()
         .expect("the OpenAPI document serialises");
-    let rail = Arc::new(
-        tokio::task::spawn_blocking(rail::RailService::demo)
-            .await
-            .map_err(|error| {
-                search::SearchServiceError::Index(corridor_search::SearchError::Index(
-                    tantivy::TantivyError::InternalError(error.to_string()),
-                ))
-            })?,
-    );
     let state = Arc::new(AppState {
-        rail,
-        search,
-        availability,
-        analytics,
-        api_token_cache: auth::ApiTokenCache::default(),
-        sign_in_limiter: sign_in_limit::SignInLimiter::default(),
-        store,
+        store: app.store().clone(),
+        search: app.search_index().clone(),
+        availability: app.availability_index().clone(),
+        analytics: app.analytics_facts().clone(),
+        rail: app.rail_index().clone(),
+        app,
         secure_cookies: config.secure_cookies,
-        timing_equaliser_hash: sign_in::timing_equaliser_hash(),
         openapi_json,
     });
-    Ok(Router::new()
+    Router::new()
         .route("/healthz", get(healthz))
         .route("/api/v1/openapi.json", get(openapi_document))
         .nest("/api/v1", api_router)
@@ -227,7 +165,7 @@ pub async fn app(
             config.request_timeout.unwrap_or(REQUEST_TIMEOUT),
         ))
         .layer(CatchPanicLayer::custom(|_| {
-            ApiError::Internal("a handler panicked".into()).into_response()
+            ApiError::internal("a handler panicked").into_response()
         }))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -237,7 +175,7 @@ pub async fn app(
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
-        .layer(TraceLayer::new_for_http()))
+        .layer(TraceLayer::new_for_http())
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then finishes in-flight requests.
@@ -251,26 +189,21 @@ pub async fn serve(
 
 /// Liveness and readiness: 200 when the database answers, 503 when it does not.
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
-    let backend = state.store.backend().as_str().to_owned();
-    match (state.store.ping().await, state.store.region().await) {
-        (Ok(()), Ok(region)) => axum::Json(HealthDto {
-            status: "ok".into(),
-            backend,
-            region_loaded: region.is_some(),
-        })
-        .into_response(),
-        (Err(error), _) | (_, Err(error)) => {
-            tracing::error!(%error, "health check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(HealthDto {
-                    status: "unavailable".into(),
-                    backend,
-                    region_loaded: false,
-                }),
-            )
-                .into_response()
+    let health = state.app.health().await;
+    let dto = HealthDto {
+        status: if health.database_answers {
+            "ok"
+        } else {
+            "unavailable"
         }
+        .into(),
+        backend: health.backend.to_owned(),
+        region_loaded: health.region_loaded,
+    };
+    if health.database_answers {
+        axum::Json(dto).into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, axum::Json(dto)).into_response()
     }
 }
 

@@ -8,6 +8,7 @@
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use corridor_app::AppError;
 use corridor_domain::DomainError;
 use corridor_store::StoreError;
 use serde::Serialize;
@@ -49,8 +50,10 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// A failure the client cannot fix; the cause is logged with its whole chain and never
+    /// sent.
     #[error("internal error")]
-    Internal(String),
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// A booking request or change refused by a rule; `slug` is one of the booking kinds in
     /// [`PROBLEM_KINDS`].
     #[error("{detail}")]
@@ -101,6 +104,10 @@ pub const PROBLEM_KINDS: &[(&str, &str, u16, &str)] = &[
 ];
 
 impl ApiError {
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> ApiError {
+        ApiError::Internal(cause.into())
+    }
+
     pub fn invalid(parameter: impl Into<String>, reason: impl Into<String>) -> ApiError {
         ApiError::InvalidParameter {
             parameter: parameter.into(),
@@ -165,15 +172,55 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(what) => ApiError::NotFound(what),
             StoreError::Conflict(what) => ApiError::Conflict(what),
             StoreError::InvalidReference { field, reason } => ApiError::invalid(field, reason),
-            other => ApiError::Internal(other.to_string()),
+            other => ApiError::Internal(Box::new(other)),
         }
     }
+}
+
+/// The one place where the application layer's errors become HTTP problems.
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> Self {
+        match error {
+            AppError::Unauthenticated => ApiError::Unauthenticated,
+            AppError::Forbidden(reason) => ApiError::Forbidden(reason),
+            AppError::NotFound(what) => ApiError::NotFound(what),
+            AppError::Invalid { field, reason } => ApiError::InvalidParameter {
+                parameter: field,
+                reason,
+            },
+            AppError::Conflict(what) => ApiError::Conflict(what),
+            AppError::BadCredentials => ApiError::BadCredentials,
+            AppError::TooManySignInAttempts { retry_after } => ApiError::TooManyAttempts {
+                // Never "retry in 0 seconds": a client would hammer at once.
+                retry_after_seconds: retry_after.as_secs().max(1),
+            },
+            AppError::Refused(refusal) => ApiError::Refused {
+                slug: refusal.slug(),
+                detail: refusal.to_string(),
+            },
+            internal @ (AppError::Store(_) | AppError::Internal { .. }) => {
+                ApiError::Internal(Box::new(internal))
+            }
+        }
+    }
+}
+
+/// An error and its causes in one line, for the log.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let ApiError::Internal(cause) = &self {
-            tracing::error!(%cause, "request failed");
+            tracing::error!(cause = %error_chain(cause.as_ref()), "request failed");
         }
         let problem = self.to_problem();
         let status =
@@ -187,9 +234,10 @@ impl IntoResponse for ApiError {
             retry_after_seconds,
         } = &self
         {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, header::HeaderValue::from(*retry_after_seconds));
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(*retry_after_seconds),
+            );
         }
         if matches!(self, ApiError::Unauthenticated) {
             response.headers_mut().insert(

@@ -68,17 +68,18 @@ pub async fn serve_with_limits(
         let app = app.clone();
         let mut stop = stop_receiver.clone();
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
-                request.extensions_mut().insert(ConnectInfo(remote));
-                let app = app.clone();
-                async move {
-                    let response = app
-                        .oneshot(request.map(axum::body::Body::new))
-                        .await
-                        .unwrap_or_else(|never: Infallible| match never {});
-                    Ok::<_, Infallible>(response)
-                }
-            });
+            let service =
+                hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+                    request.extensions_mut().insert(ConnectInfo(remote));
+                    let app = app.clone();
+                    async move {
+                        let response = app
+                            .oneshot(request.map(axum::body::Body::new))
+                            .await
+                            .unwrap_or_else(|never: Infallible| match never {});
+                        Ok::<_, Infallible>(response)
+                    }
+                });
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder
                 .timer(TokioTimer::new())
@@ -107,8 +108,6 @@ pub async fn serve_with_limits(
     drop(listener);
     let _ = stop_sender.send(true);
     // Every connection holds a permit until it has closed.
-    let _ = permits
-        .acquire_many(limits.max_connections as u32)
-        .await;
+    let _ = permits.acquire_many(limits.max_connections as u32).await;
     Ok(())
 }

@@ -27,8 +27,8 @@ use corridor_domain::analytics::{ClusterCity, ClusterTarget};
 use corridor_domain::Sector;
 use corridor_domain::PageLimit;
 use corridor_store::{CityFilter, PageRequest, Store};
-use corridor_web::cluster_reach::{cluster_reach_from, cluster_reached_from_each, TravelBudget};
-use corridor_web::rail::RailService;
+use corridor_app::cluster_reach::{cluster_reach_from, cluster_reached_from_each, TravelBudget};
+use corridor_app::indexes::rail::RailService;
 
 use crate::bench_booking::{drop_scratch, scratch_database};
 use crate::bench_ledger::percentile;
@@ -242,7 +242,7 @@ pub async fn run(options: AnalyticsBenchOptions) -> Result<()> {
     for _ in 0..options.rounds.max(1) {
         for cycle in &cycles {
             let started = Instant::now();
-            let statistics = corridor_web::programme::cycle_statistics(store.as_ref(), cycle)
+            let statistics = corridor_app::beamtime::cycle_statistics(store.as_ref(), cycle)
                 .await
                 .map_err(|error| anyhow::anyhow!("{error}"))?;
             facility_samples.push(started.elapsed().as_secs_f64() * 1_000.0);

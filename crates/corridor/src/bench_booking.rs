@@ -183,7 +183,7 @@ async fn prepare(database: &str, options: &BookingBenchOptions) -> Result<Fixtur
     }
     let mut tokens = Vec::new();
     for user in 1..=options.clients as i64 {
-        let (token, hash) = corridor_web::auth::new_secret(corridor_web::auth::API_TOKEN_PREFIX);
+        let (token, hash) = corridor_app::accounts::new_secret(corridor_app::accounts::API_TOKEN_PREFIX);
         store
             .create_api_token(UserId(user), "bench", &hash, &AuditContext::default())
             .await?;
@@ -449,10 +449,10 @@ async fn availability_round(options: &BookingBenchOptions) -> Result<serde_json:
     store.migrate().await?;
     crate::region::generate_into(store.as_ref(), corridor_demo::DEFAULT_SEED, options.scale)
         .await?;
-    let search = corridor_web::search::SearchService::build(store.as_ref()).await?;
+    let search = corridor_app::indexes::search::SearchService::build(store.as_ref()).await?;
     let started = Instant::now();
     let availability =
-        corridor_web::availability::AvailabilityService::build(store.as_ref()).await?;
+        corridor_app::indexes::availability::AvailabilityService::build(store.as_ref()).await?;
     let availability_build_ms = started.elapsed().as_secs_f64() * 1000.0;
     let classes: Vec<corridor_domain::CategoryCode> = store
         .categories()

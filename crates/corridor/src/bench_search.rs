@@ -734,7 +734,7 @@ async fn run_in(work_dir: &std::path::Path, options: SearchBenchOptions) -> Resu
     )
     .await?;
     let started = Instant::now();
-    let service = corridor_web::search::SearchService::build(store.as_ref()).await?;
+    let service = corridor_app::indexes::search::SearchService::build(store.as_ref()).await?;
     let build_ms = started.elapsed().as_secs_f64() * 1000.0;
     let queries = workload();
     println!(

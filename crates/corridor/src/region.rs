@@ -170,7 +170,7 @@ pub async fn generate_into(store: &dyn Store, seed: u64, scale: DemoScale) -> Re
 fn region_data(region: DemoRegion) -> RegionData {
     let password = PlaintextPassword::new_choice(DEMO_PASSWORD.to_owned())
         .expect("the demo password is long enough");
-    let demo_hash = corridor_web::auth::hash_password(&password);
+    let demo_hash = corridor_app::accounts::hash_password(&password);
     let demo_users: std::collections::HashSet<_> = region
         .demo_accounts
         .iter()
@@ -180,6 +180,7 @@ fn region_data(region: DemoRegion) -> RegionData {
         name: region.name,
         seed: region.seed,
         generator_version: region.generator_version,
+        time_zone: region.time_zone,
         cities: region.cities,
         categories: region.categories,
         institutions: region.institutions,

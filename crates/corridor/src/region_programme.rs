@@ -57,7 +57,7 @@ pub async fn load_programme(store: &dyn Store, programme: DemoProgramme, seed: u
                 };
                 store.record_check(&check, &context).await.context("recording a demo check")?;
             }
-            corridor_web::programme::assign_cycle_reviewers(store, &cycle, &context)
+            corridor_app::beamtime::assign_cycle_reviewers(store, &cycle, &context)
                 .await
                 .map_err(|error| anyhow::anyhow!("assigning the demo reviewers: {error}"))?;
             let reviews = store.reviews_of_cycle(cycle.id).await?;
@@ -69,13 +69,13 @@ pub async fn load_programme(store: &dyn Store, programme: DemoProgramme, seed: u
                     .context("grading a demo review")?;
             }
             report.reviews += reviews.len();
-            let summary = corridor_web::programme::run_cycle_allocation(store, &cycle, &context)
+            let summary = corridor_app::beamtime::run_cycle_allocation(store, &cycle, &context)
                 .await
                 .map_err(|error| anyhow::anyhow!("allocating the demo cycle: {error}"))?;
             report.granted_shifts = summary.granted_shifts;
             finished_ids = ids;
         } else {
-            let statistics = corridor_web::programme::cycle_statistics(store, &cycle)
+            let statistics = corridor_app::beamtime::cycle_statistics(store, &cycle)
                 .await
                 .map_err(|error| anyhow::anyhow!("the open cycle's statistics: {error}"))?;
             report.oversubscription = statistics.oversubscription;

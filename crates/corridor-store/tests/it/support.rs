@@ -168,6 +168,7 @@ pub fn region_data(region: DemoRegion) -> RegionData {
         name: region.name,
         seed: region.seed,
         generator_version: region.generator_version,
+        time_zone: region.time_zone,
         cities: region.cities,
         categories: region.categories,
         institutions: region.institutions,

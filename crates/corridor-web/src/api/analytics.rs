@@ -32,7 +32,7 @@ pub(crate) fn present(text: Option<&str>) -> Option<&str> {
 /// today when absent.
 pub fn analytics_period(from: Option<&str>, to: Option<&str>) -> Result<Period, ApiError> {
     let zone = jiff::tz::TimeZone::get(REGION_TIME_ZONE)
-        .map_err(|error| ApiError::Internal(error.to_string()))?;
+        .map_err(|error| ApiError::internal(error.to_string()))?;
     let to = match present(to) {
         Some(text) => super::bookings::parse_instant_or_date("to", text, &zone)?,
         None => {
@@ -40,10 +40,10 @@ pub fn analytics_period(from: Option<&str>, to: Option<&str>) -> Result<Period, 
                 .to_zoned(zone.clone())
                 .date()
                 .tomorrow();
-            let tomorrow = tomorrow.map_err(|error| ApiError::Internal(error.to_string()))?;
+            let tomorrow = tomorrow.map_err(|error| ApiError::internal(error.to_string()))?;
             tomorrow
                 .to_zoned(zone.clone())
-                .map_err(|error| ApiError::Internal(error.to_string()))?
+                .map_err(|error| ApiError::internal(error.to_string()))?
                 .timestamp()
         }
     };
@@ -92,7 +92,7 @@ pub(crate) fn respond<T: serde::Serialize>(
 }
 
 pub(crate) fn analytics_failed(error: corridor_domain::analytics::AnalyticsError) -> ApiError {
-    ApiError::Internal(error.to_string())
+    ApiError::internal(error.to_string())
 }
 
 /// Which provider instruments a usage breakdown covers, from the query.

@@ -7,19 +7,19 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::response::Response;
-use corridor_domain::analytics::{ClusterTarget, ClusterCity};
-use corridor_domain::{CategoryCode, City, InstitutionId, Sector};
+use corridor_domain::analytics::{ClusterCity, ClusterTarget};
 use corridor_domain::PageLimit;
+use corridor_domain::{CategoryCode, City, InstitutionId, Sector};
 use corridor_store::{CityFilter, PageRequest};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::analytics::{present, respond};
 use super::reach::parse_window;
-use crate::cluster_reach::{cluster_reach_from, cluster_reached_from_each, TravelBudget};
 use crate::extract::Query;
 use crate::problem::{ApiError, Problem};
 use crate::AppState;
+use corridor_app::cluster_reach::{cluster_reach_from, cluster_reached_from_each, TravelBudget};
 use corridor_store::voucher::csv_field;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -132,7 +132,9 @@ impl ClusterReachDto {
                 csv_field(&city.name_zh),
                 city.province,
                 city.members,
-                city.minutes.map(|minutes| minutes.to_string()).unwrap_or_default()
+                city.minutes
+                    .map(|minutes| minutes.to_string())
+                    .unwrap_or_default()
             ));
         }
         out
@@ -208,7 +210,10 @@ pub fn travel_budget(
     let (window_start, window_end) = parse_window(depart, window, "depart")?;
     let within_minutes = within.unwrap_or(180);
     if !(1..=720).contains(&within_minutes) {
-        return Err(ApiError::invalid("within", "must be between 1 and 720 minutes"));
+        return Err(ApiError::invalid(
+            "within",
+            "must be between 1 and 720 minutes",
+        ));
     }
     Ok(TravelBudget {
         window_start,
@@ -243,7 +248,8 @@ pub async fn cluster_reach_dto(
     params: &ClusterReachParams,
     cities: &HashMap<u32, City>,
 ) -> Result<ClusterReachDto, ApiError> {
-    let (target, target_dto) = cluster_target(params.sector.as_deref(), params.category.as_deref())?;
+    let (target, target_dto) =
+        cluster_target(params.sector.as_deref(), params.category.as_deref())?;
     let budget = travel_budget(params.depart.as_deref(), params.window, params.within)?;
     let (from_city, excluded) = match (params.from_city, params.from_institution) {
         (Some(city), None) => (city, None),
@@ -314,7 +320,8 @@ pub async fn cluster_reach_by_origin_dto(
     params: &ClusterReachByOriginParams,
     cities: &HashMap<u32, City>,
 ) -> Result<ClusterReachByOriginDto, ApiError> {
-    let (target, target_dto) = cluster_target(params.sector.as_deref(), params.category.as_deref())?;
+    let (target, target_dto) =
+        cluster_target(params.sector.as_deref(), params.category.as_deref())?;
     let budget = travel_budget(params.depart.as_deref(), params.window, params.within)?;
     let build = state.analytics.facts().await?;
     let members: Vec<ClusterCity> = build.facts.cluster_members(&target, None);
@@ -332,7 +339,7 @@ pub async fn cluster_reach_by_origin_dto(
         cluster_reached_from_each(&rail, &codes, &members, budget)
     })
     .await
-    .map_err(|error| ApiError::Internal(error.to_string()))?;
+    .map_err(|error| ApiError::internal(error.to_string()))?;
     let mut rows: Vec<ClusterOriginDto> = origins
         .iter()
         .zip(reached)
@@ -342,7 +349,11 @@ pub async fn cluster_reach_by_origin_dto(
             name_zh: city.name_zh.clone(),
             province: city.province.as_code().to_owned(),
             reached,
-            share: if total == 0 { 0.0 } else { reached as f64 / total as f64 },
+            share: if total == 0 {
+                0.0
+            } else {
+                reached as f64 / total as f64
+            },
         })
         .collect();
     rows.sort_by(|a, b| b.reached.cmp(&a.reached).then(a.city.cmp(&b.city)));

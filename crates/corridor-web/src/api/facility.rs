@@ -16,7 +16,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use corridor_domain::facility::allocation::ProposalType;
 use corridor_domain::facility::proposal::{
-    ClosedDay, ClosedReason, Cycle, CycleId, Discipline, ProposalDraft, ProposalStatus, SubmissionRefusal,
+    ClosedDay, ClosedReason, Cycle, CycleId, Discipline, ProposalDraft, ProposalStatus,
+    SubmissionRefusal,
 };
 use corridor_domain::facility::ProposalId;
 use corridor_domain::ical::{render_feed, CalendarFeed, FeedEvent, FeedEventStatus};
@@ -27,7 +28,11 @@ pub use super::facility_dto::*;
 use crate::auth::Requester;
 use crate::extract::{Json, Path, Query};
 use crate::problem::{ApiError, Problem};
-use crate::programme::{self, AllocationSummary, CycleStatistics, ReplanSummary, ReviewAssignmentSummary};
+use corridor_app::beamtime as programme;
+
+use super::facility_summaries::{
+    AllocationSummary, CycleStatistics, ReplanSummary, ReviewAssignmentSummary,
+};
 use crate::AppState;
 
 /// The facility's local time zone: shifts are planned in it.
@@ -52,7 +57,9 @@ pub fn require_user_office(user: &User, facility: InstitutionId) -> Result<(), A
     if user.runs_user_office_of(facility) {
         Ok(())
     } else {
-        Err(ApiError::Forbidden("only the facility's user office may do this".into()))
+        Err(ApiError::Forbidden(
+            "only the facility's user office may do this".into(),
+        ))
     }
 }
 
@@ -63,22 +70,39 @@ fn parse_date(field: &'static str, text: &str) -> Result<jiff::civil::Date, ApiE
 }
 
 fn parse_instant(field: &'static str, text: &str) -> Result<jiff::Timestamp, ApiError> {
-    text.trim()
-        .parse()
-        .map_err(|_| ApiError::invalid(field, format!("{text:?} is not an instant like 2026-12-01T00:00:00Z")))
+    text.trim().parse().map_err(|_| {
+        ApiError::invalid(
+            field,
+            format!("{text:?} is not an instant like 2026-12-01T00:00:00Z"),
+        )
+    })
 }
 
 pub fn submission_refused(refusal: &SubmissionRefusal) -> ApiError {
     match refusal {
-        SubmissionRefusal::NotADraft(_) => ApiError::Refused { slug: "wrong-proposal-status", detail: refusal.to_string() },
-        _ => ApiError::Refused { slug: "proposal-not-submittable", detail: refusal.to_string() },
+        SubmissionRefusal::NotADraft(_) => ApiError::Refused {
+            slug: "wrong-proposal-status",
+            detail: refusal.to_string(),
+        },
+        _ => ApiError::Refused {
+            slug: "proposal-not-submittable",
+            detail: refusal.to_string(),
+        },
     }
 }
 
 /// The draft a proposal input describes.
 pub fn draft_from_input(input: &ProposalInput) -> Result<ProposalDraft, ApiError> {
-    if input.techniques.len() > 20 || input.techniques.iter().any(|term| term.trim().is_empty() || term.chars().count() > 60) {
-        return Err(ApiError::invalid("techniques", "at most 20 techniques of 1 to 60 characters"));
+    if input.techniques.len() > 20
+        || input
+            .techniques
+            .iter()
+            .any(|term| term.trim().is_empty() || term.chars().count() > 60)
+    {
+        return Err(ApiError::invalid(
+            "techniques",
+            "at most 20 techniques of 1 to 60 characters",
+        ));
     }
     if input.requests.len() > 10 {
         return Err(ApiError::invalid("requests", "at most 10 beamlines"));
@@ -91,11 +115,19 @@ pub fn draft_from_input(input: &ProposalInput) -> Result<ProposalDraft, ApiError
         discipline: Discipline::parse(&input.discipline)?,
         title: corridor_domain::bounded_text("title", &input.title, 300)?,
         summary: input.summary.trim().to_owned(),
-        techniques: input.techniques.iter().map(|term| term.trim().to_lowercase()).collect(),
+        techniques: input
+            .techniques
+            .iter()
+            .map(|term| term.trim().to_lowercase())
+            .collect(),
         team: input.team.iter().map(|id| UserId(*id)).collect(),
         samples: input.samples.trim().to_owned(),
         resubmission_of: input.resubmission_of.map(ProposalId),
-        declared_conflicts: input.declared_conflicts.iter().map(|id| UserId(*id)).collect(),
+        declared_conflicts: input
+            .declared_conflicts
+            .iter()
+            .map(|id| UserId(*id))
+            .collect(),
         requests: input
             .requests
             .iter()
@@ -111,8 +143,16 @@ pub fn draft_from_input(input: &ProposalInput) -> Result<ProposalDraft, ApiError
 
 /// Whether `user` may read the proposal: its team, the facility's user office, and the
 /// reviewers assigned to it.
-async fn may_read_proposal(state: &AppState, user: &User, record: &ProposalRecord, facility: InstitutionId) -> Result<bool, ApiError> {
-    if record.principal == user.id || record.draft.team.contains(&user.id) || user.runs_user_office_of(facility) {
+async fn may_read_proposal(
+    state: &AppState,
+    user: &User,
+    record: &ProposalRecord,
+    facility: InstitutionId,
+) -> Result<bool, ApiError> {
+    if record.principal == user.id
+        || record.draft.team.contains(&user.id)
+        || user.runs_user_office_of(facility)
+    {
         return Ok(true);
     }
     if user.has_role(Role::Reviewer) {
@@ -122,7 +162,10 @@ async fn may_read_proposal(state: &AppState, user: &User, record: &ProposalRecor
     Ok(false)
 }
 
-async fn beamline_codes(state: &AppState, facility: InstitutionId) -> Result<HashMap<BeamlineId, String>, ApiError> {
+async fn beamline_codes(
+    state: &AppState,
+    facility: InstitutionId,
+) -> Result<HashMap<BeamlineId, String>, ApiError> {
     Ok(state
         .store
         .beamlines(Some(facility))
@@ -132,7 +175,11 @@ async fn beamline_codes(state: &AppState, facility: InstitutionId) -> Result<Has
         .collect())
 }
 
-async fn proposal_dto(state: &AppState, record: &ProposalRecord, facility: InstitutionId) -> Result<ProposalDto, ApiError> {
+async fn proposal_dto(
+    state: &AppState,
+    record: &ProposalRecord,
+    facility: InstitutionId,
+) -> Result<ProposalDto, ApiError> {
     let codes = beamline_codes(state, facility).await?;
     let decisions = state
         .store
@@ -140,7 +187,15 @@ async fn proposal_dto(state: &AppState, record: &ProposalRecord, facility: Insti
         .await?
         .iter()
         .filter(|decision| decision.proposal == record.id)
-        .map(|decision| DecisionDto::new(decision, codes.get(&decision.beamline).map(String::as_str).unwrap_or("?")))
+        .map(|decision| {
+            DecisionDto::new(
+                decision,
+                codes
+                    .get(&decision.beamline)
+                    .map(String::as_str)
+                    .unwrap_or("?"),
+            )
+        })
         .collect();
     Ok(ProposalDto::new(record, decisions))
 }
@@ -163,14 +218,28 @@ pub async fn list_cycles(
     Query(params): Query<CycleListParams>,
 ) -> Result<Json<Vec<CycleDto>>, ApiError> {
     let now = corridor_store::now();
-    let cycles = state.store.cycles(params.facility.map(InstitutionId)).await?;
-    Ok(Json(cycles.iter().map(|cycle| CycleDto::new(cycle, now)).collect()))
+    let cycles = state
+        .store
+        .cycles(params.facility.map(InstitutionId))
+        .await?;
+    Ok(Json(
+        cycles
+            .iter()
+            .map(|cycle| CycleDto::new(cycle, now))
+            .collect(),
+    ))
 }
 
 #[utoipa::path(get, path = "/facility/cycles/{id}", tag = "facility", params(("id" = i64, Path, description = "Cycle id")),
     responses((status = 200, body = CycleDto), (status = 404, body = Problem, content_type = PROBLEM)))]
-pub async fn get_cycle(State(state): State<Arc<AppState>>, Path(id): Path<i64>) -> Result<Json<CycleDto>, ApiError> {
-    Ok(Json(CycleDto::new(&cycle_of(&state, id).await?, corridor_store::now())))
+pub async fn get_cycle(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+) -> Result<Json<CycleDto>, ApiError> {
+    Ok(Json(CycleDto::new(
+        &cycle_of(&state, id).await?,
+        corridor_store::now(),
+    )))
 }
 
 /// Opens a cycle: its call and its beam period with the closed days; the facility's user
@@ -202,13 +271,23 @@ pub async fn create_cycle(
             .closed_days
             .iter()
             .map(|closed| {
-                Ok(ClosedDay { day: parse_date("closed_days", &closed.day)?, reason: ClosedReason::parse(&closed.reason)? })
+                Ok(ClosedDay {
+                    day: parse_date("closed_days", &closed.day)?,
+                    reason: ClosedReason::parse(&closed.reason)?,
+                })
             })
             .collect::<Result<_, ApiError>>()?,
     };
     cycle.check()?;
-    let stored = state.store.create_cycle(&cycle, &requester.audit_context()).await?;
-    Ok((StatusCode::CREATED, Json(CycleDto::new(&stored, corridor_store::now()))).into_response())
+    let stored = state
+        .store
+        .create_cycle(&cycle, &requester.audit_context())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CycleDto::new(&stored, corridor_store::now())),
+    )
+        .into_response())
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
@@ -232,19 +311,31 @@ pub async fn list_cycle_proposals(
     Query(params): Query<ProposalListParams>,
 ) -> Result<Json<Vec<ProposalDto>>, ApiError> {
     let user = requester.require_user()?;
-    let status = params.status.as_deref().map(ProposalStatus::parse).transpose()?;
+    let status = params
+        .status
+        .as_deref()
+        .map(ProposalStatus::parse)
+        .transpose()?;
     let cycle = user_office_cycle(&state, user, id).await?;
     let codes = beamline_codes(&state, cycle.facility).await?;
     let mut decisions: HashMap<ProposalId, Vec<DecisionDto>> = HashMap::new();
     for decision in state.store.decisions_of_cycle(cycle.id).await? {
-        let code = codes.get(&decision.beamline).map(String::as_str).unwrap_or("?");
-        decisions.entry(decision.proposal).or_default().push(DecisionDto::new(&decision, code));
+        let code = codes
+            .get(&decision.beamline)
+            .map(String::as_str)
+            .unwrap_or("?");
+        decisions
+            .entry(decision.proposal)
+            .or_default()
+            .push(DecisionDto::new(&decision, code));
     }
     let proposals = state.store.proposals_of_cycle(cycle.id, status).await?;
     Ok(Json(
         proposals
             .iter()
-            .map(|record| ProposalDto::new(record, decisions.remove(&record.id).unwrap_or_default()))
+            .map(|record| {
+                ProposalDto::new(record, decisions.remove(&record.id).unwrap_or_default())
+            })
             .collect(),
     ))
 }
@@ -276,14 +367,29 @@ pub async fn create_proposal(
             .await?
             .map_err(|refusal| submission_refused(&refusal))?
     } else {
-        state.store.create_proposal(cycle.id, user.id, &draft, now, &context).await?
+        state
+            .store
+            .create_proposal(cycle.id, user.id, &draft, now, &context)
+            .await?
     };
-    Ok((StatusCode::CREATED, Json(ProposalDto::new(&record, Vec::new()))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(ProposalDto::new(&record, Vec::new())),
+    )
+        .into_response())
 }
 
-async fn readable_proposal(state: &AppState, user: &User, id: i64) -> Result<(ProposalRecord, Cycle), ApiError> {
+async fn readable_proposal(
+    state: &AppState,
+    user: &User,
+    id: i64,
+) -> Result<(ProposalRecord, Cycle), ApiError> {
     let not_found = || ApiError::NotFound(format!("no proposal {id}"));
-    let record = state.store.proposal(ProposalId(id)).await?.ok_or_else(not_found)?;
+    let record = state
+        .store
+        .proposal(ProposalId(id))
+        .await?
+        .ok_or_else(not_found)?;
     let cycle = cycle_of(state, record.cycle.0).await?;
     if !may_read_proposal(state, user, &record, cycle.facility).await? {
         return Err(not_found());
@@ -321,7 +427,12 @@ pub async fn submit_proposal(
     let user = requester.require_user()?;
     let record = state
         .store
-        .submit_proposal(ProposalId(id), user.id, corridor_store::now(), &requester.audit_context())
+        .submit_proposal(
+            ProposalId(id),
+            user.id,
+            corridor_store::now(),
+            &requester.audit_context(),
+        )
         .await?
         .map_err(|refusal| submission_refused(&refusal))?;
     Ok(Json(ProposalDto::new(&record, Vec::new())))
@@ -341,7 +452,12 @@ pub async fn withdraw_proposal(
     let user = requester.require_user()?;
     let record = state
         .store
-        .withdraw_proposal(ProposalId(id), user.id, corridor_store::now(), &requester.audit_context())
+        .withdraw_proposal(
+            ProposalId(id),
+            user.id,
+            corridor_store::now(),
+            &requester.audit_context(),
+        )
         .await?;
     Ok(Json(ProposalDto::new(&record, Vec::new())))
 }
@@ -349,7 +465,10 @@ pub async fn withdraw_proposal(
 /// The proposals the caller leads or is on, newest first.
 #[utoipa::path(get, path = "/me/proposals", tag = "facility", security(("bearer" = [])),
     responses((status = 200, body = Vec<ProposalDto>), (status = 401, body = Problem, content_type = PROBLEM)))]
-pub async fn my_proposals(State(state): State<Arc<AppState>>, requester: Requester) -> Result<Json<Vec<ProposalDto>>, ApiError> {
+pub async fn my_proposals(
+    State(state): State<Arc<AppState>>,
+    requester: Requester,
+) -> Result<Json<Vec<ProposalDto>>, ApiError> {
     let user = requester.require_user()?;
     let records = state.store.proposals_of_user(user.id).await?;
     let mut cycles: HashMap<CycleId, Cycle> = HashMap::new();
@@ -394,11 +513,15 @@ pub async fn record_check(
         proposal: record.id,
         kind: CheckKind::parse(&input.kind)?,
         approved: input.approved,
-        note: corridor_domain::optional_bounded_text("note", Some(&input.note), 2_000)?.unwrap_or_default(),
+        note: corridor_domain::optional_bounded_text("note", Some(&input.note), 2_000)?
+            .unwrap_or_default(),
         checked_by: user.id,
         checked_at: corridor_store::now(),
     };
-    let stored = state.store.record_check(&check, &requester.audit_context()).await?;
+    let stored = state
+        .store
+        .record_check(&check, &requester.audit_context())
+        .await?;
     Ok((StatusCode::CREATED, Json(CheckDto::from(stored))).into_response())
 }
 
@@ -415,15 +538,33 @@ pub async fn list_checks(
 ) -> Result<Json<Vec<CheckDto>>, ApiError> {
     let user = requester.require_user()?;
     let cycle = user_office_cycle(&state, user, id).await?;
-    Ok(Json(state.store.checks_of_cycle(cycle.id).await?.into_iter().map(CheckDto::from).collect()))
+    Ok(Json(
+        state
+            .store
+            .checks_of_cycle(cycle.id)
+            .await?
+            .into_iter()
+            .map(CheckDto::from)
+            .collect(),
+    ))
 }
 
 /// The reviewers, their panels, expertise and loads; user offices only.
 #[utoipa::path(get, path = "/facility/reviewers", tag = "facility", security(("bearer" = [])),
     responses((status = 200, body = Vec<ReviewerDto>), (status = 401, body = Problem, content_type = PROBLEM),
         (status = 403, body = Problem, content_type = PROBLEM)))]
-pub async fn list_reviewers(State(state): State<Arc<AppState>>) -> Result<Json<Vec<ReviewerDto>>, ApiError> {
-    Ok(Json(state.store.reviewer_profiles().await?.into_iter().map(ReviewerDto::from).collect()))
+pub async fn list_reviewers(
+    State(state): State<Arc<AppState>>,
+) -> Result<Json<Vec<ReviewerDto>>, ApiError> {
+    Ok(Json(
+        state
+            .store
+            .reviewer_profiles()
+            .await?
+            .into_iter()
+            .map(ReviewerDto::from)
+            .collect(),
+    ))
 }
 
 /// Sets a reviewer's panel (discipline), expertise and most proposals per cycle; user
@@ -441,7 +582,13 @@ pub async fn set_reviewer(
     let discipline = Discipline::parse(&input.discipline)?;
     let stored = state
         .store
-        .set_reviewer_profile(UserId(user_id), discipline, &input.expertise, input.max_load, &requester.audit_context())
+        .set_reviewer_profile(
+            UserId(user_id),
+            discipline,
+            &input.expertise,
+            input.max_load,
+            &requester.audit_context(),
+        )
         .await?;
     Ok(Json(stored.into()))
 }
@@ -462,14 +609,21 @@ pub async fn assign_reviewers(
 ) -> Result<Json<ReviewAssignmentSummary>, ApiError> {
     let user = requester.require_user()?;
     let cycle = user_office_cycle(&state, user, id).await?;
-    Ok(Json(programme::assign_cycle_reviewers(state.store.as_ref(), &cycle, &requester.audit_context()).await?))
+    Ok(Json(
+        programme::assign_cycle_reviewers(state.store.as_ref(), &cycle, &requester.audit_context())
+            .await?
+            .into(),
+    ))
 }
 
 /// The caller's review queue, newest cycle first.
 #[utoipa::path(get, path = "/me/reviews", tag = "facility", security(("bearer" = [])),
     responses((status = 200, body = Vec<ReviewDto>), (status = 401, body = Problem, content_type = PROBLEM),
         (status = 403, body = Problem, content_type = PROBLEM)))]
-pub async fn my_reviews(State(state): State<Arc<AppState>>, requester: Requester) -> Result<Json<Vec<ReviewDto>>, ApiError> {
+pub async fn my_reviews(
+    State(state): State<Arc<AppState>>,
+    requester: Requester,
+) -> Result<Json<Vec<ReviewDto>>, ApiError> {
     let user = requester.require_user()?;
     let reviews = state.store.reviews_of_reviewer(user.id).await?;
     let mut dtos = Vec::with_capacity(reviews.len());
@@ -496,13 +650,20 @@ pub async fn grade_proposal(
     let user = requester.require_user()?;
     let review = state
         .store
-        .grade_review(ProposalId(id), user.id, input.grade, &input.comment, corridor_store::now(), &requester.audit_context())
+        .grade_review(
+            ProposalId(id),
+            user.id,
+            input.grade,
+            &input.comment,
+            corridor_store::now(),
+            &requester.audit_context(),
+        )
         .await?;
     let proposal = state
         .store
         .proposal(review.proposal)
         .await?
-        .ok_or_else(|| ApiError::Internal("a graded proposal is gone".into()))?;
+        .ok_or_else(|| ApiError::internal("a graded proposal is gone"))?;
     Ok(Json(ReviewDto::new(&review, &proposal)))
 }
 
@@ -521,7 +682,11 @@ pub async fn run_allocation(
 ) -> Result<Json<AllocationSummary>, ApiError> {
     let user = requester.require_user()?;
     let cycle = user_office_cycle(&state, user, id).await?;
-    Ok(Json(programme::run_cycle_allocation(state.store.as_ref(), &cycle, &requester.audit_context()).await?))
+    Ok(Json(
+        programme::run_cycle_allocation(state.store.as_ref(), &cycle, &requester.audit_context())
+            .await?
+            .into(),
+    ))
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
@@ -548,7 +713,16 @@ pub async fn record_lost_day(
     let user = requester.require_user()?;
     let day = parse_date("day", &input.day)?;
     let cycle = user_office_cycle(&state, user, id).await?;
-    Ok(Json(programme::replan_cycle_after_lost_day(state.store.as_ref(), &cycle, day, &requester.audit_context()).await?))
+    Ok(Json(
+        programme::replan_cycle_after_lost_day(
+            state.store.as_ref(),
+            &cycle,
+            day,
+            &requester.audit_context(),
+        )
+        .await?
+        .into(),
+    ))
 }
 
 /// Every allocation decision of the cycle with its reason; the facility's user office only.
@@ -571,7 +745,15 @@ pub async fn list_decisions(
             .decisions_of_cycle(cycle.id)
             .await?
             .iter()
-            .map(|decision| DecisionDto::new(decision, codes.get(&decision.beamline).map(String::as_str).unwrap_or("?")))
+            .map(|decision| {
+                DecisionDto::new(
+                    decision,
+                    codes
+                        .get(&decision.beamline)
+                        .map(String::as_str)
+                        .unwrap_or("?"),
+                )
+            })
             .collect(),
     ))
 }
@@ -599,16 +781,25 @@ pub async fn published_schedule(state: &AppState, cycle: &Cycle) -> Result<Sched
             first_shift: block.first_shift,
             shifts: block.shifts,
             starts_at: cycle.shift_starts_at(block.first_shift).to_string(),
-            ends_at: cycle.shift_starts_at(block.first_shift + block.shifts).to_string(),
+            ends_at: cycle
+                .shift_starts_at(block.first_shift + block.shifts)
+                .to_string(),
         })
         .collect();
-    Ok(ScheduleDto { cycle_id: cycle.id.0, time_zone: FACILITY_TIME_ZONE.into(), blocks })
+    Ok(ScheduleDto {
+        cycle_id: cycle.id.0,
+        time_zone: FACILITY_TIME_ZONE.into(),
+        blocks,
+    })
 }
 
 /// The cycle's published schedule: every placed block of shifts, per beamline in time order.
 #[utoipa::path(get, path = "/facility/cycles/{id}/schedule", tag = "facility", params(("id" = i64, Path, description = "Cycle id")),
     responses((status = 200, body = ScheduleDto), (status = 404, body = Problem, content_type = PROBLEM)))]
-pub async fn get_schedule(State(state): State<Arc<AppState>>, Path(id): Path<i64>) -> Result<Json<ScheduleDto>, ApiError> {
+pub async fn get_schedule(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+) -> Result<Json<ScheduleDto>, ApiError> {
     let cycle = cycle_of(&state, id).await?;
     Ok(Json(published_schedule(&state, &cycle).await?))
 }
@@ -630,24 +821,38 @@ pub async fn beamline_schedule_feed(
         .find(|beamline| beamline.code.eq_ignore_ascii_case(code.trim()))
         .ok_or_else(|| ApiError::NotFound(format!("no beamline {code:?} at this facility")))?;
     let time_zone = TimeZoneName::parse(FACILITY_TIME_ZONE)?;
-    let zone = jiff::tz::TimeZone::get(FACILITY_TIME_ZONE).map_err(|error| ApiError::Internal(error.to_string()))?;
+    let zone = jiff::tz::TimeZone::get(FACILITY_TIME_ZONE)
+        .map_err(|error| ApiError::internal(error.to_string()))?;
     let schedule = published_schedule(&state, &cycle).await?;
     let at = |shift: u32| -> Result<jiff::Timestamp, ApiError> {
         Ok(cycle
             .shift_starts_at(shift)
             .to_zoned(zone.clone())
-            .map_err(|error| ApiError::Internal(error.to_string()))?
+            .map_err(|error| ApiError::internal(error.to_string()))?
             .timestamp())
     };
     let last_modified = cycle.call_closes;
     let mut events = Vec::new();
-    for block in schedule.blocks.iter().filter(|block| block.beamline_id == beamline.id.0) {
+    for block in schedule
+        .blocks
+        .iter()
+        .filter(|block| block.beamline_id == beamline.id.0)
+    {
         events.push(FeedEvent {
-            uid: format!("cycle-{}-{}-shift-{}@corridor", cycle.id.0, beamline.code, block.first_shift),
+            uid: format!(
+                "cycle-{}-{}-shift-{}@corridor",
+                cycle.id.0, beamline.code, block.first_shift
+            ),
             starts_at: at(block.first_shift)?,
             ends_at: at(block.first_shift + block.shifts)?,
-            summary: format!("{} · proposal {}: {}", beamline.code, block.proposal_id, block.title),
-            description: Some(format!("{} shifts of beamtime, cycle {}", block.shifts, cycle.name)),
+            summary: format!(
+                "{} · proposal {}: {}",
+                beamline.code, block.proposal_id, block.title
+            ),
+            description: Some(format!(
+                "{} shifts of beamtime, cycle {}",
+                block.shifts, cycle.name
+            )),
             location: Some(format!("{} {}", beamline.code, beamline.name_en)),
             status: FeedEventStatus::Confirmed,
             last_modified,
@@ -660,16 +865,27 @@ pub async fn beamline_schedule_feed(
         time_zone,
         events,
     };
-    Ok(([(header::CONTENT_TYPE, "text/calendar; charset=utf-8")], render_feed(&feed)).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, "text/calendar; charset=utf-8")],
+        render_feed(&feed),
+    )
+        .into_response())
 }
 
 /// The cycle's figures: oversubscription per beamline, and the people on its proposals by
 /// origin province (in the region or outside) and institution kind.
 #[utoipa::path(get, path = "/facility/cycles/{id}/statistics", tag = "facility", params(("id" = i64, Path, description = "Cycle id")),
     responses((status = 200, body = CycleStatistics), (status = 404, body = Problem, content_type = PROBLEM)))]
-pub async fn get_statistics(State(state): State<Arc<AppState>>, Path(id): Path<i64>) -> Result<Json<CycleStatistics>, ApiError> {
+pub async fn get_statistics(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<i64>,
+) -> Result<Json<CycleStatistics>, ApiError> {
     let cycle = cycle_of(&state, id).await?;
-    Ok(Json(programme::cycle_statistics(state.store.as_ref(), &cycle).await?))
+    Ok(Json(
+        programme::cycle_statistics(state.store.as_ref(), &cycle)
+            .await?
+            .into(),
+    ))
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
@@ -694,5 +910,13 @@ pub async fn my_notifications(
     if !(1..=500).contains(&limit) {
         return Err(ApiError::invalid("limit", "1 to 500"));
     }
-    Ok(Json(state.store.notifications_of_user(user.id, limit).await?.into_iter().map(Into::into).collect()))
+    Ok(Json(
+        state
+            .store
+            .notifications_of_user(user.id, limit)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
 }

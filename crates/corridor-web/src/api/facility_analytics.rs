@@ -14,7 +14,9 @@ use super::analytics::respond;
 use super::facility::CycleDto;
 use crate::extract::Query;
 use crate::problem::{ApiError, Problem};
-use crate::programme::{cycle_statistics, CycleStatistics};
+use corridor_app::beamtime::cycle_statistics;
+
+use super::facility_summaries::CycleStatistics;
 use crate::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -39,7 +41,10 @@ impl FacilityAnalyticsDto {
     fn origins_csv(&self) -> String {
         let mut out = String::from("origin,in_region,users,users_granted,hours_granted\n");
         for row in &self.statistics.origins {
-            out.push_str(&format!("{},{},{},{},{}\n", row.origin, row.in_region, row.users, row.users_granted, row.hours_granted));
+            out.push_str(&format!(
+                "{},{},{},{},{}\n",
+                row.origin, row.in_region, row.users, row.users_granted, row.hours_granted
+            ));
         }
         out
     }
@@ -47,7 +52,10 @@ impl FacilityAnalyticsDto {
     fn kinds_csv(&self) -> String {
         let mut out = String::from("institution_kind,users,users_granted,hours_granted\n");
         for row in &self.statistics.institution_kinds {
-            out.push_str(&format!("{},{},{},{}\n", row.institution_kind, row.users, row.users_granted, row.hours_granted));
+            out.push_str(&format!(
+                "{},{},{},{}\n",
+                row.institution_kind, row.users, row.users_granted, row.hours_granted
+            ));
         }
         out
     }
@@ -57,7 +65,13 @@ impl FacilityAnalyticsDto {
         for row in &self.statistics.beamlines {
             out.push_str(&format!(
                 "{},{},{},{},{},{:.4},{}\n",
-                row.beamline_id, row.code, row.user_shifts, row.requested_shifts, row.granted_shifts, row.oversubscription, row.proposals
+                row.beamline_id,
+                row.code,
+                row.user_shifts,
+                row.requested_shifts,
+                row.granted_shifts,
+                row.oversubscription,
+                row.proposals
             ));
         }
         out
@@ -66,14 +80,22 @@ impl FacilityAnalyticsDto {
 
 /// The figures of `cycle`, or of the newest allocated cycle (else the newest); none when no
 /// cycle exists.
-pub async fn facility_analytics_dto(state: &AppState, cycle: Option<i64>) -> Result<Option<FacilityAnalyticsDto>, ApiError> {
+pub async fn facility_analytics_dto(
+    state: &AppState,
+    cycle: Option<i64>,
+) -> Result<Option<FacilityAnalyticsDto>, ApiError> {
     let chosen = match cycle {
         Some(id) => Some(super::facility::cycle_of(state, id).await?),
         None => {
             let cycles = state.store.cycles(None).await?;
             let mut allocated = None;
             for candidate in &cycles {
-                if !state.store.decisions_of_cycle(candidate.id).await?.is_empty() {
+                if !state
+                    .store
+                    .decisions_of_cycle(candidate.id)
+                    .await?
+                    .is_empty()
+                {
                     allocated = Some(candidate.clone());
                     break;
                 }
@@ -85,7 +107,10 @@ pub async fn facility_analytics_dto(state: &AppState, cycle: Option<i64>) -> Res
         return Ok(None);
     };
     let statistics = cycle_statistics(state.store.as_ref(), &cycle).await?;
-    Ok(Some(FacilityAnalyticsDto { cycle: CycleDto::new(&cycle, corridor_store::now()), statistics }))
+    Ok(Some(FacilityAnalyticsDto {
+        cycle: CycleDto::new(&cycle, corridor_store::now()),
+        statistics: statistics.into(),
+    }))
 }
 
 /// The light source's usage by origin for a cycle.
@@ -101,11 +126,19 @@ pub async fn facility_analytics(
         None | Some("") | Some("origins") => FacilityAnalyticsDto::origins_csv,
         Some("kinds") => FacilityAnalyticsDto::kinds_csv,
         Some("beamlines") => FacilityAnalyticsDto::beamlines_csv,
-        Some(other) => return Err(ApiError::invalid("table", format!("{other:?}: expected origins, kinds or beamlines"))),
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "table",
+                format!("{other:?}: expected origins, kinds or beamlines"),
+            ))
+        }
     };
     if let Some(format) = params.format.as_deref() {
         if format != "json" && format != "csv" {
-            return Err(ApiError::invalid("format", format!("{format:?}: expected json or csv")));
+            return Err(ApiError::invalid(
+                "format",
+                format!("{format:?}: expected json or csv"),
+            ));
         }
     }
     let dto = facility_analytics_dto(&state, params.cycle)

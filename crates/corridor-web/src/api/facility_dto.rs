@@ -1,7 +1,9 @@
 //! The large-facility programme's API shapes.
 
 use corridor_domain::facility::proposal::{Cycle, ProposalDraft};
-use corridor_store::facility::{CheckRecord, NotificationRecord, ProposalRecord, ReviewRecord, ReviewerRecord, StoredDecision};
+use corridor_store::facility::{
+    CheckRecord, NotificationRecord, ProposalRecord, ReviewRecord, ReviewerRecord, StoredDecision,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -44,11 +46,15 @@ impl CycleDto {
             starts_on: cycle.starts_on.to_string(),
             ends_on: cycle.ends_on.to_string(),
             days: cycle.days(),
-            user_shifts_per_beamline: cycle.days().saturating_sub(closed) * corridor_domain::facility::schedule::SHIFTS_PER_DAY,
+            user_shifts_per_beamline: cycle.days().saturating_sub(closed)
+                * corridor_domain::facility::schedule::SHIFTS_PER_DAY,
             closed_days: cycle
                 .closed_days
                 .iter()
-                .map(|closed| ClosedDayDto { day: closed.day.to_string(), reason: closed.reason.as_code().to_owned() })
+                .map(|closed| ClosedDayDto {
+                    day: closed.day.to_string(),
+                    reason: closed.reason.as_code().to_owned(),
+                })
                 .collect(),
         }
     }
@@ -164,7 +170,10 @@ impl ProposalDto {
             declared_conflicts: declared_conflicts.iter().map(|user| user.0).collect(),
             requests: requests
                 .iter()
-                .map(|(beamline, shifts)| ShiftRequestDto { beamline_id: beamline.0, shifts: *shifts })
+                .map(|(beamline, shifts)| ShiftRequestDto {
+                    beamline_id: beamline.0,
+                    shifts: *shifts,
+                })
                 .collect(),
             unavailable_days: unavailable_days.iter().map(ToString::to_string).collect(),
             created_at: record.created_at.to_string(),

@@ -150,7 +150,7 @@ async fn reindex(state: &AppState, id: InstrumentId) -> Result<(), ApiError> {
         .search
         .apply(state.store.as_ref(), id)
         .await
-        .map_err(|error| ApiError::Internal(error.to_string()))
+        .map_err(|error| ApiError::internal(error.to_string()))
 }
 
 /// Adds an instrument to an institution's list.

@@ -4,19 +4,20 @@
 
 pub mod analytics;
 pub mod analytics_dto;
-pub mod cluster_reach;
-pub mod voucher_analytics;
 pub mod booking_dto;
 pub mod booking_queues;
 pub mod bookings;
+pub mod cluster_reach;
 pub mod dto;
 pub mod facility;
 pub mod facility_analytics;
 pub mod facility_dto;
+pub mod facility_summaries;
 pub mod ical;
 pub mod manage;
 pub mod reach;
 pub mod search;
+pub mod voucher_analytics;
 pub mod voucher_dto;
 pub mod vouchers;
 
@@ -25,8 +26,8 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use corridor_domain::{
-    AccessPolicy, BookingMode, CategoryCode, CityCode, EmailAddress, InstitutionId,
-    InstitutionKind, InstrumentId, PageLimit, PlaintextPassword, ProvinceCode, Role, Sector,
+    AccessPolicy, BookingMode, CategoryCode, CityCode, InstitutionId, InstitutionKind,
+    InstrumentId, PageLimit, ProvinceCode, Sector,
 };
 use corridor_store::{CityFilter, InstitutionFilter, InstrumentFilter, PageRequest};
 use serde::Deserialize;
@@ -35,7 +36,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use self::dto::*;
-use crate::auth::{self, Requester};
+use crate::auth::Requester;
 use crate::extract::{Json, Path, Query};
 use crate::problem::{ApiError, Problem};
 use crate::AppState;
@@ -142,7 +143,10 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(facility_analytics::facility_analytics))
         .routes(routes!(facility::list_cycles, facility::create_cycle))
         .routes(routes!(facility::get_cycle))
-        .routes(routes!(facility::list_cycle_proposals, facility::create_proposal))
+        .routes(routes!(
+            facility::list_cycle_proposals,
+            facility::create_proposal
+        ))
         .routes(routes!(facility::get_proposal))
         .routes(routes!(facility::submit_proposal))
         .routes(routes!(facility::withdraw_proposal))
@@ -437,32 +441,18 @@ async fn create_token(
     requester: Requester,
     Json(request): Json<CreateTokenRequest>,
 ) -> Result<(StatusCode, Json<CreatedTokenDto>), ApiError> {
-    let name = corridor_domain::bounded_text("name", &request.name, 100)?;
-    let password = PlaintextPassword::for_sign_in(request.password)?;
-    let email = EmailAddress::parse(&request.email)?;
-    let user = crate::sign_in::check_credentials(
-        &state,
-        &email,
-        password,
-        requester.client_address.as_deref(),
-    )
-    .await?;
-    let (token, token_hash) = auth::new_secret(auth::API_TOKEN_PREFIX);
-    let context = corridor_store::AuditContext {
-        actor: Some(user.id),
-        client_address: requester.client_address,
-    };
-    let info = state
-        .store
-        .create_api_token(user.id, &name, &token_hash, &context)
+    let created = state
+        .app
+        .accounts()
+        .create_api_token(&requester, &request.email, request.password, &request.name)
         .await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedTokenDto {
-            id: info.id,
-            name: info.name,
-            token,
-            created_at: info.created_at.to_string(),
+            id: created.id,
+            name: created.name,
+            token: created.token,
+            created_at: created.created_at.to_string(),
         }),
     ))
 }
@@ -475,15 +465,13 @@ async fn list_audit_events(
     requester: Requester,
     Query(params): Query<PageParams>,
 ) -> ApiResult<PageDto<AuditEventDto>> {
-    let user = requester.require_user()?;
-    if !user.has_role(Role::PlatformAdmin) {
-        return Err(ApiError::Forbidden(
-            "the audit trail is visible to platform admins only".into(),
-        ));
-    }
     let page = state
-        .store
-        .audit_events(page_request(params.limit, params.cursor.as_deref())?)
+        .app
+        .accounts()
+        .audit_events(
+            &requester,
+            page_request(params.limit, params.cursor.as_deref())?,
+        )
         .await?;
     Ok(Json(PageDto::from_page(page, |event| AuditEventDto {
         id: event.id,

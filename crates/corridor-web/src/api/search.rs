@@ -313,7 +313,7 @@ pub async fn search_request(
                 .institution(user.home_institution)
                 .await?
                 .map_or(InstitutionKind::University, |home| home.institution.kind);
-            crate::search::rate_basis_for(user, kind)
+            corridor_app::indexes::search::rate_basis_for(user, kind)
         }
         (None, None) => RateBasis::default(),
     };
@@ -408,6 +408,6 @@ pub async fn search_instruments(
         .search
         .index
         .search(&request)
-        .map_err(|error| ApiError::Internal(error.to_string()))?;
+        .map_err(|error| ApiError::internal(error.to_string()))?;
     Ok(Json(results_dto(results, rate_basis)))
 }

@@ -178,7 +178,10 @@ pub async fn voucher_analytics_dto(
         })
         .collect();
     let redeemed_in_period: i64 = rows.iter().map(|row| row.redeemed_in_period_fen).sum();
-    let crossing: i64 = rows.iter().map(|row| row.cross_province_in_period_fen).sum();
+    let crossing: i64 = rows
+        .iter()
+        .map(|row| row.cross_province_in_period_fen)
+        .sum();
     Ok(VoucherAnalyticsDto {
         period: period_dto(period, as_of),
         issued_fen: rows.iter().map(|row| row.issued_fen).sum(),
@@ -193,12 +196,14 @@ pub async fn voucher_analytics_dto(
         programmes: rows,
         settlement: cells
             .into_iter()
-            .map(|((payer, provider), (redemptions, amount))| SettlementCellDto {
-                payer_province: payer,
-                provider_province: provider,
-                redemptions,
-                amount_fen: amount,
-            })
+            .map(
+                |((payer, provider), (redemptions, amount))| SettlementCellDto {
+                    payer_province: payer,
+                    provider_province: provider,
+                    redemptions,
+                    amount_fen: amount,
+                },
+            )
             .collect(),
     })
 }
@@ -223,8 +228,16 @@ pub async fn voucher_analytics(
     };
     let dto = voucher_analytics_dto(&state, params.from.as_deref(), params.to.as_deref()).await?;
     if settlement_table {
-        respond(params.format.as_deref(), dto, VoucherAnalyticsDto::settlement_csv)
+        respond(
+            params.format.as_deref(),
+            dto,
+            VoucherAnalyticsDto::settlement_csv,
+        )
     } else {
-        respond(params.format.as_deref(), dto, VoucherAnalyticsDto::programmes_csv)
+        respond(
+            params.format.as_deref(),
+            dto,
+            VoucherAnalyticsDto::programmes_csv,
+        )
     }
 }

@@ -362,7 +362,7 @@ pub async fn settlement(
         ));
     }
     let zone = jiff::tz::TimeZone::get("Asia/Shanghai")
-        .map_err(|error| ApiError::Internal(error.to_string()))?;
+        .map_err(|error| ApiError::internal(error.to_string()))?;
     let from = super::bookings::parse_instant_or_date("from", &params.from, &zone)?;
     let to = super::bookings::parse_instant_or_date("to", &params.to, &zone)?;
     if to <= from {

@@ -72,7 +72,6 @@ fn percent(share: f64) -> String {
     format!("{:.1}%", share * 100.0)
 }
 
-
 /// `GET /analytics`.
 pub async fn dashboard_page(
     State(state): State<Arc<AppState>>,
@@ -94,13 +93,13 @@ async fn dashboard(
     let english = language == Language::English;
     let period = analytics_period(params.from.as_deref(), params.to.as_deref())?;
     let zone = jiff::tz::TimeZone::get(REGION_TIME_ZONE)
-        .map_err(|error| ApiError::Internal(error.to_string()))?;
+        .map_err(|error| ApiError::internal(error.to_string()))?;
     let from_date = period.from.to_zoned(zone.clone()).date().to_string();
     let to_date = period.to.to_zoned(zone.clone()).date().to_string();
     let build = state.analytics.facts().await?;
     let facts = &build.facts;
     let fail =
-        |error: corridor_domain::analytics::AnalyticsError| ApiError::Internal(error.to_string());
+        |error: corridor_domain::analytics::AnalyticsError| ApiError::internal(error.to_string());
     let usage = facts
         .usage_by_origin(period, &ProviderScope::default())
         .map_err(fail)?;
@@ -285,7 +284,7 @@ async fn city_heat_map(
     let english = ctx.language == Language::English;
     let flows = facts
         .flows(period, FlowLevel::City)
-        .map_err(|error| ApiError::Internal(error.to_string()))?;
+        .map_err(|error| ApiError::internal(error.to_string()))?;
     let mut activity: HashMap<&str, f64> = HashMap::new();
     for cell in &flows.cells {
         *activity.entry(cell.origin.as_str()).or_default() += cell.hours;
@@ -323,8 +322,16 @@ async fn city_heat_map(
             labels: &labels,
             values: &values,
             format: hours_text,
-            row_caption: if english { "Users from ↓" } else { "用户来自 ↓" },
-            column_caption: if english { "Instruments in →" } else { "仪器所在 →" },
+            row_caption: if english {
+                "Users from ↓"
+            } else {
+                "用户来自 ↓"
+            },
+            column_caption: if english {
+                "Instruments in →"
+            } else {
+                "仪器所在 →"
+            },
         },
         if english {
             "Hours booked between the busiest cities"

@@ -13,11 +13,11 @@ use serde::Deserialize;
 use super::facility::{cycle_row, CycleRow};
 use super::{page_or_error, province_name, PageContext};
 use crate::api::facility_analytics::facility_analytics_dto;
+use crate::api::facility_summaries::CycleStatistics;
 use crate::auth::Requester;
 use crate::charts::{bar_chart, Bar};
 use crate::extract::Query;
 use crate::problem::ApiError;
-use crate::programme::CycleStatistics;
 use crate::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -97,7 +97,12 @@ async fn facility_dashboard(
             key: row.origin.clone(),
             label: origin_label(&row.origin),
             value: row.users as f64,
-            text: format!("{} ({} {})", row.users, row.users_granted, ctx.name("granted", "获机时")),
+            text: format!(
+                "{} ({} {})",
+                row.users,
+                row.users_granted,
+                ctx.name("granted", "获机时")
+            ),
         })
         .collect();
     let hours: Vec<Bar> = statistics
@@ -110,7 +115,8 @@ async fn facility_dashboard(
             text: format!("{} h", row.hours_granted),
         })
         .collect();
-    let mut demand: Vec<&crate::programme::BeamlineStatistics> = statistics.beamlines.iter().collect();
+    let mut demand: Vec<&crate::api::facility_summaries::BeamlineStatistics> =
+        statistics.beamlines.iter().collect();
     demand.sort_by(|a, b| b.oversubscription.total_cmp(&a.oversubscription));
     let demand: Vec<Bar> = demand
         .iter()
@@ -118,16 +124,40 @@ async fn facility_dashboard(
             key: row.code.clone(),
             label: row.code.clone(),
             value: row.oversubscription,
-            text: format!("{:.2}× ({} / {})", row.oversubscription, row.requested_shifts, row.user_shifts),
+            text: format!(
+                "{:.2}× ({} / {})",
+                row.oversubscription, row.requested_shifts, row.user_shifts
+            ),
         })
         .collect();
-    page.users_svg = bar_chart(&users, ctx.name("People on proposals, by home province", "申请人员（按所在省份）"), "facility-users-chart");
-    page.hours_svg = bar_chart(&hours, ctx.name("Hours granted, by the principal's province", "获批机时（按负责人所在省份）"), "facility-hours-chart");
-    page.demand_svg = bar_chart(&demand, ctx.name("Oversubscription per beamline", "各光束线超额申请倍数"), "facility-demand-chart");
+    page.users_svg = bar_chart(
+        &users,
+        ctx.name(
+            "People on proposals, by home province",
+            "申请人员（按所在省份）",
+        ),
+        "facility-users-chart",
+    );
+    page.hours_svg = bar_chart(
+        &hours,
+        ctx.name(
+            "Hours granted, by the principal's province",
+            "获批机时（按负责人所在省份）",
+        ),
+        "facility-hours-chart",
+    );
+    page.demand_svg = bar_chart(
+        &demand,
+        ctx.name("Oversubscription per beamline", "各光束线超额申请倍数"),
+        "facility-demand-chart",
+    );
     page.share_users = percent(statistics.share_from_region);
     page.share_granted = percent(statistics.share_from_region_granted);
     page.share_hours = percent(statistics.share_of_hours_from_region);
-    page.cycle = cycles.iter().find(|cycle| cycle.id.0 == figures.cycle.id).map(|cycle| cycle_row(cycle, now));
+    page.cycle = cycles
+        .iter()
+        .find(|cycle| cycle.id.0 == figures.cycle.id)
+        .map(|cycle| cycle_row(cycle, now));
     page.statistics = Some(statistics);
     Ok(page)
 }

@@ -196,13 +196,20 @@ async fn reach_dashboard(
             }
         })
         .collect();
-    for category in categories.iter().filter(|category| category.code.is_top_level()) {
+    for category in categories
+        .iter()
+        .filter(|category| category.code.is_top_level())
+    {
         let value = format!("category:{}", category.code.as_str());
         clusters.push(Choice {
             selected: value == cluster,
             name: format!(
                 "{}{}",
-                if english { "Instruments: " } else { "仪器：" },
+                if english {
+                    "Instruments: "
+                } else {
+                    "仪器："
+                },
                 ctx.name(&category.name_en, &category.name_zh)
             ),
             value,
@@ -225,9 +232,7 @@ async fn reach_dashboard(
     let circles: Vec<MapCircle> = figure
         .cities
         .iter()
-        .filter(|city| {
-            ProvinceCode::parse(&city.province).is_ok_and(ProvinceCode::is_in_region)
-        })
+        .filter(|city| ProvinceCode::parse(&city.province).is_ok_and(ProvinceCode::is_in_region))
         .map(|city| {
             let name = ctx.name(&city.name_en, &city.name_zh).to_owned();
             MapCircle {
@@ -235,7 +240,11 @@ async fn reach_dashboard(
                 lon: city.lon,
                 lat: city.lat,
                 weight: city.members as f64,
-                colour: if city.minutes.is_some() { "#1e8449" } else { "#aab7b8" },
+                colour: if city.minutes.is_some() {
+                    "#1e8449"
+                } else {
+                    "#aab7b8"
+                },
                 tooltip: format!(
                     "{name}: {} · {}",
                     city.members,

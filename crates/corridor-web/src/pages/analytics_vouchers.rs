@@ -62,7 +62,6 @@ struct VoucherDashboardTemplate {
     rows: Vec<ProgrammeRow>,
 }
 
-
 /// `GET /analytics/vouchers`.
 pub async fn voucher_dashboard_page(
     State(state): State<Arc<AppState>>,
@@ -82,13 +81,14 @@ async fn voucher_dashboard(
 ) -> Result<VoucherDashboardTemplate, ApiError> {
     let language = ctx.language;
     let english = language == Language::English;
-    let figures = voucher_analytics_dto(state, params.from.as_deref(), params.to.as_deref()).await?;
+    let figures =
+        voucher_analytics_dto(state, params.from.as_deref(), params.to.as_deref()).await?;
     let zone = jiff::tz::TimeZone::get(REGION_TIME_ZONE)
-        .map_err(|error| ApiError::Internal(error.to_string()))?;
+        .map_err(|error| ApiError::internal(error.to_string()))?;
     let date = |text: &str| -> Result<String, ApiError> {
         let instant: jiff::Timestamp = text
             .parse()
-            .map_err(|error: jiff::Error| ApiError::Internal(error.to_string()))?;
+            .map_err(|error: jiff::Error| ApiError::internal(error.to_string()))?;
         Ok(instant.to_zoned(zone.clone()).date().to_string())
     };
     let from = date(&figures.period.from)?;
@@ -148,7 +148,11 @@ async fn voucher_dashboard(
             labels: &labels,
             values: &values,
             format: &yuan,
-            row_caption: if english { "Paid by ↓" } else { "付款方 ↓" },
+            row_caption: if english {
+                "Paid by ↓"
+            } else {
+                "付款方 ↓"
+            },
             column_caption: if english {
                 "Providers in →"
             } else {

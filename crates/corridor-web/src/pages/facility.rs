@@ -26,8 +26,8 @@ use crate::api::facility::{cycle_of, published_schedule, submission_refused, FAC
 use crate::auth::Requester;
 use crate::extract::{Path, Query};
 use crate::problem::ApiError;
-use crate::programme::{beamlines_of, cycle_statistics, CycleStatistics};
 use crate::AppState;
+use corridor_app::beamtime::{beamlines_of, cycle_statistics, CycleStatistics};
 
 pub struct CycleRow {
     pub id: i64,
@@ -80,8 +80,12 @@ pub struct ProgrammeLinks {
 pub fn programme_links(user: Option<&User>) -> ProgrammeLinks {
     ProgrammeLinks {
         signed_in: user.is_some(),
-        reviewer: user.is_some_and(|user| user.has_role(Role::Reviewer) || user.has_role(Role::PlatformAdmin)),
-        user_office: user.is_some_and(|user| user.has_role(Role::FacilityUserOffice) || user.has_role(Role::PlatformAdmin)),
+        reviewer: user.is_some_and(|user| {
+            user.has_role(Role::Reviewer) || user.has_role(Role::PlatformAdmin)
+        }),
+        user_office: user.is_some_and(|user| {
+            user.has_role(Role::FacilityUserOffice) || user.has_role(Role::PlatformAdmin)
+        }),
     }
 }
 
@@ -95,7 +99,11 @@ struct FacilityTemplate {
 }
 
 /// `GET /facility`: the call page.
-pub async fn facility_page(State(state): State<Arc<AppState>>, requester: Requester, request: Request) -> Response {
+pub async fn facility_page(
+    State(state): State<Arc<AppState>>,
+    requester: Requester,
+    request: Request,
+) -> Response {
     let ctx = PageContext::new(&requester, request.extensions(), "/facility");
     let built = async {
         let now = corridor_store::now();
@@ -116,8 +124,15 @@ pub async fn facility_page(State(state): State<Arc<AppState>>, requester: Reques
 /// The Gantt chart of a cycle's published schedule.
 pub async fn schedule_chart(state: &AppState, cycle: &Cycle) -> Result<(String, usize), ApiError> {
     let beamlines = beamlines_of(state.store.as_ref(), cycle).await?;
-    let rows: Vec<String> = beamlines.iter().map(|beamline| beamline.code.clone()).collect();
-    let row_of: HashMap<i64, usize> = beamlines.iter().enumerate().map(|(index, beamline)| (beamline.id.0, index)).collect();
+    let rows: Vec<String> = beamlines
+        .iter()
+        .map(|beamline| beamline.code.clone())
+        .collect();
+    let row_of: HashMap<i64, usize> = beamlines
+        .iter()
+        .enumerate()
+        .map(|(index, beamline)| (beamline.id.0, index))
+        .collect();
     let kinds: HashMap<ProposalId, ProposalType> = state
         .store
         .proposals_of_cycle(cycle.id, None)
@@ -134,12 +149,25 @@ pub async fn schedule_chart(state: &AppState, cycle: &Cycle) -> Result<(String, 
                 row: *row_of.get(&block.beamline_id)?,
                 first_shift: block.first_shift,
                 shifts: block.shifts,
-                kind: kinds.get(&ProposalId(block.proposal_id)).map_or("general", |kind| kind.as_code()),
-                label: format!("{} · #{} {} · {} → {}", block.beamline_code, block.proposal_id, block.title, block.starts_at, block.ends_at),
+                kind: kinds
+                    .get(&ProposalId(block.proposal_id))
+                    .map_or("general", |kind| kind.as_code()),
+                label: format!(
+                    "{} · #{} {} · {} → {}",
+                    block.beamline_code,
+                    block.proposal_id,
+                    block.title,
+                    block.starts_at,
+                    block.ends_at
+                ),
             })
         })
         .collect();
-    let closed: Vec<u32> = cycle.closed_days.iter().filter_map(|closed| cycle.day_index(closed.day)).collect();
+    let closed: Vec<u32> = cycle
+        .closed_days
+        .iter()
+        .filter_map(|closed| cycle.day_index(closed.day))
+        .collect();
     Ok((gantt_svg(&rows, cycle.days(), &closed, &bars), bars.len()))
 }
 
@@ -168,7 +196,11 @@ pub async fn cycle_page(
     Path(id): Path<i64>,
     request: Request,
 ) -> Response {
-    let ctx = PageContext::new(&requester, request.extensions(), &format!("/facility/cycles/{id}"));
+    let ctx = PageContext::new(
+        &requester,
+        request.extensions(),
+        &format!("/facility/cycles/{id}"),
+    );
     let built = async {
         let cycle = cycle_of(&state, id).await?;
         let statistics = cycle_statistics(state.store.as_ref(), &cycle).await?;
@@ -254,10 +286,23 @@ impl ProposeTemplate {
     }
 }
 
-async fn render_propose(state: &AppState, ctx: PageContext, cycle: &Cycle, fields: ProposalFields, error: Option<String>, status: StatusCode) -> Response {
+async fn render_propose(
+    state: &AppState,
+    ctx: PageContext,
+    cycle: &Cycle,
+    fields: ProposalFields,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
     let beamlines = match beamlines_of(state.store.as_ref(), cycle).await {
         Ok(beamlines) => beamlines,
-        Err(error) => return PageError { error, context: ctx }.into_response(),
+        Err(error) => {
+            return PageError {
+                error: error.into(),
+                context: ctx,
+            }
+            .into_response()
+        }
     };
     let chosen_type = fields.proposal_type.clone().unwrap_or_default();
     let chosen_discipline = fields.discipline.clone().unwrap_or_default();
@@ -265,10 +310,18 @@ async fn render_propose(state: &AppState, ctx: PageContext, cycle: &Cycle, field
         ("general", "General", "普通"),
         ("rapid_access", "Rapid access", "快速通道"),
         ("long_term", "Long-term / key", "长期/重点课题"),
-        ("proprietary", "Proprietary (paid, industry)", "专有（企业付费）"),
+        (
+            "proprietary",
+            "Proprietary (paid, industry)",
+            "专有（企业付费）",
+        ),
     ]
     .into_iter()
-    .map(|(code, english, chinese)| ChoiceOption { code, label: ctx.name(english, chinese), chosen: chosen_type == code })
+    .map(|(code, english, chinese)| ChoiceOption {
+        code,
+        label: ctx.name(english, chinese),
+        chosen: chosen_type == code,
+    })
     .collect();
     let disciplines = Discipline::ALL
         .into_iter()
@@ -279,8 +332,18 @@ async fn render_propose(state: &AppState, ctx: PageContext, cycle: &Cycle, field
         })
         .collect();
     let request_rows = vec![
-        RequestRow { beamline_field: "beamline_1", shifts_field: "shifts_1", chosen: field_text(&fields.beamline_1).to_owned(), shifts: field_text(&fields.shifts_1).to_owned() },
-        RequestRow { beamline_field: "beamline_2", shifts_field: "shifts_2", chosen: field_text(&fields.beamline_2).to_owned(), shifts: field_text(&fields.shifts_2).to_owned() },
+        RequestRow {
+            beamline_field: "beamline_1",
+            shifts_field: "shifts_1",
+            chosen: field_text(&fields.beamline_1).to_owned(),
+            shifts: field_text(&fields.shifts_1).to_owned(),
+        },
+        RequestRow {
+            beamline_field: "beamline_2",
+            shifts_field: "shifts_2",
+            chosen: field_text(&fields.beamline_2).to_owned(),
+            shifts: field_text(&fields.shifts_2).to_owned(),
+        },
     ];
     let page = ProposeTemplate {
         cycle: cycle_row(cycle, corridor_store::now()),
@@ -302,51 +365,103 @@ pub async fn propose_page(
     Path(id): Path<i64>,
     request: Request,
 ) -> Response {
-    let ctx = PageContext::new(&requester, request.extensions(), &format!("/facility/cycles/{id}/propose"));
+    let ctx = PageContext::new(
+        &requester,
+        request.extensions(),
+        &format!("/facility/cycles/{id}/propose"),
+    );
     if requester.user.is_none() {
         return to_sign_in();
     }
     match cycle_of(&state, id).await {
         Ok(cycle) => {
-            let fields = ProposalFields { proposal_type: Some("general".into()), shifts_1: Some("9".into()), ..ProposalFields::default() };
+            let fields = ProposalFields {
+                proposal_type: Some("general".into()),
+                shifts_1: Some("9".into()),
+                ..ProposalFields::default()
+            };
             render_propose(&state, ctx, &cycle, fields, None, StatusCode::OK).await
         }
-        Err(error) => PageError { error, context: ctx }.into_response(),
+        Err(error) => PageError {
+            error,
+            context: ctx,
+        }
+        .into_response(),
     }
 }
 
 /// The draft the form describes, or the first thing wrong with it.
-async fn draft_from_fields(state: &AppState, fields: &ProposalFields, ctx: &PageContext) -> Result<ProposalDraft, String> {
+async fn draft_from_fields(
+    state: &AppState,
+    fields: &ProposalFields,
+    ctx: &PageContext,
+) -> Result<ProposalDraft, String> {
     let wrong = |english: &str, chinese: &str| ctx.name(english, chinese).to_owned();
-    let proposal_type = ProposalType::parse(field_text(&fields.proposal_type)).map_err(|_| wrong("Choose a proposal type.", "请选择申请类型。"))?;
-    let discipline = Discipline::parse(field_text(&fields.discipline)).map_err(|_| wrong("Choose a discipline (review panel).", "请选择学科（评审组）。"))?;
+    let proposal_type = ProposalType::parse(field_text(&fields.proposal_type))
+        .map_err(|_| wrong("Choose a proposal type.", "请选择申请类型。"))?;
+    let discipline = Discipline::parse(field_text(&fields.discipline)).map_err(|_| {
+        wrong(
+            "Choose a discipline (review panel).",
+            "请选择学科（评审组）。",
+        )
+    })?;
     let mut requests = Vec::new();
-    for (beamline, shifts) in [(&fields.beamline_1, &fields.shifts_1), (&fields.beamline_2, &fields.shifts_2)] {
+    for (beamline, shifts) in [
+        (&fields.beamline_1, &fields.shifts_1),
+        (&fields.beamline_2, &fields.shifts_2),
+    ] {
         let beamline = field_text(beamline);
         if beamline.is_empty() {
             continue;
         }
-        let beamline: i64 = beamline.parse().map_err(|_| wrong("Choose a beamline from the list.", "请从列表中选择光束线。"))?;
-        let shifts: u32 = field_text(shifts).parse().map_err(|_| wrong("Shifts must be a whole number.", "机时班次须为整数。"))?;
+        let beamline: i64 = beamline
+            .parse()
+            .map_err(|_| wrong("Choose a beamline from the list.", "请从列表中选择光束线。"))?;
+        let shifts: u32 = field_text(shifts)
+            .parse()
+            .map_err(|_| wrong("Shifts must be a whole number.", "机时班次须为整数。"))?;
         requests.push((BeamlineId(beamline), shifts));
     }
     let mut team = Vec::new();
-    for address in field_text(&fields.team).split([',', '\n', ';']).map(str::trim).filter(|text| !text.is_empty()) {
-        let email = EmailAddress::parse(address).map_err(|_| format!("{}: {address}", wrong("Not an e-mail address", "不是有效的电子邮件地址")))?;
+    for address in field_text(&fields.team)
+        .split([',', '\n', ';'])
+        .map(str::trim)
+        .filter(|text| !text.is_empty())
+    {
+        let email = EmailAddress::parse(address).map_err(|_| {
+            format!(
+                "{}: {address}",
+                wrong("Not an e-mail address", "不是有效的电子邮件地址")
+            )
+        })?;
         let member = state
             .store
             .sign_in_candidate(&email)
             .await
             .map_err(|error| error.to_string())?
-            .ok_or_else(|| format!("{}: {address}", wrong("Nobody on Corridor has this address", "Corridor 上没有此地址的用户")))?;
+            .ok_or_else(|| {
+                format!(
+                    "{}: {address}",
+                    wrong(
+                        "Nobody on Corridor has this address",
+                        "Corridor 上没有此地址的用户"
+                    )
+                )
+            })?;
         team.push(member.user.id);
     }
     let mut unavailable_days = BTreeSet::new();
-    for day in field_text(&fields.unavailable_days).split([',', '\n', ' ']).map(str::trim).filter(|text| !text.is_empty()) {
-        unavailable_days.insert(
-            day.parse::<jiff::civil::Date>()
-                .map_err(|_| format!("{}: {day}", wrong("Not a date like 2027-04-05", "日期格式应为 2027-04-05")))?,
-        );
+    for day in field_text(&fields.unavailable_days)
+        .split([',', '\n', ' '])
+        .map(str::trim)
+        .filter(|text| !text.is_empty())
+    {
+        unavailable_days.insert(day.parse::<jiff::civil::Date>().map_err(|_| {
+            format!(
+                "{}: {day}",
+                wrong("Not a date like 2027-04-05", "日期格式应为 2027-04-05")
+            )
+        })?);
     }
     Ok(ProposalDraft {
         proposal_type,
@@ -376,33 +491,67 @@ pub async fn propose_submit(
     request: Request,
 ) -> Response {
     let page_path = format!("/facility/cycles/{id}/propose");
-    let form = match read_signed_in_form::<ProposalFields>(&state, requester, request, &page_path).await {
-        Ok(form) => form,
-        Err(error) => return error.into_response(),
-    };
+    let form =
+        match read_signed_in_form::<ProposalFields>(&state, requester, request, &page_path).await {
+            Ok(form) => form,
+            Err(error) => return error.into_response(),
+        };
     let (ctx, requester, user, fields) = (form.ctx, form.requester, form.user, form.fields);
     let cycle = match cycle_of(&state, id).await {
         Ok(cycle) => cycle,
-        Err(error) => return PageError { error, context: ctx }.into_response(),
+        Err(error) => {
+            return PageError {
+                error,
+                context: ctx,
+            }
+            .into_response()
+        }
     };
     let draft = match draft_from_fields(&state, &fields, &ctx).await {
         Ok(draft) => draft,
-        Err(message) => return render_propose(&state, ctx, &cycle, fields, Some(message), StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(message) => {
+            return render_propose(
+                &state,
+                ctx,
+                &cycle,
+                fields,
+                Some(message),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
     };
     let submit = field_text(&fields.action) != "draft";
     let now = corridor_store::now();
     let context = requester.audit_context();
     let result = if submit {
-        match state.store.create_submitted_proposal(cycle.id, user.id, &draft, now, &context).await {
+        match state
+            .store
+            .create_submitted_proposal(cycle.id, user.id, &draft, now, &context)
+            .await
+        {
             Ok(Ok(record)) => Ok(record.id),
             Ok(Err(refusal)) => {
                 let message = submission_refused(&refusal).to_string();
-                return render_propose(&state, ctx, &cycle, fields, Some(message), StatusCode::UNPROCESSABLE_ENTITY).await;
+                return render_propose(
+                    &state,
+                    ctx,
+                    &cycle,
+                    fields,
+                    Some(message),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await;
             }
             Err(error) => Err(ApiError::from(error)),
         }
     } else {
-        state.store.create_proposal(cycle.id, user.id, &draft, now, &context).await.map(|record| record.id).map_err(ApiError::from)
+        state
+            .store
+            .create_proposal(cycle.id, user.id, &draft, now, &context)
+            .await
+            .map(|record| record.id)
+            .map_err(ApiError::from)
     };
     match result {
         Ok(proposal) => see_page(&format!(
@@ -411,9 +560,21 @@ pub async fn propose_submit(
             proposal.0
         )),
         Err(ApiError::InvalidParameter { parameter, reason }) => {
-            render_propose(&state, ctx, &cycle, fields, Some(format!("{parameter}: {reason}")), StatusCode::UNPROCESSABLE_ENTITY).await
+            render_propose(
+                &state,
+                ctx,
+                &cycle,
+                fields,
+                Some(format!("{parameter}: {reason}")),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
-        Err(error) => PageError { error, context: ctx }.into_response(),
+        Err(error) => PageError {
+            error,
+            context: ctx,
+        }
+        .into_response(),
     }
 }
 
@@ -476,11 +637,20 @@ pub async fn my_proposals_page(
     let Some(user) = requester.user.as_ref() else {
         return to_sign_in();
     };
-    let highlighted: Option<i64> = params.proposal.as_deref().and_then(|text| text.trim().parse().ok());
+    let highlighted: Option<i64> = params
+        .proposal
+        .as_deref()
+        .and_then(|text| text.trim().parse().ok());
     let notice = match params.notice.as_deref() {
-        Some("submitted") => Some(ctx.name("Your proposal is submitted.", "申请已提交。").to_owned()),
+        Some("submitted") => Some(
+            ctx.name("Your proposal is submitted.", "申请已提交。")
+                .to_owned(),
+        ),
         Some("drafted") => Some(ctx.name("Your draft is saved.", "草稿已保存。").to_owned()),
-        Some("withdrawn") => Some(ctx.name("The proposal is withdrawn.", "申请已撤回。").to_owned()),
+        Some("withdrawn") => Some(
+            ctx.name("The proposal is withdrawn.", "申请已撤回。")
+                .to_owned(),
+        ),
         _ => None,
     };
     let built = async {
@@ -488,7 +658,8 @@ pub async fn my_proposals_page(
         let records = state.store.proposals_of_user(user.id).await?;
         let mut cycles: HashMap<CycleId, Cycle> = HashMap::new();
         let mut codes: HashMap<BeamlineId, String> = HashMap::new();
-        let mut decisions_of: HashMap<CycleId, Vec<corridor_store::facility::StoredDecision>> = HashMap::new();
+        let mut decisions_of: HashMap<CycleId, Vec<corridor_store::facility::StoredDecision>> =
+            HashMap::new();
         let mut rows = Vec::new();
         for record in &records {
             if let std::collections::hash_map::Entry::Vacant(entry) = cycles.entry(record.cycle) {
@@ -496,11 +667,19 @@ pub async fn my_proposals_page(
                 for beamline in state.store.beamlines(Some(cycle.facility)).await? {
                     codes.insert(beamline.id, beamline.code);
                 }
-                decisions_of.insert(record.cycle, state.store.decisions_of_cycle(record.cycle).await?);
+                decisions_of.insert(
+                    record.cycle,
+                    state.store.decisions_of_cycle(record.cycle).await?,
+                );
                 entry.insert(cycle);
             }
             let cycle = &cycles[&record.cycle];
-            let code = |beamline: &BeamlineId| codes.get(beamline).cloned().unwrap_or_else(|| format!("#{}", beamline.0));
+            let code = |beamline: &BeamlineId| {
+                codes
+                    .get(beamline)
+                    .cloned()
+                    .unwrap_or_else(|| format!("#{}", beamline.0))
+            };
             let is_principal = record.principal == user.id;
             rows.push(ProposalRow {
                 id: record.id.0,
@@ -520,7 +699,8 @@ pub async fn my_proposals_page(
                     .iter()
                     .filter(|decision| decision.proposal == record.id)
                     .map(|decision| DecisionRow {
-                        fee: (decision.fee_fen > 0).then(|| corridor_domain::Fen(decision.fee_fen).to_string()),
+                        fee: (decision.fee_fen > 0)
+                            .then(|| corridor_domain::Fen(decision.fee_fen).to_string()),
                         beamline: code(&decision.beamline),
                         requested: decision.requested,
                         granted: decision.granted,
@@ -529,7 +709,9 @@ pub async fn my_proposals_page(
                     })
                     .collect(),
                 is_principal,
-                may_submit: is_principal && record.status.as_code() == "draft" && cycle.call_is_open(now),
+                may_submit: is_principal
+                    && record.status.as_code() == "draft"
+                    && cycle.call_is_open(now),
                 may_withdraw: is_principal && record.status.as_code() != "withdrawn",
                 highlighted: highlighted == Some(record.id.0),
             });
@@ -545,7 +727,12 @@ pub async fn my_proposals_page(
                 created_at: super::vouchers::region_time_text(note.created_at),
             })
             .collect();
-        Ok::<_, ApiError>(ProposalsTemplate { notice: notice.clone(), rows, notifications, ctx: ctx.clone() })
+        Ok::<_, ApiError>(ProposalsTemplate {
+            notice: notice.clone(),
+            rows,
+            notifications,
+            ctx: ctx.clone(),
+        })
     }
     .await;
     page_or_error(built, ctx)
@@ -561,19 +748,33 @@ pub async fn submit_submit(
     Path(id): Path<i64>,
     request: Request,
 ) -> Response {
-    let form = match read_signed_in_form::<NoFields>(&state, requester, request, "/facility/proposals").await {
-        Ok(form) => form,
-        Err(error) => return error.into_response(),
-    };
+    let form =
+        match read_signed_in_form::<NoFields>(&state, requester, request, "/facility/proposals")
+            .await
+        {
+            Ok(form) => form,
+            Err(error) => return error.into_response(),
+        };
     let result = state
         .store
-        .submit_proposal(ProposalId(id), form.user.id, corridor_store::now(), &form.requester.audit_context())
+        .submit_proposal(
+            ProposalId(id),
+            form.user.id,
+            corridor_store::now(),
+            &form.requester.audit_context(),
+        )
         .await
         .map_err(ApiError::from)
         .and_then(|outcome| outcome.map_err(|refusal| submission_refused(&refusal)));
     match result {
-        Ok(_) => see_page(&format!("/facility/proposals?notice=submitted&proposal={id}")),
-        Err(error) => PageError { error, context: form.ctx }.into_response(),
+        Ok(_) => see_page(&format!(
+            "/facility/proposals?notice=submitted&proposal={id}"
+        )),
+        Err(error) => PageError {
+            error,
+            context: form.ctx,
+        }
+        .into_response(),
     }
 }
 
@@ -584,16 +785,30 @@ pub async fn withdraw_submit(
     Path(id): Path<i64>,
     request: Request,
 ) -> Response {
-    let form = match read_signed_in_form::<NoFields>(&state, requester, request, "/facility/proposals").await {
-        Ok(form) => form,
-        Err(error) => return error.into_response(),
-    };
+    let form =
+        match read_signed_in_form::<NoFields>(&state, requester, request, "/facility/proposals")
+            .await
+        {
+            Ok(form) => form,
+            Err(error) => return error.into_response(),
+        };
     match state
         .store
-        .withdraw_proposal(ProposalId(id), form.user.id, corridor_store::now(), &form.requester.audit_context())
+        .withdraw_proposal(
+            ProposalId(id),
+            form.user.id,
+            corridor_store::now(),
+            &form.requester.audit_context(),
+        )
         .await
     {
-        Ok(_) => see_page(&format!("/facility/proposals?notice=withdrawn&proposal={id}")),
-        Err(error) => PageError { error: error.into(), context: form.ctx }.into_response(),
+        Ok(_) => see_page(&format!(
+            "/facility/proposals?notice=withdrawn&proposal={id}"
+        )),
+        Err(error) => PageError {
+            error: error.into(),
+            context: form.ctx,
+        }
+        .into_response(),
     }
 }

@@ -24,8 +24,10 @@ use crate::api::facility::user_office_cycle;
 use crate::auth::Requester;
 use crate::extract::{Path, Query};
 use crate::problem::ApiError;
-use crate::programme::{assign_cycle_reviewers, beamlines_of, replan_cycle_after_lost_day, run_cycle_allocation};
 use crate::AppState;
+use corridor_app::beamtime::{
+    assign_cycle_reviewers, beamlines_of, replan_cycle_after_lost_day, run_cycle_allocation,
+};
 
 pub struct ReviewRow {
     pub proposal_id: i64,
@@ -68,7 +70,8 @@ pub async fn reviews_page(
     let Some(user) = requester.user.as_ref() else {
         return super::to_sign_in();
     };
-    let notice = (params.notice.as_deref() == Some("graded")).then(|| ctx.name("Your grade is saved.", "评分已保存。").to_owned());
+    let notice = (params.notice.as_deref() == Some("graded"))
+        .then(|| ctx.name("Your grade is saved.", "评分已保存。").to_owned());
     let built = async {
         let reviews = state.store.reviews_of_reviewer(user.id).await?;
         let mut rows = Vec::with_capacity(reviews.len());
@@ -84,12 +87,19 @@ pub async fn reviews_page(
                 discipline: proposal.draft.discipline.as_code(),
                 techniques: proposal.draft.techniques.join(", "),
                 affinity: review.affinity,
-                grade: review.grade.map(|grade| format!("{grade:.1}")).unwrap_or_default(),
+                grade: review
+                    .grade
+                    .map(|grade| format!("{grade:.1}"))
+                    .unwrap_or_default(),
                 comment: review.comment.clone(),
                 graded: review.grade.is_some(),
             });
         }
-        Ok::<_, ApiError>(ReviewsTemplate { notice: notice.clone(), rows, ctx: ctx.clone() })
+        Ok::<_, ApiError>(ReviewsTemplate {
+            notice: notice.clone(),
+            rows,
+            ctx: ctx.clone(),
+        })
     }
     .await;
     page_or_error(built, ctx)
@@ -108,15 +118,28 @@ pub async fn grade_submit(
     Path(id): Path<i64>,
     request: Request,
 ) -> Response {
-    let form = match read_signed_in_form::<GradeFields>(&state, requester, request, "/facility/reviews").await {
-        Ok(form) => form,
-        Err(error) => return error.into_response(),
-    };
+    let form =
+        match read_signed_in_form::<GradeFields>(&state, requester, request, "/facility/reviews")
+            .await
+        {
+            Ok(form) => form,
+            Err(error) => return error.into_response(),
+        };
     let grade: f64 = match field_text(&form.fields.grade).replace(',', ".").parse() {
         Ok(grade) => grade,
         Err(_) => {
-            let message = form.ctx.name("A grade is a number from 1.0 (outstanding) to 5.0.", "评分为1.0（优秀）至5.0之间的数字。").to_owned();
-            return PageError { error: ApiError::invalid("grade", message), context: form.ctx }.into_response();
+            let message = form
+                .ctx
+                .name(
+                    "A grade is a number from 1.0 (outstanding) to 5.0.",
+                    "评分为1.0（优秀）至5.0之间的数字。",
+                )
+                .to_owned();
+            return PageError {
+                error: ApiError::invalid("grade", message),
+                context: form.ctx,
+            }
+            .into_response();
         }
     };
     match state
@@ -132,13 +155,20 @@ pub async fn grade_submit(
         .await
     {
         Ok(_) => see_page("/facility/reviews?notice=graded"),
-        Err(error) => PageError { error: error.into(), context: form.ctx }.into_response(),
+        Err(error) => PageError {
+            error: error.into(),
+            context: form.ctx,
+        }
+        .into_response(),
     }
 }
 
 /// The facilities whose user office `user` runs (all for platform admins).
 fn office_facilities(user: &User, all: &[InstitutionId]) -> Vec<InstitutionId> {
-    all.iter().copied().filter(|facility| user.runs_user_office_of(*facility)).collect()
+    all.iter()
+        .copied()
+        .filter(|facility| user.runs_user_office_of(*facility))
+        .collect()
 }
 
 pub struct OfficeProposalRow {
@@ -178,8 +208,19 @@ struct OfficeTemplate {
     gantt: String,
 }
 
-async fn office_content(state: &AppState, user: &User, params: &NoticeParams, ctx: &PageContext) -> Result<OfficeTemplate, ApiError> {
-    let mut facilities: Vec<InstitutionId> = state.store.beamlines(None).await?.iter().map(|beamline| beamline.facility).collect();
+async fn office_content(
+    state: &AppState,
+    user: &User,
+    params: &NoticeParams,
+    ctx: &PageContext,
+) -> Result<OfficeTemplate, ApiError> {
+    let mut facilities: Vec<InstitutionId> = state
+        .store
+        .beamlines(None)
+        .await?
+        .iter()
+        .map(|beamline| beamline.facility)
+        .collect();
     facilities.sort();
     facilities.dedup();
     let mine = office_facilities(user, &facilities);
@@ -188,7 +229,10 @@ async fn office_content(state: &AppState, user: &User, params: &NoticeParams, ct
     for facility in &mine {
         cycles.extend(state.store.cycles(Some(*facility)).await?);
     }
-    let chosen_id: Option<i64> = params.cycle.as_deref().and_then(|text| text.trim().parse().ok());
+    let chosen_id: Option<i64> = params
+        .cycle
+        .as_deref()
+        .and_then(|text| text.trim().parse().ok());
     // The cycle asked for, else the newest one whose call has closed, else the newest.
     let chosen = chosen_id
         .and_then(|id| cycles.iter().find(|cycle| cycle.id.0 == id))
@@ -196,10 +240,28 @@ async fn office_content(state: &AppState, user: &User, params: &NoticeParams, ct
         .or_else(|| cycles.first())
         .cloned();
     let notice = match params.notice.as_deref() {
-        Some("assigned") => Some(ctx.name("Reviewers are assigned.", "评审人已分配。").to_owned()),
-        Some("allocated") => Some(ctx.name("The allocation ran; the schedule is published.", "机时已分配，排程已公布。").to_owned()),
-        Some("checked") => Some(ctx.name("The check is recorded.", "审查结果已记录。").to_owned()),
-        Some("replanned") => Some(ctx.name("The lost day is closed and its shifts are re-planned; the teams are told.", "已关闭失光日并重新排程，已通知相关团队。").to_owned()),
+        Some("assigned") => Some(
+            ctx.name("Reviewers are assigned.", "评审人已分配。")
+                .to_owned(),
+        ),
+        Some("allocated") => Some(
+            ctx.name(
+                "The allocation ran; the schedule is published.",
+                "机时已分配，排程已公布。",
+            )
+            .to_owned(),
+        ),
+        Some("checked") => Some(
+            ctx.name("The check is recorded.", "审查结果已记录。")
+                .to_owned(),
+        ),
+        Some("replanned") => Some(
+            ctx.name(
+                "The lost day is closed and its shifts are re-planned; the teams are told.",
+                "已关闭失光日并重新排程，已通知相关团队。",
+            )
+            .to_owned(),
+        ),
         _ => None,
     };
     let mut page = OfficeTemplate {
@@ -220,7 +282,10 @@ async fn office_content(state: &AppState, user: &User, params: &NoticeParams, ct
     let Some(cycle) = chosen else {
         return Ok(page);
     };
-    let proposals = state.store.proposals_of_cycle(cycle.id, Some(ProposalStatus::Submitted)).await?;
+    let proposals = state
+        .store
+        .proposals_of_cycle(cycle.id, Some(ProposalStatus::Submitted))
+        .await?;
     let checks = state.store.checks_of_cycle(cycle.id).await?;
     let reviews = state.store.reviews_of_cycle(cycle.id).await?;
     let decisions = state.store.decisions_of_cycle(cycle.id).await?;
@@ -233,12 +298,22 @@ async fn office_content(state: &AppState, user: &User, params: &NoticeParams, ct
     page.submitted = proposals.len();
     page.refused_by_checks = checks.iter().filter(|check| !check.approved).count();
     page.reviews_assigned = reviews.len();
-    page.reviews_graded = reviews.iter().filter(|review| review.grade.is_some()).count();
+    page.reviews_graded = reviews
+        .iter()
+        .filter(|review| review.grade.is_some())
+        .count();
     page.allocated = !decisions.is_empty();
-    page.granted_shifts = decisions.iter().map(|decision| u64::from(decision.granted)).sum();
+    page.granted_shifts = decisions
+        .iter()
+        .map(|decision| u64::from(decision.granted))
+        .sum();
     page.beamlines = beamlines
         .iter()
-        .map(|beamline| BeamlineChoice { id: beamline.id.0, code: beamline.code.clone(), chosen: Some(beamline.id.0) == chosen_line })
+        .map(|beamline| BeamlineChoice {
+            id: beamline.id.0,
+            code: beamline.code.clone(),
+            chosen: Some(beamline.id.0) == chosen_line,
+        })
         .collect();
     let mut grades: HashMap<ProposalId, Vec<f64>> = HashMap::new();
     let mut assigned: HashMap<ProposalId, usize> = HashMap::new();
@@ -257,11 +332,18 @@ async fn office_content(state: &AppState, user: &User, params: &NoticeParams, ct
         ));
     }
     let decision_of: HashMap<(ProposalId, i64), &corridor_store::facility::StoredDecision> =
-        decisions.iter().map(|decision| ((decision.proposal, decision.beamline.0), decision)).collect();
+        decisions
+            .iter()
+            .map(|decision| ((decision.proposal, decision.beamline.0), decision))
+            .collect();
     let mut rows: Vec<OfficeProposalRow> = proposals
         .iter()
         .filter_map(|record| {
-            let (_, asked) = record.draft.requests.iter().find(|(beamline, _)| Some(beamline.0) == chosen_line)?;
+            let (_, asked) = record
+                .draft
+                .requests
+                .iter()
+                .find(|(beamline, _)| Some(beamline.0) == chosen_line)?;
             let decision = decision_of.get(&(record.id, chosen_line?));
             let graded = grades.get(&record.id).map(Vec::as_slice).unwrap_or(&[]);
             Some(OfficeProposalRow {
@@ -275,14 +357,30 @@ async fn office_content(state: &AppState, user: &User, params: &NoticeParams, ct
                     .or_else(|| corridor_domain::facility::plan::panel_score(graded))
                     .map(|score| format!("{score:.2}"))
                     .unwrap_or_else(|| "—".into()),
-                reason: decision.map(|decision| decision.reason.clone()).unwrap_or_default(),
-                explanation: decision.map(|decision| decision.explanation.clone()).unwrap_or_default(),
-                checks: checks_of.get(&record.id).map(|list| list.join(", ")).unwrap_or_default(),
-                reviews: format!("{} / {}", graded.len(), assigned.get(&record.id).copied().unwrap_or(0)),
+                reason: decision
+                    .map(|decision| decision.reason.clone())
+                    .unwrap_or_default(),
+                explanation: decision
+                    .map(|decision| decision.explanation.clone())
+                    .unwrap_or_default(),
+                checks: checks_of
+                    .get(&record.id)
+                    .map(|list| list.join(", "))
+                    .unwrap_or_default(),
+                reviews: format!(
+                    "{} / {}",
+                    graded.len(),
+                    assigned.get(&record.id).copied().unwrap_or(0)
+                ),
             })
         })
         .collect();
-    rows.sort_by(|a, b| b.granted.cmp(&a.granted).then(a.score.cmp(&b.score)).then(a.id.cmp(&b.id)));
+    rows.sort_by(|a, b| {
+        b.granted
+            .cmp(&a.granted)
+            .then(a.score.cmp(&b.score))
+            .then(a.id.cmp(&b.id))
+    });
     page.rows = rows;
     page.gantt = schedule_chart(state, &cycle).await?.0;
     page.cycle = Some(cycle_row(&cycle, now));
@@ -311,18 +409,30 @@ pub async fn assign_submit(
     Path(id): Path<i64>,
     request: Request,
 ) -> Response {
-    let form = match read_signed_in_form::<NoFields>(&state, requester, request, "/facility/office").await {
+    let form = match read_signed_in_form::<NoFields>(&state, requester, request, "/facility/office")
+        .await
+    {
         Ok(form) => form,
         Err(error) => return error.into_response(),
     };
     let result = async {
         let cycle = user_office_cycle(&state, &form.user, id).await?;
-        assign_cycle_reviewers(state.store.as_ref(), &cycle, &form.requester.audit_context()).await
+        assign_cycle_reviewers(
+            state.store.as_ref(),
+            &cycle,
+            &form.requester.audit_context(),
+        )
+        .await
+        .map_err(ApiError::from)
     }
     .await;
     match result {
         Ok(_) => see_page(&format!("/facility/office?cycle={id}&notice=assigned")),
-        Err(error) => PageError { error, context: form.ctx }.into_response(),
+        Err(error) => PageError {
+            error,
+            context: form.ctx,
+        }
+        .into_response(),
     }
 }
 
@@ -333,18 +443,30 @@ pub async fn allocate_submit(
     Path(id): Path<i64>,
     request: Request,
 ) -> Response {
-    let form = match read_signed_in_form::<NoFields>(&state, requester, request, "/facility/office").await {
+    let form = match read_signed_in_form::<NoFields>(&state, requester, request, "/facility/office")
+        .await
+    {
         Ok(form) => form,
         Err(error) => return error.into_response(),
     };
     let result = async {
         let cycle = user_office_cycle(&state, &form.user, id).await?;
-        run_cycle_allocation(state.store.as_ref(), &cycle, &form.requester.audit_context()).await
+        run_cycle_allocation(
+            state.store.as_ref(),
+            &cycle,
+            &form.requester.audit_context(),
+        )
+        .await
+        .map_err(ApiError::from)
     }
     .await;
     match result {
         Ok(_) => see_page(&format!("/facility/office?cycle={id}&notice=allocated")),
-        Err(error) => PageError { error, context: form.ctx }.into_response(),
+        Err(error) => PageError {
+            error,
+            context: form.ctx,
+        }
+        .into_response(),
     }
 }
 
@@ -363,10 +485,13 @@ pub async fn check_submit(
     Path(id): Path<i64>,
     request: Request,
 ) -> Response {
-    let form = match read_signed_in_form::<CheckFields>(&state, requester, request, "/facility/office").await {
-        Ok(form) => form,
-        Err(error) => return error.into_response(),
-    };
+    let form =
+        match read_signed_in_form::<CheckFields>(&state, requester, request, "/facility/office")
+            .await
+        {
+            Ok(form) => form,
+            Err(error) => return error.into_response(),
+        };
     let result = async {
         let record = state
             .store
@@ -382,13 +507,23 @@ pub async fn check_submit(
             checked_by: form.user.id,
             checked_at: corridor_store::now(),
         };
-        state.store.record_check(&check, &form.requester.audit_context()).await?;
+        state
+            .store
+            .record_check(&check, &form.requester.audit_context())
+            .await?;
         Ok::<_, ApiError>(cycle.id)
     }
     .await;
     match result {
-        Ok(cycle) => see_page(&format!("/facility/office?cycle={}&notice=checked", cycle.0)),
-        Err(error) => PageError { error, context: form.ctx }.into_response(),
+        Ok(cycle) => see_page(&format!(
+            "/facility/office?cycle={}&notice=checked",
+            cycle.0
+        )),
+        Err(error) => PageError {
+            error,
+            context: form.ctx,
+        }
+        .into_response(),
     }
 }
 
@@ -405,21 +540,35 @@ pub async fn lost_day_submit(
     Path(id): Path<i64>,
     request: Request,
 ) -> Response {
-    let form = match read_signed_in_form::<LostDayFields>(&state, requester, request, "/facility/office").await {
-        Ok(form) => form,
-        Err(error) => return error.into_response(),
-    };
+    let form =
+        match read_signed_in_form::<LostDayFields>(&state, requester, request, "/facility/office")
+            .await
+        {
+            Ok(form) => form,
+            Err(error) => return error.into_response(),
+        };
     let result = async {
         let cycle = user_office_cycle(&state, &form.user, id).await?;
         let text = field_text(&form.fields.day);
-        let day: jiff::civil::Date = text
-            .parse()
-            .map_err(|_| ApiError::invalid("day", format!("{text:?} is not a date like 2027-04-05")))?;
-        replan_cycle_after_lost_day(state.store.as_ref(), &cycle, day, &form.requester.audit_context()).await
+        let day: jiff::civil::Date = text.parse().map_err(|_| {
+            ApiError::invalid("day", format!("{text:?} is not a date like 2027-04-05"))
+        })?;
+        replan_cycle_after_lost_day(
+            state.store.as_ref(),
+            &cycle,
+            day,
+            &form.requester.audit_context(),
+        )
+        .await
+        .map_err(ApiError::from)
     }
     .await;
     match result {
         Ok(_) => see_page(&format!("/facility/office?cycle={id}&notice=replanned")),
-        Err(error) => PageError { error, context: form.ctx }.into_response(),
+        Err(error) => PageError {
+            error,
+            context: form.ctx,
+        }
+        .into_response(),
     }
 }

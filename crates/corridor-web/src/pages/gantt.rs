@@ -28,7 +28,10 @@ fn colour(kind: &str) -> &'static str {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// The chart for `rows` (beamline codes) over `days` days with `closed_days` shaded.
@@ -99,7 +102,13 @@ mod tests {
     #[test]
     fn bars_sit_on_their_rows_and_labels_are_escaped() {
         let rows = vec!["BL01".to_owned(), "BL<2>".to_owned()];
-        let bars = vec![GanttBar { row: 1, first_shift: 15, shifts: 6, kind: "proprietary", label: "P 7 \"x\"".into() }];
+        let bars = vec![GanttBar {
+            row: 1,
+            first_shift: 15,
+            shifts: 6,
+            kind: "proprietary",
+            label: "P 7 \"x\"".into(),
+        }];
         let svg = gantt_svg(&rows, 10, &[0], &bars);
         assert_eq!(svg.matches("class=\"gantt-bar\"").count(), 1);
         assert!(svg.contains("BL&lt;2&gt;") && svg.contains("P 7 &quot;x&quot;"));

@@ -12,11 +12,13 @@ use axum::routing::{get, post};
 use axum::Router;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use corridor_domain::{
-    AccessPolicy, BookingMode, CategoryCode, CityCode, EmailAddress, InstrumentId, Language,
-    PageLimit, PlaintextPassword, ProvinceCode,
+    AccessPolicy, BookingMode, CategoryCode, CityCode, InstrumentId, Language, PageLimit,
+    ProvinceCode,
 };
 use corridor_store::{CityFilter, InstrumentFilter, InstrumentWithPlace, PageRequest};
 use serde::Deserialize;
+
+use corridor_app::AppError;
 
 use crate::auth::{self, Requester, CSRF_COOKIE, SESSION_COOKIE};
 use crate::extract::{Form, Path, Query};
@@ -60,7 +62,10 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
             "/analytics/reach",
             get(analytics_reach::reach_dashboard_page),
         )
-        .route("/analytics/facility", get(analytics_facility::facility_dashboard_page))
+        .route(
+            "/analytics/facility",
+            get(analytics_facility::facility_dashboard_page),
+        )
         .route(
             "/analytics/vouchers",
             get(analytics_vouchers::voucher_dashboard_page),
@@ -114,15 +119,36 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
             get(facility::propose_page).post(facility::propose_submit),
         )
         .route("/facility/proposals", get(facility::my_proposals_page))
-        .route("/facility/proposals/{id}/submit", post(facility::submit_submit))
-        .route("/facility/proposals/{id}/withdraw", post(facility::withdraw_submit))
+        .route(
+            "/facility/proposals/{id}/submit",
+            post(facility::submit_submit),
+        )
+        .route(
+            "/facility/proposals/{id}/withdraw",
+            post(facility::withdraw_submit),
+        )
         .route("/facility/reviews", get(facility_office::reviews_page))
-        .route("/facility/reviews/{id}", post(facility_office::grade_submit))
+        .route(
+            "/facility/reviews/{id}",
+            post(facility_office::grade_submit),
+        )
         .route("/facility/office", get(facility_office::office_page))
-        .route("/facility/office/cycles/{id}/assign", post(facility_office::assign_submit))
-        .route("/facility/office/cycles/{id}/allocate", post(facility_office::allocate_submit))
-        .route("/facility/office/proposals/{id}/check", post(facility_office::check_submit))
-        .route("/facility/office/cycles/{id}/lost-day", post(facility_office::lost_day_submit))
+        .route(
+            "/facility/office/cycles/{id}/assign",
+            post(facility_office::assign_submit),
+        )
+        .route(
+            "/facility/office/cycles/{id}/allocate",
+            post(facility_office::allocate_submit),
+        )
+        .route(
+            "/facility/office/proposals/{id}/check",
+            post(facility_office::check_submit),
+        )
+        .route(
+            "/facility/office/cycles/{id}/lost-day",
+            post(facility_office::lost_day_submit),
+        )
         .route("/vouchers", get(vouchers::wallet_page))
         .route("/vouchers/apply", post(vouchers::apply_submit))
         .route("/vouchers/office", get(vouchers::office::office_page))
@@ -303,13 +329,13 @@ pub(crate) fn forbidden_page(
     gate: crate::authz::Gate,
     reason: String,
 ) -> Response {
-    let requester = Requester {
+    let requester = Requester(corridor_app::Actor {
         user: request
             .extensions()
             .get::<crate::auth::AuthenticatedUser>()
             .and_then(|authenticated| authenticated.0.clone()),
         client_address: None,
-    };
+    });
     let (language, _) = language_of(request.headers(), request.uri().query());
     let mut extensions = axum::http::Extensions::new();
     extensions.insert(ChosenLanguage(language));
@@ -328,7 +354,10 @@ pub(crate) fn forbidden_page(
         header::CONTENT_SECURITY_POLICY,
         header::HeaderValue::from_static(CONTENT_SECURITY_POLICY),
     );
-    headers.insert(header::X_FRAME_OPTIONS, header::HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::X_FRAME_OPTIONS,
+        header::HeaderValue::from_static("DENY"),
+    );
     response
 }
 
@@ -351,7 +380,7 @@ struct ErrorTemplate<'a> {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         if let ApiError::Internal(cause) = &self.error {
-            tracing::error!(%cause, "page failed");
+            tracing::error!(cause = %crate::problem::error_chain(cause.as_ref()), "page failed");
         }
         let problem = self.error.to_problem();
         let status =
@@ -387,7 +416,10 @@ pub(crate) fn respond_with_page<T: Template>(
 }
 
 /// A page built by `built`: rendered when it was, else the error page in its context.
-pub(crate) fn page_or_error(built: Result<impl Template, ApiError>, context: PageContext) -> Response {
+pub(crate) fn page_or_error(
+    built: Result<impl Template, ApiError>,
+    context: PageContext,
+) -> Response {
     match built {
         Ok(page) => match render(&page) {
             Ok(html) => html.into_response(),
@@ -398,7 +430,10 @@ pub(crate) fn page_or_error(built: Result<impl Template, ApiError>, context: Pag
 }
 
 /// A province's name in the page's language.
-pub(crate) fn province_name(province: corridor_domain::ProvinceCode, language: Language) -> &'static str {
+pub(crate) fn province_name(
+    province: corridor_domain::ProvinceCode,
+    language: Language,
+) -> &'static str {
     match language {
         Language::English => province.name_en(),
         Language::Chinese => province.name_zh(),
@@ -409,7 +444,7 @@ pub fn render(template: &impl Template) -> Result<Html<String>, ApiError> {
     template
         .render()
         .map(Html)
-        .map_err(|error| ApiError::Internal(format!("template failed: {error}")))
+        .map_err(|error| ApiError::internal(format!("template failed: {error}")))
 }
 
 #[derive(Template)]
@@ -637,24 +672,14 @@ async fn sign_in_submit(
         }
         .into_response();
     }
-    let credentials = EmailAddress::parse(&form.email)
-        .ok()
-        .zip(PlaintextPassword::for_sign_in(form.password).ok());
-    let user = match credentials {
-        Some((email, password)) => {
-            crate::sign_in::check_credentials(
-                &state,
-                &email,
-                password,
-                requester.client_address.as_deref(),
-            )
-            .await
-        }
-        None => Err(ApiError::BadCredentials),
-    };
-    let user = match user {
-        Ok(user) => user,
-        Err(ApiError::BadCredentials) => {
+    let started = state
+        .app
+        .accounts()
+        .start_session(&requester, &form.email, form.password)
+        .await;
+    let session = match started {
+        Ok(session) => session,
+        Err(AppError::BadCredentials) => {
             let page = SignInTemplate {
                 ctx,
                 email: form.email,
@@ -667,37 +692,13 @@ async fn sign_in_submit(
         }
         Err(error) => {
             return PageError {
-                error,
+                error: error.into(),
                 context: ctx,
             }
             .into_response()
         }
     };
-    let (token, token_hash) = auth::new_secret("");
-    let now = corridor_store::now();
-    let session = corridor_store::SessionRecord {
-        token_hash,
-        user: user.id,
-        created_at: now,
-        expires_at: now
-            .checked_add(jiff::SignedDuration::from_hours(
-                auth::SESSION_LIFETIME_HOURS,
-            ))
-            .unwrap_or(now),
-        client_address: requester.client_address.clone(),
-    };
-    let context = corridor_store::AuditContext {
-        actor: Some(user.id),
-        client_address: requester.client_address,
-    };
-    if let Err(error) = state.store.create_session(&session, &context).await {
-        return PageError {
-            error: error.into(),
-            context: ctx,
-        }
-        .into_response();
-    }
-    let cookie = auth::session_cookie(token, state.secure_cookies);
+    let cookie = auth::session_cookie(session.token, state.secure_cookies);
     (CookieJar::new().add(cookie), Redirect::to("/")).into_response()
 }
 
@@ -729,11 +730,9 @@ async fn sign_out(
     }
     if let Some(cookie) = jar.get(SESSION_COOKIE) {
         if let Err(error) = state
-            .store
-            .delete_session(
-                &auth::secret_hash(cookie.value()),
-                &requester.audit_context(),
-            )
+            .app
+            .accounts()
+            .end_session(&requester, cookie.value())
             .await
         {
             return ApiError::from(error).into_response();

@@ -17,8 +17,8 @@ use crate::api::reach::parse_window;
 use crate::auth::Requester;
 use crate::extract::Query;
 use crate::problem::ApiError;
-use crate::rail::RailService;
 use crate::AppState;
+use corridor_app::indexes::rail::RailService;
 
 /// Travel-time bands of the map, in minutes, with their colours.
 const BANDS: [(u16, &str); 4] = [
@@ -73,7 +73,11 @@ pub fn duration(minutes: u16, chinese: bool) -> String {
     }
 }
 
-fn isochrone_svg(rail: &RailService, reach: &crate::rail::Reach, title: &str) -> String {
+fn isochrone_svg(
+    rail: &RailService,
+    reach: &corridor_app::indexes::rail::Reach,
+    title: &str,
+) -> String {
     let stations = rail.timetable.stations();
     let points: Vec<(f64, f64)> = stations
         .iter()

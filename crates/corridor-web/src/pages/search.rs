@@ -251,7 +251,7 @@ pub async fn search_page(
             .search
             .index
             .search(&search)
-            .map_err(|error| ApiError::Internal(error.to_string()))?;
+            .map_err(|error| ApiError::internal(error.to_string()))?;
         let cities = state
             .store
             .cities(

@@ -301,7 +301,11 @@ async fn analytics_answer_500_when_the_facts_cannot_be_built() {
     let page = client().get(node.url("/analytics")).send().await.unwrap();
     assert_eq!(page.status(), 500);
     // Everything else still works.
-    let instruments = client().get(node.url("/api/v1/instruments?limit=1")).send().await.unwrap();
+    let instruments = client()
+        .get(node.url("/api/v1/instruments?limit=1"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(instruments.status(), 200);
     node.finish().await;
     server.finish().await;

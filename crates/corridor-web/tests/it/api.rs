@@ -374,7 +374,7 @@ async fn repeated_wrong_passwords_lock_the_address_for_a_while() {
                 .unwrap()
         }
     };
-    for _ in 0..corridor_web::sign_in_limit::FAILURES_PER_ADDRESS {
+    for _ in 0..corridor_app::sign_in_limit::FAILURES_PER_ADDRESS {
         expect_problem(
             attempt("manager@corridor.demo", "wrong password").await,
             401,
@@ -394,11 +394,15 @@ async fn repeated_wrong_passwords_lock_the_address_for_a_while() {
     assert_eq!(problem["type"], "/problems/too-many-sign-in-attempts");
     // The web form is locked too; other addresses from the same client are not.
     assert_eq!(
-        attempt("Manager@Corridor.demo", crate::support::DEMO_PASSWORD).await.status(),
+        attempt("Manager@Corridor.demo", crate::support::DEMO_PASSWORD)
+            .await
+            .status(),
         429
     );
     assert_eq!(
-        attempt("researcher@corridor.demo", crate::support::DEMO_PASSWORD).await.status(),
+        attempt("researcher@corridor.demo", crate::support::DEMO_PASSWORD)
+            .await
+            .status(),
         201
     );
 }

@@ -65,7 +65,12 @@ async fn caller(server: &TestServer, name: &'static str, email: Option<&str>) ->
         };
     };
     let token = token(server, email).await;
-    let me = json_of(call(Method::GET, server, "/api/v1/me", Some(&token), None).await, 200, "me").await;
+    let me = json_of(
+        call(Method::GET, server, "/api/v1/me", Some(&token), None).await,
+        200,
+        "me",
+    )
+    .await;
     let user = server
         .store()
         .user(UserId(me["id"].as_i64().unwrap()))
@@ -112,16 +117,29 @@ async fn every_route_admits_exactly_whom_its_rule_says() {
         .map(|(method, path, _)| ((*method).to_owned(), (*path).to_owned()))
         .collect();
     let missing: Vec<_> = documented.difference(&tabled).collect();
-    assert!(missing.is_empty(), "routes without an access rule: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "routes without an access rule: {missing:?}"
+    );
     let stale: Vec<_> = tabled.difference(&documented).collect();
-    assert!(stale.is_empty(), "access rules for routes that do not exist: {stale:?}");
+    assert!(
+        stale.is_empty(),
+        "access rules for routes that do not exist: {stale:?}"
+    );
 
     // The fixture: the manager's instrument, a booking of the researcher's on it, and a
     // manager of another institution.
     let manager_token = token(&server, "manager@corridor.demo").await;
     let (instrument, institution) = managed_instrument(&server, &manager_token).await;
     let researcher_me = json_of(
-        call(Method::GET, &server, "/api/v1/me", Some(&token(&server, "researcher@corridor.demo").await), None).await,
+        call(
+            Method::GET,
+            &server,
+            "/api/v1/me",
+            Some(&token(&server, "researcher@corridor.demo").await),
+            None,
+        )
+        .await,
         200,
         "me",
     )
@@ -169,12 +187,16 @@ async fn every_route_admits_exactly_whom_its_rule_says() {
                 display_name: "Manager elsewhere".into(),
                 home_institution: other_institution,
                 preferred_language: Language::English,
-                password_hash: Some(corridor_web::auth::hash_password(
+                password_hash: Some(corridor_app::accounts::hash_password(
                     &PlaintextPassword::new_choice(DEMO_PASSWORD.into()).unwrap(),
                 )),
                 roles: vec![
                     RoleGrant::new(Role::Researcher, RoleScope::Global).unwrap(),
-                    RoleGrant::new(Role::InstrumentManager, RoleScope::Institution(other_institution)).unwrap(),
+                    RoleGrant::new(
+                        Role::InstrumentManager,
+                        RoleScope::Institution(other_institution),
+                    )
+                    .unwrap(),
                 ],
             },
             &AuditContext::default(),
@@ -187,15 +209,32 @@ async fn every_route_admits_exactly_whom_its_rule_says() {
         caller(&server, "researcher", Some("researcher@corridor.demo")).await,
         caller(&server, "company", Some("company@corridor.demo")).await,
         caller(&server, "manager", Some("manager@corridor.demo")).await,
-        caller(&server, "institution admin", Some("institution-admin@corridor.demo")).await,
+        caller(
+            &server,
+            "institution admin",
+            Some("institution-admin@corridor.demo"),
+        )
+        .await,
         caller(&server, "user office", Some("user-office@corridor.demo")).await,
         caller(&server, "reviewer", Some("reviewer@corridor.demo")).await,
         caller(&server, "voucher office", Some("vouchers-sh@corridor.demo")).await,
         caller(&server, "platform admin", Some("admin@corridor.demo")).await,
-        caller(&server, "manager elsewhere", Some("elsewhere-manager@corridor.demo")).await,
+        caller(
+            &server,
+            "manager elsewhere",
+            Some("elsewhere-manager@corridor.demo"),
+        )
+        .await,
     ];
     let booking = json_of(
-        call(Method::GET, &server, "/api/v1/me/bookings", callers[1].token.as_deref(), None).await,
+        call(
+            Method::GET,
+            &server,
+            "/api/v1/me/bookings",
+            callers[1].token.as_deref(),
+            None,
+        )
+        .await,
         200,
         "my bookings",
     )
@@ -211,7 +250,10 @@ async fn every_route_admits_exactly_whom_its_rule_says() {
         let concrete = path
             .replace("/instruments/{id}", &format!("/instruments/{instrument}"))
             .replace("/bookings/{id}", &format!("/bookings/{booking}"))
-            .replace("/institutions/{id}", &format!("/institutions/{institution}"))
+            .replace(
+                "/institutions/{id}",
+                &format!("/institutions/{institution}"),
+            )
             .replace("{code}", "310000")
             .replace("{slug}", "not-found")
             .replace("{closure_id}", "999999")
@@ -228,7 +270,10 @@ async fn every_route_admits_exactly_whom_its_rule_says() {
                     request.json(&serde_json::json!({}))
                 } else {
                     request
-                        .header("cookie", format!("{}={csrf}", corridor_web::auth::CSRF_COOKIE))
+                        .header(
+                            "cookie",
+                            format!("{}={csrf}", corridor_web::auth::CSRF_COOKIE),
+                        )
                         .form(&[("csrf_token", csrf.as_str())])
                 };
             }
@@ -243,13 +288,15 @@ async fn every_route_admits_exactly_whom_its_rule_says() {
             let expected_allowed = admitted
                 && match rule {
                     ObjectRule::None => true,
-                    ObjectRule::ManagesTheInstrument => caller
-                        .user
-                        .as_ref()
-                        .is_some_and(|user| user.may_manage_instruments_of(InstitutionId(institution))),
-                    ObjectRule::OwnsOrManagesTheBooking => caller.user.as_ref().is_some_and(|user| {
-                        user.id == researcher || user.may_manage_instruments_of(InstitutionId(institution))
+                    ObjectRule::ManagesTheInstrument => caller.user.as_ref().is_some_and(|user| {
+                        user.may_manage_instruments_of(InstitutionId(institution))
                     }),
+                    ObjectRule::OwnsOrManagesTheBooking => {
+                        caller.user.as_ref().is_some_and(|user| {
+                            user.id == researcher
+                                || user.may_manage_instruments_of(InstitutionId(institution))
+                        })
+                    }
                 };
             // A booking is hidden from those who may not see it: 404, as if it did not exist.
             // Instruments are public, so refusing to manage one is 403 (404 is a missing
@@ -260,7 +307,11 @@ async fn every_route_admits_exactly_whom_its_rule_says() {
                 mismatches.push(format!(
                     "{method} {path} as {}: {status}, expected {}",
                     caller.name,
-                    if expected_allowed { "allowed" } else { "denied" }
+                    if expected_allowed {
+                        "allowed"
+                    } else {
+                        "denied"
+                    }
                 ));
             }
             if *gate == Gate::Public {

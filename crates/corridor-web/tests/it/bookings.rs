@@ -5,8 +5,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{json, Value};
 
 use crate::support::{
-    client, expect_problem, postgres_server, second_node, sqlite_server, TestServer,
-    DEMO_PASSWORD,
+    client, expect_problem, postgres_server, second_node, sqlite_server, TestServer, DEMO_PASSWORD,
 };
 
 pub async fn token(server: &TestServer, email: &str) -> String {
@@ -147,7 +146,10 @@ async fn wait_until_offered(
             "search on the other node",
         )
         .await;
-        assert!(page["total"].as_u64().unwrap() <= 100, "one page holds the institution");
+        assert!(
+            page["total"].as_u64().unwrap() <= 100,
+            "one page holds the institution"
+        );
         let offers = page["items"]
             .as_array()
             .unwrap()
@@ -468,7 +470,15 @@ async fn booking_flow(server: &TestServer) {
         found(day(12), day(12)).await.contains(&instrument),
         "the day after"
     );
-    wait_until_offered(&other, institution, instrument, (day(10), day(11)), false, "the closed days").await;
+    wait_until_offered(
+        &other,
+        institution,
+        instrument,
+        (day(10), day(11)),
+        false,
+        "the closed days",
+    )
+    .await;
 
     // Bookings made on the first node reach the second through the change log: two bookings
     // leave no four free hours on day 12 (08-11, 13-15, 17-20); cancelling one frees 13-20.
@@ -476,7 +486,14 @@ async fn booking_flow(server: &TestServer) {
     // earlier ones, so that the second node has read past them and only the bookings' own
     // entries can tell it.
     let list = json_of(
-        call(reqwest::Method::GET, server, &format!("/api/v1/instruments?institution={institution}&limit=2"), None, None).await,
+        call(
+            reqwest::Method::GET,
+            server,
+            &format!("/api/v1/instruments?institution={institution}&limit=2"),
+            None,
+            None,
+        )
+        .await,
         200,
         "list",
     )
@@ -491,7 +508,14 @@ async fn booking_flow(server: &TestServer) {
     for week in 0..70 {
         let closure = json!({"kind": "maintenance", "starts_at": shanghai(20 + week, 8), "ends_at": shanghai(20 + week, 9), "reason": "weekly check"});
         json_of(
-            call(reqwest::Method::POST, server, &format!("/api/v1/instruments/{neighbour}/closures"), Some(&manager), Some(closure)).await,
+            call(
+                reqwest::Method::POST,
+                server,
+                &format!("/api/v1/instruments/{neighbour}/closures"),
+                Some(&manager),
+                Some(closure),
+            )
+            .await,
             201,
             "close the neighbour",
         )
@@ -499,7 +523,15 @@ async fn booking_flow(server: &TestServer) {
     }
     // The follower refreshes twice a second: after three intervals it has read past them.
     tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
-    wait_until_offered(&other, institution, instrument, (day(12), day(12)), true, "day 12 before the bookings").await;
+    wait_until_offered(
+        &other,
+        institution,
+        instrument,
+        (day(12), day(12)),
+        true,
+        "day 12 before the bookings",
+    )
+    .await;
     let mut on_day_12 = Vec::new();
     for (from, to, key) in [(11, 13, "day-12-a"), (15, 17, "day-12-b")] {
         let booked = json_of(
@@ -514,7 +546,15 @@ async fn booking_flow(server: &TestServer) {
         !found(day(12), day(12)).await.contains(&instrument),
         "the first node still offers four free hours on day 12"
     );
-    wait_until_offered(&other, institution, instrument, (day(12), day(12)), false, "day 12 after two bookings").await;
+    wait_until_offered(
+        &other,
+        institution,
+        instrument,
+        (day(12), day(12)),
+        false,
+        "day 12 after two bookings",
+    )
+    .await;
     json_of(
         call(
             reqwest::Method::POST,
@@ -528,7 +568,15 @@ async fn booking_flow(server: &TestServer) {
         "cancel on day 12",
     )
     .await;
-    wait_until_offered(&other, institution, instrument, (day(12), day(12)), true, "day 12 after a cancellation").await;
+    wait_until_offered(
+        &other,
+        institution,
+        instrument,
+        (day(12), day(12)),
+        true,
+        "day 12 after a cancellation",
+    )
+    .await;
     let bad = call(
         reqwest::Method::GET,
         server,

@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet};
 use corridor_domain::analytics::ClusterCity;
 use corridor_domain::{CityCode, InstitutionKind, PageLimit, ProvinceCode, Sector};
 use corridor_store::{InstitutionFilter, PageRequest};
-use corridor_web::cluster_reach::{cluster_reach_from, cluster_reached_from_each, TravelBudget};
-use corridor_web::rail::RailService;
+use corridor_app::cluster_reach::{cluster_reach_from, cluster_reached_from_each, TravelBudget};
+use corridor_app::indexes::rail::RailService;
 
 use crate::bookings::json_of;
 use crate::support::{client, sqlite_server};
@@ -54,10 +54,18 @@ fn the_many_origin_matrices_agree_with_the_profile() {
         .map(|city| city.city.get())
         .filter(|city| rail.has_stations(*city))
         .collect();
-    assert!(origins.len() > 20, "the demo network serves {} cities", origins.len());
+    assert!(
+        origins.len() > 20,
+        "the demo network serves {} cities",
+        origins.len()
+    );
     let total: u64 = members.iter().map(|city| city.members.len() as u64).sum();
     let mut compared = 0;
-    for (start, window, within) in [(7 * 60, 120, 180), (12 * 60 + 30, 60, 90), (18 * 60, 0, 240)] {
+    for (start, window, within) in [
+        (7 * 60, 120, 180),
+        (12 * 60 + 30, 60, 90),
+        (18 * 60, 0, 240),
+    ] {
         let budget = TravelBudget {
             window_start: start,
             window_end: start + window,
@@ -132,7 +140,10 @@ async fn the_api_counts_the_firms_in_the_cities_within_reach() {
         .iter()
         .map(|city| city["city"].as_u64().unwrap() as u32)
         .collect();
-    let expected = firms.iter().filter(|(_, city)| within.contains(city)).count() as u64;
+    let expected = firms
+        .iter()
+        .filter(|(_, city)| within.contains(city))
+        .count() as u64;
 
     let query = format!(
         "sector={}&depart=07:30&window=120&within=150",
@@ -170,7 +181,9 @@ async fn the_api_counts_the_firms_in_the_cities_within_reach() {
     // Every origin at once, by the matrices: Shanghai's row is the same figure.
     let by_origin = json_of(
         client()
-            .get(server.url(&format!("/api/v1/analytics/cluster-reach/by-origin?{query}")))
+            .get(server.url(&format!(
+                "/api/v1/analytics/cluster-reach/by-origin?{query}"
+            )))
             .send()
             .await
             .unwrap(),
@@ -248,7 +261,11 @@ async fn the_api_counts_the_firms_in_the_cities_within_reach() {
             .filter(|city| !city["minutes"].is_null())
             .count()
     );
-    let defaults = client().get(server.url("/analytics/reach")).send().await.unwrap();
+    let defaults = client()
+        .get(server.url("/analytics/reach"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(defaults.status(), 200);
     let refused = client()
         .get(server.url("/analytics/reach?cluster=nonsense"))
@@ -258,9 +275,15 @@ async fn the_api_counts_the_firms_in_the_cities_within_reach() {
     assert_eq!(refused.status(), 400);
 
     for (path, status, parameter) in [
-        (format!("/api/v1/analytics/cluster-reach?from_city={SHANGHAI}"), 400, "sector"),
         (
-            format!("/api/v1/analytics/cluster-reach?from_city={SHANGHAI}&sector=aerospace&category=01"),
+            format!("/api/v1/analytics/cluster-reach?from_city={SHANGHAI}"),
+            400,
+            "sector",
+        ),
+        (
+            format!(
+                "/api/v1/analytics/cluster-reach?from_city={SHANGHAI}&sector=aerospace&category=01"
+            ),
             400,
             "category",
         ),
@@ -270,7 +293,9 @@ async fn the_api_counts_the_firms_in_the_cities_within_reach() {
             "sector",
         ),
         (
-            format!("/api/v1/analytics/cluster-reach?from_city={SHANGHAI}&sector=aerospace&within=0"),
+            format!(
+                "/api/v1/analytics/cluster-reach?from_city={SHANGHAI}&sector=aerospace&within=0"
+            ),
             400,
             "within",
         ),
@@ -285,7 +310,8 @@ async fn the_api_counts_the_firms_in_the_cities_within_reach() {
             "from_city",
         ),
         (
-            "/api/v1/analytics/cluster-reach?from_institution=987654321&sector=aerospace".to_owned(),
+            "/api/v1/analytics/cluster-reach?from_institution=987654321&sector=aerospace"
+                .to_owned(),
             404,
             "",
         ),

@@ -1,8 +1,8 @@
 //! The web crate's one integration-test binary: a real server on a loopback port, real HTTP.
 
 mod analytics;
-mod authz;
 mod api;
+mod authz;
 mod bookings;
 mod cluster_reach;
 mod facility;

@@ -272,9 +272,9 @@ fn every_posting_form_carries_the_csrf_token() {
         let mut rest = template.as_str();
         while let Some(start) = rest.find("<form") {
             let form = &rest[start..];
-            let end = form.find("</form>").unwrap_or_else(|| {
-                panic!("{}: a <form> without </form>", path.display())
-            });
+            let end = form
+                .find("</form>")
+                .unwrap_or_else(|| panic!("{}: a <form> without </form>", path.display()));
             let (form, after) = form.split_at(end);
             let tag = &form[..form.find('>').unwrap()];
             let method = tag.to_lowercase();
@@ -294,6 +294,9 @@ fn every_posting_form_carries_the_csrf_token() {
             rest = after;
         }
     }
-    assert!(posting_forms >= 10, "found only {posting_forms} posting forms");
+    assert!(
+        posting_forms >= 10,
+        "found only {posting_forms} posting forms"
+    );
     println!("csrf: {posting_forms} posting forms, each with the token");
 }

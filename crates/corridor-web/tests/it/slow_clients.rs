@@ -58,7 +58,10 @@ async fn stalled_headers_are_cut_off_and_excess_connections_refused() {
     let mut stalled = Vec::new();
     for _ in 0..3 {
         let mut stream = TcpStream::connect(address).await.unwrap();
-        stream.write_all(b"GET /healthz HTTP/1.1\r\n").await.unwrap();
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\n")
+            .await
+            .unwrap();
         stalled.push(stream);
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -72,7 +75,9 @@ async fn stalled_headers_are_cut_off_and_excess_connections_refused() {
     for stream in &mut stalled {
         time_until_closed(stream).await;
     }
-    let healthy = reqwest::get(format!("http://{address}/healthz")).await.unwrap();
+    let healthy = reqwest::get(format!("http://{address}/healthz"))
+        .await
+        .unwrap();
     assert_eq!(healthy.status(), 200);
     println!("slow clients: stalled headers cut after {cut_after:?}, excess connection closed after {refused_after:?}");
 

@@ -81,7 +81,7 @@ fn region() -> RegionData {
         },
         &mut |_, _, _| {},
     );
-    let hash = corridor_web::auth::hash_password(
+    let hash = corridor_app::accounts::hash_password(
         &PlaintextPassword::new_choice(DEMO_PASSWORD.into()).unwrap(),
     );
     let demo: Vec<_> = region
@@ -93,6 +93,7 @@ fn region() -> RegionData {
         name: region.name,
         seed: region.seed,
         generator_version: region.generator_version,
+        time_zone: region.time_zone,
         cities: region.cities,
         categories: region.categories,
         institutions: region.institutions,

@@ -565,7 +565,7 @@ pub async fn decision_submit(
         Ok(None) => {
             return fail(
                 ctx,
-                ApiError::Internal(format!("application {id} has no programme")),
+                ApiError::internal(format!("application {id} has no programme")),
             )
         }
         Err(error) => return fail(ctx, error.into()),

@@ -14,7 +14,7 @@ use corridor_store::Store;
 use jiff::Timestamp;
 use tokio::sync::watch;
 
-use crate::problem::ApiError;
+use crate::error::AppError;
 
 pub const REFRESH_INTERVAL: Duration = Duration::from_secs(300);
 
@@ -75,20 +75,20 @@ impl AnalyticsService {
 
     /// The current facts, waiting for the first build if it has not finished yet; an
     /// internal error when no build has succeeded (the next attempt comes with the refresh).
-    pub async fn facts(&self) -> Result<Arc<AnalyticsBuild>, ApiError> {
+    pub async fn facts(&self) -> Result<Arc<AnalyticsBuild>, AppError> {
         let mut receiver = self.current.subscribe();
         loop {
             match receiver.borrow_and_update().clone() {
                 Some(Ok(build)) => return Ok(build),
                 Some(Err(error)) => {
-                    return Err(ApiError::Internal(format!(
+                    return Err(AppError::internal(format!(
                         "the analytics could not be built: {error}"
                     )))
                 }
                 None => {}
             }
             if receiver.changed().await.is_err() {
-                return Err(ApiError::Internal("the analytics service stopped".into()));
+                return Err(AppError::internal("the analytics service stopped"));
             }
         }
     }

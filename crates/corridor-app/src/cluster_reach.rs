@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use corridor_domain::analytics::{tally_cluster_reach, ClusterCity, ClusterReach};
 use corridor_rail::{reachable_within, ReachQuery, ReachWorkspace, StationId};
 
-use crate::rail::RailService;
+use crate::indexes::rail::RailService;
 
 /// A departure window and a travel-time budget, in minutes after midnight and minutes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,7 +25,11 @@ pub struct TravelBudget {
 }
 
 /// Shortest travel minutes from `origin_city` to every city reached within the budget.
-pub fn minutes_from(rail: &RailService, origin_city: u32, budget: TravelBudget) -> HashMap<u32, u16> {
+pub fn minutes_from(
+    rail: &RailService,
+    origin_city: u32,
+    budget: TravelBudget,
+) -> HashMap<u32, u16> {
     rail.reach(
         origin_city,
         budget.window_start,

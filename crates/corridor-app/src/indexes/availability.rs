@@ -16,12 +16,13 @@ use corridor_search::availability::{
 use corridor_store::{AvailabilityFacts, ChangeCursor, Store, StoreError};
 use jiff::{SignedDuration, Timestamp};
 
-use crate::search::REFRESH_INTERVAL;
+use super::search::REFRESH_INTERVAL;
+use super::FollowerCursor;
 
 pub struct AvailabilityService {
     pub shared: SharedAvailability,
     /// Where the follower has read the change log to; replaced once a read is applied.
-    cursor: crate::search::FollowerCursor,
+    cursor: FollowerCursor,
     horizon_days: u32,
 }
 
@@ -54,7 +55,7 @@ impl AvailabilityService {
         let index = Self::build_index(store, DEFAULT_HORIZON_DAYS).await?;
         Ok(AvailabilityService {
             shared: SharedAvailability::new(index),
-            cursor: crate::search::FollowerCursor::new(cursor),
+            cursor: FollowerCursor::new(cursor),
             horizon_days: DEFAULT_HORIZON_DAYS,
         })
     }
@@ -148,7 +149,12 @@ impl AvailabilityService {
                     index.mark_busy(span.instrument, span.range.start, span.range.end);
                 }
             });
-            touched.extend(spans.iter().filter(|span| !span.holding).map(|span| span.instrument));
+            touched.extend(
+                spans
+                    .iter()
+                    .filter(|span| !span.holding)
+                    .map(|span| span.instrument),
+            );
         }
         touched.sort_unstable();
         touched.dedup();
@@ -159,15 +165,13 @@ impl AvailabilityService {
 
     pub fn spawn_refresher(self: &Arc<Self>, store: Arc<dyn Store>) -> tokio::task::JoinHandle<()> {
         let service = Arc::clone(self);
-        tokio::spawn(async move {
-            let mut ticker = tokio::time::interval(REFRESH_INTERVAL);
-            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticker.tick().await;
-                if let Err(error) = service.refresh(store.as_ref()).await {
-                    tracing::warn!(%error, "refreshing the availability index failed; retrying");
-                }
-            }
-        })
+        super::spawn_every(
+            REFRESH_INTERVAL,
+            "refreshing the availability index",
+            move || {
+                let (service, store) = (service.clone(), store.clone());
+                async move { service.refresh(store.as_ref()).await.map(drop) }
+            },
+        )
     }
 }

@@ -13,6 +13,8 @@ use corridor_domain::{InstitutionKind, InstrumentId, User, UserClass};
 use corridor_search::{RateBasis, SearchDocument, SearchIndex};
 use corridor_store::{ChangeCursor, InstrumentWithPlace, Store, StoreError};
 
+use super::FollowerCursor;
+
 /// How often a node looks for changes made elsewhere.
 pub const REFRESH_INTERVAL: Duration = Duration::from_millis(500);
 
@@ -164,53 +166,15 @@ impl SearchService {
     /// Polls the change log until the process ends.
     pub fn spawn_refresher(self: &Arc<Self>, store: Arc<dyn Store>) -> tokio::task::JoinHandle<()> {
         let service = Arc::clone(self);
-        tokio::spawn(async move {
-            let mut ticker = tokio::time::interval(REFRESH_INTERVAL);
-            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticker.tick().await;
-                if let Err(error) = service.refresh(store.as_ref()).await {
-                    tracing::warn!(%error, "refreshing the search index failed; retrying");
-                }
-            }
+        super::spawn_every(REFRESH_INTERVAL, "refreshing the search index", move || {
+            let (service, store) = (service.clone(), store.clone());
+            async move { service.refresh(store.as_ref()).await.map(drop) }
         })
     }
 }
 
 fn tantivy_error(message: String) -> tantivy::TantivyError {
     tantivy::TantivyError::InternalError(message)
-}
-
-/// A follower's change-log cursor, shared by its refreshes: `read` the entries since the
-/// last kept read, apply them, then `keep` the moved cursor.
-pub(crate) struct FollowerCursor(std::sync::Mutex<ChangeCursor>);
-
-impl FollowerCursor {
-    pub(crate) fn new(cursor: ChangeCursor) -> FollowerCursor {
-        FollowerCursor(std::sync::Mutex::new(cursor))
-    }
-
-    /// The entries committed since the last kept read (at most 10,000 new ones per read),
-    /// and the cursor moved past them.
-    pub(crate) async fn read(
-        &self,
-        store: &dyn Store,
-    ) -> Result<(Vec<corridor_store::ChangeRecord>, ChangeCursor), StoreError> {
-        let cursor = self.lock().clone();
-        cursor.read(store, 10_000, std::time::Instant::now()).await
-    }
-
-    /// Keeps `moved` unless another refresh has already read further.
-    pub(crate) fn keep(&self, moved: ChangeCursor) {
-        let mut current = self.lock();
-        if moved.high_water() >= current.high_water() {
-            *current = moved;
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, ChangeCursor> {
-        self.0.lock().expect("the cursor's lock is never poisoned")
-    }
 }
 
 /// The prices a user sees: their own institution's internal rate at its instruments, else

@@ -39,7 +39,10 @@ fn client_key(client: &str) -> String {
 impl SignInLimiter {
     /// `Err(wait)` when either key has used up its failures: the time until one expires.
     pub fn check(&self, email: &str, client: Option<&str>, now: Instant) -> Result<(), Duration> {
-        let mut failures = self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut failures = self
+            .failures
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut wait = Duration::ZERO;
         let keys = [
             Some((address_key(email), FAILURES_PER_ADDRESS)),
@@ -63,7 +66,10 @@ impl SignInLimiter {
     }
 
     pub fn record_failure(&self, email: &str, client: Option<&str>, now: Instant) {
-        let mut failures = self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut failures = self
+            .failures
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if failures.len() > SWEEP_ABOVE_KEYS {
             failures.retain(|_, times| {
                 forget_before(times, now);
@@ -83,7 +89,10 @@ impl SignInLimiter {
     }
 
     pub fn record_success(&self, email: &str) {
-        let mut failures = self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut failures = self
+            .failures
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         failures.remove(&address_key(email));
     }
 }
@@ -116,7 +125,9 @@ mod tests {
         // Another address from the same client is still fine; the first one frees up when
         // its oldest failure is fifteen minutes old.
         assert!(limiter.check("b@x.cn", Some("10.0.0.1"), now).is_ok());
-        assert!(limiter.check("a@x.cn", None, start + FAILURE_WINDOW).is_ok());
+        assert!(limiter
+            .check("a@x.cn", None, start + FAILURE_WINDOW)
+            .is_ok());
         // A success clears the address.
         limiter.record_success("a@x.cn");
         assert!(limiter.check("a@x.cn", None, now).is_ok());

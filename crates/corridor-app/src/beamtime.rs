@@ -8,29 +8,39 @@ use std::time::Instant;
 
 use corridor_domain::facility::allocation::{AllocationRules, DecisionReason};
 use corridor_domain::facility::plan::{
-    beamtime_fee, cycle_calendars, cycles_waiting_after, explain, panel_score, plan_cycle, replan_after_lost_day, GrantedRequest,
-    PlacedBlock, PlanDecisionReason, ProposalToPlan,
+    beamtime_fee, cycle_calendars, cycles_waiting_after, explain, panel_score, plan_cycle,
+    replan_after_lost_day, GrantedRequest, PlacedBlock, PlanDecisionReason, ProposalToPlan,
 };
-use corridor_domain::facility::proposal::{ClosedDay, ClosedReason, Cycle, Discipline, ProposalStatus};
-use corridor_domain::facility::{assign_reviewers, ProposalForReview, ProposalId, ReviewerId, ReviewerProfile};
+use corridor_domain::facility::proposal::{
+    ClosedDay, ClosedReason, Cycle, Discipline, ProposalStatus,
+};
+use corridor_domain::facility::{
+    assign_reviewers, ProposalForReview, ProposalId, ReviewerId, ReviewerProfile,
+};
 use corridor_domain::{Beamline, BeamlineId, ProvinceCode, UserId};
 use corridor_store::facility::{NewNotification, ProposalRecord, StoredBlock, StoredDecision};
 use corridor_store::{AuditContext, Store};
 use serde::Serialize;
 
-use crate::problem::ApiError;
+use crate::error::AppError;
+
+/// The beamtime service: the large facility's user programme.
+pub struct Beamtime<'a> {
+    pub(crate) store: &'a dyn Store,
+    pub(crate) region_time_zone: &'a jiff::tz::TimeZone,
+}
 
 /// Reviews each proposal gets.
 pub const REVIEWS_PER_PROPOSAL: u32 = 3;
 
 /// The facility's beamlines in a fixed order (by id): the plan's beamline indices.
-pub async fn beamlines_of(store: &dyn Store, cycle: &Cycle) -> Result<Vec<Beamline>, ApiError> {
+pub async fn beamlines_of(store: &dyn Store, cycle: &Cycle) -> Result<Vec<Beamline>, AppError> {
     let mut beamlines = store.beamlines(Some(cycle.facility)).await?;
     beamlines.sort_by_key(|beamline| beamline.id);
     Ok(beamlines)
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ReviewAssignmentSummary {
     pub proposals: usize,
     pub reviews: usize,
@@ -61,8 +71,10 @@ pub async fn assign_cycle_reviewers(
     store: &dyn Store,
     cycle: &Cycle,
     context: &AuditContext,
-) -> Result<ReviewAssignmentSummary, ApiError> {
-    let proposals = store.proposals_of_cycle(cycle.id, Some(ProposalStatus::Submitted)).await?;
+) -> Result<ReviewAssignmentSummary, AppError> {
+    let proposals = store
+        .proposals_of_cycle(cycle.id, Some(ProposalStatus::Submitted))
+        .await?;
     let refused: HashSet<ProposalId> = store
         .checks_of_cycle(cycle.id)
         .await?
@@ -72,7 +84,10 @@ pub async fn assign_cycle_reviewers(
         .collect();
     let mut institutions: HashMap<ProposalId, Vec<corridor_domain::InstitutionId>> = HashMap::new();
     for person in store.people_of_cycle(cycle.id).await? {
-        institutions.entry(person.proposal).or_default().push(person.institution);
+        institutions
+            .entry(person.proposal)
+            .or_default()
+            .push(person.institution);
     }
     let reviewers = store.reviewer_profiles().await?;
     let started = Instant::now();
@@ -81,8 +96,12 @@ pub async fn assign_cycle_reviewers(
     let mut panels = 0;
     let mut widened_panels = Vec::new();
     // Loads are per cycle: what a reviewer took in one panel counts in the next.
-    let mut load_left: HashMap<UserId, u32> = reviewers.iter().map(|reviewer| (reviewer.user, reviewer.max_load)).collect();
-    let profile = |reviewer: &corridor_store::facility::ReviewerRecord, load_left: &HashMap<UserId, u32>| ReviewerProfile {
+    let mut load_left: HashMap<UserId, u32> = reviewers
+        .iter()
+        .map(|reviewer| (reviewer.user, reviewer.max_load))
+        .collect();
+    let profile = |reviewer: &corridor_store::facility::ReviewerRecord,
+                   load_left: &HashMap<UserId, u32>| ReviewerProfile {
         id: ReviewerId(reviewer.user.0),
         user: reviewer.user,
         institution: reviewer.institution,
@@ -95,7 +114,10 @@ pub async fn assign_cycle_reviewers(
             .filter(|reviewer| reviewer.discipline == discipline)
             .map(|reviewer| profile(reviewer, &load_left))
             .collect();
-        let vocabulary: BTreeSet<String> = reviewers.iter().flat_map(|reviewer| reviewer.expertise.iter().cloned()).collect();
+        let vocabulary: BTreeSet<String> = reviewers
+            .iter()
+            .flat_map(|reviewer| reviewer.expertise.iter().cloned())
+            .collect();
         let to_review: Vec<ProposalForReview> = proposals
             .iter()
             .filter(|record| record.draft.discipline == discipline && !refused.contains(&record.id))
@@ -106,9 +128,19 @@ pub async fn assign_cycle_reviewers(
                     id: record.id,
                     team,
                     team_institutions: institutions.get(&record.id).cloned().unwrap_or_default(),
-                    techniques: record.draft.techniques.iter().map(|term| term.to_lowercase()).collect(),
+                    techniques: record
+                        .draft
+                        .techniques
+                        .iter()
+                        .map(|term| term.to_lowercase())
+                        .collect(),
                     keywords: proposal_keywords(record, &vocabulary),
-                    declared_conflicts: record.draft.declared_conflicts.iter().map(|user| ReviewerId(user.0)).collect(),
+                    declared_conflicts: record
+                        .draft
+                        .declared_conflicts
+                        .iter()
+                        .map(|user| ReviewerId(user.0))
+                        .collect(),
                 }
             })
             .collect();
@@ -122,9 +154,12 @@ pub async fn assign_cycle_reviewers(
             Ok(assignment) => assignment,
             Err(_) => {
                 widened_panels.push(discipline.as_code().to_owned());
-                let everyone: Vec<ReviewerProfile> = reviewers.iter().map(|reviewer| profile(reviewer, &load_left)).collect();
+                let everyone: Vec<ReviewerProfile> = reviewers
+                    .iter()
+                    .map(|reviewer| profile(reviewer, &load_left))
+                    .collect();
                 assign_reviewers(&to_review, &everyone, REVIEWS_PER_PROPOSAL).map_err(|error| {
-                    ApiError::Conflict(format!(
+                    AppError::Conflict(format!(
                         "even all reviewers together cannot review the {} panel's {} proposals: {error}",
                         discipline.as_code(),
                         to_review.len()
@@ -145,7 +180,11 @@ pub async fn assign_cycle_reviewers(
     store
         .replace_review_assignment(cycle.id, &pairs, corridor_store::now(), context)
         .await?;
-    let proposals_reviewed = pairs.iter().map(|(proposal, _, _)| *proposal).collect::<HashSet<_>>().len();
+    let proposals_reviewed = pairs
+        .iter()
+        .map(|(proposal, _, _)| *proposal)
+        .collect::<HashSet<_>>()
+        .len();
     Ok(ReviewAssignmentSummary {
         proposals: proposals_reviewed,
         reviews: pairs.len(),
@@ -158,7 +197,7 @@ pub async fn assign_cycle_reviewers(
     })
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct AllocationSummary {
     pub proposals: usize,
     pub proposals_granted: usize,
@@ -196,12 +235,17 @@ pub async fn run_cycle_allocation(
     store: &dyn Store,
     cycle: &Cycle,
     context: &AuditContext,
-) -> Result<AllocationSummary, ApiError> {
+) -> Result<AllocationSummary, AppError> {
     let rules = AllocationRules::default();
-    let proposals = store.proposals_of_cycle(cycle.id, Some(ProposalStatus::Submitted)).await?;
+    let proposals = store
+        .proposals_of_cycle(cycle.id, Some(ProposalStatus::Submitted))
+        .await?;
     let beamlines = beamlines_of(store, cycle).await?;
-    let beamline_index: HashMap<BeamlineId, usize> =
-        beamlines.iter().enumerate().map(|(index, beamline)| (beamline.id, index)).collect();
+    let beamline_index: HashMap<BeamlineId, usize> = beamlines
+        .iter()
+        .enumerate()
+        .map(|(index, beamline)| (beamline.id, index))
+        .collect();
     let mut grades: HashMap<ProposalId, Vec<f64>> = HashMap::new();
     for review in store.reviews_of_cycle(cycle.id).await? {
         if let Some(grade) = review.grade {
@@ -211,23 +255,33 @@ pub async fn run_cycle_allocation(
     let mut failed: HashMap<ProposalId, String> = HashMap::new();
     for check in store.checks_of_cycle(cycle.id).await? {
         if !check.approved {
-            failed.entry(check.proposal).or_insert_with(|| check.kind.as_code().to_owned());
+            failed
+                .entry(check.proposal)
+                .or_insert_with(|| check.kind.as_code().to_owned());
         }
     }
-    let predecessors: Vec<ProposalId> = proposals.iter().filter_map(|record| record.draft.resubmission_of).collect();
+    let predecessors: Vec<ProposalId> = proposals
+        .iter()
+        .filter_map(|record| record.draft.resubmission_of)
+        .collect();
     let outcomes: HashMap<ProposalId, corridor_store::facility::PredecessorOutcome> = store
         .predecessor_outcomes(&predecessors)
         .await?
         .into_iter()
         .map(|outcome| (outcome.proposal, outcome))
         .collect();
-    let principal_institution: HashMap<(ProposalId, UserId), corridor_domain::InstitutionId> = store
-        .people_of_cycle(cycle.id)
-        .await?
-        .into_iter()
-        .map(|person| ((person.proposal, person.user), person.institution))
+    let principal_institution: HashMap<(ProposalId, UserId), corridor_domain::InstitutionId> =
+        store
+            .people_of_cycle(cycle.id)
+            .await?
+            .into_iter()
+            .map(|person| ((person.proposal, person.user), person.institution))
+            .collect();
+    let closed: BTreeSet<u32> = cycle
+        .closed_days
+        .iter()
+        .filter_map(|closed| cycle.day_index(closed.day))
         .collect();
-    let closed: BTreeSet<u32> = cycle.closed_days.iter().filter_map(|closed| cycle.day_index(closed.day)).collect();
     let calendars = cycle_calendars(beamlines.len(), cycle.days(), &closed);
     let to_plan: Vec<ProposalToPlan> = proposals
         .iter()
@@ -238,33 +292,56 @@ pub async fn run_cycle_allocation(
                 .draft
                 .requests
                 .iter()
-                .filter_map(|(beamline, shifts)| beamline_index.get(beamline).map(|index| (*index, *shifts)))
+                .filter_map(|(beamline, shifts)| {
+                    beamline_index.get(beamline).map(|index| (*index, *shifts))
+                })
                 .collect(),
-            score: grades.get(&record.id).and_then(|grades| panel_score(grades)),
+            score: grades
+                .get(&record.id)
+                .and_then(|grades| panel_score(grades)),
             failed_check: failed.get(&record.id).cloned(),
             cycles_waiting: record
                 .draft
                 .resubmission_of
                 .and_then(|earlier| outcomes.get(&earlier))
-                .map(|outcome| cycles_waiting_after(outcome.cycles_waiting, outcome.best_score, outcome.granted, &rules))
+                .map(|outcome| {
+                    cycles_waiting_after(
+                        outcome.cycles_waiting,
+                        outcome.best_score,
+                        outcome.granted,
+                        &rules,
+                    )
+                })
                 .unwrap_or(0),
-            co_builder: principal_institution.get(&(record.id, record.principal)) == Some(&cycle.facility),
-            unavailable_days: record.draft.unavailable_days.iter().filter_map(|day| cycle.day_index(*day)).collect(),
+            co_builder: principal_institution.get(&(record.id, record.principal))
+                == Some(&cycle.facility),
+            unavailable_days: record
+                .draft
+                .unavailable_days
+                .iter()
+                .filter_map(|day| cycle.day_index(*day))
+                .collect(),
         })
         .collect();
-    let codes: Vec<String> = beamlines.iter().map(|beamline| beamline.code.clone()).collect();
+    let codes: Vec<String> = beamlines
+        .iter()
+        .map(|beamline| beamline.code.clone())
+        .collect();
     let started = Instant::now();
     let plan = plan_cycle(&to_plan, &codes, &calendars, &rules);
     let solve_ms = started.elapsed().as_secs_f64() * 1_000.0;
     if !plan.violations.is_empty() {
-        return Err(ApiError::Internal(format!(
+        return Err(AppError::internal(format!(
             "the schedule breaks {} hard rules ({:?}); nothing was stored",
             plan.violations.len(),
             &plan.violations[..plan.violations.len().min(3)]
         )));
     }
     let kind_of: HashMap<ProposalId, corridor_domain::facility::allocation::ProposalType> =
-        proposals.iter().map(|record| (record.id, record.draft.proposal_type)).collect();
+        proposals
+            .iter()
+            .map(|record| (record.id, record.draft.proposal_type))
+            .collect();
     let decisions: Vec<StoredDecision> = plan
         .decisions
         .iter()
@@ -294,17 +371,37 @@ pub async fn run_cycle_allocation(
         .collect();
     let notifications = decision_notifications(cycle, &proposals, &decisions, &blocks, &beamlines);
     store
-        .replace_allocation(cycle.id, &decisions, &blocks, &notifications, corridor_store::now(), context)
+        .replace_allocation(
+            cycle.id,
+            &decisions,
+            &blocks,
+            &notifications,
+            corridor_store::now(),
+            context,
+        )
         .await?;
-    let granted_proposals: HashSet<ProposalId> =
-        decisions.iter().filter(|decision| decision.granted > 0).map(|decision| decision.proposal).collect();
+    let granted_proposals: HashSet<ProposalId> = decisions
+        .iter()
+        .filter(|decision| decision.granted > 0)
+        .map(|decision| decision.proposal)
+        .collect();
     Ok(AllocationSummary {
         proposals: proposals.len(),
         proposals_granted: granted_proposals.len(),
-        requested_shifts: decisions.iter().map(|decision| u64::from(decision.requested)).sum(),
-        granted_shifts: decisions.iter().map(|decision| u64::from(decision.granted)).sum(),
+        requested_shifts: decisions
+            .iter()
+            .map(|decision| u64::from(decision.requested))
+            .sum(),
+        granted_shifts: decisions
+            .iter()
+            .map(|decision| u64::from(decision.granted))
+            .sum(),
         placed_shifts: blocks.iter().map(|block| u64::from(block.shifts)).sum(),
-        unplaced_shifts: plan.unplaced.iter().map(|(_, _, shifts)| u64::from(*shifts)).sum(),
+        unplaced_shifts: plan
+            .unplaced
+            .iter()
+            .map(|(_, _, shifts)| u64::from(*shifts))
+            .sum(),
         gap: plan.gap,
         violations: plan.violations.len(),
         notifications: notifications.len(),
@@ -321,14 +418,23 @@ fn decision_notifications(
     blocks: &[StoredBlock],
     beamlines: &[Beamline],
 ) -> Vec<NewNotification> {
-    let code_of: HashMap<BeamlineId, &str> = beamlines.iter().map(|beamline| (beamline.id, beamline.code.as_str())).collect();
+    let code_of: HashMap<BeamlineId, &str> = beamlines
+        .iter()
+        .map(|beamline| (beamline.id, beamline.code.as_str()))
+        .collect();
     let mut by_proposal: BTreeMap<ProposalId, Vec<&StoredDecision>> = BTreeMap::new();
     for decision in decisions {
-        by_proposal.entry(decision.proposal).or_default().push(decision);
+        by_proposal
+            .entry(decision.proposal)
+            .or_default()
+            .push(decision);
     }
     let mut blocks_of: HashMap<(ProposalId, BeamlineId), Vec<&StoredBlock>> = HashMap::new();
     for block in blocks {
-        blocks_of.entry((block.proposal, block.beamline)).or_default().push(block);
+        blocks_of
+            .entry((block.proposal, block.beamline))
+            .or_default()
+            .push(block);
     }
     proposals
         .iter()
@@ -353,7 +459,11 @@ fn decision_notifications(
                         corridor_domain::facility::plan::PROPRIETARY_RATE_PER_SHIFT
                     ));
                 }
-                for block in blocks_of.get(&(record.id, decision.beamline)).into_iter().flatten() {
+                for block in blocks_of
+                    .get(&(record.id, decision.beamline))
+                    .into_iter()
+                    .flatten()
+                {
                     body.push_str(&format!(
                         "\n  scheduled {} to {} (local time)",
                         cycle.shift_starts_at(block.first_shift),
@@ -364,14 +474,17 @@ fn decision_notifications(
             Some(NewNotification {
                 user: record.principal,
                 kind: "beamtime_decision".into(),
-                subject: format!("Beamtime decision for proposal {}: {granted} shifts", record.id.0),
+                subject: format!(
+                    "Beamtime decision for proposal {}: {granted} shifts",
+                    record.id.0
+                ),
                 body,
             })
         })
         .collect()
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ReplanSummary {
     pub day: String,
     /// Shifts the lost day took from the schedule, placed again where there was room.
@@ -393,23 +506,45 @@ pub async fn replan_cycle_after_lost_day(
     cycle: &Cycle,
     day: jiff::civil::Date,
     context: &AuditContext,
-) -> Result<ReplanSummary, ApiError> {
+) -> Result<ReplanSummary, AppError> {
     let Some(day_index) = cycle.day_index(day) else {
-        return Err(ApiError::invalid("day", format!("{day} is outside the cycle ({} to {})", cycle.starts_on, cycle.ends_on)));
+        return Err(AppError::invalid(
+            "day",
+            format!(
+                "{day} is outside the cycle ({} to {})",
+                cycle.starts_on, cycle.ends_on
+            ),
+        ));
     };
     if cycle.closed_days.iter().any(|closed| closed.day == day) {
-        return Err(ApiError::Conflict(format!("{day} is already closed")));
+        return Err(AppError::Conflict(format!("{day} is already closed")));
     }
     let beamlines = beamlines_of(store, cycle).await?;
-    let index_of: HashMap<BeamlineId, usize> = beamlines.iter().enumerate().map(|(index, beamline)| (beamline.id, index)).collect();
+    let index_of: HashMap<BeamlineId, usize> = beamlines
+        .iter()
+        .enumerate()
+        .map(|(index, beamline)| (beamline.id, index))
+        .collect();
     let proposals = store.proposals_of_cycle(cycle.id, None).await?;
     let unavailable: HashMap<ProposalId, BTreeSet<u32>> = proposals
         .iter()
-        .map(|record| (record.id, record.draft.unavailable_days.iter().filter_map(|day| cycle.day_index(*day)).collect()))
+        .map(|record| {
+            (
+                record.id,
+                record
+                    .draft
+                    .unavailable_days
+                    .iter()
+                    .filter_map(|day| cycle.day_index(*day))
+                    .collect(),
+            )
+        })
         .collect();
     let decisions = store.decisions_of_cycle(cycle.id).await?;
     if decisions.is_empty() {
-        return Err(ApiError::Conflict("the cycle has no allocation to re-plan".into()));
+        return Err(AppError::Conflict(
+            "the cycle has no allocation to re-plan".into(),
+        ));
     }
     let granted: Vec<GrantedRequest> = decisions
         .iter()
@@ -419,7 +554,10 @@ pub async fn replan_cycle_after_lost_day(
                 proposal: decision.proposal,
                 beamline: *index_of.get(&decision.beamline)?,
                 shifts: decision.granted,
-                unavailable_days: unavailable.get(&decision.proposal).cloned().unwrap_or_default(),
+                unavailable_days: unavailable
+                    .get(&decision.proposal)
+                    .cloned()
+                    .unwrap_or_default(),
             })
         })
         .collect();
@@ -427,25 +565,44 @@ pub async fn replan_cycle_after_lost_day(
     let placed: Vec<PlacedBlock> = before
         .iter()
         .filter_map(|block| {
-            Some(PlacedBlock { proposal: block.proposal, beamline: *index_of.get(&block.beamline)?, first_shift: block.first_shift, shifts: block.shifts })
+            Some(PlacedBlock {
+                proposal: block.proposal,
+                beamline: *index_of.get(&block.beamline)?,
+                first_shift: block.first_shift,
+                shifts: block.shifts,
+            })
         })
         .collect();
     let placed_before: u64 = placed.iter().map(|block| u64::from(block.shifts)).sum();
-    let closed: BTreeSet<u32> = cycle.closed_days.iter().filter_map(|closed| cycle.day_index(closed.day)).collect();
+    let closed: BTreeSet<u32> = cycle
+        .closed_days
+        .iter()
+        .filter_map(|closed| cycle.day_index(closed.day))
+        .collect();
     let calendars = cycle_calendars(beamlines.len(), cycle.days(), &closed);
     let started = Instant::now();
     let replan = replan_after_lost_day(&granted, &placed, &calendars, day_index);
     let solve_ms = started.elapsed().as_secs_f64() * 1_000.0;
     if !replan.violations.is_empty() {
-        return Err(ApiError::Internal(format!("the re-planned schedule breaks {} hard rules; nothing was stored", replan.violations.len())));
+        return Err(AppError::internal(format!(
+            "the re-planned schedule breaks {} hard rules; nothing was stored",
+            replan.violations.len()
+        )));
     }
     let blocks: Vec<StoredBlock> = replan
         .blocks
         .iter()
-        .map(|block| StoredBlock { beamline: beamlines[block.beamline].id, proposal: block.proposal, first_shift: block.first_shift, shifts: block.shifts })
+        .map(|block| StoredBlock {
+            beamline: beamlines[block.beamline].id,
+            proposal: block.proposal,
+            first_shift: block.first_shift,
+            shifts: block.shifts,
+        })
         .collect();
-    let principal: HashMap<ProposalId, (UserId, &str)> =
-        proposals.iter().map(|record| (record.id, (record.principal, record.draft.title.as_str()))).collect();
+    let principal: HashMap<ProposalId, (UserId, &str)> = proposals
+        .iter()
+        .map(|record| (record.id, (record.principal, record.draft.title.as_str())))
+        .collect();
     let notifications: Vec<NewNotification> = replan
         .moved_proposals
         .iter()
@@ -467,19 +624,32 @@ pub async fn replan_cycle_after_lost_day(
         })
         .collect();
     store
-        .record_lost_day(cycle.id, ClosedDay { day, reason: ClosedReason::BeamLost }, &blocks, &notifications, context)
+        .record_lost_day(
+            cycle.id,
+            ClosedDay {
+                day,
+                reason: ClosedReason::BeamLost,
+            },
+            &blocks,
+            &notifications,
+            context,
+        )
         .await?;
     Ok(ReplanSummary {
         day: day.to_string(),
         moved_shifts: replan.moved_shifts,
         moved_share: ratio(replan.moved_shifts as f64, placed_before as f64),
-        unplaced_shifts: replan.unplaced.iter().map(|(_, _, shifts)| u64::from(*shifts)).sum(),
+        unplaced_shifts: replan
+            .unplaced
+            .iter()
+            .map(|(_, _, shifts)| u64::from(*shifts))
+            .sum(),
         teams_told: notifications.len(),
         solve_ms,
     })
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct BeamlineStatistics {
     pub beamline_id: i64,
     pub code: String,
@@ -491,7 +661,7 @@ pub struct BeamlineStatistics {
     pub proposals: usize,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct OriginStatistics {
     /// Province code, or `outside` for the provinces outside the region together.
     pub origin: String,
@@ -505,7 +675,7 @@ pub struct OriginStatistics {
     pub hours_granted: u64,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct KindStatistics {
     pub institution_kind: String,
     pub users: usize,
@@ -514,7 +684,7 @@ pub struct KindStatistics {
     pub hours_granted: u64,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct CycleStatistics {
     pub cycle_id: i64,
     pub proposals_submitted: usize,
@@ -537,16 +707,27 @@ pub struct CycleStatistics {
 }
 
 /// The cycle's figures: demand and grants per beamline, people by origin and institution kind.
-pub async fn cycle_statistics(store: &dyn Store, cycle: &Cycle) -> Result<CycleStatistics, ApiError> {
+pub async fn cycle_statistics(
+    store: &dyn Store,
+    cycle: &Cycle,
+) -> Result<CycleStatistics, AppError> {
     let decisions = store.decisions_of_cycle(cycle.id).await?;
     let people_of_cycle = store.people_of_cycle(cycle.id).await?;
     // The principals say which proposals were submitted and who leads them; the proposals'
     // own records are read only before an allocation, for what they ask.
-    let principals: HashMap<ProposalId, UserId> =
-        people_of_cycle.iter().filter(|person| person.principal).map(|person| (person.proposal, person.user)).collect();
+    let principals: HashMap<ProposalId, UserId> = people_of_cycle
+        .iter()
+        .filter(|person| person.principal)
+        .map(|person| (person.proposal, person.user))
+        .collect();
     let beamlines = beamlines_of(store, cycle).await?;
-    let closed: BTreeSet<u32> = cycle.closed_days.iter().filter_map(|closed| cycle.day_index(closed.day)).collect();
-    let user_shifts_each = (cycle.days() - closed.len() as u32) * corridor_domain::facility::schedule::SHIFTS_PER_DAY;
+    let closed: BTreeSet<u32> = cycle
+        .closed_days
+        .iter()
+        .filter_map(|closed| cycle.day_index(closed.day))
+        .collect();
+    let user_shifts_each =
+        (cycle.days() - closed.len() as u32) * corridor_domain::facility::schedule::SHIFTS_PER_DAY;
     let allocated = !decisions.is_empty();
     let mut per_beamline: HashMap<BeamlineId, (u32, u32, usize)> = HashMap::new();
     if allocated {
@@ -557,7 +738,10 @@ pub async fn cycle_statistics(store: &dyn Store, cycle: &Cycle) -> Result<CycleS
             entry.2 += 1;
         }
     } else {
-        for record in store.proposals_of_cycle(cycle.id, Some(ProposalStatus::Submitted)).await? {
+        for record in store
+            .proposals_of_cycle(cycle.id, Some(ProposalStatus::Submitted))
+            .await?
+        {
             for (beamline, shifts) in &record.draft.requests {
                 let entry = per_beamline.entry(*beamline).or_default();
                 entry.0 += shifts;
@@ -568,7 +752,8 @@ pub async fn cycle_statistics(store: &dyn Store, cycle: &Cycle) -> Result<CycleS
     let beamline_rows: Vec<BeamlineStatistics> = beamlines
         .iter()
         .map(|beamline| {
-            let (requested, granted, count) = per_beamline.get(&beamline.id).copied().unwrap_or_default();
+            let (requested, granted, count) =
+                per_beamline.get(&beamline.id).copied().unwrap_or_default();
             BeamlineStatistics {
                 beamline_id: beamline.id.0,
                 code: beamline.code.clone(),
@@ -580,15 +765,25 @@ pub async fn cycle_statistics(store: &dyn Store, cycle: &Cycle) -> Result<CycleS
             }
         })
         .collect();
-    let granted: HashSet<ProposalId> =
-        decisions.iter().filter(|decision| decision.granted > 0).map(|decision| decision.proposal).collect();
+    let granted: HashSet<ProposalId> = decisions
+        .iter()
+        .filter(|decision| decision.granted > 0)
+        .map(|decision| decision.proposal)
+        .collect();
     let mut granted_shifts_of: HashMap<ProposalId, u64> = HashMap::new();
     for decision in &decisions {
         *granted_shifts_of.entry(decision.proposal).or_default() += u64::from(decision.granted);
     }
     let origin_of = |province: &str| {
         let in_region = ProvinceCode::parse(province).is_ok_and(|code| code.is_in_region());
-        (if in_region { province.to_owned() } else { "outside".to_owned() }, in_region)
+        (
+            if in_region {
+                province.to_owned()
+            } else {
+                "outside".to_owned()
+            },
+            in_region,
+        )
     };
     // Each person once: granted if on any granted proposal. Hours go to the principal's origin.
     let mut people: HashMap<UserId, (String, String, bool)> = HashMap::new();
@@ -596,14 +791,22 @@ pub async fn cycle_statistics(store: &dyn Store, cycle: &Cycle) -> Result<CycleS
     let mut kinds: BTreeMap<String, (usize, usize, u64)> = BTreeMap::new();
     for person in people_of_cycle {
         if person.principal {
-            let hours = granted_shifts_of.get(&person.proposal).copied().unwrap_or(0) * 8;
+            let hours = granted_shifts_of
+                .get(&person.proposal)
+                .copied()
+                .unwrap_or(0)
+                * 8;
             let (origin, in_region) = origin_of(&person.province);
             origins.entry(origin).or_insert((in_region, 0, 0, 0)).3 += hours;
             kinds.entry(person.institution_kind.clone()).or_default().2 += hours;
         }
-        let entry = people
-            .entry(person.user)
-            .or_insert_with(|| (person.province.clone(), person.institution_kind.clone(), false));
+        let entry = people.entry(person.user).or_insert_with(|| {
+            (
+                person.province.clone(),
+                person.institution_kind.clone(),
+                false,
+            )
+        });
         entry.2 |= granted.contains(&person.proposal);
     }
     for (province, kind, was_granted) in people.values() {
@@ -621,7 +824,10 @@ pub async fn cycle_statistics(store: &dyn Store, cycle: &Cycle) -> Result<CycleS
     let in_region_granted: usize = origins.values().filter(|row| row.0).map(|row| row.2).sum();
     let all_users: usize = origins.values().map(|row| row.1).sum();
     let all_granted: usize = origins.values().map(|row| row.2).sum();
-    let requested_shifts: u64 = beamline_rows.iter().map(|row| u64::from(row.requested_shifts)).sum();
+    let requested_shifts: u64 = beamline_rows
+        .iter()
+        .map(|row| u64::from(row.requested_shifts))
+        .sum();
     let user_shifts = u64::from(user_shifts_each) * beamlines.len() as u64;
     Ok(CycleStatistics {
         cycle_id: cycle.id.0,
@@ -629,28 +835,35 @@ pub async fn cycle_statistics(store: &dyn Store, cycle: &Cycle) -> Result<CycleS
         proposals_granted: granted.len(),
         allocated,
         requested_shifts,
-        granted_shifts: beamline_rows.iter().map(|row| u64::from(row.granted_shifts)).sum(),
+        granted_shifts: beamline_rows
+            .iter()
+            .map(|row| u64::from(row.granted_shifts))
+            .sum(),
         user_shifts,
         oversubscription: ratio(requested_shifts as f64, user_shifts as f64),
         beamlines: beamline_rows,
         origins: origins
             .into_iter()
-            .map(|(origin, (in_region, users, users_granted, hours_granted))| OriginStatistics {
-                origin,
-                in_region,
-                users,
-                users_granted,
-                hours_granted,
-            })
+            .map(
+                |(origin, (in_region, users, users_granted, hours_granted))| OriginStatistics {
+                    origin,
+                    in_region,
+                    users,
+                    users_granted,
+                    hours_granted,
+                },
+            )
             .collect(),
         institution_kinds: kinds
             .into_iter()
-            .map(|(institution_kind, (users, users_granted, hours_granted))| KindStatistics {
-                institution_kind,
-                users,
-                users_granted,
-                hours_granted,
-            })
+            .map(
+                |(institution_kind, (users, users_granted, hours_granted))| KindStatistics {
+                    institution_kind,
+                    users,
+                    users_granted,
+                    hours_granted,
+                },
+            )
             .collect(),
         share_from_region: ratio(in_region_users as f64, all_users as f64),
         share_from_region_granted: ratio(in_region_granted as f64, all_granted as f64),

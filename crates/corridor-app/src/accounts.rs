@@ -1,0 +1,338 @@
+//! Accounts: who someone is and how they prove it. Passwords (argon2id), sign-in with its
+//! limiter, web sessions and API tokens, and the audit trail's reading.
+//!
+//! Passwords are hashed with argon2id (the `argon2` crate's defaults, OWASP's minimum: 19 MiB,
+//! two passes). Session tokens and API tokens are 256-bit random strings; only their SHA-256
+//! is stored, so a copy of the database cannot be replayed as a sign-in.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use base64::Engine;
+use corridor_domain::{bounded_text, EmailAddress, PlaintextPassword, Role, User};
+use corridor_store::{AuditContext, AuditEvent, Page, PageRequest, SessionRecord, Store};
+use jiff::Timestamp;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::actor::Actor;
+use crate::error::{AppError, AppResult};
+use crate::sign_in_limit::SignInLimiter;
+
+/// Every API token starts with this, so that a bearer value can be told from a session token.
+pub const API_TOKEN_PREFIX: &str = "crd_";
+/// The server ends a web session this long after sign-in, whatever the browser keeps.
+pub const SESSION_LIFETIME_HOURS: i64 = 12;
+/// The longest name an API token may have.
+pub const LONGEST_TOKEN_NAME_CHARS: usize = 100;
+/// How long a user found through an API token is reused without asking the store again.
+pub const API_TOKEN_CACHE_SECONDS: u64 = 2;
+const API_TOKEN_CACHE_ENTRIES: usize = 10_000;
+
+/// Hashes a password with argon2id and a random salt, in PHC string form.
+pub fn hash_password(password: &PlaintextPassword) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.expose().as_bytes(), &salt)
+        .expect("argon2 with default parameters accepts any password up to its length limit")
+        .to_string()
+}
+
+/// Checks a password against a stored PHC hash; a malformed hash never verifies.
+pub fn verify_password(stored_hash: &str, password: &PlaintextPassword) -> bool {
+    match PasswordHash::new(stored_hash) {
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.expose().as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A fresh random secret (URL-safe base64 of 32 bytes) and the hash under which it is stored.
+pub fn new_secret(prefix: &str) -> (String, String) {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let secret = format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    );
+    let hash = secret_hash(&secret);
+    (secret, hash)
+}
+
+/// The hash under which a secret is stored (SHA-256, hex).
+pub fn secret_hash(secret: &str) -> String {
+    let digest = Sha256::digest(secret.as_bytes());
+    digest.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// The hash an unknown address is checked against, so that "no such user" takes as long as
+/// "wrong password" and the answer time does not reveal which addresses have accounts.
+fn timing_equaliser_hash() -> String {
+    hash_password(
+        &PlaintextPassword::for_sign_in("timing equaliser, never a real password".into())
+            .expect("non-empty"),
+    )
+}
+
+/// A new API token: the secret is shown to its owner once and never stored.
+#[derive(Debug, Clone)]
+pub struct CreatedApiToken {
+    pub id: i64,
+    pub name: String,
+    pub token: String,
+    pub created_at: Timestamp,
+}
+
+/// A new web session: the secret goes into the browser's cookie.
+#[derive(Debug, Clone)]
+pub struct StartedSession {
+    pub user: User,
+    pub token: String,
+}
+
+/// Users of recently seen API tokens, for [`API_TOKEN_CACHE_SECONDS`]. A busy API client
+/// sends the same token hundreds of times a second; looking it up once per few seconds
+/// instead of per request takes two queries off every call. The price is that a change of
+/// the user's roles (or a revocation) reaches a token's calls up to that long later. Unknown
+/// tokens are never cached, so a new token works at once and a wrong one is refused at once.
+#[derive(Default)]
+struct ApiTokenCache {
+    entries: Mutex<HashMap<String, (User, Instant)>>,
+}
+
+impl ApiTokenCache {
+    fn get(&self, token_hash: &str) -> Option<User> {
+        let entries = self.entries.lock().ok()?;
+        entries
+            .get(token_hash)
+            .filter(|(_, seen)| seen.elapsed().as_secs() < API_TOKEN_CACHE_SECONDS)
+            .map(|(user, _)| user.clone())
+    }
+
+    fn put(&self, token_hash: String, user: User) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= API_TOKEN_CACHE_ENTRIES {
+                entries.retain(|_, (_, seen)| seen.elapsed().as_secs() < API_TOKEN_CACHE_SECONDS);
+                if entries.len() >= API_TOKEN_CACHE_ENTRIES {
+                    entries.clear();
+                }
+            }
+            entries.insert(token_hash, (user, Instant::now()));
+        }
+    }
+}
+
+/// The state accounts keep between requests: the sign-in limiter, the token cache and the
+/// timing equaliser's hash.
+pub(crate) struct AccountsState {
+    sign_in_limiter: SignInLimiter,
+    api_token_cache: ApiTokenCache,
+    timing_equaliser_hash: String,
+}
+
+impl AccountsState {
+    pub(crate) fn new() -> AccountsState {
+        AccountsState {
+            sign_in_limiter: SignInLimiter::default(),
+            api_token_cache: ApiTokenCache::default(),
+            timing_equaliser_hash: timing_equaliser_hash(),
+        }
+    }
+}
+
+/// The accounts service (see the module's documentation).
+pub struct Accounts<'a> {
+    pub(crate) store: &'a dyn Store,
+    pub(crate) state: &'a AccountsState,
+}
+
+impl Accounts<'_> {
+    /// The user whose address and password these are, or `BadCredentials`. Accounts without
+    /// a password (generated demo users, single-sign-on accounts) cannot sign in with one.
+    ///
+    /// Refused with `TooManySignInAttempts` before any check once the address or the client
+    /// has failed too often (see `sign_in_limit`).
+    #[tracing::instrument(skip_all, fields(client = actor.client_address.as_deref()))]
+    pub async fn check_credentials(
+        &self,
+        actor: &Actor,
+        email: &EmailAddress,
+        password: PlaintextPassword,
+    ) -> AppResult<User> {
+        let client_address = actor.client_address.as_deref();
+        let started = Instant::now();
+        let limiter = &self.state.sign_in_limiter;
+        if let Err(wait) = limiter.check(email.as_str(), client_address, started) {
+            return Err(AppError::TooManySignInAttempts { retry_after: wait });
+        }
+        let candidate = self.store.sign_in_candidate(email).await?;
+        let (stored_hash, user) = match candidate {
+            Some(candidate) => match candidate.password_hash {
+                Some(hash) => (hash, Some(candidate.user)),
+                None => (self.state.timing_equaliser_hash.clone(), None),
+            },
+            None => (self.state.timing_equaliser_hash.clone(), None),
+        };
+        // Argon2 takes tens of milliseconds of CPU on purpose: keep it off the async workers.
+        let verified =
+            tokio::task::spawn_blocking(move || verify_password(&stored_hash, &password))
+                .await
+                .map_err(|error| AppError::internal_because("checking a password", error))?;
+        match (verified, user) {
+            (true, Some(user)) => {
+                limiter.record_success(email.as_str());
+                Ok(user)
+            }
+            _ => {
+                limiter.record_failure(email.as_str(), client_address, started);
+                Err(AppError::BadCredentials)
+            }
+        }
+    }
+
+    /// Checks the credentials and creates a named API token for their user.
+    pub async fn create_api_token(
+        &self,
+        actor: &Actor,
+        email: &str,
+        password: String,
+        name: &str,
+    ) -> AppResult<CreatedApiToken> {
+        let name = bounded_text("name", name, LONGEST_TOKEN_NAME_CHARS)?;
+        let password = PlaintextPassword::for_sign_in(password)?;
+        let email = EmailAddress::parse(email)?;
+        let user = self.check_credentials(actor, &email, password).await?;
+        let (token, token_hash) = new_secret(API_TOKEN_PREFIX);
+        let context = AuditContext {
+            actor: Some(user.id),
+            client_address: actor.client_address.clone(),
+        };
+        let info = self
+            .store
+            .create_api_token(user.id, &name, &token_hash, &context)
+            .await?;
+        Ok(CreatedApiToken {
+            id: info.id,
+            name: info.name,
+            token,
+            created_at: info.created_at,
+        })
+    }
+
+    /// Checks the credentials and starts a web session for their user. A malformed address
+    /// or an empty password is answered like any wrong credential.
+    pub async fn start_session(
+        &self,
+        actor: &Actor,
+        email: &str,
+        password: String,
+    ) -> AppResult<StartedSession> {
+        let credentials = EmailAddress::parse(email)
+            .ok()
+            .zip(PlaintextPassword::for_sign_in(password).ok());
+        let Some((email, password)) = credentials else {
+            return Err(AppError::BadCredentials);
+        };
+        let user = self.check_credentials(actor, &email, password).await?;
+        let (token, token_hash) = new_secret("");
+        let now = corridor_store::now();
+        let session = SessionRecord {
+            token_hash,
+            user: user.id,
+            created_at: now,
+            expires_at: now
+                .checked_add(jiff::SignedDuration::from_hours(SESSION_LIFETIME_HOURS))
+                .unwrap_or(now),
+            client_address: actor.client_address.clone(),
+        };
+        let context = AuditContext {
+            actor: Some(user.id),
+            client_address: actor.client_address.clone(),
+        };
+        self.store.create_session(&session, &context).await?;
+        Ok(StartedSession { user, token })
+    }
+
+    /// Ends the web session whose secret this is (nothing happens for an unknown one).
+    pub async fn end_session(&self, actor: &Actor, session_token: &str) -> AppResult<()> {
+        self.store
+            .delete_session(&secret_hash(session_token), &actor.audit_context())
+            .await?;
+        Ok(())
+    }
+
+    /// The user of a live web session, if the secret names one.
+    pub async fn session_user(&self, session_token: &str) -> AppResult<Option<User>> {
+        if session_token.len() >= 200 {
+            return Ok(None);
+        }
+        Ok(self.store.session_user(&secret_hash(session_token)).await?)
+    }
+
+    /// The user of an API token, or `Unauthenticated` for a token that does not check out.
+    pub async fn api_token_user(&self, token: &str) -> AppResult<User> {
+        if !token.starts_with(API_TOKEN_PREFIX) || token.len() >= 200 {
+            return Err(AppError::Unauthenticated);
+        }
+        let token_hash = secret_hash(token);
+        if let Some(user) = self.state.api_token_cache.get(&token_hash) {
+            return Ok(user);
+        }
+        let user = self
+            .store
+            .api_token_user(&token_hash)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        self.state.api_token_cache.put(token_hash, user.clone());
+        Ok(user)
+    }
+
+    /// The audit trail, newest first: platform admins only.
+    pub async fn audit_events(
+        &self,
+        actor: &Actor,
+        page: PageRequest,
+    ) -> AppResult<Page<AuditEvent>> {
+        let user = actor.require_user()?;
+        if !user.has_role(Role::PlatformAdmin) {
+            return Err(AppError::Forbidden(
+                "the audit trail is visible to platform admins only".into(),
+            ));
+        }
+        Ok(self.store.audit_events(page).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_hashes_verify_only_the_same_password() {
+        let password = PlaintextPassword::for_sign_in("a long enough secret".into()).unwrap();
+        let hash = hash_password(&password);
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        assert!(verify_password(&hash, &password));
+        assert!(!verify_password(
+            &hash,
+            &PlaintextPassword::for_sign_in("another secret!".into()).unwrap()
+        ));
+        assert!(!verify_password("not a hash", &password));
+    }
+
+    #[test]
+    fn secrets_are_random_and_stored_as_their_hash() {
+        let (first, first_hash) = new_secret(API_TOKEN_PREFIX);
+        let (second, _) = new_secret(API_TOKEN_PREFIX);
+        assert_ne!(first, second);
+        assert!(first.starts_with(API_TOKEN_PREFIX));
+        assert_eq!(first_hash, secret_hash(&first));
+        assert_eq!(first_hash.len(), 64);
+        assert!(!first_hash.contains(&first));
+    }
+}

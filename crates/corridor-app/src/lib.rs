@@ -1,0 +1,229 @@
+//! Corridor's application layer: one service per area, each operation taking the acting
+//! user and doing, once, what a use case needs: who may do what to which object, the input
+//! limits, the store transaction, the refresh of the node's derived indexes, and the audit and
+//! notification side effects.
+//!
+//! Front ends (the web crate's JSON API and pages, the binary's commands, a future gRPC or
+//! mobile API) parse their input, call one operation and render its answer; they hold no
+//! rule of their own.
+//!
+//! Architecture Invariant: this crate never depends on axum, askama, utoipa or any HTTP type.
+//! Its errors are [`AppError`] with typed refusals; a front end maps them to its own shape in
+//! one place.
+
+pub mod accounts;
+pub mod actor;
+pub mod analytics;
+pub mod beamtime;
+pub mod bookings;
+pub mod catalogue;
+pub mod cluster_reach;
+pub mod error;
+pub mod indexes;
+pub mod jobs;
+pub mod reach;
+pub mod sign_in_limit;
+pub mod vouchers;
+
+use std::sync::Arc;
+
+use corridor_store::Store;
+use jiff::tz::TimeZone;
+
+pub use actor::Actor;
+pub use error::{AppError, AppResult, Refusal};
+
+use crate::indexes::analytics::AnalyticsService;
+use crate::indexes::availability::AvailabilityService;
+use crate::indexes::rail::RailService;
+use crate::indexes::search::{SearchService, SearchServiceError};
+
+/// Why a node could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("building the search index failed")]
+    Search(#[source] SearchServiceError),
+    #[error("building the availability index failed")]
+    Availability(#[source] corridor_store::StoreError),
+    #[error("reading the region failed")]
+    Region(#[source] corridor_store::StoreError),
+    #[error("building the rail routing index failed")]
+    Rail(#[source] tokio::task::JoinError),
+}
+
+/// The application: the store and the node's derived indexes, and a service per area.
+pub struct App {
+    store: Arc<dyn Store>,
+    search: Arc<SearchService>,
+    availability: Arc<AvailabilityService>,
+    analytics: Arc<AnalyticsService>,
+    rail: Arc<RailService>,
+    accounts: accounts::AccountsState,
+    region_time_zone: TimeZone,
+}
+
+impl App {
+    /// Builds the node's indexes from the store and starts what keeps them fresh (the
+    /// change-log followers, the analytics rebuild) and the background jobs.
+    pub async fn start(store: Arc<dyn Store>) -> Result<App, StartError> {
+        let started = std::time::Instant::now();
+        let search = Arc::new(
+            SearchService::build(store.as_ref())
+                .await
+                .map_err(StartError::Search)?,
+        );
+        tracing::info!(
+            instruments = search.index.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "built the search index"
+        );
+        search.spawn_refresher(store.clone());
+        let started = std::time::Instant::now();
+        let availability = Arc::new(
+            AvailabilityService::build(store.as_ref())
+                .await
+                .map_err(StartError::Availability)?,
+        );
+        tracing::info!(
+            ms = started.elapsed().as_millis() as u64,
+            "built the availability index"
+        );
+        availability.spawn_refresher(store.clone());
+        // Built in the background: the server answers at once, and analytics requests wait
+        // for the first build (a few seconds on the demo region).
+        let analytics = Arc::new(AnalyticsService::default());
+        analytics.spawn_refresher(store.clone());
+        let rail = Arc::new(
+            tokio::task::spawn_blocking(RailService::demo)
+                .await
+                .map_err(StartError::Rail)?,
+        );
+        let region_time_zone = region_time_zone(store.as_ref())
+            .await
+            .map_err(StartError::Region)?;
+        jobs::spawn_voucher_expiry(store.clone(), region_time_zone.clone());
+        Ok(App {
+            store,
+            search,
+            availability,
+            analytics,
+            rail,
+            accounts: accounts::AccountsState::new(),
+            region_time_zone,
+        })
+    }
+
+    /// The store, for front-end code that has not moved onto a service yet.
+    // TRANSITIONAL: removed once every handler calls a service.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn search_index(&self) -> &Arc<SearchService> {
+        &self.search
+    }
+
+    pub fn availability_index(&self) -> &Arc<AvailabilityService> {
+        &self.availability
+    }
+
+    pub fn analytics_facts(&self) -> &Arc<AnalyticsService> {
+        &self.analytics
+    }
+
+    pub fn rail_index(&self) -> &Arc<RailService> {
+        &self.rail
+    }
+
+    /// The region's own time zone (from the stored region; UTC while none is stored).
+    pub fn region_time_zone(&self) -> &TimeZone {
+        &self.region_time_zone
+    }
+
+    pub fn accounts(&self) -> accounts::Accounts<'_> {
+        accounts::Accounts {
+            store: self.store.as_ref(),
+            state: &self.accounts,
+        }
+    }
+
+    pub fn bookings(&self) -> bookings::Bookings<'_> {
+        bookings::Bookings {
+            store: self.store.as_ref(),
+            availability: &self.availability,
+        }
+    }
+
+    pub fn catalogue(&self) -> catalogue::Catalogue<'_> {
+        catalogue::Catalogue {
+            store: self.store.as_ref(),
+            search: &self.search,
+            availability: &self.availability,
+            rail: &self.rail,
+        }
+    }
+
+    pub fn vouchers(&self) -> vouchers::Vouchers<'_> {
+        vouchers::Vouchers {
+            store: self.store.as_ref(),
+            availability: &self.availability,
+            region_time_zone: &self.region_time_zone,
+        }
+    }
+
+    pub fn beamtime(&self) -> beamtime::Beamtime<'_> {
+        beamtime::Beamtime {
+            store: self.store.as_ref(),
+            region_time_zone: &self.region_time_zone,
+        }
+    }
+
+    pub fn analytics(&self) -> analytics::Analytics<'_> {
+        analytics::Analytics {
+            store: self.store.as_ref(),
+            facts: &self.analytics,
+            rail: &self.rail,
+            region_time_zone: &self.region_time_zone,
+        }
+    }
+
+    pub fn reach(&self) -> reach::Reach<'_> {
+        reach::Reach { rail: &self.rail }
+    }
+
+    /// Liveness and readiness: whether the database answers and holds a region.
+    pub async fn health(&self) -> Health {
+        let backend = self.store.backend().as_str();
+        match (self.store.ping().await, self.store.region().await) {
+            (Ok(()), Ok(region)) => Health {
+                backend,
+                database_answers: true,
+                region_loaded: region.is_some(),
+            },
+            (Err(error), _) | (_, Err(error)) => {
+                tracing::error!(error = %indexes::error_chain(&error), "health check failed");
+                Health {
+                    backend,
+                    database_answers: false,
+                    region_loaded: false,
+                }
+            }
+        }
+    }
+}
+
+/// What the health check found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Health {
+    pub backend: &'static str,
+    pub database_answers: bool,
+    pub region_loaded: bool,
+}
+
+/// The stored region's time zone; UTC while no region is stored.
+pub async fn region_time_zone(store: &dyn Store) -> Result<TimeZone, corridor_store::StoreError> {
+    Ok(match store.region().await? {
+        Some(region) => region.time_zone.zone(),
+        None => TimeZone::UTC,
+    })
+}
