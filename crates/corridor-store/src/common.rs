@@ -10,6 +10,10 @@
 /// PostgreSQL's 65,535 bound parameters for the widest table (22 columns).
 pub(crate) const IMPORT_CHUNK_ROWS: usize = 400;
 
+/// The default of `region.time_zone` (migration 0011): the zone every region stored before
+/// the column existed was in.
+pub(crate) const ZONE_OF_REGIONS_BEFORE_THE_COLUMN: &str = "Asia/Shanghai";
+
 /// The columns of an instrument with its place, in the order `instrument_from_row` reads them.
 pub(crate) const INSTRUMENT_WITH_PLACE_COLUMNS: &str = "\
     i.id, i.institution_id, i.site_id, i.category_code, i.name_en, i.name_zh, i.techniques, \

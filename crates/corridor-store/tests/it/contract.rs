@@ -63,6 +63,7 @@ pub async fn an_imported_region_reads_back_unchanged(store: &dyn Store) {
 
     let info = store.region().await.unwrap().expect("a region");
     assert_eq!((info.name.as_str(), info.seed), (region.name.as_str(), 11));
+    assert_eq!(info.time_zone, region.time_zone);
 
     for original in region.instruments.iter().step_by(37) {
         let stored = store
@@ -124,6 +125,14 @@ pub async fn an_imported_region_reads_back_unchanged(store: &dyn Store) {
         .await
         .unwrap()
         .is_none());
+}
+
+pub async fn a_region_keeps_its_own_time_zone(store: &dyn Store) {
+    let mut region = tiny_region(12);
+    region.time_zone = corridor_domain::TimeZoneName::parse("Europe/Berlin").unwrap();
+    store.import_region(&region).await.unwrap();
+    let info = store.region().await.unwrap().expect("a region");
+    assert_eq!(info.time_zone.as_str(), "Europe/Berlin");
 }
 
 pub async fn a_second_import_is_refused_and_changes_nothing(store: &dyn Store) {

@@ -75,6 +75,7 @@ contract_tests!(
     an_empty_store_has_no_region,
     an_imported_region_reads_back_unchanged,
     a_second_import_is_refused_and_changes_nothing,
+    a_region_keeps_its_own_time_zone,
     pages_cover_every_instrument_once_in_order,
     filters_agree_with_the_places_they_filter_on,
     the_summary_agrees_with_the_lists,

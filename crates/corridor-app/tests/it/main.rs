@@ -1,0 +1,11 @@
+//! The application layer's tests: each rule that moved here from a front end is covered once,
+//! here, not once per front end.
+
+mod support;
+
+mod accounts;
+mod analytics;
+mod beamtime;
+mod bookings;
+mod catalogue;
+mod vouchers;

@@ -1,0 +1,9 @@
+//! The vouchers service's rules, each covered once.
+
+use crate::support::test_app;
+
+#[tokio::test]
+async fn the_vouchers_service_starts() {
+    let test = test_app().await;
+    let _ = test.app.vouchers();
+}
