@@ -101,6 +101,29 @@ impl ActorCalendar {
     }
 }
 
+/// What a manager's tools page of one instrument shows: the instrument, its calendar from a
+/// day ago to [`TOOLS_CALENDAR_DAYS_AHEAD`] ahead (rules, closures, bookings with names) and
+/// who is qualified to book it.
+#[derive(Debug, Clone)]
+pub struct InstrumentTools {
+    pub instrument: InstrumentWithPlace,
+    pub calendar: CalendarView,
+    pub qualifications: Vec<Qualification>,
+}
+
+/// How far ahead a manager's tools page shows closures and the bookings inside them.
+pub const TOOLS_CALENDAR_DAYS_AHEAD: i64 = 366;
+
+/// One institution whose instruments a manager looks after, with the first of them.
+#[derive(Debug, Clone)]
+pub struct ManagedInstitution {
+    pub id: InstitutionId,
+    /// `None` when the institution is gone from the catalogue.
+    pub institution: Option<corridor_store::InstitutionWithPlace>,
+    pub total_instruments: u64,
+    pub instruments: Vec<InstrumentWithPlace>,
+}
+
 /// Whether and until when the viewer may cancel a booking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CancelOption {
@@ -121,6 +144,11 @@ impl CancelOption {
             CancelOption::NotCancellable | CancelOption::AskAManager => false,
         }
     }
+}
+
+/// A booking's purpose as typed: at most [`LONGEST_PURPOSE_CHARS`], trimmed; none is empty.
+pub fn purpose_of(text: Option<&str>) -> AppResult<String> {
+    Ok(optional_bounded_text("purpose", text, LONGEST_PURPOSE_CHARS)?.unwrap_or_default())
 }
 
 /// Reads an idempotency key as sent: trimmed, 1 to 200 visible ASCII characters.
@@ -150,6 +178,13 @@ pub fn managed_queue_scope(user: &User, queue: &str) -> AppResult<Option<Vec<Ins
         )));
     }
     Ok(institutions)
+}
+
+/// Whether the user has a manager's console: they manage the instruments of at least one
+/// institution (platform admins manage all of them).
+pub fn has_console(user: &User) -> bool {
+    user.managed_institutions()
+        .is_none_or(|institutions| !institutions.is_empty())
 }
 
 /// `Forbidden` unless the user manages the instruments of `institution`.
@@ -220,11 +255,73 @@ pub struct Bookings<'a> {
 }
 
 impl Bookings<'_> {
-    async fn instrument(&self, id: InstrumentId) -> AppResult<InstrumentWithPlace> {
+    /// An instrument to book; `NotFound` for an unknown id.
+    pub async fn instrument(&self, id: InstrumentId) -> AppResult<InstrumentWithPlace> {
         self.store
             .instrument(id)
             .await?
             .ok_or_else(|| instrument_not_found(id))
+    }
+
+    /// The time zone an instrument's calendar is kept in (dates without a time are read in
+    /// it); `NotFound` for an unknown instrument.
+    pub async fn instrument_time_zone(&self, id: InstrumentId) -> AppResult<jiff::tz::TimeZone> {
+        Ok(self.instrument(id).await?.instrument.time_zone.zone())
+    }
+
+    /// An instrument the actor manages: `NotFound` for an unknown id, `Forbidden` for an
+    /// instrument of an institution they do not manage.
+    pub async fn instrument_to_manage(
+        &self,
+        actor: &Actor,
+        id: InstrumentId,
+    ) -> AppResult<InstrumentWithPlace> {
+        let user = actor.require_user()?;
+        self.managed_instrument(user, id).await
+    }
+
+    /// Everything a manager's tools page of one instrument shows.
+    pub async fn instrument_tools(
+        &self,
+        actor: &Actor,
+        id: InstrumentId,
+    ) -> AppResult<InstrumentTools> {
+        let instrument = self.instrument_to_manage(actor, id).await?;
+        let now = corridor_store::now();
+        let window = TimeRange {
+            start: now - SignedDuration::from_hours(24),
+            end: now + SignedDuration::from_hours(24 * TOOLS_CALENDAR_DAYS_AHEAD),
+        };
+        let calendar = self.calendar_unbounded(actor, id, window).await?.view;
+        let qualifications = self.store.qualifications(id).await?;
+        Ok(InstrumentTools {
+            instrument,
+            calendar,
+            qualifications,
+        })
+    }
+
+    /// Grants the qualification to the user with this e-mail address; `Invalid` (field
+    /// `user`) when no account has it.
+    pub async fn grant_qualification_by_email(
+        &self,
+        actor: &Actor,
+        instrument: InstrumentId,
+        email: &str,
+    ) -> AppResult<UserId> {
+        let user = actor.require_user()?;
+        self.managed_instrument(user, instrument).await?;
+        let email = corridor_domain::EmailAddress::parse(email)?;
+        let qualified = self
+            .store
+            .sign_in_candidate(&email)
+            .await?
+            .ok_or_else(|| AppError::invalid("user", "no user has this e-mail address"))?
+            .user
+            .id;
+        self.grant_qualification(actor, instrument, qualified)
+            .await?;
+        Ok(qualified)
     }
 
     /// The instrument, once the user is known to manage it.
@@ -303,9 +400,7 @@ impl Bookings<'_> {
     #[tracing::instrument(skip_all, fields(instrument = request.instrument.0))]
     pub async fn book(&self, actor: &Actor, request: NewBooking) -> AppResult<BookingOutcome> {
         let user = actor.require_user()?;
-        let purpose =
-            optional_bounded_text("purpose", Some(&request.purpose), LONGEST_PURPOSE_CHARS)?
-                .unwrap_or_default();
+        let purpose = purpose_of(Some(&request.purpose))?;
         let idempotency_key = request
             .idempotency_key
             .as_deref()
@@ -422,6 +517,15 @@ impl Bookings<'_> {
             after: None,
         };
         Ok(self.my_bookings(actor, page).await?.items)
+    }
+
+    /// The instrument a waitlist entry (or any booking) names, for showing its name and zone;
+    /// `None` once it was removed from the catalogue.
+    pub async fn instrument_of_waitlist_entry(
+        &self,
+        instrument: InstrumentId,
+    ) -> AppResult<Option<InstrumentWithPlace>> {
+        Ok(self.store.instrument(instrument).await?)
     }
 
     /// The signed-in user's waitlist entries, newest first.
@@ -742,6 +846,49 @@ impl Bookings<'_> {
             .revoke_qualification(instrument, qualified, &actor.audit_context())
             .await?;
         Ok(())
+    }
+
+    /// Whether the actor has a manager's console: `Forbidden` unless they manage the
+    /// instruments of some institution (platform admins manage every one).
+    pub fn require_console(&self, actor: &Actor) -> AppResult<()> {
+        let user = actor.require_user()?;
+        managed_queue_scope(user, "a manager's console").map(drop)
+    }
+
+    /// The institutions the actor manages by name (none listed for platform admins, who
+    /// manage every one and open instruments by id), each with its first `per_institution`
+    /// instruments and how many it has.
+    pub async fn managed_institutions(
+        &self,
+        actor: &Actor,
+        per_institution: u32,
+    ) -> AppResult<Vec<ManagedInstitution>> {
+        let user = actor.require_user()?;
+        let scope = managed_queue_scope(user, "a manager's console")?;
+        let mut managed = Vec::new();
+        for id in scope.unwrap_or_default() {
+            let institution = self.store.institution(id).await?;
+            let page = self
+                .store
+                .instruments(
+                    &corridor_store::InstrumentFilter {
+                        institution: Some(id),
+                        ..corridor_store::InstrumentFilter::default()
+                    },
+                    PageRequest {
+                        limit: PageLimit::new(per_institution)?,
+                        after: None,
+                    },
+                )
+                .await?;
+            managed.push(ManagedInstitution {
+                id,
+                institution,
+                total_instruments: page.total,
+                instruments: page.items,
+            });
+        }
+        Ok(managed)
     }
 
     /// Pending bookings at the instruments the actor manages (every institution for platform

@@ -27,6 +27,7 @@ pub mod vouchers;
 
 use std::sync::Arc;
 
+use corridor_domain::TimeZoneName;
 use corridor_store::Store;
 use jiff::tz::TimeZone;
 
@@ -59,6 +60,7 @@ pub struct App {
     analytics: Arc<AnalyticsService>,
     rail: Arc<RailService>,
     accounts: accounts::AccountsState,
+    region_time_zone_name: TimeZoneName,
     region_time_zone: TimeZone,
 }
 
@@ -98,9 +100,10 @@ impl App {
                 .await
                 .map_err(StartError::Rail)?,
         );
-        let region_time_zone = region_time_zone(store.as_ref())
+        let region_time_zone_name = region_time_zone(store.as_ref())
             .await
             .map_err(StartError::Region)?;
+        let region_time_zone = region_time_zone_name.zone();
         jobs::spawn_voucher_expiry(store.clone(), region_time_zone.clone());
         Ok(App {
             store,
@@ -109,6 +112,7 @@ impl App {
             analytics,
             rail,
             accounts: accounts::AccountsState::new(),
+            region_time_zone_name,
             region_time_zone,
         })
     }
@@ -138,6 +142,11 @@ impl App {
     /// The region's own time zone (from the stored region; UTC while none is stored).
     pub fn region_time_zone(&self) -> &TimeZone {
         &self.region_time_zone
+    }
+
+    /// The name of the region's time zone, for what must name it (calendar feeds).
+    pub fn region_time_zone_name(&self) -> &TimeZoneName {
+        &self.region_time_zone_name
     }
 
     pub fn accounts(&self) -> accounts::Accounts<'_> {
@@ -221,9 +230,11 @@ pub struct Health {
 }
 
 /// The stored region's time zone; UTC while no region is stored.
-pub async fn region_time_zone(store: &dyn Store) -> Result<TimeZone, corridor_store::StoreError> {
+pub async fn region_time_zone(
+    store: &dyn Store,
+) -> Result<TimeZoneName, corridor_store::StoreError> {
     Ok(match store.region().await? {
-        Some(region) => region.time_zone.zone(),
-        None => TimeZone::UTC,
+        Some(region) => region.time_zone,
+        None => TimeZoneName::utc(),
     })
 }

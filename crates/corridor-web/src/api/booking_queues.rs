@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use corridor_domain::{InstitutionId, User};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -17,17 +16,6 @@ use crate::extract::{Json, Query};
 use crate::problem::{ApiError, Problem};
 use crate::AppState;
 
-/// The institutions whose queues the user sees (`None`: all), or 403 when they manage none.
-fn managed_queue_scope(user: &User, queue: &str) -> Result<Option<Vec<InstitutionId>>, ApiError> {
-    let institutions = user.managed_institutions();
-    if institutions.as_ref().is_some_and(Vec::is_empty) {
-        return Err(ApiError::Forbidden(format!(
-            "only instrument managers have {queue}"
-        )));
-    }
-    Ok(institutions)
-}
-
 /// Pending bookings at the instruments the requester manages (every institution for
 /// platform admins), oldest first: the approvals queue.
 #[utoipa::path(get, path = "/manage/pending-bookings", tag = "bookings", params(PageParams), security(("bearer" = [])),
@@ -38,12 +26,11 @@ pub async fn pending_bookings(
     requester: Requester,
     Query(params): Query<PageParams>,
 ) -> Result<Json<PageDto<BookingDto>>, ApiError> {
-    let user = requester.require_user()?;
-    let institutions = managed_queue_scope(user, "an approvals queue")?;
     let page = state
-        .store
-        .pending_bookings(
-            institutions.as_deref(),
+        .app
+        .bookings()
+        .pending_approvals(
+            &requester,
             page_request(params.limit, params.cursor.as_deref())?,
         )
         .await?;
@@ -73,13 +60,11 @@ pub async fn usage_due(
     requester: Requester,
     Query(params): Query<UsageDueParams>,
 ) -> Result<Json<PageDto<BookingDto>>, ApiError> {
-    let user = requester.require_user()?;
-    let institutions = managed_queue_scope(user, "a usage queue")?;
     let page = state
-        .store
-        .bookings_awaiting_usage(
-            institutions.as_deref(),
-            corridor_store::now(),
+        .app
+        .bookings()
+        .usage_due(
+            &requester,
             params.voucher_held.unwrap_or(false),
             page_request(params.limit, params.cursor.as_deref())?,
         )

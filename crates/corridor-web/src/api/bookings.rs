@@ -1,24 +1,21 @@
 //! Booking instruments: quotes, bookings and their changes, the waitlist, calendars,
 //! closures and qualifications.
 //!
-//! Who may do what is decided here from the requester and the instrument's institution:
-//! a booking is visible to its user and to the managers of the instrument's institution; its
-//! changes are made by its user (within the cancellation deadline) or by those managers
-//! (always); approvals, usage, closures, rules and qualifications are the managers' alone.
-//! An instrument's calendar shows free/busy to everyone and who booked only to managers.
+//! Who may do what is decided by the application layer's booking service
+//! (`corridor_app::bookings`); these handlers read the request, call it and render.
 
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use corridor_app::bookings::{BookingChanged, BookingOutcome, NewBooking};
+use corridor_domain::voucher::VoucherId;
 use corridor_domain::{
-    bounded_text, BookingId, CalendarRules, ClosureId, ClosureKind, InstitutionId, InstrumentId,
-    TimeRange, User, UserId, WaitlistEntryId,
+    BookingId, CalendarRules, Closure, ClosureId, ClosureKind, InstrumentId, TimeRange, UserId,
+    WaitlistEntryId,
 };
-use corridor_store::{
-    BookingActor, BookingAttempt, BookingChange, BookingDenial, BookingRecord, BookingRequest,
-};
+use corridor_store::BookingDenial;
 use jiff::{SignedDuration, Timestamp};
 
 use super::dto::PageDto;
@@ -27,9 +24,6 @@ use crate::auth::Requester;
 use crate::extract::{Json, Path, Query};
 use crate::problem::{ApiError, Problem};
 use crate::AppState;
-
-/// The longest window a calendar can be asked for at once.
-const LONGEST_CALENDAR_WINDOW_DAYS: i64 = 62;
 
 pub use super::booking_dto::*;
 
@@ -64,85 +58,21 @@ fn parse_range(starts_at: &str, ends_at: &str) -> Result<TimeRange, ApiError> {
     Ok(TimeRange::new(start, end)?)
 }
 
-fn refused(denial: &BookingDenial) -> ApiError {
-    ApiError::Refused {
-        slug: denial.slug(),
-        detail: denial.message(),
+fn closure_dto(closure: Closure) -> ClosureDto {
+    ClosureDto {
+        id: closure.id.0,
+        kind: closure.kind.as_code().to_owned(),
+        starts_at: closure.range.start.to_string(),
+        ends_at: closure.range.end.to_string(),
+        reason: closure.reason,
     }
 }
 
-fn slot_taken() -> ApiError {
-    ApiError::Refused {
-        slug: "slot-taken",
-        detail: "another booking holds part of this time".into(),
-    }
-}
-
-fn require_manager_of(user: &User, institution: InstitutionId) -> Result<(), ApiError> {
-    if user.may_manage_instruments_of(institution) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(format!(
-            "only the instrument managers of institution {} may do this",
-            institution.0
-        )))
-    }
-}
-
-async fn instrument_institution(
-    state: &AppState,
-    instrument: InstrumentId,
-) -> Result<InstitutionId, ApiError> {
-    Ok(state
-        .store
-        .instrument(instrument)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no instrument with id {}", instrument.0)))?
-        .instrument
-        .institution)
-}
-
-/// A booking the requester may see: their own, or one at an institution they manage. Others'
-/// bookings are answered as not found, so that ids reveal nothing.
-async fn visible_booking(
-    state: &AppState,
-    user: &User,
-    id: i64,
-) -> Result<BookingRecord, ApiError> {
-    let booking = state.store.booking(BookingId(id)).await?;
-    match booking {
-        Some(booking)
-            if booking.user == user.id || user.may_manage_instruments_of(booking.institution) =>
-        {
-            Ok(booking)
-        }
-        _ => Err(ApiError::NotFound(format!("no booking with id {id}"))),
-    }
-}
-
-fn change_response(change: BookingChange) -> Result<Json<BookingChangeDto>, ApiError> {
-    match change {
-        BookingChange::Done { booking, promoted } => Ok(Json(BookingChangeDto {
-            booking: booking.into(),
-            promoted_from_waitlist: promoted.into_iter().map(BookingDto::from).collect(),
-        })),
-        BookingChange::Denied(denial) => Err(refused(&denial)),
-        BookingChange::SlotTaken => Err(slot_taken()),
-        BookingChange::WrongStatus { status, action } => Err(ApiError::Refused {
-            slug: "wrong-booking-status",
-            detail: format!("a {} booking cannot be {action}", status.as_code()),
-        }),
-    }
-}
-
-async fn refresh_availability(state: &AppState, instrument: InstrumentId) {
-    if let Err(error) = state
-        .availability
-        .apply(state.store.as_ref(), instrument)
-        .await
-    {
-        tracing::warn!(%error, instrument = instrument.0, "could not refresh availability; the refresher will");
-    }
+fn change_response(change: BookingChanged) -> Json<BookingChangeDto> {
+    Json(BookingChangeDto {
+        booking: change.booking.into(),
+        promoted_from_waitlist: change.promoted.into_iter().map(BookingDto::from).collect(),
+    })
 }
 
 /// The price and verdict of a booking request for the signed-in user, without booking.
@@ -156,18 +86,11 @@ pub async fn quote_booking(
     Path(id): Path<i64>,
     Json(input): Json<TimeRangeInput>,
 ) -> Result<Json<QuoteDto>, ApiError> {
-    let user = requester.require_user()?;
-    let request = BookingRequest {
-        instrument: InstrumentId(id),
-        user: user.id,
-        range: parse_range(&input.starts_at, &input.ends_at)?,
-        purpose: String::new(),
-        idempotency_key: None,
-        join_waitlist_if_taken: false,
-    };
+    let range = parse_range(&input.starts_at, &input.ends_at)?;
     let quote = state
-        .store
-        .quote_booking(&request, corridor_store::now())
+        .app
+        .bookings()
+        .quote(&requester, InstrumentId(id), range)
         .await?;
     Ok(Json(QuoteDto {
         user_class: quote.user_class.as_code().to_owned(),
@@ -199,98 +122,31 @@ pub async fn create_booking(
     headers: HeaderMap,
     Json(input): Json<BookingInput>,
 ) -> Result<Response, ApiError> {
-    let user = requester.require_user()?;
     let idempotency_key = match headers.get("idempotency-key") {
         None => None,
-        Some(value) => {
-            let key = value
+        Some(value) => Some(
+            value
                 .to_str()
                 .map_err(|_| ApiError::invalid("Idempotency-Key", "must be visible ASCII"))?
-                .trim();
-            if key.is_empty() || key.len() > 200 {
-                return Err(ApiError::invalid(
-                    "Idempotency-Key",
-                    "must be 1 to 200 characters",
-                ));
-            }
-            Some(key.to_owned())
-        }
+                .to_owned(),
+        ),
     };
-    let purpose = corridor_domain::optional_bounded_text("purpose", Some(&input.purpose), 1_000)?
-        .unwrap_or_default();
-    let request = BookingRequest {
+    let request = NewBooking {
         instrument: InstrumentId(input.instrument_id),
-        user: user.id,
         range: parse_range(&input.starts_at, &input.ends_at)?,
-        purpose,
+        purpose: input.purpose,
         idempotency_key,
-        join_waitlist_if_taken: input.join_waitlist,
+        join_waitlist: input.join_waitlist,
+        voucher: input.voucher_id.map(VoucherId),
     };
-    if let Some(voucher) = input.voucher_id {
-        if input.join_waitlist {
-            return Err(ApiError::invalid(
-                "join_waitlist",
-                "a booking paid with a voucher cannot wait on the waitlist",
-            ));
-        }
-        return create_booking_with_voucher(&state, &requester, &request, voucher).await;
-    }
-    let attempt = state
-        .store
-        .create_booking(&request, corridor_store::now(), &requester.audit_context())
-        .await?;
-    match attempt {
-        BookingAttempt::Booked { booking, replayed } => {
-            if !replayed {
-                // Marking the time busy needs no store read; the refresher re-reads it anyway.
-                state.availability.shared.update(|index| {
-                    index.mark_busy(booking.instrument, booking.range.start, booking.range.end)
-                });
-            }
-            let status = if replayed {
-                StatusCode::OK
-            } else {
-                StatusCode::CREATED
-            };
-            Ok((status, Json(BookingDto::from(booking))).into_response())
-        }
-        BookingAttempt::SlotTaken {
-            waitlisted: Some(entry),
-        } => Ok((StatusCode::ACCEPTED, Json(WaitlistEntryDto::from(entry))).into_response()),
-        BookingAttempt::SlotTaken { waitlisted: None } => Err(slot_taken()),
-        BookingAttempt::Denied(denial) => Err(refused(&denial)),
-    }
-}
-
-async fn create_booking_with_voucher(
-    state: &AppState,
-    requester: &Requester,
-    request: &BookingRequest,
-    voucher: i64,
-) -> Result<Response, ApiError> {
-    use corridor_store::VoucherBookingAttempt;
-    let attempt = state
-        .store
-        .create_booking_with_voucher(
-            request,
-            corridor_domain::voucher::VoucherId(voucher),
-            corridor_store::now(),
-            &requester.audit_context(),
-        )
-        .await?;
-    match attempt {
-        VoucherBookingAttempt::Booked {
+    match state.app.bookings().book(&requester, request).await? {
+        BookingOutcome::Booked {
             booking,
-            payment,
+            voucher_payment,
             replayed,
         } => {
-            if !replayed {
-                state.availability.shared.update(|index| {
-                    index.mark_busy(booking.instrument, booking.range.start, booking.range.end)
-                });
-            }
             let mut dto = BookingDto::from(booking);
-            dto.voucher_payment = Some(payment.into());
+            dto.voucher_payment = voucher_payment.map(Into::into);
             let status = if replayed {
                 StatusCode::OK
             } else {
@@ -298,16 +154,9 @@ async fn create_booking_with_voucher(
             };
             Ok((status, Json(dto)).into_response())
         }
-        VoucherBookingAttempt::NotBooked(BookingAttempt::Denied(denial)) => Err(refused(&denial)),
-        VoucherBookingAttempt::NotBooked(BookingAttempt::Booked { .. }) => Err(ApiError::Conflict(
-            "this Idempotency-Key made a booking without this voucher before".into(),
-        )),
-        VoucherBookingAttempt::NotBooked(BookingAttempt::SlotTaken { .. }) => Err(slot_taken()),
-        VoucherBookingAttempt::Refused(refusal) => Err(super::vouchers::voucher_refused(&refusal)),
-        VoucherBookingAttempt::HoldRefused(refusal) => Err(ApiError::Refused {
-            slug: "voucher-insufficient",
-            detail: refusal.to_string(),
-        }),
+        BookingOutcome::Waitlisted(entry) => {
+            Ok((StatusCode::ACCEPTED, Json(WaitlistEntryDto::from(entry))).into_response())
+        }
     }
 }
 
@@ -321,11 +170,13 @@ pub async fn get_booking(
     requester: Requester,
     Path(id): Path<i64>,
 ) -> Result<Json<BookingDto>, ApiError> {
-    let user = requester.require_user()?;
-    let booking = visible_booking(&state, user, id).await?;
-    let payment = state.store.voucher_payment_of_booking(booking.id).await?;
-    let mut dto = BookingDto::from(booking);
-    dto.voucher_payment = payment.map(Into::into);
+    let detail = state
+        .app
+        .bookings()
+        .booking(&requester, BookingId(id))
+        .await?;
+    let mut dto = BookingDto::from(detail.booking);
+    dto.voucher_payment = detail.voucher_payment.map(Into::into);
     Ok(Json(dto))
 }
 
@@ -337,11 +188,11 @@ pub async fn my_bookings(
     requester: Requester,
     Query(params): Query<PageParams>,
 ) -> Result<Json<PageDto<BookingDto>>, ApiError> {
-    let user = requester.require_user()?;
     let page = state
-        .store
-        .bookings_of_user(
-            user.id,
+        .app
+        .bookings()
+        .my_bookings(
+            &requester,
             page_request(params.limit, params.cursor.as_deref())?,
         )
         .await?;
@@ -355,8 +206,7 @@ pub async fn my_waitlist(
     State(state): State<Arc<AppState>>,
     requester: Requester,
 ) -> Result<Json<Vec<WaitlistEntryDto>>, ApiError> {
-    let user = requester.require_user()?;
-    let entries = state.store.waitlist_of_user(user.id).await?;
+    let entries = state.app.bookings().my_waitlist(&requester).await?;
     Ok(Json(
         entries.into_iter().map(WaitlistEntryDto::from).collect(),
     ))
@@ -371,20 +221,12 @@ pub async fn withdraw_waitlist_entry(
     requester: Requester,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
-    let user = requester.require_user()?;
     state
-        .store
-        .withdraw_waitlist_entry(WaitlistEntryId(id), user.id, &requester.audit_context())
+        .app
+        .bookings()
+        .withdraw_waitlist_entry(&requester, WaitlistEntryId(id))
         .await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-fn actor_for(user: &User, booking: &BookingRecord) -> BookingActor {
-    if user.may_manage_instruments_of(booking.institution) {
-        BookingActor::Manager(user.id)
-    } else {
-        BookingActor::Owner(user.id)
-    }
 }
 
 /// Cancels a booking: its user until the cancellation deadline, its instrument's managers at
@@ -399,19 +241,12 @@ pub async fn cancel_booking(
     requester: Requester,
     Path(id): Path<i64>,
 ) -> Result<Json<BookingChangeDto>, ApiError> {
-    let user = requester.require_user()?;
-    let booking = visible_booking(&state, user, id).await?;
     let change = state
-        .store
-        .cancel_booking(
-            booking.id,
-            actor_for(user, &booking),
-            corridor_store::now(),
-            &requester.audit_context(),
-        )
+        .app
+        .bookings()
+        .cancel(&requester, BookingId(id))
         .await?;
-    refresh_availability(&state, booking.instrument).await;
-    change_response(change)
+    Ok(change_response(change))
 }
 
 /// Moves a booking to another time, under the same rules as a new booking.
@@ -426,21 +261,13 @@ pub async fn reschedule_booking(
     Path(id): Path<i64>,
     Json(input): Json<TimeRangeInput>,
 ) -> Result<Json<BookingChangeDto>, ApiError> {
-    let user = requester.require_user()?;
     let range = parse_range(&input.starts_at, &input.ends_at)?;
-    let booking = visible_booking(&state, user, id).await?;
     let change = state
-        .store
-        .reschedule_booking(
-            booking.id,
-            range,
-            actor_for(user, &booking),
-            corridor_store::now(),
-            &requester.audit_context(),
-        )
+        .app
+        .bookings()
+        .reschedule(&requester, BookingId(id), range)
         .await?;
-    refresh_availability(&state, booking.instrument).await;
-    change_response(change)
+    Ok(change_response(change))
 }
 
 async fn decide(
@@ -450,22 +277,12 @@ async fn decide(
     approve: bool,
     note: Option<String>,
 ) -> Result<Json<BookingChangeDto>, ApiError> {
-    let user = requester.require_user()?;
-    let booking = visible_booking(&state, user, id).await?;
-    require_manager_of(user, booking.institution)?;
-    let note = corridor_domain::optional_bounded_text("note", note.as_deref(), 1_000)?;
     let change = state
-        .store
-        .decide_booking(
-            booking.id,
-            approve,
-            note.as_deref(),
-            corridor_store::now(),
-            &requester.audit_context(),
-        )
+        .app
+        .bookings()
+        .decide(&requester, BookingId(id), approve, note.as_deref())
         .await?;
-    refresh_availability(&state, booking.instrument).await;
-    change_response(change)
+    Ok(change_response(change))
 }
 
 /// Approves a pending booking. Managers of the instrument only.
@@ -511,25 +328,12 @@ pub async fn record_usage(
     Path(id): Path<i64>,
     Json(input): Json<UsageInput>,
 ) -> Result<Json<BookingChangeDto>, ApiError> {
-    let user = requester.require_user()?;
-    if !(0..=i64::from(corridor_domain::LONGEST_BOOKING_MINUTES)).contains(&input.usage_minutes) {
-        return Err(ApiError::invalid(
-            "usage_minutes",
-            "must be between 0 and 20160 (two weeks)",
-        ));
-    }
-    let booking = visible_booking(&state, user, id).await?;
-    require_manager_of(user, booking.institution)?;
     let change = state
-        .store
-        .record_usage(
-            booking.id,
-            input.usage_minutes,
-            corridor_store::now(),
-            &requester.audit_context(),
-        )
+        .app
+        .bookings()
+        .record_usage(&requester, BookingId(id), input.usage_minutes)
         .await?;
-    change_response(change)
+    Ok(change_response(change))
 }
 
 /// An instrument's calendar for a window: hours, rules, closures and busy times. Managers of
@@ -543,14 +347,13 @@ pub async fn get_calendar(
     Path(id): Path<i64>,
     Query(params): Query<CalendarParams>,
 ) -> Result<Json<CalendarDto>, ApiError> {
-    let instrument = state
-        .store
-        .instrument(InstrumentId(id))
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no instrument with id {id}")))?;
-    let zone = jiff::tz::db()
-        .get(instrument.instrument.time_zone.as_str())
-        .unwrap_or(jiff::tz::TimeZone::UTC);
+    // The instrument's zone reads dates given without a time; an unknown instrument is
+    // answered by the calendar below.
+    let zone = state
+        .app
+        .bookings()
+        .instrument_time_zone(InstrumentId(id))
+        .await?;
     let from = match params.from.as_deref() {
         Some(text) => parse_instant_or_date("from", text, &zone)?,
         None => corridor_store::now(),
@@ -559,31 +362,34 @@ pub async fn get_calendar(
         Some(text) => parse_instant_or_date("to", text, &zone)?,
         None => from + SignedDuration::from_hours(24 * 7),
     };
-    if to <= from {
-        return Err(ApiError::invalid("to", "must be after from"));
-    }
-    if to.duration_since(from) > SignedDuration::from_hours(24 * LONGEST_CALENDAR_WINDOW_DAYS) {
-        return Err(ApiError::invalid(
-            "to",
-            format!("at most {LONGEST_CALENDAR_WINDOW_DAYS} days after from"),
-        ));
-    }
-    let view = state
-        .store
-        .calendar_view(
+    let calendar = state
+        .app
+        .bookings()
+        .calendar(
+            &requester,
             InstrumentId(id),
             TimeRange {
                 start: from,
                 end: to,
             },
         )
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no instrument with id {id}")))?;
-    let manager = requester
-        .user
-        .as_ref()
-        .is_some_and(|user| user.may_manage_instruments_of(view.institution));
-    let me = requester.user.as_ref().map(|user| user.id);
+        .await?;
+    let busy = calendar
+        .view
+        .bookings
+        .iter()
+        .map(|booking| {
+            let shown = calendar.shows_who_booked(booking);
+            BusyDto {
+                starts_at: booking.range.start.to_string(),
+                ends_at: booking.range.end.to_string(),
+                status: booking.status.as_code().to_owned(),
+                booking_id: shown.then_some(booking.id.0),
+                user_display_name: shown.then(|| booking.user_display_name.clone()),
+            }
+        })
+        .collect();
+    let view = calendar.view;
     Ok(Json(CalendarDto {
         instrument_id: id,
         time_zone: view.calendar.time_zone.as_str().to_owned(),
@@ -595,28 +401,9 @@ pub async fn get_calendar(
             .calendar
             .closures
             .into_iter()
-            .map(|closure| ClosureDto {
-                id: closure.id.0,
-                kind: closure.kind.as_code().to_owned(),
-                starts_at: closure.range.start.to_string(),
-                ends_at: closure.range.end.to_string(),
-                reason: closure.reason,
-            })
+            .map(closure_dto)
             .collect(),
-        busy: view
-            .bookings
-            .into_iter()
-            .map(|booking| {
-                let shown = manager || Some(booking.user) == me;
-                BusyDto {
-                    starts_at: booking.range.start.to_string(),
-                    ends_at: booking.range.end.to_string(),
-                    status: booking.status.as_code().to_owned(),
-                    booking_id: shown.then_some(booking.id.0),
-                    user_display_name: shown.then_some(booking.user_display_name),
-                }
-            })
-            .collect(),
+        busy,
     }))
 }
 
@@ -632,11 +419,6 @@ pub async fn update_calendar_rules(
     Path(id): Path<i64>,
     Json(input): Json<CalendarRulesDto>,
 ) -> Result<Json<CalendarRulesDto>, ApiError> {
-    let user = requester.require_user()?;
-    require_manager_of(
-        user,
-        instrument_institution(&state, InstrumentId(id)).await?,
-    )?;
     let rules = CalendarRules::new(
         input.slot_minutes,
         input.min_booking_minutes,
@@ -645,9 +427,10 @@ pub async fn update_calendar_rules(
         input.cancellation_deadline_minutes,
         input.weekly_quota_minutes,
     )?;
-    state
-        .store
-        .update_calendar_rules(InstrumentId(id), &rules, &requester.audit_context())
+    let rules = state
+        .app
+        .bookings()
+        .update_rules(&requester, InstrumentId(id), rules)
         .await?;
     Ok(Json(rules.into()))
 }
@@ -666,41 +449,14 @@ pub async fn add_closure(
     Path(id): Path<i64>,
     Json(input): Json<ClosureInput>,
 ) -> Result<(StatusCode, Json<ClosureDto>), ApiError> {
-    let user = requester.require_user()?;
-    require_manager_of(
-        user,
-        instrument_institution(&state, InstrumentId(id)).await?,
-    )?;
     let kind = ClosureKind::parse(&input.kind)?;
     let range = parse_range(&input.starts_at, &input.ends_at)?;
-    if range.minutes() > 366 * 24 * 60 {
-        return Err(ApiError::invalid(
-            "ends_at",
-            "a closure lasts at most a year",
-        ));
-    }
-    let reason = bounded_text("reason", &input.reason, 500)?;
     let closure = state
-        .store
-        .add_closure(
-            InstrumentId(id),
-            kind,
-            range,
-            &reason,
-            &requester.audit_context(),
-        )
+        .app
+        .bookings()
+        .add_closure(&requester, InstrumentId(id), kind, range, &input.reason)
         .await?;
-    refresh_availability(&state, InstrumentId(id)).await;
-    Ok((
-        StatusCode::CREATED,
-        Json(ClosureDto {
-            id: closure.id.0,
-            kind: closure.kind.as_code().to_owned(),
-            starts_at: closure.range.start.to_string(),
-            ends_at: closure.range.end.to_string(),
-            reason: closure.reason,
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(closure_dto(closure))))
 }
 
 /// Removes a closure. Managers of the instrument only.
@@ -713,20 +469,11 @@ pub async fn remove_closure(
     requester: Requester,
     Path((id, closure_id)): Path<(i64, i64)>,
 ) -> Result<StatusCode, ApiError> {
-    let user = requester.require_user()?;
-    require_manager_of(
-        user,
-        instrument_institution(&state, InstrumentId(id)).await?,
-    )?;
     state
-        .store
-        .remove_closure(
-            InstrumentId(id),
-            ClosureId(closure_id),
-            &requester.audit_context(),
-        )
+        .app
+        .bookings()
+        .remove_closure(&requester, InstrumentId(id), ClosureId(closure_id))
         .await?;
-    refresh_availability(&state, InstrumentId(id)).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -740,12 +487,11 @@ pub async fn list_qualifications(
     requester: Requester,
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<QualificationDto>>, ApiError> {
-    let user = requester.require_user()?;
-    require_manager_of(
-        user,
-        instrument_institution(&state, InstrumentId(id)).await?,
-    )?;
-    let qualifications = state.store.qualifications(InstrumentId(id)).await?;
+    let qualifications = state
+        .app
+        .bookings()
+        .qualifications(&requester, InstrumentId(id))
+        .await?;
     Ok(Json(
         qualifications
             .into_iter()
@@ -771,18 +517,10 @@ pub async fn grant_qualification(
     Path(id): Path<i64>,
     Json(input): Json<QualificationInput>,
 ) -> Result<StatusCode, ApiError> {
-    let user = requester.require_user()?;
-    require_manager_of(
-        user,
-        instrument_institution(&state, InstrumentId(id)).await?,
-    )?;
     state
-        .store
-        .grant_qualification(
-            InstrumentId(id),
-            UserId(input.user_id),
-            &requester.audit_context(),
-        )
+        .app
+        .bookings()
+        .grant_qualification(&requester, InstrumentId(id), UserId(input.user_id))
         .await?;
     Ok(StatusCode::CREATED)
 }
@@ -797,18 +535,10 @@ pub async fn revoke_qualification(
     requester: Requester,
     Path((id, user_id)): Path<(i64, i64)>,
 ) -> Result<StatusCode, ApiError> {
-    let user = requester.require_user()?;
-    require_manager_of(
-        user,
-        instrument_institution(&state, InstrumentId(id)).await?,
-    )?;
     state
-        .store
-        .revoke_qualification(
-            InstrumentId(id),
-            UserId(user_id),
-            &requester.audit_context(),
-        )
+        .app
+        .bookings()
+        .revoke_qualification(&requester, InstrumentId(id), UserId(user_id))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

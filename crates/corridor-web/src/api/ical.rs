@@ -7,9 +7,8 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use corridor_domain::ical::{render_feed, CalendarFeed, FeedEvent, FeedEventStatus};
-use corridor_domain::{BookingStatus, InstrumentId, PageLimit, TimeRange, TimeZoneName};
-use corridor_store::{BookingRecord, PageRequest};
-use jiff::SignedDuration;
+use corridor_domain::{BookingStatus, InstrumentId};
+use corridor_store::BookingRecord;
 
 use crate::auth::Requester;
 use crate::extract::Path;
@@ -43,21 +42,8 @@ pub async fn instrument_feed(
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    let instrument = state
-        .store
-        .instrument(InstrumentId(id))
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no instrument with id {id}")))?;
+    let (instrument, view) = state.app.bookings().public_feed(InstrumentId(id)).await?;
     let now = corridor_store::now();
-    let window = TimeRange {
-        start: now - SignedDuration::from_hours(24 * 30),
-        end: now + SignedDuration::from_hours(24 * 366),
-    };
-    let view = state
-        .store
-        .calendar_view(InstrumentId(id), window)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no instrument with id {id}")))?;
     let mut events: Vec<FeedEvent> = view
         .bookings
         .iter()
@@ -95,7 +81,7 @@ pub async fn instrument_feed(
     }))
 }
 
-/// The signed-in user's latest 500 bookings, in China time.
+/// The signed-in user's latest 500 bookings, in the region's time zone.
 #[utoipa::path(get, path = "/me/bookings.ics", tag = "bookings", security(("bearer" = [])),
     responses((status = 200, content_type = "text/calendar", body = String), (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn my_feed(
@@ -103,21 +89,12 @@ pub async fn my_feed(
     requester: Requester,
 ) -> Result<Response, ApiError> {
     let user = requester.require_user()?;
-    let page = state
-        .store
-        .bookings_of_user(
-            user.id,
-            PageRequest {
-                limit: PageLimit::new(500).expect("500 is a valid page size"),
-                after: None,
-            },
-        )
-        .await?;
-    let events = page.items.iter().map(user_event).collect();
+    let bookings = state.app.bookings().my_feed_bookings(&requester).await?;
+    let events = bookings.iter().map(user_event).collect();
     Ok(calendar_response(&CalendarFeed {
         product_id: PRODUCT_ID.to_owned(),
         name: format!("Corridor: {}", user.display_name),
-        time_zone: TimeZoneName::asia_shanghai(),
+        time_zone: state.app.region_time_zone_name().clone(),
         events,
     }))
 }

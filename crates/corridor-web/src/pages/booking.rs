@@ -19,20 +19,19 @@ use askama::Template;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use corridor_app::bookings::{BookingOutcome, NewBooking};
+use corridor_app::AppError;
 use corridor_domain::voucher::VoucherId;
 use corridor_domain::{BookingMode, InstrumentId, TimeRange};
-use corridor_store::{
-    BookingAttempt, BookingDenial, BookingQuote, BookingRequest, InstrumentWithPlace,
-    VoucherBookingAttempt,
-};
+use corridor_store::{BookingQuote, InstrumentWithPlace};
 use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
-use jiff::{SignedDuration, Timestamp};
+use jiff::SignedDuration;
 use serde::Deserialize;
 
 use super::booking_text::{
     denial_message, duration_text, local_range_text, local_to_instant, parse_form_date,
-    parse_form_time, user_class_label, zone_named,
+    parse_form_time, refusal_text, user_class_label, zone_named,
 };
 use super::forms::{field_text, read_signed_in_form, see_page, ticked};
 use super::vouchers::payment::{self, VoucherChoiceView, VoucherQuoteView};
@@ -44,9 +43,6 @@ use crate::auth::Requester;
 use crate::extract::Path;
 use crate::problem::ApiError;
 use crate::AppState;
-
-/// The longest purpose a booking carries, as in the API.
-const LONGEST_PURPOSE_CHARS: usize = 1_000;
 
 /// What a calendar cell's link or the week navigation asks of the instrument page.
 pub struct CalendarPrefill {
@@ -123,23 +119,14 @@ async fn booking_section(
     let zone = zone_of(item);
     let window = week_window(monday, &zone)
         .ok_or_else(|| ApiError::invalid("week", ctx.t.error_week_out_of_range))?;
-    let view = state
-        .store
-        .calendar_view(id, window)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no instrument with id {}", id.0)))?;
-    let viewer_manages_instrument = requester
-        .user
-        .as_ref()
-        .is_some_and(|user| user.may_manage_instruments_of(view.institution));
+    let calendar = state.app.bookings().calendar(requester, id, window).await?;
+    let viewer_manages_instrument = calendar.viewer_manages_instrument;
     let calendar = build_week_calendar(&WeekCalendarInput {
         instrument_id: id.0,
-        view: &view,
+        calendar: &calendar,
         monday,
         zone: &zone,
         now: corridor_store::now(),
-        viewer: requester.user.as_ref().map(|user| user.id),
-        viewer_manages_instrument,
         offer_prefill_links: form.is_some(),
         t: ctx.t,
         language: ctx.language,
@@ -218,11 +205,7 @@ pub async fn booking_section_for_page(
             }
             if let Some(start) = start {
                 form.start = start.strftime("%H:%M").to_string();
-                let rules = state
-                    .store
-                    .calendar_rules(item.instrument.id)
-                    .await?
-                    .unwrap_or_else(corridor_domain::CalendarRules::standard);
+                let rules = state.app.bookings().rules(item.instrument.id).await?;
                 let minutes = i64::from(default_booking_minutes(&rules));
                 let end = start.wrapping_add(SignedDuration::from_mins(minutes));
                 form.end = end.strftime("%H:%M").to_string();
@@ -282,15 +265,9 @@ fn parse_booking_form(
     let end = parse_form_time(field_text(&fields.end), t, language)
         .map_err(|error| errors.push(error))
         .ok();
-    let purpose = corridor_domain::optional_bounded_text(
-        "purpose",
-        fields.purpose.as_deref(),
-        LONGEST_PURPOSE_CHARS,
-    )
-    .map_err(|_| errors.push(t.error_purpose.to_owned()))
-    .ok()
-    .flatten()
-    .unwrap_or_default();
+    let purpose = corridor_app::bookings::purpose_of(fields.purpose.as_deref())
+        .map_err(|_| errors.push(t.error_purpose.to_owned()))
+        .unwrap_or_default();
     let (Some(date), Some(start), Some(end)) = (date, start, end) else {
         return (date, Err(errors));
     };
@@ -387,14 +364,6 @@ async fn render_booking_page(
     super::respond_with_page(status, page, |page| page.ctx)
 }
 
-/// The status a refused booking is answered with: the same as the API's for that refusal.
-fn refusal_status(denial: &BookingDenial) -> StatusCode {
-    match denial {
-        BookingDenial::Rule(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        BookingDenial::NotQualified | BookingDenial::NotAdmitted { .. } => StatusCode::FORBIDDEN,
-    }
-}
-
 /// `POST /instruments/{id}/book`: checks the price, or books.
 pub async fn book_submit(
     State(state): State<Arc<AppState>>,
@@ -412,15 +381,8 @@ pub async fn book_submit(
         Err(error) => return error.into_response(),
     };
     let (ctx, requester, user, fields) = (form.ctx, form.requester, form.user, form.fields);
-    let item = match state.store.instrument(InstrumentId(id)).await {
-        Ok(Some(item)) => item,
-        Ok(None) => {
-            return PageError {
-                error: ApiError::NotFound(format!("no instrument with id {id}")),
-                context: ctx,
-            }
-            .into_response()
-        }
+    let item = match state.app.bookings().instrument(InstrumentId(id)).await {
+        Ok(item) => item,
         Err(error) => {
             return PageError {
                 error: error.into(),
@@ -479,120 +441,81 @@ pub async fn book_submit(
         }
     };
     let idempotency_key = Some(field_text(&fields.idempotency_key))
-        .filter(|key| !key.is_empty() && key.len() <= 200 && key.is_ascii())
+        .filter(|key| !key.is_empty())
         .map(str::to_owned);
-    let booking_request = BookingRequest {
+    let bookings = state.app.bookings();
+    if field_text(&fields.intent) != "book" {
+        let quoted = bookings
+            .quote(&requester, InstrumentId(id), parsed.range)
+            .await;
+        let quote = match quoted {
+            Ok(quote) => quote,
+            Err(error) => {
+                return PageError {
+                    error: error.into(),
+                    context: ctx,
+                }
+                .into_response()
+            }
+        };
+        let mut view = quote_view(&quote, parsed.range, form_view.join_waitlist, &zone, &ctx);
+        if let Some(voucher) = chosen {
+            let split = payment::quote_split(
+                &state,
+                &vouchers,
+                voucher,
+                InstrumentId(id),
+                quote.price,
+                corridor_store::now(),
+                ctx.language,
+            )
+            .await;
+            let mut split = match split {
+                Ok(split) => split,
+                Err(error) => {
+                    return PageError {
+                        error,
+                        context: ctx,
+                    }
+                    .into_response()
+                }
+            };
+            // A booking paid with a voucher never waits on the waitlist.
+            if !quote.slot_free && split.refusal.is_none() {
+                split.refusal = Some(payment::no_waitlist_message(ctx.language).to_owned());
+            }
+            if split.blocks_booking() {
+                view.book_label = None;
+            }
+            view.voucher = Some(split);
+        }
+        form_view.quote = Some(view);
+        return render_booking_page(
+            &state,
+            &requester,
+            ctx,
+            item,
+            parsed.monday,
+            form_view,
+            StatusCode::OK,
+        )
+        .await;
+    }
+    let request = NewBooking {
         instrument: InstrumentId(id),
-        user: user.id,
         range: parsed.range,
         purpose: parsed.purpose,
         idempotency_key,
-        join_waitlist_if_taken: form_view.join_waitlist,
+        // A booking paid with a voucher never waits on the waitlist (the box is ignored).
+        join_waitlist: form_view.join_waitlist && chosen.is_none(),
+        voucher: chosen,
     };
-    let now: Timestamp = corridor_store::now();
-    if field_text(&fields.intent) != "book" {
-        return match state.store.quote_booking(&booking_request, now).await {
-            Ok(quote) => {
-                let mut view =
-                    quote_view(&quote, parsed.range, form_view.join_waitlist, &zone, &ctx);
-                if let Some(voucher) = chosen {
-                    let split = payment::quote_split(
-                        &state,
-                        &vouchers,
-                        voucher,
-                        InstrumentId(id),
-                        quote.price,
-                        now,
-                        ctx.language,
-                    )
-                    .await;
-                    let mut split = match split {
-                        Ok(split) => split,
-                        Err(error) => {
-                            return PageError {
-                                error,
-                                context: ctx,
-                            }
-                            .into_response()
-                        }
-                    };
-                    // A booking paid with a voucher never waits on the waitlist.
-                    if !quote.slot_free && split.refusal.is_none() {
-                        split.refusal = Some(payment::no_waitlist_message(ctx.language).to_owned());
-                    }
-                    if split.blocks_booking() {
-                        view.book_label = None;
-                    }
-                    view.voucher = Some(split);
-                }
-                form_view.quote = Some(view);
-                render_booking_page(
-                    &state,
-                    &requester,
-                    ctx,
-                    item,
-                    parsed.monday,
-                    form_view,
-                    StatusCode::OK,
-                )
-                .await
-            }
-            Err(error) => PageError {
-                error: error.into(),
-                context: ctx,
-            }
-            .into_response(),
-        };
-    }
-    let attempt = match chosen {
-        None => {
-            state
-                .store
-                .create_booking(&booking_request, now, &requester.audit_context())
-                .await
+    let refusal = match bookings.book(&requester, request).await {
+        Ok(BookingOutcome::Booked { booking, .. }) => {
+            return see_page(&format!("/bookings?notice=booked&booking={}", booking.id.0))
         }
-        Some(voucher) => match state
-            .store
-            .create_booking_with_voucher(&booking_request, voucher, now, &requester.audit_context())
-            .await
-        {
-            Ok(VoucherBookingAttempt::Booked {
-                booking, replayed, ..
-            }) => Ok(BookingAttempt::Booked { booking, replayed }),
-            Ok(VoucherBookingAttempt::NotBooked(attempt)) => Ok(attempt),
-            Ok(VoucherBookingAttempt::Refused(refusal)) => {
-                form_view.errors = vec![payment::refused_booking_message(&refusal, ctx.language)];
-                let status = super::vouchers::refusal_status(&refusal);
-                return render_booking_page(
-                    &state,
-                    &requester,
-                    ctx,
-                    item,
-                    parsed.monday,
-                    form_view,
-                    status,
-                )
-                .await;
-            }
-            Ok(VoucherBookingAttempt::HoldRefused(refusal)) => {
-                tracing::warn!(%refusal, voucher = voucher.0, "the ledger refused a voucher hold");
-                form_view.errors = vec![payment::hold_refused_message(ctx.language)];
-                return render_booking_page(
-                    &state,
-                    &requester,
-                    ctx,
-                    item,
-                    parsed.monday,
-                    form_view,
-                    StatusCode::CONFLICT,
-                )
-                .await;
-            }
-            Err(error) => Err(error),
-        },
-    };
-    let attempt = match attempt {
-        Ok(attempt) => attempt,
+        Ok(BookingOutcome::Waitlisted(_)) => return see_page("/bookings?notice=waitlisted"),
+        Err(AppError::Refused(refusal)) => refusal,
         Err(error) => {
             return PageError {
                 error: error.into(),
@@ -601,57 +524,16 @@ pub async fn book_submit(
             .into_response()
         }
     };
-    match attempt {
-        BookingAttempt::Booked { booking, replayed } => {
-            if !replayed {
-                // Marking the time busy needs no store read; the refresher re-reads it anyway.
-                state.availability.shared.update(|index| {
-                    index.mark_busy(booking.instrument, booking.range.start, booking.range.end)
-                });
-            }
-            see_page(&format!("/bookings?notice=booked&booking={}", booking.id.0))
-        }
-        BookingAttempt::SlotTaken {
-            waitlisted: Some(_),
-        } => see_page("/bookings?notice=waitlisted"),
-        BookingAttempt::SlotTaken { waitlisted: None } => {
-            form_view.errors = vec![ctx.t.slot_taken_message.to_owned()];
-            render_booking_page(
-                &state,
-                &requester,
-                ctx,
-                item,
-                parsed.monday,
-                form_view,
-                StatusCode::CONFLICT,
-            )
-            .await
-        }
-        BookingAttempt::Denied(denial) => {
-            form_view.errors = vec![denial_message(&denial, &zone, ctx.t, ctx.language)];
-            let status = refusal_status(&denial);
-            render_booking_page(
-                &state,
-                &requester,
-                ctx,
-                item,
-                parsed.monday,
-                form_view,
-                status,
-            )
-            .await
-        }
-    }
-}
-
-/// Brings the availability index up to date with an instrument's calendar after a change;
-/// a failure is only logged, because the index's refresher catches up on its own.
-pub async fn refresh_availability(state: &AppState, instrument: InstrumentId) {
-    if let Err(error) = state
-        .availability
-        .apply(state.store.as_ref(), instrument)
-        .await
-    {
-        tracing::warn!(%error, instrument = instrument.0, "could not refresh availability; the refresher will");
-    }
+    let (message, status) = refusal_text(&refusal, &zone, &ctx);
+    form_view.errors = vec![message];
+    render_booking_page(
+        &state,
+        &requester,
+        ctx,
+        item,
+        parsed.monday,
+        form_view,
+        status,
+    )
+    .await
 }

@@ -373,3 +373,34 @@ pub fn local_to_instant(
         .map(|zoned| zoned.timestamp())
         .map_err(|error| error.to_string())
 }
+
+/// A refusal of the booking service in the page's language, with the status the API answers
+/// it with (from the problem kinds, so the pages and the API never disagree).
+pub fn refusal_text(
+    refusal: &corridor_app::Refusal,
+    zone: &TimeZone,
+    ctx: &super::PageContext,
+) -> (String, axum::http::StatusCode) {
+    use corridor_app::Refusal;
+    let (t, language) = (ctx.t, ctx.language);
+    let message = match refusal {
+        Refusal::Booking(denial) => denial_message(denial, zone, t, language),
+        Refusal::SlotTaken => t.slot_taken_message.to_owned(),
+        Refusal::WrongBookingStatus { status, action } => {
+            wrong_status_message(*status, action, t, language)
+        }
+        Refusal::Voucher(refusal) => {
+            super::vouchers::payment::refused_booking_message(refusal, language)
+        }
+        Refusal::VoucherInsufficient(_) => super::vouchers::payment::hold_refused_message(language),
+        other => other.to_string(),
+    };
+    let problem = crate::problem::ApiError::Refused {
+        slug: refusal.slug(),
+        detail: String::new(),
+    }
+    .to_problem();
+    let status = axum::http::StatusCode::from_u16(problem.status)
+        .unwrap_or(axum::http::StatusCode::CONFLICT);
+    (message, status)
+}

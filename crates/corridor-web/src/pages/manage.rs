@@ -12,14 +12,13 @@ use askama::Template;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use corridor_domain::{BookingId, BookingMode, InstitutionId, PageLimit, User};
-use corridor_store::{BookingChange, InstrumentFilter, PageRequest};
+use corridor_app::{AppError, Refusal};
+use corridor_domain::{BookingId, BookingMode, PageLimit};
+use corridor_store::PageRequest;
 use serde::Deserialize;
 
-use super::booking::refresh_availability;
 use super::booking_text::{
-    denial_message, duration_text, local_instant_text, local_range_text, user_class_label,
-    wrong_status_message, zone_named,
+    duration_text, local_instant_text, local_range_text, refusal_text, user_class_label, zone_named,
 };
 use super::forms::{field_text, read_signed_in_form, see_page, to_sign_in};
 use super::manage_usage::{usage_notice, usage_queue, usage_text, UsageQueue, UsageText};
@@ -34,13 +33,6 @@ use crate::AppState;
 const PENDING_PER_PAGE: u32 = 200;
 /// How many instruments of one institution the console lists; the rest are opened by id.
 const INSTRUMENTS_LISTED_PER_INSTITUTION: u32 = 200;
-
-/// Whether the user manages the instruments of at least one institution (platform admins
-/// manage all of them).
-pub fn manages_some_institution(user: &User) -> bool {
-    user.managed_institutions()
-        .is_none_or(|institutions| !institutions.is_empty())
-}
 
 pub struct PendingRow {
     pub id: i64,
@@ -103,23 +95,18 @@ pub struct ConsoleParams {
     lang: Option<String>,
 }
 
-/// The signed-in user, if they have a console; the page to show otherwise (the sign-in page
-/// for visitors, 403 for users who manage nothing).
-pub fn require_console_user<'a>(
-    requester: &'a Requester,
-    ctx: &PageContext,
-) -> Result<&'a User, ApiError> {
-    let user = requester.require_user()?;
-    if manages_some_institution(user) {
-        Ok(user)
-    } else {
-        Err(ApiError::Forbidden(ctx.t.manage_forbidden.to_owned()))
+/// The console's 403 in the page's language, for a user who manages nothing; other errors
+/// as they are.
+pub fn console_error(error: AppError, ctx: &PageContext) -> ApiError {
+    match error {
+        AppError::Forbidden(_) => ApiError::Forbidden(ctx.t.manage_forbidden.to_owned()),
+        other => other.into(),
     }
 }
 
 async fn console_content(
     state: &AppState,
-    user: &User,
+    requester: &Requester,
     ctx: &PageContext,
     params: &ConsoleParams,
 ) -> Result<
@@ -144,17 +131,17 @@ async fn console_content(
                 .map_err(|_| ApiError::invalid("after", t.error_cursor))?,
         ),
     };
-    let managed = user.managed_institutions();
-    let page = state
-        .store
-        .pending_bookings(
-            managed.as_deref(),
+    let bookings = state.app.bookings();
+    let page = bookings
+        .pending_approvals(
+            requester,
             PageRequest {
                 limit: PageLimit::new(PENDING_PER_PAGE)?,
                 after,
             },
         )
-        .await?;
+        .await
+        .map_err(|error| console_error(error, ctx))?;
     let pending = page
         .items
         .iter()
@@ -181,66 +168,47 @@ async fn console_content(
         .next_cursor
         .map(|cursor| format!("/manage?after={cursor}"));
 
-    let mut institutions = Vec::new();
-    for institution in managed.unwrap_or_default() {
-        institutions.push(managed_institution(state, ctx, institution).await?);
-    }
+    let institutions = bookings
+        .managed_institutions(requester, INSTRUMENTS_LISTED_PER_INSTITUTION)
+        .await
+        .map_err(|error| console_error(error, ctx))?
+        .into_iter()
+        .map(|managed| ManagedInstitution {
+            name: managed.institution.as_ref().map_or_else(
+                || format!("#{}", managed.id.0),
+                |found| {
+                    ctx.name(&found.institution.name_en, &found.institution.name_zh)
+                        .to_owned()
+                },
+            ),
+            total: managed.total_instruments,
+            instruments: managed
+                .instruments
+                .iter()
+                .map(|item| ManagedInstrumentRow {
+                    id: item.instrument.id.0,
+                    name: ctx
+                        .name(&item.instrument.name_en, &item.instrument.name_zh)
+                        .to_owned(),
+                    needs_approval: item.instrument.booking_mode == BookingMode::NeedsApproval,
+                    training_required: item.instrument.training_required,
+                })
+                .collect(),
+        })
+        .collect();
     Ok((page.total, pending, pending_next_link, institutions))
-}
-
-async fn managed_institution(
-    state: &AppState,
-    ctx: &PageContext,
-    institution: InstitutionId,
-) -> Result<ManagedInstitution, ApiError> {
-    let name = state.store.institution(institution).await?.map_or_else(
-        || format!("#{}", institution.0),
-        |found| {
-            ctx.name(&found.institution.name_en, &found.institution.name_zh)
-                .to_owned()
-        },
-    );
-    let page = state
-        .store
-        .instruments(
-            &InstrumentFilter {
-                institution: Some(institution),
-                ..InstrumentFilter::default()
-            },
-            PageRequest {
-                limit: PageLimit::new(INSTRUMENTS_LISTED_PER_INSTITUTION)?,
-                after: None,
-            },
-        )
-        .await?;
-    Ok(ManagedInstitution {
-        name,
-        total: page.total,
-        instruments: page
-            .items
-            .iter()
-            .map(|item| ManagedInstrumentRow {
-                id: item.instrument.id.0,
-                name: ctx
-                    .name(&item.instrument.name_en, &item.instrument.name_zh)
-                    .to_owned(),
-                needs_approval: item.instrument.booking_mode == BookingMode::NeedsApproval,
-                training_required: item.instrument.training_required,
-            })
-            .collect(),
-    })
 }
 
 pub async fn render_console(
     state: &AppState,
-    user: &User,
+    requester: &Requester,
     ctx: PageContext,
     params: &ConsoleParams,
     error: Option<String>,
     status: StatusCode,
 ) -> Response {
     let (pending_total, pending, pending_next_link, institutions) =
-        match console_content(state, user, &ctx, params).await {
+        match console_content(state, requester, &ctx, params).await {
             Ok(content) => content,
             Err(error) => {
                 return PageError {
@@ -253,7 +221,7 @@ pub async fn render_console(
     let voucher_only = params.usage.as_deref() == Some("voucher");
     let usage = match usage_queue(
         state,
-        user,
+        requester,
         &ctx,
         voucher_only,
         params.usage_after.as_deref(),
@@ -273,7 +241,7 @@ pub async fn render_console(
         (Some("approved"), _) => Some(ctx.t.notice_approved.to_owned()),
         (Some("rejected"), _) => Some(ctx.t.notice_rejected.to_owned()),
         (Some("usage"), Some(booking)) => {
-            match usage_notice(state, user, ctx.language, booking).await {
+            match usage_notice(state, requester, ctx.language, booking).await {
                 Ok(notice) => notice,
                 Err(error) => {
                     return PageError {
@@ -295,7 +263,10 @@ pub async fn render_console(
         pending,
         pending_next_link,
         institutions,
-        manages_everything: user.managed_institutions().is_none(),
+        manages_everything: requester
+            .user
+            .as_ref()
+            .is_some_and(|user| user.managed_institutions().is_none()),
         instrument_query: params.instrument.clone().unwrap_or_default(),
         ctx,
     };
@@ -313,16 +284,13 @@ pub async fn console_page(
     if requester.user.is_none() {
         return to_sign_in();
     }
-    let user = match require_console_user(&requester, &ctx) {
-        Ok(user) => user,
-        Err(error) => {
-            return PageError {
-                error,
-                context: ctx,
-            }
-            .into_response()
+    if let Err(error) = state.app.bookings().require_console(&requester) {
+        return PageError {
+            error: console_error(error, &ctx),
+            context: ctx,
         }
-    };
+        .into_response();
+    }
     // The "open an instrument" form sends its id here; a valid one goes to its tools.
     if let Some(text) = params
         .instrument
@@ -334,11 +302,19 @@ pub async fn console_page(
             Ok(id) if id > 0 => see_page(&format!("/manage/instruments/{id}")),
             _ => {
                 let error = Some(ctx.t.error_instrument_id.to_owned());
-                render_console(&state, user, ctx, &params, error, StatusCode::BAD_REQUEST).await
+                render_console(
+                    &state,
+                    &requester,
+                    ctx,
+                    &params,
+                    error,
+                    StatusCode::BAD_REQUEST,
+                )
+                .await
             }
         };
     }
-    render_console(&state, user, ctx, &params, None, StatusCode::OK).await
+    render_console(&state, &requester, ctx, &params, None, StatusCode::OK).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -347,9 +323,6 @@ pub struct DecisionFields {
     decision: Option<String>,
     note: Option<String>,
 }
-
-/// The longest note a manager attaches to a decision, as in the API.
-const LONGEST_NOTE_CHARS: usize = 1_000;
 
 /// `POST /manage/bookings/{id}/decision`: approves or rejects a pending booking.
 pub async fn decision_submit(
@@ -363,18 +336,7 @@ pub async fn decision_submit(
             Ok(form) => form,
             Err(error) => return error.into_response(),
         };
-    let (ctx, requester, user, fields) = (form.ctx, form.requester, form.user, form.fields);
-    let fail = |ctx: PageContext, error: ApiError| {
-        PageError {
-            error,
-            context: ctx,
-        }
-        .into_response()
-    };
-    if !manages_some_institution(&user) {
-        let error = ApiError::Forbidden(ctx.t.manage_forbidden.to_owned());
-        return fail(ctx, error);
-    }
+    let (ctx, requester, fields) = (form.ctx, form.requester, form.fields);
     let approve = match field_text(&fields.decision) {
         "approve" => true,
         "reject" => false,
@@ -382,7 +344,7 @@ pub async fn decision_submit(
             let error = Some(ctx.t.error_decision.to_owned());
             return render_console(
                 &state,
-                &user,
+                &requester,
                 ctx,
                 &ConsoleParams::default(),
                 error,
@@ -391,94 +353,67 @@ pub async fn decision_submit(
             .await;
         }
     };
-    let note = match corridor_domain::optional_bounded_text(
-        "note",
-        fields.note.as_deref(),
-        LONGEST_NOTE_CHARS,
-    ) {
-        Ok(note) => note,
-        Err(_) => {
-            let error = Some(ctx.t.error_note.to_owned());
-            return render_console(
-                &state,
-                &user,
-                ctx,
-                &ConsoleParams::default(),
-                error,
-                StatusCode::BAD_REQUEST,
-            )
-            .await;
-        }
-    };
-    let booking = match managed_booking(&state, &user, id).await {
-        Ok(booking) => booking,
-        Err(error) => return fail(ctx, error),
-    };
-    let change = state
-        .store
-        .decide_booking(
-            booking.id,
-            approve,
-            note.as_deref(),
-            corridor_store::now(),
-            &requester.audit_context(),
-        )
+    let decided = state
+        .app
+        .bookings()
+        .decide(&requester, BookingId(id), approve, fields.note.as_deref())
         .await;
-    let change = match change {
-        Ok(change) => change,
-        Err(error) => return fail(ctx, error.into()),
-    };
-    if let Some(message) = refused_change_message(&change, &booking, &ctx) {
-        let error = format!("{} {message}", ctx.t.decision_failed);
-        return render_console_refusal(&state, &user, ctx, error).await;
-    }
-    // A rejection frees the time, which waitlisted requests may have taken.
-    refresh_availability(&state, booking.instrument).await;
-    let notice = if approve { "approved" } else { "rejected" };
-    see_page(&format!("/manage?notice={notice}"))
-}
-
-/// The booking `id` when the user manages its instrument's institution; any other booking is
-/// answered as not found, as in the API, so ids reveal nothing.
-pub(super) async fn managed_booking(
-    state: &AppState,
-    user: &User,
-    id: i64,
-) -> Result<corridor_store::BookingRecord, ApiError> {
-    match state.store.booking(BookingId(id)).await? {
-        Some(booking) if user.may_manage_instruments_of(booking.institution) => Ok(booking),
-        _ => Err(ApiError::NotFound(format!("no booking with id {id}"))),
-    }
-}
-
-/// Why a manager's change to `booking` was refused, in the page's language; `None` when it
-/// was done.
-pub(super) fn refused_change_message(
-    change: &BookingChange,
-    booking: &corridor_store::BookingRecord,
-    ctx: &PageContext,
-) -> Option<String> {
-    let zone = zone_named(&booking.time_zone);
-    match change {
-        BookingChange::Done { .. } => None,
-        BookingChange::WrongStatus { status, action } => {
-            Some(wrong_status_message(*status, action, ctx.t, ctx.language))
+    match decided {
+        Ok(_) => {
+            let notice = if approve { "approved" } else { "rejected" };
+            see_page(&format!("/manage?notice={notice}"))
         }
-        BookingChange::Denied(denial) => Some(denial_message(denial, &zone, ctx.t, ctx.language)),
-        BookingChange::SlotTaken => Some(ctx.t.slot_taken_message.to_owned()),
+        Err(AppError::Invalid { field, .. }) if field == "note" => {
+            let error = Some(ctx.t.error_note.to_owned());
+            render_console(
+                &state,
+                &requester,
+                ctx,
+                &ConsoleParams::default(),
+                error,
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
+        Err(AppError::Refused(refusal)) => {
+            let message = refused_change_message(&state, &requester, id, &refusal, &ctx).await;
+            let error = format!("{} {message}", ctx.t.decision_failed);
+            render_console_refusal(&state, &requester, ctx, error).await
+        }
+        Err(error) => PageError {
+            error: console_error(error, &ctx),
+            context: ctx,
+        }
+        .into_response(),
     }
+}
+
+/// Why a manager's change to booking `id` was refused, in the page's language (times in the
+/// booking's own zone).
+pub(super) async fn refused_change_message(
+    state: &AppState,
+    requester: &Requester,
+    id: i64,
+    refusal: &Refusal,
+    ctx: &PageContext,
+) -> String {
+    let zone = match state.app.bookings().booking(requester, BookingId(id)).await {
+        Ok(detail) => zone_named(&detail.booking.time_zone),
+        Err(_) => zone_named("UTC"),
+    };
+    refusal_text(refusal, &zone, ctx).0
 }
 
 /// The console again, with a refusal at the top (409).
 pub(super) async fn render_console_refusal(
     state: &AppState,
-    user: &User,
+    requester: &Requester,
     ctx: PageContext,
     error: String,
 ) -> Response {
     render_console(
         state,
-        user,
+        requester,
         ctx,
         &ConsoleParams::default(),
         Some(error),

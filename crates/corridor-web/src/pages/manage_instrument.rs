@@ -13,16 +13,15 @@ use askama::Template;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use corridor_app::AppError;
 use corridor_domain::{
-    CalendarRules, ClosureId, ClosureKind, DomainError, EmailAddress, InstrumentId, TimeRange,
-    User, UserId,
+    CalendarRules, ClosureId, ClosureKind, DomainError, InstrumentId, TimeRange, UserId,
 };
-use corridor_store::{InstrumentWithPlace, StoreError};
+use corridor_store::InstrumentWithPlace;
 use jiff::civil::Time;
-use jiff::{SignedDuration, ToSpan};
+use jiff::ToSpan;
 use serde::Deserialize;
 
-use super::booking::refresh_availability;
 use super::booking_text::{
     closure_kind_label, invalid_date_message, local_instant_text, local_range_text,
     local_to_instant, not_whole_minutes_message, parse_form_date, parse_form_time, zone_named,
@@ -34,11 +33,6 @@ use crate::extract::{Path, Query};
 use crate::i18n::Text;
 use crate::problem::ApiError;
 use crate::AppState;
-
-/// How far ahead the page lists closures; a closure lasts at most a year, as in the API.
-const CLOSURES_SHOWN_AHEAD_DAYS: i64 = 366;
-const LONGEST_CLOSURE_DAYS: i64 = 366;
-const LONGEST_REASON_CHARS: usize = 500;
 
 /// The rules form as shown: the stored rules, or what was just entered.
 pub struct RulesFormView {
@@ -136,30 +130,31 @@ fn notice_text(code: Option<&str>, t: &'static Text) -> Option<&'static str> {
     }
 }
 
-/// The instrument, if the user may manage it: 404 for an unknown id, 403 for an instrument
-/// of an institution the user does not manage.
+/// The instrument, if the user may manage it: 404 for an unknown id, 403 (in the page's
+/// language) for an instrument of an institution the user does not manage.
 async fn managed_instrument(
     state: &AppState,
-    user: &User,
+    requester: &Requester,
     ctx: &PageContext,
     id: i64,
 ) -> Result<InstrumentWithPlace, ApiError> {
-    let item = state
-        .store
-        .instrument(InstrumentId(id))
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no instrument with id {id}")))?;
-    if user.may_manage_instruments_of(item.instrument.institution) {
-        Ok(item)
-    } else {
-        Err(ApiError::Forbidden(
+    match state
+        .app
+        .bookings()
+        .instrument_to_manage(requester, InstrumentId(id))
+        .await
+    {
+        Ok(item) => Ok(item),
+        Err(AppError::Forbidden(_)) => Err(ApiError::Forbidden(
             ctx.t.manage_instrument_forbidden.to_owned(),
-        ))
+        )),
+        Err(error) => Err(error.into()),
     }
 }
 
 async fn tools_template(
     state: &AppState,
+    requester: &Requester,
     ctx: PageContext,
     item: InstrumentWithPlace,
     notice: Option<&'static str>,
@@ -167,27 +162,11 @@ async fn tools_template(
 ) -> Result<InstrumentToolsTemplate, (ApiError, PageContext)> {
     let id = item.instrument.id;
     let zone = zone_named(item.instrument.time_zone.as_str());
-    let now = corridor_store::now();
-    let window = TimeRange {
-        start: now - SignedDuration::from_hours(24),
-        end: now + SignedDuration::from_hours(24 * CLOSURES_SHOWN_AHEAD_DAYS),
-    };
-    let loaded = async {
-        let view = state.store.calendar_view(id, window).await?;
-        let qualifications = state.store.qualifications(id).await?;
-        Ok::<_, StoreError>((view, qualifications))
-    }
-    .await;
-    let (view, qualifications) = match loaded {
-        Ok((Some(view), qualifications)) => (view, qualifications),
-        Ok((None, _)) => {
-            return Err((
-                ApiError::NotFound(format!("no instrument with id {}", id.0)),
-                ctx,
-            ))
-        }
+    let tools = match state.app.bookings().instrument_tools(requester, id).await {
+        Ok(tools) => tools,
         Err(error) => return Err((error.into(), ctx)),
     };
+    let (view, qualifications) = (tools.calendar, tools.qualifications);
     let (t, language) = (ctx.t, ctx.language);
     let closures = view
         .calendar
@@ -237,13 +216,14 @@ async fn tools_template(
 
 async fn render_tools(
     state: &AppState,
+    requester: &Requester,
     ctx: PageContext,
     item: InstrumentWithPlace,
     notice: Option<&'static str>,
     failed: FailedForm,
     status: StatusCode,
 ) -> Response {
-    let page = match tools_template(state, ctx, item, notice, failed).await {
+    let page = match tools_template(state, requester, ctx, item, notice, failed).await {
         Ok(page) => page,
         Err((error, context)) => return PageError { error, context }.into_response(),
     };
@@ -263,10 +243,10 @@ pub async fn instrument_tools_page(
         request.extensions(),
         &format!("/manage/instruments/{id}"),
     );
-    let Some(user) = requester.user.as_ref() else {
+    if requester.user.is_none() {
         return to_sign_in();
-    };
-    let item = match managed_instrument(&state, user, &ctx, id).await {
+    }
+    let item = match managed_instrument(&state, &requester, &ctx, id).await {
         Ok(item) => item,
         Err(error) => {
             return PageError {
@@ -279,6 +259,7 @@ pub async fn instrument_tools_page(
     let notice = notice_text(params.notice.as_deref(), ctx.t);
     render_tools(
         &state,
+        &requester,
         ctx,
         item,
         notice,
@@ -303,7 +284,7 @@ async fn read_tools_form<T: serde::de::DeserializeOwned>(
     )
     .await
     .map_err(IntoResponse::into_response)?;
-    match managed_instrument(state, &form.user, &form.ctx, id).await {
+    match managed_instrument(state, &form.requester, &form.ctx, id).await {
         Ok(item) => Ok((form, item)),
         Err(error) => Err(PageError {
             error,
@@ -386,14 +367,24 @@ pub async fn rules_submit(
             rules: Some(entered),
             ..FailedForm::default()
         };
-        return render_tools(&state, ctx, item, None, failed, StatusCode::BAD_REQUEST).await;
+        return render_tools(
+            &state,
+            &form.requester,
+            ctx,
+            item,
+            None,
+            failed,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
     };
     match state
-        .store
-        .update_calendar_rules(item.instrument.id, &rules, &form.requester.audit_context())
+        .app
+        .bookings()
+        .update_rules(&form.requester, item.instrument.id, rules)
         .await
     {
-        Ok(()) => see_page(&format!(
+        Ok(_) => see_page(&format!(
             "/manage/instruments/{id}?notice=rules_saved#rules"
         )),
         Err(error) => PageError {
@@ -456,15 +447,9 @@ fn parse_closure(
             .map(|time| (date, time)),
         (None, _) => None,
     };
-    let reason = corridor_domain::bounded_text(
-        "reason",
-        fields.reason.as_deref().unwrap_or(""),
-        LONGEST_REASON_CHARS,
-    )
-    .map_err(|_| problems.push(t.error_closure_reason.to_owned()))
-    .ok();
-    let (Some(kind), Some(start_date), Some(start_time), Some((end_date, end_time)), Some(reason)) =
-        (kind, start_date, start_time, end, reason)
+    let reason = fields.reason.clone().unwrap_or_default();
+    let (Some(kind), Some(start_date), Some(start_time), Some((end_date, end_time))) =
+        (kind, start_date, start_time, end)
     else {
         return Err(problems);
     };
@@ -477,9 +462,6 @@ fn parse_closure(
         }
         (Err(error), _) | (_, Err(error)) => return Err(vec![error]),
     };
-    if range.minutes() > LONGEST_CLOSURE_DAYS * 24 * 60 {
-        return Err(vec![t.error_closure_too_long.to_owned()]);
-    }
     Ok((kind, range, reason))
 }
 
@@ -505,35 +487,46 @@ pub async fn closure_add_submit(
         reason: fields.reason.clone().unwrap_or_default(),
     };
     let zone = zone_named(item.instrument.time_zone.as_str());
-    let (kind, range, reason) = match parse_closure(&fields, &entered, &zone, &ctx) {
-        Ok(parsed) => parsed,
-        Err(problems) => {
+    let parsed = parse_closure(&fields, &entered, &zone, &ctx);
+    let added = match parsed {
+        Ok((kind, range, reason)) => state
+            .app
+            .bookings()
+            .add_closure(&form.requester, item.instrument.id, kind, range, &reason)
+            .await
+            .map_err(|error| match error {
+                AppError::Invalid { field, .. } if field == "reason" => {
+                    Ok(vec![ctx.t.error_closure_reason.to_owned()])
+                }
+                AppError::Invalid { field, .. } if field == "ends_at" => {
+                    Ok(vec![ctx.t.error_closure_too_long.to_owned()])
+                }
+                other => Err(other),
+            }),
+        Err(problems) => Err(Ok(problems)),
+    };
+    match added {
+        Ok(_) => see_page(&format!(
+            "/manage/instruments/{id}?notice=closure_added#closures"
+        )),
+        Err(Ok(problems)) => {
             let failed = FailedForm {
                 error: Some(problems.join(" ")),
                 closure: Some(entered),
                 ..FailedForm::default()
             };
-            return render_tools(&state, ctx, item, None, failed, StatusCode::BAD_REQUEST).await;
+            render_tools(
+                &state,
+                &form.requester,
+                ctx,
+                item,
+                None,
+                failed,
+                StatusCode::BAD_REQUEST,
+            )
+            .await
         }
-    };
-    match state
-        .store
-        .add_closure(
-            item.instrument.id,
-            kind,
-            range,
-            &reason,
-            &form.requester.audit_context(),
-        )
-        .await
-    {
-        Ok(_) => {
-            refresh_availability(&state, item.instrument.id).await;
-            see_page(&format!(
-                "/manage/instruments/{id}?notice=closure_added#closures"
-            ))
-        }
-        Err(error) => PageError {
+        Err(Err(error)) => PageError {
             error: error.into(),
             context: ctx,
         }
@@ -553,20 +546,14 @@ pub async fn closure_remove_submit(
         Err(response) => return response,
     };
     match state
-        .store
-        .remove_closure(
-            item.instrument.id,
-            ClosureId(closure_id),
-            &form.requester.audit_context(),
-        )
+        .app
+        .bookings()
+        .remove_closure(&form.requester, item.instrument.id, ClosureId(closure_id))
         .await
     {
-        Ok(()) => {
-            refresh_availability(&state, item.instrument.id).await;
-            see_page(&format!(
-                "/manage/instruments/{id}?notice=closure_removed#closures"
-            ))
-        }
+        Ok(()) => see_page(&format!(
+            "/manage/instruments/{id}?notice=closure_removed#closures"
+        )),
         Err(error) => PageError {
             error: error.into(),
             context: form.ctx,
@@ -595,73 +582,53 @@ pub async fn qualification_grant_submit(
         };
     let (ctx, entered) = (form.ctx, field_text(&form.fields.user).to_owned());
     let t = ctx.t;
-    let outcome = match user_named_by(&state, &entered, t).await {
-        Ok(user) => state
-            .store
-            .grant_qualification(item.instrument.id, user, &form.requester.audit_context())
+    let bookings = state.app.bookings();
+    let granted = if entered.contains('@') {
+        bookings
+            .grant_qualification_by_email(&form.requester, item.instrument.id, &entered)
             .await
-            .map_err(|error| match error {
-                StoreError::Conflict(_) => {
-                    GrantProblem::Refused(t.error_already_qualified, StatusCode::CONFLICT)
-                }
-                StoreError::InvalidReference { .. } => {
-                    GrantProblem::Refused(t.error_no_such_user_id, StatusCode::BAD_REQUEST)
-                }
-                other => GrantProblem::Failed(other),
-            }),
-        Err(problem) => Err(problem),
+            .map(drop)
+    } else {
+        match entered.trim_start_matches('#').parse::<i64>() {
+            Ok(user) => {
+                bookings
+                    .grant_qualification(&form.requester, item.instrument.id, UserId(user))
+                    .await
+            }
+            Err(_) => Err(AppError::invalid("user", "not a user id or e-mail address")),
+        }
     };
-    match outcome {
-        Ok(()) => see_page(&format!(
-            "/manage/instruments/{id}?notice=granted#qualifications"
-        )),
-        Err(GrantProblem::Refused(message, status)) => {
-            let failed = FailedForm {
-                error: Some(message.to_owned()),
-                qualification_input: Some(entered),
-                ..FailedForm::default()
-            };
-            render_tools(&state, ctx, item, None, failed, status).await
+    let refused = match granted {
+        Ok(()) => {
+            return see_page(&format!(
+                "/manage/instruments/{id}?notice=granted#qualifications"
+            ))
         }
-        Err(GrantProblem::Failed(error)) => PageError {
-            error: error.into(),
-            context: ctx,
+        Err(AppError::Conflict(_)) => (t.error_already_qualified, StatusCode::CONFLICT),
+        Err(AppError::Invalid { field, .. }) if field == "user_id" => {
+            (t.error_no_such_user_id, StatusCode::BAD_REQUEST)
         }
-        .into_response(),
-    }
-}
-
-/// Why a qualification was not granted: something the manager can fix (said on the page),
-/// or a failure of the store (an error page).
-enum GrantProblem {
-    Refused(&'static str, StatusCode),
-    Failed(StoreError),
-}
-
-/// The user a manager named in the qualification form, by id (`1234` or `#1234`) or by
-/// e-mail address.
-async fn user_named_by(
-    state: &AppState,
-    entered: &str,
-    t: &'static Text,
-) -> Result<UserId, GrantProblem> {
-    let unreadable = || GrantProblem::Refused(t.error_user_input, StatusCode::BAD_REQUEST);
-    if !entered.contains('@') {
-        return entered
-            .trim_start_matches('#')
-            .parse::<i64>()
-            .map(UserId)
-            .map_err(|_| unreadable());
-    }
-    let email = EmailAddress::parse(entered).map_err(|_| unreadable())?;
-    match state.store.sign_in_candidate(&email).await {
-        Ok(Some(candidate)) => Ok(candidate.user.id),
-        Ok(None) => Err(GrantProblem::Refused(
-            t.error_user_not_found,
-            StatusCode::BAD_REQUEST,
-        )),
-        Err(error) => Err(GrantProblem::Failed(error)),
-    }
+        Err(AppError::Invalid { field, reason })
+            if field == "user" && reason.starts_with("no user") =>
+        {
+            (t.error_user_not_found, StatusCode::BAD_REQUEST)
+        }
+        Err(AppError::Invalid { .. }) => (t.error_user_input, StatusCode::BAD_REQUEST),
+        Err(error) => {
+            return PageError {
+                error: error.into(),
+                context: ctx,
+            }
+            .into_response()
+        }
+    };
+    let (message, status) = refused;
+    let failed = FailedForm {
+        error: Some(message.to_owned()),
+        qualification_input: Some(entered),
+        ..FailedForm::default()
+    };
+    render_tools(&state, &form.requester, ctx, item, None, failed, status).await
 }
 
 /// `POST /manage/instruments/{id}/qualifications/{user_id}/revoke`.
@@ -676,12 +643,9 @@ pub async fn qualification_revoke_submit(
         Err(response) => return response,
     };
     match state
-        .store
-        .revoke_qualification(
-            item.instrument.id,
-            UserId(user_id),
-            &form.requester.audit_context(),
-        )
+        .app
+        .bookings()
+        .revoke_qualification(&form.requester, item.instrument.id, UserId(user_id))
         .await
     {
         Ok(()) => see_page(&format!(

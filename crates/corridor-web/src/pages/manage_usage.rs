@@ -12,15 +12,15 @@ use std::sync::Arc;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use corridor_domain::{BookingId, Fen, Language, PageLimit, User, LONGEST_BOOKING_MINUTES};
+use corridor_app::AppError;
+use corridor_domain::{BookingId, Fen, Language, PageLimit};
 use corridor_store::{PageRequest, VoucherPaymentState};
 use serde::Deserialize;
 
 use super::booking_text::{duration_text, local_range_text, zone_named};
 use super::forms::{field_text, read_signed_in_form, see_page};
 use super::manage::{
-    managed_booking, manages_some_institution, refused_change_message, render_console,
-    render_console_refusal, ConsoleParams,
+    console_error, refused_change_message, render_console, render_console_refusal, ConsoleParams,
 };
 use super::{PageContext, PageError};
 use crate::auth::Requester;
@@ -109,7 +109,7 @@ pub struct UsageQueue {
 /// (`usage_after`).
 pub async fn usage_queue(
     state: &AppState,
-    user: &User,
+    requester: &Requester,
     ctx: &PageContext,
     voucher_only: bool,
     after: Option<&str>,
@@ -121,18 +121,18 @@ pub async fn usage_queue(
                 .map_err(|_| ApiError::invalid("usage_after", ctx.t.error_cursor))?,
         ),
     };
-    let page = state
-        .store
-        .bookings_awaiting_usage(
-            user.managed_institutions().as_deref(),
-            corridor_store::now(),
+    let bookings = state.app.bookings();
+    let page = bookings
+        .usage_due(
+            requester,
             voucher_only,
             PageRequest {
                 limit: PageLimit::new(USAGE_DUE_PER_PAGE)?,
                 after,
             },
         )
-        .await?;
+        .await
+        .map_err(|error| console_error(error, ctx))?;
     let filter = if voucher_only { "&usage=voucher" } else { "" };
     let next_link = page
         .next_cursor
@@ -140,7 +140,7 @@ pub async fn usage_queue(
     let mut rows = Vec::with_capacity(page.items.len());
     for booking in &page.items {
         let zone = zone_named(&booking.time_zone);
-        let voucher_hold = match state.store.voucher_payment_of_booking(booking.id).await? {
+        let voucher_hold = match bookings.voucher_payment(requester, booking).await? {
             Some(payment) if payment.state == VoucherPaymentState::Held => {
                 Some(payment.split.voucher_pays.to_string())
             }
@@ -185,57 +185,44 @@ pub async fn usage_submit(
         Ok(form) => form,
         Err(error) => return error.into_response(),
     };
-    let (ctx, requester, user, fields) = (form.ctx, form.requester, form.user, form.fields);
+    let (ctx, requester, fields) = (form.ctx, form.requester, form.fields);
     let ut = usage_text(ctx.language);
-    let fail = |ctx: PageContext, error: ApiError| {
-        PageError {
+    let console_params = ConsoleParams::default();
+    let bad_minutes = |ctx: PageContext| {
+        let error = Some(ut.error_minutes.to_owned());
+        render_console(
+            &state,
+            &requester,
+            ctx,
+            &console_params,
             error,
+            StatusCode::BAD_REQUEST,
+        )
+    };
+    let Ok(minutes) = field_text(&fields.usage_minutes).parse::<i64>() else {
+        return bad_minutes(ctx).await;
+    };
+    let recorded = state
+        .app
+        .bookings()
+        .record_usage(&requester, BookingId(id), minutes)
+        .await;
+    match recorded {
+        Ok(change) => see_page(&format!(
+            "/manage?notice=usage&booking={}",
+            change.booking.id.0
+        )),
+        Err(AppError::Invalid { field, .. }) if field == "usage_minutes" => bad_minutes(ctx).await,
+        Err(AppError::Refused(refusal)) => {
+            let message = refused_change_message(&state, &requester, id, &refusal, &ctx).await;
+            let error = format!("{} {message}", ut.failed);
+            render_console_refusal(&state, &requester, ctx, error).await
+        }
+        Err(error) => PageError {
+            error: console_error(error, &ctx),
             context: ctx,
         }
-        .into_response()
-    };
-    if !manages_some_institution(&user) {
-        let error = ApiError::Forbidden(ctx.t.manage_forbidden.to_owned());
-        return fail(ctx, error);
-    }
-    let minutes = match field_text(&fields.usage_minutes).parse::<i64>() {
-        Ok(minutes) if (0..=i64::from(LONGEST_BOOKING_MINUTES)).contains(&minutes) => minutes,
-        _ => {
-            let error = Some(ut.error_minutes.to_owned());
-            return render_console(
-                &state,
-                &user,
-                ctx,
-                &ConsoleParams::default(),
-                error,
-                StatusCode::BAD_REQUEST,
-            )
-            .await;
-        }
-    };
-    let booking = match managed_booking(&state, &user, id).await {
-        Ok(booking) => booking,
-        Err(error) => return fail(ctx, error),
-    };
-    let change = state
-        .store
-        .record_usage(
-            booking.id,
-            minutes,
-            corridor_store::now(),
-            &requester.audit_context(),
-        )
-        .await;
-    let change = match change {
-        Ok(change) => change,
-        Err(error) => return fail(ctx, error.into()),
-    };
-    match refused_change_message(&change, &booking, &ctx) {
-        Some(message) => {
-            let error = format!("{} {message}", ut.failed);
-            render_console_refusal(&state, &user, ctx, error).await
-        }
-        None => see_page(&format!("/manage?notice=usage&booking={}", booking.id.0)),
+        .into_response(),
     }
 }
 
@@ -243,20 +230,23 @@ pub async fn usage_submit(
 /// its voucher redeemed. Nothing when the booking is not one the user manages or has no usage.
 pub async fn usage_notice(
     state: &AppState,
-    user: &User,
+    requester: &Requester,
     language: Language,
     booking: i64,
 ) -> Result<Option<String>, ApiError> {
-    let Some(booking) = state.store.booking(BookingId(booking)).await? else {
+    let bookings = state.app.bookings();
+    let booking = match bookings
+        .managed_booking(requester, BookingId(booking))
+        .await
+    {
+        Ok(booking) => booking,
+        Err(AppError::NotFound(_) | AppError::Forbidden(_)) => return Ok(None),
+        Err(error) => return Err(error.into()),
+    };
+    let Some(charged) = booking.charged else {
         return Ok(None);
     };
-    let Some(charged) = booking
-        .charged
-        .filter(|_| user.may_manage_instruments_of(booking.institution))
-    else {
-        return Ok(None);
-    };
-    let redeemed = match state.store.voucher_payment_of_booking(booking.id).await? {
+    let redeemed = match bookings.voucher_payment(requester, &booking).await? {
         Some(payment) => match payment.state {
             VoucherPaymentState::Redeemed { amount } => Some(amount),
             VoucherPaymentState::Released => Some(Fen(0)),

@@ -293,7 +293,7 @@ impl PageContext {
             may_manage: requester
                 .user
                 .as_ref()
-                .is_some_and(manage::manages_some_institution),
+                .is_some_and(corridor_app::bookings::has_console),
             csrf: extensions
                 .get::<CsrfToken>()
                 .map(|token| token.0.clone())

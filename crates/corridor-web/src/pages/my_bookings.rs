@@ -13,18 +13,19 @@ use askama::Template;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use corridor_app::bookings::CancelOption;
+use corridor_app::AppError;
 use corridor_domain::{
-    check_user_may_cancel, BookingId, BookingRefusal, BookingStatus, CalendarRules, InstrumentId,
-    PageLimit, User, WaitlistEntryId, WaitlistStatus,
+    BookingId, BookingStatus, CalendarRules, InstrumentId, PageLimit, WaitlistEntryId,
+    WaitlistStatus,
 };
-use corridor_store::{BookingActor, BookingChange, BookingDenial, PageRequest};
+use corridor_store::PageRequest;
 use jiff::Timestamp;
 use serde::Deserialize;
 
-use super::booking::refresh_availability;
 use super::booking_text::{
-    denial_message, local_instant_text, local_range_text, status_label, user_class_label,
-    waitlist_status_label, wrong_status_message, zone_named,
+    local_instant_text, local_range_text, refusal_text, status_label, user_class_label,
+    waitlist_status_label, zone_named,
 };
 use super::forms::{read_signed_in_form, see_page, to_sign_in, NoFields};
 use super::{PageContext, PageError};
@@ -89,49 +90,30 @@ pub struct MyBookingsParams {
     lang: Option<String>,
 }
 
-/// Whether and until when the user may cancel a booking on their own, from the rules of its
-/// instrument; a manager of the instrument may cancel until it ends.
-fn cancel_option(
-    user: &User,
+/// Whether the user may cancel a booking now, and the sentence that says until when (or
+/// why no longer), from the booking service's verdict.
+fn cancel_view(
+    option: CancelOption,
     booking: &corridor_store::BookingRecord,
-    rules: Option<&CalendarRules>,
     now: Timestamp,
     ctx: &PageContext,
 ) -> (bool, Option<String>) {
-    if !matches!(
-        booking.status,
-        BookingStatus::Pending | BookingStatus::Confirmed
-    ) {
-        return (false, None);
-    }
     let zone = zone_named(&booking.time_zone);
-    if user.may_manage_instruments_of(booking.institution) {
-        return (now < booking.range.end, None);
-    }
-    let rules = rules.copied().unwrap_or_else(CalendarRules::standard);
-    match check_user_may_cancel(&rules, booking.range, now) {
-        Ok(()) => {
-            let deadline = booking.range.start
-                - jiff::SignedDuration::from_mins(i64::from(rules.cancellation_deadline_minutes));
-            (
-                true,
-                Some(format!(
-                    "{} {}",
-                    ctx.t.cancel_until,
-                    local_instant_text(deadline, &zone, ctx.t, ctx.language)
-                )),
-            )
-        }
-        Err(BookingRefusal::CancellationDeadlinePassed { .. }) => {
-            (false, Some(ctx.t.cancel_ask_manager.to_owned()))
-        }
-        Err(_) => (false, None),
-    }
+    let hint = match option {
+        CancelOption::AsUserUntil(deadline) => Some(format!(
+            "{} {}",
+            ctx.t.cancel_until,
+            local_instant_text(deadline, &zone, ctx.t, ctx.language)
+        )),
+        CancelOption::AskAManager => Some(ctx.t.cancel_ask_manager.to_owned()),
+        CancelOption::AsManagerUntil(_) | CancelOption::NotCancellable => None,
+    };
+    (option.may_cancel(now), hint)
 }
 
 async fn bookings_page_content(
     state: &AppState,
-    user: &User,
+    requester: &Requester,
     ctx: &PageContext,
     params: &MyBookingsParams,
 ) -> Result<
@@ -161,10 +143,10 @@ async fn bookings_page_content(
         .booking
         .as_deref()
         .and_then(|text| text.trim().parse().ok());
-    let page = state
-        .store
-        .bookings_of_user(
-            user.id,
+    let bookings = state.app.bookings();
+    let page = bookings
+        .my_bookings(
+            requester,
             PageRequest {
                 limit: PageLimit::new(BOOKINGS_PER_PAGE)?,
                 after: cursor,
@@ -172,14 +154,16 @@ async fn bookings_page_content(
         )
         .await?;
     let now = corridor_store::now();
-    let mut rules_of: HashMap<InstrumentId, Option<CalendarRules>> = HashMap::new();
+    let mut rules_of: HashMap<InstrumentId, CalendarRules> = HashMap::new();
     let mut rows = Vec::with_capacity(page.items.len());
     for booking in &page.items {
         if let Entry::Vacant(slot) = rules_of.entry(booking.instrument) {
-            slot.insert(state.store.calendar_rules(booking.instrument).await?);
+            slot.insert(bookings.rules(booking.instrument).await?);
         }
-        let rules = rules_of.get(&booking.instrument).and_then(Option::as_ref);
-        let (may_cancel, cancel_hint) = cancel_option(user, booking, rules, now, ctx);
+        let option = bookings
+            .cancel_option(requester, booking, rules_of.get(&booking.instrument))
+            .await?;
+        let (may_cancel, cancel_hint) = cancel_view(option, booking, now, ctx);
         let zone = zone_named(&booking.time_zone);
         rows.push(BookingRow {
             id: booking.id.0,
@@ -224,12 +208,16 @@ async fn bookings_page_content(
 
     // Waitlist entries carry only the instrument's id; its name and zone are read once per
     // instrument.
-    let entries = state.store.waitlist_of_user(user.id).await?;
+    let entries = bookings.my_waitlist(requester).await?;
     let mut instruments = HashMap::new();
     let mut waitlist = Vec::with_capacity(entries.len());
     for entry in entries {
         if let Entry::Vacant(slot) = instruments.entry(entry.instrument) {
-            slot.insert(state.store.instrument(entry.instrument).await?);
+            slot.insert(
+                bookings
+                    .instrument_of_waitlist_entry(entry.instrument)
+                    .await?,
+            );
         }
         let instrument = instruments.get(&entry.instrument).and_then(Option::as_ref);
         let zone = zone_named(instrument.map_or("UTC", |item| item.instrument.time_zone.as_str()));
@@ -254,14 +242,14 @@ async fn bookings_page_content(
 
 async fn render_my_bookings(
     state: &AppState,
-    user: &User,
+    requester: &Requester,
     ctx: PageContext,
     params: &MyBookingsParams,
     error: Option<String>,
     status: StatusCode,
 ) -> Response {
     let (total, rows, next_link, waitlist, notice) =
-        match bookings_page_content(state, user, &ctx, params).await {
+        match bookings_page_content(state, requester, &ctx, params).await {
             Ok(content) => content,
             Err(error) => {
                 return PageError {
@@ -291,10 +279,10 @@ pub async fn my_bookings_page(
     request: Request,
 ) -> Response {
     let ctx = PageContext::new(&requester, request.extensions(), "/bookings");
-    let Some(user) = requester.user.as_ref() else {
+    if requester.user.is_none() {
         return to_sign_in();
-    };
-    render_my_bookings(&state, user, ctx, &params, None, StatusCode::OK).await
+    }
+    render_my_bookings(&state, &requester, ctx, &params, None, StatusCode::OK).await
 }
 
 /// `POST /bookings/{id}/cancel`.
@@ -309,62 +297,22 @@ pub async fn cancel_submit(
         Ok(form) => form,
         Err(error) => return error.into_response(),
     };
-    let (ctx, requester, user) = (form.ctx, form.requester, form.user);
-    // Others' bookings are answered as not found, as in the API, so that ids reveal nothing.
-    let booking = match state.store.booking(BookingId(id)).await {
-        Ok(Some(booking))
-            if booking.user == user.id || user.may_manage_instruments_of(booking.institution) =>
-        {
-            booking
+    let (ctx, requester) = (form.ctx, form.requester);
+    let (message, status) = match state.app.bookings().cancel(&requester, BookingId(id)).await {
+        Ok(_) => return see_page(&format!("/bookings?notice=cancelled&booking={id}")),
+        Err(AppError::Refused(refusal)) => {
+            // The booking's zone words a deadline in the user's local time.
+            let zone = match state
+                .app
+                .bookings()
+                .booking(&requester, BookingId(id))
+                .await
+            {
+                Ok(detail) => zone_named(&detail.booking.time_zone),
+                Err(_) => zone_named("UTC"),
+            };
+            refusal_text(&refusal, &zone, &ctx)
         }
-        Ok(_) => {
-            return PageError {
-                error: ApiError::NotFound(format!("no booking with id {id}")),
-                context: ctx,
-            }
-            .into_response()
-        }
-        Err(error) => {
-            return PageError {
-                error: error.into(),
-                context: ctx,
-            }
-            .into_response()
-        }
-    };
-    let actor = if user.may_manage_instruments_of(booking.institution) {
-        BookingActor::Manager(user.id)
-    } else {
-        BookingActor::Owner(user.id)
-    };
-    let change = state
-        .store
-        .cancel_booking(
-            booking.id,
-            actor,
-            corridor_store::now(),
-            &requester.audit_context(),
-        )
-        .await;
-    let zone = zone_named(&booking.time_zone);
-    let (message, status) = match change {
-        Ok(BookingChange::Done { .. }) => {
-            // The freed time may have gone to waitlisted requests; the index learns both.
-            refresh_availability(&state, booking.instrument).await;
-            return see_page(&format!("/bookings?notice=cancelled&booking={id}"));
-        }
-        Ok(BookingChange::Denied(denial)) => (
-            denial_message(&denial, &zone, ctx.t, ctx.language),
-            match denial {
-                BookingDenial::Rule(_) => StatusCode::UNPROCESSABLE_ENTITY,
-                _ => StatusCode::FORBIDDEN,
-            },
-        ),
-        Ok(BookingChange::WrongStatus { status, action }) => (
-            wrong_status_message(status, action, ctx.t, ctx.language),
-            StatusCode::CONFLICT,
-        ),
-        Ok(BookingChange::SlotTaken) => (ctx.t.slot_taken_message.to_owned(), StatusCode::CONFLICT),
         Err(error) => {
             return PageError {
                 error: error.into(),
@@ -376,7 +324,7 @@ pub async fn cancel_submit(
     let error = format!("{} {message}", ctx.t.cancel_failed);
     render_my_bookings(
         &state,
-        &user,
+        &requester,
         ctx,
         &MyBookingsParams::default(),
         Some(error),
@@ -398,12 +346,9 @@ pub async fn withdraw_submit(
         Err(error) => return error.into_response(),
     };
     match state
-        .store
-        .withdraw_waitlist_entry(
-            WaitlistEntryId(id),
-            form.user.id,
-            &form.requester.audit_context(),
-        )
+        .app
+        .bookings()
+        .withdraw_waitlist_entry(&form.requester, WaitlistEntryId(id))
         .await
     {
         Ok(()) => see_page("/bookings?notice=withdrawn"),

@@ -7,8 +7,9 @@
 //! cell far enough ahead links to the same page with the booking form filled in for that
 //! hour, so picking a time works without JavaScript.
 
-use corridor_domain::{Language, TimeRange, UserId, WeeklyOpeningHours};
-use corridor_store::{BookingRecord, CalendarView};
+use corridor_app::bookings::ActorCalendar;
+use corridor_domain::{Language, TimeRange, WeeklyOpeningHours};
+use corridor_store::BookingRecord;
 use jiff::civil::{Date, DateTime, Weekday};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp, ToSpan};
@@ -69,12 +70,12 @@ pub struct WeekCalendarView {
 /// Everything the week calendar is drawn from.
 pub struct WeekCalendarInput<'a> {
     pub instrument_id: i64,
-    pub view: &'a CalendarView,
+    /// The calendar as the viewer may see it (who booked what is decided by the booking
+    /// service).
+    pub calendar: &'a ActorCalendar,
     pub monday: Date,
     pub zone: &'a TimeZone,
     pub now: Timestamp,
-    pub viewer: Option<UserId>,
-    pub viewer_manages_instrument: bool,
     /// Whether free cells link to the prefilled booking form (only for signed-in users, who
     /// see the form).
     pub offer_prefill_links: bool,
@@ -150,9 +151,9 @@ fn booking_line(booking: &BookingRecord, input: &WeekCalendarInput<'_>) -> Strin
     let end = booking.range.end.to_zoned(input.zone.clone()).datetime();
     let times = format!("{}–{}", clock(start), clock(end));
     let status = status_label(booking.status, t);
-    if Some(booking.user) == input.viewer {
+    if Some(booking.user) == input.calendar.viewer {
         format!("{times} · {} ({status})", t.cal_yours)
-    } else if input.viewer_manages_instrument {
+    } else if input.calendar.shows_who_booked(booking) {
         format!("{times} · {} ({status})", booking.user_display_name)
     } else {
         format!("{times} · {}", t.cal_booked)
@@ -161,7 +162,7 @@ fn booking_line(booking: &BookingRecord, input: &WeekCalendarInput<'_>) -> Strin
 
 pub fn build_week_calendar(input: &WeekCalendarInput<'_>) -> WeekCalendarView {
     let t = input.t;
-    let calendar = &input.view.calendar;
+    let calendar = &input.calendar.view.calendar;
     let hours = &calendar.opening_hours;
     let monday = input.monday;
     let week_link =
@@ -234,7 +235,7 @@ fn hour_cell(
     earliest_bookable_start: Timestamp,
 ) -> CalendarCell {
     let t = input.t;
-    let calendar = &input.view.calendar;
+    let calendar = &input.calendar.view.calendar;
     let from_minute = hour * 60;
     let (open_minutes, first_open_minute) = open_minutes_within(
         &calendar.opening_hours,
@@ -268,6 +269,7 @@ fn hour_cell(
             || (hour == first_hour && range.start < cell_range.start)
     };
     let bookings: Vec<&BookingRecord> = input
+        .calendar
         .view
         .bookings
         .iter()
@@ -300,7 +302,7 @@ fn hour_cell(
     }
     let state = if bookings
         .iter()
-        .any(|booking| Some(booking.user) == input.viewer)
+        .any(|booking| Some(booking.user) == input.calendar.viewer)
     {
         "mine"
     } else if !bookings.is_empty() {

@@ -4,11 +4,11 @@
 
 use std::collections::{HashMap, HashSet};
 
+use corridor_app::cluster_reach::{cluster_reach_from, cluster_reached_from_each, TravelBudget};
+use corridor_app::indexes::rail::RailService;
 use corridor_domain::analytics::ClusterCity;
 use corridor_domain::{CityCode, InstitutionKind, PageLimit, ProvinceCode, Sector};
 use corridor_store::{InstitutionFilter, PageRequest};
-use corridor_app::cluster_reach::{cluster_reach_from, cluster_reached_from_each, TravelBudget};
-use corridor_app::indexes::rail::RailService;
 
 use crate::bookings::json_of;
 use crate::support::{client, sqlite_server};
