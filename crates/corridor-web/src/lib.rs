@@ -14,6 +14,7 @@ pub mod i18n;
 mod map;
 mod pages;
 pub mod problem;
+pub mod request_id;
 pub mod serve;
 
 use std::sync::Arc;
@@ -176,6 +177,8 @@ pub fn router(app: Arc<App>, config: WebConfig) -> Router {
             HeaderValue::from_static("same-origin"),
         ))
         .layer(TraceLayer::new_for_http())
+        // Outermost: every line logged while serving the request carries its id.
+        .layer(axum::middleware::from_fn(request_id::with_request_id))
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then finishes in-flight requests.

@@ -100,6 +100,30 @@ async fn sqlite_health_lists_and_summary_agree() {
 }
 
 #[tokio::test]
+async fn every_answer_carries_its_request_id() {
+    let server = sqlite_server().await;
+    let first = client().get(server.url("/healthz")).send().await.unwrap();
+    let second = client().get(server.url("/no/such/page")).send().await.unwrap();
+    let id = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get("x-request-id")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    };
+    let (first, second) = (id(&first).expect("an id"), id(&second).expect("an id"));
+    assert_ne!(first, second, "each request has its own id");
+    // A load balancer's id is kept, so one request can be followed through both logs.
+    let forwarded = client()
+        .get(server.url("/healthz"))
+        .header("x-request-id", "lb-7f3a:12")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(id(&forwarded).as_deref(), Some("lb-7f3a:12"));
+}
+
+#[tokio::test]
 async fn postgres_health_lists_and_summary_agree() {
     let server = postgres_server().await;
     health_lists_and_summary_agree(&server, "postgres").await;
