@@ -60,6 +60,8 @@ pub struct NewBooking {
 }
 
 /// What became of a booking request that was not refused.
+// One value per request, moved once to the front end: not worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum BookingOutcome {
     /// The booking exists: made now, or (`replayed`) by an earlier request with the same key.
