@@ -14,7 +14,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use base64::Engine;
 use corridor_domain::{bounded_text, EmailAddress, PlaintextPassword, Role, User};
-use corridor_store::{AuditContext, AuditEvent, Page, PageRequest, SessionRecord, Store};
+use corridor_store::{AuditContext, AuditEvent, IdentityStore, Page, PageRequest, SessionRecord};
 use jiff::Timestamp;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -147,7 +147,7 @@ impl AccountsState {
 
 /// The accounts service (see the module's documentation).
 pub struct Accounts<'a> {
-    pub(crate) store: &'a dyn Store,
+    pub(crate) store: &'a dyn IdentityStore,
     pub(crate) state: &'a AccountsState,
 }
 

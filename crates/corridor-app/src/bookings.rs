@@ -20,7 +20,8 @@ use corridor_domain::{
 };
 use corridor_store::{
     BookingActor, BookingAttempt, BookingChange, BookingQuote, BookingRecord, BookingRequest,
-    CalendarView, InstrumentWithPlace, Page, PageRequest, Qualification, Store,
+    BookingStore, CalendarView, CatalogueStore, IdentityStore, InstrumentWithPlace, Page,
+    PageRequest, Qualification, Store, VoucherStore,
     VoucherBookingAttempt, VoucherPayment, WaitlistEntry,
 };
 use jiff::{SignedDuration, Timestamp};
@@ -252,6 +253,11 @@ fn instrument_not_found(id: InstrumentId) -> AppError {
 
 /// The booking service (see the module's documentation).
 pub struct Bookings<'a> {
+    pub(crate) bookings: &'a dyn BookingStore,
+    pub(crate) catalogue: &'a dyn CatalogueStore,
+    pub(crate) vouchers: &'a dyn VoucherStore,
+    pub(crate) identity: &'a dyn IdentityStore,
+    /// The availability index reads calendars through the whole store.
     pub(crate) store: &'a dyn Store,
     pub(crate) availability: &'a AvailabilityService,
 }
@@ -259,7 +265,7 @@ pub struct Bookings<'a> {
 impl Bookings<'_> {
     /// An instrument to book; `NotFound` for an unknown id.
     pub async fn instrument(&self, id: InstrumentId) -> AppResult<InstrumentWithPlace> {
-        self.store
+        self.catalogue
             .instrument(id)
             .await?
             .ok_or_else(|| instrument_not_found(id))
@@ -295,7 +301,7 @@ impl Bookings<'_> {
             end: now + SignedDuration::from_hours(24 * TOOLS_CALENDAR_DAYS_AHEAD),
         };
         let calendar = self.calendar_unbounded(actor, id, window).await?.view;
-        let qualifications = self.store.qualifications(id).await?;
+        let qualifications = self.bookings.qualifications(id).await?;
         Ok(InstrumentTools {
             instrument,
             calendar,
@@ -340,7 +346,7 @@ impl Bookings<'_> {
     /// A booking the user may see: their own, or one at an institution they manage. Others'
     /// bookings are answered as not found, so that ids reveal nothing.
     async fn visible_booking(&self, user: &User, id: BookingId) -> AppResult<BookingRecord> {
-        match self.store.booking(id).await? {
+        match self.bookings.booking(id).await? {
             Some(booking)
                 if booking.user == user.id
                     || user.may_manage_instruments_of(booking.institution) =>
@@ -426,7 +432,7 @@ impl Bookings<'_> {
         let context = actor.audit_context();
         let (attempt, voucher_payment) = match request.voucher {
             None => (
-                self.store
+                self.bookings
                     .create_booking(&store_request, now, &context)
                     .await?,
                 None,
@@ -479,7 +485,7 @@ impl Bookings<'_> {
     pub async fn booking(&self, actor: &Actor, id: BookingId) -> AppResult<BookingDetail> {
         let user = actor.require_user()?;
         let booking = self.visible_booking(user, id).await?;
-        let voucher_payment = self.store.voucher_payment_of_booking(booking.id).await?;
+        let voucher_payment = self.vouchers.voucher_payment_of_booking(booking.id).await?;
         Ok(BookingDetail {
             booking,
             voucher_payment,
@@ -499,7 +505,7 @@ impl Bookings<'_> {
                 booking.id.0
             )));
         }
-        Ok(self.store.voucher_payment_of_booking(booking.id).await?)
+        Ok(self.vouchers.voucher_payment_of_booking(booking.id).await?)
     }
 
     /// The signed-in user's bookings, newest first.
@@ -509,7 +515,7 @@ impl Bookings<'_> {
         page: PageRequest,
     ) -> AppResult<Page<BookingRecord>> {
         let user = actor.require_user()?;
-        Ok(self.store.bookings_of_user(user.id, page).await?)
+        Ok(self.bookings.bookings_of_user(user.id, page).await?)
     }
 
     /// The signed-in user's latest bookings for their calendar feed.
@@ -527,13 +533,13 @@ impl Bookings<'_> {
         &self,
         instrument: InstrumentId,
     ) -> AppResult<Option<InstrumentWithPlace>> {
-        Ok(self.store.instrument(instrument).await?)
+        Ok(self.catalogue.instrument(instrument).await?)
     }
 
     /// The signed-in user's waitlist entries, newest first.
     pub async fn my_waitlist(&self, actor: &Actor) -> AppResult<Vec<WaitlistEntry>> {
         let user = actor.require_user()?;
-        Ok(self.store.waitlist_of_user(user.id).await?)
+        Ok(self.bookings.waitlist_of_user(user.id).await?)
     }
 
     /// Leaves the waitlist (one's own entries only).
@@ -543,7 +549,7 @@ impl Bookings<'_> {
         id: WaitlistEntryId,
     ) -> AppResult<()> {
         let user = actor.require_user()?;
-        self.store
+        self.bookings
             .withdraw_waitlist_entry(id, user.id, &actor.audit_context())
             .await?;
         Ok(())
@@ -760,7 +766,7 @@ impl Bookings<'_> {
     ) -> AppResult<CalendarRules> {
         let user = actor.require_user()?;
         self.managed_instrument(user, instrument).await?;
-        self.store
+        self.bookings
             .update_calendar_rules(instrument, &rules, &actor.audit_context())
             .await?;
         Ok(rules)
@@ -802,7 +808,7 @@ impl Bookings<'_> {
     ) -> AppResult<()> {
         let user = actor.require_user()?;
         self.managed_instrument(user, instrument).await?;
-        self.store
+        self.bookings
             .remove_closure(instrument, closure, &actor.audit_context())
             .await?;
         self.refresh_availability(instrument).await;
@@ -817,7 +823,7 @@ impl Bookings<'_> {
     ) -> AppResult<Vec<Qualification>> {
         let user = actor.require_user()?;
         self.managed_instrument(user, instrument).await?;
-        Ok(self.store.qualifications(instrument).await?)
+        Ok(self.bookings.qualifications(instrument).await?)
     }
 
     /// Grants a user the qualification to book an instrument that requires training.
@@ -829,7 +835,7 @@ impl Bookings<'_> {
     ) -> AppResult<()> {
         let user = actor.require_user()?;
         self.managed_instrument(user, instrument).await?;
-        self.store
+        self.bookings
             .grant_qualification(instrument, qualified, &actor.audit_context())
             .await?;
         Ok(())
@@ -844,7 +850,7 @@ impl Bookings<'_> {
     ) -> AppResult<()> {
         let user = actor.require_user()?;
         self.managed_instrument(user, instrument).await?;
-        self.store
+        self.bookings
             .revoke_qualification(instrument, qualified, &actor.audit_context())
             .await?;
         Ok(())
@@ -869,7 +875,7 @@ impl Bookings<'_> {
         let scope = managed_queue_scope(user, "a manager's console")?;
         let mut managed = Vec::new();
         for id in scope.unwrap_or_default() {
-            let institution = self.store.institution(id).await?;
+            let institution = self.catalogue.institution(id).await?;
             let page = self
                 .store
                 .instruments(

@@ -157,8 +157,13 @@ impl App {
     }
 
     pub fn bookings(&self) -> bookings::Bookings<'_> {
+        let store = self.store.as_ref();
         bookings::Bookings {
-            store: self.store.as_ref(),
+            bookings: store,
+            catalogue: store,
+            vouchers: store,
+            identity: store,
+            store,
             availability: &self.availability,
         }
     }

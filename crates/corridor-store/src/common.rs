@@ -1,6 +1,7 @@
 //! The queries both engines run with the same SQL, written once.
 //!
-//! `shared_store_impl!` expands into a module's `impl Store for …` for one engine. SQL here
+//! `shared_store_impl!` expands into a module's `impl Store`, `impl CatalogueStore`,
+//! `impl ChangeLogStore` and `impl IdentityStore` for one engine. SQL here
 //! uses `$1`-style parameters, which SQLite and PostgreSQL both accept, and only types that
 //! both encode alike: i64, f64, bool, text, and [`StoredInstant`](crate::timestamp::StoredInstant).
 //! Each store type supplies the few engine-specific pieces as inherent methods:
@@ -278,6 +279,32 @@ macro_rules! shared_store_impl {
                 Ok(())
             }
 
+            async fn import_region(&self, region: &RegionData) -> Result<ImportReport, StoreError> {
+                let mut transaction = self.begin_write().await?;
+                let existing: Option<String> = sqlx::query_scalar("SELECT name FROM region WHERE id = 1").fetch_optional(&mut *transaction).await?;
+                if let Some(existing) = existing {
+                    return Err(StoreError::Conflict(format!("the database already holds the region {existing:?}; nothing was written")));
+                }
+                let report = Self::import_region_in(&mut transaction, region).await?;
+                Self::after_bulk_import(&mut transaction).await?;
+                transaction.commit().await?;
+                Ok(report)
+            }
+
+            async fn table_counts(&self) -> Result<TableCounts, StoreError> {
+                let mut tables = BTreeMap::new();
+                for (table, key) in COUNTED_TABLES {
+                    let row = sqlx::query(&format!("SELECT COUNT(*) AS n, CAST(COALESCE(SUM({key}), 0) AS BIGINT) AS key_sum FROM {table}"))
+                        .fetch_one(self.read_pool())
+                        .await?;
+                    tables.insert(*table, (row.try_get("n")?, row.try_get("key_sum")?));
+                }
+                Ok(TableCounts { tables })
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl crate::CatalogueStore for $store {
             async fn region(&self) -> Result<Option<RegionInfo>, StoreError> {
                 let row = sqlx::query("SELECT name, seed, generator_version, generated_at, time_zone FROM region WHERE id = 1")
                     .fetch_optional(self.read_pool())
@@ -292,18 +319,6 @@ macro_rules! shared_store_impl {
                     })
                 })
                 .transpose()
-            }
-
-            async fn import_region(&self, region: &RegionData) -> Result<ImportReport, StoreError> {
-                let mut transaction = self.begin_write().await?;
-                let existing: Option<String> = sqlx::query_scalar("SELECT name FROM region WHERE id = 1").fetch_optional(&mut *transaction).await?;
-                if let Some(existing) = existing {
-                    return Err(StoreError::Conflict(format!("the database already holds the region {existing:?}; nothing was written")));
-                }
-                let report = Self::import_region_in(&mut transaction, region).await?;
-                Self::after_bulk_import(&mut transaction).await?;
-                transaction.commit().await?;
-                Ok(report)
             }
 
             async fn provinces(&self) -> Result<Vec<ProvinceSummary>, StoreError> {
@@ -575,39 +590,6 @@ macro_rules! shared_store_impl {
                 Ok(())
             }
 
-            async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<ChangeRecord>, StoreError> {
-                let rows = sqlx::query("SELECT seq, entity, entity_id, operation FROM change_log WHERE seq > $1 ORDER BY seq LIMIT $2")
-                    .bind(after)
-                    .bind(i64::from(limit))
-                    .fetch_all(self.read_pool())
-                    .await?;
-                rows.iter().map(change_from_row).collect()
-            }
-
-            async fn latest_change_number(&self) -> Result<i64, StoreError> {
-                Ok(sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(seq), 0) FROM change_log")
-                    .fetch_one(self.read_pool())
-                    .await?)
-            }
-
-            async fn changes_numbered(&self, numbers: &[i64]) -> Result<Vec<ChangeRecord>, StoreError> {
-                let mut numbers = numbers.to_vec();
-                numbers.sort_unstable();
-                numbers.dedup();
-                let mut changes = Vec::new();
-                for chunk in numbers.chunks(IMPORT_CHUNK_ROWS) {
-                    // Numbers are integers, so formatting them in is safe.
-                    let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
-                    let rows = sqlx::query(&format!("SELECT seq, entity, entity_id, operation FROM change_log WHERE seq IN ({list}) ORDER BY seq"))
-                        .fetch_all(self.read_pool())
-                        .await?;
-                    for row in &rows {
-                        changes.push(change_from_row(row)?);
-                    }
-                }
-                Ok(changes)
-            }
-
             async fn beamlines(&self, facility: Option<InstitutionId>) -> Result<Vec<Beamline>, StoreError> {
                 let mut select = QueryBuilder::<$db>::new("SELECT id, facility_institution_id, code, name_en, name_zh, techniques, source, energy_kev_min, energy_kev_max FROM beamlines");
                 if let Some(facility) = facility {
@@ -677,7 +659,46 @@ macro_rules! shared_store_impl {
                     purchase_value_fen,
                 })
             }
+        }
 
+        #[async_trait::async_trait]
+        impl crate::ChangeLogStore for $store {
+            async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<ChangeRecord>, StoreError> {
+                let rows = sqlx::query("SELECT seq, entity, entity_id, operation FROM change_log WHERE seq > $1 ORDER BY seq LIMIT $2")
+                    .bind(after)
+                    .bind(i64::from(limit))
+                    .fetch_all(self.read_pool())
+                    .await?;
+                rows.iter().map(change_from_row).collect()
+            }
+
+            async fn latest_change_number(&self) -> Result<i64, StoreError> {
+                Ok(sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(seq), 0) FROM change_log")
+                    .fetch_one(self.read_pool())
+                    .await?)
+            }
+
+            async fn changes_numbered(&self, numbers: &[i64]) -> Result<Vec<ChangeRecord>, StoreError> {
+                let mut numbers = numbers.to_vec();
+                numbers.sort_unstable();
+                numbers.dedup();
+                let mut changes = Vec::new();
+                for chunk in numbers.chunks(IMPORT_CHUNK_ROWS) {
+                    // Numbers are integers, so formatting them in is safe.
+                    let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+                    let rows = sqlx::query(&format!("SELECT seq, entity, entity_id, operation FROM change_log WHERE seq IN ({list}) ORDER BY seq"))
+                        .fetch_all(self.read_pool())
+                        .await?;
+                    for row in &rows {
+                        changes.push(change_from_row(row)?);
+                    }
+                }
+                Ok(changes)
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl crate::IdentityStore for $store {
             async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
                 let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"))
                     .bind(id.0)
@@ -825,17 +846,6 @@ macro_rules! shared_store_impl {
                     })
                     .collect::<Result<Vec<_>, StoreError>>()?;
                 Ok(Page::from_items(count(total), items, page.limit, |event| event.id))
-            }
-
-            async fn table_counts(&self) -> Result<TableCounts, StoreError> {
-                let mut tables = BTreeMap::new();
-                for (table, key) in COUNTED_TABLES {
-                    let row = sqlx::query(&format!("SELECT COUNT(*) AS n, CAST(COALESCE(SUM({key}), 0) AS BIGINT) AS key_sum FROM {table}"))
-                        .fetch_one(self.read_pool())
-                        .await?;
-                    tables.insert(*table, (row.try_get("n")?, row.try_get("key_sum")?));
-                }
-                Ok(TableCounts { tables })
             }
         }
     };

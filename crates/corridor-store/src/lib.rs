@@ -16,7 +16,9 @@ pub mod analytics;
 mod analytics_sql;
 pub mod backup;
 pub mod booking;
+pub mod catalogue;
 pub mod change_cursor;
+pub mod change_log;
 mod booking_batch_sql;
 mod booking_sql;
 mod booking_store_sql;
@@ -25,6 +27,7 @@ mod error;
 pub mod facility;
 mod facility_review_sql;
 mod facility_sql;
+pub mod identity;
 pub mod ledger;
 mod ledger_sql;
 mod model;
@@ -41,10 +44,6 @@ mod writes;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use corridor_domain::{
-    Beamline, City, EmailAddress, InstitutionId, InstrumentCategory, InstrumentId, Site, User,
-    UserId,
-};
 
 pub use analytics::{AnalyticsBySql, AnalyticsSnapshot, AnalyticsStore};
 pub use booking::{
@@ -52,7 +51,10 @@ pub use booking::{
     BookingRecord, BookingRequest, BookingStore, BookingStrategy, CalendarView, HistoricalBooking,
     Qualification, WaitlistEntry,
 };
+pub use catalogue::CatalogueStore;
 pub use change_cursor::ChangeCursor;
+pub use change_log::ChangeLogStore;
+pub use identity::IdentityStore;
 pub use error::StoreError;
 pub use ledger::{
     LedgerAccountRecord, LedgerReconciliation, LedgerStore, NewLedgerAccount, TransferRecord,
@@ -94,7 +96,10 @@ impl Backend {
 /// transactions that either happen whole, with their audit event, or not at all.
 #[async_trait]
 pub trait Store:
-    analytics::AnalyticsStore
+    catalogue::CatalogueStore
+    + identity::IdentityStore
+    + change_log::ChangeLogStore
+    + analytics::AnalyticsStore
     + booking::BookingStore
     + ledger::LedgerStore
     + voucher::VoucherStore
@@ -120,104 +125,9 @@ pub trait Store:
     /// Cheap liveness check used by `/healthz`.
     async fn ping(&self) -> Result<(), StoreError>;
 
-    /// The region this database holds, or `None` when none was generated or imported yet.
-    async fn region(&self) -> Result<Option<RegionInfo>, StoreError>;
-
     /// Writes a whole region in one transaction. Refuses with [`StoreError::Conflict`] when
     /// the database already holds one: nothing stored is ever overwritten.
     async fn import_region(&self, region: &RegionData) -> Result<ImportReport, StoreError>;
-
-    async fn provinces(&self) -> Result<Vec<ProvinceSummary>, StoreError>;
-    async fn cities(
-        &self,
-        filter: &CityFilter,
-        page: PageRequest,
-    ) -> Result<Page<CityWithCounts>, StoreError>;
-    async fn city(&self, code: corridor_domain::CityCode) -> Result<Option<City>, StoreError>;
-    async fn institutions(
-        &self,
-        filter: &InstitutionFilter,
-        page: PageRequest,
-    ) -> Result<Page<InstitutionWithPlace>, StoreError>;
-    async fn institution(
-        &self,
-        id: InstitutionId,
-    ) -> Result<Option<InstitutionWithPlace>, StoreError>;
-    async fn sites_of(&self, institution: InstitutionId) -> Result<Vec<Site>, StoreError>;
-    async fn categories(&self) -> Result<Vec<InstrumentCategory>, StoreError>;
-    async fn instruments(
-        &self,
-        filter: &InstrumentFilter,
-        page: PageRequest,
-    ) -> Result<Page<InstrumentWithPlace>, StoreError>;
-    /// Every instrument, in id order, in one read: what derived indexes are built from.
-    async fn all_instruments(&self) -> Result<Vec<InstrumentWithPlace>, StoreError>;
-    async fn instrument(&self, id: InstrumentId)
-        -> Result<Option<InstrumentWithPlace>, StoreError>;
-    /// Adds an instrument (its `id` is ignored and assigned by the store) and returns its id.
-    /// The site must belong to the institution and the category must exist.
-    async fn create_instrument(
-        &self,
-        instrument: &corridor_domain::Instrument,
-        context: &AuditContext,
-    ) -> Result<InstrumentId, StoreError>;
-    /// Replaces every field of an existing instrument.
-    async fn update_instrument(
-        &self,
-        instrument: &corridor_domain::Instrument,
-        context: &AuditContext,
-    ) -> Result<(), StoreError>;
-    async fn delete_instrument(
-        &self,
-        id: InstrumentId,
-        context: &AuditContext,
-    ) -> Result<(), StoreError>;
-    /// Change-log entries after `after` (oldest first, at most `limit`).
-    async fn changes_since(&self, after: i64, limit: u32) -> Result<Vec<ChangeRecord>, StoreError>;
-    /// The change-log entries with these numbers that exist (committed), oldest first; a
-    /// follower's `ChangeCursor` asks again for numbers it stepped over.
-    async fn changes_numbered(&self, numbers: &[i64]) -> Result<Vec<ChangeRecord>, StoreError>;
-    /// The number of the newest committed change-log entry; 0 when there is none.
-    async fn latest_change_number(&self) -> Result<i64, StoreError>;
-    async fn beamlines(&self, facility: Option<InstitutionId>)
-        -> Result<Vec<Beamline>, StoreError>;
-    async fn region_summary(&self) -> Result<RegionSummary, StoreError>;
-
-    async fn user(&self, id: UserId) -> Result<Option<User>, StoreError>;
-    /// The user with this address and their password hash, for sign-in.
-    async fn sign_in_candidate(
-        &self,
-        email: &EmailAddress,
-    ) -> Result<Option<SignInCandidate>, StoreError>;
-    /// Creates a user with a password hash (already hashed by the caller) and roles.
-    async fn create_user(&self, user: &NewUser, context: &AuditContext)
-        -> Result<User, StoreError>;
-
-    async fn create_session(
-        &self,
-        session: &SessionRecord,
-        context: &AuditContext,
-    ) -> Result<(), StoreError>;
-    /// The user a live (unexpired) session belongs to.
-    async fn session_user(&self, token_hash: &str) -> Result<Option<User>, StoreError>;
-    async fn delete_session(
-        &self,
-        token_hash: &str,
-        context: &AuditContext,
-    ) -> Result<(), StoreError>;
-
-    async fn create_api_token(
-        &self,
-        user: UserId,
-        name: &str,
-        token_hash: &str,
-        context: &AuditContext,
-    ) -> Result<ApiTokenInfo, StoreError>;
-    /// The user an unrevoked API token belongs to.
-    async fn api_token_user(&self, token_hash: &str) -> Result<Option<User>, StoreError>;
-
-    /// The most recent audit events, newest first.
-    async fn audit_events(&self, page: PageRequest) -> Result<Page<AuditEvent>, StoreError>;
 
     /// Row counts and a content checksum per table: what the restart test compares.
     async fn table_counts(&self) -> Result<TableCounts, StoreError>;
