@@ -498,11 +498,10 @@ pub async fn book_submit(
                 if let Some(voucher) = chosen {
                     let split = payment::quote_split(
                         &state,
-                        &vouchers,
+                        &requester,
                         voucher,
                         InstrumentId(id),
                         quote.price,
-                        now,
                         ctx.language,
                     )
                     .await;
