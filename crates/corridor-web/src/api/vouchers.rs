@@ -1,10 +1,12 @@
 //! Innovation vouchers: programmes, applications and decisions, the enterprise's wallet, the
 //! split of a booking's price, and the settlement statement between provinces.
 //!
-//! Who may do what: programmes are public (a company must find them); a province's voucher
-//! office (and platform admins) create its programmes, see and decide their applications, and
-//! see the settlement rows its province pays or is paid; any signed-in user applies for, sees
-//! and spends the vouchers of their own home institution.
+//! Who may do what is decided by the application layer's voucher service
+//! (`corridor_app::vouchers`): programmes are public (a company must find them); a province's
+//! voucher office (and platform admins) create its programmes, see and decide their
+//! applications, and see the settlement rows its province pays or is paid; any signed-in user
+//! applies for, sees and spends the vouchers of their own home institution. The handlers here
+//! read the request, call one operation and answer its result.
 
 use std::sync::Arc;
 

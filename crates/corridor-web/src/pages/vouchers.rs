@@ -4,9 +4,10 @@
 //! (in [`payment`]).
 //!
 //! An enterprise is a user's home institution: a user applies for, and pays with the vouchers
-//! of, the institution they belong to. The rules (who may be issued how much, how a price
-//! splits) are the domain's and are checked by the store; a refusal is shown as a notice on
-//! the page, in the page's language, never as an error page.
+//! of, the institution they belong to. Who may do what, the input limits and the programme
+//! rules (who may be issued how much, how a price splits) are the application layer's
+//! (`corridor_app::vouchers`); the pages read the forms and word its answers. A refusal is
+//! shown as a notice on the page, in the page's language, never as an error page.
 
 use std::sync::Arc;
 
