@@ -2,7 +2,7 @@
 //! redeemed, returned at expiry, and what the budget has left) and the settlement between
 //! provinces for a period. Public like the region's other statistics: the figures are sums
 //! per programme and per pair of provinces; who was paid is in the offices' settlement
-//! statement ([`super::office`]), which only they may read.
+//! statement (`Vouchers::settlement`), which only they may read.
 
 use std::collections::BTreeMap;
 
