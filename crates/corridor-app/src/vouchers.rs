@@ -7,10 +7,10 @@
 //! programmes, sees and decides the applications to them, and reads the settlement rows its
 //! province pays or is paid (see `office.rs`). Any signed-in user applies for, sees and
 //! spends the vouchers of their own home institution, the enterprise; another enterprise's
-//! voucher is answered as not found, so that ids reveal nothing. The programme rules themselves (who may
-//! be issued how much, how a price splits) are the domain's and are applied by the store in
-//! the same transaction as the ledger transfers; their refusals come back as
-//! [`Refusal::Voucher`], [`Refusal::BudgetExhausted`] and
+//! voucher is answered as not found, so that ids reveal nothing. The programme rules
+//! themselves (who may be issued how much, how a price splits) are the domain's and are
+//! applied by the store in the same transaction as the ledger transfers; their refusals come
+//! back as [`Refusal::Voucher`], [`Refusal::BudgetExhausted`] and
 //! [`Refusal::ApplicationAlreadyDecided`].
 //!
 //! Days a person gives (a programme's validity, a settlement period) are days in the region's
