@@ -180,7 +180,6 @@ impl App {
     pub fn vouchers(&self) -> vouchers::Vouchers<'_> {
         vouchers::Vouchers {
             store: self.store.as_ref(),
-            availability: &self.availability,
             region_time_zone: &self.region_time_zone,
         }
     }

@@ -4,7 +4,6 @@
 //! province. Public like the other analytics: it sums per programme and province pair; who
 //! was paid is in the offices' settlement statement, which only they may read.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -17,6 +16,7 @@ use super::analytics_dto::AnalyticsPeriodDto;
 use crate::extract::Query;
 use crate::problem::{ApiError, Problem};
 use crate::AppState;
+use corridor_app::vouchers::{ProgrammeFigures, VoucherDashboard};
 use corridor_store::voucher::csv_field;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -128,84 +128,58 @@ pub async fn voucher_analytics_dto(
     to: Option<&str>,
 ) -> Result<VoucherAnalyticsDto, ApiError> {
     let period = analytics_period(from, to)?;
-    let as_of = corridor_store::now();
-    let programmes = state.store.voucher_programmes(None).await?;
-    let totals = state.store.voucher_programme_totals().await?;
-    let statement = state
-        .store
-        .settlement_statement(period.from, period.to)
-        .await?;
-    let mut in_period: BTreeMap<i64, (u64, i64, i64)> = BTreeMap::new();
-    let mut cells: BTreeMap<(String, String), (u64, i64)> = BTreeMap::new();
-    for row in &statement {
-        let entry = in_period.entry(row.programme.0).or_default();
-        entry.0 += row.redemptions;
-        entry.1 += row.amount.0;
-        if row.payer_province != row.provider_province {
-            entry.2 += row.amount.0;
+    let dashboard = state.app.vouchers().dashboard(period).await?;
+    Ok(VoucherAnalyticsDto::from(dashboard))
+}
+
+impl From<VoucherDashboard> for VoucherAnalyticsDto {
+    fn from(dashboard: VoucherDashboard) -> Self {
+        VoucherAnalyticsDto {
+            period: period_dto(dashboard.period, dashboard.as_of),
+            issued_fen: dashboard.issued.0,
+            held_fen: dashboard.held.0,
+            redeemed_fen: dashboard.redeemed.0,
+            redeemed_in_period_fen: dashboard.redeemed_in_period.0,
+            cross_province_share: dashboard.cross_province_share,
+            programmes: dashboard
+                .programmes
+                .into_iter()
+                .map(ProgrammeFiguresDto::from)
+                .collect(),
+            settlement: dashboard
+                .settlement
+                .into_iter()
+                .map(|cell| SettlementCellDto {
+                    payer_province: cell.payer_province.as_code().to_owned(),
+                    provider_province: cell.provider_province.as_code().to_owned(),
+                    redemptions: cell.redemptions,
+                    amount_fen: cell.amount.0,
+                })
+                .collect(),
         }
-        let cell = cells
-            .entry((
-                row.payer_province.as_code().to_owned(),
-                row.provider_province.as_code().to_owned(),
-            ))
-            .or_default();
-        cell.0 += row.redemptions;
-        cell.1 += row.amount.0;
     }
-    let rows: Vec<ProgrammeFiguresDto> = programmes
-        .iter()
-        .map(|record| {
-            let id = record.programme.id.0;
-            let total = totals.iter().find(|totals| totals.programme.0 == id);
-            let period = in_period.get(&id).copied().unwrap_or_default();
-            ProgrammeFiguresDto {
-                id,
-                province: record.programme.province.as_code().to_owned(),
-                name_en: record.programme.name_en.clone(),
-                name_zh: record.programme.name_zh.clone(),
-                budget_fen: record.programme.budget.0,
-                budget_available_fen: record.budget_available.0,
-                vouchers: total.map_or(0, |totals| totals.vouchers),
-                issued_fen: total.map_or(0, |totals| totals.issued.0),
-                held_fen: total.map_or(0, |totals| totals.held.0),
-                redeemed_fen: total.map_or(0, |totals| totals.redeemed.0),
-                returned_fen: total.map_or(0, |totals| totals.returned.0),
-                redemptions_in_period: period.0,
-                redeemed_in_period_fen: period.1,
-                cross_province_in_period_fen: period.2,
-            }
-        })
-        .collect();
-    let redeemed_in_period: i64 = rows.iter().map(|row| row.redeemed_in_period_fen).sum();
-    let crossing: i64 = rows
-        .iter()
-        .map(|row| row.cross_province_in_period_fen)
-        .sum();
-    Ok(VoucherAnalyticsDto {
-        period: period_dto(period, as_of),
-        issued_fen: rows.iter().map(|row| row.issued_fen).sum(),
-        held_fen: rows.iter().map(|row| row.held_fen).sum(),
-        redeemed_fen: rows.iter().map(|row| row.redeemed_fen).sum(),
-        redeemed_in_period_fen: redeemed_in_period,
-        cross_province_share: if redeemed_in_period == 0 {
-            0.0
-        } else {
-            crossing as f64 / redeemed_in_period as f64
-        },
-        programmes: rows,
-        settlement: cells
-            .into_iter()
-            .map(
-                |((payer, provider), (redemptions, amount))| SettlementCellDto {
-                    payer_province: payer,
-                    provider_province: provider,
-                    redemptions,
-                    amount_fen: amount,
-                },
-            )
-            .collect(),
-    })
+}
+
+impl From<ProgrammeFigures> for ProgrammeFiguresDto {
+    fn from(figures: ProgrammeFigures) -> Self {
+        let programme = figures.programme.programme;
+        ProgrammeFiguresDto {
+            id: programme.id.0,
+            province: programme.province.as_code().to_owned(),
+            name_en: programme.name_en,
+            name_zh: programme.name_zh,
+            budget_fen: programme.budget.0,
+            budget_available_fen: figures.programme.budget_available.0,
+            vouchers: figures.vouchers,
+            issued_fen: figures.issued.0,
+            held_fen: figures.held.0,
+            redeemed_fen: figures.redeemed.0,
+            returned_fen: figures.returned.0,
+            redemptions_in_period: figures.redemptions_in_period,
+            redeemed_in_period_fen: figures.redeemed_in_period.0,
+            cross_province_in_period_fen: figures.cross_province_in_period.0,
+        }
+    }
 }
 
 /// Every voucher programme's money and the settlement between provinces for a period.

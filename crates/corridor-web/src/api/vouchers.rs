@@ -1,22 +1,25 @@
 //! Innovation vouchers: programmes, applications and decisions, the enterprise's wallet, the
 //! split of a booking's price, and the settlement statement between provinces.
 //!
-//! Who may do what: programmes are public (a company must find them); a province's voucher
-//! office (and platform admins) create its programmes, see and decide their applications, and
-//! see the settlement rows its province pays or is paid; any signed-in user applies for, sees
-//! and spends the vouchers of their own home institution.
+//! Who may do what is decided by the application layer's voucher service
+//! (`corridor_app::vouchers`): programmes are public (a company must find them); a province's
+//! voucher office (and platform admins) create its programmes, see and decide their
+//! applications, and see the settlement rows its province pays or is paid; any signed-in user
+//! applies for, sees and spends the vouchers of their own home institution. The handlers here
+//! read the request, call one operation and answer its result.
 
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use corridor_app::vouchers::{ApplicationDecision, NewProgramme, PeriodBound};
+use corridor_app::{AppError, Refusal};
 use corridor_domain::voucher::{
     ApplicationStatus, ProviderScope, RedemptionMode, VoucherApplicationId, VoucherId,
-    VoucherProgramme, VoucherProgrammeId, VoucherRefusal,
+    VoucherProgrammeId, VoucherRefusal,
 };
-use corridor_domain::{CategoryCode, Fen, InstrumentId, ProvinceCode, Role, User};
-use corridor_store::{BookingRequest, NewVoucherApplication, VoucherDecision};
+use corridor_domain::{CategoryCode, Fen, InstrumentId, ProvinceCode};
 
 use super::dto::PageDto;
 use super::page_request;
@@ -27,22 +30,10 @@ use crate::AppState;
 
 pub use super::voucher_dto::*;
 
-fn require_office_of(user: &User, province: ProvinceCode) -> Result<(), ApiError> {
-    if user.runs_voucher_office_of(province) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(format!(
-            "only the voucher office of {} may do this",
-            province.as_code()
-        )))
-    }
-}
-
+/// A voucher refusal as the API answers it (the booking endpoints answer a voucher's refusal
+/// of a booking the same way).
 pub fn voucher_refused(refusal: &VoucherRefusal) -> ApiError {
-    ApiError::Refused {
-        slug: refusal.slug(),
-        detail: refusal.to_string(),
-    }
+    AppError::Refused(Refusal::Voucher(refusal.clone())).into()
 }
 
 fn parse_date(field: &'static str, text: &str) -> Result<jiff::civil::Date, ApiError> {
@@ -51,15 +42,15 @@ fn parse_date(field: &'static str, text: &str) -> Result<jiff::civil::Date, ApiE
         .map_err(|_| ApiError::invalid(field, format!("{text:?} is not a date like 2026-01-31")))
 }
 
-async fn programme_of(
-    state: &AppState,
-    id: VoucherProgrammeId,
-) -> Result<corridor_store::ProgrammeRecord, ApiError> {
-    state
-        .store
-        .voucher_programme(id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no voucher programme {}", id.0)))
+/// Reads one end of a settlement period: a date (taken in the region's time zone by the
+/// service) or an RFC 3339 instant.
+fn parse_period_bound(field: &'static str, text: &str) -> Result<PeriodBound, ApiError> {
+    match text.trim().parse::<jiff::civil::Date>() {
+        Ok(day) => Ok(PeriodBound::Day(day)),
+        Err(_) => Ok(PeriodBound::Instant(super::bookings::parse_instant(
+            field, text,
+        )?)),
+    }
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
@@ -82,7 +73,7 @@ pub async fn list_programmes(
         .as_deref()
         .map(ProvinceCode::parse)
         .transpose()?;
-    let programmes = state.store.voucher_programmes(province).await?;
+    let programmes = state.app.vouchers().programmes(province).await?;
     Ok(Json(programmes.into_iter().map(Into::into).collect()))
 }
 
@@ -92,9 +83,12 @@ pub async fn get_programme(
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
 ) -> Result<Json<VoucherProgrammeDto>, ApiError> {
-    Ok(Json(
-        programme_of(&state, VoucherProgrammeId(id)).await?.into(),
-    ))
+    let programme = state
+        .app
+        .vouchers()
+        .programme(VoucherProgrammeId(id))
+        .await?;
+    Ok(Json(programme.into()))
 }
 
 /// Creates a programme and funds its budget from the province's treasury; the province's
@@ -107,20 +101,10 @@ pub async fn create_programme(
     requester: Requester,
     Json(input): Json<VoucherProgrammeInput>,
 ) -> Result<Response, ApiError> {
-    let user = requester.require_user()?;
-    let province = ProvinceCode::parse(&input.province)?;
-    if !province.is_in_region() {
-        return Err(ApiError::invalid(
-            "province",
-            "only the region's provinces run voucher programmes",
-        ));
-    }
-    require_office_of(user, province)?;
-    let programme = VoucherProgramme {
-        id: VoucherProgrammeId(0),
-        province,
-        name_en: corridor_domain::bounded_text("name_en", &input.name_en, 200)?,
-        name_zh: corridor_domain::bounded_text("name_zh", &input.name_zh, 200)?,
+    let programme = NewProgramme {
+        province: ProvinceCode::parse(&input.province)?,
+        name_en: input.name_en,
+        name_zh: input.name_zh,
         budget: Fen(input.budget_fen),
         co_funding_percent: input.co_funding_percent,
         annual_cap_per_enterprise: Fen(input.annual_cap_per_enterprise_fen),
@@ -134,12 +118,11 @@ pub async fn create_programme(
         provider_scope: ProviderScope::parse(&input.provider_scope)?,
         redemption_mode: RedemptionMode::parse(&input.redemption_mode)?,
     };
-    programme.validate()?;
-    let id = state
-        .store
-        .create_voucher_programme(&programme, &requester.audit_context())
+    let record = state
+        .app
+        .vouchers()
+        .create_programme(&requester, programme)
         .await?;
-    let record = programme_of(&state, id).await?;
     Ok((StatusCode::CREATED, Json(VoucherProgrammeDto::from(record))).into_response())
 }
 
@@ -156,30 +139,21 @@ pub async fn apply(
     Path(id): Path<i64>,
     Json(input): Json<VoucherApplicationInput>,
 ) -> Result<Response, ApiError> {
-    let user = requester.require_user()?;
-    let application = NewVoucherApplication {
-        programme: VoucherProgrammeId(id),
-        enterprise: user.home_institution,
-        applicant: user.id,
-        requested: Fen(input.requested_fen),
-        purpose: corridor_domain::bounded_text("purpose", &input.purpose, 2_000)?,
-    };
-    match state
-        .store
-        .apply_for_voucher(
-            &application,
-            corridor_store::now(),
-            &requester.audit_context(),
+    let application = state
+        .app
+        .vouchers()
+        .apply(
+            &requester,
+            VoucherProgrammeId(id),
+            Fen(input.requested_fen),
+            &input.purpose,
         )
-        .await?
-    {
-        Ok(application) => Ok((
-            StatusCode::CREATED,
-            Json(VoucherApplicationDto::from(application)),
-        )
-            .into_response()),
-        Err(refusal) => Err(voucher_refused(&refusal)),
-    }
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(VoucherApplicationDto::from(application)),
+    )
+        .into_response())
 }
 
 /// A programme's applications, oldest first; its province's voucher office only.
@@ -192,30 +166,17 @@ pub async fn list_applications(
     requester: Requester,
     Query(params): Query<ApplicationListParams>,
 ) -> Result<Json<PageDto<VoucherApplicationDto>>, ApiError> {
-    let user = requester.require_user()?;
-    let programme = match params.programme {
-        Some(id) => {
-            let record = programme_of(&state, VoucherProgrammeId(id)).await?;
-            require_office_of(user, record.programme.province)?;
-            Some(record.programme.id)
-        }
-        None if user.has_role(Role::PlatformAdmin) => None,
-        None => {
-            return Err(ApiError::invalid(
-                "programme",
-                "name the programme whose applications to list",
-            ))
-        }
-    };
     let status = params
         .status
         .as_deref()
         .map(ApplicationStatus::parse)
         .transpose()?;
     let page = state
-        .store
-        .voucher_applications(
-            programme,
+        .app
+        .vouchers()
+        .applications(
+            &requester,
+            params.programme.map(VoucherProgrammeId),
             status,
             page_request(params.limit, params.cursor.as_deref())?,
         )
@@ -236,40 +197,17 @@ pub async fn decide_application(
     Path(id): Path<i64>,
     Json(input): Json<VoucherDecisionInput>,
 ) -> Result<Json<VoucherApplicationDto>, ApiError> {
-    let user = requester.require_user()?;
+    let decision = ApplicationDecision {
+        approve: input.approve,
+        amount: input.amount_fen.map(Fen),
+        note: input.note,
+    };
     let application = state
-        .store
-        .voucher_application(VoucherApplicationId(id))
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no voucher application {id}")))?;
-    let record = programme_of(&state, application.programme).await?;
-    require_office_of(user, record.programme.province)?;
-    let note = corridor_domain::optional_bounded_text("note", input.note.as_deref(), 1_000)?;
-    let decision = state
-        .store
-        .decide_voucher_application(
-            VoucherApplicationId(id),
-            input.approve,
-            input.amount_fen.map(Fen),
-            note.as_deref(),
-            corridor_store::now(),
-            &requester.audit_context(),
-        )
+        .app
+        .vouchers()
+        .decide(&requester, VoucherApplicationId(id), decision)
         .await?;
-    match decision {
-        VoucherDecision::Issued { application, .. } | VoucherDecision::Rejected(application) => {
-            Ok(Json(application.into()))
-        }
-        VoucherDecision::Refused(refusal) => Err(voucher_refused(&refusal)),
-        VoucherDecision::BudgetExhausted { available } => Err(ApiError::Refused {
-            slug: "budget-exhausted",
-            detail: format!("the programme's budget has {available} left"),
-        }),
-        VoucherDecision::AlreadyDecided(status) => Err(ApiError::Refused {
-            slug: "application-already-decided",
-            detail: format!("the application was {} already", status.as_code()),
-        }),
-    }
+    Ok(Json(application.into()))
 }
 
 /// The vouchers of the signed-in user's institution: the enterprise's wallet.
@@ -279,11 +217,7 @@ pub async fn my_vouchers(
     State(state): State<Arc<AppState>>,
     requester: Requester,
 ) -> Result<Json<Vec<VoucherDto>>, ApiError> {
-    let user = requester.require_user()?;
-    let vouchers = state
-        .store
-        .vouchers_of_enterprise(user.home_institution)
-        .await?;
+    let vouchers = state.app.vouchers().my_vouchers(&requester).await?;
     Ok(Json(vouchers.into_iter().map(Into::into).collect()))
 }
 
@@ -299,44 +233,21 @@ pub async fn quote(
     Path(id): Path<i64>,
     Json(input): Json<VoucherQuoteInput>,
 ) -> Result<Json<PriceSplitDto>, ApiError> {
-    let user = requester.require_user()?;
-    let voucher = visible_voucher(&state, user, id).await?;
     let range = corridor_domain::TimeRange::new(
         super::bookings::parse_instant("starts_at", &input.starts_at)?,
         super::bookings::parse_instant("ends_at", &input.ends_at)?,
     )?;
-    let request = BookingRequest {
-        instrument: InstrumentId(input.instrument_id),
-        user: user.id,
-        range,
-        purpose: String::new(),
-        idempotency_key: None,
-        join_waitlist_if_taken: false,
-    };
-    let now = corridor_store::now();
-    let booking_quote = state.store.quote_booking(&request, now).await?;
-    match state
-        .store
-        .quote_voucher_split(voucher.id, request.instrument, booking_quote.price, now)
-        .await?
-    {
-        Ok(split) => Ok(Json(split.into())),
-        Err(refusal) => Err(voucher_refused(&refusal)),
-    }
-}
-
-/// A voucher of the user's own institution; others' vouchers are answered as not found.
-async fn visible_voucher(
-    state: &AppState,
-    user: &User,
-    id: i64,
-) -> Result<corridor_store::VoucherRecord, ApiError> {
-    match state.store.voucher(VoucherId(id)).await? {
-        Some(voucher) if voucher.enterprise == user.home_institution => Ok(voucher),
-        _ => Err(ApiError::NotFound(format!(
-            "no voucher {id} of your institution"
-        ))),
-    }
+    let split = state
+        .app
+        .vouchers()
+        .quote(
+            &requester,
+            VoucherId(id),
+            InstrumentId(input.instrument_id),
+            range,
+        )
+        .await?;
+    Ok(Json(split.into()))
 }
 
 /// What each province's programmes owe claimants, per provider province, for the redemptions
@@ -351,32 +262,14 @@ pub async fn settlement(
     requester: Requester,
     Query(params): Query<SettlementParams>,
 ) -> Result<Response, ApiError> {
-    let user = requester.require_user()?;
-    let offices: Vec<ProvinceCode> = ProvinceCode::ALL
-        .into_iter()
-        .filter(|province| user.runs_voucher_office_of(*province))
-        .collect();
-    if offices.is_empty() {
-        return Err(ApiError::Forbidden(
-            "only voucher offices see settlement statements".into(),
-        ));
-    }
-    let zone = jiff::tz::TimeZone::get("Asia/Shanghai")
-        .map_err(|error| ApiError::internal(error.to_string()))?;
-    let from = super::bookings::parse_instant_or_date("from", &params.from, &zone)?;
-    let to = super::bookings::parse_instant_or_date("to", &params.to, &zone)?;
-    if to <= from {
-        return Err(ApiError::invalid("to", "must be after from"));
-    }
-    let rows: Vec<corridor_store::SettlementRow> = state
-        .store
-        .settlement_statement(from, to)
-        .await?
-        .into_iter()
-        .filter(|row| {
-            offices.contains(&row.payer_province) || offices.contains(&row.provider_province)
-        })
-        .collect();
+    let from = parse_period_bound("from", &params.from)?;
+    let to = parse_period_bound("to", &params.to)?;
+    let statement = state
+        .app
+        .vouchers()
+        .settlement(&requester, from, to)
+        .await?;
+    let (from, to, rows) = (statement.from, statement.to, statement.rows);
     match params.format.as_deref() {
         None | Some("json") => Ok(Json(SettlementDto {
             from: from.to_string(),

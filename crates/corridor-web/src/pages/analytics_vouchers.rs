@@ -11,7 +11,6 @@ use corridor_domain::{Fen, Language, ProvinceCode};
 use serde::Deserialize;
 
 use super::{page_or_error, province_name, PageContext};
-use crate::api::analytics::REGION_TIME_ZONE;
 use crate::api::voucher_analytics::voucher_analytics_dto;
 use crate::auth::Requester;
 use crate::charts::{bar_chart, heat_map, Bar, HeatMap};
@@ -83,8 +82,7 @@ async fn voucher_dashboard(
     let english = language == Language::English;
     let figures =
         voucher_analytics_dto(state, params.from.as_deref(), params.to.as_deref()).await?;
-    let zone = jiff::tz::TimeZone::get(REGION_TIME_ZONE)
-        .map_err(|error| ApiError::internal(error.to_string()))?;
+    let zone = state.app.region_time_zone();
     let date = |text: &str| -> Result<String, ApiError> {
         let instant: jiff::Timestamp = text
             .parse()

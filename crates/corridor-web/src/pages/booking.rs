@@ -462,11 +462,10 @@ pub async fn book_submit(
         if let Some(voucher) = chosen {
             let split = payment::quote_split(
                 &state,
-                &vouchers,
+                &requester,
                 voucher,
                 InstrumentId(id),
                 quote.price,
-                corridor_store::now(),
                 ctx.language,
             )
             .await;

@@ -4,9 +4,10 @@
 //! (in [`payment`]).
 //!
 //! An enterprise is a user's home institution: a user applies for, and pays with the vouchers
-//! of, the institution they belong to. The rules (who may be issued how much, how a price
-//! splits) are the domain's and are checked by the store; a refusal is shown as a notice on
-//! the page, in the page's language, never as an error page.
+//! of, the institution they belong to. Who may do what, the input limits and the programme
+//! rules (who may be issued how much, how a price splits) are the application layer's
+//! (`corridor_app::vouchers`); the pages read the forms and word its answers. A refusal is
+//! shown as a notice on the page, in the page's language, never as an error page.
 
 use std::sync::Arc;
 
@@ -14,9 +15,10 @@ use askama::Template;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use corridor_app::vouchers::Wallet;
+use corridor_app::{AppError, Refusal};
 use corridor_domain::voucher::{VoucherProgrammeId, VoucherRefusal};
-use corridor_domain::{Fen, InstitutionKind, User};
-use corridor_store::{NewVoucherApplication, VoucherApplication};
+use corridor_domain::Fen;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use serde::Deserialize;
@@ -25,7 +27,6 @@ use super::forms::{field_text, read_signed_in_form, see_page, to_sign_in};
 use super::{PageContext, PageError};
 use crate::auth::Requester;
 use crate::extract::Query;
-use crate::problem::ApiError;
 use crate::AppState;
 
 pub mod office;
@@ -37,12 +38,10 @@ use text::{
     status_label, voucher_text, VoucherText,
 };
 
-/// The zone the region's voucher rules run on: programme validity and the annual cap are
-/// judged by the civil date there (as the store does), and the pages show dates in it.
+// TRANSITIONAL: `pages/facility.rs` still reads its dates in this constant zone through
+// `region_zone` and `region_time_text`; the voucher pages use the region's stored zone
+// (`App::region_time_zone`) and these go once facility.rs does too.
 pub(crate) const REGION_TIME_ZONE: &str = "Asia/Shanghai";
-
-/// The longest purpose an application carries, as the store accepts it.
-const LONGEST_APPLICATION_PURPOSE_CHARS: usize = 2_000;
 
 pub(crate) fn region_zone() -> TimeZone {
     super::booking_text::zone_named(REGION_TIME_ZONE)
@@ -50,8 +49,13 @@ pub(crate) fn region_zone() -> TimeZone {
 
 /// A date and time in the region's zone, e.g. "2026-11-28 14:05".
 pub(crate) fn region_time_text(instant: Timestamp) -> String {
+    time_text_in(instant, &region_zone())
+}
+
+/// A date and time in `zone`, e.g. "2026-11-28 14:05".
+pub(crate) fn time_text_in(instant: Timestamp, zone: &TimeZone) -> String {
     instant
-        .to_zoned(region_zone())
+        .to_zoned(zone.clone())
         .strftime("%Y-%m-%d %H:%M")
         .to_string()
 }
@@ -84,11 +88,6 @@ pub(crate) fn parse_yuan(text: &str) -> Option<Fen> {
     };
     let fen = whole.checked_mul(100)?.checked_add(fraction)?;
     (fen > 0).then_some(Fen(fen))
-}
-
-pub(crate) fn is_voucher_office(user: &User) -> bool {
-    user.voucher_office_provinces()
-        .is_none_or(|provinces| !provinces.is_empty())
 }
 
 pub struct VoucherRow {
@@ -171,42 +170,28 @@ struct WalletContent {
     vouchers: Vec<VoucherRow>,
     applications: Vec<ApplicationRow>,
     programmes: Vec<ProgrammeRow>,
+    office_link: bool,
 }
 
-/// The applications the user's enterprise filed, newest first.
-async fn applications_of_enterprise(
-    state: &AppState,
-    user: &User,
-) -> Result<Vec<VoucherApplication>, ApiError> {
-    Ok(state
-        .store
-        .voucher_applications_of_enterprise(user.home_institution)
-        .await?)
-}
-
-async fn wallet_content(
-    state: &AppState,
-    user: &User,
+/// The wallet's rows, in the page's language, from what the service read.
+fn wallet_content(
+    wallet: Wallet,
+    zone: &TimeZone,
     ctx: &PageContext,
     highlighted: Option<i64>,
     echo: Option<&ApplyEcho>,
-) -> Result<WalletContent, ApiError> {
+) -> WalletContent {
     let (vt, language) = (voucher_text(ctx.language), ctx.language);
-    let home = state.store.institution(user.home_institution).await?;
-    let (enterprise_name, is_enterprise, province) = match &home {
-        Some(found) => (
-            ctx.name(&found.institution.name_en, &found.institution.name_zh)
-                .to_owned(),
-            found.institution.kind == InstitutionKind::Corporation,
-            Some(found.province),
-        ),
-        None => (format!("#{}", user.home_institution.0), false, None),
+    let enterprise_name = match &wallet.enterprise {
+        Some(found) => ctx
+            .name(&found.institution.name_en, &found.institution.name_zh)
+            .to_owned(),
+        None => format!("#{}", wallet.home_institution.0),
     };
-    let vouchers = state
-        .store
-        .vouchers_of_enterprise(user.home_institution)
-        .await?
-        .into_iter()
+    let is_enterprise = wallet.is_enterprise();
+    let vouchers = wallet
+        .vouchers
+        .iter()
         .rev()
         .map(|voucher| VoucherRow {
             id: voucher.id.0,
@@ -222,16 +207,11 @@ async fn wallet_content(
             ),
             co_funding: co_funding_text(voucher.programme.co_funding_percent, language),
             mode: mode_label(voucher.programme.redemption_mode, vt),
-            issued_at: region_time_text(voucher.issued_at),
+            issued_at: time_text_in(voucher.issued_at, zone),
         })
         .collect();
-    let programmes = match province {
-        Some(province) if province.is_in_region() => {
-            state.store.voucher_programmes(Some(province)).await?
-        }
-        _ => Vec::new(),
-    };
-    let names: std::collections::HashMap<VoucherProgrammeId, String> = programmes
+    let names: std::collections::HashMap<VoucherProgrammeId, String> = wallet
+        .province_programmes
         .iter()
         .map(|record| {
             (
@@ -240,29 +220,8 @@ async fn wallet_content(
             )
         })
         .collect();
-    let applications = applications_of_enterprise(state, user)
-        .await?
-        .into_iter()
-        .map(|application| ApplicationRow {
-            id: application.id.0,
-            programme: names
-                .get(&application.programme)
-                .cloned()
-                .unwrap_or_else(|| format!("#{}", application.programme.0)),
-            requested: application.requested.to_string(),
-            purpose: application.purpose,
-            status: application.status.as_code(),
-            status_label: status_label(application.status, vt),
-            submitted: region_time_text(application.created_at),
-            decision_note: application.decision_note,
-            voucher: application.voucher.map(|voucher| voucher.0),
-            highlighted: highlighted == Some(application.id.0),
-        })
-        .collect();
-    let today = corridor_store::now().to_zoned(region_zone()).date();
-    let programmes = programmes
-        .into_iter()
-        .filter(|record| record.programme.is_valid_on(today))
+    let programmes = wallet
+        .open_programmes()
         .map(|record| {
             let programme = &record.programme;
             let echoed = echo.filter(|echo| echo.programme == programme.id.0);
@@ -281,13 +240,33 @@ async fn wallet_content(
             }
         })
         .collect();
-    Ok(WalletContent {
+    let applications = wallet
+        .applications
+        .into_iter()
+        .map(|application| ApplicationRow {
+            id: application.id.0,
+            programme: names
+                .get(&application.programme)
+                .cloned()
+                .unwrap_or_else(|| format!("#{}", application.programme.0)),
+            requested: application.requested.to_string(),
+            purpose: application.purpose,
+            status: application.status.as_code(),
+            status_label: status_label(application.status, vt),
+            submitted: time_text_in(application.created_at, zone),
+            decision_note: application.decision_note,
+            voucher: application.voucher.map(|voucher| voucher.0),
+            highlighted: highlighted == Some(application.id.0),
+        })
+        .collect();
+    WalletContent {
         enterprise_name,
         is_enterprise,
         vouchers,
         applications,
         programmes,
-    })
+        office_link: wallet.runs_a_voucher_office,
+    }
 }
 
 /// What the wallet says beside its content: the notice or error of the form before.
@@ -301,22 +280,23 @@ struct WalletMessages<'a> {
 
 async fn render_wallet(
     state: &AppState,
-    user: &User,
+    requester: &Requester,
     ctx: PageContext,
     messages: WalletMessages<'_>,
     status: StatusCode,
 ) -> Response {
-    let content = match wallet_content(state, user, &ctx, messages.highlighted, messages.echo).await
-    {
-        Ok(content) => content,
+    let wallet = match state.app.vouchers().wallet(requester).await {
+        Ok(wallet) => wallet,
         Err(error) => {
             return PageError {
-                error,
+                error: error.into(),
                 context: ctx,
             }
             .into_response()
         }
     };
+    let zone = state.app.region_time_zone();
+    let content = wallet_content(wallet, zone, &ctx, messages.highlighted, messages.echo);
     let page = WalletTemplate {
         vt: voucher_text(ctx.language),
         notice: messages.notice,
@@ -326,7 +306,7 @@ async fn render_wallet(
         vouchers: content.vouchers,
         applications: content.applications,
         programmes: content.programmes,
-        office_link: is_voucher_office(user),
+        office_link: content.office_link,
         ctx,
     };
     super::respond_with_page(status, page, |page| page.ctx)
@@ -340,9 +320,9 @@ pub async fn wallet_page(
     request: Request,
 ) -> Response {
     let ctx = PageContext::new(&requester, request.extensions(), "/vouchers");
-    let Some(user) = requester.user.as_ref() else {
+    if requester.user.is_none() {
         return to_sign_in();
-    };
+    }
     let vt = voucher_text(ctx.language);
     let notice = match params.notice.as_deref() {
         Some("applied") => Some(vt.notice_applied),
@@ -357,7 +337,7 @@ pub async fn wallet_page(
         highlighted,
         ..WalletMessages::default()
     };
-    render_wallet(&state, user, ctx, messages, StatusCode::OK).await
+    render_wallet(&state, &requester, ctx, messages, StatusCode::OK).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -379,30 +359,60 @@ pub async fn apply_submit(
             Ok(form) => form,
             Err(error) => return error.into_response(),
         };
-    let (ctx, requester, user, fields) = (form.ctx, form.requester, form.user, form.fields);
+    let (ctx, requester, fields) = (form.ctx, form.requester, form.fields);
     let vt = voucher_text(ctx.language);
     let echo = ApplyEcho {
         programme: field_text(&fields.programme).parse().unwrap_or(0),
         amount: field_text(&fields.amount).to_owned(),
         purpose: fields.purpose.clone().unwrap_or_default(),
     };
-    let programme = match state
-        .store
-        .voucher_programme(VoucherProgrammeId(echo.programme))
-        .await
-    {
-        Ok(Some(record)) => record,
-        Ok(None) => {
-            return refuse_apply(
-                &state,
-                &user,
-                ctx,
-                vt.error_programme.to_owned(),
-                &echo,
-                StatusCode::BAD_REQUEST,
-            )
-            .await
+    let purpose = field_text(&fields.purpose);
+    let Some(amount) = parse_yuan(field_text(&fields.amount)) else {
+        // Both of the form's mistakes are named at once; the purpose's rule is the service's.
+        let mut problems = vec![vt.error_amount];
+        if corridor_app::vouchers::application_purpose(purpose).is_err() {
+            problems.push(vt.error_purpose);
         }
+        let message = problems.join(" ");
+        return refuse_apply(
+            &state,
+            &requester,
+            ctx,
+            message,
+            &echo,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    };
+    let applied = state
+        .app
+        .vouchers()
+        .apply(
+            &requester,
+            VoucherProgrammeId(echo.programme),
+            amount,
+            purpose,
+        )
+        .await;
+    let (message, status) = match applied {
+        Ok(filed) => {
+            return see_page(&format!(
+                "/vouchers?notice=applied&application={}",
+                filed.id.0
+            ))
+        }
+        Err(AppError::NotFound(_)) => (vt.error_programme.to_owned(), StatusCode::BAD_REQUEST),
+        Err(AppError::Invalid { field, .. }) if field == "purpose" => {
+            (vt.error_purpose.to_owned(), StatusCode::BAD_REQUEST)
+        }
+        Err(AppError::Refused(Refusal::Voucher(refusal))) => (
+            format!(
+                "{} {}",
+                vt.apply_refused,
+                refusal_message(&refusal, ctx.language)
+            ),
+            refusal_status(&refusal),
+        ),
         Err(error) => {
             return PageError {
                 error: error.into(),
@@ -411,66 +421,13 @@ pub async fn apply_submit(
             .into_response()
         }
     };
-    let mut problems = Vec::new();
-    let amount = parse_yuan(field_text(&fields.amount));
-    if amount.is_none() {
-        problems.push(vt.error_amount);
-    }
-    let purpose = field_text(&fields.purpose);
-    if purpose.is_empty() || purpose.chars().count() > LONGEST_APPLICATION_PURPOSE_CHARS {
-        problems.push(vt.error_purpose);
-    }
-    let Some(amount) = amount.filter(|_| problems.is_empty()) else {
-        return refuse_apply(
-            &state,
-            &user,
-            ctx,
-            problems.join(" "),
-            &echo,
-            StatusCode::BAD_REQUEST,
-        )
-        .await;
-    };
-    let application = NewVoucherApplication {
-        programme: programme.programme.id,
-        enterprise: user.home_institution,
-        applicant: user.id,
-        requested: amount,
-        purpose: purpose.to_owned(),
-    };
-    match state
-        .store
-        .apply_for_voucher(
-            &application,
-            corridor_store::now(),
-            &requester.audit_context(),
-        )
-        .await
-    {
-        Ok(Ok(filed)) => see_page(&format!(
-            "/vouchers?notice=applied&application={}",
-            filed.id.0
-        )),
-        Ok(Err(refusal)) => {
-            let message = format!(
-                "{} {}",
-                vt.apply_refused,
-                refusal_message(&refusal, ctx.language)
-            );
-            refuse_apply(&state, &user, ctx, message, &echo, refusal_status(&refusal)).await
-        }
-        Err(error) => PageError {
-            error: error.into(),
-            context: ctx,
-        }
-        .into_response(),
-    }
+    refuse_apply(&state, &requester, ctx, message, &echo, status).await
 }
 
 /// Shows the wallet again with what was wrong with the apply form, and the form as sent.
 async fn refuse_apply(
     state: &AppState,
-    user: &User,
+    requester: &Requester,
     ctx: PageContext,
     message: String,
     echo: &ApplyEcho,
@@ -481,7 +438,7 @@ async fn refuse_apply(
         echo: Some(echo),
         ..WalletMessages::default()
     };
-    render_wallet(state, user, ctx, messages, status).await
+    render_wallet(state, requester, ctx, messages, status).await
 }
 
 /// The status a refused application or voucher payment is answered with: 403 when the

@@ -3,9 +3,11 @@
 //! smaller amount) and reject buttons, and the settlement between provinces for a period, as a
 //! payer × provider province matrix, the detail rows and a CSV download.
 //!
-//! A voucher office (the role granted for one province) sees and decides only its own
-//! province's programmes and their applications; the settlement it sees is what its province
-//! pays or is paid. Platform admins see every province. Everyone else gets a 403 page.
+//! Who sees and decides what is the application layer's (`corridor_app::vouchers`): a voucher
+//! office (the role granted for one province) sees and decides only its own province's
+//! programmes and their applications; the settlement it sees is what its province pays or is
+//! paid. Platform admins see every province. Everyone else gets a 403 page. This module reads
+//! the forms, and words and lays out what the service answers.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,30 +16,26 @@ use askama::Template;
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use corridor_app::vouchers::{ApplicationDecision, OfficeConsole};
+use corridor_app::{AppError, Refusal};
 use corridor_domain::voucher::{ApplicationStatus, VoucherApplicationId, VoucherProgrammeId};
-use corridor_domain::{Fen, Language, PageLimit, ProvinceCode, User};
-use corridor_store::{PageRequest, ProgrammeRecord, SettlementRow, VoucherDecision};
+use corridor_domain::{Fen, Language, ProvinceCode};
+use corridor_store::SettlementRow;
 use jiff::civil::Date;
-use jiff::Timestamp;
+use jiff::tz::TimeZone;
 use serde::Deserialize;
 
 use super::text::{
     budget_exhausted_message, co_funding_text, mode_label, programme_name, province_name,
     refusal_message, status_label, voucher_text, VoucherText,
 };
-use super::{parse_yuan, region_time_text, region_zone};
+use super::{parse_yuan, time_text_in};
 use crate::auth::Requester;
 use crate::extract::{Path, Query};
 use crate::pages::forms::{field_text, read_signed_in_form, see_page, to_sign_in};
 use crate::pages::{PageContext, PageError};
 use crate::problem::ApiError;
 use crate::AppState;
-
-/// How many waiting applications of one programme (or, for platform admins, of all) the
-/// console lists; the count says how many wait in all.
-const PENDING_PER_PAGE: u32 = 200;
-/// The longest note an office attaches to a decision.
-const LONGEST_NOTE_CHARS: usize = 1_000;
 
 pub struct ProgrammeSummary {
     pub id: i64,
@@ -120,30 +118,11 @@ pub struct OfficeParams {
     lang: Option<String>,
 }
 
-/// The signed-in user if they are a voucher office or a platform admin, with their provinces
-/// (`None`: all); a 403 otherwise.
-fn require_office_user<'a>(
-    requester: &'a Requester,
+/// The days the period asks for, as typed; an end left empty is the service's default.
+fn read_period(
+    params: &OfficeParams,
     vt: &VoucherText,
-) -> Result<(&'a User, Option<Vec<ProvinceCode>>), ApiError> {
-    let user = requester.require_user()?;
-    match user.voucher_office_provinces() {
-        Some(provinces) if provinces.is_empty() => {
-            Err(ApiError::Forbidden(vt.office_forbidden.to_owned()))
-        }
-        provinces => Ok((user, provinces)),
-    }
-}
-
-fn sees(provinces: &Option<Vec<ProvinceCode>>, province: ProvinceCode) -> bool {
-    provinces
-        .as_ref()
-        .is_none_or(|provinces| provinces.contains(&province))
-}
-
-/// The period asked for, `[from, to)` as dates in the region's zone; the current month by
-/// default, and the month after `from` when only `from` is given.
-fn read_period(params: &OfficeParams, vt: &VoucherText) -> Result<(Date, Date), ApiError> {
+) -> Result<(Option<Date>, Option<Date>), ApiError> {
     let read = |value: &Option<String>, parameter: &'static str| match value
         .as_deref()
         .map(str::trim)
@@ -155,48 +134,19 @@ fn read_period(params: &OfficeParams, vt: &VoucherText) -> Result<(Date, Date), 
             .map(Some)
             .map_err(|_| ApiError::invalid(parameter, vt.error_period)),
     };
-    let from = match read(&params.from, "from")? {
-        Some(from) => from,
-        None => corridor_store::now()
-            .to_zoned(region_zone())
-            .date()
-            .first_of_month(),
-    };
-    let to = match read(&params.to, "to")? {
-        Some(to) => to,
-        None => from
-            .first_of_month()
-            .checked_add(jiff::Span::new().months(1))
-            .map_err(|_| ApiError::invalid("from", vt.error_period))?,
-    };
-    if from >= to {
-        return Err(ApiError::invalid("to", vt.error_period));
+    Ok((read(&params.from, "from")?, read(&params.to, "to")?))
+}
+
+/// What the service refused, as the console says it: in the page's language where the
+/// console has its own sentence.
+fn console_error(error: AppError, vt: &VoucherText) -> ApiError {
+    match error {
+        AppError::Forbidden(_) => ApiError::Forbidden(vt.office_forbidden.to_owned()),
+        AppError::Invalid { field, .. } if field == "from" || field == "to" => {
+            ApiError::invalid(field, vt.error_period)
+        }
+        other => other.into(),
     }
-    Ok((from, to))
-}
-
-fn start_of(day: Date) -> Result<Timestamp, ApiError> {
-    day.to_zoned(region_zone())
-        .map(|zoned| zoned.timestamp())
-        .map_err(|error| ApiError::invalid("from", error.to_string()))
-}
-
-/// The settlement rows of the period that concern the user's provinces (as payer or as the
-/// provider's province).
-async fn settlement_rows(
-    state: &AppState,
-    provinces: &Option<Vec<ProvinceCode>>,
-    from: Date,
-    to: Date,
-) -> Result<Vec<SettlementRow>, ApiError> {
-    let rows = state
-        .store
-        .settlement_statement(start_of(from)?, start_of(to)?)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .filter(|row| sees(provinces, row.payer_province) || sees(provinces, row.provider_province))
-        .collect())
 }
 
 fn settlement_view(
@@ -275,39 +225,17 @@ fn settlement_view(
     }
 }
 
-/// The programmes the user administers.
-async fn programmes_of(
-    state: &AppState,
-    provinces: &Option<Vec<ProvinceCode>>,
-) -> Result<Vec<ProgrammeRecord>, ApiError> {
-    match provinces {
-        None => Ok(state.store.voucher_programmes(None).await?),
-        Some(provinces) => {
-            let mut programmes = Vec::new();
-            for province in provinces {
-                programmes.extend(state.store.voucher_programmes(Some(*province)).await?);
-            }
-            Ok(programmes)
-        }
-    }
-}
-
 struct OfficeContent {
     programmes: Vec<ProgrammeSummary>,
-    pending_total: u64,
     pending: Vec<PendingApplication>,
     settlement: SettlementView,
 }
 
-async fn office_content(
-    state: &AppState,
-    provinces: &Option<Vec<ProvinceCode>>,
-    ctx: &PageContext,
-    period: (Date, Date),
-) -> Result<OfficeContent, ApiError> {
-    let (vt, language) = (voucher_text(ctx.language), ctx.language);
-    let records = programmes_of(state, provinces).await?;
-    let names: HashMap<VoucherProgrammeId, String> = records
+/// The console's rows, in the page's language, from what the service read.
+fn office_content(console: &OfficeConsole, zone: &TimeZone, language: Language) -> OfficeContent {
+    let vt = voucher_text(language);
+    let mut names: HashMap<VoucherProgrammeId, String> = console
+        .programmes
         .iter()
         .map(|record| {
             (
@@ -316,43 +244,24 @@ async fn office_content(
             )
         })
         .collect();
-    let first_page = PageRequest {
-        limit: PageLimit::new(PENDING_PER_PAGE)?,
-        after: None,
-    };
-    let mut pending_total = 0;
-    let mut waiting = Vec::new();
-    let programme_filters: Vec<Option<VoucherProgrammeId>> = match provinces {
-        None => vec![None],
-        Some(_) => records
-            .iter()
-            .map(|record| Some(record.programme.id))
-            .collect(),
-    };
-    for programme in programme_filters {
-        let page = state
-            .store
-            .voucher_applications(programme, Some(ApplicationStatus::Submitted), first_page)
-            .await?;
-        pending_total += page.total;
-        waiting.extend(page.items);
-    }
-    let pending = waiting
-        .into_iter()
+    let pending = console
+        .pending
+        .iter()
         .map(|application| PendingApplication {
             id: application.id.0,
             programme: names
                 .get(&application.programme)
                 .cloned()
                 .unwrap_or_else(|| format!("#{}", application.programme.0)),
-            enterprise: application.enterprise_name_en,
+            enterprise: application.enterprise_name_en.clone(),
             enterprise_id: application.enterprise.0,
             requested: application.requested.to_string(),
-            purpose: application.purpose,
-            submitted: region_time_text(application.created_at),
+            purpose: application.purpose.clone(),
+            submitted: time_text_in(application.created_at, zone),
         })
         .collect();
-    let programmes = records
+    let programmes = console
+        .programmes
         .iter()
         .map(|record| {
             let programme = &record.programme;
@@ -369,28 +278,25 @@ async fn office_content(
             }
         })
         .collect();
-    let (from, to) = period;
     // Settlement rows name programmes of other provinces too (what they owe this province's
-    // providers), so every programme's name is looked up.
-    let rows = settlement_rows(state, provinces, from, to).await?;
-    let mut all_names = names;
-    if rows
-        .iter()
-        .any(|row| !all_names.contains_key(&row.programme))
-    {
-        for record in state.store.voucher_programmes(None).await? {
-            all_names
-                .entry(record.programme.id)
-                .or_insert_with(|| programme_name(&record.programme, language).to_owned());
-        }
+    // providers).
+    for programme in &console.other_programmes {
+        names
+            .entry(programme.id)
+            .or_insert_with(|| programme_name(programme, language).to_owned());
     }
-    let settlement = settlement_view(&rows, &all_names, from, to, language);
-    Ok(OfficeContent {
+    let settlement = settlement_view(
+        &console.settlement.rows,
+        &names,
+        console.period.from,
+        console.period.to,
+        language,
+    );
+    OfficeContent {
         programmes,
-        pending_total,
         pending,
         settlement,
-    })
+    }
 }
 
 fn provinces_text(provinces: &Option<Vec<ProvinceCode>>, language: Language) -> String {
@@ -403,33 +309,42 @@ fn provinces_text(provinces: &Option<Vec<ProvinceCode>>, language: Language) -> 
         .join(", ")
 }
 
+/// The console for the period `from`..`to` (the service's defaults for an end left out), or
+/// the error page when the user may not see it.
 async fn render_office(
     state: &AppState,
-    provinces: Option<Vec<ProvinceCode>>,
+    requester: &Requester,
     ctx: PageContext,
-    period: (Date, Date),
+    (from, to): (Option<Date>, Option<Date>),
     notice: Option<&'static str>,
     error: Option<String>,
     status: StatusCode,
 ) -> Response {
-    let content = match office_content(state, &provinces, &ctx, period).await {
-        Ok(content) => content,
+    let vt = voucher_text(ctx.language);
+    let console = match state
+        .app
+        .vouchers()
+        .office_console(requester, from, to)
+        .await
+    {
+        Ok(console) => console,
         Err(error) => {
             return PageError {
-                error,
+                error: console_error(error, vt),
                 context: ctx,
             }
             .into_response()
         }
     };
+    let content = office_content(&console, state.app.region_time_zone(), ctx.language);
     let page = OfficeTemplate {
-        vt: voucher_text(ctx.language),
+        vt,
         notice,
         error,
-        all_provinces: provinces.is_none(),
-        provinces: provinces_text(&provinces, ctx.language),
+        all_provinces: console.provinces.is_none(),
+        provinces: provinces_text(&console.provinces, ctx.language),
         programmes: content.programmes,
-        pending_total: content.pending_total,
+        pending_total: console.pending_total,
         pending: content.pending,
         settlement: content.settlement,
         ctx,
@@ -449,10 +364,8 @@ pub async fn office_page(
         return to_sign_in();
     }
     let vt = voucher_text(ctx.language);
-    let checked = require_office_user(&requester, vt)
-        .and_then(|(_, provinces)| read_period(&params, vt).map(|period| (provinces, period)));
-    let (provinces, period) = match checked {
-        Ok(checked) => checked,
+    let period = match read_period(&params, vt) {
+        Ok(period) => period,
         Err(error) => {
             return PageError {
                 error,
@@ -466,7 +379,16 @@ pub async fn office_page(
         Some("rejected") => Some(vt.notice_rejected),
         _ => None,
     };
-    render_office(&state, provinces, ctx, period, notice, None, StatusCode::OK).await
+    render_office(
+        &state,
+        &requester,
+        ctx,
+        period,
+        notice,
+        None,
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// `GET /vouchers/office/settlement.csv?from=&to=`: the detail rows of the console's
@@ -483,22 +405,28 @@ pub async fn settlement_csv_download(
     }
     let vt = voucher_text(ctx.language);
     let result = async {
-        let (_, provinces) = require_office_user(&requester, vt)?;
         let (from, to) = read_period(&params, vt)?;
-        let rows = settlement_rows(&state, &provinces, from, to).await?;
-        Ok::<_, ApiError>((from, to, rows))
+        state
+            .app
+            .vouchers()
+            .settlement_of_days(&requester, from, to)
+            .await
+            .map_err(|error| console_error(error, vt))
     }
     .await;
     match result {
-        Ok((from, to, rows)) => (
+        Ok((period, statement)) => (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
                 (
                     header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"voucher-settlement-{from}-{to}.csv\""),
+                    format!(
+                        "attachment; filename=\"voucher-settlement-{}-{}.csv\"",
+                        period.from, period.to
+                    ),
                 ),
             ],
-            corridor_store::settlement_csv(&rows),
+            corridor_store::settlement_csv(&statement.rows),
         )
             .into_response(),
         Err(error) => PageError {
@@ -535,57 +463,18 @@ pub async fn decision_submit(
         };
     let (ctx, requester, fields) = (form.ctx, form.requester, form.fields);
     let vt = voucher_text(ctx.language);
-    let fail = |ctx: PageContext, error: ApiError| {
-        PageError {
-            error,
-            context: ctx,
-        }
-        .into_response()
-    };
-    let provinces = match require_office_user(&requester, vt) {
-        Ok((_, provinces)) => provinces,
-        Err(error) => return fail(ctx, error),
-    };
-    let application = match state
-        .store
-        .voucher_application(VoucherApplicationId(id))
-        .await
-    {
-        Ok(Some(application)) => application,
-        Ok(None) => {
-            return fail(
-                ctx,
-                ApiError::NotFound(format!("no voucher application with id {id}")),
-            )
-        }
-        Err(error) => return fail(ctx, error.into()),
-    };
-    let programme = match state.store.voucher_programme(application.programme).await {
-        Ok(Some(record)) => record.programme,
-        Ok(None) => {
-            return fail(
-                ctx,
-                ApiError::internal(format!("application {id} has no programme")),
-            )
-        }
-        Err(error) => return fail(ctx, error.into()),
-    };
-    if !sees(&provinces, programme.province) {
-        return fail(ctx, ApiError::Forbidden(vt.office_forbidden.to_owned()));
-    }
-    let period = match read_period(&OfficeParams::default(), vt) {
-        Ok(period) => period,
-        Err(error) => return fail(ctx, error),
-    };
-    let refuse = |message: String| Some(format!("{} {message}", vt.decision_failed));
+    let decision_failed = |message: &str| Some(format!("{} {message}", vt.decision_failed));
+    // The form's own mistakes are shown on the console (the current month's) for the user to
+    // correct; the service decides who may decide and what may be issued.
     let approve = match field_text(&fields.decision) {
         "approve" => true,
         "reject" => false,
         _ => {
-            let error = refuse(vt.error_decision.to_owned());
+            let error = decision_failed(vt.error_decision);
+            let period = (None, None);
             return render_office(
                 &state,
-                provinces,
+                &requester,
                 ctx,
                 period,
                 None,
@@ -595,88 +484,73 @@ pub async fn decision_submit(
             .await;
         }
     };
-    let note =
-        corridor_domain::optional_bounded_text("note", fields.note.as_deref(), LONGEST_NOTE_CHARS);
     let amount_text = field_text(&fields.amount);
     let amount = if !approve || amount_text.is_empty() {
-        Ok(None)
+        None
     } else {
-        parse_yuan(amount_text)
-            .filter(|amount| amount.0 <= application.requested.0)
-            .map(Some)
-            .ok_or(())
-    };
-    let (note, amount) = match (note, amount) {
-        (Ok(note), Ok(amount)) => (note, amount),
-        (Err(_), _) => {
-            let error = refuse(vt.error_note.to_owned());
-            return render_office(
-                &state,
-                provinces,
-                ctx,
-                period,
-                None,
-                error,
-                StatusCode::BAD_REQUEST,
-            )
-            .await;
-        }
-        (_, Err(())) => {
-            let error = refuse(vt.error_approve_amount.to_owned());
-            return render_office(
-                &state,
-                provinces,
-                ctx,
-                period,
-                None,
-                error,
-                StatusCode::BAD_REQUEST,
-            )
-            .await;
+        match parse_yuan(amount_text) {
+            Some(amount) => Some(amount),
+            None => {
+                let error = decision_failed(vt.error_approve_amount);
+                let period = (None, None);
+                return render_office(
+                    &state,
+                    &requester,
+                    ctx,
+                    period,
+                    None,
+                    error,
+                    StatusCode::BAD_REQUEST,
+                )
+                .await;
+            }
         }
     };
-    let decision = state
-        .store
-        .decide_voucher_application(
-            application.id,
-            approve,
-            amount,
-            note.as_deref(),
-            corridor_store::now(),
-            &requester.audit_context(),
-        )
+    let decision = ApplicationDecision {
+        approve,
+        amount,
+        note: fields.note,
+    };
+    let decided = state
+        .app
+        .vouchers()
+        .decide(&requester, VoucherApplicationId(id), decision)
         .await;
-    let (message, status) = match decision {
-        Ok(VoucherDecision::Issued { .. }) => {
+    let (message, status) = match decided {
+        Ok(application) if application.status == ApplicationStatus::Approved => {
             return see_page(&format!("/vouchers/office?notice=issued&application={id}"))
         }
-        Ok(VoucherDecision::Rejected(_)) => {
+        Ok(_) => {
             return see_page(&format!(
                 "/vouchers/office?notice=rejected&application={id}"
             ))
         }
-        Ok(VoucherDecision::Refused(refusal)) => (
+        Err(AppError::Invalid { field, .. }) if field == "note" => {
+            (vt.error_note.to_owned(), StatusCode::BAD_REQUEST)
+        }
+        Err(AppError::Invalid { field, .. }) if field == "amount_fen" => {
+            (vt.error_approve_amount.to_owned(), StatusCode::BAD_REQUEST)
+        }
+        Err(AppError::Refused(Refusal::Voucher(refusal))) => (
             refusal_message(&refusal, ctx.language),
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
-        Ok(VoucherDecision::BudgetExhausted { available }) => (
+        Err(AppError::Refused(Refusal::BudgetExhausted { available })) => (
             budget_exhausted_message(available, ctx.language),
             StatusCode::CONFLICT,
         ),
-        Ok(VoucherDecision::AlreadyDecided(status)) => (
+        Err(AppError::Refused(Refusal::ApplicationAlreadyDecided(status))) => (
             format!("{} {}.", vt.already_decided, status_label(status, vt)),
             StatusCode::CONFLICT,
         ),
-        Err(error) => return fail(ctx, error.into()),
+        Err(error) => {
+            return PageError {
+                error: console_error(error, vt),
+                context: ctx,
+            }
+            .into_response()
+        }
     };
-    render_office(
-        &state,
-        provinces,
-        ctx,
-        period,
-        None,
-        refuse(message),
-        status,
-    )
-    .await
+    let error = decision_failed(&message);
+    render_office(&state, &requester, ctx, (None, None), None, error, status).await
 }

@@ -1,13 +1,14 @@
 //! Paying a booking with a voucher from the booking form: the "Pay with voucher" choice
 //! (offered when the user's enterprise holds vouchers with value left), the split the quote
 //! shows (the voucher's share and the user's), and the sentences for a booking the voucher
-//! could not pay for. The booking itself, with its hold on the voucher, is one store call
-//! (`create_booking_with_voucher`), made by [`crate::pages::booking`].
+//! could not pay for. Whose voucher may pay and how a price splits are the application
+//! layer's (`corridor_app::vouchers`); the booking itself, with its hold on the voucher, is
+//! made by [`crate::pages::booking`].
 
+use corridor_app::{Actor, AppError, Refusal};
 use corridor_domain::voucher::{PriceSplit, RedemptionMode, VoucherId, VoucherRefusal};
 use corridor_domain::{Fen, InstrumentId, Language, User};
 use corridor_store::VoucherRecord;
-use jiff::Timestamp;
 
 use super::text::{refusal_message, voucher_option_label, voucher_text};
 use crate::problem::ApiError;
@@ -71,10 +72,9 @@ pub async fn enterprise_vouchers(
     state: &AppState,
     user: &User,
 ) -> Result<Vec<VoucherRecord>, ApiError> {
-    Ok(state
-        .store
-        .vouchers_of_enterprise(user.home_institution)
-        .await?)
+    // Reading one's own wallet writes nothing, so the actor needs no network address.
+    let actor = Actor::user(user.clone(), None);
+    Ok(state.app.vouchers().my_vouchers(&actor).await?)
 }
 
 /// The select of the booking form: the vouchers with value left, and the chosen one. `None`
@@ -149,28 +149,31 @@ fn refused_view(refusal: &VoucherRefusal, language: Language) -> VoucherQuoteVie
     }
 }
 
-/// The quote's split for `voucher` (which must be one of `vouchers`, the enterprise's own),
-/// or why the voucher cannot pay for a booking of `price` at `instrument`.
+/// The quote's split for `voucher` if the booking at `instrument` for `price` were paid
+/// with it, or why the voucher cannot pay (another enterprise's voucher is "not yours").
 pub async fn quote_split(
     state: &AppState,
-    vouchers: &[VoucherRecord],
+    actor: &Actor,
     voucher: VoucherId,
     instrument: InstrumentId,
     price: Fen,
-    now: Timestamp,
     language: Language,
 ) -> Result<VoucherQuoteView, ApiError> {
-    let Some(record) = vouchers.iter().find(|record| record.id == voucher) else {
-        return Ok(refused_view(&VoucherRefusal::NotYourVoucher, language));
-    };
-    let split = state
-        .store
-        .quote_voucher_split(voucher, instrument, price, now)
-        .await?;
-    let split = match split {
-        Ok(split) if split.voucher_pays.0 > 0 => split,
-        Ok(_) => return Ok(refused_view(&VoucherRefusal::NothingToPay, language)),
-        Err(refusal) => return Ok(refused_view(&refusal, language)),
+    let quoted = state
+        .app
+        .vouchers()
+        .split_for_booking(actor, voucher, instrument, price)
+        .await;
+    let (record, split) = match quoted {
+        Ok(quoted) => (quoted.voucher, quoted.split),
+        // The service answers others' vouchers as unknown; the form names them as not yours.
+        Err(AppError::NotFound(_)) => {
+            return Ok(refused_view(&VoucherRefusal::NotYourVoucher, language))
+        }
+        Err(AppError::Refused(Refusal::Voucher(refusal))) => {
+            return Ok(refused_view(&refusal, language))
+        }
+        Err(error) => return Err(error.into()),
     };
     let vt = voucher_text(language);
     Ok(VoucherQuoteView {
