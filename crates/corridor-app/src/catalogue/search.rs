@@ -85,6 +85,7 @@ pub struct SearchQuery {
 }
 
 /// A page of results, with the prices' basis and the page that was asked for.
+#[derive(Debug, Clone)]
 pub struct SearchAnswer {
     pub results: SearchResults,
     /// Whose rates `hourly_rate` and the price bands use.
