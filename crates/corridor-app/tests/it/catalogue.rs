@@ -53,6 +53,14 @@ async fn change_at(test: &TestApp, institution: InstitutionId, name: &str) -> In
     }
 }
 
+/// Makes an instrument change break one limit.
+type BreakOneLimit = fn(&mut InstrumentChange);
+
+/// Text of `chars` characters.
+fn long(chars: usize) -> String {
+    "x".repeat(chars)
+}
+
 /// `user` as an instrument manager of `institution` only.
 fn manager_of(user: &User, institution: InstitutionId) -> User {
     let mut manager = user.clone();
@@ -116,41 +124,30 @@ async fn only_the_institutions_managers_change_its_instruments_within_the_limits
     }
 
     // Each limit refuses its field, and nothing is stored.
-    let long = |chars: usize| "x".repeat(chars);
-    let limits: Vec<(&str, Box<dyn Fn(&mut InstrumentChange)>)> = vec![
-        (
-            "name_en",
-            Box::new(move |change| change.name_en = long(LONGEST_INSTRUMENT_NAME_CHARS + 1)),
-        ),
-        ("name_zh", Box::new(|change| change.name_zh = "  ".into())),
-        (
-            "model",
-            Box::new(move |change| change.model = long(LONGEST_INSTRUMENT_NAME_CHARS + 1)),
-        ),
-        (
-            "techniques",
-            Box::new(|change| change.techniques = vec!["XRD".into(); MOST_TERMS + 1]),
-        ),
-        (
-            "keywords",
-            Box::new(move |change| change.keywords = vec![long(LONGEST_TERM_CHARS + 1)]),
-        ),
-        (
-            "description_en",
-            Box::new(move |change| change.description_en = long(LONGEST_DESCRIPTION_CHARS + 1)),
-        ),
-        (
-            "year_of_manufacture",
-            Box::new(|change| change.year_of_manufacture = 1949),
-        ),
-        (
-            "purchase_value_fen",
-            Box::new(|change| change.purchase_value = Fen(-1)),
-        ),
-        (
-            "rate_industry_fen",
-            Box::new(|change| change.industry_rate = Fen(-1)),
-        ),
+    let limits: Vec<(&str, BreakOneLimit)> = vec![
+        ("name_en", |change| {
+            change.name_en = long(LONGEST_INSTRUMENT_NAME_CHARS + 1)
+        }),
+        ("name_zh", |change| change.name_zh = "  ".into()),
+        ("model", |change| {
+            change.model = long(LONGEST_INSTRUMENT_NAME_CHARS + 1)
+        }),
+        ("techniques", |change| {
+            change.techniques = vec!["XRD".into(); MOST_TERMS + 1]
+        }),
+        ("keywords", |change| {
+            change.keywords = vec![long(LONGEST_TERM_CHARS + 1)]
+        }),
+        ("description_en", |change| {
+            change.description_en = long(LONGEST_DESCRIPTION_CHARS + 1)
+        }),
+        ("year_of_manufacture", |change| {
+            change.year_of_manufacture = 1949
+        }),
+        ("purchase_value_fen", |change| {
+            change.purchase_value = Fen(-1)
+        }),
+        ("rate_industry_fen", |change| change.industry_rate = Fen(-1)),
     ];
     let before = test.store.all_instruments().await.unwrap().len();
     for (field, break_it) in &limits {

@@ -248,12 +248,12 @@ pub(super) async fn instrument_page(
     ];
     let from = params.from.unwrap_or(reach::DEFAULT_ORIGIN);
     let to = item.city.get();
-    let rail = state.app.reach();
-    let journey = reach::journey_lines(&rail, from, to, ctx.is_chinese());
+    let rail_reach = state.app.reach();
+    let journey = reach::journey_lines(&rail_reach, from, to, ctx.is_chinese());
     let cities = catalogue.all_cities().await.unwrap_or_default();
     let journey_from = cities
         .iter()
-        .filter(|city| rail.serves(city.city.code.get()))
+        .filter(|city| rail_reach.serves(city.city.code.get()))
         .map(|city| reach::CityOption {
             code: city.city.code.get(),
             name: ctx.name(&city.city.name_en, &city.city.name_zh).to_owned(),
