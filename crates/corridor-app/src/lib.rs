@@ -18,6 +18,7 @@ pub mod beamtime;
 pub mod bookings;
 pub mod catalogue;
 pub mod cluster_reach;
+pub mod dates;
 pub mod error;
 pub mod indexes;
 pub mod jobs;
@@ -174,6 +175,7 @@ impl App {
             search: &self.search,
             availability: &self.availability,
             rail: &self.rail,
+            region_time_zone: &self.region_time_zone,
         }
     }
 

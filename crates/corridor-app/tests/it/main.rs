@@ -8,4 +8,5 @@ mod analytics;
 mod beamtime;
 mod bookings;
 mod catalogue;
+mod reach;
 mod vouchers;

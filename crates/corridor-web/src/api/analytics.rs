@@ -1,66 +1,56 @@
 //! Regional analytics, public like the region's published statistics: usage by the users'
 //! origin, cross-provincial flows, utilisation, and expensive instruments standing idle. Each
 //! answers JSON, or CSV with `format=csv`, for a period given as dates in the region's time
-//! zone (a year up to today when absent). The figures come from the analytics facts
-//! (`crate::analytics`), which say as of when.
+//! zone (a year up to today when absent). The figures, the period's defaults and limits come
+//! from the analytics service (`corridor_app::analytics`), whose facts say as of when.
 
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use corridor_app::analytics::{resolve_period, IdleQuery, PeriodQuery};
 use corridor_domain::analytics::{FlowLevel, Period, ProviderScope, UtilisationGroup};
-use corridor_domain::{CategoryCode, Fen, InstitutionId, ProvinceCode};
-use jiff::SignedDuration;
+use corridor_domain::{CategoryCode, InstitutionId, ProvinceCode};
 
 use super::analytics_dto::*;
+use super::instant_or_date;
 use crate::extract::{Json, Query};
 use crate::problem::{ApiError, Problem};
 use crate::AppState;
 
-/// The region's time zone, in which period dates are read.
+// TRANSITIONAL: only the vouchers dashboard (`api/voucher_analytics.rs`,
+// `pages/analytics_vouchers.rs`) still reads periods and shows dates in this fixed zone; once
+// it reads its period through `corridor_app::analytics::Analytics::period` (with
+// [`period_query`]) and shows dates in `Analytics::time_zone`, this constant and
+// [`analytics_period`] go.
+/// The zone the vouchers dashboard reads period dates in.
 pub const REGION_TIME_ZONE: &str = "Asia/Shanghai";
-/// The longest period one question may cover.
-const LONGEST_PERIOD_DAYS: i64 = 3_660;
 
 /// The trimmed text, when there is any.
 pub(crate) fn present(text: Option<&str>) -> Option<&str> {
     text.map(str::trim).filter(|text| !text.is_empty())
 }
 
-/// Reads `from` and `to` (dates in the region's zone, or instants); a year up to the end of
-/// today when absent.
+/// Reads `from` and `to` (dates or instants, `to` first); the analytics service places the
+/// dates in the region's time zone and applies the period's default and limits.
+pub fn period_query(from: Option<&str>, to: Option<&str>) -> Result<PeriodQuery, ApiError> {
+    let to = present(to)
+        .map(|text| instant_or_date("to", text))
+        .transpose()?;
+    let from = present(from)
+        .map(|text| instant_or_date("from", text))
+        .transpose()?;
+    Ok(PeriodQuery { from, to })
+}
+
+// TRANSITIONAL: see [`REGION_TIME_ZONE`].
+/// The period of `from` and `to` with dates in [`REGION_TIME_ZONE`], by the analytics
+/// service's rules.
 pub fn analytics_period(from: Option<&str>, to: Option<&str>) -> Result<Period, ApiError> {
     let zone = jiff::tz::TimeZone::get(REGION_TIME_ZONE)
         .map_err(|error| ApiError::internal(error.to_string()))?;
-    let to = match present(to) {
-        Some(text) => super::bookings::parse_instant_or_date("to", text, &zone)?,
-        None => {
-            let tomorrow = corridor_store::now()
-                .to_zoned(zone.clone())
-                .date()
-                .tomorrow();
-            let tomorrow = tomorrow.map_err(|error| ApiError::internal(error.to_string()))?;
-            tomorrow
-                .to_zoned(zone.clone())
-                .map_err(|error| ApiError::internal(error.to_string()))?
-                .timestamp()
-        }
-    };
-    let from = match present(from) {
-        Some(text) => super::bookings::parse_instant_or_date("from", text, &zone)?,
-        None => to - SignedDuration::from_hours(24 * 365),
-    };
-    if to <= from {
-        return Err(ApiError::invalid("to", "must be after from"));
-    }
-    if to.duration_since(from) > SignedDuration::from_hours(24 * LONGEST_PERIOD_DAYS) {
-        return Err(ApiError::invalid(
-            "to",
-            format!("a period covers at most {LONGEST_PERIOD_DAYS} days"),
-        ));
-    }
-    Ok(Period { from, to })
+    Ok(resolve_period(period_query(from, to)?, &zone)?)
 }
 
 pub(crate) fn period_dto(period: Period, as_of: jiff::Timestamp) -> AnalyticsPeriodDto {
@@ -89,10 +79,6 @@ pub(crate) fn respond<T: serde::Serialize>(
             format!("{other:?}: expected json or csv"),
         )),
     }
-}
-
-pub(crate) fn analytics_failed(error: corridor_domain::analytics::AnalyticsError) -> ApiError {
-    ApiError::internal(error.to_string())
 }
 
 /// Which provider instruments a usage breakdown covers, from the query.
@@ -128,20 +114,20 @@ pub async fn usage_by_origin(
     State(state): State<Arc<AppState>>,
     Query(params): Query<UsageParams>,
 ) -> Result<Response, ApiError> {
-    let period = analytics_period(params.from.as_deref(), params.to.as_deref())?;
+    let period = period_query(params.from.as_deref(), params.to.as_deref())?;
     let scope = provider_scope(
         params.province.as_deref(),
         params.institution,
         params.category.as_deref(),
     )?;
-    let build = state.analytics.facts().await?;
-    let usage = build
-        .facts
+    let usage = state
+        .app
+        .analytics()
         .usage_by_origin(period, &scope)
-        .map_err(analytics_failed)?;
+        .await?;
     respond(
         params.format.as_deref(),
-        OriginUsageDto::new(period_dto(period, build.as_of), usage),
+        OriginUsageDto::new(period_dto(usage.period, usage.as_of), usage.figures),
         OriginUsageDto::csv,
     )
 }
@@ -166,17 +152,20 @@ pub async fn flows(
     State(state): State<Arc<AppState>>,
     Query(params): Query<FlowParams>,
 ) -> Result<Response, ApiError> {
-    let period = analytics_period(params.from.as_deref(), params.to.as_deref())?;
+    let period = period_query(params.from.as_deref(), params.to.as_deref())?;
     let level = flow_level(params.level.as_deref())?;
-    let build = state.analytics.facts().await?;
-    let matrix = build.facts.flows(period, level).map_err(analytics_failed)?;
+    let flows = state.app.analytics().flows(period, level).await?;
     let level_name = match level {
         FlowLevel::Province => "province",
         FlowLevel::City => "city",
     };
     respond(
         params.format.as_deref(),
-        FlowMatrixDto::new(period_dto(period, build.as_of), level_name, matrix),
+        FlowMatrixDto::new(
+            period_dto(flows.period, flows.as_of),
+            level_name,
+            flows.figures,
+        ),
         FlowMatrixDto::csv,
     )
 }
@@ -201,19 +190,15 @@ pub async fn utilisation(
     State(state): State<Arc<AppState>>,
     Query(params): Query<UtilisationParams>,
 ) -> Result<Response, ApiError> {
-    let period = analytics_period(params.from.as_deref(), params.to.as_deref())?;
+    let period = period_query(params.from.as_deref(), params.to.as_deref())?;
     let (group, by) = utilisation_group(params.by.as_deref())?;
-    let build = state.analytics.facts().await?;
-    let rows = build
-        .facts
-        .utilisation(period, group)
-        .map_err(analytics_failed)?;
+    let utilisation = state.app.analytics().utilisation(period, group).await?;
     respond(
         params.format.as_deref(),
         UtilisationDto {
-            period: period_dto(period, build.as_of),
+            period: period_dto(utilisation.period, utilisation.as_of),
             by: by.to_owned(),
-            rows: rows.into_iter().map(Into::into).collect(),
+            rows: utilisation.figures.into_iter().map(Into::into).collect(),
         },
         UtilisationDto::csv,
     )
@@ -228,43 +213,27 @@ pub async fn idle_instruments(
     State(state): State<Arc<AppState>>,
     Query(params): Query<IdleParams>,
 ) -> Result<Response, ApiError> {
-    let period = analytics_period(params.from.as_deref(), params.to.as_deref())?;
-    let min_value_yuan = params.min_value_yuan.unwrap_or(1_000_000);
-    if !(0..=100_000_000_000).contains(&min_value_yuan) {
-        return Err(ApiError::invalid(
-            "min_value_yuan",
-            "must be between 0 and 100,000,000,000",
-        ));
-    }
-    let max_utilisation = params.max_utilisation.unwrap_or(0.01);
-    if !(0.0..=1.0).contains(&max_utilisation) {
-        return Err(ApiError::invalid(
-            "max_utilisation",
-            "must be a share between 0 and 1",
-        ));
-    }
-    let limit = params.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::invalid("limit", "must be between 1 and 500"));
-    }
-    let build = state.analytics.facts().await?;
-    let idle = build
-        .facts
-        .idle_expensive(period, Fen::from_yuan(min_value_yuan), max_utilisation)
-        .map_err(analytics_failed)?;
-    let total = idle.len() as u64;
+    let period = period_query(params.from.as_deref(), params.to.as_deref())?;
+    let idle = state
+        .app
+        .analytics()
+        .idle_instruments(
+            period,
+            IdleQuery {
+                min_value_yuan: params.min_value_yuan,
+                max_utilisation: params.max_utilisation,
+                limit: params.limit,
+            },
+        )
+        .await?;
     respond(
         params.format.as_deref(),
         IdleInstrumentsDto {
-            period: period_dto(period, build.as_of),
-            min_value_fen: Fen::from_yuan(min_value_yuan).0,
-            max_utilisation,
-            total,
-            items: idle
-                .into_iter()
-                .take(limit as usize)
-                .map(Into::into)
-                .collect(),
+            period: period_dto(idle.period, idle.as_of),
+            min_value_fen: idle.figures.min_value.0,
+            max_utilisation: idle.figures.max_utilisation,
+            total: idle.figures.total,
+            items: idle.figures.items.into_iter().map(Into::into).collect(),
         },
         IdleInstrumentsDto::csv,
     )

@@ -2,25 +2,24 @@
 //! industrial cluster (the firms of a sector) or of a category of instruments within N
 //! minutes by rail for a departure window, from one place or from every city of the region.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::response::Response;
-use corridor_domain::analytics::{ClusterCity, ClusterTarget};
-use corridor_domain::PageLimit;
-use corridor_domain::{CategoryCode, City, InstitutionId, Sector};
-use corridor_store::{CityFilter, PageRequest};
+use corridor_app::cluster_reach::{
+    ClusterChoice, ClusterOriginsFigure, ClusterOriginsQuery, ClusterReachFigure, ClusterReachQuery,
+};
+use corridor_domain::analytics::ClusterTarget;
+use corridor_domain::{CategoryCode, InstitutionId, Sector};
+use corridor_store::voucher::csv_field;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::analytics::{present, respond};
-use super::reach::parse_window;
+use super::reach::parse_departure;
 use crate::extract::Query;
 use crate::problem::{ApiError, Problem};
 use crate::AppState;
-use corridor_app::cluster_reach::{cluster_reach_from, cluster_reached_from_each, TravelBudget};
-use corridor_store::voucher::csv_field;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -160,211 +159,124 @@ impl ClusterReachByOriginDto {
     }
 }
 
-/// The cluster named by `sector` or `category` (exactly one).
-pub fn cluster_target(
+/// Reads the cluster's `sector` or `category` (the analytics service decides that exactly one
+/// is given).
+pub fn cluster_choice(
     sector: Option<&str>,
     category: Option<&str>,
-) -> Result<(ClusterTarget, ClusterTargetDto), ApiError> {
-    match (present(sector), present(category)) {
-        (Some(sector), None) => {
-            let parsed = Sector::parse(sector)
-                .map_err(|error| ApiError::invalid("sector", error.to_string()))?;
-            Ok((
-                ClusterTarget::SectorFirms(parsed),
-                ClusterTargetDto {
-                    kind: "sector_firms".into(),
-                    code: parsed.as_code().into(),
-                },
-            ))
-        }
-        (None, Some(category)) => {
-            let parsed = CategoryCode::parse(category).map_err(|_| {
-                ApiError::invalid("category", "expected a two- or four-digit category code")
-            })?;
-            let code = parsed.as_str().to_owned();
-            Ok((
-                ClusterTarget::InstrumentCategory(parsed),
-                ClusterTargetDto {
-                    kind: "instrument_category".into(),
-                    code,
-                },
-            ))
-        }
-        (Some(_), Some(_)) => Err(ApiError::invalid(
-            "category",
-            "give either sector or category, not both",
-        )),
-        (None, None) => Err(ApiError::invalid(
-            "sector",
-            "name the cluster with sector (firms) or category (instruments)",
-        )),
-    }
-}
-
-/// The departure window and travel budget from the query.
-pub fn travel_budget(
-    depart: Option<&str>,
-    window: Option<u16>,
-    within: Option<u16>,
-) -> Result<TravelBudget, ApiError> {
-    let (window_start, window_end) = parse_window(depart, window, "depart")?;
-    let within_minutes = within.unwrap_or(180);
-    if !(1..=720).contains(&within_minutes) {
-        return Err(ApiError::invalid(
-            "within",
-            "must be between 1 and 720 minutes",
-        ));
-    }
-    Ok(TravelBudget {
-        window_start,
-        window_end,
-        within_minutes,
-    })
-}
-
-/// Every city of the store, by code.
-pub async fn cities_by_code(state: &AppState) -> Result<HashMap<u32, City>, ApiError> {
-    let cities = state
-        .store
-        .cities(
-            &CityFilter::default(),
-            PageRequest {
-                limit: PageLimit::new(500)?,
-                after: None,
-            },
-        )
-        .await?;
-    Ok(cities
-        .items
-        .into_iter()
-        .map(|city| (city.city.code.get(), city.city))
-        .collect())
-}
-
-/// The figure for one origin, with every city's members and travel time; `cities` names them
-/// (see [`cities_by_code`], read once per request).
-pub async fn cluster_reach_dto(
-    state: &AppState,
-    params: &ClusterReachParams,
-    cities: &HashMap<u32, City>,
-) -> Result<ClusterReachDto, ApiError> {
-    let (target, target_dto) =
-        cluster_target(params.sector.as_deref(), params.category.as_deref())?;
-    let budget = travel_budget(params.depart.as_deref(), params.window, params.within)?;
-    let (from_city, excluded) = match (params.from_city, params.from_institution) {
-        (Some(city), None) => (city, None),
-        (None, Some(id)) => {
-            let institution = state
-                .store
-                .institution(InstitutionId(id))
-                .await?
-                .ok_or_else(|| ApiError::NotFound(format!("institution {id}")))?;
-            (institution.institution.city.get(), Some(InstitutionId(id)))
-        }
-        (Some(_), Some(_)) => {
-            return Err(ApiError::invalid(
-                "from_institution",
-                "give either from_city or from_institution, not both",
-            ))
-        }
-        (None, None) => {
-            return Err(ApiError::invalid(
-                "from_city",
-                "name the origin with from_city or from_institution",
-            ))
-        }
-    };
-    if !state.rail.has_stations(from_city) {
-        return Err(ApiError::invalid(
-            "from_city",
-            format!("no railway station serves the city {from_city}"),
-        ));
-    }
-    let build = state.analytics.facts().await?;
-    let members = build.facts.cluster_members(&target, excluded);
-    let reach = cluster_reach_from(&state.rail, from_city, &members, budget);
-    Ok(ClusterReachDto {
-        from_city,
-        from_institution: params.from_institution,
-        target: target_dto,
-        depart: corridor_rail::format_minute(u32::from(budget.window_start)),
-        window: budget.window_end - budget.window_start,
-        within: budget.within_minutes,
-        members: reach.members,
-        reached: reach.reached,
-        share: reach.share,
-        cities: reach
-            .cities
-            .iter()
-            .map(|city| {
-                let known = cities.get(&city.city.get());
-                ClusterReachCityDto {
-                    city: city.city.get(),
-                    name_en: known.map(|c| c.name_en.clone()).unwrap_or_default(),
-                    name_zh: known.map(|c| c.name_zh.clone()).unwrap_or_default(),
-                    province: city.province.as_code().to_owned(),
-                    lon: known.map_or(0.0, |c| c.location.lon),
-                    lat: known.map_or(0.0, |c| c.location.lat),
-                    members: city.members,
-                    minutes: city.minutes,
-                }
+) -> Result<ClusterChoice, ApiError> {
+    Ok(ClusterChoice {
+        sector: present(sector)
+            .map(|sector| {
+                Sector::parse(sector)
+                    .map_err(|error| ApiError::invalid("sector", error.to_string()))
             })
-            .collect(),
+            .transpose()?,
+        category: present(category)
+            .map(|category| {
+                CategoryCode::parse(category).map_err(|_| {
+                    ApiError::invalid("category", "expected a two- or four-digit category code")
+                })
+            })
+            .transpose()?,
     })
 }
 
-/// The figure from every city of the region that a station serves; `cities` as for
-/// [`cluster_reach_dto`].
-pub async fn cluster_reach_by_origin_dto(
-    state: &AppState,
+fn target_dto(target: &ClusterTarget) -> ClusterTargetDto {
+    match target {
+        ClusterTarget::SectorFirms(sector) => ClusterTargetDto {
+            kind: "sector_firms".into(),
+            code: sector.as_code().into(),
+        },
+        ClusterTarget::InstrumentCategory(category) => ClusterTargetDto {
+            kind: "instrument_category".into(),
+            code: category.as_str().to_owned(),
+        },
+    }
+}
+
+/// The question from one place, as read from the query.
+pub fn cluster_reach_query(params: &ClusterReachParams) -> Result<ClusterReachQuery, ApiError> {
+    Ok(ClusterReachQuery {
+        from_city: params.from_city,
+        from_institution: params.from_institution.map(InstitutionId),
+        cluster: cluster_choice(params.sector.as_deref(), params.category.as_deref())?,
+        departure: parse_departure("depart", params.depart.as_deref())?,
+        window: params.window,
+        within: params.within,
+    })
+}
+
+/// The question from every origin, as read from the query.
+pub fn cluster_origins_query(
     params: &ClusterReachByOriginParams,
-    cities: &HashMap<u32, City>,
-) -> Result<ClusterReachByOriginDto, ApiError> {
-    let (target, target_dto) =
-        cluster_target(params.sector.as_deref(), params.category.as_deref())?;
-    let budget = travel_budget(params.depart.as_deref(), params.window, params.within)?;
-    let build = state.analytics.facts().await?;
-    let members: Vec<ClusterCity> = build.facts.cluster_members(&target, None);
-    let total: u64 = members.iter().map(|city| city.members.len() as u64).sum();
-    let mut origins: Vec<&City> = cities
-        .values()
-        .filter(|city| city.province.is_in_region() && state.rail.has_stations(city.code.get()))
-        .collect();
-    origins.sort_by_key(|city| city.code);
-    let codes: Vec<u32> = origins.iter().map(|city| city.code.get()).collect();
-    // One sweep per departure minute (a few milliseconds for the region's cities, more with
-    // more origins): off the request threads.
-    let rail = state.rail.clone();
-    let reached = tokio::task::spawn_blocking(move || {
-        cluster_reached_from_each(&rail, &codes, &members, budget)
+) -> Result<ClusterOriginsQuery, ApiError> {
+    Ok(ClusterOriginsQuery {
+        cluster: cluster_choice(params.sector.as_deref(), params.category.as_deref())?,
+        departure: parse_departure("depart", params.depart.as_deref())?,
+        window: params.window,
+        within: params.within,
     })
-    .await
-    .map_err(|error| ApiError::internal(error.to_string()))?;
-    let mut rows: Vec<ClusterOriginDto> = origins
-        .iter()
-        .zip(reached)
-        .map(|(city, reached)| ClusterOriginDto {
-            city: city.code.get(),
-            name_en: city.name_en.clone(),
-            name_zh: city.name_zh.clone(),
-            province: city.province.as_code().to_owned(),
-            reached,
-            share: if total == 0 {
-                0.0
-            } else {
-                reached as f64 / total as f64
-            },
-        })
-        .collect();
-    rows.sort_by(|a, b| b.reached.cmp(&a.reached).then(a.city.cmp(&b.city)));
-    Ok(ClusterReachByOriginDto {
-        target: target_dto,
-        depart: corridor_rail::format_minute(u32::from(budget.window_start)),
-        window: budget.window_end - budget.window_start,
-        within: budget.within_minutes,
-        members: total,
-        origins: rows,
-    })
+}
+
+impl From<&ClusterReachFigure> for ClusterReachDto {
+    fn from(figure: &ClusterReachFigure) -> ClusterReachDto {
+        let budget = figure.budget;
+        ClusterReachDto {
+            from_city: figure.from_city,
+            from_institution: figure.from_institution.map(|id| id.0),
+            target: target_dto(&figure.target),
+            depart: corridor_rail::format_minute(u32::from(budget.window_start)),
+            window: budget.window_end - budget.window_start,
+            within: budget.within_minutes,
+            members: figure.reach.members,
+            reached: figure.reach.reached,
+            share: figure.reach.share,
+            cities: figure
+                .reach
+                .cities
+                .iter()
+                .map(|city| {
+                    let known = figure.cities.get(&city.city.get());
+                    ClusterReachCityDto {
+                        city: city.city.get(),
+                        name_en: known.map(|c| c.name_en.clone()).unwrap_or_default(),
+                        name_zh: known.map(|c| c.name_zh.clone()).unwrap_or_default(),
+                        province: city.province.as_code().to_owned(),
+                        lon: known.map_or(0.0, |c| c.location.lon),
+                        lat: known.map_or(0.0, |c| c.location.lat),
+                        members: city.members,
+                        minutes: city.minutes,
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<&ClusterOriginsFigure> for ClusterReachByOriginDto {
+    fn from(figure: &ClusterOriginsFigure) -> ClusterReachByOriginDto {
+        let budget = figure.budget;
+        ClusterReachByOriginDto {
+            target: target_dto(&figure.target),
+            depart: corridor_rail::format_minute(u32::from(budget.window_start)),
+            window: budget.window_end - budget.window_start,
+            within: budget.within_minutes,
+            members: figure.members,
+            origins: figure
+                .origins
+                .iter()
+                .map(|origin| ClusterOriginDto {
+                    city: origin.city.code.get(),
+                    name_en: origin.city.name_en.clone(),
+                    name_zh: origin.city.name_zh.clone(),
+                    province: origin.city.province.as_code().to_owned(),
+                    reached: origin.reached,
+                    share: origin.share,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// The share of a cluster within a travel-time budget by rail from a city or an institution,
@@ -377,9 +289,16 @@ pub async fn cluster_reach(
     State(state): State<Arc<AppState>>,
     Query(params): Query<ClusterReachParams>,
 ) -> Result<Response, ApiError> {
-    let cities = cities_by_code(&state).await?;
-    let dto = cluster_reach_dto(&state, &params, &cities).await?;
-    respond(params.format.as_deref(), dto, ClusterReachDto::csv)
+    let figure = state
+        .app
+        .analytics()
+        .cluster_reach(&cluster_reach_query(&params)?)
+        .await?;
+    respond(
+        params.format.as_deref(),
+        ClusterReachDto::from(&figure),
+        ClusterReachDto::csv,
+    )
 }
 
 /// The same figure from every city of the region a station serves: where a cluster is best
@@ -391,7 +310,14 @@ pub async fn cluster_reach_by_origin(
     State(state): State<Arc<AppState>>,
     Query(params): Query<ClusterReachByOriginParams>,
 ) -> Result<Response, ApiError> {
-    let cities = cities_by_code(&state).await?;
-    let dto = cluster_reach_by_origin_dto(&state, &params, &cities).await?;
-    respond(params.format.as_deref(), dto, ClusterReachByOriginDto::csv)
+    let figure = state
+        .app
+        .analytics()
+        .cluster_reach_by_origin(&cluster_origins_query(&params)?)
+        .await?;
+    respond(
+        params.format.as_deref(),
+        ClusterReachByOriginDto::from(&figure),
+        ClusterReachByOriginDto::csv,
+    )
 }

@@ -25,6 +25,7 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use corridor_app::dates::InstantOrDate;
 use corridor_domain::{
     AccessPolicy, BookingMode, CategoryCode, CityCode, InstitutionId, InstitutionKind,
     InstrumentId, PageLimit, ProvinceCode, Sector,
@@ -197,6 +198,17 @@ fn parse_optional<T>(
     Ok(value.map(parse).transpose()?)
 }
 
+/// Reads an RFC 3339 instant, or a bare date (`YYYY-MM-DD`), which the application layer
+/// places in the region's time zone.
+pub(crate) fn instant_or_date(field: &'static str, text: &str) -> Result<InstantOrDate, ApiError> {
+    match text.trim().parse::<jiff::civil::Date>() {
+        Ok(date) => Ok(InstantOrDate::Date(date)),
+        Err(_) => Ok(InstantOrDate::Instant(bookings::parse_instant(
+            field, text,
+        )?)),
+    }
+}
+
 fn city_code(code: u32) -> Result<CityCode, ApiError> {
     CityCode::new(code).map_err(|error| ApiError::invalid("city", error.reason))
 }
@@ -217,7 +229,8 @@ pub struct PageParams {
 async fn list_provinces(State(state): State<Arc<AppState>>) -> ApiResult<Vec<ProvinceDto>> {
     Ok(Json(
         state
-            .store
+            .app
+            .catalogue()
             .provinces()
             .await?
             .into_iter()
@@ -247,7 +260,8 @@ async fn list_cities(
         province: parse_optional(params.province.as_deref(), ProvinceCode::parse)?,
     };
     let page = state
-        .store
+        .app
+        .catalogue()
         .cities(
             &filter,
             page_request(params.limit, params.cursor.as_deref())?,
@@ -261,11 +275,7 @@ async fn list_cities(
     params(("code" = u32, Path, description = "Administrative division code, e.g. 320100")),
     responses((status = 200, body = CityDto), (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn get_city(State(state): State<Arc<AppState>>, Path(code): Path<u32>) -> ApiResult<CityDto> {
-    let city = state
-        .store
-        .city(city_code(code)?)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no city with code {code}")))?;
+    let city = state.app.catalogue().city(city_code(code)?).await?;
     Ok(Json(CityDto::from(city)))
 }
 
@@ -298,7 +308,8 @@ async fn list_institutions(
         city: params.city.map(city_code).transpose()?,
     };
     let page = state
-        .store
+        .app
+        .catalogue()
         .institutions(
             &filter,
             page_request(params.limit, params.cursor.as_deref())?,
@@ -314,11 +325,7 @@ async fn get_institution(
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
 ) -> ApiResult<InstitutionDto> {
-    let institution = state
-        .store
-        .institution(InstitutionId(id))
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no institution with id {id}")))?;
+    let institution = state.app.catalogue().institution(InstitutionId(id)).await?;
     Ok(Json(InstitutionDto::from(institution)))
 }
 
@@ -357,7 +364,8 @@ async fn list_instruments(
         training_required: params.training_required,
     };
     let page = state
-        .store
+        .app
+        .catalogue()
         .instruments(
             &filter,
             page_request(params.limit, params.cursor.as_deref())?,
@@ -373,11 +381,7 @@ async fn get_instrument(
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
 ) -> ApiResult<InstrumentDto> {
-    let instrument = state
-        .store
-        .instrument(InstrumentId(id))
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no instrument with id {id}")))?;
+    let instrument = state.app.catalogue().instrument(InstrumentId(id)).await?;
     Ok(Json(InstrumentDto::from(instrument)))
 }
 
@@ -386,7 +390,8 @@ async fn get_instrument(
 async fn list_categories(State(state): State<Arc<AppState>>) -> ApiResult<Vec<CategoryDto>> {
     Ok(Json(
         state
-            .store
+            .app
+            .catalogue()
             .categories()
             .await?
             .into_iter()
@@ -411,7 +416,8 @@ async fn list_beamlines(
 ) -> ApiResult<Vec<BeamlineDto>> {
     Ok(Json(
         state
-            .store
+            .app
+            .catalogue()
             .beamlines(params.facility.map(InstitutionId))
             .await?
             .into_iter()
@@ -423,7 +429,9 @@ async fn list_beamlines(
 /// Counts of the region's instruments and institutions by province, kind and category.
 #[utoipa::path(get, path = "/stats/summary", tag = "region", responses((status = 200, body = SummaryDto)))]
 async fn get_summary(State(state): State<Arc<AppState>>) -> ApiResult<SummaryDto> {
-    Ok(Json(SummaryDto::from(state.store.region_summary().await?)))
+    Ok(Json(SummaryDto::from(
+        state.app.catalogue().summary().await?,
+    )))
 }
 
 /// The signed-in user.

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use axum::extract::State;
+use corridor_app::reach::ReachQuery;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -53,24 +54,16 @@ pub struct ReachDto {
     pub cities: Vec<ReachedCityDto>,
 }
 
-/// A departure window, checked: start and end minutes after midnight.
-pub fn parse_window(
-    depart: Option<&str>,
-    window: Option<u16>,
-    field: &'static str,
-) -> Result<(u16, u16), ApiError> {
-    let start = match depart {
-        None => 8 * 60,
-        Some(text) => corridor_rail::parse_hours_minutes(text)
+/// Reads a time of day like `08:00` into minutes after midnight (the application layer
+/// decides the default and the window around it).
+pub fn parse_departure(field: &'static str, text: Option<&str>) -> Result<Option<u16>, ApiError> {
+    text.map(|text| {
+        corridor_rail::parse_hours_minutes(text)
             .filter(|minute| *minute < 24 * 60)
-            .ok_or_else(|| ApiError::invalid(field, format!("{text:?} is not a time like 08:00")))?
-            as u16,
-    };
-    let window = window.unwrap_or(120);
-    if window > 720 {
-        return Err(ApiError::invalid("window", "must be at most 720 minutes"));
-    }
-    Ok((start, start + window))
+            .map(|minute| minute as u16)
+            .ok_or_else(|| ApiError::invalid(field, format!("{text:?} is not a time like 08:00")))
+    })
+    .transpose()
 }
 
 /// Shortest rail travel times from a city to every station and city, for departures in a window.
@@ -80,22 +73,15 @@ pub async fn get_reach(
     State(state): State<Arc<AppState>>,
     Query(params): Query<ReachParams>,
 ) -> Result<Json<ReachDto>, ApiError> {
-    let (start, end) = parse_window(params.depart.as_deref(), params.window, "depart")?;
-    let max_minutes = params.max_minutes.unwrap_or(240);
-    if !(1..=720).contains(&max_minutes) {
-        return Err(ApiError::invalid(
-            "max_minutes",
-            "must be between 1 and 720",
-        ));
-    }
-    if !state.rail.has_stations(params.from) {
-        return Err(ApiError::invalid(
-            "from",
-            format!("no railway station serves the city {}", params.from),
-        ));
-    }
-    let reach = state.rail.reach(params.from, start, end, max_minutes);
-    let mut cities: Vec<ReachedCityDto> = reach
+    let reach = state.app.reach();
+    let found = reach.from_city(ReachQuery {
+        from_city: params.from,
+        departure: parse_departure("depart", params.depart.as_deref())?,
+        window: params.window,
+        max_minutes: params.max_minutes,
+    })?;
+    let mut cities: Vec<ReachedCityDto> = found
+        .reach
         .cities
         .iter()
         .map(|(city, minutes)| ReachedCityDto {
@@ -104,11 +90,12 @@ pub async fn get_reach(
         })
         .collect();
     cities.sort_by_key(|city| (city.minutes, city.city));
-    let stations = reach
+    let stations = found
+        .reach
         .stations
         .iter()
         .map(|(id, minutes)| {
-            let station = state.rail.timetable.station(*id);
+            let station = reach.station(*id);
             ReachedStationDto {
                 name: station.name.clone(),
                 english_name: station.english_name.clone(),
@@ -120,10 +107,10 @@ pub async fn get_reach(
         })
         .collect();
     Ok(Json(ReachDto {
-        from: params.from,
-        depart: corridor_rail::format_minute(u32::from(start)),
-        window: end - start,
-        max_minutes,
+        from: found.from_city,
+        depart: corridor_rail::format_minute(u32::from(found.window.start)),
+        window: found.window.minutes(),
+        max_minutes: found.max_minutes,
         stations,
         cities,
     }))

@@ -4,23 +4,21 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::State;
+use corridor_app::catalogue::{FreeTimeQuery, ReachFilterQuery, SearchQuery};
 use corridor_domain::{
     AccessPolicy, BookingMode, CategoryCode, CityCode, Fen, InstitutionId, InstitutionKind,
     ProvinceCode, UserClass,
 };
-use corridor_search::{
-    Facet, PriceBand, RateBasis, SearchFilters, SearchRequest, SearchResults, SortOrder,
-};
+use corridor_search::{Facet, PriceBand, RateBasis, SearchResults, SortOrder};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::instant_or_date;
+use super::reach::parse_departure;
 use crate::auth::Requester;
 use crate::extract::{Json, Query};
 use crate::problem::{ApiError, Problem};
 use crate::AppState;
-
-pub const MAX_SEARCH_LIMIT: usize = 100;
-pub const MAX_SEARCH_OFFSET: usize = 10_000;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -135,17 +133,12 @@ fn list<T>(
     })
 }
 
-/// Turns query parameters into a search request; shared by the API and the search page.
-pub async fn search_request(
-    state: &AppState,
-    requester: &Requester,
-    params: &SearchParams,
-) -> Result<SearchRequest, ApiError> {
-    let text = params.q.clone().unwrap_or_default();
-    if text.chars().count() > 200 {
-        return Err(ApiError::invalid("q", "must be at most 200 characters"));
-    }
-    let mut filters = SearchFilters {
+/// Reads the query parameters into the catalogue's search query (codes, times and dates
+/// parsed; the limits and the filters' rules are the catalogue's). Shared by the API and the
+/// search page.
+pub fn search_query(params: &SearchParams) -> Result<SearchQuery, ApiError> {
+    Ok(SearchQuery {
+        text: params.q.clone().unwrap_or_default(),
         categories: list(params.category.as_deref(), |code| {
             Ok(CategoryCode::parse(code)?)
         })?,
@@ -172,173 +165,49 @@ pub async fn search_request(
         })?,
         training_required: params.training_required,
         institution: params.institution.map(InstitutionId),
-        near: None,
-        max_hourly_rate: params.max_rate_fen.map(Fen),
-        extra: Vec::new(),
-    };
-    if params.max_rate_fen.is_some_and(|rate| rate < 0) {
-        return Err(ApiError::invalid("max_rate_fen", "must not be negative"));
-    }
-    let near_point = match params.near_city {
-        Some(code) => match state.search.city_locations.get(&code) {
-            Some(location) => Some(*location),
-            None => {
-                let city = state
-                    .store
-                    .city(CityCode::new(code)?)
-                    .await?
-                    .ok_or_else(|| {
-                        ApiError::invalid("near_city", format!("no city with code {code}"))
-                    })?;
-                Some(city.location)
+        near_city: params.near_city,
+        within_km: params.within_km,
+        max_rate: params.max_rate_fen.map(Fen),
+        user_class: params
+            .user_class
+            .as_deref()
+            .map(UserClass::parse)
+            .transpose()?,
+        sort: match params.sort.as_deref().unwrap_or("relevance") {
+            "relevance" => SortOrder::Relevance,
+            "price" => SortOrder::PriceAscending,
+            "-price" => SortOrder::PriceDescending,
+            "distance" => SortOrder::Distance,
+            other => {
+                return Err(ApiError::invalid(
+                    "sort",
+                    format!(
+                        "unknown sort {other:?}; expected relevance, price, -price or distance"
+                    ),
+                ))
             }
         },
-        None => None,
-    };
-    match (near_point, params.within_km) {
-        (Some(point), Some(km)) => {
-            if !(1.0..=3000.0).contains(&km) {
-                return Err(ApiError::invalid("within_km", "must be between 1 and 3000"));
-            }
-            filters.near = Some((point, km));
-        }
-        (None, Some(_)) => return Err(ApiError::invalid("within_km", "needs near_city")),
-        _ => {}
-    }
-    match (params.reach_from, params.reach_minutes) {
-        (Some(from), Some(minutes)) => {
-            if !(1..=720).contains(&minutes) {
-                return Err(ApiError::invalid(
-                    "reach_minutes",
-                    "must be between 1 and 720",
-                ));
-            }
-            if !state.rail.has_stations(from) {
-                return Err(ApiError::invalid(
-                    "reach_from",
-                    format!("no railway station serves the city {from}"),
-                ));
-            }
-            let (start, end) = super::reach::parse_window(
-                params.reach_depart.as_deref(),
-                params.reach_window,
-                "reach_depart",
-            )?;
-            let reach = state.rail.reach(from, start, end, minutes);
-            let cities = reach
-                .cities
-                .keys()
-                .filter_map(|code| CityCode::new(*code).ok())
-                .collect();
-            filters
-                .extra
-                .push(std::sync::Arc::new(corridor_search::CitySetFilter {
-                    name: "reach",
-                    cities,
-                }));
-        }
-        (None, None) if params.reach_depart.is_some() => {
-            return Err(ApiError::invalid(
-                "reach_depart",
-                "needs reach_from and reach_minutes",
-            ))
-        }
-        (None, None) if params.reach_window.is_some() => {
-            return Err(ApiError::invalid(
-                "reach_window",
-                "needs reach_from and reach_minutes",
-            ))
-        }
-        (None, None) => {}
-        _ => {
-            return Err(ApiError::invalid(
-                "reach_minutes",
-                "reach_from and reach_minutes go together",
-            ))
-        }
-    }
-    match (&params.free_hours, &params.free_from, &params.free_to) {
-        (Some(hours), Some(from), Some(to)) => {
-            if !(1..=168).contains(hours) {
-                return Err(ApiError::invalid("free_hours", "must be between 1 and 168"));
-            }
-            let zone = jiff::tz::db()
-                .get("Asia/Shanghai")
-                .unwrap_or(jiff::tz::TimeZone::UTC);
-            let start = super::bookings::parse_instant_or_date("free_from", from, &zone)?;
-            // A bare date as the end means "through that day".
-            let end = if to.trim().parse::<jiff::civil::Date>().is_ok() {
-                super::bookings::parse_instant_or_date("free_to", to, &zone)?
-                    + jiff::SignedDuration::from_hours(24)
-            } else {
-                super::bookings::parse_instant_or_date("free_to", to, &zone)?
-            };
-            let run = jiff::SignedDuration::from_hours(i64::from(*hours));
-            let filter = state
-                .availability
-                .shared
-                .free_filter(start, end, run)
-                .map_err(|error| ApiError::invalid("free_hours", error.to_string()))?;
-            filters.extra.push(std::sync::Arc::new(filter));
-        }
-        (None, None, None) => {}
-        _ => {
-            return Err(ApiError::invalid(
-                "free_hours",
-                "free_hours, free_from and free_to go together",
-            ))
-        }
-    }
-    let sort = match params.sort.as_deref().unwrap_or("relevance") {
-        "relevance" => SortOrder::Relevance,
-        "price" => SortOrder::PriceAscending,
-        "-price" => SortOrder::PriceDescending,
-        "distance" if near_point.is_some() => SortOrder::Distance,
-        "distance" => return Err(ApiError::invalid("sort", "distance needs near_city")),
-        other => {
-            return Err(ApiError::invalid(
-                "sort",
-                format!("unknown sort {other:?}; expected relevance, price, -price or distance"),
-            ))
-        }
-    };
-    let rate_basis = match (&params.user_class, &requester.user) {
-        (Some(class), _) => RateBasis {
-            class: UserClass::parse(class)?,
-            home_institution: requester.user.as_ref().map(|user| user.home_institution),
+        reach: ReachFilterQuery {
+            from: params.reach_from,
+            minutes: params.reach_minutes,
+            departure: parse_departure("reach_depart", params.reach_depart.as_deref())?,
+            window: params.reach_window,
         },
-        (None, Some(user)) => {
-            let kind = state
-                .store
-                .institution(user.home_institution)
-                .await?
-                .map_or(InstitutionKind::University, |home| home.institution.kind);
-            corridor_app::indexes::search::rate_basis_for(user, kind)
-        }
-        (None, None) => RateBasis::default(),
-    };
-    let limit = params.limit.unwrap_or(20) as usize;
-    if !(1..=MAX_SEARCH_LIMIT).contains(&limit) {
-        return Err(ApiError::invalid(
-            "limit",
-            format!("must be between 1 and {MAX_SEARCH_LIMIT}"),
-        ));
-    }
-    let offset = params.offset.unwrap_or(0) as usize;
-    if offset > MAX_SEARCH_OFFSET {
-        return Err(ApiError::invalid(
-            "offset",
-            format!("must be at most {MAX_SEARCH_OFFSET}; narrow the search instead"),
-        ));
-    }
-    Ok(SearchRequest {
-        text,
-        filters,
-        rate_basis,
-        sort,
-        origin: near_point,
-        offset,
-        limit,
+        free: FreeTimeQuery {
+            hours: params.free_hours,
+            from: params
+                .free_from
+                .as_deref()
+                .map(|text| instant_or_date("free_from", text))
+                .transpose()?,
+            to: params
+                .free_to
+                .as_deref()
+                .map(|text| instant_or_date("free_to", text))
+                .transpose()?,
+        },
+        limit: params.limit,
+        offset: params.offset,
     })
 }
 
@@ -402,12 +271,10 @@ pub async fn search_instruments(
     requester: Requester,
     Query(params): Query<SearchParams>,
 ) -> Result<Json<SearchResultsDto>, ApiError> {
-    let request = search_request(&state, &requester, &params).await?;
-    let rate_basis = request.rate_basis;
-    let results = state
-        .search
-        .index
-        .search(&request)
-        .map_err(|error| ApiError::internal(error.to_string()))?;
-    Ok(Json(results_dto(results, rate_basis)))
+    let answer = state
+        .app
+        .catalogue()
+        .search(&requester, search_query(&params)?)
+        .await?;
+    Ok(Json(results_dto(answer.results, answer.rate_basis)))
 }

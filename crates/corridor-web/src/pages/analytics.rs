@@ -9,12 +9,12 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Request, State};
 use axum::response::Response;
-use corridor_domain::analytics::{FlowLevel, ProviderScope, UtilisationGroup};
-use corridor_domain::{Fen, Language, ProvinceCode};
+use corridor_app::analytics::Dashboard;
+use corridor_domain::{Language, ProvinceCode};
 use serde::Deserialize;
 
 use super::{page_or_error, province_name, PageContext};
-use crate::api::analytics::{analytics_period, REGION_TIME_ZONE};
+use crate::api::analytics::period_query;
 use crate::auth::Requester;
 use crate::charts::{bar_chart, heat_map, Bar, HeatMap};
 use crate::extract::Query;
@@ -91,25 +91,18 @@ async fn dashboard(
 ) -> Result<DashboardTemplate, ApiError> {
     let language = ctx.language;
     let english = language == Language::English;
-    let period = analytics_period(params.from.as_deref(), params.to.as_deref())?;
-    let zone = jiff::tz::TimeZone::get(REGION_TIME_ZONE)
-        .map_err(|error| ApiError::internal(error.to_string()))?;
-    let from_date = period.from.to_zoned(zone.clone()).date().to_string();
-    let to_date = period.to.to_zoned(zone.clone()).date().to_string();
-    let build = state.analytics.facts().await?;
-    let facts = &build.facts;
-    let fail =
-        |error: corridor_domain::analytics::AnalyticsError| ApiError::internal(error.to_string());
-    let usage = facts
-        .usage_by_origin(period, &ProviderScope::default())
-        .map_err(fail)?;
-    let flows = facts.flows(period, FlowLevel::Province).map_err(fail)?;
-    let utilisation = facts
-        .utilisation(period, UtilisationGroup::Category)
-        .map_err(fail)?;
-    let idle = facts
-        .idle_expensive(period, Fen::from_yuan(1_000_000), 0.01)
-        .map_err(fail)?;
+    let period = period_query(params.from.as_deref(), params.to.as_deref())?;
+    let figures = state.app.analytics().dashboard(period, IDLE_LISTED).await?;
+    let zone = figures.time_zone.clone();
+    let from_date = figures
+        .period
+        .from
+        .to_zoned(zone.clone())
+        .date()
+        .to_string();
+    let to_date = figures.period.to.to_zoned(zone.clone()).date().to_string();
+    let usage = &figures.usage;
+    let flows = &figures.province_flows;
 
     // The flow heat map: hours from each home province to each provider province.
     let provinces: Vec<ProvinceCode> = ProvinceCode::ALL.to_vec();
@@ -157,7 +150,7 @@ async fn dashboard(
         },
         "flow-heatmap",
     );
-    let city_flow_svg = city_heat_map(state, ctx, facts, period, &hours_text).await?;
+    let city_flow_svg = city_heat_map(ctx, &figures, &hours_text);
     let origin_bars: Vec<Bar> = usage
         .by_province
         .iter()
@@ -188,17 +181,15 @@ async fn dashboard(
         },
         "origin-bars",
     );
-    let category_names: HashMap<String, String> = state
-        .store
-        .categories()
-        .await?
-        .into_iter()
+    let category_names: HashMap<String, String> = figures
+        .categories
+        .iter()
         .map(|category| {
             let name = ctx.name(&category.name_en, &category.name_zh).to_owned();
             (category.code.as_str().to_owned(), name)
         })
         .collect();
-    let mut busiest = utilisation.clone();
+    let mut busiest = figures.utilisation_by_category.clone();
     busiest.sort_by(|a, b| {
         b.utilisation
             .total_cmp(&a.utilisation)
@@ -226,23 +217,26 @@ async fn dashboard(
         },
         "utilisation-bars",
     );
-    let mut idle_rows = Vec::new();
-    for item in idle.iter().take(IDLE_LISTED) {
-        let name = match state.store.instrument(item.instrument).await? {
-            Some(found) => ctx
-                .name(&found.instrument.name_en, &found.instrument.name_zh)
-                .to_owned(),
-            None => format!("#{}", item.instrument.0),
-        };
-        idle_rows.push(IdleRow {
-            id: item.instrument.0,
-            name,
-            province: province_name(item.province, language),
-            value: item.purchase_value.to_string(),
-            booked_hours: format!("{:.1}", item.booked_hours),
-            utilisation: format!("{:.2}%", item.utilisation * 100.0),
-        });
-    }
+    let idle_rows = figures
+        .idle_listed
+        .iter()
+        .map(|listed| {
+            let item = &listed.idle;
+            IdleRow {
+                id: item.instrument.0,
+                name: match &listed.instrument {
+                    Some(found) => ctx
+                        .name(&found.instrument.name_en, &found.instrument.name_zh)
+                        .to_owned(),
+                    None => format!("#{}", item.instrument.0),
+                },
+                province: province_name(item.province, language),
+                value: item.purchase_value.to_string(),
+                booked_hours: format!("{:.1}", item.booked_hours),
+                utilisation: format!("{:.2}%", item.utilisation * 100.0),
+            }
+        })
+        .collect();
     let query = format!("from={from_date}&to={to_date}");
     // The language switch keeps the period.
     let mut ctx = ctx.clone();
@@ -252,7 +246,7 @@ async fn dashboard(
         english,
         from: from_date,
         to: to_date,
-        as_of: build
+        as_of: figures
             .as_of
             .to_zoned(zone)
             .strftime("%Y-%m-%d %H:%M")
@@ -268,23 +262,19 @@ async fn dashboard(
         city_flow_svg,
         origin_svg,
         utilisation_svg,
-        idle_total: idle.len(),
+        idle_total: figures.idle_total,
         idle: idle_rows,
     })
 }
 
 /// Hours between the busiest cities (by hours booked from or at them), users' cities as rows.
-async fn city_heat_map(
-    state: &AppState,
+fn city_heat_map(
     ctx: &PageContext,
-    facts: &corridor_domain::analytics::AnalyticsFacts,
-    period: corridor_domain::analytics::Period,
+    figures: &Dashboard,
     hours_text: &(dyn Fn(f64) -> String + Sync),
-) -> Result<String, ApiError> {
+) -> String {
     let english = ctx.language == Language::English;
-    let flows = facts
-        .flows(period, FlowLevel::City)
-        .map_err(|error| ApiError::internal(error.to_string()))?;
+    let flows = &figures.city_flows;
     let mut activity: HashMap<&str, f64> = HashMap::new();
     for cell in &flows.cells {
         *activity.entry(cell.origin.as_str()).or_default() += cell.hours;
@@ -297,7 +287,7 @@ async fn city_heat_map(
         .take(CITIES_CHARTED)
         .map(|(key, _)| (*key).to_owned())
         .collect();
-    let cities = crate::api::cluster_reach::cities_by_code(state).await?;
+    let cities = &figures.cities;
     let labels: Vec<String> = keys
         .iter()
         .map(|key| {
@@ -316,7 +306,7 @@ async fn city_heat_map(
             values[row][column] = cell.hours;
         }
     }
-    Ok(heat_map(
+    heat_map(
         &HeatMap {
             keys: &keys,
             labels: &labels,
@@ -339,5 +329,5 @@ async fn city_heat_map(
             "最繁忙城市之间的预约机时"
         },
         "city-flow-heatmap",
-    ))
+    )
 }

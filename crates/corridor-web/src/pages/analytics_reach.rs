@@ -8,14 +8,13 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Request, State};
 use axum::response::Response;
+use corridor_app::cluster_reach::{ClusterReachQuery, DEFAULT_WITHIN_MINUTES};
 use corridor_domain::{Language, ProvinceCode, Sector};
 use serde::Deserialize;
 
 use super::{page_or_error, PageContext};
-use crate::api::cluster_reach::{
-    cities_by_code, cluster_reach_by_origin_dto, cluster_reach_dto, ClusterReachByOriginParams,
-    ClusterReachParams,
-};
+use crate::api::cluster_reach::{cluster_choice, ClusterReachByOriginDto, ClusterReachDto};
+use crate::api::reach::parse_departure;
 use crate::auth::Requester;
 use crate::charts::{bar_chart, Bar};
 use crate::extract::Query;
@@ -26,6 +25,9 @@ use crate::AppState;
 /// Hefei: the aircraft cluster's home and the demo's default origin.
 const DEFAULT_ORIGIN: u32 = 340_100;
 const ORIGINS_CHARTED: usize = 15;
+/// The dashboard asks about departures from 07:00, in a two-hour window.
+const DEFAULT_DEPARTURE: &str = "07:00";
+const WINDOW_MINUTES: u16 = 120;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -136,37 +138,23 @@ async fn reach_dashboard(
             ))
         }
     };
-    let depart = params.depart.clone().unwrap_or_else(|| "07:00".to_owned());
-    let within = params.within.unwrap_or(180);
-    let cities = cities_by_code(state).await?;
-    let figure = cluster_reach_dto(
-        state,
-        &ClusterReachParams {
+    let depart = params.depart.as_deref().unwrap_or(DEFAULT_DEPARTURE);
+    let within = params.within.unwrap_or(DEFAULT_WITHIN_MINUTES);
+    let dashboard = state
+        .app
+        .analytics()
+        .cluster_reach_dashboard(&ClusterReachQuery {
             from_city: Some(from_city),
             from_institution: None,
-            sector: sector.clone(),
-            category: category.clone(),
-            depart: Some(depart.clone()),
-            window: Some(120),
+            cluster: cluster_choice(sector.as_deref(), category.as_deref())?,
+            departure: parse_departure("depart", Some(depart))?,
+            window: Some(WINDOW_MINUTES),
             within: Some(within),
-            format: None,
-        },
-        &cities,
-    )
-    .await?;
-    let by_origin = cluster_reach_by_origin_dto(
-        state,
-        &ClusterReachByOriginParams {
-            sector,
-            category,
-            depart: Some(depart.clone()),
-            window: Some(120),
-            within: Some(within),
-            format: None,
-        },
-        &cities,
-    )
-    .await?;
+        })
+        .await?;
+    let cities = &dashboard.figure.cities;
+    let figure = ClusterReachDto::from(&dashboard.figure);
+    let by_origin = ClusterReachByOriginDto::from(&dashboard.origins);
     let name_of = |code: u32| {
         cities
             .get(&code)
@@ -184,7 +172,7 @@ async fn reach_dashboard(
         })
         .collect();
     origins.sort_by(|a, b| a.value.cmp(&b.value));
-    let categories = state.store.categories().await?;
+    let categories = &dashboard.categories;
     let mut clusters: Vec<Choice> = CLUSTER_SECTORS
         .iter()
         .map(|sector| {
@@ -307,7 +295,7 @@ async fn reach_dashboard(
         None => String::new(),
     };
     let query = format!(
-        "from_city={from_city}&{cluster_query}&depart={}&window=120&within={within}",
+        "from_city={from_city}&{cluster_query}&depart={}&window={WINDOW_MINUTES}&within={within}",
         figure.depart
     );
     let mut ctx = ctx.clone();
@@ -315,7 +303,7 @@ async fn reach_dashboard(
         "/analytics/reach?from_city={from_city}&cluster={cluster}&depart={}&within={within}",
         figure.depart
     );
-    let window_end = corridor_rail::parse_hours_minutes(&figure.depart).unwrap_or(0) + 120;
+    let window_end = u32::from(dashboard.figure.budget.window_end);
     Ok(ReachDashboardTemplate {
         ctx,
         english,

@@ -3,6 +3,9 @@
 
 use super::*;
 
+/// How many instruments one page of the list shows.
+const INSTRUMENTS_PER_PAGE: u32 = 50;
+
 #[derive(Debug, Deserialize)]
 pub(super) struct InstrumentListParams {
     province: Option<String>,
@@ -57,17 +60,17 @@ pub(super) async fn instruments_page(
                 .transpose()?,
             ..InstrumentFilter::default()
         };
-        let page = state
-            .store
+        let catalogue = state.app.catalogue();
+        let page = catalogue
             .instruments(
                 &filter,
                 PageRequest {
-                    limit: PageLimit::new(50)?,
+                    limit: PageLimit::new(INSTRUMENTS_PER_PAGE)?,
                     after: params.cursor,
                 },
             )
             .await?;
-        let categories = state.store.categories().await?;
+        let categories = catalogue.categories().await?;
         Ok::<_, ApiError>((filter, page, categories))
     }
     .await;
@@ -196,8 +199,9 @@ pub(super) async fn instrument_page(
         request.extensions(),
         &format!("/instruments/{id}"),
     );
-    let found = match state.store.instrument(InstrumentId(id)).await {
-        Ok(found) => found,
+    let catalogue = state.app.catalogue();
+    let item = match catalogue.instrument(InstrumentId(id)).await {
+        Ok(item) => item,
         Err(error) => {
             return Err(PageError {
                 error: error.into(),
@@ -205,13 +209,7 @@ pub(super) async fn instrument_page(
             })
         }
     };
-    let Some(item) = found else {
-        return Err(PageError {
-            error: ApiError::NotFound(format!("no instrument with id {id}")),
-            context: ctx,
-        });
-    };
-    let categories = state.store.categories().await.unwrap_or_default();
+    let categories = catalogue.categories().await.unwrap_or_default();
     let category_name = categories
         .iter()
         .find(|category| category.code == item.instrument.category)
@@ -248,24 +246,14 @@ pub(super) async fn instrument_page(
             item.instrument.rates.industry_fen.to_string(),
         ),
     ];
-    let from = params.from.unwrap_or(310000);
+    let from = params.from.unwrap_or(reach::DEFAULT_ORIGIN);
     let to = item.city.get();
-    let journey = reach::journey_lines(&state.rail, from, to, ctx.is_chinese());
-    let cities = state
-        .store
-        .cities(
-            &CityFilter::default(),
-            PageRequest {
-                limit: PageLimit::new(500).expect("valid"),
-                after: None,
-            },
-        )
-        .await
-        .map(|page| page.items)
-        .unwrap_or_default();
+    let rail_reach = state.app.reach();
+    let journey = reach::journey_lines(&rail_reach, from, to, ctx.is_chinese());
+    let cities = catalogue.all_cities().await.unwrap_or_default();
     let journey_from = cities
         .iter()
-        .filter(|city| state.rail.has_stations(city.city.code.get()))
+        .filter(|city| rail_reach.serves(city.city.code.get()))
         .map(|city| reach::CityOption {
             code: city.city.code.get(),
             name: ctx.name(&city.city.name_en, &city.city.name_zh).to_owned(),

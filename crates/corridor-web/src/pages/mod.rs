@@ -15,7 +15,7 @@ use corridor_domain::{
     AccessPolicy, BookingMode, CategoryCode, CityCode, InstrumentId, Language, PageLimit,
     ProvinceCode,
 };
-use corridor_store::{CityFilter, InstrumentFilter, InstrumentWithPlace, PageRequest};
+use corridor_store::{InstrumentFilter, InstrumentWithPlace, PageRequest};
 use serde::Deserialize;
 
 use corridor_app::AppError;
@@ -494,33 +494,22 @@ async fn landing(
     request: Request,
 ) -> Result<Html<String>, PageError> {
     let ctx = PageContext::new(&requester, request.extensions(), "/");
-    let result = async {
-        let region = state.store.region().await?;
-        let summary = state.store.region_summary().await?;
-        let provinces = state.store.provinces().await?;
-        let categories = state.store.categories().await?;
-        let cities = state
-            .store
-            .cities(
-                &CityFilter::default(),
-                PageRequest {
-                    limit: PageLimit::new(500)?,
-                    after: None,
-                },
-            )
-            .await?;
-        Ok::<_, ApiError>((region, summary, provinces, categories, cities))
-    }
-    .await;
-    let (region, summary, provinces, categories, cities) = match result {
-        Ok(values) => values,
+    let overview = match state.app.catalogue().overview().await {
+        Ok(overview) => overview,
         Err(error) => {
             return Err(PageError {
-                error,
+                error: error.into(),
                 context: ctx,
             })
         }
     };
+    let corridor_app::catalogue::RegionOverview {
+        region,
+        summary,
+        provinces,
+        categories,
+        cities,
+    } = overview;
     let t = ctx.t;
     let kind = |kind: corridor_domain::InstitutionKind| {
         summary
@@ -583,7 +572,7 @@ async fn landing(
         .filter(|(_, count, _)| *count > 0)
         .collect();
     category_rows.sort_by_key(|row| std::cmp::Reverse(row.1));
-    let map_svg = crate::map::region_map_svg(&cities.items, ctx.language, t.map_title);
+    let map_svg = crate::map::region_map_svg(&cities, ctx.language, t.map_title);
     let page = LandingTemplate {
         region_name: region.map(|region| region.name),
         stats,

@@ -8,17 +8,20 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Request, State};
 use axum::response::Html;
-use corridor_domain::PageLimit;
-use corridor_rail::{format_minute, JourneyLeg};
-use corridor_store::{CityFilter, PageRequest};
+use corridor_app::reach::{Reach, ReachQuery};
+use corridor_rail::{format_minute, JourneyLeg, Station};
 
 use super::{render, PageContext, PageError};
-use crate::api::reach::parse_window;
+use crate::api::reach::parse_departure;
 use crate::auth::Requester;
 use crate::extract::Query;
 use crate::problem::ApiError;
 use crate::AppState;
-use corridor_app::indexes::rail::RailService;
+
+/// The city the map starts from when none is chosen: Shanghai.
+pub const DEFAULT_ORIGIN: u32 = 310_000;
+/// How far the map looks, in minutes of travel.
+const MAP_HORIZON_MINUTES: u16 = 360;
 
 /// Travel-time bands of the map, in minutes, with their colours.
 const BANDS: [(u16, &str); 4] = [
@@ -74,11 +77,10 @@ pub fn duration(minutes: u16, chinese: bool) -> String {
 }
 
 fn isochrone_svg(
-    rail: &RailService,
+    stations: &[Station],
     reach: &corridor_app::indexes::rail::Reach,
     title: &str,
 ) -> String {
-    let stations = rail.timetable.stations();
     let points: Vec<(f64, f64)> = stations
         .iter()
         .filter_map(|station| {
@@ -145,40 +147,24 @@ pub async fn reach_page(
     request: Request,
 ) -> Result<Html<String>, PageError> {
     let ctx = PageContext::new(&requester, request.extensions(), "/reach");
-    let from = params.from.unwrap_or(310000);
-    let window = match parse_window(params.depart.as_deref(), params.window, "depart") {
-        Ok(window) if state.rail.has_stations(from) => window,
-        Ok(_) => {
-            return Err(PageError {
-                error: ApiError::invalid(
-                    "from",
-                    format!("no railway station serves the city {from}"),
-                ),
-                context: ctx,
-            })
-        }
+    let from = params.from.unwrap_or(DEFAULT_ORIGIN);
+    let reach = state.app.reach();
+    let found = async {
+        let found = reach.from_city(ReachQuery {
+            from_city: from,
+            departure: parse_departure("depart", params.depart.as_deref())?,
+            window: params.window,
+            max_minutes: Some(MAP_HORIZON_MINUTES),
+        })?;
+        let cities = state.app.catalogue().all_cities().await?;
+        Ok::<_, ApiError>((found, cities))
+    }
+    .await;
+    let (found, cities) = match found {
+        Ok(values) => values,
         Err(error) => {
             return Err(PageError {
                 error,
-                context: ctx,
-            })
-        }
-    };
-    let cities = match state
-        .store
-        .cities(
-            &CityFilter::default(),
-            PageRequest {
-                limit: PageLimit::new(500).expect("valid"),
-                after: None,
-            },
-        )
-        .await
-    {
-        Ok(page) => page.items,
-        Err(error) => {
-            return Err(PageError {
-                error: error.into(),
                 context: ctx,
             })
         }
@@ -192,8 +178,8 @@ pub async fn reach_page(
             )
         })
         .collect();
-    let reach = state.rail.reach(from, window.0, window.1, 360);
-    let mut rows: Vec<ReachedCityRow> = reach
+    let mut rows: Vec<ReachedCityRow> = found
+        .reach
         .cities
         .iter()
         .map(|(city, minutes)| ReachedCityRow {
@@ -206,19 +192,19 @@ pub async fn reach_page(
     rows.sort_by(|a, b| a.minutes.cmp(&b.minutes).then_with(|| a.name.cmp(&b.name)));
     let options = cities
         .iter()
-        .filter(|city| state.rail.has_stations(city.city.code.get()))
+        .filter(|city| reach.serves(city.city.code.get()))
         .map(|city| CityOption {
             code: city.city.code.get(),
             name: ctx.name(&city.city.name_en, &city.city.name_zh).to_owned(),
             selected: city.city.code.get() == from,
         })
         .collect();
-    let map_svg = isochrone_svg(&state.rail, &reach, ctx.t.map_title);
+    let map_svg = isochrone_svg(reach.stations(), &found.reach, ctx.t.map_title);
     let page = ReachTemplate {
         origin_name: names.get(&from).cloned().unwrap_or_default(),
         cities: options,
-        depart: format_minute(u32::from(window.0)),
-        window: window.1 - window.0,
+        depart: format_minute(u32::from(found.window.start)),
+        window: found.window.minutes(),
         map_svg,
         rows,
         ctx,
@@ -234,17 +220,17 @@ pub struct LegView {
     pub text: String,
 }
 
-/// The fastest journey from `from_city` to the instrument's city leaving at 08:00, as lines.
+/// The fastest journey from `from_city` to the instrument's city (leaving when the reach
+/// service says), as lines.
 pub fn journey_lines(
-    rail: &RailService,
+    reach: &Reach<'_>,
     from_city: u32,
     to_city: u32,
     chinese: bool,
 ) -> Option<(String, Vec<LegView>)> {
-    let journey = rail.journey(from_city, to_city, 8 * 60)?;
-    let stations = &rail.timetable;
+    let journey = reach.journey(from_city, to_city)?;
     let name = |id: corridor_rail::StationId| {
-        let station = stations.station(id);
+        let station = reach.station(id);
         if chinese {
             station.name.clone()
         } else {

@@ -7,12 +7,12 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Request, State};
 use axum::response::Html;
-use corridor_domain::{AccessPolicy, BookingMode, InstitutionKind, PageLimit, ProvinceCode};
+use corridor_domain::{AccessPolicy, BookingMode, InstitutionKind, ProvinceCode};
 use corridor_search::Facet;
-use corridor_store::{CityFilter, CityWithCounts, PageRequest};
+use corridor_store::CityWithCounts;
 
 use super::{render, PageContext, PageError};
-use crate::api::search::{results_dto, search_request, SearchParams};
+use crate::api::search::{results_dto, search_query, SearchParams};
 use crate::auth::Requester;
 use crate::extract::Query;
 use crate::i18n::Text;
@@ -243,34 +243,16 @@ pub async fn search_page(
     request: Request,
 ) -> Result<Html<String>, PageError> {
     let ctx = PageContext::new(&requester, request.extensions(), "/search");
+    let catalogue = state.app.catalogue();
     let outcome = async {
-        let search = search_request(&state, &requester, &params.api_params()).await?;
-        let rate_basis = search.rate_basis;
-        let (offset, limit) = (search.offset, search.limit);
-        let results = state
-            .search
-            .index
-            .search(&search)
-            .map_err(|error| ApiError::internal(error.to_string()))?;
-        let cities = state
-            .store
-            .cities(
-                &CityFilter::default(),
-                PageRequest {
-                    limit: PageLimit::new(500)?,
-                    after: None,
-                },
-            )
+        let answer = catalogue
+            .search(&requester, search_query(&params.api_params())?)
             .await?;
-        Ok::<_, ApiError>((
-            results_dto(results, rate_basis),
-            cities.items,
-            offset,
-            limit,
-        ))
+        let cities = catalogue.all_cities().await?;
+        Ok::<_, ApiError>((answer, cities))
     }
     .await;
-    let (results, cities, offset, limit) = match outcome {
+    let (answer, cities) = match outcome {
         Ok(values) => values,
         Err(error) => {
             return Err(PageError {
@@ -279,6 +261,8 @@ pub async fn search_page(
             })
         }
     };
+    let (offset, limit) = (answer.offset, answer.limit);
+    let results = results_dto(answer.results, answer.rate_basis);
     let city_names: HashMap<u32, (String, String)> = cities
         .iter()
         .map(|city| {
@@ -305,7 +289,7 @@ pub async fn search_page(
                         *facet,
                         &count.value,
                         &ctx,
-                        &state.search.category_names,
+                        catalogue.category_names(),
                         &city_names,
                     ),
                     count: count.count,
@@ -323,7 +307,7 @@ pub async fn search_page(
                         *facet,
                         value,
                         &ctx,
-                        &state.search.category_names,
+                        catalogue.category_names(),
                         &city_names,
                     ),
                     count: 0,
