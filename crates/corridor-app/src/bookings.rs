@@ -321,7 +321,7 @@ impl Bookings<'_> {
         self.managed_instrument(user, instrument).await?;
         let email = corridor_domain::EmailAddress::parse(email)?;
         let qualified = self
-            .store
+            .identity
             .sign_in_candidate(&email)
             .await?
             .ok_or_else(|| AppError::invalid("user", "no user has this e-mail address"))?
@@ -398,7 +398,7 @@ impl Bookings<'_> {
             join_waitlist_if_taken: false,
         };
         Ok(self
-            .store
+            .bookings
             .quote_booking(&request, corridor_store::now())
             .await?)
     }
@@ -438,7 +438,7 @@ impl Bookings<'_> {
                 None,
             ),
             Some(voucher) => match self
-                .store
+                .vouchers
                 .create_booking_with_voucher(&store_request, voucher, now, &context)
                 .await?
             {
@@ -567,7 +567,7 @@ impl Bookings<'_> {
         let rules = match rules {
             Some(rules) => *rules,
             None => self
-                .store
+                .bookings
                 .calendar_rules(booking.instrument)
                 .await?
                 .unwrap_or_else(CalendarRules::standard),
@@ -578,7 +578,7 @@ impl Bookings<'_> {
     /// The booking rules of an instrument (the standard ones if it has none of its own).
     pub async fn rules(&self, instrument: InstrumentId) -> AppResult<CalendarRules> {
         Ok(self
-            .store
+            .bookings
             .calendar_rules(instrument)
             .await?
             .unwrap_or_else(CalendarRules::standard))
@@ -591,7 +591,7 @@ impl Bookings<'_> {
         let user = actor.require_user()?;
         let booking = self.visible_booking(user, id).await?;
         let change = self
-            .store
+            .bookings
             .cancel_booking(
                 booking.id,
                 actor_for(user, &booking),
@@ -614,7 +614,7 @@ impl Bookings<'_> {
         let user = actor.require_user()?;
         let booking = self.visible_booking(user, id).await?;
         let change = self
-            .store
+            .bookings
             .reschedule_booking(
                 booking.id,
                 range,
@@ -640,7 +640,7 @@ impl Bookings<'_> {
         let booking = self.managed_booking(actor, id).await?;
         let note = optional_bounded_text("note", note, LONGEST_DECISION_NOTE_CHARS)?;
         let change = self
-            .store
+            .bookings
             .decide_booking(
                 booking.id,
                 approve,
@@ -671,7 +671,7 @@ impl Bookings<'_> {
         }
         let booking = self.managed_booking(actor, id).await?;
         let change = self
-            .store
+            .bookings
             .record_usage(
                 booking.id,
                 usage_minutes,
@@ -711,7 +711,7 @@ impl Bookings<'_> {
         window: TimeRange,
     ) -> AppResult<ActorCalendar> {
         let mut view = self
-            .store
+            .bookings
             .calendar_view(instrument, window)
             .await?
             .ok_or_else(|| instrument_not_found(instrument))?;
@@ -792,7 +792,7 @@ impl Bookings<'_> {
         }
         let reason = bounded_text("reason", reason, LONGEST_CLOSURE_REASON_CHARS)?;
         let closure = self
-            .store
+            .bookings
             .add_closure(instrument, kind, range, &reason, &actor.audit_context())
             .await?;
         self.refresh_availability(instrument).await;
@@ -877,7 +877,7 @@ impl Bookings<'_> {
         for id in scope.unwrap_or_default() {
             let institution = self.catalogue.institution(id).await?;
             let page = self
-                .store
+                .catalogue
                 .instruments(
                     &corridor_store::InstrumentFilter {
                         institution: Some(id),
@@ -909,7 +909,7 @@ impl Bookings<'_> {
         let user = actor.require_user()?;
         let institutions = managed_queue_scope(user, "an approvals queue")?;
         Ok(self
-            .store
+            .bookings
             .pending_bookings(institutions.as_deref(), page)
             .await?)
     }
@@ -926,7 +926,7 @@ impl Bookings<'_> {
         let user = actor.require_user()?;
         let institutions = managed_queue_scope(user, "a usage queue")?;
         Ok(self
-            .store
+            .bookings
             .bookings_awaiting_usage(
                 institutions.as_deref(),
                 corridor_store::now(),
