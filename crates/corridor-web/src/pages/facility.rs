@@ -3,8 +3,9 @@
 //! statistics, the proposal form, and "my proposals" with the allocation's decisions. The
 //! user office's console and the reviewers' queue are in `facility_office`.
 //!
-//! The rules are the domain's and the store's, reached through the same functions the API
-//! uses; a refused form is shown again with the reason and what was typed, never lost.
+//! What each visitor may do and the limits of a proposal are the application layer's
+//! (`corridor_app::beamtime`), the same operations the API calls; a refused form is shown
+//! again with the reason and what was typed, never lost.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -13,21 +14,23 @@ use askama::Template;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use corridor_app::beamtime::{ProgrammeAccess, ProposalForm, ProposalView, PublishedSchedule};
+use corridor_app::{Actor, AppError};
 use corridor_domain::facility::allocation::ProposalType;
 use corridor_domain::facility::proposal::{Cycle, CycleId, Discipline, ProposalDraft};
 use corridor_domain::facility::ProposalId;
-use corridor_domain::{Beamline, BeamlineId, EmailAddress, Role, User};
+use corridor_domain::{Beamline, BeamlineId, EmailAddress};
+use jiff::tz::TimeZone;
 use serde::Deserialize;
 
-use super::forms::{field_text, read_signed_in_form, see_page, to_sign_in};
+use super::forms::{field_text, read_signed_in_form, see_page};
 use super::gantt::{gantt_svg, GanttBar};
 use super::{page_or_error, PageContext, PageError};
-use crate::api::facility::{cycle_of, published_schedule, submission_refused, FACILITY_TIME_ZONE};
 use crate::auth::Requester;
 use crate::extract::{Path, Query};
 use crate::problem::ApiError;
 use crate::AppState;
-use corridor_app::beamtime::{beamlines_of, cycle_statistics, CycleStatistics};
+use corridor_app::beamtime::CycleStatistics;
 
 pub struct CycleRow {
     pub id: i64,
@@ -38,8 +41,8 @@ pub struct CycleRow {
     pub user_shifts: u32,
 }
 
-pub fn cycle_row(cycle: &Cycle, now: jiff::Timestamp) -> CycleRow {
-    let zone = super::vouchers::region_zone();
+/// A cycle as the pages list it; the call's dates are in the region's time zone.
+pub fn cycle_row(cycle: &Cycle, now: jiff::Timestamp, zone: &TimeZone) -> CycleRow {
     let date = |instant: jiff::Timestamp| instant.to_zoned(zone.clone()).date().to_string();
     CycleRow {
         id: cycle.id.0,
@@ -77,15 +80,11 @@ pub struct ProgrammeLinks {
     pub user_office: bool,
 }
 
-pub fn programme_links(user: Option<&User>) -> ProgrammeLinks {
+pub fn programme_links(access: ProgrammeAccess) -> ProgrammeLinks {
     ProgrammeLinks {
-        signed_in: user.is_some(),
-        reviewer: user.is_some_and(|user| {
-            user.has_role(Role::Reviewer) || user.has_role(Role::PlatformAdmin)
-        }),
-        user_office: user.is_some_and(|user| {
-            user.has_role(Role::FacilityUserOffice) || user.has_role(Role::PlatformAdmin)
-        }),
+        signed_in: access.signed_in,
+        reviewer: access.reviews_proposals,
+        user_office: access.runs_a_user_office,
     }
 }
 
@@ -107,13 +106,16 @@ pub async fn facility_page(
     let ctx = PageContext::new(&requester, request.extensions(), "/facility");
     let built = async {
         let now = corridor_store::now();
-        let cycles = state.store.cycles(None).await?;
-        let mut beamlines = state.store.beamlines(None).await?;
-        beamlines.sort_by_key(|beamline| beamline.id);
+        let zone = state.app.region_time_zone();
+        let programme = state.app.beamtime().programme(&requester).await?;
         Ok::<_, ApiError>(FacilityTemplate {
-            links: programme_links(requester.user.as_ref()),
-            cycles: cycles.iter().map(|cycle| cycle_row(cycle, now)).collect(),
-            beamlines: beamline_rows(&beamlines, &ctx),
+            links: programme_links(programme.access),
+            cycles: programme
+                .cycles
+                .iter()
+                .map(|cycle| cycle_row(cycle, now, zone))
+                .collect(),
+            beamlines: beamline_rows(&programme.beamlines, &ctx),
             ctx: ctx.clone(),
         })
     }
@@ -121,41 +123,33 @@ pub async fn facility_page(
     page_or_error(built, ctx)
 }
 
-/// The Gantt chart of a cycle's published schedule.
-pub async fn schedule_chart(state: &AppState, cycle: &Cycle) -> Result<(String, usize), ApiError> {
-    let beamlines = beamlines_of(state.store.as_ref(), cycle).await?;
-    let rows: Vec<String> = beamlines
+/// The Gantt chart of a cycle's published schedule, and how many blocks it shows.
+pub fn schedule_chart(schedule: &PublishedSchedule) -> (String, usize) {
+    let cycle = &schedule.cycle;
+    let rows: Vec<String> = schedule
+        .beamlines
         .iter()
         .map(|beamline| beamline.code.clone())
         .collect();
-    let row_of: HashMap<i64, usize> = beamlines
+    let row_of: HashMap<BeamlineId, usize> = schedule
+        .beamlines
         .iter()
         .enumerate()
-        .map(|(index, beamline)| (beamline.id.0, index))
+        .map(|(index, beamline)| (beamline.id, index))
         .collect();
-    let kinds: HashMap<ProposalId, ProposalType> = state
-        .store
-        .proposals_of_cycle(cycle.id, None)
-        .await?
-        .into_iter()
-        .map(|record| (record.id, record.draft.proposal_type))
-        .collect();
-    let schedule = published_schedule(state, cycle).await?;
     let bars: Vec<GanttBar> = schedule
         .blocks
         .iter()
         .filter_map(|block| {
             Some(GanttBar {
-                row: *row_of.get(&block.beamline_id)?,
+                row: *row_of.get(&block.beamline)?,
                 first_shift: block.first_shift,
                 shifts: block.shifts,
-                kind: kinds
-                    .get(&ProposalId(block.proposal_id))
-                    .map_or("general", |kind| kind.as_code()),
+                kind: block.proposal_type.map_or("general", ProposalType::as_code),
                 label: format!(
                     "{} · #{} {} · {} → {}",
                     block.beamline_code,
-                    block.proposal_id,
+                    block.proposal.0,
                     block.title,
                     block.starts_at,
                     block.ends_at
@@ -168,7 +162,7 @@ pub async fn schedule_chart(state: &AppState, cycle: &Cycle) -> Result<(String, 
         .iter()
         .filter_map(|closed| cycle.day_index(closed.day))
         .collect();
-    Ok((gantt_svg(&rows, cycle.days(), &closed, &bars), bars.len()))
+    (gantt_svg(&rows, cycle.days(), &closed, &bars), bars.len())
 }
 
 #[derive(Template)]
@@ -182,7 +176,7 @@ struct CycleTemplate {
     share_from_region_granted: String,
     gantt: String,
     blocks: usize,
-    time_zone: &'static str,
+    time_zone: String,
 }
 
 fn percent(share: f64) -> String {
@@ -202,18 +196,26 @@ pub async fn cycle_page(
         &format!("/facility/cycles/{id}"),
     );
     let built = async {
-        let cycle = cycle_of(&state, id).await?;
-        let statistics = cycle_statistics(state.store.as_ref(), &cycle).await?;
-        let (gantt, blocks) = schedule_chart(&state, &cycle).await?;
+        let overview = state
+            .app
+            .beamtime()
+            .cycle_overview(&requester, CycleId(id))
+            .await?;
+        let (gantt, blocks) = schedule_chart(&overview.schedule);
+        let statistics = overview.statistics;
         Ok::<_, ApiError>(CycleTemplate {
-            links: programme_links(requester.user.as_ref()),
-            cycle: cycle_row(&cycle, corridor_store::now()),
+            links: programme_links(overview.access),
+            cycle: cycle_row(
+                &overview.schedule.cycle,
+                corridor_store::now(),
+                state.app.region_time_zone(),
+            ),
             share_from_region: percent(statistics.share_from_region),
             share_from_region_granted: percent(statistics.share_from_region_granted),
             statistics,
             gantt,
             blocks,
-            time_zone: FACILITY_TIME_ZONE,
+            time_zone: overview.schedule.time_zone,
             ctx: ctx.clone(),
         })
     }
@@ -286,24 +288,14 @@ impl ProposeTemplate {
     }
 }
 
-async fn render_propose(
-    state: &AppState,
+fn render_propose(
     ctx: PageContext,
-    cycle: &Cycle,
+    form: &ProposalForm,
+    zone: &TimeZone,
     fields: ProposalFields,
     error: Option<String>,
     status: StatusCode,
 ) -> Response {
-    let beamlines = match beamlines_of(state.store.as_ref(), cycle).await {
-        Ok(beamlines) => beamlines,
-        Err(error) => {
-            return PageError {
-                error: error.into(),
-                context: ctx,
-            }
-            .into_response()
-        }
-    };
     let chosen_type = fields.proposal_type.clone().unwrap_or_default();
     let chosen_discipline = fields.discipline.clone().unwrap_or_default();
     let types = [
@@ -346,8 +338,8 @@ async fn render_propose(
         },
     ];
     let page = ProposeTemplate {
-        cycle: cycle_row(cycle, corridor_store::now()),
-        beamlines: beamline_rows(&beamlines, &ctx),
+        cycle: cycle_row(&form.cycle, corridor_store::now(), zone),
+        beamlines: beamline_rows(&form.beamlines, &ctx),
         types,
         disciplines,
         request_rows,
@@ -370,32 +362,45 @@ pub async fn propose_page(
         request.extensions(),
         &format!("/facility/cycles/{id}/propose"),
     );
-    if requester.user.is_none() {
-        return to_sign_in();
-    }
-    match cycle_of(&state, id).await {
-        Ok(cycle) => {
+    match state
+        .app
+        .beamtime()
+        .proposal_form(&requester, CycleId(id))
+        .await
+    {
+        Ok(form) => {
             let fields = ProposalFields {
                 proposal_type: Some("general".into()),
                 shifts_1: Some("9".into()),
                 ..ProposalFields::default()
             };
-            render_propose(&state, ctx, &cycle, fields, None, StatusCode::OK).await
+            render_propose(
+                ctx,
+                &form,
+                state.app.region_time_zone(),
+                fields,
+                None,
+                StatusCode::OK,
+            )
         }
         Err(error) => PageError {
-            error,
+            error: error.into(),
             context: ctx,
         }
         .into_response(),
     }
 }
 
-/// The draft the form describes, or the first thing wrong with it.
-async fn draft_from_fields(
-    state: &AppState,
-    fields: &ProposalFields,
-    ctx: &PageContext,
-) -> Result<ProposalDraft, String> {
+/// What the form chose from its lists: the proposal type, the panel and the shift requests.
+struct Choices {
+    proposal_type: ProposalType,
+    discipline: Discipline,
+    requests: Vec<(BeamlineId, u32)>,
+}
+
+/// The proposal type, discipline and shift requests the form chose, or the first thing wrong
+/// with them in the page's words.
+fn chosen_requests(fields: &ProposalFields, ctx: &PageContext) -> Result<Choices, String> {
     let wrong = |english: &str, chinese: &str| ctx.name(english, chinese).to_owned();
     let proposal_type = ProposalType::parse(field_text(&fields.proposal_type))
         .map_err(|_| wrong("Choose a proposal type.", "请选择申请类型。"))?;
@@ -422,34 +427,55 @@ async fn draft_from_fields(
             .map_err(|_| wrong("Shifts must be a whole number.", "机时班次须为整数。"))?;
         requests.push((BeamlineId(beamline), shifts));
     }
+    Ok(Choices {
+        proposal_type,
+        discipline,
+        requests,
+    })
+}
+
+/// The team members the form names by e-mail address, or the first address that is wrong
+/// or unknown in the page's words (the outer error is a failure to look them up).
+async fn team_of(
+    state: &AppState,
+    actor: &Actor,
+    fields: &ProposalFields,
+    ctx: &PageContext,
+) -> Result<Result<Vec<corridor_domain::UserId>, String>, ApiError> {
+    let wrong = |english: &str, chinese: &str| ctx.name(english, chinese).to_owned();
     let mut team = Vec::new();
     for address in field_text(&fields.team)
         .split([',', '\n', ';'])
         .map(str::trim)
         .filter(|text| !text.is_empty())
     {
-        let email = EmailAddress::parse(address).map_err(|_| {
-            format!(
+        let Ok(email) = EmailAddress::parse(address) else {
+            return Ok(Err(format!(
                 "{}: {address}",
                 wrong("Not an e-mail address", "不是有效的电子邮件地址")
-            )
-        })?;
-        let member = state
-            .store
-            .sign_in_candidate(&email)
-            .await
-            .map_err(|error| error.to_string())?
-            .ok_or_else(|| {
-                format!(
+            )));
+        };
+        match state.app.beamtime().team_member(actor, &email).await? {
+            Some(member) => team.push(member),
+            None => {
+                return Ok(Err(format!(
                     "{}: {address}",
                     wrong(
                         "Nobody on Corridor has this address",
                         "Corridor 上没有此地址的用户"
                     )
-                )
-            })?;
-        team.push(member.user.id);
+                )))
+            }
+        }
     }
+    Ok(Ok(team))
+}
+
+/// The days the form says the team cannot come, or the first one that is not a date.
+fn unavailable_days_of(
+    fields: &ProposalFields,
+    ctx: &PageContext,
+) -> Result<Vec<jiff::civil::Date>, String> {
     let mut unavailable_days = BTreeSet::new();
     for day in field_text(&fields.unavailable_days)
         .split([',', '\n', ' '])
@@ -459,27 +485,56 @@ async fn draft_from_fields(
         unavailable_days.insert(day.parse::<jiff::civil::Date>().map_err(|_| {
             format!(
                 "{}: {day}",
-                wrong("Not a date like 2027-04-05", "日期格式应为 2027-04-05")
+                ctx.name("Not a date like 2027-04-05", "日期格式应为 2027-04-05")
             )
         })?);
     }
-    Ok(ProposalDraft {
+    Ok(unavailable_days.into_iter().collect())
+}
+
+/// The draft the form describes, or the first thing wrong with it in the page's words (the
+/// outer error is a failure to look up the team, shown as an error page). Its limits are the
+/// application layer's, checked when it is drafted.
+async fn draft_from_fields(
+    state: &AppState,
+    actor: &Actor,
+    fields: &ProposalFields,
+    ctx: &PageContext,
+) -> Result<Result<ProposalDraft, String>, ApiError> {
+    let Choices {
+        proposal_type,
+        discipline,
+        requests,
+    } = match chosen_requests(fields, ctx) {
+        Ok(chosen) => chosen,
+        Err(message) => return Ok(Err(message)),
+    };
+    let team = match team_of(state, actor, fields, ctx).await? {
+        Ok(team) => team,
+        Err(message) => return Ok(Err(message)),
+    };
+    let unavailable_days = match unavailable_days_of(fields, ctx) {
+        Ok(days) => days,
+        Err(message) => return Ok(Err(message)),
+    };
+    Ok(Ok(ProposalDraft {
         proposal_type,
         discipline,
         title: field_text(&fields.title).to_owned(),
         summary: field_text(&fields.summary).to_owned(),
         techniques: field_text(&fields.techniques)
             .split(',')
-            .map(|term| term.trim().to_lowercase())
+            .map(str::trim)
             .filter(|term| !term.is_empty())
+            .map(str::to_owned)
             .collect(),
         team,
         samples: field_text(&fields.samples).to_owned(),
         resubmission_of: None,
         declared_conflicts: Vec::new(),
         requests,
-        unavailable_days: unavailable_days.into_iter().collect(),
-    })
+        unavailable_days,
+    }))
 }
 
 /// `POST /facility/cycles/{id}/propose`: saves a draft, or submits (refused whole when the
@@ -496,9 +551,32 @@ pub async fn propose_submit(
             Ok(form) => form,
             Err(error) => return error.into_response(),
         };
-    let (ctx, requester, user, fields) = (form.ctx, form.requester, form.user, form.fields);
-    let cycle = match cycle_of(&state, id).await {
-        Ok(cycle) => cycle,
+    let (ctx, requester, fields) = (form.ctx, form.requester, form.fields);
+    let beamtime = state.app.beamtime();
+    let zone = state.app.region_time_zone();
+    let proposal_form = match beamtime.proposal_form(&requester, CycleId(id)).await {
+        Ok(proposal_form) => proposal_form,
+        Err(error) => {
+            return PageError {
+                error: error.into(),
+                context: ctx,
+            }
+            .into_response()
+        }
+    };
+    let refused = |ctx: PageContext, fields: ProposalFields, message: String| {
+        render_propose(
+            ctx,
+            &proposal_form,
+            zone,
+            fields,
+            Some(message),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+    };
+    let draft = match draft_from_fields(&state, &requester, &fields, &ctx).await {
+        Ok(Ok(draft)) => draft,
+        Ok(Err(message)) => return refused(ctx, fields, message),
         Err(error) => {
             return PageError {
                 error,
@@ -507,71 +585,23 @@ pub async fn propose_submit(
             .into_response()
         }
     };
-    let draft = match draft_from_fields(&state, &fields, &ctx).await {
-        Ok(draft) => draft,
-        Err(message) => {
-            return render_propose(
-                &state,
-                ctx,
-                &cycle,
-                fields,
-                Some(message),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-    };
     let submit = field_text(&fields.action) != "draft";
-    let now = corridor_store::now();
-    let context = requester.audit_context();
-    let result = if submit {
-        match state
-            .store
-            .create_submitted_proposal(cycle.id, user.id, &draft, now, &context)
-            .await
-        {
-            Ok(Ok(record)) => Ok(record.id),
-            Ok(Err(refusal)) => {
-                let message = submission_refused(&refusal).to_string();
-                return render_propose(
-                    &state,
-                    ctx,
-                    &cycle,
-                    fields,
-                    Some(message),
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await;
-            }
-            Err(error) => Err(ApiError::from(error)),
-        }
-    } else {
-        state
-            .store
-            .create_proposal(cycle.id, user.id, &draft, now, &context)
-            .await
-            .map(|record| record.id)
-            .map_err(ApiError::from)
-    };
-    match result {
-        Ok(proposal) => see_page(&format!(
+    match beamtime
+        .draft_proposal(&requester, proposal_form.cycle.id, draft, submit)
+        .await
+    {
+        Ok(record) => see_page(&format!(
             "/facility/proposals?notice={}&proposal={}",
             if submit { "submitted" } else { "drafted" },
-            proposal.0
+            record.id.0
         )),
-        Err(ApiError::InvalidParameter { parameter, reason }) => {
-            render_propose(
-                &state,
-                ctx,
-                &cycle,
-                fields,
-                Some(format!("{parameter}: {reason}")),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+        // A refused submission or a refused field: the form again, with what was typed.
+        Err(AppError::Refused(refusal)) => refused(ctx, fields, refusal.to_string()),
+        Err(AppError::Invalid { field, reason }) => {
+            refused(ctx, fields, format!("{field}: {reason}"))
         }
         Err(error) => PageError {
-            error,
+            error: error.into(),
             context: ctx,
         }
         .into_response(),
@@ -634,9 +664,6 @@ pub async fn my_proposals_page(
     request: Request,
 ) -> Response {
     let ctx = PageContext::new(&requester, request.extensions(), "/facility/proposals");
-    let Some(user) = requester.user.as_ref() else {
-        return to_sign_in();
-    };
     let highlighted: Option<i64> = params
         .proposal
         .as_deref()
@@ -654,88 +681,86 @@ pub async fn my_proposals_page(
         _ => None,
     };
     let built = async {
-        let now = corridor_store::now();
-        let records = state.store.proposals_of_user(user.id).await?;
-        let mut cycles: HashMap<CycleId, Cycle> = HashMap::new();
-        let mut codes: HashMap<BeamlineId, String> = HashMap::new();
-        let mut decisions_of: HashMap<CycleId, Vec<corridor_store::facility::StoredDecision>> =
-            HashMap::new();
-        let mut rows = Vec::new();
-        for record in &records {
-            if let std::collections::hash_map::Entry::Vacant(entry) = cycles.entry(record.cycle) {
-                let cycle = cycle_of(&state, record.cycle.0).await?;
-                for beamline in state.store.beamlines(Some(cycle.facility)).await? {
-                    codes.insert(beamline.id, beamline.code);
-                }
-                decisions_of.insert(
-                    record.cycle,
-                    state.store.decisions_of_cycle(record.cycle).await?,
-                );
-                entry.insert(cycle);
-            }
-            let cycle = &cycles[&record.cycle];
-            let code = |beamline: &BeamlineId| {
-                codes
-                    .get(beamline)
-                    .cloned()
-                    .unwrap_or_else(|| format!("#{}", beamline.0))
-            };
-            let is_principal = record.principal == user.id;
-            rows.push(ProposalRow {
-                id: record.id.0,
-                cycle: cycle.name.clone(),
-                cycle_id: cycle.id.0,
-                title: record.draft.title.clone(),
-                status: record.status.as_code(),
-                proposal_type: record.draft.proposal_type.as_code(),
-                requests: record
-                    .draft
-                    .requests
-                    .iter()
-                    .map(|(beamline, shifts)| format!("{} × {shifts}", code(beamline)))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                decisions: decisions_of[&record.cycle]
-                    .iter()
-                    .filter(|decision| decision.proposal == record.id)
-                    .map(|decision| DecisionRow {
-                        fee: (decision.fee_fen > 0)
-                            .then(|| corridor_domain::Fen(decision.fee_fen).to_string()),
-                        beamline: code(&decision.beamline),
-                        requested: decision.requested,
-                        granted: decision.granted,
-                        reason: decision.reason.clone(),
-                        explanation: decision.explanation.clone(),
-                    })
-                    .collect(),
-                is_principal,
-                may_submit: is_principal
-                    && record.status.as_code() == "draft"
-                    && cycle.call_is_open(now),
-                may_withdraw: is_principal && record.status.as_code() != "withdrawn",
-                highlighted: highlighted == Some(record.id.0),
-            });
-        }
-        let notifications = state
-            .store
-            .notifications_of_user(user.id, 20)
-            .await?
-            .into_iter()
-            .map(|note| NotificationRow {
-                subject: note.subject,
-                body: note.body,
-                created_at: super::vouchers::region_time_text(note.created_at),
-            })
-            .collect();
+        let beamtime = state.app.beamtime();
+        let views = beamtime.my_proposals(&requester).await?;
+        let notifications = beamtime
+            .my_notifications(&requester, Some(NOTIFICATIONS_SHOWN))
+            .await?;
+        let zone = state.app.region_time_zone();
         Ok::<_, ApiError>(ProposalsTemplate {
             notice: notice.clone(),
-            rows,
-            notifications,
+            rows: views
+                .iter()
+                .map(|view| proposal_row(view, highlighted))
+                .collect(),
+            notifications: notifications
+                .into_iter()
+                .map(|note| NotificationRow {
+                    subject: note.subject,
+                    body: note.body,
+                    created_at: note
+                        .created_at
+                        .to_zoned(zone.clone())
+                        .strftime("%Y-%m-%d %H:%M")
+                        .to_string(),
+                })
+                .collect(),
             ctx: ctx.clone(),
         })
     }
     .await;
     page_or_error(built, ctx)
+}
+
+/// How many of the user's messages the page shows.
+const NOTIFICATIONS_SHOWN: u32 = 20;
+
+/// A proposal as "my proposals" lists it, with the buttons the user may press.
+fn proposal_row(view: &ProposalView, highlighted: Option<i64>) -> ProposalRow {
+    let code = |code: &Option<String>, beamline: BeamlineId| {
+        code.clone().unwrap_or_else(|| format!("#{}", beamline.0))
+    };
+    let record = &view.record;
+    ProposalRow {
+        id: record.id.0,
+        cycle: view.cycle.name.clone(),
+        cycle_id: view.cycle.id.0,
+        title: record.draft.title.clone(),
+        status: record.status.as_code(),
+        proposal_type: record.draft.proposal_type.as_code(),
+        requests: view
+            .requested
+            .iter()
+            .map(|request| {
+                format!(
+                    "{} × {}",
+                    code(&request.beamline_code, request.beamline),
+                    request.shifts
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        decisions: view
+            .decisions
+            .iter()
+            .map(|with_code| {
+                let decision = &with_code.decision;
+                DecisionRow {
+                    fee: (decision.fee_fen > 0)
+                        .then(|| corridor_domain::Fen(decision.fee_fen).to_string()),
+                    beamline: code(&with_code.beamline_code, decision.beamline),
+                    requested: decision.requested,
+                    granted: decision.granted,
+                    reason: decision.reason.clone(),
+                    explanation: decision.explanation.clone(),
+                }
+            })
+            .collect(),
+        is_principal: view.actions.is_principal,
+        may_submit: view.actions.may_submit,
+        may_withdraw: view.actions.may_withdraw,
+        highlighted: highlighted == Some(record.id.0),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -755,23 +780,17 @@ pub async fn submit_submit(
             Ok(form) => form,
             Err(error) => return error.into_response(),
         };
-    let result = state
-        .store
-        .submit_proposal(
-            ProposalId(id),
-            form.user.id,
-            corridor_store::now(),
-            &form.requester.audit_context(),
-        )
+    match state
+        .app
+        .beamtime()
+        .submit_proposal(&form.requester, ProposalId(id))
         .await
-        .map_err(ApiError::from)
-        .and_then(|outcome| outcome.map_err(|refusal| submission_refused(&refusal)));
-    match result {
+    {
         Ok(_) => see_page(&format!(
             "/facility/proposals?notice=submitted&proposal={id}"
         )),
         Err(error) => PageError {
-            error,
+            error: error.into(),
             context: form.ctx,
         }
         .into_response(),
@@ -793,13 +812,9 @@ pub async fn withdraw_submit(
             Err(error) => return error.into_response(),
         };
     match state
-        .store
-        .withdraw_proposal(
-            ProposalId(id),
-            form.user.id,
-            corridor_store::now(),
-            &form.requester.audit_context(),
-        )
+        .app
+        .beamtime()
+        .withdraw_proposal(&form.requester, ProposalId(id))
         .await
     {
         Ok(_) => see_page(&format!(
