@@ -33,7 +33,7 @@ use super::facility_summaries::{
 };
 use crate::AppState;
 
-pub fn parse_date(field: &'static str, text: &str) -> Result<jiff::civil::Date, ApiError> {
+fn parse_date(field: &'static str, text: &str) -> Result<jiff::civil::Date, ApiError> {
     text.trim()
         .parse()
         .map_err(|_| ApiError::invalid(field, format!("{text:?} is not a date like 2027-03-01")))
