@@ -14,7 +14,7 @@ use super::analytics::respond;
 use super::facility::CycleDto;
 use crate::extract::Query;
 use crate::problem::{ApiError, Problem};
-use corridor_app::beamtime::cycle_statistics;
+use corridor_domain::facility::proposal::CycleId;
 
 use super::facility_summaries::CycleStatistics;
 use crate::AppState;
@@ -84,32 +84,14 @@ pub async fn facility_analytics_dto(
     state: &AppState,
     cycle: Option<i64>,
 ) -> Result<Option<FacilityAnalyticsDto>, ApiError> {
-    let chosen = match cycle {
-        Some(id) => Some(super::facility::cycle_of(state, id).await?),
-        None => {
-            let cycles = state.store.cycles(None).await?;
-            let mut allocated = None;
-            for candidate in &cycles {
-                if !state
-                    .store
-                    .decisions_of_cycle(candidate.id)
-                    .await?
-                    .is_empty()
-                {
-                    allocated = Some(candidate.clone());
-                    break;
-                }
-            }
-            allocated.or_else(|| cycles.first().cloned())
-        }
-    };
-    let Some(cycle) = chosen else {
-        return Ok(None);
-    };
-    let statistics = cycle_statistics(state.store.as_ref(), &cycle).await?;
-    Ok(Some(FacilityAnalyticsDto {
-        cycle: CycleDto::new(&cycle, corridor_store::now()),
-        statistics: statistics.into(),
+    let figures = state
+        .app
+        .beamtime()
+        .cycle_figures(cycle.map(CycleId))
+        .await?;
+    Ok(figures.map(|figures| FacilityAnalyticsDto {
+        cycle: CycleDto::new(&figures.cycle, corridor_store::now()),
+        statistics: figures.statistics.into(),
     }))
 }
 

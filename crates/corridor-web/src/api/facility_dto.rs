@@ -1,5 +1,6 @@
 //! The large-facility programme's API shapes.
 
+use corridor_app::beamtime::{BeamlineDecision, ProposalView, PublishedSchedule};
 use corridor_domain::facility::proposal::{Cycle, ProposalDraft};
 use corridor_store::facility::{
     CheckRecord, NotificationRecord, ProposalRecord, ReviewRecord, ReviewerRecord, StoredDecision,
@@ -182,6 +183,14 @@ impl ProposalDto {
             decisions,
         }
     }
+
+    /// A proposal as the application layer let the caller read it, with its decisions.
+    pub fn of_view(view: &ProposalView) -> ProposalDto {
+        ProposalDto::new(
+            &view.record,
+            view.decisions.iter().map(DecisionDto::of).collect(),
+        )
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -218,6 +227,14 @@ impl DecisionDto {
             reason: decision.reason.clone(),
             explanation: decision.explanation.clone(),
         }
+    }
+
+    /// A decision with its beamline's code (`?` for a beamline the facility no longer has).
+    pub fn of(decision: &BeamlineDecision) -> DecisionDto {
+        DecisionDto::new(
+            &decision.decision,
+            decision.beamline_code.as_deref().unwrap_or("?"),
+        )
     }
 }
 
@@ -346,6 +363,29 @@ pub struct ScheduleDto {
     pub cycle_id: i64,
     pub time_zone: String,
     pub blocks: Vec<ScheduledBlockDto>,
+}
+
+impl From<&PublishedSchedule> for ScheduleDto {
+    fn from(schedule: &PublishedSchedule) -> ScheduleDto {
+        ScheduleDto {
+            cycle_id: schedule.cycle.id.0,
+            time_zone: schedule.time_zone.clone(),
+            blocks: schedule
+                .blocks
+                .iter()
+                .map(|block| ScheduledBlockDto {
+                    beamline_id: block.beamline.0,
+                    beamline_code: block.beamline_code.clone(),
+                    proposal_id: block.proposal.0,
+                    title: block.title.clone(),
+                    first_shift: block.first_shift,
+                    shifts: block.shifts,
+                    starts_at: block.starts_at.to_string(),
+                    ends_at: block.ends_at.to_string(),
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

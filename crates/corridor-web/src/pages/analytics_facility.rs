@@ -67,12 +67,16 @@ async fn facility_dashboard(
 ) -> Result<FacilityDashboardTemplate, ApiError> {
     let english = ctx.language == Language::English;
     let now = corridor_store::now();
-    let cycles = state.store.cycles(None).await?;
+    let zone = state.app.region_time_zone();
+    let cycles = state.app.beamtime().cycles(None).await?;
     let figures = facility_analytics_dto(state, params.cycle).await?;
     let mut page = FacilityDashboardTemplate {
         ctx: ctx.clone(),
         english,
-        cycles: cycles.iter().map(|cycle| cycle_row(cycle, now)).collect(),
+        cycles: cycles
+            .iter()
+            .map(|cycle| cycle_row(cycle, now, zone))
+            .collect(),
         cycle: None,
         statistics: None,
         share_users: String::new(),
@@ -157,7 +161,7 @@ async fn facility_dashboard(
     page.cycle = cycles
         .iter()
         .find(|cycle| cycle.id.0 == figures.cycle.id)
-        .map(|cycle| cycle_row(cycle, now));
+        .map(|cycle| cycle_row(cycle, now, zone));
     page.statistics = Some(statistics);
     Ok(page)
 }

@@ -1,33 +1,38 @@
 //! The light source's user programme on the web, for teams: the call page (`/facility`) with
 //! the cycles and beamlines, a cycle's page with its published schedule (a Gantt chart) and
-//! statistics, the proposal form, and "my proposals" with the allocation's decisions. The
-//! user office's console and the reviewers' queue are in `facility_office`.
+//! statistics, the proposal form (in `propose`), and "my proposals" with the allocation's
+//! decisions. The user office's console and the reviewers' queue are in `facility_office`.
 //!
-//! The rules are the domain's and the store's, reached through the same functions the API
-//! uses; a refused form is shown again with the reason and what was typed, never lost.
+//! What each visitor may do and the limits of a proposal are the application layer's
+//! (`corridor_app::beamtime`), the same operations the API calls; a refused form is shown
+//! again with the reason and what was typed, never lost.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use corridor_app::beamtime::{ProgrammeAccess, ProposalView, PublishedSchedule};
 use corridor_domain::facility::allocation::ProposalType;
-use corridor_domain::facility::proposal::{Cycle, CycleId, Discipline, ProposalDraft};
+use corridor_domain::facility::proposal::{Cycle, CycleId};
 use corridor_domain::facility::ProposalId;
-use corridor_domain::{Beamline, BeamlineId, EmailAddress, Role, User};
+use corridor_domain::{Beamline, BeamlineId};
+use jiff::tz::TimeZone;
 use serde::Deserialize;
 
-use super::forms::{field_text, read_signed_in_form, see_page, to_sign_in};
+use super::forms::{read_signed_in_form, see_page};
 use super::gantt::{gantt_svg, GanttBar};
 use super::{page_or_error, PageContext, PageError};
-use crate::api::facility::{cycle_of, published_schedule, submission_refused, FACILITY_TIME_ZONE};
 use crate::auth::Requester;
 use crate::extract::{Path, Query};
 use crate::problem::ApiError;
 use crate::AppState;
-use corridor_app::beamtime::{beamlines_of, cycle_statistics, CycleStatistics};
+use corridor_app::beamtime::CycleStatistics;
+
+mod propose;
+
+pub use propose::{propose_page, propose_submit};
 
 pub struct CycleRow {
     pub id: i64,
@@ -38,8 +43,8 @@ pub struct CycleRow {
     pub user_shifts: u32,
 }
 
-pub fn cycle_row(cycle: &Cycle, now: jiff::Timestamp) -> CycleRow {
-    let zone = super::vouchers::region_zone();
+/// A cycle as the pages list it; the call's dates are in the region's time zone.
+pub fn cycle_row(cycle: &Cycle, now: jiff::Timestamp, zone: &TimeZone) -> CycleRow {
     let date = |instant: jiff::Timestamp| instant.to_zoned(zone.clone()).date().to_string();
     CycleRow {
         id: cycle.id.0,
@@ -77,15 +82,11 @@ pub struct ProgrammeLinks {
     pub user_office: bool,
 }
 
-pub fn programme_links(user: Option<&User>) -> ProgrammeLinks {
+pub fn programme_links(access: ProgrammeAccess) -> ProgrammeLinks {
     ProgrammeLinks {
-        signed_in: user.is_some(),
-        reviewer: user.is_some_and(|user| {
-            user.has_role(Role::Reviewer) || user.has_role(Role::PlatformAdmin)
-        }),
-        user_office: user.is_some_and(|user| {
-            user.has_role(Role::FacilityUserOffice) || user.has_role(Role::PlatformAdmin)
-        }),
+        signed_in: access.signed_in,
+        reviewer: access.reviews_proposals,
+        user_office: access.runs_a_user_office,
     }
 }
 
@@ -107,13 +108,16 @@ pub async fn facility_page(
     let ctx = PageContext::new(&requester, request.extensions(), "/facility");
     let built = async {
         let now = corridor_store::now();
-        let cycles = state.store.cycles(None).await?;
-        let mut beamlines = state.store.beamlines(None).await?;
-        beamlines.sort_by_key(|beamline| beamline.id);
+        let zone = state.app.region_time_zone();
+        let programme = state.app.beamtime().programme(&requester).await?;
         Ok::<_, ApiError>(FacilityTemplate {
-            links: programme_links(requester.user.as_ref()),
-            cycles: cycles.iter().map(|cycle| cycle_row(cycle, now)).collect(),
-            beamlines: beamline_rows(&beamlines, &ctx),
+            links: programme_links(programme.access),
+            cycles: programme
+                .cycles
+                .iter()
+                .map(|cycle| cycle_row(cycle, now, zone))
+                .collect(),
+            beamlines: beamline_rows(&programme.beamlines, &ctx),
             ctx: ctx.clone(),
         })
     }
@@ -121,41 +125,33 @@ pub async fn facility_page(
     page_or_error(built, ctx)
 }
 
-/// The Gantt chart of a cycle's published schedule.
-pub async fn schedule_chart(state: &AppState, cycle: &Cycle) -> Result<(String, usize), ApiError> {
-    let beamlines = beamlines_of(state.store.as_ref(), cycle).await?;
-    let rows: Vec<String> = beamlines
+/// The Gantt chart of a cycle's published schedule, and how many blocks it shows.
+pub fn schedule_chart(schedule: &PublishedSchedule) -> (String, usize) {
+    let cycle = &schedule.cycle;
+    let rows: Vec<String> = schedule
+        .beamlines
         .iter()
         .map(|beamline| beamline.code.clone())
         .collect();
-    let row_of: HashMap<i64, usize> = beamlines
+    let row_of: HashMap<BeamlineId, usize> = schedule
+        .beamlines
         .iter()
         .enumerate()
-        .map(|(index, beamline)| (beamline.id.0, index))
+        .map(|(index, beamline)| (beamline.id, index))
         .collect();
-    let kinds: HashMap<ProposalId, ProposalType> = state
-        .store
-        .proposals_of_cycle(cycle.id, None)
-        .await?
-        .into_iter()
-        .map(|record| (record.id, record.draft.proposal_type))
-        .collect();
-    let schedule = published_schedule(state, cycle).await?;
     let bars: Vec<GanttBar> = schedule
         .blocks
         .iter()
         .filter_map(|block| {
             Some(GanttBar {
-                row: *row_of.get(&block.beamline_id)?,
+                row: *row_of.get(&block.beamline)?,
                 first_shift: block.first_shift,
                 shifts: block.shifts,
-                kind: kinds
-                    .get(&ProposalId(block.proposal_id))
-                    .map_or("general", |kind| kind.as_code()),
+                kind: block.proposal_type.map_or("general", ProposalType::as_code),
                 label: format!(
                     "{} · #{} {} · {} → {}",
                     block.beamline_code,
-                    block.proposal_id,
+                    block.proposal.0,
                     block.title,
                     block.starts_at,
                     block.ends_at
@@ -168,7 +164,7 @@ pub async fn schedule_chart(state: &AppState, cycle: &Cycle) -> Result<(String, 
         .iter()
         .filter_map(|closed| cycle.day_index(closed.day))
         .collect();
-    Ok((gantt_svg(&rows, cycle.days(), &closed, &bars), bars.len()))
+    (gantt_svg(&rows, cycle.days(), &closed, &bars), bars.len())
 }
 
 #[derive(Template)]
@@ -182,7 +178,7 @@ struct CycleTemplate {
     share_from_region_granted: String,
     gantt: String,
     blocks: usize,
-    time_zone: &'static str,
+    time_zone: String,
 }
 
 fn percent(share: f64) -> String {
@@ -202,380 +198,31 @@ pub async fn cycle_page(
         &format!("/facility/cycles/{id}"),
     );
     let built = async {
-        let cycle = cycle_of(&state, id).await?;
-        let statistics = cycle_statistics(state.store.as_ref(), &cycle).await?;
-        let (gantt, blocks) = schedule_chart(&state, &cycle).await?;
+        let overview = state
+            .app
+            .beamtime()
+            .cycle_overview(&requester, CycleId(id))
+            .await?;
+        let (gantt, blocks) = schedule_chart(&overview.schedule);
+        let statistics = overview.statistics;
         Ok::<_, ApiError>(CycleTemplate {
-            links: programme_links(requester.user.as_ref()),
-            cycle: cycle_row(&cycle, corridor_store::now()),
+            links: programme_links(overview.access),
+            cycle: cycle_row(
+                &overview.schedule.cycle,
+                corridor_store::now(),
+                state.app.region_time_zone(),
+            ),
             share_from_region: percent(statistics.share_from_region),
             share_from_region_granted: percent(statistics.share_from_region_granted),
             statistics,
             gantt,
             blocks,
-            time_zone: FACILITY_TIME_ZONE,
+            time_zone: overview.schedule.time_zone,
             ctx: ctx.clone(),
         })
     }
     .await;
     page_or_error(built, ctx)
-}
-
-/// What the proposal form sent (and shows again when refused).
-#[derive(Debug, Default, Clone, Deserialize)]
-pub struct ProposalFields {
-    proposal_type: Option<String>,
-    discipline: Option<String>,
-    title: Option<String>,
-    summary: Option<String>,
-    techniques: Option<String>,
-    samples: Option<String>,
-    /// Team members' e-mail addresses, separated by commas or lines.
-    team: Option<String>,
-    beamline_1: Option<String>,
-    shifts_1: Option<String>,
-    beamline_2: Option<String>,
-    shifts_2: Option<String>,
-    /// Dates the team cannot come, separated by commas.
-    unavailable_days: Option<String>,
-    /// `submit` or `draft`: which button was pressed.
-    action: Option<String>,
-}
-
-pub struct ChoiceOption {
-    pub code: &'static str,
-    pub label: &'static str,
-    pub chosen: bool,
-}
-
-pub struct RequestRow {
-    pub beamline_field: &'static str,
-    pub shifts_field: &'static str,
-    pub chosen: String,
-    pub shifts: String,
-}
-
-#[derive(Template)]
-#[template(path = "facility_propose.html")]
-struct ProposeTemplate {
-    ctx: PageContext,
-    cycle: CycleRow,
-    beamlines: Vec<BeamlineRow>,
-    types: Vec<ChoiceOption>,
-    disciplines: Vec<ChoiceOption>,
-    request_rows: Vec<RequestRow>,
-    fields: ProposalFields,
-    error: Option<String>,
-}
-
-fn discipline_label(discipline: Discipline, ctx: &PageContext) -> &'static str {
-    let (english, chinese) = match discipline {
-        Discipline::LifeSciences => ("Life sciences", "生命科学"),
-        Discipline::Chemistry => ("Chemistry", "化学"),
-        Discipline::Materials => ("Materials", "材料科学"),
-        Discipline::Physics => ("Physics", "物理"),
-        Discipline::EarthAndEnvironment => ("Earth and environment", "地球与环境"),
-        Discipline::EngineeringAndHeritage => ("Engineering and heritage", "工程与文化遗产"),
-    };
-    ctx.name(english, chinese)
-}
-
-impl ProposeTemplate {
-    fn value<'a>(&self, field: &'a Option<String>) -> &'a str {
-        field.as_deref().unwrap_or("")
-    }
-}
-
-async fn render_propose(
-    state: &AppState,
-    ctx: PageContext,
-    cycle: &Cycle,
-    fields: ProposalFields,
-    error: Option<String>,
-    status: StatusCode,
-) -> Response {
-    let beamlines = match beamlines_of(state.store.as_ref(), cycle).await {
-        Ok(beamlines) => beamlines,
-        Err(error) => {
-            return PageError {
-                error: error.into(),
-                context: ctx,
-            }
-            .into_response()
-        }
-    };
-    let chosen_type = fields.proposal_type.clone().unwrap_or_default();
-    let chosen_discipline = fields.discipline.clone().unwrap_or_default();
-    let types = [
-        ("general", "General", "普通"),
-        ("rapid_access", "Rapid access", "快速通道"),
-        ("long_term", "Long-term / key", "长期/重点课题"),
-        (
-            "proprietary",
-            "Proprietary (paid, industry)",
-            "专有（企业付费）",
-        ),
-    ]
-    .into_iter()
-    .map(|(code, english, chinese)| ChoiceOption {
-        code,
-        label: ctx.name(english, chinese),
-        chosen: chosen_type == code,
-    })
-    .collect();
-    let disciplines = Discipline::ALL
-        .into_iter()
-        .map(|discipline| ChoiceOption {
-            code: discipline.as_code(),
-            label: discipline_label(discipline, &ctx),
-            chosen: chosen_discipline == discipline.as_code(),
-        })
-        .collect();
-    let request_rows = vec![
-        RequestRow {
-            beamline_field: "beamline_1",
-            shifts_field: "shifts_1",
-            chosen: field_text(&fields.beamline_1).to_owned(),
-            shifts: field_text(&fields.shifts_1).to_owned(),
-        },
-        RequestRow {
-            beamline_field: "beamline_2",
-            shifts_field: "shifts_2",
-            chosen: field_text(&fields.beamline_2).to_owned(),
-            shifts: field_text(&fields.shifts_2).to_owned(),
-        },
-    ];
-    let page = ProposeTemplate {
-        cycle: cycle_row(cycle, corridor_store::now()),
-        beamlines: beamline_rows(&beamlines, &ctx),
-        types,
-        disciplines,
-        request_rows,
-        fields,
-        error,
-        ctx,
-    };
-    super::respond_with_page(status, page, |page| page.ctx)
-}
-
-/// `GET /facility/cycles/{id}/propose`: the proposal form.
-pub async fn propose_page(
-    State(state): State<Arc<AppState>>,
-    requester: Requester,
-    Path(id): Path<i64>,
-    request: Request,
-) -> Response {
-    let ctx = PageContext::new(
-        &requester,
-        request.extensions(),
-        &format!("/facility/cycles/{id}/propose"),
-    );
-    if requester.user.is_none() {
-        return to_sign_in();
-    }
-    match cycle_of(&state, id).await {
-        Ok(cycle) => {
-            let fields = ProposalFields {
-                proposal_type: Some("general".into()),
-                shifts_1: Some("9".into()),
-                ..ProposalFields::default()
-            };
-            render_propose(&state, ctx, &cycle, fields, None, StatusCode::OK).await
-        }
-        Err(error) => PageError {
-            error,
-            context: ctx,
-        }
-        .into_response(),
-    }
-}
-
-/// The draft the form describes, or the first thing wrong with it.
-async fn draft_from_fields(
-    state: &AppState,
-    fields: &ProposalFields,
-    ctx: &PageContext,
-) -> Result<ProposalDraft, String> {
-    let wrong = |english: &str, chinese: &str| ctx.name(english, chinese).to_owned();
-    let proposal_type = ProposalType::parse(field_text(&fields.proposal_type))
-        .map_err(|_| wrong("Choose a proposal type.", "请选择申请类型。"))?;
-    let discipline = Discipline::parse(field_text(&fields.discipline)).map_err(|_| {
-        wrong(
-            "Choose a discipline (review panel).",
-            "请选择学科（评审组）。",
-        )
-    })?;
-    let mut requests = Vec::new();
-    for (beamline, shifts) in [
-        (&fields.beamline_1, &fields.shifts_1),
-        (&fields.beamline_2, &fields.shifts_2),
-    ] {
-        let beamline = field_text(beamline);
-        if beamline.is_empty() {
-            continue;
-        }
-        let beamline: i64 = beamline
-            .parse()
-            .map_err(|_| wrong("Choose a beamline from the list.", "请从列表中选择光束线。"))?;
-        let shifts: u32 = field_text(shifts)
-            .parse()
-            .map_err(|_| wrong("Shifts must be a whole number.", "机时班次须为整数。"))?;
-        requests.push((BeamlineId(beamline), shifts));
-    }
-    let mut team = Vec::new();
-    for address in field_text(&fields.team)
-        .split([',', '\n', ';'])
-        .map(str::trim)
-        .filter(|text| !text.is_empty())
-    {
-        let email = EmailAddress::parse(address).map_err(|_| {
-            format!(
-                "{}: {address}",
-                wrong("Not an e-mail address", "不是有效的电子邮件地址")
-            )
-        })?;
-        let member = state
-            .store
-            .sign_in_candidate(&email)
-            .await
-            .map_err(|error| error.to_string())?
-            .ok_or_else(|| {
-                format!(
-                    "{}: {address}",
-                    wrong(
-                        "Nobody on Corridor has this address",
-                        "Corridor 上没有此地址的用户"
-                    )
-                )
-            })?;
-        team.push(member.user.id);
-    }
-    let mut unavailable_days = BTreeSet::new();
-    for day in field_text(&fields.unavailable_days)
-        .split([',', '\n', ' '])
-        .map(str::trim)
-        .filter(|text| !text.is_empty())
-    {
-        unavailable_days.insert(day.parse::<jiff::civil::Date>().map_err(|_| {
-            format!(
-                "{}: {day}",
-                wrong("Not a date like 2027-04-05", "日期格式应为 2027-04-05")
-            )
-        })?);
-    }
-    Ok(ProposalDraft {
-        proposal_type,
-        discipline,
-        title: field_text(&fields.title).to_owned(),
-        summary: field_text(&fields.summary).to_owned(),
-        techniques: field_text(&fields.techniques)
-            .split(',')
-            .map(|term| term.trim().to_lowercase())
-            .filter(|term| !term.is_empty())
-            .collect(),
-        team,
-        samples: field_text(&fields.samples).to_owned(),
-        resubmission_of: None,
-        declared_conflicts: Vec::new(),
-        requests,
-        unavailable_days: unavailable_days.into_iter().collect(),
-    })
-}
-
-/// `POST /facility/cycles/{id}/propose`: saves a draft, or submits (refused whole when the
-/// proposal is incomplete or the call closed).
-pub async fn propose_submit(
-    State(state): State<Arc<AppState>>,
-    requester: Requester,
-    Path(id): Path<i64>,
-    request: Request,
-) -> Response {
-    let page_path = format!("/facility/cycles/{id}/propose");
-    let form =
-        match read_signed_in_form::<ProposalFields>(&state, requester, request, &page_path).await {
-            Ok(form) => form,
-            Err(error) => return error.into_response(),
-        };
-    let (ctx, requester, user, fields) = (form.ctx, form.requester, form.user, form.fields);
-    let cycle = match cycle_of(&state, id).await {
-        Ok(cycle) => cycle,
-        Err(error) => {
-            return PageError {
-                error,
-                context: ctx,
-            }
-            .into_response()
-        }
-    };
-    let draft = match draft_from_fields(&state, &fields, &ctx).await {
-        Ok(draft) => draft,
-        Err(message) => {
-            return render_propose(
-                &state,
-                ctx,
-                &cycle,
-                fields,
-                Some(message),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-    };
-    let submit = field_text(&fields.action) != "draft";
-    let now = corridor_store::now();
-    let context = requester.audit_context();
-    let result = if submit {
-        match state
-            .store
-            .create_submitted_proposal(cycle.id, user.id, &draft, now, &context)
-            .await
-        {
-            Ok(Ok(record)) => Ok(record.id),
-            Ok(Err(refusal)) => {
-                let message = submission_refused(&refusal).to_string();
-                return render_propose(
-                    &state,
-                    ctx,
-                    &cycle,
-                    fields,
-                    Some(message),
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await;
-            }
-            Err(error) => Err(ApiError::from(error)),
-        }
-    } else {
-        state
-            .store
-            .create_proposal(cycle.id, user.id, &draft, now, &context)
-            .await
-            .map(|record| record.id)
-            .map_err(ApiError::from)
-    };
-    match result {
-        Ok(proposal) => see_page(&format!(
-            "/facility/proposals?notice={}&proposal={}",
-            if submit { "submitted" } else { "drafted" },
-            proposal.0
-        )),
-        Err(ApiError::InvalidParameter { parameter, reason }) => {
-            render_propose(
-                &state,
-                ctx,
-                &cycle,
-                fields,
-                Some(format!("{parameter}: {reason}")),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(error) => PageError {
-            error,
-            context: ctx,
-        }
-        .into_response(),
-    }
 }
 
 pub struct DecisionRow {
@@ -634,9 +281,6 @@ pub async fn my_proposals_page(
     request: Request,
 ) -> Response {
     let ctx = PageContext::new(&requester, request.extensions(), "/facility/proposals");
-    let Some(user) = requester.user.as_ref() else {
-        return to_sign_in();
-    };
     let highlighted: Option<i64> = params
         .proposal
         .as_deref()
@@ -654,88 +298,86 @@ pub async fn my_proposals_page(
         _ => None,
     };
     let built = async {
-        let now = corridor_store::now();
-        let records = state.store.proposals_of_user(user.id).await?;
-        let mut cycles: HashMap<CycleId, Cycle> = HashMap::new();
-        let mut codes: HashMap<BeamlineId, String> = HashMap::new();
-        let mut decisions_of: HashMap<CycleId, Vec<corridor_store::facility::StoredDecision>> =
-            HashMap::new();
-        let mut rows = Vec::new();
-        for record in &records {
-            if let std::collections::hash_map::Entry::Vacant(entry) = cycles.entry(record.cycle) {
-                let cycle = cycle_of(&state, record.cycle.0).await?;
-                for beamline in state.store.beamlines(Some(cycle.facility)).await? {
-                    codes.insert(beamline.id, beamline.code);
-                }
-                decisions_of.insert(
-                    record.cycle,
-                    state.store.decisions_of_cycle(record.cycle).await?,
-                );
-                entry.insert(cycle);
-            }
-            let cycle = &cycles[&record.cycle];
-            let code = |beamline: &BeamlineId| {
-                codes
-                    .get(beamline)
-                    .cloned()
-                    .unwrap_or_else(|| format!("#{}", beamline.0))
-            };
-            let is_principal = record.principal == user.id;
-            rows.push(ProposalRow {
-                id: record.id.0,
-                cycle: cycle.name.clone(),
-                cycle_id: cycle.id.0,
-                title: record.draft.title.clone(),
-                status: record.status.as_code(),
-                proposal_type: record.draft.proposal_type.as_code(),
-                requests: record
-                    .draft
-                    .requests
-                    .iter()
-                    .map(|(beamline, shifts)| format!("{} × {shifts}", code(beamline)))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                decisions: decisions_of[&record.cycle]
-                    .iter()
-                    .filter(|decision| decision.proposal == record.id)
-                    .map(|decision| DecisionRow {
-                        fee: (decision.fee_fen > 0)
-                            .then(|| corridor_domain::Fen(decision.fee_fen).to_string()),
-                        beamline: code(&decision.beamline),
-                        requested: decision.requested,
-                        granted: decision.granted,
-                        reason: decision.reason.clone(),
-                        explanation: decision.explanation.clone(),
-                    })
-                    .collect(),
-                is_principal,
-                may_submit: is_principal
-                    && record.status.as_code() == "draft"
-                    && cycle.call_is_open(now),
-                may_withdraw: is_principal && record.status.as_code() != "withdrawn",
-                highlighted: highlighted == Some(record.id.0),
-            });
-        }
-        let notifications = state
-            .store
-            .notifications_of_user(user.id, 20)
-            .await?
-            .into_iter()
-            .map(|note| NotificationRow {
-                subject: note.subject,
-                body: note.body,
-                created_at: super::vouchers::region_time_text(note.created_at),
-            })
-            .collect();
+        let beamtime = state.app.beamtime();
+        let views = beamtime.my_proposals(&requester).await?;
+        let notifications = beamtime
+            .my_notifications(&requester, Some(NOTIFICATIONS_SHOWN))
+            .await?;
+        let zone = state.app.region_time_zone();
         Ok::<_, ApiError>(ProposalsTemplate {
             notice: notice.clone(),
-            rows,
-            notifications,
+            rows: views
+                .iter()
+                .map(|view| proposal_row(view, highlighted))
+                .collect(),
+            notifications: notifications
+                .into_iter()
+                .map(|note| NotificationRow {
+                    subject: note.subject,
+                    body: note.body,
+                    created_at: note
+                        .created_at
+                        .to_zoned(zone.clone())
+                        .strftime("%Y-%m-%d %H:%M")
+                        .to_string(),
+                })
+                .collect(),
             ctx: ctx.clone(),
         })
     }
     .await;
     page_or_error(built, ctx)
+}
+
+/// How many of the user's messages the page shows.
+const NOTIFICATIONS_SHOWN: u32 = 20;
+
+/// A proposal as "my proposals" lists it, with the buttons the user may press.
+fn proposal_row(view: &ProposalView, highlighted: Option<i64>) -> ProposalRow {
+    let code = |code: &Option<String>, beamline: BeamlineId| {
+        code.clone().unwrap_or_else(|| format!("#{}", beamline.0))
+    };
+    let record = &view.record;
+    ProposalRow {
+        id: record.id.0,
+        cycle: view.cycle.name.clone(),
+        cycle_id: view.cycle.id.0,
+        title: record.draft.title.clone(),
+        status: record.status.as_code(),
+        proposal_type: record.draft.proposal_type.as_code(),
+        requests: view
+            .requested
+            .iter()
+            .map(|request| {
+                format!(
+                    "{} × {}",
+                    code(&request.beamline_code, request.beamline),
+                    request.shifts
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        decisions: view
+            .decisions
+            .iter()
+            .map(|with_code| {
+                let decision = &with_code.decision;
+                DecisionRow {
+                    fee: (decision.fee_fen > 0)
+                        .then(|| corridor_domain::Fen(decision.fee_fen).to_string()),
+                    beamline: code(&with_code.beamline_code, decision.beamline),
+                    requested: decision.requested,
+                    granted: decision.granted,
+                    reason: decision.reason.clone(),
+                    explanation: decision.explanation.clone(),
+                }
+            })
+            .collect(),
+        is_principal: view.actions.is_principal,
+        may_submit: view.actions.may_submit,
+        may_withdraw: view.actions.may_withdraw,
+        highlighted: highlighted == Some(record.id.0),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -755,23 +397,17 @@ pub async fn submit_submit(
             Ok(form) => form,
             Err(error) => return error.into_response(),
         };
-    let result = state
-        .store
-        .submit_proposal(
-            ProposalId(id),
-            form.user.id,
-            corridor_store::now(),
-            &form.requester.audit_context(),
-        )
+    match state
+        .app
+        .beamtime()
+        .submit_proposal(&form.requester, ProposalId(id))
         .await
-        .map_err(ApiError::from)
-        .and_then(|outcome| outcome.map_err(|refusal| submission_refused(&refusal)));
-    match result {
+    {
         Ok(_) => see_page(&format!(
             "/facility/proposals?notice=submitted&proposal={id}"
         )),
         Err(error) => PageError {
-            error,
+            error: error.into(),
             context: form.ctx,
         }
         .into_response(),
@@ -793,13 +429,9 @@ pub async fn withdraw_submit(
             Err(error) => return error.into_response(),
         };
     match state
-        .store
-        .withdraw_proposal(
-            ProposalId(id),
-            form.user.id,
-            corridor_store::now(),
-            &form.requester.audit_context(),
-        )
+        .app
+        .beamtime()
+        .withdraw_proposal(&form.requester, ProposalId(id))
         .await
     {
         Ok(_) => see_page(&format!(

@@ -11,23 +11,20 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
-use corridor_domain::facility::proposal::{Cycle, ProposalStatus};
+use corridor_app::beamtime::OfficeConsole;
+use corridor_app::Actor;
+use corridor_domain::facility::proposal::CycleId;
 use corridor_domain::facility::ProposalId;
-use corridor_domain::{InstitutionId, User};
-use corridor_store::facility::{CheckKind, CheckRecord};
+use corridor_store::facility::CheckKind;
 use serde::Deserialize;
 
 use super::facility::{cycle_row, schedule_chart, CycleRow, NoFields};
 use super::forms::{field_text, read_signed_in_form, see_page, ticked};
 use super::{page_or_error, PageContext, PageError};
-use crate::api::facility::user_office_cycle;
 use crate::auth::Requester;
 use crate::extract::{Path, Query};
 use crate::problem::ApiError;
 use crate::AppState;
-use corridor_app::beamtime::{
-    assign_cycle_reviewers, beamlines_of, replan_cycle_after_lost_day, run_cycle_allocation,
-};
 
 pub struct ReviewRow {
     pub proposal_id: i64,
@@ -67,34 +64,31 @@ pub async fn reviews_page(
     request: Request,
 ) -> Response {
     let ctx = PageContext::new(&requester, request.extensions(), "/facility/reviews");
-    let Some(user) = requester.user.as_ref() else {
-        return super::to_sign_in();
-    };
     let notice = (params.notice.as_deref() == Some("graded"))
         .then(|| ctx.name("Your grade is saved.", "评分已保存。").to_owned());
     let built = async {
-        let reviews = state.store.reviews_of_reviewer(user.id).await?;
-        let mut rows = Vec::with_capacity(reviews.len());
-        for review in &reviews {
-            let Some(proposal) = state.store.proposal(review.proposal).await? else {
-                continue;
-            };
-            rows.push(ReviewRow {
-                proposal_id: review.proposal.0,
-                cycle_id: review.cycle.0,
-                title: proposal.draft.title.clone(),
-                summary: proposal.draft.summary.clone(),
-                discipline: proposal.draft.discipline.as_code(),
-                techniques: proposal.draft.techniques.join(", "),
-                affinity: review.affinity,
-                grade: review
-                    .grade
-                    .map(|grade| format!("{grade:.1}"))
-                    .unwrap_or_default(),
-                comment: review.comment.clone(),
-                graded: review.grade.is_some(),
-            });
-        }
+        let reviews = state.app.beamtime().my_reviews(&requester).await?;
+        let rows = reviews
+            .iter()
+            .map(|assigned| {
+                let (review, proposal) = (&assigned.review, &assigned.proposal);
+                ReviewRow {
+                    proposal_id: review.proposal.0,
+                    cycle_id: review.cycle.0,
+                    title: proposal.draft.title.clone(),
+                    summary: proposal.draft.summary.clone(),
+                    discipline: proposal.draft.discipline.as_code(),
+                    techniques: proposal.draft.techniques.join(", "),
+                    affinity: review.affinity,
+                    grade: review
+                        .grade
+                        .map(|grade| format!("{grade:.1}"))
+                        .unwrap_or_default(),
+                    comment: review.comment.clone(),
+                    graded: review.grade.is_some(),
+                }
+            })
+            .collect();
         Ok::<_, ApiError>(ReviewsTemplate {
             notice: notice.clone(),
             rows,
@@ -143,14 +137,13 @@ pub async fn grade_submit(
         }
     };
     match state
-        .store
-        .grade_review(
+        .app
+        .beamtime()
+        .grade(
+            &form.requester,
             ProposalId(id),
-            form.user.id,
             grade,
             field_text(&form.fields.comment),
-            corridor_store::now(),
-            &form.requester.audit_context(),
         )
         .await
     {
@@ -161,14 +154,6 @@ pub async fn grade_submit(
         }
         .into_response(),
     }
-}
-
-/// The facilities whose user office `user` runs (all for platform admins).
-fn office_facilities(user: &User, all: &[InstitutionId]) -> Vec<InstitutionId> {
-    all.iter()
-        .copied()
-        .filter(|facility| user.runs_user_office_of(*facility))
-        .collect()
 }
 
 pub struct OfficeProposalRow {
@@ -210,35 +195,21 @@ struct OfficeTemplate {
 
 async fn office_content(
     state: &AppState,
-    user: &User,
+    actor: &Actor,
     params: &NoticeParams,
     ctx: &PageContext,
 ) -> Result<OfficeTemplate, ApiError> {
-    let mut facilities: Vec<InstitutionId> = state
-        .store
-        .beamlines(None)
-        .await?
-        .iter()
-        .map(|beamline| beamline.facility)
-        .collect();
-    facilities.sort();
-    facilities.dedup();
-    let mine = office_facilities(user, &facilities);
-    let now = corridor_store::now();
-    let mut cycles: Vec<Cycle> = Vec::new();
-    for facility in &mine {
-        cycles.extend(state.store.cycles(Some(*facility)).await?);
-    }
     let chosen_id: Option<i64> = params
         .cycle
         .as_deref()
         .and_then(|text| text.trim().parse().ok());
-    // The cycle asked for, else the newest one whose call has closed, else the newest.
-    let chosen = chosen_id
-        .and_then(|id| cycles.iter().find(|cycle| cycle.id.0 == id))
-        .or_else(|| cycles.iter().find(|cycle| cycle.call_closes <= now))
-        .or_else(|| cycles.first())
-        .cloned();
+    let OfficeConsole { cycles, chosen } = state
+        .app
+        .beamtime()
+        .office_console(actor, chosen_id.map(CycleId))
+        .await?;
+    let now = corridor_store::now();
+    let zone = state.app.region_time_zone();
     let notice = match params.notice.as_deref() {
         Some("assigned") => Some(
             ctx.name("Reviewers are assigned.", "评审人已分配。")
@@ -267,7 +238,10 @@ async fn office_content(
     let mut page = OfficeTemplate {
         ctx: ctx.clone(),
         notice,
-        cycles: cycles.iter().map(|cycle| cycle_row(cycle, now)).collect(),
+        cycles: cycles
+            .iter()
+            .map(|cycle| cycle_row(cycle, now, zone))
+            .collect(),
         cycle: None,
         submitted: 0,
         refused_by_checks: 0,
@@ -279,17 +253,16 @@ async fn office_content(
         rows: Vec::new(),
         gantt: String::new(),
     };
-    let Some(cycle) = chosen else {
+    let Some(chosen) = chosen else {
         return Ok(page);
     };
-    let proposals = state
-        .store
-        .proposals_of_cycle(cycle.id, Some(ProposalStatus::Submitted))
-        .await?;
-    let checks = state.store.checks_of_cycle(cycle.id).await?;
-    let reviews = state.store.reviews_of_cycle(cycle.id).await?;
-    let decisions = state.store.decisions_of_cycle(cycle.id).await?;
-    let beamlines = beamlines_of(state.store.as_ref(), &cycle).await?;
+    let (proposals, checks, reviews, decisions) = (
+        &chosen.submitted,
+        &chosen.checks,
+        &chosen.reviews,
+        &chosen.decisions,
+    );
+    let beamlines = &chosen.schedule.beamlines;
     let chosen_line = params
         .beamline
         .as_deref()
@@ -317,14 +290,14 @@ async fn office_content(
         .collect();
     let mut grades: HashMap<ProposalId, Vec<f64>> = HashMap::new();
     let mut assigned: HashMap<ProposalId, usize> = HashMap::new();
-    for review in &reviews {
+    for review in reviews {
         *assigned.entry(review.proposal).or_default() += 1;
         if let Some(grade) = review.grade {
             grades.entry(review.proposal).or_default().push(grade);
         }
     }
     let mut checks_of: HashMap<ProposalId, Vec<String>> = HashMap::new();
-    for check in &checks {
+    for check in checks {
         checks_of.entry(check.proposal).or_default().push(format!(
             "{} {}",
             check.kind.as_code(),
@@ -382,8 +355,8 @@ async fn office_content(
             .then(a.id.cmp(&b.id))
     });
     page.rows = rows;
-    page.gantt = schedule_chart(state, &cycle).await?.0;
-    page.cycle = Some(cycle_row(&cycle, now));
+    page.gantt = schedule_chart(&chosen.schedule).0;
+    page.cycle = Some(cycle_row(&chosen.schedule.cycle, now, zone));
     Ok(page)
 }
 
@@ -395,10 +368,7 @@ pub async fn office_page(
     request: Request,
 ) -> Response {
     let ctx = PageContext::new(&requester, request.extensions(), "/facility/office");
-    let Some(user) = requester.user.as_ref() else {
-        return super::to_sign_in();
-    };
-    let built = office_content(&state, user, &params, &ctx).await;
+    let built = office_content(&state, &requester, &params, &ctx).await;
     page_or_error(built, ctx)
 }
 
@@ -415,21 +385,15 @@ pub async fn assign_submit(
         Ok(form) => form,
         Err(error) => return error.into_response(),
     };
-    let result = async {
-        let cycle = user_office_cycle(&state, &form.user, id).await?;
-        assign_cycle_reviewers(
-            state.store.as_ref(),
-            &cycle,
-            &form.requester.audit_context(),
-        )
+    match state
+        .app
+        .beamtime()
+        .assign_reviewers(&form.requester, CycleId(id))
         .await
-        .map_err(ApiError::from)
-    }
-    .await;
-    match result {
+    {
         Ok(_) => see_page(&format!("/facility/office?cycle={id}&notice=assigned")),
         Err(error) => PageError {
-            error,
+            error: error.into(),
             context: form.ctx,
         }
         .into_response(),
@@ -449,21 +413,15 @@ pub async fn allocate_submit(
         Ok(form) => form,
         Err(error) => return error.into_response(),
     };
-    let result = async {
-        let cycle = user_office_cycle(&state, &form.user, id).await?;
-        run_cycle_allocation(
-            state.store.as_ref(),
-            &cycle,
-            &form.requester.audit_context(),
-        )
+    match state
+        .app
+        .beamtime()
+        .run_allocation(&form.requester, CycleId(id))
         .await
-        .map_err(ApiError::from)
-    }
-    .await;
-    match result {
+    {
         Ok(_) => see_page(&format!("/facility/office?cycle={id}&notice=allocated")),
         Err(error) => PageError {
-            error,
+            error: error.into(),
             context: form.ctx,
         }
         .into_response(),
@@ -493,25 +451,19 @@ pub async fn check_submit(
             Err(error) => return error.into_response(),
         };
     let result = async {
-        let record = state
-            .store
-            .proposal(ProposalId(id))
-            .await?
-            .ok_or_else(|| ApiError::NotFound(format!("no proposal {id}")))?;
-        let cycle = user_office_cycle(&state, &form.user, record.cycle.0).await?;
-        let check = CheckRecord {
-            proposal: record.id,
-            kind: CheckKind::parse(field_text(&form.fields.kind))?,
-            approved: ticked(&form.fields.approved),
-            note: field_text(&form.fields.note).to_owned(),
-            checked_by: form.user.id,
-            checked_at: corridor_store::now(),
-        };
-        state
-            .store
-            .record_check(&check, &form.requester.audit_context())
+        let kind = CheckKind::parse(field_text(&form.fields.kind))?;
+        let recorded = state
+            .app
+            .beamtime()
+            .record_check(
+                &form.requester,
+                ProposalId(id),
+                kind,
+                ticked(&form.fields.approved),
+                field_text(&form.fields.note),
+            )
             .await?;
-        Ok::<_, ApiError>(cycle.id)
+        Ok::<_, ApiError>(recorded.cycle)
     }
     .await;
     match result {
@@ -548,19 +500,16 @@ pub async fn lost_day_submit(
             Err(error) => return error.into_response(),
         };
     let result = async {
-        let cycle = user_office_cycle(&state, &form.user, id).await?;
         let text = field_text(&form.fields.day);
         let day: jiff::civil::Date = text.parse().map_err(|_| {
             ApiError::invalid("day", format!("{text:?} is not a date like 2027-04-05"))
         })?;
-        replan_cycle_after_lost_day(
-            state.store.as_ref(),
-            &cycle,
-            day,
-            &form.requester.audit_context(),
-        )
-        .await
-        .map_err(ApiError::from)
+        state
+            .app
+            .beamtime()
+            .record_lost_day(&form.requester, CycleId(id), day)
+            .await
+            .map_err(ApiError::from)
     }
     .await;
     match result {
