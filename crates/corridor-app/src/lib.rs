@@ -118,12 +118,8 @@ impl App {
         })
     }
 
-    /// The store, for front-end code that has not moved onto a service yet.
-    // TRANSITIONAL: removed once every handler calls a service.
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
-    }
-
+    /// The node's derived indexes, for tests and benchmarks that look inside them (front
+    /// ends go through the services).
     pub fn search_index(&self) -> &Arc<SearchService> {
         &self.search
     }

@@ -25,10 +25,6 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use corridor_app::indexes::analytics::AnalyticsService;
-use corridor_app::indexes::availability::AvailabilityService;
-use corridor_app::indexes::rail::RailService;
-use corridor_app::indexes::search::SearchService;
 use corridor_app::App;
 use corridor_store::Store;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -48,12 +44,6 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct AppState {
     /// The application layer: every rule and every store access goes through it.
     pub app: Arc<App>,
-    // TRANSITIONAL: the store and indexes, for handlers not yet moved onto a service.
-    pub store: Arc<dyn Store>,
-    pub search: Arc<SearchService>,
-    pub availability: Arc<AvailabilityService>,
-    pub analytics: Arc<AnalyticsService>,
-    pub rail: Arc<RailService>,
     /// Whether cookies get the `Secure` flag: on when served behind HTTPS.
     pub secure_cookies: bool,
     pub(crate) openapi_json: String,
@@ -136,11 +126,6 @@ pub fn router(app: Arc<App>, config: WebConfig) -> Router {
         .to_pretty_json()
         .expect("the OpenAPI document serialises");
     let state = Arc::new(AppState {
-        store: app.store().clone(),
-        search: app.search_index().clone(),
-        availability: app.availability_index().clone(),
-        analytics: app.analytics_facts().clone(),
-        rail: app.rail_index().clone(),
         app,
         secure_cookies: config.secure_cookies,
         openapi_json,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use corridor_app::analytics::{resolve_period, IdleQuery, PeriodQuery};
+use corridor_app::analytics::{IdleQuery, PeriodQuery};
 use corridor_domain::analytics::{FlowLevel, Period, ProviderScope, UtilisationGroup};
 use corridor_domain::{CategoryCode, InstitutionId, ProvinceCode};
 
@@ -18,14 +18,6 @@ use super::instant_or_date;
 use crate::extract::{Json, Query};
 use crate::problem::{ApiError, Problem};
 use crate::AppState;
-
-// TRANSITIONAL: only the vouchers dashboard (`api/voucher_analytics.rs`,
-// `pages/analytics_vouchers.rs`) still reads periods and shows dates in this fixed zone; once
-// it reads its period through `corridor_app::analytics::Analytics::period` (with
-// [`period_query`]) and shows dates in `Analytics::time_zone`, this constant and
-// [`analytics_period`] go.
-/// The zone the vouchers dashboard reads period dates in.
-pub const REGION_TIME_ZONE: &str = "Asia/Shanghai";
 
 /// The trimmed text, when there is any.
 pub(crate) fn present(text: Option<&str>) -> Option<&str> {
@@ -42,15 +34,6 @@ pub fn period_query(from: Option<&str>, to: Option<&str>) -> Result<PeriodQuery,
         .map(|text| instant_or_date("from", text))
         .transpose()?;
     Ok(PeriodQuery { from, to })
-}
-
-// TRANSITIONAL: see [`REGION_TIME_ZONE`].
-/// The period of `from` and `to` with dates in [`REGION_TIME_ZONE`], by the analytics
-/// service's rules.
-pub fn analytics_period(from: Option<&str>, to: Option<&str>) -> Result<Period, ApiError> {
-    let zone = jiff::tz::TimeZone::get(REGION_TIME_ZONE)
-        .map_err(|error| ApiError::internal(error.to_string()))?;
-    Ok(resolve_period(period_query(from, to)?, &zone)?)
 }
 
 pub(crate) fn period_dto(period: Period, as_of: jiff::Timestamp) -> AnalyticsPeriodDto {

@@ -11,7 +11,7 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::analytics::{analytics_period, period_dto, respond};
+use super::analytics::{period_dto, period_query, respond};
 use super::analytics_dto::AnalyticsPeriodDto;
 use crate::extract::Query;
 use crate::problem::{ApiError, Problem};
@@ -127,7 +127,7 @@ pub async fn voucher_analytics_dto(
     from: Option<&str>,
     to: Option<&str>,
 ) -> Result<VoucherAnalyticsDto, ApiError> {
-    let period = analytics_period(from, to)?;
+    let period = state.app.analytics().period(period_query(from, to)?)?;
     let dashboard = state.app.vouchers().dashboard(period).await?;
     Ok(VoucherAnalyticsDto::from(dashboard))
 }

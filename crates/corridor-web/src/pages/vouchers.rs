@@ -38,20 +38,6 @@ use text::{
     status_label, voucher_text, VoucherText,
 };
 
-// TRANSITIONAL: `pages/facility.rs` still reads its dates in this constant zone through
-// `region_zone` and `region_time_text`; the voucher pages use the region's stored zone
-// (`App::region_time_zone`) and these go once facility.rs does too.
-pub(crate) const REGION_TIME_ZONE: &str = "Asia/Shanghai";
-
-pub(crate) fn region_zone() -> TimeZone {
-    super::booking_text::zone_named(REGION_TIME_ZONE)
-}
-
-/// A date and time in the region's zone, e.g. "2026-11-28 14:05".
-pub(crate) fn region_time_text(instant: Timestamp) -> String {
-    time_text_in(instant, &region_zone())
-}
-
 /// A date and time in `zone`, e.g. "2026-11-28 14:05".
 pub(crate) fn time_text_in(instant: Timestamp, zone: &TimeZone) -> String {
     instant
