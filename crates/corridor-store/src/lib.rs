@@ -49,9 +49,11 @@ use corridor_domain::{
 pub use analytics::{AnalyticsBySql, AnalyticsSnapshot, AnalyticsStore};
 pub use booking::{
     AvailabilityFacts, BookingActor, BookingSpan, BookingAttempt, BookingChange, BookingDenial, BookingQuote,
-    BookingRecord, BookingRequest, BookingStore, BookingStrategy, CalendarView, HistoricalBooking,
+    BookingRecord, BookingRequest, BookingStore, CalendarView, HistoricalBooking,
     Qualification, WaitlistEntry,
 };
+#[cfg(feature = "bench-baselines")]
+pub use booking::BookingStrategy;
 pub use change_cursor::ChangeCursor;
 pub use error::StoreError;
 pub use ledger::{

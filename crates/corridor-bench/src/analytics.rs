@@ -1,4 +1,4 @@
-//! `corridor bench analytics`: every dashboard question over the demo region's full year of
+//! `corridor-bench analytics`: every dashboard question over the demo region's full year of
 //! bookings, answered from the analytics facts, beside the same figures computed by plain SQL
 //! GROUP BY over the tables (the baseline). Prints one JSON object on its last line.
 //!
@@ -30,8 +30,8 @@ use corridor_store::{CityFilter, PageRequest, Store};
 use corridor_app::cluster_reach::{cluster_reach_from, cluster_reached_from_each, TravelBudget};
 use corridor_app::indexes::rail::RailService;
 
-use crate::bench_booking::{drop_scratch, scratch_database};
-use crate::bench_ledger::percentile;
+use crate::scratch::{drop_scratch, scratch_database};
+use crate::statistics::percentile;
 
 pub struct AnalyticsBenchOptions {
     pub backend: corridor_store::Backend,
@@ -172,7 +172,7 @@ pub async fn run(options: AnalyticsBenchOptions) -> Result<()> {
     let store = corridor_store::connect(&database.url).await?;
     store.migrate().await?;
     eprintln!("analytics bench: generating the demo region with its year of bookings");
-    crate::region::generate_into(
+    corridor::region::generate_into(
         store.as_ref(),
         options.seed,
         corridor_demo::DemoScale::full(),

@@ -1,4 +1,4 @@
-//! `corridor bench allocation`: the large-facility programme's solvers at the size of a real
+//! `corridor-bench allocation`: the large-facility programme's solvers at the size of a real
 //! cycle. So far the reviewer assignment: 1,500 proposals × 400 reviewers, 3 reviews each,
 //! loads of at most 14, conflicts of interest by institution, team membership and
 //! declaration. Beside it, in the same run, a greedy baseline (each proposal in turn takes
@@ -32,7 +32,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
-use crate::bench_ledger::percentile;
+use crate::statistics::percentile;
 
 const PROPOSALS: usize = 1_500;
 const REVIEWERS: usize = 400;
