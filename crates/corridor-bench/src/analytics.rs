@@ -23,12 +23,12 @@ use corridor_domain::{CategoryCode, Fen, ProvinceCode};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 
-use corridor_domain::analytics::{ClusterCity, ClusterTarget};
-use corridor_domain::Sector;
-use corridor_domain::PageLimit;
-use corridor_store::{CityFilter, PageRequest, Store};
 use corridor_app::cluster_reach::{cluster_reach_from, cluster_reached_from_each, TravelBudget};
 use corridor_app::indexes::rail::RailService;
+use corridor_domain::analytics::{ClusterCity, ClusterTarget};
+use corridor_domain::PageLimit;
+use corridor_domain::Sector;
+use corridor_store::{CityFilter, PageRequest, Store};
 
 use crate::scratch::{drop_scratch, scratch_database};
 use crate::statistics::percentile;
@@ -359,7 +359,9 @@ async fn cluster_reach_figures(
     .map(ClusterTarget::SectorFirms)
     .collect();
     for category in ["01", "02"] {
-        targets.push(ClusterTarget::InstrumentCategory(CategoryCode::parse(category)?));
+        targets.push(ClusterTarget::InstrumentCategory(CategoryCode::parse(
+            category,
+        )?));
     }
     let budgets: Vec<TravelBudget> = [6 * 60, 8 * 60, 12 * 60, 17 * 60]
         .into_iter()

@@ -1,13 +1,13 @@
 //! `corridor-bench booking`: the booking hammer, the plain baseline beside it, a crash in the
 //! middle of the hammer, and availability search over every instrument.
 //!
-//! The server under test is `corridor serve`, started as a child process on a fresh
-//! database (see `corridor_binary.rs`), so that the load generator (this process) and the server are separate and the
-//! crash round can kill the server with SIGKILL. Durability settings are the product's own:
-//! SQLite `synchronous = FULL` in WAL mode, PostgreSQL's defaults (`fsync`, synchronous
-//! commit). An attempt counts once it is answered: confirmed (201) or rejected (409 slot
-//! taken, 422 a calendar rule). Afterwards the store's plain self-join counts overlapping
-//! holding bookings, and every acknowledged booking is looked up by id.
+//! The server under test is `corridor serve`, started as a child process on a fresh database
+//! (see `corridor_binary.rs`), so that the load generator (this process) and the server are
+//! separate and the crash round can kill the server with SIGKILL. Durability settings are the
+//! product's own: SQLite `synchronous = FULL` in WAL mode, PostgreSQL's defaults (`fsync`,
+//! synchronous commit). An attempt counts once it is answered: confirmed (201) or rejected
+//! (409 slot taken, 422 a calendar rule). Afterwards the store's plain self-join counts
+//! overlapping holding bookings, and every acknowledged booking is looked up by id.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -104,7 +104,8 @@ async fn prepare(database: &str, options: &BookingBenchOptions) -> Result<Fixtur
     }
     let mut tokens = Vec::new();
     for user in 1..=options.clients as i64 {
-        let (token, hash) = corridor_app::accounts::new_secret(corridor_app::accounts::API_TOKEN_PREFIX);
+        let (token, hash) =
+            corridor_app::accounts::new_secret(corridor_app::accounts::API_TOKEN_PREFIX);
         store
             .create_api_token(UserId(user), "bench", &hash, &AuditContext::default())
             .await?;
@@ -453,7 +454,14 @@ pub async fn run(options: BookingBenchOptions) -> Result<()> {
     let mut total_overlaps = 0;
     for backend in options.backends.clone() {
         let name = backend.as_str();
-        let mut locked = run_round(&corridor, backend, "locked", &options, &format!("{name}_locked")).await?;
+        let mut locked = run_round(
+            &corridor,
+            backend,
+            "locked",
+            &options,
+            &format!("{name}_locked"),
+        )
+        .await?;
         summary.insert(
             format!("{name}_attempts_per_s"),
             locked["attempts_per_s"].clone(),
@@ -462,7 +470,14 @@ pub async fn run(options: BookingBenchOptions) -> Result<()> {
         total_lost += locked["lost"].as_u64().unwrap_or(0);
         total_overlaps += locked["overlaps"].as_u64().unwrap_or(0);
         if options.baseline {
-            let plain = run_round(&corridor, backend, "plain", &options, &format!("{name}_plain")).await?;
+            let plain = run_round(
+                &corridor,
+                backend,
+                "plain",
+                &options,
+                &format!("{name}_plain"),
+            )
+            .await?;
             summary.insert(
                 format!("{name}_plain_attempts_per_s"),
                 plain["attempts_per_s"].clone(),

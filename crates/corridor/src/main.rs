@@ -358,12 +358,15 @@ async fn serve(store: Arc<dyn Store>, listen: SocketAddr, secure_cookies: bool) 
         .await
         .with_context(|| format!("listening on {listen}"))?;
     let address = listener.local_addr()?;
-    let app = corridor_web::app(store, corridor_web::WebConfig {
+    let app = corridor_web::app(
+        store,
+        corridor_web::WebConfig {
             secure_cookies,
             request_timeout: None,
-        })
-        .await
-        .context("building the search index")?;
+        },
+    )
+    .await
+    .context("building the search index")?;
     tracing::info!("serving on http://{address}");
     println!("Corridor is serving on http://{address}");
     corridor_web::serve(listener, app, shutdown_signal())

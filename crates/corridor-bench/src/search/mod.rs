@@ -4,8 +4,8 @@
 //! store as a server does, and runs a fixed workload of 1,176 queries (English, Chinese and
 //! mixed; with and without facets, filters and sorts) three ways: in process on one thread;
 //! over HTTP with wrk on loopback, against `corridor serve` on the same file as a child
-//! process (see `corridor_binary.rs`); and, side by side, as the same queries and filters answered
-//! by SQLite FTS5 and by PostgreSQL full-text search over the same rows.
+//! process (see `corridor_binary.rs`); and, side by side, as the same queries and filters
+//! answered by SQLite FTS5 and by PostgreSQL full-text search over the same rows.
 
 mod baselines;
 
@@ -14,9 +14,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use corridor_domain::{CategoryCode, GeoPoint, InstitutionKind, ProvinceCode, UserClass};
-use corridor_search::{
-    PriceBand, RateBasis, SearchFilters, SearchRequest, SortOrder,
-};
+use corridor_search::{PriceBand, RateBasis, SearchFilters, SearchRequest, SortOrder};
 use serde_json::json;
 
 use crate::corridor_binary;
@@ -276,8 +274,7 @@ fn print_slowest_queries(queries: &[WorkloadQuery], per_query: Vec<Vec<f64>>) {
         })
         .collect();
     medians.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let slowest_share: f64 =
-        medians.iter().take(10).map(|(_, sum, _)| sum).sum::<f64>() / total_ms;
+    let slowest_share: f64 = medians.iter().take(10).map(|(_, sum, _)| sum).sum::<f64>() / total_ms;
     println!(
         "slowest queries in process (median ms; together {:.1}% of all time):",
         slowest_share * 100.0
@@ -314,9 +311,7 @@ fn http_load(
         .arg(&script_path)
         .arg(base)
         .output()
-        .context(
-            "running wrk (install it with `apt-get install wrk`)",
-        )?;
+        .context("running wrk (install it with `apt-get install wrk`)")?;
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
     if !output.status.success() {
         bail!(
@@ -400,14 +395,16 @@ async fn run_in(work_dir: &std::path::Path, options: SearchBenchOptions) -> Resu
     let (p50, p99) = summarise(samples);
     println!("in process, one thread: p50 {p50:.3} ms, p99 {p99:.3} ms, mean {mean_ms:.3} ms");
 
-    let server =
-        corridor_binary::serve(&corridor, &url, &[], &work_dir.join("server.log")).await?;
+    let server = corridor_binary::serve(&corridor, &url, &[], &work_dir.join("server.log")).await?;
     let base = server.base_url();
     let seconds = options.http_seconds;
     let http_rounds = tokio::task::spawn_blocking({
         let base = base.clone();
         let work_dir = work_dir.to_owned();
-        let url_queries: Vec<String> = queries.iter().map(|query| query.url_query.clone()).collect();
+        let url_queries: Vec<String> = queries
+            .iter()
+            .map(|query| query.url_query.clone())
+            .collect();
         move || {
             // Two seconds of the same load first, not counted: the server's index and the
             // connections are then warm, as on a server that has been up for a while.

@@ -27,8 +27,18 @@ fn every_benchmark_is_a_subcommand_with_its_options() {
     let output = bench(&["--help"], None);
     assert!(output.status.success());
     let help = String::from_utf8_lossy(&output.stdout);
-    for subcommand in ["search", "reach", "booking", "allocation", "analytics", "ledger"] {
-        assert!(help.contains(subcommand), "{subcommand} missing from:\n{help}");
+    for subcommand in [
+        "search",
+        "reach",
+        "booking",
+        "allocation",
+        "analytics",
+        "ledger",
+    ] {
+        assert!(
+            help.contains(subcommand),
+            "{subcommand} missing from:\n{help}"
+        );
     }
     for (subcommand, options) in [
         ("search", &["--seed", "--http-seconds", "--postgres"][..]),
@@ -48,7 +58,10 @@ fn every_benchmark_is_a_subcommand_with_its_options() {
             ][..],
         ),
         ("allocation", &["--seed", "--rounds"][..]),
-        ("analytics", &["--seed", "--rounds", "--backend", "--postgres"][..]),
+        (
+            "analytics",
+            &["--seed", "--rounds", "--backend", "--postgres"][..],
+        ),
         (
             "ledger",
             &[
@@ -65,7 +78,10 @@ fn every_benchmark_is_a_subcommand_with_its_options() {
         assert!(output.status.success(), "{subcommand} --help failed");
         let help = String::from_utf8_lossy(&output.stdout);
         for option in options {
-            assert!(help.contains(option), "{subcommand}: {option} missing from:\n{help}");
+            assert!(
+                help.contains(option),
+                "{subcommand}: {option} missing from:\n{help}"
+            );
         }
     }
 }

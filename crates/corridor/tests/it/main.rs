@@ -236,7 +236,10 @@ fn bad_arguments_get_a_clear_error() {
 /// when both are built together, as in `cargo test --workspace`).
 #[test]
 fn serve_offers_the_plain_booking_strategy_only_with_the_bench_baselines() {
-    let output = Command::new(BINARY).args(["serve", "--help"]).output().unwrap();
+    let output = Command::new(BINARY)
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
     assert!(output.status.success());
     let help = String::from_utf8_lossy(&output.stdout);
     assert_eq!(
@@ -245,11 +248,17 @@ fn serve_offers_the_plain_booking_strategy_only_with_the_bench_baselines() {
         "{help}"
     );
     if !cfg!(feature = "bench-baselines") {
-        assert!(!help.contains("bench"), "no benchmark is mentioned to operators: {help}");
+        assert!(
+            !help.contains("bench"),
+            "no benchmark is mentioned to operators: {help}"
+        );
     }
     let output = Command::new(BINARY).arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&output.stdout);
-    assert!(!help.contains("bench"), "the benchmarks are corridor-bench's: {help}");
+    assert!(
+        !help.contains("bench"),
+        "the benchmarks are corridor-bench's: {help}"
+    );
 }
 
 #[test]
