@@ -1,4 +1,4 @@
-"""The peer of `corridor bench reach`: pyraptor (PyPI) answering the same one-to-all
+"""The peer of `corridor-bench reach`: pyraptor (PyPI) answering the same one-to-all
 earliest-arrival queries on the same national city-level timetable.
 
 pyraptor reads GTFS only, so this script first writes the RailwayVIS trains as a GTFS feed

@@ -1,6 +1,6 @@
 //! Runs the reach benchmark on the national city-level timetable and prints one JSON object
 //! on its last line. Usage: `bench_reach [PATH/json_schedulers.json] [--peer scripts/bench-reach-peer]`.
-//! The `corridor bench reach` subcommand does the same through the library.
+//! The `corridor-bench reach` subcommand does the same through the library.
 
 use corridor_rail::bench::{run_peer, run_reach_benchmark, ReachBenchOptions};
 use corridor_rail::import::railwayvis::{import_railwayvis, RailwayVisOptions};

@@ -1,4 +1,4 @@
-//! The reach benchmark behind `corridor bench reach`: one-to-all, profile and all-pairs
+//! The reach benchmark behind `corridor-bench reach`: one-to-all, profile and all-pairs
 //! figures on a timetable, as medians, in one serialisable report.
 //!
 //! This module reads the clock, so it sits outside the pure core; it calls the same public

@@ -22,7 +22,10 @@ use jiff::Timestamp;
 use crate::{AuditContext, Page, PageRequest, StoreError};
 
 /// How a store makes booking attempts safe. The default is the product's design; the other
-/// exists so that the benchmark can measure the plain approach side by side.
+/// exists so that the benchmark can measure the plain approach side by side, and is compiled
+/// only with the `bench-baselines` feature (without it, a store always books the product's
+/// way and there is nothing to choose).
+#[cfg(feature = "bench-baselines")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum BookingStrategy {
     /// Lock the instrument's calendar row, check, insert; attempts that arrive together
@@ -245,7 +248,8 @@ pub struct HistoricalBooking {
 
 #[async_trait]
 pub trait BookingStore: Send + Sync {
-    /// Chooses how booking attempts are made safe; benchmarks only.
+    /// Chooses how booking attempts are made safe; benchmarks only (`bench-baselines`).
+    #[cfg(feature = "bench-baselines")]
     fn set_booking_strategy(&self, strategy: BookingStrategy);
 
     async fn calendar_rules(

@@ -488,7 +488,8 @@ macro_rules! shared_booking_impl {
 
             /// The same attempt without the instrument lock; only safe under SERIALIZABLE
             /// isolation with retries, and only used to measure that approach.
-            #[allow(dead_code)]
+            #[cfg(feature = "bench-baselines")]
+            #[allow(dead_code)] // SQLite's plain strategy keeps the lock (one writer anyway).
             pub(crate) async fn attempt_booking_unlocked_in(
                 transaction: &mut WriteTransaction<'_>,
                 request: &BookingRequest,

@@ -6,6 +6,7 @@ macro_rules! shared_booking_store_impl {
     ($store:ty, $db:ty) => {
         #[async_trait::async_trait]
         impl crate::booking::BookingStore for $store {
+            #[cfg(feature = "bench-baselines")]
             fn set_booking_strategy(&self, strategy: crate::booking::BookingStrategy) {
                 self.booking_strategy.store(strategy as u8, std::sync::atomic::Ordering::Relaxed);
             }

@@ -48,9 +48,11 @@ use async_trait::async_trait;
 pub use analytics::{AnalyticsBySql, AnalyticsSnapshot, AnalyticsStore};
 pub use booking::{
     AvailabilityFacts, BookingActor, BookingSpan, BookingAttempt, BookingChange, BookingDenial, BookingQuote,
-    BookingRecord, BookingRequest, BookingStore, BookingStrategy, CalendarView, HistoricalBooking,
+    BookingRecord, BookingRequest, BookingStore, CalendarView, HistoricalBooking,
     Qualification, WaitlistEntry,
 };
+#[cfg(feature = "bench-baselines")]
+pub use booking::BookingStrategy;
 pub use catalogue::CatalogueStore;
 pub use change_cursor::ChangeCursor;
 pub use change_log::ChangeLogStore;

@@ -6,12 +6,26 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 pub struct PostgresStore {
     pool: PgPool,
+    #[cfg(feature = "bench-baselines")]
     booking_strategy: std::sync::atomic::AtomicU8,
     booking_jobs: tokio::sync::mpsc::UnboundedSender<crate::booking_batch_sql::BookingJob>,
 }
 
 /// How often the plain SERIALIZABLE strategy retries an attempt that lost a race.
+#[cfg(feature = "bench-baselines")]
 const SERIALIZABLE_RETRIES: usize = 20;
+
+/// How an attempt made alone, in its own transaction, is kept from racing another.
+#[derive(Debug, Clone, Copy)]
+enum AloneAttempt {
+    /// Under the instrument's calendar-row lock: the group-commit writer's fallback when a
+    /// batch failed.
+    Locked,
+    /// Unlocked check-then-insert under SERIALIZABLE: the plain strategy the booking
+    /// benchmark compares against.
+    #[cfg(feature = "bench-baselines")]
+    PlainSerializable,
+}
 
 /// Tables whose ids come from an identity column; after an import with explicit ids, their
 /// sequences are moved past the largest id so that the next insert does not collide.
@@ -76,6 +90,7 @@ impl PostgresStore {
         )?;
         Ok(PostgresStore {
             pool,
+            #[cfg(feature = "bench-baselines")]
             booking_strategy: std::sync::atomic::AtomicU8::new(
                 crate::booking::BookingStrategy::LockedCalendarRow as u8,
             ),
@@ -250,54 +265,57 @@ impl PostgresStore {
         now: jiff::Timestamp,
         context: &AuditContext,
     ) -> Result<crate::booking::BookingAttempt, StoreError> {
-        let strategy = self
+        #[cfg(feature = "bench-baselines")]
+        if self
             .booking_strategy
-            .load(std::sync::atomic::Ordering::Relaxed);
-        let plain = strategy == crate::booking::BookingStrategy::PlainSerializable as u8;
-        if !plain {
-            return crate::booking_batch_sql::book_through_group_commit(
-                &self.booking_jobs,
+            .load(std::sync::atomic::Ordering::Relaxed)
+            == crate::booking::BookingStrategy::PlainSerializable as u8
+        {
+            return Self::create_booking_alone_on(
+                &self.pool,
                 request,
                 now,
                 context,
+                AloneAttempt::PlainSerializable,
             )
             .await;
         }
-        self.create_booking_alone(request, now, context, plain).await
+        crate::booking_batch_sql::book_through_group_commit(
+            &self.booking_jobs,
+            request,
+            now,
+            context,
+        )
+        .await
     }
 
-    /// One attempt in its own transaction, retried when it lost a race: the plain strategy's
-    /// way, and the group-commit writer's fallback when a batch failed.
-    async fn create_booking_alone(
-        &self,
-        request: &crate::booking::BookingRequest,
-        now: jiff::Timestamp,
-        context: &AuditContext,
-        plain: bool,
-    ) -> Result<crate::booking::BookingAttempt, StoreError> {
-        Self::create_booking_alone_on(&self.pool, request, now, context, plain).await
-    }
-
+    /// One attempt in its own transaction, retried when it lost a race: the group-commit
+    /// writer's fallback when a batch failed, and (benchmark builds only) the plain strategy's
+    /// way.
     async fn create_booking_alone_on(
         pool: &PgPool,
         request: &crate::booking::BookingRequest,
         now: jiff::Timestamp,
         context: &AuditContext,
-        plain: bool,
+        how: AloneAttempt,
     ) -> Result<crate::booking::BookingAttempt, StoreError> {
-        let mut attempts_left = if plain { SERIALIZABLE_RETRIES } else { 2 };
+        let mut attempts_left = match how {
+            AloneAttempt::Locked => 2,
+            #[cfg(feature = "bench-baselines")]
+            AloneAttempt::PlainSerializable => SERIALIZABLE_RETRIES,
+        };
         loop {
             attempts_left -= 1;
             let mut transaction = pool.begin().await?;
-            if plain {
-                sqlx::query("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")
-                    .execute(&mut *transaction)
-                    .await?;
-            }
-            let result = if plain {
-                Self::attempt_booking_serializable_in(&mut transaction, request, now, context).await
-            } else {
-                Self::attempt_booking_locked_in(&mut transaction, request, now, context).await
+            let result = match how {
+                AloneAttempt::Locked => {
+                    Self::attempt_booking_locked_in(&mut transaction, request, now, context).await
+                }
+                #[cfg(feature = "bench-baselines")]
+                AloneAttempt::PlainSerializable => {
+                    Self::attempt_booking_serializable_in(&mut transaction, request, now, context)
+                        .await
+                }
             };
             let result = match result {
                 Ok(attempt) => transaction
@@ -365,12 +383,16 @@ impl PostgresStore {
 
     /// The textbook approach the benchmark compares against: no lock, the same checks and
     /// insert, and SERIALIZABLE isolation to catch the race, paid for with retries.
+    #[cfg(feature = "bench-baselines")]
     async fn attempt_booking_serializable_in(
         transaction: &mut sqlx::Transaction<'_, sqlx::Postgres>,
         request: &crate::booking::BookingRequest,
         now: jiff::Timestamp,
         context: &AuditContext,
     ) -> Result<crate::booking::BookingAttempt, StoreError> {
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")
+            .execute(&mut **transaction)
+            .await?;
         Self::attempt_booking_unlocked_in(transaction, request, now, context).await
     }
 }
@@ -431,7 +453,7 @@ impl crate::booking_batch_sql::GroupCommitEngine for PostgresGroupCommit {
             &job.request,
             job.now,
             &job.context,
-            false,
+            AloneAttempt::Locked,
         )
         .await
     }

@@ -17,6 +17,7 @@ use sqlx::sqlite::{
 pub struct SqliteStore {
     write_pool: SqlitePool,
     read_pool: SqlitePool,
+    #[cfg(feature = "bench-baselines")]
     booking_strategy: std::sync::atomic::AtomicU8,
     booking_jobs: tokio::sync::mpsc::UnboundedSender<crate::booking_batch_sql::BookingJob>,
     /// Dropped with the store, which stops the checkpointer thread.
@@ -86,6 +87,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             write_pool,
             read_pool,
+            #[cfg(feature = "bench-baselines")]
             booking_strategy: std::sync::atomic::AtomicU8::new(
                 crate::booking::BookingStrategy::LockedCalendarRow as u8,
             ),
@@ -235,16 +237,37 @@ impl SqliteStore {
         now: jiff::Timestamp,
         context: &AuditContext,
     ) -> Result<crate::booking::BookingAttempt, StoreError> {
-        let strategy = self
+        #[cfg(feature = "bench-baselines")]
+        if self
             .booking_strategy
-            .load(std::sync::atomic::Ordering::Relaxed);
-        if strategy == crate::booking::BookingStrategy::PlainSerializable as u8 {
-            let mut transaction = self.begin_write().await?;
-            let attempt = Self::attempt_booking_in(&mut transaction, request, now, context).await?;
-            transaction.commit().await?;
-            return Ok(attempt);
+            .load(std::sync::atomic::Ordering::Relaxed)
+            == crate::booking::BookingStrategy::PlainSerializable as u8
+        {
+            return self.create_booking_plain(request, now, context).await;
         }
-        crate::booking_batch_sql::book_through_group_commit(&self.booking_jobs, request, now, context).await
+        crate::booking_batch_sql::book_through_group_commit(
+            &self.booking_jobs,
+            request,
+            now,
+            context,
+        )
+        .await
+    }
+
+    /// The plain strategy the booking benchmark compares against: one transaction and one
+    /// durable commit per attempt, no group commit (SQLite's single writer already
+    /// serialises the check and the insert).
+    #[cfg(feature = "bench-baselines")]
+    async fn create_booking_plain(
+        &self,
+        request: &crate::booking::BookingRequest,
+        now: jiff::Timestamp,
+        context: &AuditContext,
+    ) -> Result<crate::booking::BookingAttempt, StoreError> {
+        let mut transaction = self.begin_write().await?;
+        let attempt = Self::attempt_booking_in(&mut transaction, request, now, context).await?;
+        transaction.commit().await?;
+        Ok(attempt)
     }
 }
 

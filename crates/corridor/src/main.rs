@@ -1,15 +1,9 @@
 //! `corridor`: the one binary. Subcommands are thin: they parse arguments, open the store,
-//! and call into the library crates.
+//! and call into the library crates. The end-to-end benchmarks are a binary of their own,
+//! `corridor-bench` (`crates/corridor-bench`), which is not shipped.
 
-mod bench_allocation;
-mod bench_analytics;
-mod bench_booking;
-mod bench_ledger;
-mod bench_search;
 mod ledger_cli;
 mod reach;
-mod region;
-mod region_programme;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -17,7 +11,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use corridor_demo::DemoScale;
+use corridor::{region, Scale};
 use corridor_store::Store;
 use tracing_subscriber::EnvFilter;
 
@@ -58,7 +52,9 @@ enum Command {
         #[arg(long)]
         secure_cookies: bool,
         /// How booking attempts are made safe: `locked` (the product) or `plain` (check-then-
-        /// insert under SERIALIZABLE with retries), which only `bench booking` uses.
+        /// insert under SERIALIZABLE with retries), which only `corridor-bench booking` uses.
+        /// Only in builds with the `bench-baselines` feature.
+        #[cfg(feature = "bench-baselines")]
         #[arg(long, value_enum, default_value_t = StrategyArg::Locked)]
         booking_strategy: StrategyArg,
     },
@@ -99,11 +95,6 @@ enum Command {
         horizon: u16,
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
-    },
-    /// Benchmarks; each prints one JSON object on its last line.
-    Bench {
-        #[command(subcommand)]
-        which: BenchCommand,
     },
     /// The voucher ledger: replay and verify it, or print a settlement statement.
     Ledger {
@@ -182,135 +173,12 @@ enum OutputFormat {
     Table,
 }
 
-#[derive(Subcommand)]
-enum BenchCommand {
-    /// Routing on the national city-level timetable: one-to-all, 2-hour profile, all pairs;
-    /// with `--peer scripts/bench-reach-peer`, pyraptor on the same queries.
-    Reach {
-        /// The city-level timetable (json_schedulers.json).
-        #[arg(long)]
-        timetable: Option<std::path::PathBuf>,
-        #[arg(long)]
-        peer: Option<std::path::PathBuf>,
-    },
-    /// Search latency in process and over HTTP (wrk), beside SQLite FTS5 and PostgreSQL
-    /// full-text search on the same rows.
-    Search {
-        #[arg(long, default_value_t = corridor_demo::DEFAULT_SEED)]
-        seed: u64,
-        /// How long each of the three rounds of wrk loads the server (medians are reported).
-        #[arg(long, default_value_t = 10)]
-        http_seconds: u64,
-        /// The PostgreSQL server the baseline creates a scratch database on.
-        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
-        postgres: String,
-    },
-    /// The booking hammer: concurrent HTTP clients booking hot instruments on a served
-    /// database, with the plain SERIALIZABLE baseline, a kill -9 round, and an overlap check.
-    Booking {
-        #[arg(long, default_value_t = 64)]
-        clients: usize,
-        #[arg(long, default_value_t = 100_000)]
-        attempts: usize,
-        #[arg(long, default_value_t = 100)]
-        hot: usize,
-        #[arg(long, value_enum, default_value_t = BackendArg::Both)]
-        backend: BackendArg,
-        #[arg(long, value_enum, default_value_t = Scale::Full)]
-        scale: Scale,
-        /// Skip the plain baseline round.
-        #[arg(long)]
-        no_baseline: bool,
-        /// Skip the kill -9 round.
-        #[arg(long)]
-        no_crash: bool,
-        /// Skip the availability-search round.
-        #[arg(long)]
-        no_availability: bool,
-        /// The PostgreSQL server the rounds create scratch databases on.
-        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
-        postgres: String,
-    },
-    /// The ledger: durable transfers in batches beside one per commit, 64 clients racing to
-    /// spend the same vouchers, and a replay of every transfer.
-    Ledger {
-        /// Transfers written (then replayed) on SQLite.
-        #[arg(long, default_value_t = 10_000_000)]
-        transfers: usize,
-        /// Transfers written (then replayed) on PostgreSQL.
-        #[arg(long, default_value_t = 1_000_000)]
-        postgres_transfers: usize,
-        #[arg(long, default_value_t = 4_096)]
-        batch: usize,
-        #[arg(long, default_value_t = 64)]
-        clients: usize,
-        #[arg(long, value_enum, default_value_t = BackendArg::Both)]
-        backend: BackendArg,
-        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
-        postgres: String,
-    },
-    /// The facility programme's solvers at the size of a cycle: reviewer assignment for 1,500
-    /// proposals × 400 reviewers beside a greedy baseline.
-    Allocation {
-        #[arg(long, default_value_t = 2026)]
-        seed: u64,
-        /// How many times the assignment is solved (the median is reported).
-        #[arg(long, default_value_t = 5)]
-        rounds: usize,
-    },
-    /// Every dashboard question over the demo region's year of bookings, from the analytics
-    /// facts, beside plain SQL GROUP BY over the same tables.
-    Analytics {
-        #[arg(long, default_value_t = corridor_demo::DEFAULT_SEED)]
-        seed: u64,
-        /// How many times each question is asked for each of the 17 periods.
-        #[arg(long, default_value_t = 12)]
-        rounds: usize,
-        /// sqlite or postgres (both is not offered: one region generation per run).
-        #[arg(long, value_enum, default_value_t = BackendArg::Sqlite)]
-        backend: BackendArg,
-        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
-        postgres: String,
-    },
-}
-
+/// The booking strategies `corridor serve --booking-strategy` offers in benchmark builds.
+#[cfg(feature = "bench-baselines")]
 #[derive(Clone, Copy, ValueEnum)]
 enum StrategyArg {
     Locked,
     Plain,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum BackendArg {
-    Sqlite,
-    Postgres,
-    Both,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Scale {
-    Full,
-    Small,
-}
-
-impl BackendArg {
-    fn backends(self) -> Vec<corridor_store::Backend> {
-        use corridor_store::Backend;
-        match self {
-            BackendArg::Sqlite => vec![Backend::Sqlite],
-            BackendArg::Postgres => vec![Backend::Postgres],
-            BackendArg::Both => vec![Backend::Sqlite, Backend::Postgres],
-        }
-    }
-}
-
-impl Scale {
-    fn demo_scale(self) -> DemoScale {
-        match self {
-            Scale::Full => DemoScale::full(),
-            Scale::Small => DemoScale::small(),
-        }
-    }
 }
 
 fn main() -> Result<()> {
@@ -365,10 +233,13 @@ async fn run(command: Command) -> Result<()> {
             database,
             listen,
             secure_cookies,
+            #[cfg(feature = "bench-baselines")]
             booking_strategy,
         } => {
             let store = open(&database).await?;
+            #[cfg(feature = "bench-baselines")]
             if let StrategyArg::Plain = booking_strategy {
+                tracing::warn!("booking with the plain SERIALIZABLE baseline, not the product's strategy (benchmarks only)");
                 store.set_booking_strategy(corridor_store::BookingStrategy::PlainSerializable);
             }
             if store.region().await?.is_none() {
@@ -405,97 +276,6 @@ async fn run(command: Command) -> Result<()> {
             horizon,
             json: matches!(format, OutputFormat::Json),
         }),
-        Command::Bench {
-            which: BenchCommand::Reach { timetable, peer },
-        } => reach::bench(timetable, peer),
-        Command::Bench {
-            which:
-                BenchCommand::Search {
-                    seed,
-                    http_seconds,
-                    postgres,
-                },
-        } => {
-            bench_search::run(bench_search::SearchBenchOptions {
-                seed,
-                http_seconds,
-                postgres_url: postgres,
-            })
-            .await
-        }
-        Command::Bench {
-            which:
-                BenchCommand::Booking {
-                    clients,
-                    attempts,
-                    hot,
-                    backend,
-                    scale,
-                    no_baseline,
-                    no_crash,
-                    no_availability,
-                    postgres,
-                },
-        } => {
-            bench_booking::run(bench_booking::BookingBenchOptions {
-                clients,
-                attempts,
-                hot_instruments: hot,
-                scale: scale.demo_scale(),
-                postgres_admin_url: postgres,
-                backends: backend.backends(),
-                crash: !no_crash,
-                baseline: !no_baseline,
-                availability: !no_availability,
-            })
-            .await
-        }
-        Command::Bench {
-            which:
-                BenchCommand::Ledger {
-                    transfers,
-                    postgres_transfers,
-                    batch,
-                    clients,
-                    backend,
-                    postgres,
-                },
-        } => {
-            bench_ledger::run(bench_ledger::LedgerBenchOptions {
-                backends: backend.backends(),
-                sqlite_transfers: transfers,
-                postgres_transfers,
-                batch,
-                clients,
-                postgres_admin_url: postgres,
-            })
-            .await
-        }
-        Command::Bench {
-            which: BenchCommand::Allocation { seed, rounds },
-        } => bench_allocation::run(seed, rounds),
-        Command::Bench {
-            which:
-                BenchCommand::Analytics {
-                    seed,
-                    rounds,
-                    backend,
-                    postgres,
-                },
-        } => {
-            let backend = match backend {
-                BackendArg::Sqlite => corridor_store::Backend::Sqlite,
-                BackendArg::Postgres => corridor_store::Backend::Postgres,
-                BackendArg::Both => anyhow::bail!("bench analytics runs on one backend at a time"),
-            };
-            bench_analytics::run(bench_analytics::AnalyticsBenchOptions {
-                backend,
-                seed,
-                rounds,
-                postgres_admin_url: postgres,
-            })
-            .await
-        }
         Command::Migrate { database } => {
             open(&database).await?;
             println!("migrations applied to {database}");
@@ -578,12 +358,15 @@ async fn serve(store: Arc<dyn Store>, listen: SocketAddr, secure_cookies: bool) 
         .await
         .with_context(|| format!("listening on {listen}"))?;
     let address = listener.local_addr()?;
-    let app = corridor_web::app(store, corridor_web::WebConfig {
+    let app = corridor_web::app(
+        store,
+        corridor_web::WebConfig {
             secure_cookies,
             request_timeout: None,
-        })
-        .await
-        .context("building the search index")?;
+        },
+    )
+    .await
+    .context("building the search index")?;
     tracing::info!("serving on http://{address}");
     println!("Corridor is serving on http://{address}");
     corridor_web::serve(listener, app, shutdown_signal())

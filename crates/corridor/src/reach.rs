@@ -1,11 +1,9 @@
-//! `corridor reach` (earliest arrival at every station from a place) and `corridor bench
-//! reach` (the routing benchmark of issue 5).
+//! `corridor reach`: earliest arrival at every station from a place. (The routing benchmark
+//! of issue 5 is `corridor-bench reach`.)
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use corridor_rail::bench::{run_peer, run_reach_benchmark, ReachBenchOptions};
-use corridor_rail::import::railwayvis::{import_railwayvis, RailwayVisOptions};
 use corridor_rail::{
     earliest_arrival, format_minute, parse_hours_minutes, profile, EarliestArrivalQuery,
     ProfileQuery, ProfileWorkspace, RoutingIndex, ScanWorkspace, ServiceDate, ServiceDay,
@@ -143,26 +141,5 @@ pub fn run(options: ReachOptions) -> Result<()> {
             );
         }
     }
-    Ok(())
-}
-
-pub fn bench(timetable: Option<PathBuf>, peer: Option<PathBuf>) -> Result<()> {
-    let path = timetable
-        .unwrap_or_else(|| PathBuf::from("../shared/data/cn-rail-railwayvis/json_schedulers.json"));
-    let loaded = import_railwayvis(&path, &RailwayVisOptions::default())
-        .with_context(|| format!("importing {}", path.display()))?;
-    let options = ReachBenchOptions::default();
-    let mut report = run_reach_benchmark(&loaded, &options);
-    if let Some(script) = peer {
-        let comparison = import_railwayvis(
-            &path,
-            &RailwayVisOptions {
-                minimum_change_minutes: 1,
-                ..RailwayVisOptions::default()
-            },
-        )?;
-        report = report.with_peer(run_peer(&script, &path, &comparison, &options));
-    }
-    println!("{}", serde_json::to_string(&report)?);
     Ok(())
 }

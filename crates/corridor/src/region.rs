@@ -52,10 +52,18 @@ pub async fn generate_into(store: &dyn Store, seed: u64, scale: DemoScale) -> Re
         &programmes,
         jiff::Timestamp::now(),
     );
-    let institution_kinds: Vec<_> = region.institutions.iter().map(|institution| (institution.id, institution.kind)).collect();
+    let institution_kinds: Vec<_> = region
+        .institutions
+        .iter()
+        .map(|institution| (institution.id, institution.kind))
+        .collect();
     // The light source's programme: 1,500 proposals a cycle in the demo region, fewer in the
     // small region tests start.
-    let proposals_per_cycle = if scale == DemoScale::full() { 1_500 } else { 90 };
+    let proposals_per_cycle = if scale == DemoScale::full() {
+        1_500
+    } else {
+        90
+    };
     let programme = corridor_demo::programme::demo_programme(
         &region.users,
         &institution_kinds,

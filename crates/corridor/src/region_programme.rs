@@ -18,25 +18,51 @@ pub struct ProgrammeReport {
     pub oversubscription: f64,
 }
 
-pub async fn load_programme(store: &dyn Store, programme: DemoProgramme, seed: u64) -> Result<ProgrammeReport> {
+pub async fn load_programme(
+    store: &dyn Store,
+    programme: DemoProgramme,
+    seed: u64,
+) -> Result<ProgrammeReport> {
     let context = AuditContext::default();
     for reviewer in &programme.reviewers {
         store
-            .set_reviewer_profile(reviewer.user, reviewer.discipline, &reviewer.expertise, reviewer.max_load, &context)
+            .set_reviewer_profile(
+                reviewer.user,
+                reviewer.discipline,
+                &reviewer.expertise,
+                reviewer.max_load,
+                &context,
+            )
             .await
             .context("setting the demo reviewers' profiles")?;
     }
     let mut finished_ids: Vec<ProposalId> = Vec::new();
-    let mut report = ProgrammeReport { proposals: 0, reviews: 0, granted_shifts: 0, oversubscription: 0.0 };
+    let mut report = ProgrammeReport {
+        proposals: 0,
+        reviews: 0,
+        granted_shifts: 0,
+        oversubscription: 0.0,
+    };
     for demo_cycle in programme.cycles {
-        let cycle = store.create_cycle(&demo_cycle.cycle, &context).await.context("creating a demo cycle")?;
+        let cycle = store
+            .create_cycle(&demo_cycle.cycle, &context)
+            .await
+            .context("creating a demo cycle")?;
         let mut ids = Vec::with_capacity(demo_cycle.proposals.len());
         let mut quality: HashMap<ProposalId, f64> = HashMap::new();
         for proposal in &demo_cycle.proposals {
             let mut draft = proposal.draft.clone();
-            draft.resubmission_of = proposal.resubmission_of_index.and_then(|index| finished_ids.get(index).copied());
+            draft.resubmission_of = proposal
+                .resubmission_of_index
+                .and_then(|index| finished_ids.get(index).copied());
             let record = store
-                .create_submitted_proposal(cycle.id, proposal.principal, &draft, proposal.submitted_at, &context)
+                .create_submitted_proposal(
+                    cycle.id,
+                    proposal.principal,
+                    &draft,
+                    proposal.submitted_at,
+                    &context,
+                )
                 .await
                 .context("submitting a demo proposal")?
                 .map_err(|refusal| anyhow::anyhow!("a demo proposal was refused: {refusal}"))?;
@@ -51,20 +77,36 @@ pub async fn load_programme(store: &dyn Store, programme: DemoProgramme, seed: u
                     proposal: *id,
                     kind: CheckKind::Safety,
                     approved: false,
-                    note: "The sample environment asked for is not approved for this beamline.".into(),
+                    note: "The sample environment asked for is not approved for this beamline."
+                        .into(),
                     checked_by: corridor_domain::UserId(1),
                     checked_at: cycle.call_closes,
                 };
-                store.record_check(&check, &context).await.context("recording a demo check")?;
+                store
+                    .record_check(&check, &context)
+                    .await
+                    .context("recording a demo check")?;
             }
             corridor_app::beamtime::assign_cycle_reviewers(store, &cycle, &context)
                 .await
                 .map_err(|error| anyhow::anyhow!("assigning the demo reviewers: {error}"))?;
             let reviews = store.reviews_of_cycle(cycle.id).await?;
             for review in &reviews {
-                let grade = demo_grade(quality[&review.proposal], review.proposal.0, review.reviewer.0, seed);
+                let grade = demo_grade(
+                    quality[&review.proposal],
+                    review.proposal.0,
+                    review.reviewer.0,
+                    seed,
+                );
                 store
-                    .grade_review(review.proposal, review.reviewer, grade, "", cycle.call_closes, &context)
+                    .grade_review(
+                        review.proposal,
+                        review.reviewer,
+                        grade,
+                        "",
+                        cycle.call_closes,
+                        &context,
+                    )
                     .await
                     .context("grading a demo review")?;
             }

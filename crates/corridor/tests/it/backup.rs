@@ -36,7 +36,11 @@ fn sqlite_url(path: &Path) -> String {
 
 /// Issues API tokens (each one a row and an audit event) until told to stop; counts the
 /// acknowledged ones.
-fn start_writer(server_url: String, stop: Arc<AtomicBool>, acknowledged: Arc<AtomicU64>) -> std::thread::JoinHandle<()> {
+fn start_writer(
+    server_url: String,
+    stop: Arc<AtomicBool>,
+    acknowledged: Arc<AtomicU64>,
+) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -81,14 +85,23 @@ fn a_backup_taken_while_serving_restores_to_what_it_reported() {
     let tokens_before = acknowledged.load(Ordering::SeqCst);
     let during = directory.path().join("during.sqlite");
     let during_report = report_of(
-        &corridor(&["backup", "--database", &live_url, "--to", during.to_str().unwrap()]),
+        &corridor(&[
+            "backup",
+            "--database",
+            &live_url,
+            "--to",
+            during.to_str().unwrap(),
+        ]),
         "backup while writing",
     );
     let tokens_after = acknowledged.load(Ordering::SeqCst);
     stop.store(true, Ordering::SeqCst);
     writer.join().unwrap();
     let written = acknowledged.load(Ordering::SeqCst);
-    assert!(tokens_after > tokens_before, "the writer kept writing during the backup");
+    assert!(
+        tokens_after > tokens_before,
+        "the writer kept writing during the backup"
+    );
     let backed_up_tokens = during_report["tables"]["api_tokens"].as_i64().unwrap() as u64;
     assert!(
         (tokens_before..=tokens_after).contains(&backed_up_tokens),
@@ -98,7 +111,13 @@ fn a_backup_taken_while_serving_restores_to_what_it_reported() {
     // A quiet backup, then the server stops: the restored copy equals the live database.
     let quiet = directory.path().join("quiet.sqlite");
     let quiet_report = report_of(
-        &corridor(&["backup", "--database", &live_url, "--to", quiet.to_str().unwrap()]),
+        &corridor(&[
+            "backup",
+            "--database",
+            &live_url,
+            "--to",
+            quiet.to_str().unwrap(),
+        ]),
         "quiet backup",
     );
     server.stop();
@@ -110,11 +129,20 @@ fn a_backup_taken_while_serving_restores_to_what_it_reported() {
     std::fs::create_dir_all(restored.parent().unwrap()).unwrap();
     let restored_url = sqlite_url(&restored);
     let restore_report = report_of(
-        &corridor(&["restore", "--from", quiet.to_str().unwrap(), "--database", &restored_url]),
+        &corridor(&[
+            "restore",
+            "--from",
+            quiet.to_str().unwrap(),
+            "--database",
+            &restored_url,
+        ]),
         "restore",
     );
     assert_eq!(restore_report["tables"], quiet_report["tables"]);
-    assert_eq!(restore_report["schema_version"], quiet_report["schema_version"]);
+    assert_eq!(
+        restore_report["schema_version"],
+        quiet_report["schema_version"]
+    );
     let (live_status, restored_status) = (status(&live_url), status(&restored_url));
     assert_eq!(live_status["tables"], restored_status["tables"]);
     assert!(live_status["tables"]["bookings"]["rows"].as_i64().unwrap() > 0);
@@ -125,13 +153,24 @@ fn a_backup_taken_while_serving_restores_to_what_it_reported() {
 
     // The mid-write backup replaces the restored copy only when asked to.
     refused(
-        &corridor(&["restore", "--from", during.to_str().unwrap(), "--database", &restored_url]),
+        &corridor(&[
+            "restore",
+            "--from",
+            during.to_str().unwrap(),
+            "--database",
+            &restored_url,
+        ]),
         "--replace",
     );
     assert_eq!(status(&restored_url)["tables"], live_status["tables"]);
     let replaced = report_of(
         &corridor(&[
-            "restore", "--from", during.to_str().unwrap(), "--database", &restored_url, "--replace",
+            "restore",
+            "--from",
+            during.to_str().unwrap(),
+            "--database",
+            &restored_url,
+            "--replace",
         ]),
         "restore --replace",
     );
@@ -145,22 +184,46 @@ fn a_backup_taken_while_serving_restores_to_what_it_reported() {
 
     // Refusals.
     refused(
-        &corridor(&["backup", "--database", &live_url, "--to", quiet.to_str().unwrap()]),
+        &corridor(&[
+            "backup",
+            "--database",
+            &live_url,
+            "--to",
+            quiet.to_str().unwrap(),
+        ]),
         "never overwrites",
     );
     let text = directory.path().join("notes.txt");
     std::fs::write(&text, "not a database").unwrap();
     refused(
-        &corridor(&["restore", "--from", text.to_str().unwrap(), "--database", &sqlite_url(&directory.path().join("x.sqlite"))]),
+        &corridor(&[
+            "restore",
+            "--from",
+            text.to_str().unwrap(),
+            "--database",
+            &sqlite_url(&directory.path().join("x.sqlite")),
+        ]),
         "not a Corridor database",
     );
     assert!(!directory.path().join("x.sqlite").exists());
     refused(
-        &corridor(&["backup", "--database", "postgres://postgres@127.0.0.1/test", "--to", "/tmp/never.sqlite"]),
+        &corridor(&[
+            "backup",
+            "--database",
+            "postgres://postgres@127.0.0.1/test",
+            "--to",
+            "/tmp/never.sqlite",
+        ]),
         "pg_dump",
     );
     refused(
-        &corridor(&["backup", "--database", &sqlite_url(&directory.path().join("missing.sqlite")), "--to", directory.path().join("m.sqlite").to_str().unwrap()]),
+        &corridor(&[
+            "backup",
+            "--database",
+            &sqlite_url(&directory.path().join("missing.sqlite")),
+            "--to",
+            directory.path().join("m.sqlite").to_str().unwrap(),
+        ]),
         "there is no database",
     );
     // A backup from a newer Corridor: a migration this binary does not know.
@@ -183,7 +246,13 @@ fn a_backup_taken_while_serving_restores_to_what_it_reported() {
         connection.close().await.unwrap();
     });
     refused(
-        &corridor(&["restore", "--from", newer.to_str().unwrap(), "--database", &sqlite_url(&directory.path().join("y.sqlite"))]),
+        &corridor(&[
+            "restore",
+            "--from",
+            newer.to_str().unwrap(),
+            "--database",
+            &sqlite_url(&directory.path().join("y.sqlite")),
+        ]),
         "newer Corridor",
     );
 }

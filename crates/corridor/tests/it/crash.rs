@@ -70,7 +70,13 @@ fn kill(mut node: Node, signal: &str) {
     node.child.wait().unwrap();
 }
 
-async fn call(base: &str, token: Option<&str>, method: reqwest::Method, path: &str, body: Option<Value>) -> reqwest::Result<reqwest::Response> {
+async fn call(
+    base: &str,
+    token: Option<&str>,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> reqwest::Result<reqwest::Response> {
     let mut request = reqwest::Client::new().request(method, format!("{base}{path}"));
     if let Some(token) = token {
         request = request.bearer_auth(token);
@@ -109,7 +115,9 @@ async fn token(base: &str, email: &str) -> String {
 async fn company_voucher(base: &str, admin: &str, company: &str) -> i64 {
     let get = |path: String, token: String| async move {
         json_ok(
-            call(base, Some(&token), reqwest::Method::GET, &path, None).await.unwrap(),
+            call(base, Some(&token), reqwest::Method::GET, &path, None)
+                .await
+                .unwrap(),
             200,
             "read",
         )
@@ -148,7 +156,10 @@ async fn company_voucher(base: &str, admin: &str, company: &str) -> i64 {
             base,
             Some(company),
             reqwest::Method::POST,
-            &format!("/api/v1/voucher-programmes/{}/applications", programme["id"]),
+            &format!(
+                "/api/v1/voucher-programmes/{}/applications",
+                programme["id"]
+            ),
             Some(json!({"requested_fen": 40_000_000, "purpose": "crash test"})),
         )
         .await
@@ -162,7 +173,10 @@ async fn company_voucher(base: &str, admin: &str, company: &str) -> i64 {
             base,
             Some(admin),
             reqwest::Method::POST,
-            &format!("/api/v1/voucher-applications/{}/decision", application["id"]),
+            &format!(
+                "/api/v1/voucher-applications/{}/decision",
+                application["id"]
+            ),
             Some(json!({"approve": true})),
         )
         .await
@@ -202,9 +216,13 @@ async fn client_loop(
 ) {
     let zone = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap();
     let today = jiff::Timestamp::now().to_zoned(zone.clone()).date();
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     let mut next = |bound: u64| {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (state >> 33) % bound
     };
     while !gone.load(Ordering::SeqCst) {
@@ -213,13 +231,25 @@ async fn client_loop(
             .checked_add(jiff::Span::new().days(3 + next(25) as i64))
             .unwrap();
         let hour = 9 + next(7) as i8;
-        let start = day.at(hour, 0, 0, 0).to_zoned(zone.clone()).unwrap().timestamp();
+        let start = day
+            .at(hour, 0, 0, 0)
+            .to_zoned(zone.clone())
+            .unwrap()
+            .timestamp();
         let end = start + jiff::SignedDuration::from_hours(1);
         let mut body = json!({"instrument_id": instrument, "starts_at": start.to_string(), "ends_at": end.to_string(), "purpose": "crash test"});
         if let Some(voucher) = voucher {
             body["voucher_id"] = json!(voucher);
         }
-        match call(&base, Some(&token), reqwest::Method::POST, "/api/v1/bookings", Some(body)).await {
+        match call(
+            &base,
+            Some(&token),
+            reqwest::Method::POST,
+            "/api/v1/bookings",
+            Some(body),
+        )
+        .await
+        {
             Ok(response) if response.status() == 201 => {
                 let Ok(booked) = response.json::<Value>().await else {
                     // The answer was cut by the kill: not acknowledged.
@@ -265,16 +295,31 @@ async fn proposal_loop(
             "requests": [{"beamline_id": beamline, "shifts": 3 + count % 9}],
             "submit": true,
         });
-        match call(&base, Some(&token), reqwest::Method::POST, &format!("/api/v1/facility/cycles/{cycle}/proposals"), Some(body)).await {
+        match call(
+            &base,
+            Some(&token),
+            reqwest::Method::POST,
+            &format!("/api/v1/facility/cycles/{cycle}/proposals"),
+            Some(body),
+        )
+        .await
+        {
             Ok(response) if response.status() == 201 => {
                 let Ok(created) = response.json::<Value>().await else {
                     break;
                 };
-                acknowledged.lock().unwrap().push(created["id"].as_i64().unwrap());
+                acknowledged
+                    .lock()
+                    .unwrap()
+                    .push(created["id"].as_i64().unwrap());
             }
             Ok(response) => {
                 let status = response.status();
-                assert!(gone.load(Ordering::SeqCst), "a proposal was refused with {status}: {}", response.text().await.unwrap_or_default());
+                assert!(
+                    gone.load(Ordering::SeqCst),
+                    "a proposal was refused with {status}: {}",
+                    response.text().await.unwrap_or_default()
+                );
             }
             Err(_) => break,
         }
@@ -296,7 +341,15 @@ async fn crash_rounds(serve_args: Vec<String>, database_url: &str, label: &str) 
     let manager = token(&base, "manager@corridor.demo").await;
     let voucher = company_voucher(&base, &admin, &company).await;
     let listed = json_ok(
-        call(&base, None, reqwest::Method::GET, "/api/v1/instruments?limit=200", None).await.unwrap(),
+        call(
+            &base,
+            None,
+            reqwest::Method::GET,
+            "/api/v1/instruments?limit=200",
+            None,
+        )
+        .await
+        .unwrap(),
         200,
         "instruments",
     )
@@ -309,21 +362,53 @@ async fn crash_rounds(serve_args: Vec<String>, database_url: &str, label: &str) 
             .map(|item| item["id"].as_i64().unwrap())
             .collect(),
     );
-    let open_cycle = json_ok(call(&base, None, reqwest::Method::GET, "/api/v1/facility/cycles", None).await.unwrap(), 200, "cycles")
+    let open_cycle = json_ok(
+        call(
+            &base,
+            None,
+            reqwest::Method::GET,
+            "/api/v1/facility/cycles",
+            None,
+        )
         .await
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|cycle| cycle["call_open"] == json!(true))
-        .expect("the demo has an open call")["id"]
+        .unwrap(),
+        200,
+        "cycles",
+    )
+    .await
+    .as_array()
+    .unwrap()
+    .iter()
+    .find(|cycle| cycle["call_open"] == json!(true))
+    .expect("the demo has an open call")["id"]
         .as_i64()
         .unwrap();
-    let beamline = json_ok(call(&base, None, reqwest::Method::GET, "/api/v1/beamlines", None).await.unwrap(), 200, "beamlines").await[0]["id"]
+    let beamline = json_ok(
+        call(&base, None, reqwest::Method::GET, "/api/v1/beamlines", None)
+            .await
+            .unwrap(),
+        200,
+        "beamlines",
+    )
+    .await[0]["id"]
         .as_i64()
         .unwrap();
     let proposer = token(&base, "reviewer@corridor.demo").await;
     let proposer_id = UserId(
-        json_ok(call(&base, Some(&proposer), reqwest::Method::GET, "/api/v1/me", None).await.unwrap(), 200, "me").await["id"]
+        json_ok(
+            call(
+                &base,
+                Some(&proposer),
+                reqwest::Method::GET,
+                "/api/v1/me",
+                None,
+            )
+            .await
+            .unwrap(),
+            200,
+            "me",
+        )
+        .await["id"]
             .as_i64()
             .unwrap(),
     );
@@ -439,14 +524,24 @@ async fn verify(database_url: &str, acknowledged: &[Acknowledged], label: &str, 
 
 /// Every acknowledged proposal is stored submitted with its request; the proposer has no
 /// draft (each submission was drafted and submitted in one transaction, or not at all).
-async fn verify_proposals(database_url: &str, acknowledged: &[i64], proposer: UserId, label: &str, round: usize) {
+async fn verify_proposals(
+    database_url: &str,
+    acknowledged: &[i64],
+    proposer: UserId,
+    label: &str,
+    round: usize,
+) {
     let store = corridor_store::connect(database_url).await.unwrap();
     let mut lost = Vec::new();
     for id in acknowledged {
         match store.proposal(ProposalId(*id)).await.unwrap() {
             Some(record) => {
                 assert_eq!(record.status, ProposalStatus::Submitted, "proposal {id}");
-                assert_eq!(record.draft.requests.len(), 1, "proposal {id} keeps its request");
+                assert_eq!(
+                    record.draft.requests.len(),
+                    1,
+                    "proposal {id} keeps its request"
+                );
             }
             None => lost.push(*id),
         }
@@ -475,7 +570,13 @@ async fn sqlite_keeps_every_acknowledged_write_through_a_kill() {
     let data = directory.path().to_str().unwrap().to_owned();
     let url = format!("sqlite://{}/corridor.sqlite", data);
     crash_rounds(
-        vec!["demo".into(), "--scale".into(), "small".into(), "--data-dir".into(), data],
+        vec![
+            "demo".into(),
+            "--scale".into(),
+            "small".into(),
+            "--data-dir".into(),
+            data,
+        ],
         &url,
         "sqlite",
     )

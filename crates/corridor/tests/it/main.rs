@@ -231,6 +231,36 @@ fn bad_arguments_get_a_clear_error() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("invalid value"));
 }
 
+/// The shipped binary has no way to book other than the product's; the plain baseline and
+/// its option exist only in builds with `bench-baselines` (which `corridor-bench` turns on
+/// when both are built together, as in `cargo test --workspace`).
+#[test]
+fn serve_offers_the_plain_booking_strategy_only_with_the_bench_baselines() {
+    let output = Command::new(BINARY)
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        help.contains("--booking-strategy"),
+        cfg!(feature = "bench-baselines"),
+        "{help}"
+    );
+    if !cfg!(feature = "bench-baselines") {
+        assert!(
+            !help.contains("bench"),
+            "no benchmark is mentioned to operators: {help}"
+        );
+    }
+    let output = Command::new(BINARY).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        !help.contains("bench"),
+        "the benchmarks are corridor-bench's: {help}"
+    );
+}
+
 #[test]
 fn reach_prints_travel_times_on_the_demo_timetable_and_refuses_unknown_places() {
     let output = Command::new(BINARY)

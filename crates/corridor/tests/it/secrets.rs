@@ -81,7 +81,10 @@ fn tokens_and_passwords_stay_out_of_the_logs() {
     );
     assert!(!printed.contains(&token), "the API token was logged");
     let secret_part = token.rsplit('_').next().unwrap();
-    assert!(!printed.contains(secret_part), "the token's secret was logged");
+    assert!(
+        !printed.contains(secret_part),
+        "the token's secret was logged"
+    );
     assert!(!printed.contains(wrong_password), "a password was logged");
     println!(
         "secrets: {} log lines at debug, no token, no password",

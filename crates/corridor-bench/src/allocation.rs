@@ -1,4 +1,4 @@
-//! `corridor bench allocation`: the large-facility programme's solvers at the size of a real
+//! `corridor-bench allocation`: the large-facility programme's solvers at the size of a real
 //! cycle. So far the reviewer assignment: 1,500 proposals × 400 reviewers, 3 reviews each,
 //! loads of at most 14, conflicts of interest by institution, team membership and
 //! declaration. Beside it, in the same run, a greedy baseline (each proposal in turn takes
@@ -32,7 +32,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
-use crate::bench_ledger::percentile;
+use crate::statistics::percentile;
 
 const PROPOSALS: usize = 1_500;
 const REVIEWERS: usize = 400;
@@ -41,21 +41,76 @@ const MAX_LOAD: u32 = 14;
 const INSTITUTIONS: i64 = 160;
 
 const TECHNIQUES: [&str; 22] = [
-    "saxs", "waxs", "xas", "xanes", "exafs", "xrd", "powder diffraction", "crystallography",
-    "xrf", "xps", "arpes", "stxm", "tomography", "ptychography", "imaging", "xpcs",
-    "rixs", "ir spectroscopy", "lithography", "high pressure", "microfocus", "time resolved",
+    "saxs",
+    "waxs",
+    "xas",
+    "xanes",
+    "exafs",
+    "xrd",
+    "powder diffraction",
+    "crystallography",
+    "xrf",
+    "xps",
+    "arpes",
+    "stxm",
+    "tomography",
+    "ptychography",
+    "imaging",
+    "xpcs",
+    "rixs",
+    "ir spectroscopy",
+    "lithography",
+    "high pressure",
+    "microfocus",
+    "time resolved",
 ];
 const KEYWORDS: [&str; 40] = [
-    "protein", "membrane", "enzyme", "virus", "catalysis", "battery", "perovskite", "polymer",
-    "alloy", "corrosion", "thin film", "nanoparticle", "quantum material", "superconductor",
-    "magnetism", "geology", "soil", "cultural heritage", "semiconductor", "2d material",
-    "fuel cell", "cement", "pharmaceutical", "food", "biomineral", "meteorite", "glass",
-    "ceramic", "liquid crystal", "colloid", "hydrogen storage", "photovoltaic", "zeolite",
-    "mof", "graphene", "oxide", "additive manufacturing", "turbine blade", "bone", "plant",
+    "protein",
+    "membrane",
+    "enzyme",
+    "virus",
+    "catalysis",
+    "battery",
+    "perovskite",
+    "polymer",
+    "alloy",
+    "corrosion",
+    "thin film",
+    "nanoparticle",
+    "quantum material",
+    "superconductor",
+    "magnetism",
+    "geology",
+    "soil",
+    "cultural heritage",
+    "semiconductor",
+    "2d material",
+    "fuel cell",
+    "cement",
+    "pharmaceutical",
+    "food",
+    "biomineral",
+    "meteorite",
+    "glass",
+    "ceramic",
+    "liquid crystal",
+    "colloid",
+    "hydrogen storage",
+    "photovoltaic",
+    "zeolite",
+    "mof",
+    "graphene",
+    "oxide",
+    "additive manufacturing",
+    "turbine blade",
+    "bone",
+    "plant",
 ];
 
 fn pick(rng: &mut StdRng, from: &[&str], count: usize) -> Vec<String> {
-    from.choose_multiple(rng, count).map(|term| (*term).to_owned()).collect()
+    from.choose_multiple(rng, count)
+        .map(|term| (*term).to_owned())
+        .collect()
 }
 
 pub fn instance(seed: u64) -> (Vec<ProposalForReview>, Vec<ReviewerProfile>) {
@@ -153,7 +208,11 @@ pub fn run(seed: u64, rounds: usize) -> Result<()> {
     let assignment = assignment.expect("at least one round");
     let violations = validate_assignment(&proposals, &reviewers, REVIEWS_PER_PROPOSAL, &assignment);
     if !violations.is_empty() {
-        bail!("the assignment breaks {} rules: {:?}", violations.len(), &violations[..violations.len().min(5)]);
+        bail!(
+            "the assignment breaks {} rules: {:?}",
+            violations.len(),
+            &violations[..violations.len().min(5)]
+        );
     }
     times.sort_by(f64::total_cmp);
     let started = Instant::now();
@@ -214,9 +273,15 @@ fn cycle_requests(seed: u64) -> (Vec<ShiftRequest>, Vec<Vec<u32>>) {
             _ => ProposalType::General,
         };
         let score = rng.gen_range(1.0..4.5);
-        let waiting = if rng.gen_bool(0.15) { rng.gen_range(1..=2) } else { 0 };
+        let waiting = if rng.gen_bool(0.15) {
+            rng.gen_range(1..=2)
+        } else {
+            0
+        };
         let co_builder = rng.gen_bool(0.05);
-        let days: Vec<u32> = (0..rng.gen_range(0..=5)).map(|_| rng.gen_range(0..CYCLE_DAYS)).collect();
+        let days: Vec<u32> = (0..rng.gen_range(0..=5))
+            .map(|_| rng.gen_range(0..CYCLE_DAYS))
+            .collect();
         let beamlines = if rng.gen_bool(0.25) { 2 } else { 1 };
         for _ in 0..beamlines {
             requests.push(ShiftRequest {
@@ -246,8 +311,14 @@ fn cycle_figures(seed: u64, rounds: usize) -> Result<serde_json::Value> {
         })
         .collect();
     let (requests, unavailable) = cycle_requests(seed);
-    let requested: u64 = requests.iter().map(|request| u64::from(request.shifts)).sum();
-    let offered: u64 = capacity.iter().map(|beamline| u64::from(beamline.user_shifts)).sum();
+    let requested: u64 = requests
+        .iter()
+        .map(|request| u64::from(request.shifts))
+        .sum();
+    let offered: u64 = capacity
+        .iter()
+        .map(|beamline| u64::from(beamline.user_shifts))
+        .sum();
     let mut times = Vec::new();
     let mut outcome = None;
     for _ in 0..rounds.max(1) {
@@ -274,14 +345,27 @@ fn cycle_figures(seed: u64, rounds: usize) -> Result<serde_json::Value> {
     let violations = validate_schedule(&grants, &calendars, &schedule);
     let bound = schedule_bound(&grants, &calendars);
     let score = schedule_score(&schedule, grants.len());
-    let granted: u64 = allocation.decisions.iter().map(|decision| u64::from(decision.granted)).sum();
-    let general: u64 = allocation.beamlines.iter().map(|beamline| u64::from(beamline.general)).sum();
-    let proprietary: u64 = allocation.beamlines.iter().map(|beamline| u64::from(beamline.proprietary)).sum();
+    let granted: u64 = allocation
+        .decisions
+        .iter()
+        .map(|decision| u64::from(decision.granted))
+        .sum();
+    let general: u64 = allocation
+        .beamlines
+        .iter()
+        .map(|beamline| u64::from(beamline.general))
+        .sum();
+    let proprietary: u64 = allocation
+        .beamlines
+        .iter()
+        .map(|beamline| u64::from(beamline.proprietary))
+        .sum();
 
     // A lost beam day in the middle of the cycle.
     let mut replanned_calendars = calendars.clone();
     let started = Instant::now();
-    let (replanned, moved_shifts) = replan_without_day(&grants, &mut replanned_calendars, &schedule, 60);
+    let (replanned, moved_shifts) =
+        replan_without_day(&grants, &mut replanned_calendars, &schedule, 60);
     let replan_s = started.elapsed().as_secs_f64();
     let replan_violations = validate_schedule(&grants, &replanned_calendars, &replanned);
     if !violations.is_empty() || !replan_violations.is_empty() {
@@ -289,7 +373,11 @@ fn cycle_figures(seed: u64, rounds: usize) -> Result<serde_json::Value> {
             "the schedule breaks {} rules, the re-plan {}: {:?}",
             violations.len(),
             replan_violations.len(),
-            violations.iter().chain(&replan_violations).take(5).collect::<Vec<_>>()
+            violations
+                .iter()
+                .chain(&replan_violations)
+                .take(5)
+                .collect::<Vec<_>>()
         );
     }
     Ok(json!({

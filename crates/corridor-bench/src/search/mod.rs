@@ -1,20 +1,24 @@
-//! `corridor bench search`: the search benchmark of issue 3.
+//! `corridor-bench search`: the search benchmark of issue 3.
 //!
 //! It generates the demo region into a fresh SQLite file, builds the search index from the
 //! store as a server does, and runs a fixed workload of 1,176 queries (English, Chinese and
 //! mixed; with and without facets, filters and sorts) three ways: in process on one thread;
-//! over HTTP with wrk on loopback; and, side by side, as the same queries and filters answered
-//! by SQLite FTS5 and by PostgreSQL full-text search over the same rows.
+//! over HTTP with wrk on loopback, against `corridor serve` on the same file as a child
+//! process (see `corridor_binary.rs`); and, side by side, as the same queries and filters
+//! answered by SQLite FTS5 and by PostgreSQL full-text search over the same rows.
+
+mod baselines;
 
 use std::fmt::Write as _;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use corridor_domain::{CategoryCode, GeoPoint, InstitutionKind, ProvinceCode, UserClass};
-use corridor_search::{
-    PriceBand, RateBasis, SearchDocument, SearchFilters, SearchRequest, SortOrder,
-};
+use corridor_search::{PriceBand, RateBasis, SearchFilters, SearchRequest, SortOrder};
 use serde_json::json;
+
+use crate::corridor_binary;
+use baselines::{postgres_fts_baseline, sqlite_fts5_baseline};
 
 const ENGLISH: &[&str] = &[
     "mass spectrometer",
@@ -270,8 +274,7 @@ fn print_slowest_queries(queries: &[WorkloadQuery], per_query: Vec<Vec<f64>>) {
         })
         .collect();
     medians.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let slowest_share: f64 =
-        medians.iter().take(10).map(|(_, sum, _)| sum).sum::<f64>() / total_ms;
+    let slowest_share: f64 = medians.iter().take(10).map(|(_, sum, _)| sum).sum::<f64>() / total_ms;
     println!(
         "slowest queries in process (median ms; together {:.1}% of all time):",
         slowest_share * 100.0
@@ -279,364 +282,6 @@ fn print_slowest_queries(queries: &[WorkloadQuery], per_query: Vec<Vec<f64>>) {
     for (median_ms, _, url_query) in medians.iter().take(10) {
         println!("  {median_ms:.3} ms  {url_query}");
     }
-}
-
-/// The Chinese text of a document as space-separated character bigrams, the form the two
-/// baselines index it in (neither engine segments Chinese by itself).
-fn bigram_text(text: &str) -> String {
-    let characters: Vec<char> = text.chars().collect();
-    let mut out = String::new();
-    for window in characters.windows(2) {
-        if window.iter().all(|c| corridor_search::is_cjk(*c)) {
-            out.push(window[0]);
-            out.push(window[1]);
-            out.push(' ');
-        }
-    }
-    out
-}
-
-/// A baseline's text condition: every Latin word, and every Chinese run as a phrase of its
-/// bigrams. (The baselines have no synonym table and no typo tolerance.)
-fn baseline_terms(text: &str) -> (Vec<String>, Vec<String>) {
-    let mut words = Vec::new();
-    let mut phrases = Vec::new();
-    for token in text.split(|c: char| c.is_whitespace() || c == '-') {
-        if token.is_empty() {
-            continue;
-        }
-        if token.chars().any(corridor_search::is_cjk) {
-            let bigrams = bigram_text(token);
-            if !bigrams.trim().is_empty() {
-                phrases.push(bigrams.trim().to_owned());
-            }
-        } else {
-            words.push(
-                token
-                    .to_lowercase()
-                    .chars()
-                    .filter(|c| c.is_alphanumeric())
-                    .collect(),
-            );
-        }
-    }
-    (words, phrases)
-}
-
-/// Appends `AND d.column IN ('a','b')` when `values` is not empty. The values are this
-/// program's own codes, never user input, so quoting them inline is safe.
-fn push_in(sql: &mut String, column: &str, values: Vec<String>) {
-    if !values.is_empty() {
-        let quoted: Vec<String> = values.iter().map(|value| format!("'{value}'")).collect();
-        let _ = write!(sql, " AND d.{column} IN ({})", quoted.join(","));
-    }
-}
-
-struct BaselineFilter {
-    sql: String,
-}
-
-/// The filters of a request as SQL over the baseline's attribute columns (both engines
-/// accept this SQL).
-fn baseline_filter(request: &SearchRequest) -> BaselineFilter {
-    let filters = &request.filters;
-    let mut sql = String::new();
-    let codes = |values: Vec<&str>| values.into_iter().map(str::to_owned).collect::<Vec<_>>();
-    push_in(
-        &mut sql,
-        "province",
-        codes(filters.provinces.iter().map(|p| p.as_code()).collect()),
-    );
-    push_in(
-        &mut sql,
-        "class",
-        filters
-            .categories
-            .iter()
-            .map(|c| c.top_level().as_str().to_owned())
-            .collect(),
-    );
-    push_in(
-        &mut sql,
-        "kind",
-        codes(
-            filters
-                .institution_kinds
-                .iter()
-                .map(|k| k.as_code())
-                .collect(),
-        ),
-    );
-    push_in(
-        &mut sql,
-        "access",
-        codes(
-            filters
-                .access_policies
-                .iter()
-                .map(|a| a.as_code())
-                .collect(),
-        ),
-    );
-    push_in(
-        &mut sql,
-        "booking",
-        codes(filters.booking_modes.iter().map(|b| b.as_code()).collect()),
-    );
-    if let Some(required) = filters.training_required {
-        let _ = write!(sql, " AND d.training = {}", i32::from(required));
-    }
-    for band in &filters.price_bands {
-        let (low, high) = match band {
-            PriceBand::Under100 => (0, 10_000),
-            PriceBand::From100To300 => (10_000, 30_000),
-            PriceBand::From300To600 => (30_000, 60_000),
-            PriceBand::From600To1000 => (60_000, 100_000),
-            PriceBand::From1000 => (100_000, i64::MAX / 2),
-        };
-        let _ = write!(sql, " AND d.rate >= {low} AND d.rate < {high}");
-    }
-    if let Some(ceiling) = filters.max_hourly_rate {
-        let _ = write!(sql, " AND d.rate <= {}", ceiling.0);
-    }
-    if let Some((point, km)) = filters.near {
-        // A bounding box on latitude and longitude: cheaper than the index's exact great
-        // circle, so the baselines are not handicapped here.
-        let dlat = km / 111.0;
-        let dlon = km / (111.0 * point.lat.to_radians().cos());
-        let _ = write!(
-            sql,
-            " AND d.lat BETWEEN {} AND {} AND d.lon BETWEEN {} AND {}",
-            point.lat - dlat,
-            point.lat + dlat,
-            point.lon - dlon,
-            point.lon + dlon
-        );
-    }
-    BaselineFilter { sql }
-}
-
-fn order_by(request: &SearchRequest, rank: &str) -> String {
-    match request.sort {
-        SortOrder::Relevance => format!("{rank}, d.id"),
-        SortOrder::PriceAscending => "d.rate, d.id".to_owned(),
-        SortOrder::PriceDescending => "d.rate DESC, d.id".to_owned(),
-        SortOrder::Distance => {
-            let point = request.origin.expect("distance has an origin");
-            format!(
-                "((d.lat - {0}) * (d.lat - {0}) + (d.lon - {1}) * (d.lon - {1})), d.id",
-                point.lat, point.lon
-            )
-        }
-    }
-}
-
-async fn sqlite_fts5_baseline(
-    path: &std::path::Path,
-    documents: &[std::sync::Arc<SearchDocument>],
-    queries: &[WorkloadQuery],
-) -> Result<Vec<f64>> {
-    let url = format!("sqlite://{}?mode=rwc", path.display());
-    let pool = sqlx::sqlite::SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect(&url)
-        .await?;
-    sqlx::query("CREATE TABLE d (id INTEGER PRIMARY KEY, province TEXT, class TEXT, kind TEXT, access TEXT, booking TEXT, training INTEGER, rate INTEGER, lat REAL, lon REAL)").execute(&pool).await?;
-    sqlx::query("CREATE VIRTUAL TABLE fts USING fts5(en, zh, tokenize = 'porter unicode61')")
-        .execute(&pool)
-        .await?;
-    let mut transaction = pool.begin().await?;
-    for document in documents {
-        sqlx::query("INSERT INTO d VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
-            .bind(document.id.0)
-            .bind(document.province.as_code())
-            .bind(document.category.top_level().as_str())
-            .bind(document.institution_kind.as_code())
-            .bind(document.access_policy.as_code())
-            .bind(document.booking_mode.as_code())
-            .bind(document.training_required)
-            .bind(document.rates.other_academic_fen.0)
-            .bind(document.location.lat)
-            .bind(document.location.lon)
-            .execute(&mut *transaction)
-            .await?;
-        sqlx::query("INSERT INTO fts (rowid, en, zh) VALUES ($1, $2, $3)")
-            .bind(document.id.0)
-            .bind(english_text(document))
-            .bind(bigram_text(&chinese_text(document)))
-            .execute(&mut *transaction)
-            .await?;
-    }
-    transaction.commit().await?;
-    let mut samples = Vec::new();
-    for round in 0..2 {
-        for query in queries {
-            let (words, phrases) = baseline_terms(&query.request.text);
-            let mut terms: Vec<String> = words.iter().map(|word| format!("\"{word}\"")).collect();
-            terms.extend(phrases.iter().map(|phrase| format!("zh : \"{phrase}\"")));
-            let filter = baseline_filter(&query.request).sql;
-            let started = Instant::now();
-            if terms.is_empty() {
-                let order = order_by(&query.request, "d.id");
-                sqlx::query(&format!(
-                    "SELECT d.id FROM d WHERE 1 = 1 {filter} ORDER BY {order} LIMIT 20"
-                ))
-                .fetch_all(&pool)
-                .await?;
-                sqlx::query(&format!("SELECT COUNT(*) FROM d WHERE 1 = 1 {filter}"))
-                    .fetch_one(&pool)
-                    .await?;
-            } else {
-                let matching = terms.join(" AND ").replace('\'', "''");
-                let order = order_by(&query.request, "fts.rank");
-                sqlx::query(&format!("SELECT d.id FROM fts JOIN d ON d.id = fts.rowid WHERE fts MATCH '{matching}' {filter} ORDER BY {order} LIMIT 20")).fetch_all(&pool).await?;
-                sqlx::query(&format!("SELECT COUNT(*) FROM fts JOIN d ON d.id = fts.rowid WHERE fts MATCH '{matching}' {filter}")).fetch_one(&pool).await?;
-            }
-            if round > 0 {
-                samples.push(started.elapsed().as_secs_f64() * 1000.0);
-            }
-        }
-    }
-    pool.close().await;
-    Ok(samples)
-}
-
-async fn postgres_fts_baseline(
-    admin_url: &str,
-    documents: &[std::sync::Arc<SearchDocument>],
-    queries: &[WorkloadQuery],
-) -> Result<Vec<f64>> {
-    let admin = sqlx::PgPool::connect(admin_url)
-        .await
-        .with_context(|| format!("connecting to PostgreSQL at {admin_url} for the baseline"))?;
-    sqlx::query("DROP DATABASE IF EXISTS corridor_bench_search WITH (FORCE)")
-        .execute(&admin)
-        .await?;
-    sqlx::query("CREATE DATABASE corridor_bench_search")
-        .execute(&admin)
-        .await?;
-    let options: sqlx::postgres::PgConnectOptions = admin_url.parse()?;
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(1)
-        .connect_with(options.database("corridor_bench_search"))
-        .await?;
-    sqlx::query("CREATE TABLE d (id BIGINT PRIMARY KEY, province TEXT, class TEXT, kind TEXT, access TEXT, booking TEXT, training INT, rate BIGINT, lat DOUBLE PRECISION, lon DOUBLE PRECISION, document TSVECTOR)").execute(&pool).await?;
-    for chunk in documents.chunks(1_000) {
-        let mut insert = sqlx::QueryBuilder::<sqlx::Postgres>::new("INSERT INTO d (id, province, class, kind, access, booking, training, rate, lat, lon, document) ");
-        insert.push_values(chunk, |mut row, document| {
-            row.push_bind(document.id.0)
-                .push_bind(document.province.as_code())
-                .push_bind(document.category.top_level().as_str().to_owned())
-                .push_bind(document.institution_kind.as_code())
-                .push_bind(document.access_policy.as_code())
-                .push_bind(document.booking_mode.as_code())
-                .push_bind(i32::from(document.training_required))
-                .push_bind(document.rates.other_academic_fen.0)
-                .push_bind(document.location.lat)
-                .push_bind(document.location.lon)
-                .push_unseparated(", to_tsvector('english', ")
-                .push_bind_unseparated(english_text(document))
-                .push_unseparated(") || to_tsvector('simple', ")
-                .push_bind_unseparated(bigram_text(&chinese_text(document)))
-                .push_unseparated(")");
-        });
-        insert.build().execute(&pool).await?;
-    }
-    sqlx::query("CREATE INDEX d_document ON d USING GIN (document)")
-        .execute(&pool)
-        .await?;
-    sqlx::query("ANALYZE d").execute(&pool).await?;
-    let mut samples = Vec::new();
-    for round in 0..2 {
-        for query in queries {
-            let (words, phrases) = baseline_terms(&query.request.text);
-            let mut parts: Vec<String> = words
-                .iter()
-                .map(|word| format!("plainto_tsquery('english', '{word}')"))
-                .collect();
-            parts.extend(
-                phrases
-                    .iter()
-                    .map(|phrase| format!("phraseto_tsquery('simple', '{phrase}')")),
-            );
-            let filter = baseline_filter(&query.request).sql;
-            let started = Instant::now();
-            if parts.is_empty() {
-                let order = order_by(&query.request, "d.id");
-                sqlx::query(&format!(
-                    "SELECT d.id FROM d WHERE 1 = 1 {filter} ORDER BY {order} LIMIT 20"
-                ))
-                .fetch_all(&pool)
-                .await?;
-                sqlx::query(&format!("SELECT COUNT(*) FROM d WHERE 1 = 1 {filter}"))
-                    .fetch_one(&pool)
-                    .await?;
-            } else {
-                let tsquery = parts.join(" && ");
-                let order = order_by(
-                    &query.request,
-                    &format!("ts_rank(d.document, {tsquery}) DESC"),
-                );
-                sqlx::query(&format!("SELECT d.id FROM d WHERE d.document @@ ({tsquery}) {filter} ORDER BY {order} LIMIT 20")).fetch_all(&pool).await?;
-                sqlx::query(&format!(
-                    "SELECT COUNT(*) FROM d WHERE d.document @@ ({tsquery}) {filter}"
-                ))
-                .fetch_one(&pool)
-                .await?;
-            }
-            if round > 0 {
-                samples.push(started.elapsed().as_secs_f64() * 1000.0);
-            }
-        }
-    }
-    pool.close().await;
-    sqlx::query("DROP DATABASE IF EXISTS corridor_bench_search WITH (FORCE)")
-        .execute(&admin)
-        .await?;
-    Ok(samples)
-}
-
-fn english_text(document: &SearchDocument) -> String {
-    let mut text = [
-        document.name_en.as_str(),
-        &document.description_en,
-        &document.category_name_en,
-        &document.manufacturer,
-        &document.model,
-        &document.institution_name_en,
-        &document.city_name_en,
-    ]
-    .join(" ");
-    for term in document
-        .techniques
-        .iter()
-        .chain(&document.keywords)
-        .filter(|term| !term.chars().any(corridor_search::is_cjk))
-    {
-        text.push(' ');
-        text.push_str(term);
-    }
-    text
-}
-
-fn chinese_text(document: &SearchDocument) -> String {
-    let mut text = [
-        document.name_zh.as_str(),
-        &document.description_zh,
-        &document.category_name_zh,
-        &document.institution_name_zh,
-        &document.city_name_zh,
-    ]
-    .join(" ");
-    for term in document
-        .keywords
-        .iter()
-        .filter(|term| term.chars().any(corridor_search::is_cjk))
-    {
-        text.push(' ');
-        text.push_str(term);
-    }
-    text
 }
 
 /// Runs wrk against the server for `seconds`, cycling through the workload's URLs.
@@ -666,9 +311,7 @@ fn http_load(
         .arg(&script_path)
         .arg(base)
         .output()
-        .context(
-            "running wrk (install it with `apt-get install wrk`)",
-        )?;
+        .context("running wrk (install it with `apt-get install wrk`)")?;
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
     if !output.status.success() {
         bail!(
@@ -724,10 +367,12 @@ pub async fn run(options: SearchBenchOptions) -> Result<()> {
 }
 
 async fn run_in(work_dir: &std::path::Path, options: SearchBenchOptions) -> Result<()> {
+    // Found before anything is generated, so that a missing binary fails at once.
+    let corridor = corridor_binary::corridor_binary()?;
     let url = format!("sqlite://{}", work_dir.join("bench.sqlite").display());
     let store = corridor_store::connect(&url).await?;
     store.migrate().await?;
-    crate::region::generate_into(
+    corridor::region::generate_into(
         store.as_ref(),
         options.seed,
         corridor_demo::DemoScale::full(),
@@ -736,6 +381,8 @@ async fn run_in(work_dir: &std::path::Path, options: SearchBenchOptions) -> Resu
     let started = Instant::now();
     let service = corridor_app::indexes::search::SearchService::build(store.as_ref()).await?;
     let build_ms = started.elapsed().as_secs_f64() * 1000.0;
+    // The server opens the file itself; this process needs it no more.
+    drop(store);
     let queries = workload();
     println!(
         "workload: {} queries over {} instruments; index built from the store in {build_ms:.0} ms",
@@ -748,19 +395,16 @@ async fn run_in(work_dir: &std::path::Path, options: SearchBenchOptions) -> Resu
     let (p50, p99) = summarise(samples);
     println!("in process, one thread: p50 {p50:.3} ms, p99 {p99:.3} ms, mean {mean_ms:.3} ms");
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let app = corridor_web::app(store.clone(), corridor_web::WebConfig::default()).await?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(corridor_web::serve(listener, app, async move {
-        let _ = stopped.await;
-    }));
-    crate::bench_booking::wait_until_warm(&base).await?;
+    let server = corridor_binary::serve(&corridor, &url, &[], &work_dir.join("server.log")).await?;
+    let base = server.base_url();
     let seconds = options.http_seconds;
     let http_rounds = tokio::task::spawn_blocking({
         let base = base.clone();
         let work_dir = work_dir.to_owned();
-        let url_queries: Vec<String> = queries.iter().map(|query| query.url_query.clone()).collect();
+        let url_queries: Vec<String> = queries
+            .iter()
+            .map(|query| query.url_query.clone())
+            .collect();
         move || {
             // Two seconds of the same load first, not counted: the server's index and the
             // connections are then warm, as on a server that has been up for a while.
@@ -773,9 +417,10 @@ async fn run_in(work_dir: &std::path::Path, options: SearchBenchOptions) -> Resu
                 .collect::<Result<Vec<(f64, f64)>>>()
         }
     })
-    .await??;
-    let _ = stop.send(());
-    let _ = server.await;
+    .await;
+    // Stopped whether the load ran or not: a server left running would outlive the bench.
+    corridor_binary::stop(server)?;
+    let http_rounds = http_rounds??;
     let http_qps = median(http_rounds.iter().map(|(qps, _)| *qps).collect());
     let http_p99 = median(http_rounds.iter().map(|(_, p99)| *p99).collect());
 

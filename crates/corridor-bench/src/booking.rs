@@ -1,22 +1,20 @@
-//! `corridor bench booking`: the booking hammer, the plain baseline beside it, a crash in the
+//! `corridor-bench booking`: the booking hammer, the plain baseline beside it, a crash in the
 //! middle of the hammer, and availability search over every instrument.
 //!
-//! The server under test is this binary's `serve`, started as a child process on a fresh
-//! database, so that the load generator (this process) and the server are separate and the
-//! crash round can kill the server with SIGKILL. Durability settings are the product's own:
-//! SQLite `synchronous = FULL` in WAL mode, PostgreSQL's defaults (`fsync`, synchronous
-//! commit). An attempt counts once it is answered: confirmed (201) or rejected (409 slot
-//! taken, 422 a calendar rule). Afterwards the store's plain self-join counts overlapping
-//! holding bookings, and every acknowledged booking is looked up by id.
+//! The server under test is `corridor serve`, started as a child process on a fresh database
+//! (see `corridor_binary.rs`), so that the load generator (this process) and the server are
+//! separate and the crash round can kill the server with SIGKILL. Durability settings are the
+//! product's own: SQLite `synchronous = FULL` in WAL mode, PostgreSQL's defaults (`fsync`,
+//! synchronous commit). An attempt counts once it is answered: confirmed (201) or rejected
+//! (409 slot taken, 422 a calendar rule). Afterwards the store's plain self-join counts
+//! overlapping holding bookings, and every acknowledged booking is looked up by id.
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::{Child, Stdio};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use corridor_demo::DemoScale;
 use corridor_domain::{
     AccessPolicy, BookingId, BookingMode, CalendarRules, InstrumentId, UserId, WeeklyOpeningHours,
@@ -25,6 +23,9 @@ use corridor_store::{AuditContext, Store};
 use jiff::{SignedDuration, Timestamp};
 use rand::{Rng, SeedableRng};
 use serde_json::json;
+
+use crate::corridor_binary::{self, ServedCorridor};
+use crate::scratch::{drop_scratch, scratch_database};
 
 pub struct BookingBenchOptions {
     pub clients: usize,
@@ -66,86 +67,6 @@ impl HammerOutcome {
     }
 }
 
-/// A database made for one run, removed afterwards.
-pub(crate) struct ScratchDatabase {
-    pub(crate) url: String,
-    _directory: Option<tempfile::TempDir>,
-    postgres_name: Option<String>,
-}
-
-/// Waits until the server at `base` has built its analytics facts. A server that has just
-/// started spends its first seconds building them from the year of bookings (both cores);
-/// one in service has long finished, and the benchmarks measure that one. The analytics API
-/// itself waits for the first build, so one request to it is the wait.
-pub(crate) async fn wait_until_warm(base: &str) -> Result<()> {
-    reqwest::Client::new()
-        .get(format!("{base}/api/v1/analytics/utilisation"))
-        .timeout(Duration::from_secs(180))
-        .send()
-        .await?
-        .error_for_status()
-        .context("waiting for the server's analytics facts")?;
-    Ok(())
-}
-
-pub(crate) async fn scratch_database(
-    backend: corridor_store::Backend,
-    admin_url: &str,
-    label: &str,
-) -> Result<ScratchDatabase> {
-    match backend {
-        corridor_store::Backend::Sqlite => {
-            // Under the working directory rather than /tmp, which may be a RAM disk whose
-            // fsync costs nothing and would flatter the durable commits.
-            let directory = tempfile::Builder::new()
-                .prefix("corridor-bench-")
-                .tempdir_in(".")
-                .context("creating a scratch directory")?;
-            let url = format!(
-                "sqlite://{}",
-                directory.path().join("bench.sqlite").display()
-            );
-            Ok(ScratchDatabase {
-                url,
-                _directory: Some(directory),
-                postgres_name: None,
-            })
-        }
-        corridor_store::Backend::Postgres => {
-            let name = format!("corridor_bench_{}_{label}", std::process::id());
-            let admin = sqlx::PgPool::connect(admin_url)
-                .await
-                .with_context(|| format!("connecting to PostgreSQL at {admin_url}"))?;
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&admin)
-                .await?;
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&admin)
-                .await?;
-            admin.close().await;
-            let base = admin_url
-                .rsplit_once('/')
-                .map_or(admin_url, |(base, _)| base);
-            Ok(ScratchDatabase {
-                url: format!("{base}/{name}"),
-                _directory: None,
-                postgres_name: Some(name),
-            })
-        }
-    }
-}
-
-pub(crate) async fn drop_scratch(database: ScratchDatabase, admin_url: &str) -> Result<()> {
-    if let Some(name) = database.postgres_name {
-        let admin = sqlx::PgPool::connect(admin_url).await?;
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&admin)
-            .await?;
-        admin.close().await;
-    }
-    Ok(())
-}
-
 /// The hammer's fixture: hot instruments open every day 08:00-20:00 to everyone with instant
 /// booking, and one API token per client, each for a different user.
 struct Fixture {
@@ -156,7 +77,7 @@ struct Fixture {
 async fn prepare(database: &str, options: &BookingBenchOptions) -> Result<Fixture> {
     let store = corridor_store::connect(database).await?;
     store.migrate().await?;
-    crate::region::generate_into(store.as_ref(), corridor_demo::DEFAULT_SEED, options.scale)
+    corridor::region::generate_into(store.as_ref(), corridor_demo::DEFAULT_SEED, options.scale)
         .await?;
     let mut hot = Vec::new();
     for id in 1..=options.hot_instruments as i64 {
@@ -183,7 +104,8 @@ async fn prepare(database: &str, options: &BookingBenchOptions) -> Result<Fixtur
     }
     let mut tokens = Vec::new();
     for user in 1..=options.clients as i64 {
-        let (token, hash) = corridor_app::accounts::new_secret(corridor_app::accounts::API_TOKEN_PREFIX);
+        let (token, hash) =
+            corridor_app::accounts::new_secret(corridor_app::accounts::API_TOKEN_PREFIX);
         store
             .create_api_token(UserId(user), "bench", &hash, &AuditContext::default())
             .await?;
@@ -192,67 +114,11 @@ async fn prepare(database: &str, options: &BookingBenchOptions) -> Result<Fixtur
     Ok(Fixture { hot, tokens })
 }
 
-struct Server {
-    child: Child,
-    address: SocketAddr,
-}
-
-fn free_port() -> Result<SocketAddr> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    Ok(listener.local_addr()?)
-}
-
-async fn start_server(database: &str, strategy: &str, log: &std::path::Path) -> Result<Server> {
-    let address = free_port()?;
-    let log_file = std::fs::File::create(log)?;
-    let child = std::process::Command::new(std::env::current_exe()?)
-        .args([
-            "serve",
-            "--database",
-            database,
-            "--listen",
-            &address.to_string(),
-            "--booking-strategy",
-            strategy,
-        ])
-        .env(
-            "RUST_LOG",
-            std::env::var("CORRIDOR_BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
-        )
-        .stdout(Stdio::null())
-        .stderr(log_file)
-        .spawn()
-        .context("starting the server")?;
-    let client = reqwest::Client::new();
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(180) {
-        if let Ok(response) = client.get(format!("http://{address}/healthz")).send().await {
-            if response.status().is_success() {
-                wait_until_warm(&format!("http://{address}")).await?;
-                return Ok(Server { child, address });
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    bail!(
-        "the server did not answer /healthz within 3 minutes; see {}",
-        log.display()
-    )
-}
-
-fn stop_server(mut server: Server) -> Result<()> {
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &server.child.id().to_string()])
-        .status();
-    server.child.wait()?;
-    Ok(())
-}
-
 /// Runs `attempts` booking attempts from `clients` concurrent keep-alive HTTP clients. When
 /// `kill_after` is set, the server is killed with SIGKILL after that many answers, and the
 /// clients stop at their first failed request.
 async fn hammer(
-    server: &mut Server,
+    server: &mut ServedCorridor,
     fixture: &Fixture,
     attempts: usize,
     kill_after: Option<usize>,
@@ -377,7 +243,18 @@ async fn lost_bookings(store: &dyn Store, acknowledged: &[i64]) -> Result<usize>
     Ok(ids.iter().filter(|id| !held.contains(id)).count())
 }
 
+/// The arguments that make `corridor serve` book with `strategy`: none for the product's
+/// (`locked`, the default, and the only one a shipped binary has).
+fn strategy_arguments(strategy: &str) -> Vec<&str> {
+    if strategy == "locked" {
+        Vec::new()
+    } else {
+        vec!["--booking-strategy", strategy]
+    }
+}
+
 async fn run_round(
+    corridor: &Path,
     backend: corridor_store::Backend,
     strategy: &str,
     options: &BookingBenchOptions,
@@ -386,9 +263,11 @@ async fn run_round(
     let database = scratch_database(backend, &options.postgres_admin_url, label).await?;
     let fixture = prepare(&database.url, options).await?;
     let log = PathBuf::from(format!("target/bench-booking-{label}.log"));
-    let mut server = start_server(&database.url, strategy, &log).await?;
+    let mut server =
+        corridor_binary::serve(corridor, &database.url, &strategy_arguments(strategy), &log)
+            .await?;
     let mut outcome = hammer(&mut server, &fixture, options.attempts, None).await?;
-    stop_server(server)?;
+    corridor_binary::stop(server)?;
     let store = corridor_store::connect(&database.url).await?;
     let overlaps = store.count_overlapping_bookings().await?;
     let lost = lost_bookings(store.as_ref(), &outcome.acknowledged).await?;
@@ -406,6 +285,7 @@ async fn run_round(
 }
 
 async fn crash_round(
+    corridor: &Path,
     backend: corridor_store::Backend,
     options: &BookingBenchOptions,
 ) -> Result<serde_json::Value> {
@@ -413,17 +293,22 @@ async fn crash_round(
     let database = scratch_database(backend, &options.postgres_admin_url, &label).await?;
     let fixture = prepare(&database.url, options).await?;
     let log = PathBuf::from(format!("target/bench-booking-{label}.log"));
-    let mut server = start_server(&database.url, "locked", &log).await?;
+    let mut server = corridor_binary::serve(corridor, &database.url, &[], &log).await?;
     let attempts = options.attempts;
     let outcome = hammer(&mut server, &fixture, attempts, Some(attempts / 3)).await?;
     // The restarted server recovers the database; everything acknowledged must be there.
-    let restarted =
-        start_server(&database.url, "locked", &log.with_extension("restart.log")).await?;
+    let restarted = corridor_binary::serve(
+        corridor,
+        &database.url,
+        &[],
+        &log.with_extension("restart.log"),
+    )
+    .await?;
     let store = corridor_store::connect(&database.url).await?;
     let lost = lost_bookings(store.as_ref(), &outcome.acknowledged).await?;
     let overlaps = store.count_overlapping_bookings().await?;
     drop(store);
-    stop_server(restarted)?;
+    corridor_binary::stop(restarted)?;
     drop_scratch(database, &options.postgres_admin_url).await?;
     let result = json!({
         "backend": backend.as_str(), "acknowledged_before_kill": outcome.acknowledged.len(),
@@ -447,7 +332,7 @@ async fn availability_round(options: &BookingBenchOptions) -> Result<serde_json:
     .await?;
     let store = corridor_store::connect(&database.url).await?;
     store.migrate().await?;
-    crate::region::generate_into(store.as_ref(), corridor_demo::DEFAULT_SEED, options.scale)
+    corridor::region::generate_into(store.as_ref(), corridor_demo::DEFAULT_SEED, options.scale)
         .await?;
     let search = corridor_app::indexes::search::SearchService::build(store.as_ref()).await?;
     let started = Instant::now();
@@ -549,6 +434,12 @@ fn round(value: f64) -> f64 {
 }
 
 pub async fn run(options: BookingBenchOptions) -> Result<()> {
+    // Checked before anything is generated: a missing binary, or one without the plain
+    // strategy, fails at once rather than minutes into the run.
+    let corridor = corridor_binary::corridor_binary()?;
+    if options.baseline {
+        corridor_binary::require_plain_booking_strategy(&corridor)?;
+    }
     let mut summary = serde_json::Map::new();
     let mut rounds = Vec::new();
     if options.availability {
@@ -563,7 +454,14 @@ pub async fn run(options: BookingBenchOptions) -> Result<()> {
     let mut total_overlaps = 0;
     for backend in options.backends.clone() {
         let name = backend.as_str();
-        let mut locked = run_round(backend, "locked", &options, &format!("{name}_locked")).await?;
+        let mut locked = run_round(
+            &corridor,
+            backend,
+            "locked",
+            &options,
+            &format!("{name}_locked"),
+        )
+        .await?;
         summary.insert(
             format!("{name}_attempts_per_s"),
             locked["attempts_per_s"].clone(),
@@ -572,7 +470,14 @@ pub async fn run(options: BookingBenchOptions) -> Result<()> {
         total_lost += locked["lost"].as_u64().unwrap_or(0);
         total_overlaps += locked["overlaps"].as_u64().unwrap_or(0);
         if options.baseline {
-            let plain = run_round(backend, "plain", &options, &format!("{name}_plain")).await?;
+            let plain = run_round(
+                &corridor,
+                backend,
+                "plain",
+                &options,
+                &format!("{name}_plain"),
+            )
+            .await?;
             summary.insert(
                 format!("{name}_plain_attempts_per_s"),
                 plain["attempts_per_s"].clone(),
@@ -586,7 +491,7 @@ pub async fn run(options: BookingBenchOptions) -> Result<()> {
             rounds.push(plain);
         }
         if options.crash {
-            let crash = crash_round(backend, &options).await?;
+            let crash = crash_round(&corridor, backend, &options).await?;
             summary.insert(format!("{name}_crash_lost"), crash["lost"].clone());
             total_lost += crash["lost"].as_u64().unwrap_or(0);
             total_overlaps += crash["overlaps"].as_u64().unwrap_or(0);

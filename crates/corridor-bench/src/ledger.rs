@@ -1,4 +1,4 @@
-//! `corridor bench ledger`: durable transfers in batches, the single-transfer baseline beside
+//! `corridor-bench ledger`: durable transfers in batches, the single-transfer baseline beside
 //! them, 64 clients racing to spend the same vouchers, and a replay of the whole ledger.
 //!
 //! The store is called in process (the ledger has no public HTTP endpoint of its own; the
@@ -19,7 +19,8 @@ use corridor_store::{AuditContext, Backend, NewLedgerAccount, Store};
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
-use crate::bench_booking::{drop_scratch, scratch_database};
+use crate::scratch::{drop_scratch, scratch_database};
+use crate::statistics::percentile;
 
 pub struct LedgerBenchOptions {
     pub backends: Vec<Backend>,
@@ -160,15 +161,6 @@ impl Workload {
         }
         batch
     }
-}
-
-/// The nearest-rank percentile (`percentile` a fraction, 0.99 for p99) of sorted samples.
-pub(crate) fn percentile(sorted: &[f64], percentile: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let index = ((sorted.len() as f64 * percentile).ceil() as usize).clamp(1, sorted.len()) - 1;
-    sorted[index]
 }
 
 fn median(values: &mut [f64]) -> f64 {

@@ -1,4 +1,4 @@
-//! `corridor bench analytics`: every dashboard question over the demo region's full year of
+//! `corridor-bench analytics`: every dashboard question over the demo region's full year of
 //! bookings, answered from the analytics facts, beside the same figures computed by plain SQL
 //! GROUP BY over the tables (the baseline). Prints one JSON object on its last line.
 //!
@@ -23,15 +23,15 @@ use corridor_domain::{CategoryCode, Fen, ProvinceCode};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 
-use corridor_domain::analytics::{ClusterCity, ClusterTarget};
-use corridor_domain::Sector;
-use corridor_domain::PageLimit;
-use corridor_store::{CityFilter, PageRequest, Store};
 use corridor_app::cluster_reach::{cluster_reach_from, cluster_reached_from_each, TravelBudget};
 use corridor_app::indexes::rail::RailService;
+use corridor_domain::analytics::{ClusterCity, ClusterTarget};
+use corridor_domain::PageLimit;
+use corridor_domain::Sector;
+use corridor_store::{CityFilter, PageRequest, Store};
 
-use crate::bench_booking::{drop_scratch, scratch_database};
-use crate::bench_ledger::percentile;
+use crate::scratch::{drop_scratch, scratch_database};
+use crate::statistics::percentile;
 
 pub struct AnalyticsBenchOptions {
     pub backend: corridor_store::Backend,
@@ -172,7 +172,7 @@ pub async fn run(options: AnalyticsBenchOptions) -> Result<()> {
     let store = corridor_store::connect(&database.url).await?;
     store.migrate().await?;
     eprintln!("analytics bench: generating the demo region with its year of bookings");
-    crate::region::generate_into(
+    corridor::region::generate_into(
         store.as_ref(),
         options.seed,
         corridor_demo::DemoScale::full(),
@@ -359,7 +359,9 @@ async fn cluster_reach_figures(
     .map(ClusterTarget::SectorFirms)
     .collect();
     for category in ["01", "02"] {
-        targets.push(ClusterTarget::InstrumentCategory(CategoryCode::parse(category)?));
+        targets.push(ClusterTarget::InstrumentCategory(CategoryCode::parse(
+            category,
+        )?));
     }
     let budgets: Vec<TravelBudget> = [6 * 60, 8 * 60, 12 * 60, 17 * 60]
         .into_iter()

@@ -1,0 +1,242 @@
+//! `corridor-bench`: Corridor's end-to-end benchmarks, a binary of their own so that the
+//! shipped `corridor` carries neither them nor what only they need (an HTTP client, scratch
+//! directories, the plain booking strategy). Each prints one JSON object on its last line;
+//! BENCHMARKS.md records what they measured.
+//!
+//! The benchmarks that need a server start `corridor serve` as a child process, the binary
+//! next to this one: build both with `cargo build --release -p corridor -p corridor-bench`
+//! (see `corridor_binary.rs`).
+
+mod allocation;
+mod analytics;
+mod booking;
+mod corridor_binary;
+mod ledger;
+mod reach;
+mod scratch;
+mod search;
+mod statistics;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use corridor::Scale;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "corridor-bench",
+    version,
+    about = "Corridor's end-to-end benchmarks; each prints one JSON object on its last line"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: BenchCommand,
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Routing on the national city-level timetable: one-to-all, 2-hour profile, all pairs;
+    /// with `--peer scripts/bench-reach-peer`, pyraptor on the same queries.
+    Reach {
+        /// The city-level timetable (json_schedulers.json).
+        #[arg(long)]
+        timetable: Option<std::path::PathBuf>,
+        #[arg(long)]
+        peer: Option<std::path::PathBuf>,
+    },
+    /// Search latency in process and over HTTP (wrk against `corridor serve`), beside SQLite
+    /// FTS5 and PostgreSQL full-text search on the same rows.
+    Search {
+        #[arg(long, default_value_t = corridor_demo::DEFAULT_SEED)]
+        seed: u64,
+        /// How long each of the three rounds of wrk loads the server (medians are reported).
+        #[arg(long, default_value_t = 10)]
+        http_seconds: u64,
+        /// The PostgreSQL server the baseline creates a scratch database on.
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        postgres: String,
+    },
+    /// The booking hammer: concurrent HTTP clients booking hot instruments on a served
+    /// database, with the plain SERIALIZABLE baseline, a kill -9 round, and an overlap check.
+    Booking {
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        #[arg(long, default_value_t = 100_000)]
+        attempts: usize,
+        #[arg(long, default_value_t = 100)]
+        hot: usize,
+        #[arg(long, value_enum, default_value_t = BackendArg::Both)]
+        backend: BackendArg,
+        #[arg(long, value_enum, default_value_t = Scale::Full)]
+        scale: Scale,
+        /// Skip the plain baseline round.
+        #[arg(long)]
+        no_baseline: bool,
+        /// Skip the kill -9 round.
+        #[arg(long)]
+        no_crash: bool,
+        /// Skip the availability-search round.
+        #[arg(long)]
+        no_availability: bool,
+        /// The PostgreSQL server the rounds create scratch databases on.
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        postgres: String,
+    },
+    /// The ledger: durable transfers in batches beside one per commit, 64 clients racing to
+    /// spend the same vouchers, and a replay of every transfer.
+    Ledger {
+        /// Transfers written (then replayed) on SQLite.
+        #[arg(long, default_value_t = 10_000_000)]
+        transfers: usize,
+        /// Transfers written (then replayed) on PostgreSQL.
+        #[arg(long, default_value_t = 1_000_000)]
+        postgres_transfers: usize,
+        #[arg(long, default_value_t = 4_096)]
+        batch: usize,
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        #[arg(long, value_enum, default_value_t = BackendArg::Both)]
+        backend: BackendArg,
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        postgres: String,
+    },
+    /// The facility programme's solvers at the size of a cycle: reviewer assignment for 1,500
+    /// proposals × 400 reviewers beside a greedy baseline.
+    Allocation {
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// How many times the assignment is solved (the median is reported).
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+    },
+    /// Every dashboard question over the demo region's year of bookings, from the analytics
+    /// facts, beside plain SQL GROUP BY over the same tables.
+    Analytics {
+        #[arg(long, default_value_t = corridor_demo::DEFAULT_SEED)]
+        seed: u64,
+        /// How many times each question is asked for each of the 17 periods.
+        #[arg(long, default_value_t = 12)]
+        rounds: usize,
+        /// sqlite or postgres (both is not offered: one region generation per run).
+        #[arg(long, value_enum, default_value_t = BackendArg::Sqlite)]
+        backend: BackendArg,
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        postgres: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum BackendArg {
+    Sqlite,
+    Postgres,
+    Both,
+}
+
+impl BackendArg {
+    fn backends(self) -> Vec<corridor_store::Backend> {
+        use corridor_store::Backend;
+        match self {
+            BackendArg::Sqlite => vec![Backend::Sqlite],
+            BackendArg::Postgres => vec![Backend::Postgres],
+            BackendArg::Both => vec![Backend::Sqlite, Backend::Postgres],
+        }
+    }
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(run(cli.command))
+}
+
+async fn run(command: BenchCommand) -> Result<()> {
+    match command {
+        BenchCommand::Reach { timetable, peer } => reach::run(timetable, peer),
+        BenchCommand::Search {
+            seed,
+            http_seconds,
+            postgres,
+        } => {
+            search::run(search::SearchBenchOptions {
+                seed,
+                http_seconds,
+                postgres_url: postgres,
+            })
+            .await
+        }
+        BenchCommand::Booking {
+            clients,
+            attempts,
+            hot,
+            backend,
+            scale,
+            no_baseline,
+            no_crash,
+            no_availability,
+            postgres,
+        } => {
+            booking::run(booking::BookingBenchOptions {
+                clients,
+                attempts,
+                hot_instruments: hot,
+                scale: scale.demo_scale(),
+                postgres_admin_url: postgres,
+                backends: backend.backends(),
+                crash: !no_crash,
+                baseline: !no_baseline,
+                availability: !no_availability,
+            })
+            .await
+        }
+        BenchCommand::Ledger {
+            transfers,
+            postgres_transfers,
+            batch,
+            clients,
+            backend,
+            postgres,
+        } => {
+            ledger::run(ledger::LedgerBenchOptions {
+                backends: backend.backends(),
+                sqlite_transfers: transfers,
+                postgres_transfers,
+                batch,
+                clients,
+                postgres_admin_url: postgres,
+            })
+            .await
+        }
+        BenchCommand::Allocation { seed, rounds } => allocation::run(seed, rounds),
+        BenchCommand::Analytics {
+            seed,
+            rounds,
+            backend,
+            postgres,
+        } => {
+            let backend = match backend {
+                BackendArg::Sqlite => corridor_store::Backend::Sqlite,
+                BackendArg::Postgres => corridor_store::Backend::Postgres,
+                BackendArg::Both => {
+                    anyhow::bail!("corridor-bench analytics runs on one backend at a time")
+                }
+            };
+            analytics::run(analytics::AnalyticsBenchOptions {
+                backend,
+                seed,
+                rounds,
+                postgres_admin_url: postgres,
+            })
+            .await
+        }
+    }
+}
