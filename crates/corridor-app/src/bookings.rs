@@ -21,8 +21,8 @@ use corridor_domain::{
 use corridor_store::{
     BookingActor, BookingAttempt, BookingChange, BookingQuote, BookingRecord, BookingRequest,
     BookingStore, CalendarView, CatalogueStore, IdentityStore, InstrumentWithPlace, Page,
-    PageRequest, Qualification, Store, VoucherStore,
-    VoucherBookingAttempt, VoucherPayment, WaitlistEntry,
+    PageRequest, Qualification, Store, VoucherBookingAttempt, VoucherPayment, VoucherStore,
+    WaitlistEntry,
 };
 use jiff::{SignedDuration, Timestamp};
 

@@ -9,11 +9,11 @@
 //! Architecture Invariant: the generator is pure. It returns values; writing them is the
 //! store's job and hashing the demo accounts' passwords is the binary's.
 
+pub mod beamtime;
 pub mod bookings;
 pub mod data;
 mod names;
 mod people;
-pub mod programme;
 mod vouchers;
 
 use std::collections::HashSet;

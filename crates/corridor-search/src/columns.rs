@@ -358,9 +358,12 @@ impl Columns {
             }
             (classes, subclasses)
         });
-        let provinces = ValueSet::filter(filters.provinces.iter().map(|province| {
-            usize::from(province_index(*province))
-        }));
+        let provinces = ValueSet::filter(
+            filters
+                .provinces
+                .iter()
+                .map(|province| usize::from(province_index(*province))),
+        );
         // Cities no instrument is in have no index; the filter stays on and they match nothing.
         let cities = ValueSet::filter(filters.cities.iter().map(|city| {
             self.city_codes
@@ -380,9 +383,12 @@ impl Columns {
                 .position(|p| p == policy)
                 .unwrap_or(0)
         }));
-        let bookings = ValueSet::filter(filters.booking_modes.iter().map(|mode| {
-            BookingMode::ALL.iter().position(|m| m == mode).unwrap_or(0)
-        }));
+        let bookings = ValueSet::filter(
+            filters
+                .booking_modes
+                .iter()
+                .map(|mode| BookingMode::ALL.iter().position(|m| m == mode).unwrap_or(0)),
+        );
         let bands = ValueSet::filter(filters.price_bands.iter().map(|band| *band as usize));
         // An institution with no instruments has no index: nothing can match it.
         let institution_index = filters.institution.map(|institution| {

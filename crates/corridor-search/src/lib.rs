@@ -385,11 +385,15 @@ impl Collector for MatchCollector {
         segment: SegmentOrdinal,
         _reader: &SegmentReader,
     ) -> tantivy::Result<MatchSegmentCollector> {
-        let positions = self.positions_by_doc.get(segment as usize).cloned().ok_or_else(|| {
-            tantivy::TantivyError::InternalError(format!(
-                "segment {segment} has no position map"
-            ))
-        })?;
+        let positions = self
+            .positions_by_doc
+            .get(segment as usize)
+            .cloned()
+            .ok_or_else(|| {
+                tantivy::TantivyError::InternalError(format!(
+                    "segment {segment} has no position map"
+                ))
+            })?;
         Ok(MatchSegmentCollector {
             positions,
             matches: Vec::new(),

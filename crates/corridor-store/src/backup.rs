@@ -91,7 +91,10 @@ fn known_migrations() -> Vec<i64> {
 /// answers its newest migration.
 async fn check_database_file(path: &Path) -> Result<i64, StoreError> {
     let not_corridor = |reason: String| {
-        StoreError::Backup(format!("{} is not a Corridor database: {reason}", path.display()))
+        StoreError::Backup(format!(
+            "{} is not a Corridor database: {reason}",
+            path.display()
+        ))
     };
     let mut connection = SqliteConnectOptions::new()
         .filename(path)
@@ -118,7 +121,10 @@ async fn check_database_file(path: &Path) -> Result<i64, StoreError> {
             .map_err(|_| not_corridor("it holds no migration history".into()))?;
     connection.close().await?;
     let known = known_migrations();
-    if let Some((version, _)) = versions.iter().find(|(version, _)| !known.contains(version)) {
+    if let Some((version, _)) = versions
+        .iter()
+        .find(|(version, _)| !known.contains(version))
+    {
         return Err(StoreError::Backup(format!(
             "{} was written by a newer Corridor (migration {version} is unknown to this one); restore it with that version",
             path.display()
@@ -238,7 +244,8 @@ pub async fn restore_sqlite(
         )));
     }
     let partial = partial_name(&target);
-    std::fs::copy(backup, &partial).map_err(|error| io_error("copying the backup to", &partial, error))?;
+    std::fs::copy(backup, &partial)
+        .map_err(|error| io_error("copying the backup to", &partial, error))?;
     sync_file_and_directory(&partial)?;
     for stale in [sidecar(&target, "-wal"), sidecar(&target, "-shm")] {
         if stale.exists() {

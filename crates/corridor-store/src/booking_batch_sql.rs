@@ -102,9 +102,11 @@ async fn refuse_every_job(
     message: &str,
 ) {
     while let Some(job) = jobs.recv().await {
-        let _ = job.reply.send(Err(StoreError::Database(sqlx::Error::Protocol(format!(
-            "the booking writer could not connect: {message}"
-        )))));
+        let _ = job
+            .reply
+            .send(Err(StoreError::Database(sqlx::Error::Protocol(format!(
+                "the booking writer could not connect: {message}"
+            )))));
     }
 }
 

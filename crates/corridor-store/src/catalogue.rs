@@ -4,9 +4,7 @@
 //! change-log entry in its transaction.
 
 use async_trait::async_trait;
-use corridor_domain::{
-    Beamline, City, InstitutionId, InstrumentCategory, InstrumentId, Site,
-};
+use corridor_domain::{Beamline, City, InstitutionId, InstrumentCategory, InstrumentId, Site};
 
 use crate::model::*;
 use crate::StoreError;
@@ -64,5 +62,4 @@ pub trait CatalogueStore: Send + Sync {
     async fn beamlines(&self, facility: Option<InstitutionId>)
         -> Result<Vec<Beamline>, StoreError>;
     async fn region_summary(&self) -> Result<RegionSummary, StoreError>;
-
 }

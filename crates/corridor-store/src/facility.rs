@@ -4,7 +4,9 @@
 //! only the proposal's principal investigator submits or withdraws it.
 
 use async_trait::async_trait;
-use corridor_domain::facility::proposal::{Cycle, CycleId, Discipline, ProposalDraft, ProposalStatus, SubmissionRefusal};
+use corridor_domain::facility::proposal::{
+    Cycle, CycleId, Discipline, ProposalDraft, ProposalStatus, SubmissionRefusal,
+};
 use corridor_domain::facility::ProposalId;
 use corridor_domain::{BeamlineId, UserId};
 use jiff::Timestamp;
@@ -26,7 +28,11 @@ pub struct ProposalRecord {
 #[async_trait]
 pub trait FacilityStore: Send + Sync {
     /// Stores a cycle of `cycle.facility` (its `id` is ignored) and answers it with its id.
-    async fn create_cycle(&self, cycle: &Cycle, context: &AuditContext) -> Result<Cycle, StoreError>;
+    async fn create_cycle(
+        &self,
+        cycle: &Cycle,
+        context: &AuditContext,
+    ) -> Result<Cycle, StoreError>;
 
     async fn cycle(&self, id: CycleId) -> Result<Option<Cycle>, StoreError>;
 
@@ -72,7 +78,10 @@ pub trait FacilityStore: Send + Sync {
     ) -> Result<ProposalRecord, StoreError>;
 
     /// Cycles, newest first, of one facility or all.
-    async fn cycles(&self, facility: Option<corridor_domain::InstitutionId>) -> Result<Vec<Cycle>, StoreError>;
+    async fn cycles(
+        &self,
+        facility: Option<corridor_domain::InstitutionId>,
+    ) -> Result<Vec<Cycle>, StoreError>;
 
     /// Proposals `user` leads or is a team member of, newest first (at most 500).
     async fn proposals_of_user(&self, user: UserId) -> Result<Vec<ProposalRecord>, StoreError>;
@@ -104,7 +113,10 @@ impl CheckKind {
         match code {
             "feasibility" => Ok(CheckKind::Feasibility),
             "safety" => Ok(CheckKind::Safety),
-            other => Err(corridor_domain::DomainError::invalid("kind", format!("{other:?}: expected feasibility or safety"))),
+            other => Err(corridor_domain::DomainError::invalid(
+                "kind",
+                format!("{other:?}: expected feasibility or safety"),
+            )),
         }
     }
 }
@@ -210,9 +222,13 @@ pub struct PredecessorOutcome {
 
 /// The programme's review and allocation records.
 #[async_trait]
-pub trait ProgrammeStore: Send + Sync {
+pub trait FacilityReviewStore: Send + Sync {
     /// Records (or replaces) a check of a submitted proposal.
-    async fn record_check(&self, check: &CheckRecord, context: &AuditContext) -> Result<CheckRecord, StoreError>;
+    async fn record_check(
+        &self,
+        check: &CheckRecord,
+        context: &AuditContext,
+    ) -> Result<CheckRecord, StoreError>;
 
     async fn checks_of_cycle(&self, cycle: CycleId) -> Result<Vec<CheckRecord>, StoreError>;
 
@@ -283,11 +299,21 @@ pub trait ProgrammeStore: Send + Sync {
     async fn schedule_of_cycle(&self, cycle: CycleId) -> Result<Vec<StoredBlock>, StoreError>;
 
     /// What each of `proposals` got in its own cycle (for the aging of resubmissions).
-    async fn predecessor_outcomes(&self, proposals: &[ProposalId]) -> Result<Vec<PredecessorOutcome>, StoreError>;
+    async fn predecessor_outcomes(
+        &self,
+        proposals: &[ProposalId],
+    ) -> Result<Vec<PredecessorOutcome>, StoreError>;
 
     /// The principals and team members of a cycle's submitted proposals, with origins.
-    async fn people_of_cycle(&self, cycle: CycleId) -> Result<Vec<ProposalPersonOrigin>, StoreError>;
+    async fn people_of_cycle(
+        &self,
+        cycle: CycleId,
+    ) -> Result<Vec<ProposalPersonOrigin>, StoreError>;
 
     /// A user's notifications, newest first.
-    async fn notifications_of_user(&self, user: UserId, limit: u32) -> Result<Vec<NotificationRecord>, StoreError>;
+    async fn notifications_of_user(
+        &self,
+        user: UserId,
+        limit: u32,
+    ) -> Result<Vec<NotificationRecord>, StoreError>;
 }

@@ -1,10 +1,10 @@
-//! `ProgrammeStore` for both engines: checks, reviewers, reviews, the cycle's allocation and
+//! `FacilityReviewStore` for both engines: checks, reviewers, reviews, the cycle's allocation and
 //! the notifications it queues. The same SQL, expanded per engine.
 
 /// Rows per multi-row INSERT (a few columns each, far below either engine's parameter limit).
 pub(crate) const PROGRAMME_CHUNK_ROWS: usize = 500;
 
-macro_rules! shared_programme_impl {
+macro_rules! shared_facility_review_impl {
     ($store:ty, $db:ty) => {
         impl $store {
             const REVIEW_COLUMNS: &'static str = "proposal_id, reviewer_user_id, cycle_id, affinity, grade, comment, assigned_at, graded_at";
@@ -106,7 +106,7 @@ macro_rules! shared_programme_impl {
         }
 
         #[async_trait::async_trait]
-        impl crate::facility::ProgrammeStore for $store {
+        impl crate::facility::FacilityReviewStore for $store {
             async fn record_check(&self, check: &crate::facility::CheckRecord, context: &crate::AuditContext) -> Result<crate::facility::CheckRecord, StoreError> {
                 if check.note.chars().count() > 2_000 {
                     return Err(StoreError::InvalidReference { field: "note", reason: "at most 2,000 characters".into() });
@@ -563,4 +563,4 @@ macro_rules! shared_programme_impl {
         }
     };
 }
-pub(crate) use shared_programme_impl;
+pub(crate) use shared_facility_review_impl;

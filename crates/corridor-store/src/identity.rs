@@ -44,5 +44,4 @@ pub trait IdentityStore: Send + Sync {
 
     /// The most recent audit events, newest first.
     async fn audit_events(&self, page: PageRequest) -> Result<Page<AuditEvent>, StoreError>;
-
 }

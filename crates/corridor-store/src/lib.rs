@@ -16,12 +16,12 @@ pub mod analytics;
 mod analytics_sql;
 pub mod backup;
 pub mod booking;
-pub mod catalogue;
-pub mod change_cursor;
-pub mod change_log;
 mod booking_batch_sql;
 mod booking_sql;
 mod booking_store_sql;
+pub mod catalogue;
+pub mod change_cursor;
+pub mod change_log;
 mod common;
 mod error;
 pub mod facility;
@@ -46,18 +46,18 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub use analytics::{AnalyticsBySql, AnalyticsSnapshot, AnalyticsStore};
-pub use booking::{
-    AvailabilityFacts, BookingActor, BookingSpan, BookingAttempt, BookingChange, BookingDenial, BookingQuote,
-    BookingRecord, BookingRequest, BookingStore, CalendarView, HistoricalBooking,
-    Qualification, WaitlistEntry,
-};
 #[cfg(feature = "bench-baselines")]
 pub use booking::BookingStrategy;
+pub use booking::{
+    AvailabilityFacts, BookingActor, BookingAttempt, BookingChange, BookingDenial, BookingQuote,
+    BookingRecord, BookingRequest, BookingSpan, BookingStore, CalendarView, HistoricalBooking,
+    Qualification, WaitlistEntry,
+};
 pub use catalogue::CatalogueStore;
 pub use change_cursor::ChangeCursor;
 pub use change_log::ChangeLogStore;
-pub use identity::IdentityStore;
 pub use error::StoreError;
+pub use identity::IdentityStore;
 pub use ledger::{
     LedgerAccountRecord, LedgerReconciliation, LedgerStore, NewLedgerAccount, TransferRecord,
     LEDGER_BATCH_MAX_TRANSFERS,
@@ -72,10 +72,10 @@ pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use timestamp::now;
 pub use voucher::{
-    settlement_csv, HistoricalVoucherGrant, NewVoucherApplication, ProgrammeRecord, ProgrammeTotals,
-    SettlementRow,
-    VoucherApplication, VoucherBookingAttempt, VoucherDecision, VoucherExpiry, VoucherPayment,
-    VoucherPaymentState, VoucherRecord, VoucherStore, SETTLEMENT_CSV_HEADER,
+    settlement_csv, HistoricalVoucherGrant, NewVoucherApplication, ProgrammeRecord,
+    ProgrammeTotals, SettlementRow, VoucherApplication, VoucherBookingAttempt, VoucherDecision,
+    VoucherExpiry, VoucherPayment, VoucherPaymentState, VoucherRecord, VoucherStore,
+    SETTLEMENT_CSV_HEADER,
 };
 
 /// Which engine a store runs on; shown by `/healthz` and `corridor status`.
@@ -106,7 +106,7 @@ pub trait Store:
     + ledger::LedgerStore
     + voucher::VoucherStore
     + facility::FacilityStore
-    + facility::ProgrammeStore
+    + facility::FacilityReviewStore
     + Send
     + Sync
     + 'static

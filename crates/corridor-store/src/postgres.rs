@@ -222,7 +222,8 @@ impl PostgresStore {
             .await?;
         // COPY's text format: tab-separated columns, \N for NULL; every value here is a
         // number, a code or a timestamp, none of which holds a tab, newline or backslash.
-        let optional = |value: Option<i64>| value.map_or_else(|| "\\N".to_owned(), |value| value.to_string());
+        let optional =
+            |value: Option<i64>| value.map_or_else(|| "\\N".to_owned(), |value| value.to_string());
         let mut buffer = String::with_capacity(1 << 20);
         for chunk in bookings.chunks(8_192) {
             buffer.clear();
@@ -486,5 +487,5 @@ crate::analytics_sql::shared_analytics_impl!(
 crate::voucher_history_sql::shared_voucher_history_impl!(PostgresStore, sqlx::Postgres);
 crate::voucher_expiry_sql::shared_voucher_expiry_impl!(PostgresStore, sqlx::Postgres);
 crate::facility_sql::shared_facility_impl!(PostgresStore, sqlx::Postgres);
-crate::facility_review_sql::shared_programme_impl!(PostgresStore, sqlx::Postgres);
+crate::facility_review_sql::shared_facility_review_impl!(PostgresStore, sqlx::Postgres);
 crate::writes::shared_write_helpers!(PostgresStore, sqlx::Postgres);

@@ -293,9 +293,9 @@ fn spawn_checkpointer(pool: SqlitePool) -> Result<std::sync::mpsc::Sender<()>, S
             while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
                 stopped.recv_timeout(CHECKPOINT_INTERVAL)
             {
-                if let Err(error) = runtime.block_on(
-                    sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool),
-                ) {
+                if let Err(error) =
+                    runtime.block_on(sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool))
+                {
                     tracing::warn!(%error, "checkpointing the write-ahead log failed; retrying");
                 }
             }
@@ -349,5 +349,5 @@ crate::analytics_sql::shared_analytics_impl!(
 crate::voucher_history_sql::shared_voucher_history_impl!(SqliteStore, sqlx::Sqlite);
 crate::voucher_expiry_sql::shared_voucher_expiry_impl!(SqliteStore, sqlx::Sqlite);
 crate::facility_sql::shared_facility_impl!(SqliteStore, sqlx::Sqlite);
-crate::facility_review_sql::shared_programme_impl!(SqliteStore, sqlx::Sqlite);
+crate::facility_review_sql::shared_facility_review_impl!(SqliteStore, sqlx::Sqlite);
 crate::writes::shared_write_helpers!(SqliteStore, sqlx::Sqlite);

@@ -4,7 +4,7 @@
 //! `main.rs`.
 
 pub mod region;
-mod region_programme;
+mod region_beamtime;
 
 use corridor_demo::DemoScale;
 

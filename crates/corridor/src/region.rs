@@ -64,7 +64,7 @@ pub async fn generate_into(store: &dyn Store, seed: u64, scale: DemoScale) -> Re
     } else {
         90
     };
-    let programme = corridor_demo::programme::demo_programme(
+    let programme = corridor_demo::beamtime::demo_beamtime(
         &region.users,
         &institution_kinds,
         &region.beamlines,
@@ -133,7 +133,7 @@ pub async fn generate_into(store: &dyn Store, seed: u64, scale: DemoScale) -> Re
         .context("writing the demo vouchers")?;
     bar.set_message("programme");
     let programme_started = Instant::now();
-    let programme = crate::region_programme::load_programme(store, programme, seed).await?;
+    let programme = crate::region_beamtime::load_beamtime(store, programme, seed).await?;
     let programme_ms = programme_started.elapsed().as_millis() as u64;
     bar.set_message("statistics");
     let statistics_started = Instant::now();

@@ -81,7 +81,7 @@ pub struct NewCycle {
 /// What the actor's roles open in the programme, for a front end's links: every signed-in
 /// user proposes; reviewers have a queue; user offices have a console.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct ProgrammeAccess {
+pub struct BeamtimeAccess {
     pub signed_in: bool,
     pub reviews_proposals: bool,
     pub runs_a_user_office: bool,
@@ -89,11 +89,11 @@ pub struct ProgrammeAccess {
 
 /// The programme's front page: its cycles, newest first, and the beamlines they allocate.
 #[derive(Debug, Clone)]
-pub struct ProgrammeOverview {
+pub struct BeamtimeOverview {
     pub cycles: Vec<Cycle>,
     /// Every facility's beamlines, by id.
     pub beamlines: Vec<Beamline>,
-    pub access: ProgrammeAccess,
+    pub access: BeamtimeAccess,
 }
 
 /// One cycle as the public reads it: its figures and its published schedule.
@@ -102,7 +102,7 @@ pub struct CycleOverview {
     pub statistics: CycleStatistics,
     /// The schedule, with the cycle it belongs to.
     pub schedule: PublishedSchedule,
-    pub access: ProgrammeAccess,
+    pub access: BeamtimeAccess,
 }
 
 /// `Forbidden` unless `user` runs the user office of `facility` (platform admins run all).
@@ -149,10 +149,10 @@ fn require_reviewer(user: &User) -> AppResult<()> {
 }
 
 /// What the actor's roles open in the programme.
-pub fn programme_access(actor: &Actor) -> ProgrammeAccess {
+pub fn beamtime_access(actor: &Actor) -> BeamtimeAccess {
     match actor.user.as_ref() {
-        None => ProgrammeAccess::default(),
-        Some(user) => ProgrammeAccess {
+        None => BeamtimeAccess::default(),
+        Some(user) => BeamtimeAccess {
             signed_in: true,
             reviews_proposals: reviews_proposals(user),
             runs_a_user_office: runs_a_user_office(user),
@@ -225,14 +225,14 @@ impl Beamtime<'_> {
     }
 
     /// The programme's front page: the cycles, the beamlines and what the actor may open.
-    pub async fn programme(&self, actor: &Actor) -> AppResult<ProgrammeOverview> {
+    pub async fn programme(&self, actor: &Actor) -> AppResult<BeamtimeOverview> {
         let cycles = self.store.cycles(None).await?;
         let mut beamlines = self.store.beamlines(None).await?;
         beamlines.sort_by_key(|beamline| beamline.id);
-        Ok(ProgrammeOverview {
+        Ok(BeamtimeOverview {
             cycles,
             beamlines,
-            access: programme_access(actor),
+            access: beamtime_access(actor),
         })
     }
 
@@ -244,7 +244,7 @@ impl Beamtime<'_> {
         Ok(CycleOverview {
             statistics,
             schedule,
-            access: programme_access(actor),
+            access: beamtime_access(actor),
         })
     }
 }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use corridor_app::beamtime::{
-    programme_access, NewCycle, ProgrammeAccess, LONGEST_CHECK_NOTE_CHARS, LONGEST_TECHNIQUE_CHARS,
+    beamtime_access, BeamtimeAccess, NewCycle, LONGEST_CHECK_NOTE_CHARS, LONGEST_TECHNIQUE_CHARS,
     LONGEST_TITLE_CHARS, MOST_BEAMLINE_REQUESTS, MOST_CLOSED_DAYS, MOST_TECHNIQUES,
     MOST_UNAVAILABLE_DAYS,
 };
@@ -237,18 +237,18 @@ async fn only_the_facilitys_user_office_runs_its_cycles() {
 
     // What the roles open, for the front ends' links.
     assert_eq!(
-        programme_access(&Actor::default()),
-        ProgrammeAccess::default()
+        beamtime_access(&Actor::default()),
+        BeamtimeAccess::default()
     );
-    let access = programme_access(&actor(office));
+    let access = beamtime_access(&actor(office));
     assert!(access.signed_in && access.runs_a_user_office && !access.reviews_proposals);
-    let access = programme_access(&actor(test.user_with_role(Role::Reviewer)));
+    let access = beamtime_access(&actor(test.user_with_role(Role::Reviewer)));
     assert!(access.reviews_proposals && !access.runs_a_user_office);
     assert_eq!(
-        programme_access(&actor(plain)),
-        ProgrammeAccess {
+        beamtime_access(&actor(plain)),
+        BeamtimeAccess {
             signed_in: true,
-            ..ProgrammeAccess::default()
+            ..BeamtimeAccess::default()
         }
     );
 }

@@ -86,13 +86,23 @@ impl Default for AllocationRules {
 pub enum DecisionReason {
     Granted,
     /// The beamline had only this much left at the request's rank.
-    PartlyGranted { left: u32 },
+    PartlyGranted {
+        left: u32,
+    },
     /// Scored worse than the cutoff.
-    BelowCutoff { score: f64, cutoff: f64 },
+    BelowCutoff {
+        score: f64,
+        cutoff: f64,
+    },
     /// Better-ranked requests took the beamline's shifts; `rank` is this one's place.
-    BeamlineFull { rank: usize, left: u32 },
+    BeamlineFull {
+        rank: usize,
+        left: u32,
+    },
     /// The cap on proprietary time was reached.
-    ProprietaryCapReached { cap: u32 },
+    ProprietaryCapReached {
+        cap: u32,
+    },
     /// The request names a beamline that is not in the cycle, or asks for no shifts.
     Invalid,
 }
@@ -126,7 +136,8 @@ pub struct ShiftAllocation {
 }
 
 fn effective_score(request: &ShiftRequest, rules: &AllocationRules) -> f64 {
-    let bonus = (f64::from(request.cycles_waiting) * rules.aging_bonus_per_cycle).min(rules.max_aging_bonus);
+    let bonus = (f64::from(request.cycles_waiting) * rules.aging_bonus_per_cycle)
+        .min(rules.max_aging_bonus);
     request.score - bonus
 }
 
@@ -175,20 +186,28 @@ pub fn allocate_shifts(
                 eligible.push(index);
             }
         }
-        let rank_of = |index: usize, eligible: &[usize]| eligible.iter().position(|i| *i == index).unwrap_or(0) + 1;
+        let rank_of = |index: usize, eligible: &[usize]| {
+            eligible.iter().position(|i| *i == index).unwrap_or(0) + 1
+        };
         let proprietary_cap = (f64::from(capacity) * rules.proprietary_max_share).floor() as u32;
-        let co_builder_reserve = (f64::from(capacity) * beamlines[beamline].co_builder_share).floor() as u32;
+        let co_builder_reserve =
+            (f64::from(capacity) * beamlines[beamline].co_builder_share).floor() as u32;
         let general_demand: u32 = eligible
             .iter()
             .filter(|index| requests[**index].proposal_type == ProposalType::General)
             .map(|index| requests[*index].shifts)
             .sum();
-        let general_reserve = ((f64::from(capacity) * rules.general_min_share).ceil() as u32).min(general_demand);
+        let general_reserve =
+            ((f64::from(capacity) * rules.general_min_share).ceil() as u32).min(general_demand);
         let mut left = capacity;
         let mut proprietary_used = 0u32;
         let mut general_used = 0u32;
         let mut decided = vec![false; requests.len()];
-        let grant = |index: usize, budget: u32, decisions: &mut Vec<AllocationDecision>, left: &mut u32| -> u32 {
+        let grant = |index: usize,
+                     budget: u32,
+                     decisions: &mut Vec<AllocationDecision>,
+                     left: &mut u32|
+         -> u32 {
             let wanted = requests[index].shifts;
             let available = budget.min(*left);
             let given = if wanted <= available {
@@ -263,7 +282,9 @@ pub fn allocate_shifts(
             if request.proposal_type == ProposalType::Proprietary {
                 let cap_left = proprietary_cap - proprietary_used;
                 if cap_left < rules.min_useful_shifts.min(request.shifts) {
-                    decisions[index].reason = DecisionReason::ProprietaryCapReached { cap: proprietary_cap };
+                    decisions[index].reason = DecisionReason::ProprietaryCapReached {
+                        cap: proprietary_cap,
+                    };
                     decided[index] = true;
                     continue;
                 }

@@ -68,7 +68,15 @@ impl FlowGraph {
             }
         }
         offsets.push(total as u32);
-        let mut arcs = vec![Arc { to: 0, reverse: 0, capacity: 0, cost: 0 }; total];
+        let mut arcs = vec![
+            Arc {
+                to: 0,
+                reverse: 0,
+                capacity: 0,
+                cost: 0
+            };
+            total
+        ];
         for node in 0..nodes {
             for &edge in &self.adjacency[node] {
                 let edge = edge as usize;
@@ -174,7 +182,14 @@ impl Network {
                 *next = self.offsets[node] as usize;
             }
             loop {
-                let pushed = self.augment(source, sink, limit - flow, &potential, &mut next_arc, &mut on_path);
+                let pushed = self.augment(
+                    source,
+                    sink,
+                    limit - flow,
+                    &potential,
+                    &mut next_arc,
+                    &mut on_path,
+                );
                 if pushed == 0 {
                     break;
                 }
@@ -227,7 +242,10 @@ impl Network {
                 let position = next_arc[node];
                 let arc = self.arcs[position];
                 let head = arc.to as usize;
-                if arc.capacity > 0 && !on_path[head] && i64::from(arc.cost) + here - potential[head] == 0 {
+                if arc.capacity > 0
+                    && !on_path[head]
+                    && i64::from(arc.cost) + here - potential[head] == 0
+                {
                     path_nodes.push(head);
                     path_arcs.push(position);
                     on_path[head] = true;

@@ -13,6 +13,6 @@ pub mod schedule;
 
 pub use review::{
     affinity, assign_reviewers, conflict_between, validate_assignment, AssignmentError,
-    AssignmentViolation, Conflict, ProposalForReview, ProposalId, ReviewAssignment,
-    ReviewerId, ReviewerProfile,
+    AssignmentViolation, Conflict, ProposalForReview, ProposalId, ReviewAssignment, ReviewerId,
+    ReviewerProfile,
 };

@@ -12,13 +12,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::allocation::{
-    allocate_shifts, AllocationDecision, AllocationRules, BeamlineCapacity, BeamlineOutcome, DecisionReason,
-    ProposalType, ShiftRequest,
+    allocate_shifts, AllocationDecision, AllocationRules, BeamlineCapacity, BeamlineOutcome,
+    DecisionReason, ProposalType, ShiftRequest,
 };
 use super::review::ProposalId;
 use super::schedule::{
-    replan_without_day, schedule_bound, schedule_grants, schedule_score, validate_schedule, Block, BeamlineCalendar,
-    Grant, Schedule, ScheduleViolation, SHIFTS_PER_DAY,
+    replan_without_day, schedule_bound, schedule_grants, schedule_score, validate_schedule,
+    BeamlineCalendar, Block, Grant, Schedule, ScheduleViolation, SHIFTS_PER_DAY,
 };
 
 /// What a proprietary (industry, results kept private) shift costs its company: ¥24,000 for 8
@@ -45,7 +45,8 @@ pub const WORST_GRADE: f64 = 5.0;
 
 /// Whether a grade is one a reviewer may give: 1.0 to 5.0 in steps of a tenth.
 pub fn grade_is_valid(grade: f64) -> bool {
-    (BEST_GRADE..=WORST_GRADE).contains(&grade) && ((grade * 10.0).round() - grade * 10.0).abs() < 1e-9
+    (BEST_GRADE..=WORST_GRADE).contains(&grade)
+        && ((grade * 10.0).round() - grade * 10.0).abs() < 1e-9
 }
 
 /// One score per proposal from its reviewers' grades: the mean, to two decimals; none when
@@ -120,7 +121,11 @@ pub struct CyclePlan {
 
 /// The beamlines' calendars for a cycle of `days` days with `closed_days` (0-based) closed
 /// on every beamline.
-pub fn cycle_calendars(beamlines: usize, days: u32, closed_days: &BTreeSet<u32>) -> Vec<BeamlineCalendar> {
+pub fn cycle_calendars(
+    beamlines: usize,
+    days: u32,
+    closed_days: &BTreeSet<u32>,
+) -> Vec<BeamlineCalendar> {
     let open: Vec<bool> = (0..days * SHIFTS_PER_DAY)
         .map(|shift| !closed_days.contains(&(shift / SHIFTS_PER_DAY)))
         .collect();
@@ -158,7 +163,9 @@ pub fn plan_cycle(
                 reason,
             };
             if let Some(check) = &proposal.failed_check {
-                decisions.push(unranked(PlanDecisionReason::FailedCheck { check: check.clone() }));
+                decisions.push(unranked(PlanDecisionReason::FailedCheck {
+                    check: check.clone(),
+                }));
             } else if let Some(score) = proposal.score {
                 requests.push(ShiftRequest {
                     proposal: proposal.id,
@@ -190,8 +197,10 @@ pub fn plan_cycle(
             f64::from(outcome.requested) / f64::from(capacity.user_shifts)
         };
     }
-    let unavailable: BTreeMap<ProposalId, &BTreeSet<u32>> =
-        proposals.iter().map(|proposal| (proposal.id, &proposal.unavailable_days)).collect();
+    let unavailable: BTreeMap<ProposalId, &BTreeSet<u32>> = proposals
+        .iter()
+        .map(|proposal| (proposal.id, &proposal.unavailable_days))
+        .collect();
     let grants: Vec<Grant> = allocation
         .decisions
         .iter()
@@ -200,7 +209,10 @@ pub fn plan_cycle(
             proposal: decision.proposal,
             beamline: decision.beamline,
             shifts: decision.granted,
-            unavailable_days: unavailable.get(&decision.proposal).map(|days| (*days).clone()).unwrap_or_default(),
+            unavailable_days: unavailable
+                .get(&decision.proposal)
+                .map(|days| (*days).clone())
+                .unwrap_or_default(),
         })
         .collect();
     let schedule: Schedule = schedule_grants(&grants, calendars);
@@ -222,7 +234,11 @@ pub fn plan_cycle(
             reason: PlanDecisionReason::Allocation(decision.reason.clone()),
         },
     ));
-    decisions.sort_by(|a, b| a.proposal.cmp(&b.proposal).then(a.beamline.cmp(&b.beamline)));
+    decisions.sort_by(|a, b| {
+        a.proposal
+            .cmp(&b.proposal)
+            .then(a.beamline.cmp(&b.beamline))
+    });
     let blocks = schedule
         .blocks
         .iter()
@@ -288,8 +304,11 @@ pub fn replan_after_lost_day(
             unavailable_days: request.unavailable_days.clone(),
         })
         .collect();
-    let index_of: BTreeMap<(ProposalId, usize), usize> =
-        granted.iter().enumerate().map(|(index, request)| ((request.proposal, request.beamline), index)).collect();
+    let index_of: BTreeMap<(ProposalId, usize), usize> = granted
+        .iter()
+        .enumerate()
+        .map(|(index, request)| ((request.proposal, request.beamline), index))
+        .collect();
     let blocks: Vec<Block> = placed
         .iter()
         .filter_map(|block| {
@@ -301,7 +320,10 @@ pub fn replan_after_lost_day(
             })
         })
         .collect();
-    let before = Schedule { blocks, unplaced: Vec::new() };
+    let before = Schedule {
+        blocks,
+        unplaced: Vec::new(),
+    };
     let mut calendars = calendars.to_vec();
     let (after, moved_shifts) = replan_without_day(&grants, &mut calendars, &before, day);
     let violations = validate_schedule(&grants, &calendars, &after);
@@ -339,9 +361,16 @@ pub fn replan_after_lost_day(
 
 /// Waiting cycles of a resubmission: one more than its predecessor's when the predecessor
 /// was graded within the cutoff but got no shifts at all; none otherwise.
-pub fn cycles_waiting_after(predecessor_waiting: u32, predecessor_best_score: Option<f64>, predecessor_granted: u32, rules: &AllocationRules) -> u32 {
+pub fn cycles_waiting_after(
+    predecessor_waiting: u32,
+    predecessor_best_score: Option<f64>,
+    predecessor_granted: u32,
+    rules: &AllocationRules,
+) -> u32 {
     match predecessor_best_score {
-        Some(score) if score <= rules.score_cutoff && predecessor_granted == 0 => predecessor_waiting + 1,
+        Some(score) if score <= rules.score_cutoff && predecessor_granted == 0 => {
+            predecessor_waiting + 1
+        }
         _ => 0,
     }
 }
@@ -349,11 +378,17 @@ pub fn cycles_waiting_after(predecessor_waiting: u32, predecessor_best_score: Op
 /// Explains a decision in a sentence a team reads.
 pub fn explain(reason: &PlanDecisionReason) -> String {
     match reason {
-        PlanDecisionReason::NotGraded => "not allocated: the proposal has no grade from the review panel".into(),
-        PlanDecisionReason::FailedCheck { check } => format!("not allocated: the {check} check refused it"),
+        PlanDecisionReason::NotGraded => {
+            "not allocated: the proposal has no grade from the review panel".into()
+        }
+        PlanDecisionReason::FailedCheck { check } => {
+            format!("not allocated: the {check} check refused it")
+        }
         PlanDecisionReason::Allocation(reason) => match reason {
             DecisionReason::Granted => "granted in full".into(),
-            DecisionReason::PartlyGranted { left } => format!("partly granted: the beamline had {left} shifts left at this rank"),
+            DecisionReason::PartlyGranted { left } => {
+                format!("partly granted: the beamline had {left} shifts left at this rank")
+            }
             DecisionReason::BelowCutoff { score, cutoff } => {
                 format!("not allocated: the score {score:.2} is worse than the cutoff {cutoff:.2}")
             }
@@ -363,7 +398,9 @@ pub fn explain(reason: &PlanDecisionReason) -> String {
             DecisionReason::ProprietaryCapReached { cap } => {
                 format!("not allocated: the beamline's proprietary time ({cap} shifts) is used up")
             }
-            DecisionReason::Invalid => "not allocated: the request names no beamline of this cycle".into(),
+            DecisionReason::Invalid => {
+                "not allocated: the request names no beamline of this cycle".into()
+            }
         },
     }
 }
@@ -390,7 +427,12 @@ mod tests {
         assert_eq!(panel_score(&[]), None);
         assert_eq!(panel_score(&[1.0, 2.0, 2.5]), Some(1.83));
         assert!(grade_is_valid(1.0) && grade_is_valid(2.7) && grade_is_valid(5.0));
-        assert!(!grade_is_valid(0.9) && !grade_is_valid(5.1) && !grade_is_valid(2.25) && !grade_is_valid(f64::NAN));
+        assert!(
+            !grade_is_valid(0.9)
+                && !grade_is_valid(5.1)
+                && !grade_is_valid(2.25)
+                && !grade_is_valid(f64::NAN)
+        );
     }
 
     #[test]
@@ -415,15 +457,34 @@ mod tests {
         let reason_of = |id: i64, beamline: usize| {
             plan.decisions
                 .iter()
-                .find(|decision| decision.proposal == ProposalId(id) && decision.beamline == beamline)
+                .find(|decision| {
+                    decision.proposal == ProposalId(id) && decision.beamline == beamline
+                })
                 .map(|decision| (decision.granted, decision.reason.clone()))
                 .unwrap()
         };
         assert_eq!(reason_of(1, 0).0, 21);
         assert_eq!(reason_of(3, 0), (0, PlanDecisionReason::NotGraded));
-        assert_eq!(reason_of(4, 0), (0, PlanDecisionReason::FailedCheck { check: "safety".into() }));
-        assert!(matches!(reason_of(5, 0), (6, PlanDecisionReason::Allocation(DecisionReason::PartlyGranted { left: 6 }))));
-        assert!(matches!(reason_of(6, 1).1, PlanDecisionReason::Allocation(DecisionReason::BelowCutoff { .. })));
+        assert_eq!(
+            reason_of(4, 0),
+            (
+                0,
+                PlanDecisionReason::FailedCheck {
+                    check: "safety".into()
+                }
+            )
+        );
+        assert!(matches!(
+            reason_of(5, 0),
+            (
+                6,
+                PlanDecisionReason::Allocation(DecisionReason::PartlyGranted { left: 6 })
+            )
+        ));
+        assert!(matches!(
+            reason_of(6, 1).1,
+            PlanDecisionReason::Allocation(DecisionReason::BelowCutoff { .. })
+        ));
         // Demand counts everything asked for: 21 + 3 + 6 + 12 on a beamline of 27 shifts.
         assert_eq!(plan.beamlines[0].requested, 42);
         assert!((plan.beamlines[0].oversubscription - 42.0 / 27.0).abs() < 1e-9);
@@ -432,8 +493,13 @@ mod tests {
         let placed: u32 = plan.blocks.iter().map(|block| block.shifts).sum();
         assert_eq!(placed, 21 + 6 + 6 + 9);
         // The team that cannot come on days 1 to 3 is not placed on them.
-        for block in plan.blocks.iter().filter(|block| block.proposal == ProposalId(2)) {
-            assert!((block.first_shift..block.first_shift + block.shifts).all(|shift| !(1..=3).contains(&(shift / 3))));
+        for block in plan
+            .blocks
+            .iter()
+            .filter(|block| block.proposal == ProposalId(2))
+        {
+            assert!((block.first_shift..block.first_shift + block.shifts)
+                .all(|shift| !(1..=3).contains(&(shift / 3))));
         }
         assert!(plan.gap.abs() < 1e-9);
         assert!(explain(&reason_of(6, 1).1).contains("cutoff"));
@@ -443,22 +509,47 @@ mod tests {
     fn a_lost_day_moves_only_the_shifts_on_it_and_keeps_every_rule() {
         let calendars = cycle_calendars(1, 10, &BTreeSet::new());
         let granted = vec![
-            GrantedRequest { proposal: ProposalId(1), beamline: 0, shifts: 6, unavailable_days: BTreeSet::new() },
-            GrantedRequest { proposal: ProposalId(2), beamline: 0, shifts: 9, unavailable_days: [6].into() },
+            GrantedRequest {
+                proposal: ProposalId(1),
+                beamline: 0,
+                shifts: 6,
+                unavailable_days: BTreeSet::new(),
+            },
+            GrantedRequest {
+                proposal: ProposalId(2),
+                beamline: 0,
+                shifts: 9,
+                unavailable_days: [6].into(),
+            },
         ];
         // Proposal 1 on days 0–1, proposal 2 on days 2–4; day 3 is lost.
         let placed = vec![
-            PlacedBlock { proposal: ProposalId(1), beamline: 0, first_shift: 0, shifts: 6 },
-            PlacedBlock { proposal: ProposalId(2), beamline: 0, first_shift: 6, shifts: 9 },
+            PlacedBlock {
+                proposal: ProposalId(1),
+                beamline: 0,
+                first_shift: 0,
+                shifts: 6,
+            },
+            PlacedBlock {
+                proposal: ProposalId(2),
+                beamline: 0,
+                first_shift: 6,
+                shifts: 9,
+            },
         ];
         let replan = replan_after_lost_day(&granted, &placed, &calendars, 3);
         assert!(replan.violations.is_empty(), "{:?}", replan.violations);
         assert_eq!(replan.moved_shifts, 3);
         assert_eq!(replan.moved_proposals, vec![ProposalId(2)]);
         assert_eq!(replan.placed_shifts, 15);
-        assert!(replan.blocks.contains(&placed[0]), "the untouched block stays");
+        assert!(
+            replan.blocks.contains(&placed[0]),
+            "the untouched block stays"
+        );
         for block in &replan.blocks {
-            let days: Vec<u32> = (block.first_shift..block.first_shift + block.shifts).map(|shift| shift / 3).collect();
+            let days: Vec<u32> = (block.first_shift..block.first_shift + block.shifts)
+                .map(|shift| shift / 3)
+                .collect();
             assert!(!days.contains(&3), "nothing on the lost day");
             if block.proposal == ProposalId(2) {
                 assert!(!days.contains(&6), "nor on a day the team cannot come");

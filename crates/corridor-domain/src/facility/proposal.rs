@@ -75,7 +75,13 @@ pub const MAX_CYCLE_DAYS: i32 = 366;
 impl Cycle {
     /// Days in the beam period, first and last included.
     pub fn days(&self) -> u32 {
-        (self.ends_on.since(self.starts_on).map(|span| span.get_days()).unwrap_or(0) + 1).max(0) as u32
+        (self
+            .ends_on
+            .since(self.starts_on)
+            .map(|span| span.get_days())
+            .unwrap_or(0)
+            + 1)
+        .max(0) as u32
     }
 
     /// When shift `shift` of the cycle (day × 3 + shift of the day) starts, in the facility's
@@ -83,7 +89,9 @@ impl Cycle {
     pub fn shift_starts_at(&self, shift: u32) -> jiff::civil::DateTime {
         let first = self.starts_on.at(FIRST_SHIFT_HOUR, 0, 0, 0);
         first
-            .checked_add(jiff::SignedDuration::from_hours(i64::from(shift) * SHIFT_HOURS))
+            .checked_add(jiff::SignedDuration::from_hours(
+                i64::from(shift) * SHIFT_HOURS,
+            ))
             .unwrap_or(first)
     }
 
@@ -92,28 +100,45 @@ impl Cycle {
         if day < self.starts_on || day > self.ends_on {
             return None;
         }
-        day.since(self.starts_on).ok().map(|span| span.get_days() as u32)
+        day.since(self.starts_on)
+            .ok()
+            .map(|span| span.get_days() as u32)
     }
 
     /// Checks a cycle before it is stored.
     pub fn check(&self) -> Result<(), crate::DomainError> {
         crate::bounded_text("name", &self.name, 200)?;
         if self.call_closes <= self.call_opens {
-            return Err(crate::DomainError::invalid("call_closes", "the call must close after it opens"));
+            return Err(crate::DomainError::invalid(
+                "call_closes",
+                "the call must close after it opens",
+            ));
         }
         if self.ends_on < self.starts_on {
-            return Err(crate::DomainError::invalid("ends_on", "the cycle must end on or after its first day"));
+            return Err(crate::DomainError::invalid(
+                "ends_on",
+                "the cycle must end on or after its first day",
+            ));
         }
         if self.days() as i32 > MAX_CYCLE_DAYS {
-            return Err(crate::DomainError::invalid("ends_on", format!("a cycle lasts at most {MAX_CYCLE_DAYS} days")));
+            return Err(crate::DomainError::invalid(
+                "ends_on",
+                format!("a cycle lasts at most {MAX_CYCLE_DAYS} days"),
+            ));
         }
         let mut seen = std::collections::HashSet::new();
         for closed in &self.closed_days {
             if self.day_index(closed.day).is_none() {
-                return Err(crate::DomainError::invalid("closed_days", format!("{} is outside the cycle", closed.day)));
+                return Err(crate::DomainError::invalid(
+                    "closed_days",
+                    format!("{} is outside the cycle", closed.day),
+                ));
             }
             if !seen.insert(closed.day) {
-                return Err(crate::DomainError::invalid("closed_days", format!("{} is listed twice", closed.day)));
+                return Err(crate::DomainError::invalid(
+                    "closed_days",
+                    format!("{} is listed twice", closed.day),
+                ));
             }
         }
         Ok(())
@@ -145,7 +170,10 @@ impl ProposalStatus {
             "draft" => Ok(ProposalStatus::Draft),
             "submitted" => Ok(ProposalStatus::Submitted),
             "withdrawn" => Ok(ProposalStatus::Withdrawn),
-            other => Err(crate::DomainError::invalid("status", format!("unknown proposal status {other:?}"))),
+            other => Err(crate::DomainError::invalid(
+                "status",
+                format!("unknown proposal status {other:?}"),
+            )),
         }
     }
 }
@@ -260,14 +288,21 @@ pub enum SubmissionRefusal {
 
 /// Whether `draft` may be submitted to `cycle` at `now`; beamlines are checked by the store
 /// (it knows which belong to the facility).
-pub fn check_submission(cycle: &Cycle, draft: &ProposalDraft, now: Timestamp) -> Result<(), SubmissionRefusal> {
+pub fn check_submission(
+    cycle: &Cycle,
+    draft: &ProposalDraft,
+    now: Timestamp,
+) -> Result<(), SubmissionRefusal> {
     if !cycle.call_is_open(now) {
         return Err(SubmissionRefusal::CallNotOpen {
             opens: cycle.call_opens.to_string(),
             closes: cycle.call_closes.to_string(),
         });
     }
-    let incomplete = |field: &'static str, reason: &str| SubmissionRefusal::Incomplete { field, reason: reason.to_owned() };
+    let incomplete = |field: &'static str, reason: &str| SubmissionRefusal::Incomplete {
+        field,
+        reason: reason.to_owned(),
+    };
     let title = draft.title.trim();
     if title.is_empty() || title.chars().count() > 300 {
         return Err(incomplete("title", "must be 1 to 300 characters"));
@@ -277,19 +312,31 @@ pub fn check_submission(cycle: &Cycle, draft: &ProposalDraft, now: Timestamp) ->
         return Err(incomplete("summary", "must be 20 to 5,000 characters"));
     }
     if draft.team.len() > MAX_TEAM_MEMBERS {
-        return Err(incomplete("team", &format!("at most {MAX_TEAM_MEMBERS} members besides the principal investigator")));
+        return Err(incomplete(
+            "team",
+            &format!("at most {MAX_TEAM_MEMBERS} members besides the principal investigator"),
+        ));
     }
     let samples = draft.samples.trim();
     if samples.chars().count() < 10 || samples.chars().count() > 5_000 {
-        return Err(incomplete("samples", "describe the samples and their hazards in 10 to 5,000 characters"));
+        return Err(incomplete(
+            "samples",
+            "describe the samples and their hazards in 10 to 5,000 characters",
+        ));
     }
     if draft.requests.is_empty() {
-        return Err(incomplete("requests", "ask for shifts on at least one beamline"));
+        return Err(incomplete(
+            "requests",
+            "ask for shifts on at least one beamline",
+        ));
     }
     let mut beamlines = std::collections::HashSet::new();
     for (beamline, shifts) in &draft.requests {
         if !(1..=MAX_SHIFTS_PER_REQUEST).contains(shifts) {
-            return Err(incomplete("requests", &format!("shifts per beamline must be 1 to {MAX_SHIFTS_PER_REQUEST}")));
+            return Err(incomplete(
+                "requests",
+                &format!("shifts per beamline must be 1 to {MAX_SHIFTS_PER_REQUEST}"),
+            ));
         }
         if !beamlines.insert(*beamline) {
             return Err(incomplete("requests", "each beamline once"));
@@ -300,7 +347,10 @@ pub fn check_submission(cycle: &Cycle, draft: &ProposalDraft, now: Timestamp) ->
         .iter()
         .any(|day| *day < cycle.starts_on || *day > cycle.ends_on)
     {
-        return Err(incomplete("unavailable_days", "days must fall within the cycle"));
+        return Err(incomplete(
+            "unavailable_days",
+            "days must fall within the cycle",
+        ));
     }
     Ok(())
 }
@@ -318,7 +368,10 @@ mod tests {
             call_closes: "2026-12-01T00:00:00Z".parse().unwrap(),
             starts_on: jiff::civil::date(2027, 3, 1),
             ends_on: jiff::civil::date(2027, 7, 31),
-            closed_days: vec![ClosedDay { day: jiff::civil::date(2027, 3, 2), reason: ClosedReason::Maintenance }],
+            closed_days: vec![ClosedDay {
+                day: jiff::civil::date(2027, 3, 2),
+                reason: ClosedReason::Maintenance,
+            }],
         }
     }
 
@@ -343,32 +396,104 @@ mod tests {
         let inside: Timestamp = "2026-11-15T00:00:00Z".parse().unwrap();
         assert_eq!(check_submission(&cycle(), &draft(), inside), Ok(()));
         let after: Timestamp = "2026-12-01T00:00:00Z".parse().unwrap();
-        assert!(matches!(check_submission(&cycle(), &draft(), after), Err(SubmissionRefusal::CallNotOpen { .. })));
+        assert!(matches!(
+            check_submission(&cycle(), &draft(), after),
+            Err(SubmissionRefusal::CallNotOpen { .. })
+        ));
         let field = |changed: ProposalDraft| match check_submission(&cycle(), &changed, inside) {
             Err(SubmissionRefusal::Incomplete { field, .. }) => field,
             other => panic!("{other:?}"),
         };
-        assert_eq!(field(ProposalDraft { title: " ".into(), ..draft() }), "title");
-        assert_eq!(field(ProposalDraft { summary: "short".into(), ..draft() }), "summary");
-        assert_eq!(field(ProposalDraft { requests: vec![], ..draft() }), "requests");
-        assert_eq!(field(ProposalDraft { requests: vec![(BeamlineId(3), 0)], ..draft() }), "requests");
-        assert_eq!(field(ProposalDraft { requests: vec![(BeamlineId(3), 3), (BeamlineId(3), 6)], ..draft() }), "requests");
         assert_eq!(
-            field(ProposalDraft { unavailable_days: vec![jiff::civil::date(2027, 9, 1)], ..draft() }),
+            field(ProposalDraft {
+                title: " ".into(),
+                ..draft()
+            }),
+            "title"
+        );
+        assert_eq!(
+            field(ProposalDraft {
+                summary: "short".into(),
+                ..draft()
+            }),
+            "summary"
+        );
+        assert_eq!(
+            field(ProposalDraft {
+                requests: vec![],
+                ..draft()
+            }),
+            "requests"
+        );
+        assert_eq!(
+            field(ProposalDraft {
+                requests: vec![(BeamlineId(3), 0)],
+                ..draft()
+            }),
+            "requests"
+        );
+        assert_eq!(
+            field(ProposalDraft {
+                requests: vec![(BeamlineId(3), 3), (BeamlineId(3), 6)],
+                ..draft()
+            }),
+            "requests"
+        );
+        assert_eq!(
+            field(ProposalDraft {
+                unavailable_days: vec![jiff::civil::date(2027, 9, 1)],
+                ..draft()
+            }),
             "unavailable_days"
         );
-        assert_eq!(field(ProposalDraft { samples: "none".into(), ..draft() }), "samples");
-        assert_eq!(field(ProposalDraft { team: vec![UserId(8); MAX_TEAM_MEMBERS + 1], ..draft() }), "team");
-        assert!(Cycle { call_closes: cycle().call_opens, ..cycle() }.check().is_err());
+        assert_eq!(
+            field(ProposalDraft {
+                samples: "none".into(),
+                ..draft()
+            }),
+            "samples"
+        );
+        assert_eq!(
+            field(ProposalDraft {
+                team: vec![UserId(8); MAX_TEAM_MEMBERS + 1],
+                ..draft()
+            }),
+            "team"
+        );
+        assert!(Cycle {
+            call_closes: cycle().call_opens,
+            ..cycle()
+        }
+        .check()
+        .is_err());
         assert!(cycle().check().is_ok());
         assert_eq!(cycle().days(), 153);
         assert_eq!(cycle().day_index(jiff::civil::date(2027, 3, 2)), Some(1));
-        assert_eq!(cycle().shift_starts_at(0), jiff::civil::date(2027, 3, 1).at(8, 0, 0, 0));
-        assert_eq!(cycle().shift_starts_at(5), jiff::civil::date(2027, 3, 3).at(0, 0, 0, 0));
-        let outside = ClosedDay { day: jiff::civil::date(2027, 8, 1), reason: ClosedReason::Maintenance };
-        assert!(Cycle { closed_days: vec![outside], ..cycle() }.check().is_err());
+        assert_eq!(
+            cycle().shift_starts_at(0),
+            jiff::civil::date(2027, 3, 1).at(8, 0, 0, 0)
+        );
+        assert_eq!(
+            cycle().shift_starts_at(5),
+            jiff::civil::date(2027, 3, 3).at(0, 0, 0, 0)
+        );
+        let outside = ClosedDay {
+            day: jiff::civil::date(2027, 8, 1),
+            reason: ClosedReason::Maintenance,
+        };
+        assert!(Cycle {
+            closed_days: vec![outside],
+            ..cycle()
+        }
+        .check()
+        .is_err());
         let twice = cycle().closed_days[0];
-        assert!(Cycle { closed_days: vec![twice, twice], ..cycle() }.check().is_err());
+        assert!(Cycle {
+            closed_days: vec![twice, twice],
+            ..cycle()
+        }
+        .check()
+        .is_err());
         assert_eq!(Discipline::parse("materials"), Ok(Discipline::Materials));
         assert!(Discipline::parse("art").is_err());
         assert_eq!(ProposalType::parse("long_term"), Ok(ProposalType::LongTerm));

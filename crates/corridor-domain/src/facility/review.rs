@@ -54,7 +54,10 @@ pub enum Conflict {
     Declared,
 }
 
-pub fn conflict_between(proposal: &ProposalForReview, reviewer: &ReviewerProfile) -> Option<Conflict> {
+pub fn conflict_between(
+    proposal: &ProposalForReview,
+    reviewer: &ReviewerProfile,
+) -> Option<Conflict> {
     if proposal.team.contains(&reviewer.user) {
         Some(Conflict::TeamMember)
     } else if proposal.team_institutions.contains(&reviewer.institution) {
@@ -73,7 +76,11 @@ pub const MAX_AFFINITY: i64 = 30;
 /// shared keyword; capped at [`MAX_AFFINITY`].
 pub fn affinity(proposal: &ProposalForReview, reviewer: &ReviewerProfile) -> u32 {
     let knows = |term: &String| reviewer.expertise.iter().any(|known| known == term);
-    let techniques = proposal.techniques.iter().filter(|term| knows(term)).count() as i64;
+    let techniques = proposal
+        .techniques
+        .iter()
+        .filter(|term| knows(term))
+        .count() as i64;
     let keywords = proposal.keywords.iter().filter(|term| knows(term)).count() as i64;
     (3 * techniques + keywords).min(MAX_AFFINITY) as u32
 }
@@ -158,7 +165,11 @@ pub fn assign_reviewers(
                 continue;
             }
             let known = &reviewer_terms[r];
-            let shared = |list: &[u32]| list.iter().filter(|term| known.binary_search(term).is_ok()).count() as i64;
+            let shared = |list: &[u32]| {
+                list.iter()
+                    .filter(|term| known.binary_search(term).is_ok())
+                    .count() as i64
+            };
             let score = (3 * shared(&techniques) + shared(&keywords)).min(MAX_AFFINITY);
             let edge = graph.add_edge(proposal_node(p), reviewer_node(r), 1, MAX_AFFINITY - score);
             pair_edges.push((edge, p, r, score as u32));
@@ -202,11 +213,27 @@ pub fn assign_reviewers(
 /// A hard rule an assignment breaks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum AssignmentViolation {
-    WrongReviewCount { proposal: ProposalId, reviews: u32 },
-    Overloaded { reviewer: ReviewerId, load: u32 },
-    Conflicted { proposal: ProposalId, reviewer: ReviewerId, conflict: Conflict },
-    UnknownPair { proposal: ProposalId, reviewer: ReviewerId },
-    RepeatedPair { proposal: ProposalId, reviewer: ReviewerId },
+    WrongReviewCount {
+        proposal: ProposalId,
+        reviews: u32,
+    },
+    Overloaded {
+        reviewer: ReviewerId,
+        load: u32,
+    },
+    Conflicted {
+        proposal: ProposalId,
+        reviewer: ReviewerId,
+        conflict: Conflict,
+    },
+    UnknownPair {
+        proposal: ProposalId,
+        reviewer: ReviewerId,
+    },
+    RepeatedPair {
+        proposal: ProposalId,
+        reviewer: ReviewerId,
+    },
 }
 
 /// Checks an assignment against the rules, without trusting the solver.
@@ -227,8 +254,12 @@ pub fn validate_assignment(
                 reviewer: *reviewer_id,
             });
         }
-        let proposal = proposals.iter().find(|proposal| proposal.id == *proposal_id);
-        let reviewer = reviewers.iter().find(|reviewer| reviewer.id == *reviewer_id);
+        let proposal = proposals
+            .iter()
+            .find(|proposal| proposal.id == *proposal_id);
+        let reviewer = reviewers
+            .iter()
+            .find(|reviewer| reviewer.id == *reviewer_id);
         let (Some(proposal), Some(reviewer)) = (proposal, reviewer) else {
             violations.push(AssignmentViolation::UnknownPair {
                 proposal: *proposal_id,

@@ -52,7 +52,10 @@ pub struct Schedule {
 
 impl Schedule {
     pub fn placed_shifts(&self) -> u64 {
-        self.blocks.iter().map(|block| u64::from(block.length)).sum()
+        self.blocks
+            .iter()
+            .map(|block| u64::from(block.length))
+            .sum()
     }
 
     /// Setups beyond one per grant: the blocks a split grant added.
@@ -61,7 +64,10 @@ impl Schedule {
         for block in &self.blocks {
             per_grant[block.grant] += 1;
         }
-        per_grant.iter().map(|blocks| blocks.saturating_sub(1)).sum()
+        per_grant
+            .iter()
+            .map(|blocks| blocks.saturating_sub(1))
+            .sum()
     }
 }
 
@@ -75,7 +81,9 @@ pub fn schedule_bound(grants: &[Grant], calendars: &[BeamlineCalendar]) -> f64 {
     per_beamline
         .iter()
         .zip(calendars)
-        .map(|(wanted, calendar)| (*wanted).min(calendar.open.iter().filter(|open| **open).count() as u64) as f64)
+        .map(|(wanted, calendar)| {
+            (*wanted).min(calendar.open.iter().filter(|open| **open).count() as u64) as f64
+        })
         .sum()
 }
 
@@ -128,7 +136,12 @@ fn place(
             .iter()
             .find(|(_, length)| *length >= wanted)
             .copied()
-            .unwrap_or_else(|| *available.iter().max_by_key(|(start, length)| (*length, std::cmp::Reverse(*start))).expect("not empty"));
+            .unwrap_or_else(|| {
+                *available
+                    .iter()
+                    .max_by_key(|(start, length)| (*length, std::cmp::Reverse(*start)))
+                    .expect("not empty")
+            });
         let used = length.min(wanted);
         for shift in start..start + used {
             taken[shift as usize] = true;
@@ -146,8 +159,13 @@ fn place(
 
 /// Places every grant (see the module comment).
 pub fn schedule_grants(grants: &[Grant], calendars: &[BeamlineCalendar]) -> Schedule {
-    let mut taken: Vec<Vec<bool>> = calendars.iter().map(|calendar| vec![false; calendar.open.len()]).collect();
-    let mut order: Vec<usize> = (0..grants.len()).filter(|index| grants[*index].beamline < calendars.len()).collect();
+    let mut taken: Vec<Vec<bool>> = calendars
+        .iter()
+        .map(|calendar| vec![false; calendar.open.len()])
+        .collect();
+    let mut order: Vec<usize> = (0..grants.len())
+        .filter(|index| grants[*index].beamline < calendars.len())
+        .collect();
     order.sort_by(|a, b| grants[*b].shifts.cmp(&grants[*a].shifts).then(a.cmp(b)));
     let mut schedule = Schedule {
         blocks: Vec::new(),
@@ -155,7 +173,13 @@ pub fn schedule_grants(grants: &[Grant], calendars: &[BeamlineCalendar]) -> Sche
     };
     for index in order {
         let grant = &grants[index];
-        let (blocks, left) = place(index, grant, grant.shifts, &calendars[grant.beamline], &mut taken[grant.beamline]);
+        let (blocks, left) = place(
+            index,
+            grant,
+            grant.shifts,
+            &calendars[grant.beamline],
+            &mut taken[grant.beamline],
+        );
         schedule.blocks.extend(blocks);
         if left > 0 {
             schedule.unplaced.push((index, left));
@@ -177,9 +201,16 @@ pub enum ScheduleViolation {
 }
 
 /// Checks a schedule against the calendars and the grants, without trusting the placer.
-pub fn validate_schedule(grants: &[Grant], calendars: &[BeamlineCalendar], schedule: &Schedule) -> Vec<ScheduleViolation> {
+pub fn validate_schedule(
+    grants: &[Grant],
+    calendars: &[BeamlineCalendar],
+    schedule: &Schedule,
+) -> Vec<ScheduleViolation> {
     let mut violations = Vec::new();
-    let mut used: Vec<Vec<bool>> = calendars.iter().map(|calendar| vec![false; calendar.open.len()]).collect();
+    let mut used: Vec<Vec<bool>> = calendars
+        .iter()
+        .map(|calendar| vec![false; calendar.open.len()])
+        .collect();
     let mut placed = vec![0u32; grants.len()];
     for block in &schedule.blocks {
         let Some(grant) = grants.get(block.grant) else {
@@ -195,24 +226,38 @@ pub fn validate_schedule(grants: &[Grant], calendars: &[BeamlineCalendar], sched
         }
         for shift in block.start..block.start + block.length {
             let index = shift as usize;
-            if index >= calendars[block.beamline].open.len() || !calendars[block.beamline].open[index] {
-                violations.push(ScheduleViolation::ClosedShift { beamline: block.beamline, shift });
+            if index >= calendars[block.beamline].open.len()
+                || !calendars[block.beamline].open[index]
+            {
+                violations.push(ScheduleViolation::ClosedShift {
+                    beamline: block.beamline,
+                    shift,
+                });
                 continue;
             }
             if used[block.beamline][index] {
-                violations.push(ScheduleViolation::Overlap { beamline: block.beamline, shift });
+                violations.push(ScheduleViolation::Overlap {
+                    beamline: block.beamline,
+                    shift,
+                });
             }
             used[block.beamline][index] = true;
             let day = shift / SHIFTS_PER_DAY;
             if grant.unavailable_days.contains(&day) {
-                violations.push(ScheduleViolation::TeamUnavailable { grant: block.grant, day });
+                violations.push(ScheduleViolation::TeamUnavailable {
+                    grant: block.grant,
+                    day,
+                });
             }
         }
         placed[block.grant] += block.length;
     }
     for (index, grant) in grants.iter().enumerate() {
         if placed[index] > grant.shifts {
-            violations.push(ScheduleViolation::TooManyShifts { grant: index, placed: placed[index] });
+            violations.push(ScheduleViolation::TooManyShifts {
+                grant: index,
+                placed: placed[index],
+            });
         }
     }
     violations
@@ -236,7 +281,10 @@ pub fn replan_without_day(
             }
         }
     }
-    let mut taken: Vec<Vec<bool>> = calendars.iter().map(|calendar| vec![false; calendar.open.len()]).collect();
+    let mut taken: Vec<Vec<bool>> = calendars
+        .iter()
+        .map(|calendar| vec![false; calendar.open.len()])
+        .collect();
     let mut kept = Vec::new();
     // Per grant, the shifts the day took from it.
     let mut to_place: std::collections::BTreeMap<usize, u32> = Default::default();
@@ -270,14 +318,26 @@ pub fn replan_without_day(
     order.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     for (index, shifts) in order {
         let grant = &grants[index];
-        let (blocks, left) = place(index, grant, shifts, &calendars[grant.beamline], &mut taken[grant.beamline]);
+        let (blocks, left) = place(
+            index,
+            grant,
+            shifts,
+            &calendars[grant.beamline],
+            &mut taken[grant.beamline],
+        );
         kept.extend(blocks);
         if left > 0 {
             unplaced.push((index, left));
         }
     }
     kept.sort();
-    (Schedule { blocks: kept, unplaced }, moved)
+    (
+        Schedule {
+            blocks: kept,
+            unplaced,
+        },
+        moved,
+    )
 }
 
 #[cfg(test)]

@@ -37,10 +37,22 @@ pub async fn attempts_arriving_together_are_answered_as_if_alone(store: &dyn Sto
         range(at(8, 9, 30), at(8, 10, 30)),
     );
     queued.join_waitlist_if_taken = true;
-    let after_hours = request(&fixture, fixture.industry, range(at(8, 21, 0), at(8, 22, 0)));
-    let mut unknown = request(&fixture, fixture.industry, range(at(8, 12, 0), at(8, 13, 0)));
+    let after_hours = request(
+        &fixture,
+        fixture.industry,
+        range(at(8, 21, 0), at(8, 22, 0)),
+    );
+    let mut unknown = request(
+        &fixture,
+        fixture.industry,
+        range(at(8, 12, 0), at(8, 13, 0)),
+    );
     unknown.instrument = InstrumentId(987_654);
-    let later = request(&fixture, fixture.industry, range(at(8, 11, 0), at(8, 12, 0)));
+    let later = request(
+        &fixture,
+        fixture.industry,
+        range(at(8, 11, 0), at(8, 12, 0)),
+    );
     let mut results = attempt_together(
         store,
         &[&first, &repeated, &queued, &after_hours, &unknown, &later],
@@ -76,7 +88,11 @@ pub async fn attempts_arriving_together_are_answered_as_if_alone(store: &dyn Sto
     assert_eq!(first_booking.price, Fen(20_000));
     assert_eq!(booking_count_of(store, fixture.academic).await, 1);
     assert_eq!(store.count_overlapping_bookings().await.unwrap(), 0);
-    let events = store.audit_events(PageRequest::default()).await.unwrap().items;
+    let events = store
+        .audit_events(PageRequest::default())
+        .await
+        .unwrap()
+        .items;
     for booking in [&first_booking, &later_booking] {
         assert_eq!(
             events
@@ -141,7 +157,11 @@ async fn a_failed_batch_answers_each_attempt_alone(store: &dyn Store) {
         range(at(8, 11, 0), at(8, 12, 0)),
     );
     refused.purpose = REFUSED_PURPOSE.into();
-    let after = request(&fixture, fixture.industry, range(at(8, 13, 0), at(8, 14, 0)));
+    let after = request(
+        &fixture,
+        fixture.industry,
+        range(at(8, 13, 0), at(8, 14, 0)),
+    );
     let mut results = attempt_together(store, &[&before, &refused, &after])
         .await
         .into_iter();
@@ -161,7 +181,11 @@ async fn a_failed_batch_answers_each_attempt_alone(store: &dyn Store) {
         0,
         "nothing of the refused attempt is stored"
     );
-    let events = store.audit_events(PageRequest::default()).await.unwrap().items;
+    let events = store
+        .audit_events(PageRequest::default())
+        .await
+        .unwrap()
+        .items;
     let created = events
         .iter()
         .filter(|event| event.action == "booking.created")

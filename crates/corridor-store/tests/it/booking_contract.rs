@@ -745,13 +745,19 @@ pub async fn training_quota_and_closures_gate_bookings(store: &dyn Store) {
         .unwrap()
         .instrument;
     let several = store
-        .availability_facts(horizon, Some(&[quiet, InstrumentId(987_654), fixture.instrument]))
+        .availability_facts(
+            horizon,
+            Some(&[quiet, InstrumentId(987_654), fixture.instrument]),
+        )
         .await
         .unwrap();
     let mut expected = vec![quiet, fixture.instrument];
     expected.sort();
     assert_eq!(
-        several.iter().map(|facts| facts.instrument).collect::<Vec<_>>(),
+        several
+            .iter()
+            .map(|facts| facts.instrument)
+            .collect::<Vec<_>>(),
         expected
     );
     let busy = |instrument| {
@@ -766,7 +772,12 @@ pub async fn training_quota_and_closures_gate_bookings(store: &dyn Store) {
     assert_eq!(busy(fixture.instrument), 4);
     assert_eq!(
         busy(quiet),
-        everything.iter().find(|facts| facts.instrument == quiet).unwrap().busy.len()
+        everything
+            .iter()
+            .find(|facts| facts.instrument == quiet)
+            .unwrap()
+            .busy
+            .len()
     );
     assert!(store
         .availability_facts(horizon, Some(&[]))

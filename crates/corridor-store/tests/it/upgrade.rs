@@ -17,7 +17,11 @@ async fn an_upgrade_keeps_every_row(store: &dyn Store) {
     let industry = fixture.booking.industry;
     let VoucherBookingAttempt::Booked { .. } = store
         .create_booking_with_voucher(
-            &request(&fixture.booking, industry, range(at(7, 10, 0), at(7, 12, 0))),
+            &request(
+                &fixture.booking,
+                industry,
+                range(at(7, 10, 0), at(7, 12, 0)),
+            ),
             voucher.id,
             now(),
             &actor(industry),
@@ -30,7 +34,10 @@ async fn an_upgrade_keeps_every_row(store: &dyn Store) {
     let before = store.table_counts().await.unwrap();
     assert!(before.rows("bookings") > 0 && before.rows("ledger_transfers") > 0);
 
-    store.migrate().await.expect("the newest migration runs over the data");
+    store
+        .migrate()
+        .await
+        .expect("the newest migration runs over the data");
     let after = store.table_counts().await.unwrap();
     for (table, counts) in &before.tables {
         assert_eq!(

@@ -131,14 +131,23 @@ pub async fn programme_totals_match_the_vouchers(
         .filter(|voucher| voucher.programme.id == fixture.programme)
         .collect();
     assert_eq!(mine.vouchers, vouchers.len() as u64);
-    assert_eq!(mine.issued.0, vouchers.iter().map(|v| v.amount.0).sum::<i64>());
+    assert_eq!(
+        mine.issued.0,
+        vouchers.iter().map(|v| v.amount.0).sum::<i64>()
+    );
     assert_eq!(
         mine.held.0,
-        vouchers.iter().map(|v| v.balances.debits_pending).sum::<i64>()
+        vouchers
+            .iter()
+            .map(|v| v.balances.debits_pending)
+            .sum::<i64>()
     );
     assert_eq!(
         mine.redeemed.0 + mine.returned.0,
-        vouchers.iter().map(|v| v.balances.debits_posted).sum::<i64>()
+        vouchers
+            .iter()
+            .map(|v| v.balances.debits_posted)
+            .sum::<i64>()
     );
     mine
 }

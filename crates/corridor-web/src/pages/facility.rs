@@ -13,7 +13,7 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
-use corridor_app::beamtime::{ProgrammeAccess, ProposalView, PublishedSchedule};
+use corridor_app::beamtime::{BeamtimeAccess, ProposalView, PublishedSchedule};
 use corridor_domain::facility::allocation::ProposalType;
 use corridor_domain::facility::proposal::{Cycle, CycleId};
 use corridor_domain::facility::ProposalId;
@@ -76,14 +76,14 @@ fn beamline_rows(beamlines: &[Beamline], ctx: &PageContext) -> Vec<BeamlineRow> 
 }
 
 /// Where a signed-in user goes next in the programme, by role.
-pub struct ProgrammeLinks {
+pub struct BeamtimeLinks {
     pub signed_in: bool,
     pub reviewer: bool,
     pub user_office: bool,
 }
 
-pub fn programme_links(access: ProgrammeAccess) -> ProgrammeLinks {
-    ProgrammeLinks {
+pub fn beamtime_links(access: BeamtimeAccess) -> BeamtimeLinks {
+    BeamtimeLinks {
         signed_in: access.signed_in,
         reviewer: access.reviews_proposals,
         user_office: access.runs_a_user_office,
@@ -94,7 +94,7 @@ pub fn programme_links(access: ProgrammeAccess) -> ProgrammeLinks {
 #[template(path = "facility.html")]
 struct FacilityTemplate {
     ctx: PageContext,
-    links: ProgrammeLinks,
+    links: BeamtimeLinks,
     cycles: Vec<CycleRow>,
     beamlines: Vec<BeamlineRow>,
 }
@@ -111,7 +111,7 @@ pub async fn facility_page(
         let zone = state.app.region_time_zone();
         let programme = state.app.beamtime().programme(&requester).await?;
         Ok::<_, ApiError>(FacilityTemplate {
-            links: programme_links(programme.access),
+            links: beamtime_links(programme.access),
             cycles: programme
                 .cycles
                 .iter()
@@ -171,7 +171,7 @@ pub fn schedule_chart(schedule: &PublishedSchedule) -> (String, usize) {
 #[template(path = "facility_cycle.html")]
 struct CycleTemplate {
     ctx: PageContext,
-    links: ProgrammeLinks,
+    links: BeamtimeLinks,
     cycle: CycleRow,
     statistics: CycleStatistics,
     share_from_region: String,
@@ -206,7 +206,7 @@ pub async fn cycle_page(
         let (gantt, blocks) = schedule_chart(&overview.schedule);
         let statistics = overview.statistics;
         Ok::<_, ApiError>(CycleTemplate {
-            links: programme_links(overview.access),
+            links: beamtime_links(overview.access),
             cycle: cycle_row(
                 &overview.schedule.cycle,
                 corridor_store::now(),

@@ -103,7 +103,11 @@ async fn sqlite_health_lists_and_summary_agree() {
 async fn every_answer_carries_its_request_id() {
     let server = sqlite_server().await;
     let first = client().get(server.url("/healthz")).send().await.unwrap();
-    let second = client().get(server.url("/no/such/page")).send().await.unwrap();
+    let second = client()
+        .get(server.url("/no/such/page"))
+        .send()
+        .await
+        .unwrap();
     let id = |response: &reqwest::Response| {
         response
             .headers()

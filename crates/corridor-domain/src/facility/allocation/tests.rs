@@ -38,17 +38,36 @@ fn ranks_quotas_aging_and_cutoff_decide_and_explain() {
         waited,
         builder,
     ];
-    let allocation = allocate_shifts(&requests, &one_beamline(100, 0.1), &AllocationRules::default());
-    let of = |id: i64| allocation.decisions.iter().find(|d| d.proposal.0 == id).unwrap();
+    let allocation = allocate_shifts(
+        &requests,
+        &one_beamline(100, 0.1),
+        &AllocationRules::default(),
+    );
+    let of = |id: i64| {
+        allocation
+            .decisions
+            .iter()
+            .find(|d| d.proposal.0 == id)
+            .unwrap()
+    };
     // The co-builder's 9 shifts come from its 10 % share although it ranks last.
-    assert_eq!((of(7).granted, &of(7).reason), (9, &DecisionReason::Granted));
+    assert_eq!(
+        (of(7).granted, &of(7).reason),
+        (9, &DecisionReason::Granted)
+    );
     // General access keeps its 50 shifts: 40 to the best, 10 of 30 to the next.
     assert_eq!(of(2).granted, 40);
     // Proprietary time stops at 15 % of 100.
     assert_eq!(of(1).granted, 15);
     assert_eq!(of(1).reason, DecisionReason::PartlyGranted { left: 15 });
     // Below the cutoff, whatever is left.
-    assert_eq!(of(5).reason, DecisionReason::BelowCutoff { score: 3.5, cutoff: 3.0 });
+    assert_eq!(
+        of(5).reason,
+        DecisionReason::BelowCutoff {
+            score: 3.5,
+            cutoff: 3.0
+        }
+    );
     // Two cycles of waiting lift 2.9 to 2.5 (still behind proposal 4's 2.0).
     assert!((of(6).effective_score - 2.5).abs() < 1e-9);
     let outcome = allocation.beamlines[0];
@@ -66,8 +85,15 @@ fn requests_for_unknown_beamlines_or_no_shifts_are_invalid() {
     let mut elsewhere = request(1, ProposalType::General, 10, 1.0);
     elsewhere.beamline = 5;
     let nothing = request(2, ProposalType::General, 0, 1.0);
-    let allocation = allocate_shifts(&[elsewhere, nothing], &one_beamline(50, 0.0), &AllocationRules::default());
-    assert!(allocation.decisions.iter().all(|d| d.reason == DecisionReason::Invalid && d.granted == 0));
+    let allocation = allocate_shifts(
+        &[elsewhere, nothing],
+        &one_beamline(50, 0.0),
+        &AllocationRules::default(),
+    );
+    assert!(allocation
+        .decisions
+        .iter()
+        .all(|d| d.reason == DecisionReason::Invalid && d.granted == 0));
 }
 
 fn kind() -> impl Strategy<Value = ProposalType> {

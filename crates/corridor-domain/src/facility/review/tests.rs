@@ -12,7 +12,12 @@ fn reviewer(id: i64, institution: i64, expertise: &[&str], max_load: u32) -> Rev
     }
 }
 
-fn proposal(id: i64, institutions: &[i64], techniques: &[&str], keywords: &[&str]) -> ProposalForReview {
+fn proposal(
+    id: i64,
+    institutions: &[i64],
+    techniques: &[&str],
+    keywords: &[&str],
+) -> ProposalForReview {
     ProposalForReview {
         id: ProposalId(id),
         team: vec![UserId(5_000 + id)],
@@ -37,7 +42,9 @@ fn conflicts_are_never_assigned_and_affinity_decides_the_rest() {
         reviewer(5, 60, &[], 2),
     ];
     let assignment = assign_reviewers(&[saxs.clone(), xas.clone()], &reviewers, 2).unwrap();
-    assert!(validate_assignment(&[saxs.clone(), xas.clone()], &reviewers, 2, &assignment).is_empty());
+    assert!(
+        validate_assignment(&[saxs.clone(), xas.clone()], &reviewers, 2, &assignment).is_empty()
+    );
     let of = |proposal: i64| -> Vec<i64> {
         assignment
             .pairs
@@ -50,29 +57,48 @@ fn conflicts_are_never_assigned_and_affinity_decides_the_rest() {
     // the best of the rest.
     assert!(of(1).contains(&2) && !of(1).contains(&1) && !of(1).contains(&3));
     assert!(of(2).contains(&4));
-    assert_eq!(conflict_between(&saxs, &reviewers[0]), Some(Conflict::SameInstitution));
-    assert_eq!(conflict_between(&saxs, &reviewers[2]), Some(Conflict::Declared));
+    assert_eq!(
+        conflict_between(&saxs, &reviewers[0]),
+        Some(Conflict::SameInstitution)
+    );
+    assert_eq!(
+        conflict_between(&saxs, &reviewers[2]),
+        Some(Conflict::Declared)
+    );
     assert_eq!(affinity(&saxs, &reviewers[1]), 3);
     assert_eq!(affinity(&xas, &reviewers[3]), 4);
 }
 
 #[test]
 fn too_few_reviewers_is_a_clear_error() {
-    let proposals = vec![proposal(1, &[10], &["saxs"], &[]), proposal(2, &[10], &["saxs"], &[])];
+    let proposals = vec![
+        proposal(1, &[10], &["saxs"], &[]),
+        proposal(2, &[10], &["saxs"], &[]),
+    ];
     let reviewers = vec![reviewer(1, 30, &["saxs"], 1), reviewer(2, 10, &["saxs"], 5)];
     match assign_reviewers(&proposals, &reviewers, 1) {
-        Err(AssignmentError::Infeasible { needed, missing, short }) => {
+        Err(AssignmentError::Infeasible {
+            needed,
+            missing,
+            short,
+        }) => {
             assert_eq!((needed, missing), (2, 1));
             assert_eq!(short.len(), 1);
         }
         other => panic!("expected infeasible, got {other:?}"),
     }
-    assert_eq!(assign_reviewers(&proposals, &reviewers, 0), Err(AssignmentError::NoReviewsAsked));
+    assert_eq!(
+        assign_reviewers(&proposals, &reviewers, 0),
+        Err(AssignmentError::NoReviewsAsked)
+    );
 }
 
 #[test]
 fn the_validator_finds_every_kind_of_violation() {
-    let proposals = vec![proposal(1, &[10], &["saxs"], &[]), proposal(2, &[20], &[], &[])];
+    let proposals = vec![
+        proposal(1, &[10], &["saxs"], &[]),
+        proposal(2, &[20], &[], &[]),
+    ];
     let reviewers = vec![reviewer(1, 10, &[], 1), reviewer(2, 30, &[], 1)];
     let bad = ReviewAssignment {
         pairs: vec![
@@ -100,7 +126,11 @@ fn the_validator_finds_every_kind_of_violation() {
 }
 
 /// Every assignment that keeps the rules, by brute force; the best total affinity, if any.
-fn best_by_brute_force(proposals: &[ProposalForReview], reviewers: &[ReviewerProfile], k: u32) -> Option<u64> {
+fn best_by_brute_force(
+    proposals: &[ProposalForReview],
+    reviewers: &[ReviewerProfile],
+    k: u32,
+) -> Option<u64> {
     fn subsets(n: usize, k: usize) -> Vec<Vec<usize>> {
         (0u32..(1 << n))
             .filter(|mask| mask.count_ones() as usize == k)
@@ -123,7 +153,10 @@ fn best_by_brute_force(proposals: &[ProposalForReview], reviewers: &[ReviewerPro
                 total += u64::from(affinity(&proposals[p], &reviewers[r]));
             }
         }
-        valid &= load.iter().zip(reviewers).all(|(load, reviewer)| *load <= reviewer.max_load);
+        valid &= load
+            .iter()
+            .zip(reviewers)
+            .all(|(load, reviewer)| *load <= reviewer.max_load);
         if valid {
             best = Some(best.map_or(total, |best: u64| best.max(total)));
         }
@@ -162,25 +195,38 @@ fn small_instance() -> impl Strategy<Value = (Vec<ProposalForReview>, Vec<Review
             let proposals = proposals
                 .into_iter()
                 .enumerate()
-                .map(|(index, (institutions, techniques, keywords, declared))| ProposalForReview {
-                    id: ProposalId(index as i64 + 1),
-                    team: vec![UserId(1_000 + index as i64)],
-                    team_institutions: institutions.into_iter().map(InstitutionId).collect(),
-                    techniques: techniques.into_iter().map(|t| VOCABULARY[t].to_owned()).collect(),
-                    keywords: keywords.into_iter().map(|t| VOCABULARY[t].to_owned()).collect(),
-                    declared_conflicts: declared.into_iter().map(ReviewerId).collect(),
-                })
+                .map(
+                    |(index, (institutions, techniques, keywords, declared))| ProposalForReview {
+                        id: ProposalId(index as i64 + 1),
+                        team: vec![UserId(1_000 + index as i64)],
+                        team_institutions: institutions.into_iter().map(InstitutionId).collect(),
+                        techniques: techniques
+                            .into_iter()
+                            .map(|t| VOCABULARY[t].to_owned())
+                            .collect(),
+                        keywords: keywords
+                            .into_iter()
+                            .map(|t| VOCABULARY[t].to_owned())
+                            .collect(),
+                        declared_conflicts: declared.into_iter().map(ReviewerId).collect(),
+                    },
+                )
                 .collect();
             let reviewers = reviewers
                 .into_iter()
                 .enumerate()
-                .map(|(index, (institution, expertise, max_load))| ReviewerProfile {
-                    id: ReviewerId(index as i64 + 1),
-                    user: UserId(2_000 + index as i64),
-                    institution: InstitutionId(institution),
-                    expertise: expertise.into_iter().map(|t| VOCABULARY[t].to_owned()).collect(),
-                    max_load,
-                })
+                .map(
+                    |(index, (institution, expertise, max_load))| ReviewerProfile {
+                        id: ReviewerId(index as i64 + 1),
+                        user: UserId(2_000 + index as i64),
+                        institution: InstitutionId(institution),
+                        expertise: expertise
+                            .into_iter()
+                            .map(|t| VOCABULARY[t].to_owned())
+                            .collect(),
+                        max_load,
+                    },
+                )
                 .collect();
             (proposals, reviewers, k)
         })

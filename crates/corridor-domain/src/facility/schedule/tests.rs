@@ -32,10 +32,17 @@ fn grants_go_whole_around_closed_days_and_absent_teams() {
     assert!(validate_schedule(&grants, &calendars, &schedule).is_empty());
     assert!(schedule.unplaced.is_empty());
     assert_eq!(schedule.extra_setups(grants.len()), 0);
-    let first = schedule.blocks.iter().find(|block| block.grant == 0).unwrap();
+    let first = schedule
+        .blocks
+        .iter()
+        .find(|block| block.grant == 0)
+        .unwrap();
     // Days 0-1 absent, day 2 closed: from day 3.
     assert_eq!((first.start, first.length), (9, 9));
-    assert_eq!(schedule_score(&schedule, grants.len()), schedule_bound(&grants, &calendars));
+    assert_eq!(
+        schedule_score(&schedule, grants.len()),
+        schedule_bound(&grants, &calendars)
+    );
 }
 
 #[test]
@@ -58,20 +65,52 @@ fn the_validator_finds_every_kind_of_violation() {
     let grants = vec![grant(1, 0, 3, &[0]), grant(2, 0, 1, &[])];
     let bad = Schedule {
         blocks: vec![
-            Block { beamline: 0, start: 0, length: 3, grant: 0 },
-            Block { beamline: 0, start: 2, length: 2, grant: 1 },
-            Block { beamline: 1, start: 0, length: 1, grant: 1 },
-            Block { beamline: 0, start: 8, length: 0, grant: 0 },
+            Block {
+                beamline: 0,
+                start: 0,
+                length: 3,
+                grant: 0,
+            },
+            Block {
+                beamline: 0,
+                start: 2,
+                length: 2,
+                grant: 1,
+            },
+            Block {
+                beamline: 1,
+                start: 0,
+                length: 1,
+                grant: 1,
+            },
+            Block {
+                beamline: 0,
+                start: 8,
+                length: 0,
+                grant: 0,
+            },
         ],
         unplaced: Vec::new(),
     };
     let violations = validate_schedule(&grants, &calendars, &bad);
     let has = |check: fn(&ScheduleViolation) -> bool| violations.iter().any(check);
-    assert!(has(|v| matches!(v, ScheduleViolation::Overlap { .. })), "{violations:?}");
+    assert!(
+        has(|v| matches!(v, ScheduleViolation::Overlap { .. })),
+        "{violations:?}"
+    );
     assert!(has(|v| matches!(v, ScheduleViolation::ClosedShift { .. })));
-    assert!(has(|v| matches!(v, ScheduleViolation::TeamUnavailable { .. })));
-    assert!(has(|v| matches!(v, ScheduleViolation::WrongBeamline { .. })));
-    assert!(has(|v| matches!(v, ScheduleViolation::TooManyShifts { .. })));
+    assert!(has(|v| matches!(
+        v,
+        ScheduleViolation::TeamUnavailable { .. }
+    )));
+    assert!(has(|v| matches!(
+        v,
+        ScheduleViolation::WrongBeamline { .. }
+    )));
+    assert!(has(|v| matches!(
+        v,
+        ScheduleViolation::TooManyShifts { .. }
+    )));
     assert!(has(|v| matches!(v, ScheduleViolation::EmptyBlock { .. })));
 }
 
@@ -93,7 +132,10 @@ fn a_lost_day_moves_only_the_shifts_it_takes() {
     assert_eq!(after.placed_shifts(), before.placed_shifts());
     let lost = 3..6;
     for block in &after.blocks {
-        assert!(block.start + block.length <= lost.start || block.start >= lost.end, "{block:?}");
+        assert!(
+            block.start + block.length <= lost.start || block.start >= lost.end,
+            "{block:?}"
+        );
     }
     // Every shift outside the lost day stays with its grant.
     for block in &before.blocks {

@@ -6,23 +6,23 @@
 use std::collections::HashMap;
 
 use anyhow::{Context, Result};
-use corridor_demo::programme::{demo_grade, DemoProgramme};
+use corridor_demo::beamtime::{demo_grade, DemoBeamtime};
 use corridor_domain::facility::ProposalId;
 use corridor_store::facility::{CheckKind, CheckRecord};
 use corridor_store::{AuditContext, Store};
 
-pub struct ProgrammeReport {
+pub struct BeamtimeReport {
     pub proposals: usize,
     pub reviews: usize,
     pub granted_shifts: u64,
     pub oversubscription: f64,
 }
 
-pub async fn load_programme(
+pub async fn load_beamtime(
     store: &dyn Store,
-    programme: DemoProgramme,
+    programme: DemoBeamtime,
     seed: u64,
-) -> Result<ProgrammeReport> {
+) -> Result<BeamtimeReport> {
     let context = AuditContext::default();
     for reviewer in &programme.reviewers {
         store
@@ -37,7 +37,7 @@ pub async fn load_programme(
             .context("setting the demo reviewers' profiles")?;
     }
     let mut finished_ids: Vec<ProposalId> = Vec::new();
-    let mut report = ProgrammeReport {
+    let mut report = BeamtimeReport {
         proposals: 0,
         reviews: 0,
         granted_shifts: 0,

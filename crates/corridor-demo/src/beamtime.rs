@@ -11,7 +11,9 @@
 use std::collections::BTreeSet;
 
 use corridor_domain::facility::allocation::ProposalType;
-use corridor_domain::facility::proposal::{ClosedDay, ClosedReason, Cycle, CycleId, Discipline, ProposalDraft};
+use corridor_domain::facility::proposal::{
+    ClosedDay, ClosedReason, Cycle, CycleId, Discipline, ProposalDraft,
+};
 use corridor_domain::{Beamline, InstitutionId, InstitutionKind, Role, User, UserId};
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
@@ -52,25 +54,51 @@ pub struct DemoCycle {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct DemoProgramme {
+pub struct DemoBeamtime {
     pub reviewers: Vec<DemoReviewer>,
     /// The finished cycle first, then the open one.
     pub cycles: Vec<DemoCycle>,
 }
 
 const SUBJECTS: [&str; 30] = [
-    "Pt single-atom catalysts", "lithium-rich cathodes", "perovskite solar cells", "SARS-CoV-2 spike variants",
-    "membrane transporters", "high-entropy alloys", "additively manufactured turbine blades", "zeolite frameworks",
-    "metal-organic frameworks", "2D transition-metal dichalcogenides", "Song dynasty celadon glazes", "rice root iron plaques",
-    "solid-state electrolytes", "kinase–inhibitor complexes", "amyloid fibrils", "cement hydration products",
-    "sodium-ion anodes", "topological insulators", "quantum spin liquids", "fuel-cell membranes",
-    "contaminated paddy soils", "enzyme active sites", "silk fibroin films", "nickel superalloys",
-    "photoresist polymers", "GaN power transistors", "meteorite inclusions", "bone mineralisation",
-    "hydrogen storage alloys", "liquid-crystal elastomers",
+    "Pt single-atom catalysts",
+    "lithium-rich cathodes",
+    "perovskite solar cells",
+    "SARS-CoV-2 spike variants",
+    "membrane transporters",
+    "high-entropy alloys",
+    "additively manufactured turbine blades",
+    "zeolite frameworks",
+    "metal-organic frameworks",
+    "2D transition-metal dichalcogenides",
+    "Song dynasty celadon glazes",
+    "rice root iron plaques",
+    "solid-state electrolytes",
+    "kinase–inhibitor complexes",
+    "amyloid fibrils",
+    "cement hydration products",
+    "sodium-ion anodes",
+    "topological insulators",
+    "quantum spin liquids",
+    "fuel-cell membranes",
+    "contaminated paddy soils",
+    "enzyme active sites",
+    "silk fibroin films",
+    "nickel superalloys",
+    "photoresist polymers",
+    "GaN power transistors",
+    "meteorite inclusions",
+    "bone mineralisation",
+    "hydrogen storage alloys",
+    "liquid-crystal elastomers",
 ];
 
 fn discipline_of(techniques: &[&str]) -> Discipline {
-    let has = |needle: &str| techniques.iter().any(|technique| technique.to_lowercase().contains(needle));
+    let has = |needle: &str| {
+        techniques
+            .iter()
+            .any(|technique| technique.to_lowercase().contains(needle))
+    };
     if has("crystallography") || has("biosaxs") {
         Discipline::LifeSciences
     } else if has("xafs") || has("xps") || has("xanes") {
@@ -109,31 +137,43 @@ fn closed_days(starts_on: Date, days: i64) -> Vec<ClosedDay> {
                 7 => ClosedReason::Maintenance,
                 _ => return None,
             };
-            Some(ClosedDay { day: starts_on.checked_add(SignedDuration::from_hours(24 * offset)).ok()?, reason })
+            Some(ClosedDay {
+                day: starts_on
+                    .checked_add(SignedDuration::from_hours(24 * offset))
+                    .ok()?,
+                reason,
+            })
         })
         .collect()
 }
 
 fn day_at(date: Date) -> Timestamp {
-    date.at(0, 0, 0, 0).to_zoned(jiff::tz::TimeZone::UTC).map(|zoned| zoned.timestamp()).unwrap_or(Timestamp::UNIX_EPOCH)
+    date.at(0, 0, 0, 0)
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .map(|zoned| zoned.timestamp())
+        .unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 fn add_days(date: Date, days: i64) -> Date {
-    date.checked_add(SignedDuration::from_hours(24 * days)).unwrap_or(date)
+    date.checked_add(SignedDuration::from_hours(24 * days))
+        .unwrap_or(date)
 }
 
 /// The demo's programme for `facility` with `proposals_per_cycle` proposals in each cycle.
-pub fn demo_programme(
+pub fn demo_beamtime(
     users: &[User],
     institution_kinds: &[(InstitutionId, InstitutionKind)],
     beamlines: &[Beamline],
     seed: u64,
     today: Date,
     proposals_per_cycle: usize,
-) -> DemoProgramme {
+) -> DemoBeamtime {
     let mut rng = StdRng::seed_from_u64(seed ^ 0x5EED_0006);
     let Some(facility) = beamlines.first().map(|beamline| beamline.facility) else {
-        return DemoProgramme { reviewers: Vec::new(), cycles: Vec::new() };
+        return DemoBeamtime {
+            reviewers: Vec::new(),
+            cycles: Vec::new(),
+        };
     };
     let kind_of = |institution: InstitutionId| {
         institution_kinds
@@ -153,7 +193,15 @@ pub fn demo_programme(
     }
     let disciplines_of_beamlines: Vec<Discipline> = beamlines
         .iter()
-        .map(|beamline| discipline_of(&beamline.techniques.iter().map(String::as_str).collect::<Vec<_>>()))
+        .map(|beamline| {
+            discipline_of(
+                &beamline
+                    .techniques
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>(),
+            )
+        })
         .collect();
 
     // Reviewers: every user with the reviewer role, in the panels round-robin, each knowing
@@ -166,7 +214,13 @@ pub fn demo_programme(
     let panel_sizes: Vec<usize> = Discipline::ALL
         .iter()
         .enumerate()
-        .map(|(index, _)| reviewer_users.iter().enumerate().filter(|(position, _)| position % 6 == index).count())
+        .map(|(index, _)| {
+            reviewer_users
+                .iter()
+                .enumerate()
+                .filter(|(position, _)| position % 6 == index)
+                .count()
+        })
         .collect();
     let mut reviewers = Vec::new();
     for (position, user) in reviewer_users.iter().enumerate() {
@@ -192,21 +246,27 @@ pub fn demo_programme(
         let expected = proposals_per_cycle.div_ceil(6) * 3;
         let panel = panel_sizes[position % 6].max(1);
         let max_load = (expected.div_ceil(panel) as u32 * 3 / 2).clamp(8, 100);
-        reviewers.push(DemoReviewer { user: *user, discipline, expertise: expertise.into_iter().collect(), max_load });
+        reviewers.push(DemoReviewer {
+            user: *user,
+            discipline,
+            expertise: expertise.into_iter().collect(),
+            max_load,
+        });
     }
 
     let finished_start = add_days(today, -210);
     let open_start = add_days(today, 90);
-    let cycle_of = |id: i64, name: String, call_opens: Date, call_closes: Date, starts_on: Date| Cycle {
-        id: CycleId(id),
-        facility,
-        name,
-        call_opens: day_at(call_opens),
-        call_closes: day_at(call_closes),
-        starts_on,
-        ends_on: add_days(starts_on, CYCLE_DAYS - 1),
-        closed_days: closed_days(starts_on, CYCLE_DAYS),
-    };
+    let cycle_of =
+        |id: i64, name: String, call_opens: Date, call_closes: Date, starts_on: Date| Cycle {
+            id: CycleId(id),
+            facility,
+            name,
+            call_opens: day_at(call_opens),
+            call_closes: day_at(call_closes),
+            starts_on,
+            ends_on: add_days(starts_on, CYCLE_DAYS - 1),
+            closed_days: closed_days(starts_on, CYCLE_DAYS),
+        };
     let finished = cycle_of(
         1,
         format!("{}-A", finished_start.year()),
@@ -214,7 +274,13 @@ pub fn demo_programme(
         add_days(finished_start, -60),
         finished_start,
     );
-    let open = cycle_of(2, format!("{}-B", open_start.year()), add_days(today, -20), add_days(today, 25), open_start);
+    let open = cycle_of(
+        2,
+        format!("{}-B", open_start.year()),
+        add_days(today, -20),
+        add_days(today, 25),
+        open_start,
+    );
 
     let weights: Vec<u32> = beamlines.iter().map(demand_weight).collect();
     let total_weight: u32 = weights.iter().sum();
@@ -231,7 +297,8 @@ pub fn demo_programme(
     let mut cycles = Vec::new();
     for (cycle, is_finished) in [(finished, true), (open, false)] {
         let mut proposals = Vec::with_capacity(proposals_per_cycle);
-        let call_seconds = cycle.call_closes.as_second().min(day_at(today).as_second()) - cycle.call_opens.as_second();
+        let call_seconds = cycle.call_closes.as_second().min(day_at(today).as_second())
+            - cycle.call_opens.as_second();
         for index in 0..proposals_per_cycle {
             let proposal_type = match rng.gen_range(0..100) {
                 0..=69 => ProposalType::General,
@@ -239,7 +306,11 @@ pub fn demo_programme(
                 78..=84 => ProposalType::LongTerm,
                 _ => ProposalType::Proprietary,
             };
-            let pool = if proposal_type == ProposalType::Proprietary && !companies.is_empty() { &companies } else { &academics };
+            let pool = if proposal_type == ProposalType::Proprietary && !companies.is_empty() {
+                &companies
+            } else {
+                &academics
+            };
             let principal = pool[rng.gen_range(0..pool.len())];
             let first = pick_beamline(&mut rng);
             let mut lines = vec![first];
@@ -250,7 +321,11 @@ pub fn demo_programme(
                 }
             }
             let beamline = &beamlines[first];
-            let technique = beamline.techniques.first().cloned().unwrap_or_else(|| "X-ray".into());
+            let technique = beamline
+                .techniques
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "X-ray".into());
             let subject = SUBJECTS[rng.gen_range(0..SUBJECTS.len())];
             let team: Vec<UserId> = (0..rng.gen_range(0..=4))
                 .map(|_| academics[rng.gen_range(0..academics.len())])
@@ -285,17 +360,24 @@ pub fn demo_programme(
                 unavailable_days,
             };
             let quality = (1.0 + 4.0 * rng.gen::<f64>().powf(1.3)).clamp(1.0, 5.0);
-            let resubmission_of_index = (!is_finished && index % 10 == 0).then(|| rng.gen_range(0..proposals_per_cycle));
+            let resubmission_of_index =
+                (!is_finished && index % 10 == 0).then(|| rng.gen_range(0..proposals_per_cycle));
             proposals.push(DemoProposal {
                 principal,
                 draft,
-                submitted_at: Timestamp::from_second(cycle.call_opens.as_second() + rng.gen_range(0..call_seconds.max(1)))
-                    .unwrap_or(cycle.call_opens),
+                submitted_at: Timestamp::from_second(
+                    cycle.call_opens.as_second() + rng.gen_range(0..call_seconds.max(1)),
+                )
+                .unwrap_or(cycle.call_opens),
                 quality,
                 resubmission_of_index,
             });
         }
-        cycles.push(DemoCycle { cycle, proposals, finished: is_finished });
+        cycles.push(DemoCycle {
+            cycle,
+            proposals,
+            finished: is_finished,
+        });
     }
     // A resubmission is led by its predecessor's principal.
     let (finished_cycle, open_cycle) = cycles.split_at_mut(1);
@@ -303,17 +385,22 @@ pub fn demo_programme(
         if let Some(index) = proposal.resubmission_of_index {
             let predecessor = &finished_cycle[0].proposals[index];
             proposal.principal = predecessor.principal;
-            proposal.draft.team.retain(|member| *member != predecessor.principal);
+            proposal
+                .draft
+                .team
+                .retain(|member| *member != predecessor.principal);
             proposal.draft.title = format!("{} (continued)", predecessor.draft.title);
         }
     }
-    DemoProgramme { reviewers, cycles }
+    DemoBeamtime { reviewers, cycles }
 }
 
 /// A reviewer's grade for a proposal of merit `quality`: within about half a point of it, in
 /// tenths, 1.0 to 5.0. Deterministic for the pair.
 pub fn demo_grade(quality: f64, proposal: i64, reviewer: i64, seed: u64) -> f64 {
-    let mut rng = StdRng::seed_from_u64(seed ^ (proposal as u64).wrapping_mul(0x9E37_79B9) ^ (reviewer as u64).rotate_left(17));
+    let mut rng = StdRng::seed_from_u64(
+        seed ^ (proposal as u64).wrapping_mul(0x9E37_79B9) ^ (reviewer as u64).rotate_left(17),
+    );
     let grade = quality + rng.gen_range(-0.5..0.5);
     ((grade * 10.0).round() / 10.0).clamp(1.0, 5.0)
 }
@@ -325,28 +412,52 @@ mod tests {
     #[test]
     fn the_demo_programme_is_oversubscribed_about_four_times_and_valid() {
         let region = crate::generate(7, crate::DemoScale::small(), &mut |_, _, _| {});
-        let kinds: Vec<(InstitutionId, InstitutionKind)> =
-            region.institutions.iter().map(|institution| (institution.id, institution.kind)).collect();
+        let kinds: Vec<(InstitutionId, InstitutionKind)> = region
+            .institutions
+            .iter()
+            .map(|institution| (institution.id, institution.kind))
+            .collect();
         let today = jiff::civil::date(2026, 11, 29);
-        let programme = demo_programme(&region.users, &kinds, &region.beamlines, 7, today, 1_500);
+        let programme = demo_beamtime(&region.users, &kinds, &region.beamlines, 7, today, 1_500);
         assert_eq!(programme.cycles.len(), 2);
         assert!(!programme.reviewers.is_empty());
         let open = &programme.cycles[1];
         let now = day_at(today);
         assert!(open.cycle.call_is_open(now));
         assert!(open.cycle.check().is_ok() && programme.cycles[0].cycle.check().is_ok());
-        assert!(programme.cycles[0].cycle.ends_on < today, "the first cycle is over");
-        let user_shifts = (open.cycle.days() - open.cycle.closed_days.len() as u32) * 3 * region.beamlines.len() as u32;
-        let requested: u32 = open.proposals.iter().flat_map(|proposal| proposal.draft.requests.iter().map(|(_, shifts)| *shifts)).sum();
+        assert!(
+            programme.cycles[0].cycle.ends_on < today,
+            "the first cycle is over"
+        );
+        let user_shifts = (open.cycle.days() - open.cycle.closed_days.len() as u32)
+            * 3
+            * region.beamlines.len() as u32;
+        let requested: u32 = open
+            .proposals
+            .iter()
+            .flat_map(|proposal| proposal.draft.requests.iter().map(|(_, shifts)| *shifts))
+            .sum();
         let oversubscription = f64::from(requested) / f64::from(user_shifts);
-        assert!((3.0..5.0).contains(&oversubscription), "oversubscribed {oversubscription:.2}×");
+        assert!(
+            (3.0..5.0).contains(&oversubscription),
+            "oversubscribed {oversubscription:.2}×"
+        );
         for cycle in &programme.cycles {
             for proposal in &cycle.proposals {
                 let at = proposal.submitted_at;
                 assert!(
-                    corridor_domain::facility::proposal::check_submission(&cycle.cycle, &proposal.draft, at).is_ok(),
+                    corridor_domain::facility::proposal::check_submission(
+                        &cycle.cycle,
+                        &proposal.draft,
+                        at
+                    )
+                    .is_ok(),
                     "{:?}",
-                    corridor_domain::facility::proposal::check_submission(&cycle.cycle, &proposal.draft, at)
+                    corridor_domain::facility::proposal::check_submission(
+                        &cycle.cycle,
+                        &proposal.draft,
+                        at
+                    )
                 );
             }
         }
