@@ -71,6 +71,7 @@ impl Gate {
 use Gate::*;
 
 /// Every route, as the router spells it, with its gate. API paths carry the `/api/v1` prefix.
+#[rustfmt::skip]
 pub const ROUTE_GATES: &[(&str, &str, Gate)] = &[
     ("GET", "/healthz", Public),
     ("GET", "/api/v1/openapi.json", Public),
@@ -113,11 +114,7 @@ pub const ROUTE_GATES: &[(&str, &str, Gate)] = &[
     ("POST", "/api/v1/bookings/{id}/reschedule", SignedIn),
     ("POST", "/api/v1/instruments/{id}/quote", SignedIn),
     ("DELETE", "/api/v1/waitlist/{id}", SignedIn),
-    (
-        "POST",
-        "/api/v1/voucher-programmes/{id}/applications",
-        SignedIn,
-    ),
+    ("POST", "/api/v1/voucher-programmes/{id}/applications", SignedIn),
     ("POST", "/api/v1/vouchers/{id}/quote", SignedIn),
     // Managing instruments and their bookings; the handlers check the institution.
     ("POST", "/api/v1/instruments", Managers),
@@ -125,18 +122,10 @@ pub const ROUTE_GATES: &[(&str, &str, Gate)] = &[
     ("DELETE", "/api/v1/instruments/{id}", Managers),
     ("PUT", "/api/v1/instruments/{id}/calendar/rules", Managers),
     ("POST", "/api/v1/instruments/{id}/closures", Managers),
-    (
-        "DELETE",
-        "/api/v1/instruments/{id}/closures/{closure_id}",
-        Managers,
-    ),
+    ("DELETE", "/api/v1/instruments/{id}/closures/{closure_id}", Managers),
     ("GET", "/api/v1/instruments/{id}/qualifications", Managers),
     ("POST", "/api/v1/instruments/{id}/qualifications", Managers),
-    (
-        "DELETE",
-        "/api/v1/instruments/{id}/qualifications/{user_id}",
-        Managers,
-    ),
+    ("DELETE", "/api/v1/instruments/{id}/qualifications/{user_id}", Managers),
     ("POST", "/api/v1/bookings/{id}/approve", Managers),
     ("POST", "/api/v1/bookings/{id}/reject", Managers),
     ("POST", "/api/v1/bookings/{id}/usage", Managers),
@@ -145,11 +134,7 @@ pub const ROUTE_GATES: &[(&str, &str, Gate)] = &[
     // Voucher offices; the handlers check the province.
     ("POST", "/api/v1/voucher-programmes", VoucherOffices),
     ("GET", "/api/v1/voucher-applications", VoucherOffices),
-    (
-        "POST",
-        "/api/v1/voucher-applications/{id}/decision",
-        VoucherOffices,
-    ),
+    ("POST", "/api/v1/voucher-applications/{id}/decision", VoucherOffices),
     ("GET", "/api/v1/voucher-settlement", VoucherOffices),
     ("GET", "/api/v1/audit-events", PlatformAdmins),
     // Pages.
@@ -180,17 +165,9 @@ pub const ROUTE_GATES: &[(&str, &str, Gate)] = &[
     ("GET", "/manage/instruments/{id}", Managers),
     ("POST", "/manage/instruments/{id}/rules", Managers),
     ("POST", "/manage/instruments/{id}/closures", Managers),
-    (
-        "POST",
-        "/manage/instruments/{id}/closures/{closure_id}/remove",
-        Managers,
-    ),
+    ("POST", "/manage/instruments/{id}/closures/{closure_id}/remove", Managers),
     ("POST", "/manage/instruments/{id}/qualifications", Managers),
-    (
-        "POST",
-        "/manage/instruments/{id}/qualifications/{user_id}/revoke",
-        Managers,
-    ),
+    ("POST", "/manage/instruments/{id}/qualifications/{user_id}/revoke", Managers),
     // The facility programme: the call, schedules and statistics are published; proposals
     // are their team's (the handlers hide others'); the user office runs the cycle.
     ("GET", "/api/v1/facility/cycles", Public),
@@ -202,38 +179,18 @@ pub const ROUTE_GATES: &[(&str, &str, Gate)] = &[
     ("POST", "/api/v1/facility/proposals/{id}/submit", SignedIn),
     ("POST", "/api/v1/facility/proposals/{id}/withdraw", SignedIn),
     ("GET", "/api/v1/me/proposals", SignedIn),
-    (
-        "POST",
-        "/api/v1/facility/proposals/{id}/checks",
-        UserOffices,
-    ),
+    ("POST", "/api/v1/facility/proposals/{id}/checks", UserOffices),
     ("GET", "/api/v1/facility/cycles/{id}/checks", UserOffices),
     ("GET", "/api/v1/facility/reviewers", UserOffices),
     ("PUT", "/api/v1/facility/reviewers/{user_id}", UserOffices),
-    (
-        "POST",
-        "/api/v1/facility/cycles/{id}/review-assignment",
-        UserOffices,
-    ),
+    ("POST", "/api/v1/facility/cycles/{id}/review-assignment", UserOffices),
     ("GET", "/api/v1/me/reviews", Reviewers),
     ("POST", "/api/v1/facility/proposals/{id}/review", Reviewers),
-    (
-        "POST",
-        "/api/v1/facility/cycles/{id}/allocation",
-        UserOffices,
-    ),
+    ("POST", "/api/v1/facility/cycles/{id}/allocation", UserOffices),
     ("GET", "/api/v1/facility/cycles/{id}/decisions", UserOffices),
-    (
-        "POST",
-        "/api/v1/facility/cycles/{id}/lost-days",
-        UserOffices,
-    ),
+    ("POST", "/api/v1/facility/cycles/{id}/lost-days", UserOffices),
     ("GET", "/api/v1/facility/cycles/{id}/schedule", Public),
-    (
-        "GET",
-        "/api/v1/facility/cycles/{id}/beamlines/{code}/schedule.ics",
-        Public,
-    ),
+    ("GET", "/api/v1/facility/cycles/{id}/beamlines/{code}/schedule.ics", Public),
     ("GET", "/api/v1/facility/cycles/{id}/statistics", Public),
     ("GET", "/api/v1/me/notifications", SignedIn),
     ("GET", "/facility", Public),
@@ -251,11 +208,7 @@ pub const ROUTE_GATES: &[(&str, &str, Gate)] = &[
     ("POST", "/facility/office/proposals/{id}/check", UserOffices),
     ("POST", "/facility/office/cycles/{id}/lost-day", UserOffices),
     ("GET", "/vouchers/office", VoucherOffices),
-    (
-        "POST",
-        "/vouchers/office/applications/{id}/decision",
-        VoucherOffices,
-    ),
+    ("POST", "/vouchers/office/applications/{id}/decision", VoucherOffices),
     ("GET", "/vouchers/office/settlement.csv", VoucherOffices),
 ];
 

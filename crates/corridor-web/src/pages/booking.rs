@@ -38,9 +38,10 @@ use super::vouchers::payment::{self, VoucherChoiceView, VoucherQuoteView};
 use super::week_calendar::{
     build_week_calendar, monday_of, week_window, WeekCalendarInput, WeekCalendarView,
 };
-use super::{PageContext, PageError};
+use super::PageContext;
 use crate::auth::Requester;
 use crate::extract::Path;
+use crate::pages::page_error;
 use crate::problem::ApiError;
 use crate::AppState;
 
@@ -348,13 +349,7 @@ async fn render_booking_page(
 ) -> Response {
     let section = match booking_section(state, requester, &ctx, &item, monday, Some(form)).await {
         Ok(section) => section,
-        Err(error) => {
-            return PageError {
-                error,
-                context: ctx,
-            }
-            .into_response()
-        }
+        Err(error) => return page_error(error, ctx),
     };
     let page = BookingPageTemplate {
         ctx,
@@ -383,13 +378,7 @@ pub async fn book_submit(
     let (ctx, requester, user, fields) = (form.ctx, form.requester, form.user, form.fields);
     let item = match state.app.bookings().instrument(InstrumentId(id)).await {
         Ok(item) => item,
-        Err(error) => {
-            return PageError {
-                error: error.into(),
-                context: ctx,
-            }
-            .into_response()
-        }
+        Err(error) => return page_error(error, ctx),
     };
     let zone = zone_of(&item);
     let mut form_view = empty_form(&item);
@@ -400,13 +389,7 @@ pub async fn book_submit(
     form_view.join_waitlist = ticked(&fields.join_waitlist);
     let vouchers = match payment::enterprise_vouchers(&state, &user).await {
         Ok(vouchers) => vouchers,
-        Err(error) => {
-            return PageError {
-                error,
-                context: ctx,
-            }
-            .into_response()
-        }
+        Err(error) => return page_error(error, ctx),
     };
     let chosen = payment::chosen_voucher(&fields.voucher, ctx.language);
     form_view.voucher = payment::choice_view(
@@ -450,13 +433,7 @@ pub async fn book_submit(
             .await;
         let quote = match quoted {
             Ok(quote) => quote,
-            Err(error) => {
-                return PageError {
-                    error: error.into(),
-                    context: ctx,
-                }
-                .into_response()
-            }
+            Err(error) => return page_error(error, ctx),
         };
         let mut view = quote_view(&quote, parsed.range, form_view.join_waitlist, &zone, &ctx);
         if let Some(voucher) = chosen {
@@ -471,13 +448,7 @@ pub async fn book_submit(
             .await;
             let mut split = match split {
                 Ok(split) => split,
-                Err(error) => {
-                    return PageError {
-                        error,
-                        context: ctx,
-                    }
-                    .into_response()
-                }
+                Err(error) => return page_error(error, ctx),
             };
             // A booking paid with a voucher never waits on the waitlist.
             if !quote.slot_free && split.refusal.is_none() {
@@ -515,13 +486,7 @@ pub async fn book_submit(
         }
         Ok(BookingOutcome::Waitlisted(_)) => return see_page("/bookings?notice=waitlisted"),
         Err(AppError::Refused(refusal)) => refusal,
-        Err(error) => {
-            return PageError {
-                error: error.into(),
-                context: ctx,
-            }
-            .into_response()
-        }
+        Err(error) => return page_error(error, ctx),
     };
     let (message, status) = refusal_text(&refusal, &zone, &ctx);
     form_view.errors = vec![message];

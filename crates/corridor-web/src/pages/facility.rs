@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Request, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use corridor_app::beamtime::{BeamtimeAccess, ProposalView, PublishedSchedule};
 use corridor_domain::facility::allocation::ProposalType;
 use corridor_domain::facility::proposal::{Cycle, CycleId};
@@ -21,11 +21,11 @@ use corridor_domain::{Beamline, BeamlineId};
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 
-use super::forms::{read_signed_in_form, see_page};
 use super::gantt::{gantt_svg, GanttBar};
-use super::{page_or_error, PageContext, PageError};
+use super::{page_or_error, PageContext};
 use crate::auth::Requester;
 use crate::extract::{Path, Query};
+use crate::pages::forms::button_post;
 use crate::problem::ApiError;
 use crate::AppState;
 use corridor_app::beamtime::CycleStatistics;
@@ -380,9 +380,6 @@ fn proposal_row(view: &ProposalView, highlighted: Option<i64>) -> ProposalRow {
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub struct NoFields {}
-
 /// `POST /facility/proposals/{id}/submit`.
 pub async fn submit_submit(
     State(state): State<Arc<AppState>>,
@@ -390,28 +387,21 @@ pub async fn submit_submit(
     Path(id): Path<i64>,
     request: Request,
 ) -> Response {
-    let form =
-        match read_signed_in_form::<NoFields>(&state, requester, request, "/facility/proposals")
-            .await
-        {
-            Ok(form) => form,
-            Err(error) => return error.into_response(),
-        };
-    match state
-        .app
-        .beamtime()
-        .submit_proposal(&form.requester, ProposalId(id))
-        .await
-    {
-        Ok(_) => see_page(&format!(
-            "/facility/proposals?notice=submitted&proposal={id}"
-        )),
-        Err(error) => PageError {
-            error: error.into(),
-            context: form.ctx,
-        }
-        .into_response(),
-    }
+    button_post(
+        &state,
+        requester,
+        request,
+        "/facility/proposals",
+        async |state, requester| {
+            state
+                .app
+                .beamtime()
+                .submit_proposal(requester, ProposalId(id))
+                .await
+        },
+        |_| format!("/facility/proposals?notice=submitted&proposal={id}"),
+    )
+    .await
 }
 
 /// `POST /facility/proposals/{id}/withdraw`.
@@ -421,26 +411,19 @@ pub async fn withdraw_submit(
     Path(id): Path<i64>,
     request: Request,
 ) -> Response {
-    let form =
-        match read_signed_in_form::<NoFields>(&state, requester, request, "/facility/proposals")
-            .await
-        {
-            Ok(form) => form,
-            Err(error) => return error.into_response(),
-        };
-    match state
-        .app
-        .beamtime()
-        .withdraw_proposal(&form.requester, ProposalId(id))
-        .await
-    {
-        Ok(_) => see_page(&format!(
-            "/facility/proposals?notice=withdrawn&proposal={id}"
-        )),
-        Err(error) => PageError {
-            error: error.into(),
-            context: form.ctx,
-        }
-        .into_response(),
-    }
+    button_post(
+        &state,
+        requester,
+        request,
+        "/facility/proposals",
+        async |state, requester| {
+            state
+                .app
+                .beamtime()
+                .withdraw_proposal(requester, ProposalId(id))
+                .await
+        },
+        |_| format!("/facility/proposals?notice=withdrawn&proposal={id}"),
+    )
+    .await
 }

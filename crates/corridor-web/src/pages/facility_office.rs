@@ -18,11 +18,13 @@ use corridor_domain::facility::ProposalId;
 use corridor_store::facility::CheckKind;
 use serde::Deserialize;
 
-use super::facility::{cycle_row, schedule_chart, CycleRow, NoFields};
+use super::facility::{cycle_row, schedule_chart, CycleRow};
 use super::forms::{field_text, read_signed_in_form, see_page, ticked};
 use super::{page_or_error, PageContext, PageError};
 use crate::auth::Requester;
 use crate::extract::{Path, Query};
+use crate::pages::forms::button_post;
+use crate::pages::page_error;
 use crate::problem::ApiError;
 use crate::AppState;
 
@@ -148,11 +150,7 @@ pub async fn grade_submit(
         .await
     {
         Ok(_) => see_page("/facility/reviews?notice=graded"),
-        Err(error) => PageError {
-            error: error.into(),
-            context: form.ctx,
-        }
-        .into_response(),
+        Err(error) => page_error(error, form.ctx),
     }
 }
 
@@ -379,25 +377,21 @@ pub async fn assign_submit(
     Path(id): Path<i64>,
     request: Request,
 ) -> Response {
-    let form = match read_signed_in_form::<NoFields>(&state, requester, request, "/facility/office")
-        .await
-    {
-        Ok(form) => form,
-        Err(error) => return error.into_response(),
-    };
-    match state
-        .app
-        .beamtime()
-        .assign_reviewers(&form.requester, CycleId(id))
-        .await
-    {
-        Ok(_) => see_page(&format!("/facility/office?cycle={id}&notice=assigned")),
-        Err(error) => PageError {
-            error: error.into(),
-            context: form.ctx,
-        }
-        .into_response(),
-    }
+    button_post(
+        &state,
+        requester,
+        request,
+        "/facility/office",
+        async |state, requester| {
+            state
+                .app
+                .beamtime()
+                .assign_reviewers(requester, CycleId(id))
+                .await
+        },
+        |_| format!("/facility/office?cycle={id}&notice=assigned"),
+    )
+    .await
 }
 
 /// `POST /facility/office/cycles/{id}/allocate`: runs (or runs again) the allocation.
@@ -407,25 +401,21 @@ pub async fn allocate_submit(
     Path(id): Path<i64>,
     request: Request,
 ) -> Response {
-    let form = match read_signed_in_form::<NoFields>(&state, requester, request, "/facility/office")
-        .await
-    {
-        Ok(form) => form,
-        Err(error) => return error.into_response(),
-    };
-    match state
-        .app
-        .beamtime()
-        .run_allocation(&form.requester, CycleId(id))
-        .await
-    {
-        Ok(_) => see_page(&format!("/facility/office?cycle={id}&notice=allocated")),
-        Err(error) => PageError {
-            error: error.into(),
-            context: form.ctx,
-        }
-        .into_response(),
-    }
+    button_post(
+        &state,
+        requester,
+        request,
+        "/facility/office",
+        async |state, requester| {
+            state
+                .app
+                .beamtime()
+                .run_allocation(requester, CycleId(id))
+                .await
+        },
+        |_| format!("/facility/office?cycle={id}&notice=allocated"),
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -471,11 +461,7 @@ pub async fn check_submit(
             "/facility/office?cycle={}&notice=checked",
             cycle.0
         )),
-        Err(error) => PageError {
-            error,
-            context: form.ctx,
-        }
-        .into_response(),
+        Err(error) => page_error(error, form.ctx),
     }
 }
 
@@ -514,10 +500,6 @@ pub async fn lost_day_submit(
     .await;
     match result {
         Ok(_) => see_page(&format!("/facility/office?cycle={id}&notice=replanned")),
-        Err(error) => PageError {
-            error,
-            context: form.ctx,
-        }
-        .into_response(),
+        Err(error) => page_error(error, form.ctx),
     }
 }

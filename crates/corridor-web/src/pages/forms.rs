@@ -104,3 +104,40 @@ pub fn ticked(value: &Option<String>) -> bool {
 pub fn field_text(value: &Option<String>) -> &str {
     value.as_deref().map_or("", str::trim)
 }
+
+/// A button's post: checks the form (CSRF, signed in), runs `action` for the requester, and
+/// sends the browser to the page `next` names for its result, or shows the error page.
+/// `page_path` is the page the button belongs to.
+pub async fn button_post<T>(
+    state: &Arc<AppState>,
+    requester: Requester,
+    request: Request,
+    page_path: &str,
+    action: impl AsyncFnOnce(&AppState, &Requester) -> Result<T, corridor_app::AppError>,
+    next: impl FnOnce(T) -> String,
+) -> Response {
+    let form = match read_signed_in_form::<NoFields>(state, requester, request, page_path).await {
+        Ok(form) => form,
+        Err(error) => return error.into_response(),
+    };
+    match action(state, &form.requester).await {
+        Ok(value) => see_page(&next(value)),
+        Err(error) => super::page_error(error, form.ctx),
+    }
+}
+
+/// A page's cursor parameter (the id after which the next page starts): none when absent or
+/// empty, a 400 page naming `parameter` when it is not a number.
+pub fn page_cursor(
+    text: Option<&str>,
+    parameter: &'static str,
+    ctx: &PageContext,
+) -> Result<Option<i64>, ApiError> {
+    match text.map(str::trim).filter(|text| !text.is_empty()) {
+        None => Ok(None),
+        Some(text) => text
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| ApiError::invalid(parameter, ctx.t.error_cursor)),
+    }
+}

@@ -20,11 +20,12 @@ use serde::Deserialize;
 use super::booking_text::{
     duration_text, local_instant_text, local_range_text, refusal_text, user_class_label, zone_named,
 };
-use super::forms::{field_text, read_signed_in_form, see_page, to_sign_in};
+use super::forms::{field_text, page_cursor, read_signed_in_form, see_page, to_sign_in};
 use super::manage_usage::{usage_notice, usage_queue, usage_text, UsageQueue, UsageText};
 use super::{PageContext, PageError};
 use crate::auth::Requester;
 use crate::extract::{Path, Query};
+use crate::pages::page_error;
 use crate::problem::ApiError;
 use crate::AppState;
 
@@ -119,18 +120,7 @@ async fn console_content(
     ApiError,
 > {
     let (t, language) = (ctx.t, ctx.language);
-    let after = match params
-        .after
-        .as_deref()
-        .map(str::trim)
-        .filter(|text| !text.is_empty())
-    {
-        None => None,
-        Some(text) => Some(
-            text.parse::<i64>()
-                .map_err(|_| ApiError::invalid("after", t.error_cursor))?,
-        ),
-    };
+    let after = page_cursor(params.after.as_deref(), "after", ctx)?;
     let bookings = state.app.bookings();
     let page = bookings
         .pending_approvals(
@@ -210,13 +200,7 @@ pub async fn render_console(
     let (pending_total, pending, pending_next_link, institutions) =
         match console_content(state, requester, &ctx, params).await {
             Ok(content) => content,
-            Err(error) => {
-                return PageError {
-                    error,
-                    context: ctx,
-                }
-                .into_response()
-            }
+            Err(error) => return page_error(error, ctx),
         };
     let voucher_only = params.usage.as_deref() == Some("voucher");
     let usage = match usage_queue(
@@ -229,13 +213,7 @@ pub async fn render_console(
     .await
     {
         Ok(usage) => usage,
-        Err(error) => {
-            return PageError {
-                error,
-                context: ctx,
-            }
-            .into_response()
-        }
+        Err(error) => return page_error(error, ctx),
     };
     let notice = match (params.notice.as_deref(), params.booking) {
         (Some("approved"), _) => Some(ctx.t.notice_approved.to_owned()),
@@ -243,13 +221,7 @@ pub async fn render_console(
         (Some("usage"), Some(booking)) => {
             match usage_notice(state, requester, ctx.language, booking).await {
                 Ok(notice) => notice,
-                Err(error) => {
-                    return PageError {
-                        error,
-                        context: ctx,
-                    }
-                    .into_response()
-                }
+                Err(error) => return page_error(error, ctx),
             }
         }
         _ => None,

@@ -27,10 +27,11 @@ use super::booking_text::{
     local_to_instant, not_whole_minutes_message, parse_form_date, parse_form_time, zone_named,
 };
 use super::forms::{field_text, read_signed_in_form, see_page, to_sign_in, NoFields, SignedInForm};
-use super::{PageContext, PageError};
+use super::PageContext;
 use crate::auth::Requester;
 use crate::extract::{Path, Query};
 use crate::i18n::Text;
+use crate::pages::page_error;
 use crate::problem::ApiError;
 use crate::AppState;
 
@@ -225,7 +226,7 @@ async fn render_tools(
 ) -> Response {
     let page = match tools_template(state, requester, ctx, item, notice, failed).await {
         Ok(page) => page,
-        Err((error, context)) => return PageError { error, context }.into_response(),
+        Err((error, context)) => return page_error(error, context),
     };
     super::respond_with_page(status, page, |page| page.ctx)
 }
@@ -248,13 +249,7 @@ pub async fn instrument_tools_page(
     }
     let item = match managed_instrument(&state, &requester, &ctx, id).await {
         Ok(item) => item,
-        Err(error) => {
-            return PageError {
-                error,
-                context: ctx,
-            }
-            .into_response()
-        }
+        Err(error) => return page_error(error, ctx),
     };
     let notice = notice_text(params.notice.as_deref(), ctx.t);
     render_tools(
@@ -286,11 +281,7 @@ async fn read_tools_form<T: serde::de::DeserializeOwned>(
     .map_err(IntoResponse::into_response)?;
     match managed_instrument(state, &form.requester, &form.ctx, id).await {
         Ok(item) => Ok((form, item)),
-        Err(error) => Err(PageError {
-            error,
-            context: form.ctx,
-        }
-        .into_response()),
+        Err(error) => Err(page_error(error, form.ctx)),
     }
 }
 
@@ -387,11 +378,7 @@ pub async fn rules_submit(
         Ok(_) => see_page(&format!(
             "/manage/instruments/{id}?notice=rules_saved#rules"
         )),
-        Err(error) => PageError {
-            error: error.into(),
-            context: ctx,
-        }
-        .into_response(),
+        Err(error) => page_error(error, ctx),
     }
 }
 
@@ -526,11 +513,7 @@ pub async fn closure_add_submit(
             )
             .await
         }
-        Err(Err(error)) => PageError {
-            error: error.into(),
-            context: ctx,
-        }
-        .into_response(),
+        Err(Err(error)) => page_error(error, ctx),
     }
 }
 
@@ -554,11 +537,7 @@ pub async fn closure_remove_submit(
         Ok(()) => see_page(&format!(
             "/manage/instruments/{id}?notice=closure_removed#closures"
         )),
-        Err(error) => PageError {
-            error: error.into(),
-            context: form.ctx,
-        }
-        .into_response(),
+        Err(error) => page_error(error, form.ctx),
     }
 }
 
@@ -614,13 +593,7 @@ pub async fn qualification_grant_submit(
             (t.error_user_not_found, StatusCode::BAD_REQUEST)
         }
         Err(AppError::Invalid { .. }) => (t.error_user_input, StatusCode::BAD_REQUEST),
-        Err(error) => {
-            return PageError {
-                error: error.into(),
-                context: ctx,
-            }
-            .into_response()
-        }
+        Err(error) => return page_error(error, ctx),
     };
     let (message, status) = refused;
     let failed = FailedForm {
@@ -651,10 +624,6 @@ pub async fn qualification_revoke_submit(
         Ok(()) => see_page(&format!(
             "/manage/instruments/{id}?notice=revoked#qualifications"
         )),
-        Err(error) => PageError {
-            error: error.into(),
-            context: form.ctx,
-        }
-        .into_response(),
+        Err(error) => page_error(error, form.ctx),
     }
 }

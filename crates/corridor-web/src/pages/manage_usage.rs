@@ -18,7 +18,7 @@ use corridor_store::{PageRequest, VoucherPaymentState};
 use serde::Deserialize;
 
 use super::booking_text::{duration_text, local_range_text, zone_named};
-use super::forms::{field_text, read_signed_in_form, see_page};
+use super::forms::{field_text, page_cursor, read_signed_in_form, see_page};
 use super::manage::{
     console_error, refused_change_message, render_console, render_console_refusal, ConsoleParams,
 };
@@ -114,13 +114,7 @@ pub async fn usage_queue(
     voucher_only: bool,
     after: Option<&str>,
 ) -> Result<UsageQueue, ApiError> {
-    let after = match after.map(str::trim).filter(|text| !text.is_empty()) {
-        None => None,
-        Some(text) => Some(
-            text.parse::<i64>()
-                .map_err(|_| ApiError::invalid("usage_after", ctx.t.error_cursor))?,
-        ),
-    };
+    let after = page_cursor(after, "usage_after", ctx)?;
     let bookings = state.app.bookings();
     let page = bookings
         .usage_due(

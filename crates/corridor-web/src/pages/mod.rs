@@ -344,11 +344,7 @@ pub(crate) fn forbidden_page(
         crate::authz::Gate::Managers => context.t.manage_forbidden.to_owned(),
         _ => reason,
     };
-    let mut response = PageError {
-        error: ApiError::Forbidden(reason),
-        context,
-    }
-    .into_response();
+    let mut response = page_error(ApiError::Forbidden(reason), context);
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -359,6 +355,15 @@ pub(crate) fn forbidden_page(
         header::HeaderValue::from_static("DENY"),
     );
     response
+}
+
+/// The error page for `error`, in the page's language, with the status the API would give it.
+pub fn page_error(error: impl Into<ApiError>, context: PageContext) -> Response {
+    PageError {
+        error: error.into(),
+        context,
+    }
+    .into_response()
 }
 
 /// An error on a page is shown as a page, in the page's language, with the same status code
@@ -407,11 +412,7 @@ pub(crate) fn respond_with_page<T: Template>(
 ) -> Response {
     match render(&page) {
         Ok(html) => (status, html).into_response(),
-        Err(error) => PageError {
-            error,
-            context: context_of(page),
-        }
-        .into_response(),
+        Err(error) => page_error(error, context_of(page)),
     }
 }
 
@@ -425,7 +426,7 @@ pub(crate) fn page_or_error(
             Ok(html) => html.into_response(),
             Err(error) => error.into_response(),
         },
-        Err(error) => PageError { error, context }.into_response(),
+        Err(error) => page_error(error, context),
     }
 }
 
@@ -644,13 +645,7 @@ async fn sign_in_submit(
     .await
     {
         Ok(Form(form)) => form,
-        Err(error) => {
-            return PageError {
-                error,
-                context: ctx,
-            }
-            .into_response()
-        }
+        Err(error) => return page_error(error, ctx),
     };
     if !csrf_matches(&headers, &form.csrf_token) {
         return PageError {
@@ -679,13 +674,7 @@ async fn sign_in_submit(
                 Err(error) => error.into_response(),
             };
         }
-        Err(error) => {
-            return PageError {
-                error: error.into(),
-                context: ctx,
-            }
-            .into_response()
-        }
+        Err(error) => return page_error(error, ctx),
     };
     let cookie = auth::session_cookie(session.token, state.secure_cookies);
     (CookieJar::new().add(cookie), Redirect::to("/")).into_response()

@@ -27,10 +27,12 @@ use super::booking_text::{
     local_instant_text, local_range_text, refusal_text, status_label, user_class_label,
     waitlist_status_label, zone_named,
 };
-use super::forms::{read_signed_in_form, see_page, to_sign_in, NoFields};
-use super::{PageContext, PageError};
+use super::forms::{page_cursor, read_signed_in_form, see_page, to_sign_in, NoFields};
+use super::PageContext;
 use crate::auth::Requester;
 use crate::extract::{Path, Query};
+use crate::pages::forms::button_post;
+use crate::pages::page_error;
 use crate::problem::ApiError;
 use crate::AppState;
 
@@ -127,18 +129,7 @@ async fn bookings_page_content(
     ApiError,
 > {
     let (t, language) = (ctx.t, ctx.language);
-    let cursor = match params
-        .cursor
-        .as_deref()
-        .map(str::trim)
-        .filter(|text| !text.is_empty())
-    {
-        None => None,
-        Some(text) => Some(
-            text.parse::<i64>()
-                .map_err(|_| ApiError::invalid("cursor", t.error_cursor))?,
-        ),
-    };
+    let cursor = page_cursor(params.cursor.as_deref(), "cursor", ctx)?;
     let highlighted: Option<i64> = params
         .booking
         .as_deref()
@@ -251,13 +242,7 @@ async fn render_my_bookings(
     let (total, rows, next_link, waitlist, notice) =
         match bookings_page_content(state, requester, &ctx, params).await {
             Ok(content) => content,
-            Err(error) => {
-                return PageError {
-                    error,
-                    context: ctx,
-                }
-                .into_response()
-            }
+            Err(error) => return page_error(error, ctx),
         };
     let page = MyBookingsTemplate {
         ctx,
@@ -313,13 +298,7 @@ pub async fn cancel_submit(
             };
             refusal_text(&refusal, &zone, &ctx)
         }
-        Err(error) => {
-            return PageError {
-                error: error.into(),
-                context: ctx,
-            }
-            .into_response()
-        }
+        Err(error) => return page_error(error, ctx),
     };
     let error = format!("{} {message}", ctx.t.cancel_failed);
     render_my_bookings(
@@ -340,22 +319,19 @@ pub async fn withdraw_submit(
     Path(id): Path<i64>,
     request: Request,
 ) -> Response {
-    let form = match read_signed_in_form::<NoFields>(&state, requester, request, "/bookings").await
-    {
-        Ok(form) => form,
-        Err(error) => return error.into_response(),
-    };
-    match state
-        .app
-        .bookings()
-        .withdraw_waitlist_entry(&form.requester, WaitlistEntryId(id))
-        .await
-    {
-        Ok(()) => see_page("/bookings?notice=withdrawn"),
-        Err(error) => PageError {
-            error: error.into(),
-            context: form.ctx,
-        }
-        .into_response(),
-    }
+    button_post(
+        &state,
+        requester,
+        request,
+        "/bookings",
+        async |state, requester| {
+            state
+                .app
+                .bookings()
+                .withdraw_waitlist_entry(requester, WaitlistEntryId(id))
+                .await
+        },
+        |()| "/bookings?notice=withdrawn".to_owned(),
+    )
+    .await
 }

@@ -24,7 +24,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 
 use super::forms::{field_text, read_signed_in_form, see_page, to_sign_in};
-use super::{PageContext, PageError};
+use super::PageContext;
 use crate::auth::Requester;
 use crate::extract::Query;
 use crate::AppState;
@@ -33,6 +33,7 @@ pub mod office;
 pub mod payment;
 mod text;
 
+use crate::pages::page_error;
 use text::{
     co_funding_text, mode_label, programme_name, province_name, refusal_message, scope_label,
     status_label, voucher_text, VoucherText,
@@ -273,13 +274,7 @@ async fn render_wallet(
 ) -> Response {
     let wallet = match state.app.vouchers().wallet(requester).await {
         Ok(wallet) => wallet,
-        Err(error) => {
-            return PageError {
-                error: error.into(),
-                context: ctx,
-            }
-            .into_response()
-        }
+        Err(error) => return page_error(error, ctx),
     };
     let zone = state.app.region_time_zone();
     let content = wallet_content(wallet, zone, &ctx, messages.highlighted, messages.echo);
@@ -399,13 +394,7 @@ pub async fn apply_submit(
             ),
             refusal_status(&refusal),
         ),
-        Err(error) => {
-            return PageError {
-                error: error.into(),
-                context: ctx,
-            }
-            .into_response()
-        }
+        Err(error) => return page_error(error, ctx),
     };
     refuse_apply(&state, &requester, ctx, message, &echo, status).await
 }

@@ -21,7 +21,8 @@ use super::{beamline_rows, cycle_row, BeamlineRow, CycleRow};
 use crate::auth::Requester;
 use crate::extract::Path;
 use crate::pages::forms::{field_text, read_signed_in_form, see_page};
-use crate::pages::{PageContext, PageError};
+use crate::pages::page_error;
+use crate::pages::PageContext;
 use crate::problem::ApiError;
 use crate::AppState;
 
@@ -185,11 +186,7 @@ pub async fn propose_page(
                 StatusCode::OK,
             )
         }
-        Err(error) => PageError {
-            error: error.into(),
-            context: ctx,
-        }
-        .into_response(),
+        Err(error) => page_error(error, ctx),
     }
 }
 
@@ -358,13 +355,7 @@ pub async fn propose_submit(
     let zone = state.app.region_time_zone();
     let proposal_form = match beamtime.proposal_form(&requester, CycleId(id)).await {
         Ok(proposal_form) => proposal_form,
-        Err(error) => {
-            return PageError {
-                error: error.into(),
-                context: ctx,
-            }
-            .into_response()
-        }
+        Err(error) => return page_error(error, ctx),
     };
     let refused = |ctx: PageContext, fields: ProposalFields, message: String| {
         render_propose(
@@ -379,13 +370,7 @@ pub async fn propose_submit(
     let draft = match draft_from_fields(&state, &requester, &fields, &ctx).await {
         Ok(Ok(draft)) => draft,
         Ok(Err(message)) => return refused(ctx, fields, message),
-        Err(error) => {
-            return PageError {
-                error,
-                context: ctx,
-            }
-            .into_response()
-        }
+        Err(error) => return page_error(error, ctx),
     };
     let submit = field_text(&fields.action) != "draft";
     match beamtime
@@ -402,10 +387,6 @@ pub async fn propose_submit(
         Err(AppError::Invalid { field, reason }) => {
             refused(ctx, fields, format!("{field}: {reason}"))
         }
-        Err(error) => PageError {
-            error: error.into(),
-            context: ctx,
-        }
-        .into_response(),
+        Err(error) => page_error(error, ctx),
     }
 }

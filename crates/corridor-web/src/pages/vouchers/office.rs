@@ -33,6 +33,7 @@ use super::{parse_yuan, time_text_in};
 use crate::auth::Requester;
 use crate::extract::{Path, Query};
 use crate::pages::forms::{field_text, read_signed_in_form, see_page, to_sign_in};
+use crate::pages::page_error;
 use crate::pages::{PageContext, PageError};
 use crate::problem::ApiError;
 use crate::AppState;
@@ -366,13 +367,7 @@ pub async fn office_page(
     let vt = voucher_text(ctx.language);
     let period = match read_period(&params, vt) {
         Ok(period) => period,
-        Err(error) => {
-            return PageError {
-                error,
-                context: ctx,
-            }
-            .into_response()
-        }
+        Err(error) => return page_error(error, ctx),
     };
     let notice = match params.notice.as_deref() {
         Some("issued") => Some(vt.notice_issued),
@@ -429,11 +424,7 @@ pub async fn settlement_csv_download(
             corridor_store::settlement_csv(&statement.rows),
         )
             .into_response(),
-        Err(error) => PageError {
-            error,
-            context: ctx,
-        }
-        .into_response(),
+        Err(error) => page_error(error, ctx),
     }
 }
 
