@@ -165,11 +165,13 @@ impl Accounts<'_> {
         password: PlaintextPassword,
     ) -> AppResult<User> {
         let client_address = actor.client_address.as_deref();
-        let started = Instant::now();
-        let limiter = &self.state.sign_in_limiter;
-        if let Err(wait) = limiter.check(email.as_str(), client_address, started) {
-            return Err(AppError::TooManySignInAttempts { retry_after: wait });
-        }
+        // Counted before anything is checked, so that parallel guesses cannot all pass the
+        // limiter before any of them has failed.
+        let attempt = self
+            .state
+            .sign_in_limiter
+            .begin(email.as_str(), client_address, Instant::now())
+            .map_err(|wait| AppError::TooManySignInAttempts { retry_after: wait })?;
         let candidate = self.store.sign_in_candidate(email).await?;
         let (stored_hash, user) = match candidate {
             Some(candidate) => match candidate.password_hash {
@@ -185,13 +187,11 @@ impl Accounts<'_> {
                 .map_err(|error| AppError::internal_because("checking a password", error))?;
         match (verified, user) {
             (true, Some(user)) => {
-                limiter.record_success(email.as_str());
+                self.state.sign_in_limiter.succeeded(attempt);
                 Ok(user)
             }
-            _ => {
-                limiter.record_failure(email.as_str(), client_address, started);
-                Err(AppError::BadCredentials)
-            }
+            // The attempt stays counted.
+            _ => Err(AppError::BadCredentials),
         }
     }
 

@@ -11,7 +11,7 @@
 //! Every change that can move time updates the node's availability index before it returns,
 //! so the next search on this node already sees it.
 
-use corridor_domain::voucher::VoucherId;
+use corridor_domain::voucher::{VoucherId, VoucherRefusal};
 use corridor_domain::Closure;
 use corridor_domain::{
     bounded_text, check_user_may_cancel, optional_bounded_text, BookingId, BookingRefusal,
@@ -453,6 +453,14 @@ impl Bookings<'_> {
                     ))
                 }
                 VoucherBookingAttempt::NotBooked(attempt) => (attempt, None),
+                // Another enterprise's voucher does not exist for this user: the same answer
+                // as an unknown id, so that ids reveal nothing.
+                VoucherBookingAttempt::Refused(VoucherRefusal::NotYourVoucher) => {
+                    return Err(AppError::NotFound(format!(
+                        "no voucher with id {}",
+                        voucher.0
+                    )))
+                }
                 VoucherBookingAttempt::Refused(refusal) => {
                     return Err(Refusal::Voucher(refusal).into())
                 }

@@ -2,11 +2,15 @@
 //! one client address, sign-in is refused for a while, right or wrong, before any password is
 //! checked (which also spares the CPU that Argon2 would burn on a flood).
 //!
-//! Each key (an e-mail address, a client address) keeps the times of its recent failures; a
-//! key with `limit` failures inside `window` is refused until the oldest of them leaves the
-//! window. A successful sign-in clears its address's failures (not its client's: one good
-//! account must not unlock guessing at others from the same client). The count lives in each
-//! node's memory: a cluster of N nodes lets N times the attempts through, still few.
+//! Each key (an e-mail address, a client address) keeps the times of its recent attempts that
+//! did not succeed; a key with `limit` of them inside `window` is refused until the oldest
+//! leaves the window. An attempt is counted when it begins, in the same critical section that
+//! decides whether it may begin at all ([`SignInLimiter::begin`]), so parallel attempts
+//! cannot all pass the check before any of them is counted: the limit holds under
+//! concurrency. An attempt that then succeeds is taken back ([`SignInLimiter::succeeded`])
+//! and clears its address's count (not its client's: one good account must not unlock
+//! guessing at others from the same client). The count lives in each node's memory: a
+//! cluster of N nodes lets N times the attempts through, still few.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -21,11 +25,35 @@ pub const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// map without bound.
 const SWEEP_ABOVE_KEYS: usize = 100_000;
 
-/// Failure times per key, with the policy; pure apart from the mutex (the caller passes the
+/// One counted attempt, with the number that finds it again when it succeeds.
+#[derive(Debug, Clone, Copy)]
+struct Counted {
+    at: Instant,
+    attempt: u64,
+}
+
+#[derive(Default)]
+struct Counts {
+    by_key: HashMap<String, VecDeque<Counted>>,
+    next_attempt: u64,
+}
+
+/// Attempt times per key, with the policy; pure apart from the mutex (the caller passes the
 /// time).
 #[derive(Default)]
 pub struct SignInLimiter {
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+    counts: Mutex<Counts>,
+}
+
+/// An attempt that was let through and counted; hand it back with
+/// [`SignInLimiter::succeeded`] when the credentials were right. Dropped otherwise: the
+/// attempt stays counted as a failure.
+#[derive(Debug)]
+#[must_use = "a sign-in attempt that succeeded must be handed back, or it counts as a failure"]
+pub struct SignInAttempt {
+    attempt: u64,
+    email: String,
+    client: Option<String>,
 }
 
 fn address_key(email: &str) -> String {
@@ -37,70 +65,79 @@ fn client_key(client: &str) -> String {
 }
 
 impl SignInLimiter {
-    /// `Err(wait)` when either key has used up its failures: the time until one expires.
-    pub fn check(&self, email: &str, client: Option<&str>, now: Instant) -> Result<(), Duration> {
-        let mut failures = self
-            .failures
+    fn lock(&self) -> std::sync::MutexGuard<'_, Counts> {
+        self.counts
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let mut wait = Duration::ZERO;
-        let keys = [
-            Some((address_key(email), FAILURES_PER_ADDRESS)),
-            client.map(|client| (client_key(client), FAILURES_PER_CLIENT)),
-        ];
-        for (key, limit) in keys.into_iter().flatten() {
-            if let Some(times) = failures.get_mut(&key) {
-                forget_before(times, now);
-                if times.len() >= limit {
-                    let oldest = times[times.len() - limit];
-                    wait = wait.max(FAILURE_WINDOW.saturating_sub(now.duration_since(oldest)));
-                }
-            }
-        }
-        if wait.is_zero() {
-            Ok(())
-        } else {
-            // Whole seconds, at least one: what Retry-After can say.
-            Err(Duration::from_secs(wait.as_secs().max(1)))
-        }
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub fn record_failure(&self, email: &str, client: Option<&str>, now: Instant) {
-        let mut failures = self
-            .failures
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if failures.len() > SWEEP_ABOVE_KEYS {
-            failures.retain(|_, times| {
+    /// Lets an attempt begin and counts it, or `Err(wait)` when the address or the client has
+    /// used up its attempts: the time until the oldest counted one leaves the window.
+    pub fn begin(
+        &self,
+        email: &str,
+        client: Option<&str>,
+        now: Instant,
+    ) -> Result<SignInAttempt, Duration> {
+        let mut counts = self.lock();
+        if counts.by_key.len() > SWEEP_ABOVE_KEYS {
+            counts.by_key.retain(|_, times| {
                 forget_before(times, now);
                 !times.is_empty()
             });
         }
-        let keys = [Some(address_key(email)), client.map(client_key)];
-        for key in keys.into_iter().flatten() {
-            let times = failures.entry(key).or_default();
-            forget_before(times, now);
-            times.push_back(now);
+        let keys = [
+            Some((address_key(email), FAILURES_PER_ADDRESS)),
+            client.map(|client| (client_key(client), FAILURES_PER_CLIENT)),
+        ];
+        let mut wait = Duration::ZERO;
+        for (key, limit) in keys.iter().flatten() {
+            if let Some(times) = counts.by_key.get_mut(key) {
+                forget_before(times, now);
+                if times.len() >= *limit {
+                    let oldest = times[times.len() - limit].at;
+                    wait = wait.max(FAILURE_WINDOW.saturating_sub(now.duration_since(oldest)));
+                }
+            }
+        }
+        if !wait.is_zero() {
+            // Whole seconds, at least one: what Retry-After can say.
+            return Err(Duration::from_secs(wait.as_secs().max(1)));
+        }
+        let attempt = counts.next_attempt;
+        counts.next_attempt += 1;
+        for (key, _) in keys.into_iter().flatten() {
+            let times = counts.by_key.entry(key).or_default();
+            times.push_back(Counted { at: now, attempt });
             // More than the larger limit is never needed to decide.
             while times.len() > FAILURES_PER_CLIENT {
                 times.pop_front();
             }
         }
+        Ok(SignInAttempt {
+            attempt,
+            email: email.to_owned(),
+            client: client.map(str::to_owned),
+        })
     }
 
-    pub fn record_success(&self, email: &str) {
-        let mut failures = self
-            .failures
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        failures.remove(&address_key(email));
+    /// The attempt's credentials were right: it no longer counts, and its address starts
+    /// afresh.
+    pub fn succeeded(&self, attempt: SignInAttempt) {
+        let mut counts = self.lock();
+        counts.by_key.remove(&address_key(&attempt.email));
+        if let Some(client) = &attempt.client {
+            if let Some(times) = counts.by_key.get_mut(&client_key(client)) {
+                times.retain(|counted| counted.attempt != attempt.attempt);
+            }
+        }
     }
 }
 
-fn forget_before(times: &mut VecDeque<Instant>, now: Instant) {
+fn forget_before(times: &mut VecDeque<Counted>, now: Instant) {
     while times
         .front()
-        .is_some_and(|time| now.duration_since(*time) >= FAILURE_WINDOW)
+        .is_some_and(|counted| now.duration_since(counted.at) >= FAILURE_WINDOW)
     {
         times.pop_front();
     }
@@ -116,21 +153,22 @@ mod tests {
         let start = Instant::now();
         for minute in 0..FAILURES_PER_ADDRESS as u64 {
             let now = start + Duration::from_secs(60 * minute);
-            assert!(limiter.check("a@x.cn", Some("10.0.0.1"), now).is_ok());
-            limiter.record_failure("A@x.cn ", Some("10.0.0.1"), now);
+            let case = if minute % 2 == 0 { "a@x.cn" } else { "A@x.cn " };
+            drop(limiter.begin(case, Some("10.0.0.1"), now).unwrap());
         }
         let now = start + Duration::from_secs(60 * 5);
-        let wait = limiter.check("a@x.cn", Some("10.0.0.2"), now).unwrap_err();
+        let wait = limiter.begin("a@x.cn", Some("10.0.0.2"), now).unwrap_err();
         assert_eq!(wait, FAILURE_WINDOW - Duration::from_secs(300));
         // Another address from the same client is still fine; the first one frees up when
         // its oldest failure is fifteen minutes old.
-        assert!(limiter.check("b@x.cn", Some("10.0.0.1"), now).is_ok());
-        assert!(limiter
-            .check("a@x.cn", None, start + FAILURE_WINDOW)
-            .is_ok());
+        let other = limiter.begin("b@x.cn", Some("10.0.0.1"), now).unwrap();
+        limiter.succeeded(other);
+        let freed = limiter
+            .begin("a@x.cn", None, start + FAILURE_WINDOW)
+            .unwrap();
         // A success clears the address.
-        limiter.record_success("a@x.cn");
-        assert!(limiter.check("a@x.cn", None, now).is_ok());
+        limiter.succeeded(freed);
+        assert!(limiter.begin("a@x.cn", None, now).is_ok());
     }
 
     #[test]
@@ -138,15 +176,29 @@ mod tests {
         let limiter = SignInLimiter::default();
         let now = Instant::now();
         for attempt in 0..FAILURES_PER_CLIENT {
-            assert!(limiter
-                .check(&format!("user{attempt}@x.cn"), Some("10.9.9.9"), now)
-                .is_ok());
-            limiter.record_failure(&format!("user{attempt}@x.cn"), Some("10.9.9.9"), now);
+            drop(
+                limiter
+                    .begin(&format!("user{attempt}@x.cn"), Some("10.9.9.9"), now)
+                    .unwrap(),
+            );
         }
-        assert!(limiter.check("fresh@x.cn", Some("10.9.9.9"), now).is_err());
-        assert!(limiter.check("fresh@x.cn", Some("10.9.9.10"), now).is_ok());
-        // A success does not unlock the client.
-        limiter.record_success("fresh@x.cn");
-        assert!(limiter.check("fresh@x.cn", Some("10.9.9.9"), now).is_err());
+        assert!(limiter.begin("fresh@x.cn", Some("10.9.9.9"), now).is_err());
+        let elsewhere = limiter.begin("fresh@x.cn", Some("10.9.9.10"), now).unwrap();
+        // A success does not unlock the client it did not come from.
+        limiter.succeeded(elsewhere);
+        assert!(limiter.begin("fresh@x.cn", Some("10.9.9.9"), now).is_err());
+    }
+
+    #[test]
+    fn attempts_in_flight_count_before_they_are_decided() {
+        // Twenty attempts begin before any of them is decided (as parallel requests do): only
+        // the address's allowance may begin.
+        let limiter = SignInLimiter::default();
+        let now = Instant::now();
+        let begun: Vec<_> = (0..20)
+            .map(|_| limiter.begin("target@x.cn", Some("10.1.1.1"), now))
+            .collect();
+        let let_through = begun.iter().filter(|attempt| attempt.is_ok()).count();
+        assert_eq!(let_through, FAILURES_PER_ADDRESS);
     }
 }

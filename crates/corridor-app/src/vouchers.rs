@@ -238,6 +238,7 @@ impl Vouchers<'_> {
         if requested.0 <= 0 {
             return Err(AppError::invalid("requested_fen", "must be positive"));
         }
+        Fen::bounded("requested_fen", requested.0, Fen::MAX)?;
         let application = NewVoucherApplication {
             programme,
             enterprise: user.home_institution,
@@ -394,15 +395,18 @@ impl Vouchers<'_> {
         }
     }
 
-    /// How a price at an instrument splits with the voucher now, or why it cannot pay.
+    /// How a price at an instrument splits with the voucher for a service at `service_at`
+    /// (the programme must be valid on the day of the service, not the day of booking), or
+    /// why it cannot pay.
     async fn split(
         &self,
         voucher: &VoucherRecord,
         instrument: InstrumentId,
         price: Fen,
+        service_at: jiff::Timestamp,
     ) -> AppResult<PriceSplit> {
         self.store
-            .quote_voucher_split(voucher.id, instrument, price, corridor_store::now())
+            .quote_voucher_split(voucher.id, instrument, price, service_at)
             .await?
             .map_err(|refusal| Refusal::Voucher(refusal).into())
     }
@@ -430,7 +434,8 @@ impl Vouchers<'_> {
             .store
             .quote_booking(&request, corridor_store::now())
             .await?;
-        self.split(&voucher, instrument, booking_quote.price).await
+        self.split(&voucher, instrument, booking_quote.price, range.start)
+            .await
     }
 
     /// How an already quoted `price` would split if the booking were paid with the voucher,
@@ -442,10 +447,11 @@ impl Vouchers<'_> {
         voucher: VoucherId,
         instrument: InstrumentId,
         price: Fen,
+        service_at: jiff::Timestamp,
     ) -> AppResult<VoucherSplit> {
         let user = actor.require_user()?;
         let voucher = self.own_voucher(user, voucher).await?;
-        let split = self.split(&voucher, instrument, price).await?;
+        let split = self.split(&voucher, instrument, price, service_at).await?;
         if split.voucher_pays.0 <= 0 {
             return Err(Refusal::Voucher(VoucherRefusal::NothingToPay).into());
         }

@@ -451,8 +451,12 @@ pub fn check_user_may_cancel(
 /// are computed once, at quote and booking time, and stored with the booking, so a later
 /// change of rates never changes what a user agreed to pay.
 pub fn price_for_minutes(hourly_rate: Fen, minutes: i64) -> Fen {
-    let numerator = i128::from(hourly_rate.0) * i128::from(minutes);
-    Fen(((numerator + 30) / 60) as i64)
+    // Rates are at most `Fen::MAX_HOURLY_RATE` and bookings at most two weeks, so a price is
+    // at most 3.4 × 10^10 fen; the saturation only guards values stored before the bounds.
+    hourly_rate
+        .checked_ratio(minutes, 60)
+        .unwrap_or(Fen::MAX)
+        .min(Fen::MAX)
 }
 
 fn minute_of_day(local: DateTime) -> u16 {

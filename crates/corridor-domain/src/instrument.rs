@@ -131,6 +131,16 @@ impl HourlyRates {
             if rate.0 < 0 {
                 return Err(DomainError::invalid(field, "a rate cannot be negative"));
             }
+            if rate > Fen::MAX_HOURLY_RATE {
+                return Err(DomainError::invalid(
+                    field,
+                    format!(
+                        "at most {} fen ({}) per hour",
+                        Fen::MAX_HOURLY_RATE.0,
+                        Fen::MAX_HOURLY_RATE
+                    ),
+                ));
+            }
         }
         Ok(HourlyRates {
             own_institution_fen: own_institution,

@@ -15,6 +15,7 @@ mod error;
 pub mod facility;
 mod geography;
 pub mod ical;
+pub mod instant;
 mod institution;
 mod instrument;
 pub mod ledger;

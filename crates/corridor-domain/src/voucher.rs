@@ -89,6 +89,7 @@ impl VoucherProgramme {
         if self.budget.0 <= 0 {
             return Err(DomainError::invalid("budget_fen", "must be positive"));
         }
+        Fen::bounded("budget_fen", self.budget.0, Fen::MAX)?;
         if !(1..=100).contains(&self.co_funding_percent) {
             return Err(DomainError::invalid(
                 "co_funding_percent",
@@ -101,6 +102,11 @@ impl VoucherProgramme {
                 "must be positive",
             ));
         }
+        Fen::bounded(
+            "annual_cap_per_enterprise_fen",
+            self.annual_cap_per_enterprise.0,
+            Fen::MAX,
+        )?;
         if self.valid_until < self.valid_from {
             return Err(DomainError::invalid(
                 "valid_until",
@@ -240,12 +246,18 @@ pub fn split_price(
     if voucher_available.0 <= 0 {
         return Err(VoucherRefusal::NothingLeft);
     }
-    let share = i128::from(price.0.max(0)) * i128::from(programme.co_funding_percent) / 100;
-    let voucher_pays = Fen((share as i64).min(voucher_available.0));
+    // Prices are bounded (see `Fen::MAX`), so the share always fits; a price that does not
+    // is refused rather than wrapped.
+    let share = Fen(price.0.max(0))
+        .checked_share(i64::from(programme.co_funding_percent), 100)
+        .ok_or(VoucherRefusal::NothingToPay)?;
+    let voucher_pays = share.min(voucher_available);
     Ok(PriceSplit {
         price,
         voucher_pays,
-        enterprise_pays: Fen(price.0 - voucher_pays.0),
+        enterprise_pays: price
+            .checked_sub(voucher_pays)
+            .ok_or(VoucherRefusal::NothingToPay)?,
     })
 }
 
@@ -255,8 +267,9 @@ pub fn settle_share(held: Fen, booked_price: Fen, charged: Fen) -> Fen {
     if booked_price.0 <= 0 {
         return Fen::ZERO;
     }
-    let share = i128::from(held.0) * i128::from(charged.0.max(0)) / i128::from(booked_price.0);
-    Fen((share as i64).min(held.0))
+    held.checked_share(charged.0.max(0), booked_price.0)
+        .unwrap_or(held)
+        .min(held)
 }
 
 #[cfg(test)]

@@ -12,34 +12,21 @@
 //! Architecture Invariant: each engine has its own migrations (`migrations/sqlite`,
 //! `migrations/postgres`), embedded in the binary and applied by [`Store::migrate`].
 
+// One module per aggregate, each with its trait, its records and its SQL; the engines'
+// connection set-up and their few differences in `engines/`.
 pub mod analytics;
-mod analytics_sql;
 pub mod backup;
-pub mod booking;
-mod booking_batch_sql;
-mod booking_sql;
-mod booking_store_sql;
+pub mod beamtime;
+pub mod bookings;
 pub mod catalogue;
-pub mod change_cursor;
 pub mod change_log;
-mod common;
+mod engines;
 mod error;
-pub mod facility;
-mod facility_review_sql;
-mod facility_sql;
 pub mod identity;
 pub mod ledger;
-mod ledger_sql;
 mod model;
-mod postgres;
-mod sqlite;
-mod sqlite_scan;
 mod timestamp;
-pub mod voucher;
-mod voucher_expiry_sql;
-mod voucher_history_sql;
-mod voucher_sql;
-mod writes;
+pub mod vouchers;
 
 use std::sync::Arc;
 
@@ -47,15 +34,17 @@ use async_trait::async_trait;
 
 pub use analytics::{AnalyticsBySql, AnalyticsSnapshot, AnalyticsStore};
 #[cfg(feature = "bench-baselines")]
-pub use booking::BookingStrategy;
-pub use booking::{
+pub use bookings::BookingStrategy;
+pub use bookings::{
     AvailabilityFacts, BookingActor, BookingAttempt, BookingChange, BookingDenial, BookingQuote,
     BookingRecord, BookingRequest, BookingSpan, BookingStore, CalendarView, HistoricalBooking,
     Qualification, WaitlistEntry,
 };
 pub use catalogue::CatalogueStore;
-pub use change_cursor::ChangeCursor;
+pub use change_log::cursor::ChangeCursor;
 pub use change_log::ChangeLogStore;
+pub use engines::postgres::PostgresStore;
+pub use engines::sqlite::SqliteStore;
 pub use error::StoreError;
 pub use identity::IdentityStore;
 pub use ledger::{
@@ -68,10 +57,8 @@ pub use model::{
     PageRequest, ProvinceSummary, RegionData, RegionInfo, RegionSummary, RegionUser, SessionRecord,
     SignInCandidate, TableCounts,
 };
-pub use postgres::PostgresStore;
-pub use sqlite::SqliteStore;
 pub use timestamp::now;
-pub use voucher::{
+pub use vouchers::{
     settlement_csv, HistoricalVoucherGrant, NewVoucherApplication, ProgrammeRecord,
     ProgrammeTotals, SettlementRow, VoucherApplication, VoucherBookingAttempt, VoucherDecision,
     VoucherExpiry, VoucherPayment, VoucherPaymentState, VoucherRecord, VoucherStore,
@@ -102,11 +89,11 @@ pub trait Store:
     + identity::IdentityStore
     + change_log::ChangeLogStore
     + analytics::AnalyticsStore
-    + booking::BookingStore
+    + bookings::BookingStore
     + ledger::LedgerStore
-    + voucher::VoucherStore
-    + facility::FacilityStore
-    + facility::FacilityReviewStore
+    + vouchers::VoucherStore
+    + beamtime::FacilityStore
+    + beamtime::FacilityReviewStore
     + Send
     + Sync
     + 'static

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use anyhow::{Context, Result};
 use corridor_demo::beamtime::{demo_grade, DemoBeamtime};
 use corridor_domain::facility::ProposalId;
-use corridor_store::facility::{CheckKind, CheckRecord};
+use corridor_store::beamtime::{CheckKind, CheckRecord};
 use corridor_store::{AuditContext, Store};
 
 pub struct BeamtimeReport {

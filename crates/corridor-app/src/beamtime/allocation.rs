@@ -21,7 +21,7 @@ use corridor_domain::facility::{
     assign_reviewers, ProposalForReview, ProposalId, ReviewerId, ReviewerProfile,
 };
 use corridor_domain::{Beamline, BeamlineId, UserId};
-use corridor_store::facility::{NewNotification, ProposalRecord, StoredBlock, StoredDecision};
+use corridor_store::beamtime::{NewNotification, ProposalRecord, StoredBlock, StoredDecision};
 use corridor_store::{AuditContext, Store};
 use serde::Serialize;
 
@@ -98,7 +98,7 @@ pub async fn assign_cycle_reviewers(
         .iter()
         .map(|reviewer| (reviewer.user, reviewer.max_load))
         .collect();
-    let profile = |reviewer: &corridor_store::facility::ReviewerRecord,
+    let profile = |reviewer: &corridor_store::beamtime::ReviewerRecord,
                    load_left: &HashMap<UserId, u32>| ReviewerProfile {
         id: ReviewerId(reviewer.user.0),
         user: reviewer.user,
@@ -262,7 +262,7 @@ pub async fn run_cycle_allocation(
         .iter()
         .filter_map(|record| record.draft.resubmission_of)
         .collect();
-    let outcomes: HashMap<ProposalId, corridor_store::facility::PredecessorOutcome> = store
+    let outcomes: HashMap<ProposalId, corridor_store::beamtime::PredecessorOutcome> = store
         .predecessor_outcomes(&predecessors)
         .await?
         .into_iter()

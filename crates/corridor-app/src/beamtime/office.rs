@@ -4,7 +4,7 @@
 
 use corridor_domain::facility::proposal::{Cycle, CycleId, ProposalStatus};
 use corridor_domain::InstitutionId;
-use corridor_store::facility::{CheckRecord, ProposalRecord, ReviewRecord, StoredDecision};
+use corridor_store::beamtime::{CheckRecord, ProposalRecord, ReviewRecord, StoredDecision};
 
 use super::schedule::PublishedSchedule;
 use super::{require_a_user_office, Beamtime};

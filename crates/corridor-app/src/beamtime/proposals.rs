@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use corridor_domain::facility::proposal::{Cycle, CycleId, ProposalDraft, ProposalStatus};
 use corridor_domain::facility::ProposalId;
 use corridor_domain::{bounded_text, Beamline, BeamlineId, EmailAddress, User, UserId};
-use corridor_store::facility::{ProposalRecord, StoredDecision};
+use corridor_store::beamtime::{ProposalRecord, StoredDecision};
 use jiff::Timestamp;
 
 use super::schedule::BeamlineDecision;

@@ -5,7 +5,7 @@
 use corridor_domain::facility::proposal::{CycleId, Discipline};
 use corridor_domain::facility::ProposalId;
 use corridor_domain::{optional_bounded_text, UserId};
-use corridor_store::facility::{
+use corridor_store::beamtime::{
     CheckKind, CheckRecord, ProposalRecord, ReviewRecord, ReviewerRecord,
 };
 

@@ -9,7 +9,7 @@ use corridor_domain::facility::allocation::ProposalType;
 use corridor_domain::facility::proposal::{Cycle, CycleId, ProposalStatus};
 use corridor_domain::facility::ProposalId;
 use corridor_domain::{Beamline, BeamlineId, TimeZoneName};
-use corridor_store::facility::{NotificationRecord, StoredDecision};
+use corridor_store::beamtime::{NotificationRecord, StoredDecision};
 use jiff::Timestamp;
 
 use super::allocation::{

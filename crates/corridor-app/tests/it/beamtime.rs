@@ -18,7 +18,7 @@ use corridor_domain::{
     BeamlineId, EmailAddress, InstitutionId, Language, Role, RoleGrant, RoleScope, TimeZoneName,
     User,
 };
-use corridor_store::facility::{CheckKind, StoredBlock, StoredDecision};
+use corridor_store::beamtime::{CheckKind, StoredBlock, StoredDecision};
 use corridor_store::{AuditContext, NewUser, SqliteStore, Store};
 use jiff::{SignedDuration, Timestamp};
 

@@ -395,8 +395,9 @@ async fn vouchers_are_seen_and_spent_only_by_their_enterprise() {
     // The split: 60% of the price; another enterprise's voucher does not exist for a user.
     let (_, institution) = test.manager();
     let instrument = predictable_instrument(&test, institution, BookingMode::Instant).await;
+    let service = crate::support::shanghai_slot(3, 9, 1).start;
     let split = vouchers
-        .split_for_booking(&company, voucher, instrument, Fen(60_000))
+        .split_for_booking(&company, voucher, instrument, Fen(60_000), service)
         .await
         .unwrap();
     assert_eq!(
@@ -405,13 +406,13 @@ async fn vouchers_are_seen_and_spent_only_by_their_enterprise() {
     );
     assert!(matches!(
         vouchers
-            .split_for_booking(&stranger, voucher, instrument, Fen(60_000))
+            .split_for_booking(&stranger, voucher, instrument, Fen(60_000), service)
             .await,
         Err(AppError::NotFound(_))
     ));
     // A voucher that would pay nothing is refused, as booking with it would be.
     let nothing = vouchers
-        .split_for_booking(&company, voucher, instrument, Fen::ZERO)
+        .split_for_booking(&company, voucher, instrument, Fen::ZERO, service)
         .await;
     assert!(
         matches!(

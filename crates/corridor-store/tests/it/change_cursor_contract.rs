@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use corridor_domain::InstrumentId;
-use corridor_store::change_cursor::LATE_COMMIT_PATIENCE;
+use corridor_store::change_log::cursor::LATE_COMMIT_PATIENCE;
 use corridor_store::{AuditContext, ChangeCursor, ChangeRecord, Store};
 
 use crate::support::tiny_region;

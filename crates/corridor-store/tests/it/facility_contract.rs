@@ -10,7 +10,7 @@ use corridor_domain::facility::proposal::{
 use corridor_domain::facility::ProposalId;
 use corridor_domain::Role;
 use corridor_domain::{BeamlineId, InstitutionId, UserId};
-use corridor_store::facility::{
+use corridor_store::beamtime::{
     CheckKind, CheckRecord, NewNotification, StoredBlock, StoredDecision,
 };
 use corridor_store::{PageRequest, Store, StoreError};

@@ -4,7 +4,7 @@
 use corridor_domain::analytics::{
     FlowCell, FlowMatrix, IdleInstrument, OriginUsage, UsageRow, UsageTotals, UtilisationRow,
 };
-use corridor_store::voucher::csv_field;
+use corridor_store::vouchers::csv_field;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

@@ -27,14 +27,10 @@ use crate::AppState;
 
 pub use super::booking_dto::*;
 
-/// Reads an instant: RFC 3339 with an offset, e.g. `2026-12-07T09:00:00+08:00`.
+/// Reads an instant: RFC 3339 with an offset, e.g. `2026-12-07T09:00:00+08:00`, strictly
+/// (four-digit year, offset within ±14:00).
 pub fn parse_instant(field: &'static str, text: &str) -> Result<Timestamp, ApiError> {
-    text.trim().parse::<Timestamp>().map_err(|_| {
-        ApiError::invalid(
-            field,
-            format!("{text:?} is not an RFC 3339 instant like 2026-12-07T09:00:00+08:00"),
-        )
-    })
+    Ok(corridor_domain::instant::parse_instant(field, text)?)
 }
 
 /// Reads an instant, or a date taken as midnight in `zone`.
@@ -43,7 +39,7 @@ pub fn parse_instant_or_date(
     text: &str,
     zone: &jiff::tz::TimeZone,
 ) -> Result<Timestamp, ApiError> {
-    if let Ok(date) = text.trim().parse::<jiff::civil::Date>() {
+    if let Ok(date) = corridor_domain::instant::parse_date(field, text) {
         return date
             .to_zoned(zone.clone())
             .map(|zoned| zoned.timestamp())

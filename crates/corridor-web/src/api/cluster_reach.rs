@@ -11,7 +11,7 @@ use corridor_app::cluster_reach::{
 };
 use corridor_domain::analytics::ClusterTarget;
 use corridor_domain::{CategoryCode, InstitutionId, Sector};
-use corridor_store::voucher::csv_field;
+use corridor_store::vouchers::csv_field;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

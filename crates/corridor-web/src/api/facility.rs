@@ -21,7 +21,7 @@ use corridor_domain::facility::proposal::{
 use corridor_domain::facility::ProposalId;
 use corridor_domain::ical::{render_feed, CalendarFeed, FeedEvent, FeedEventStatus};
 use corridor_domain::{BeamlineId, InstitutionId, UserId};
-use corridor_store::facility::CheckKind;
+use corridor_store::beamtime::CheckKind;
 
 pub use super::facility_dto::*;
 use crate::auth::Requester;
@@ -34,18 +34,11 @@ use super::facility_summaries::{
 use crate::AppState;
 
 fn parse_date(field: &'static str, text: &str) -> Result<jiff::civil::Date, ApiError> {
-    text.trim()
-        .parse()
-        .map_err(|_| ApiError::invalid(field, format!("{text:?} is not a date like 2027-03-01")))
+    Ok(corridor_domain::instant::parse_date(field, text)?)
 }
 
 fn parse_instant(field: &'static str, text: &str) -> Result<jiff::Timestamp, ApiError> {
-    text.trim().parse().map_err(|_| {
-        ApiError::invalid(
-            field,
-            format!("{text:?} is not an instant like 2026-12-01T00:00:00Z"),
-        )
-    })
+    Ok(corridor_domain::instant::parse_instant(field, text)?)
 }
 
 /// The draft a proposal input describes, as sent: the application layer checks its limits

@@ -2,7 +2,7 @@
 
 use corridor_app::beamtime::{BeamlineDecision, ProposalView, PublishedSchedule};
 use corridor_domain::facility::proposal::{Cycle, ProposalDraft};
-use corridor_store::facility::{
+use corridor_store::beamtime::{
     CheckRecord, NotificationRecord, ProposalRecord, ReviewRecord, ReviewerRecord, StoredDecision,
 };
 use serde::{Deserialize, Serialize};

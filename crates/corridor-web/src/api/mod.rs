@@ -201,7 +201,7 @@ fn parse_optional<T>(
 /// Reads an RFC 3339 instant, or a bare date (`YYYY-MM-DD`), which the application layer
 /// places in the region's time zone.
 pub(crate) fn instant_or_date(field: &'static str, text: &str) -> Result<InstantOrDate, ApiError> {
-    match text.trim().parse::<jiff::civil::Date>() {
+    match corridor_domain::instant::parse_date(field, text) {
         Ok(date) => Ok(InstantOrDate::Date(date)),
         Err(_) => Ok(InstantOrDate::Instant(bookings::parse_instant(
             field, text,

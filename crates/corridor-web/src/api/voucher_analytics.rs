@@ -17,7 +17,7 @@ use crate::extract::Query;
 use crate::problem::{ApiError, Problem};
 use crate::AppState;
 use corridor_app::vouchers::{ProgrammeFigures, VoucherDashboard};
-use corridor_store::voucher::csv_field;
+use corridor_store::vouchers::csv_field;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

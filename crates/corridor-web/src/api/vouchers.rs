@@ -37,15 +37,13 @@ pub fn voucher_refused(refusal: &VoucherRefusal) -> ApiError {
 }
 
 fn parse_date(field: &'static str, text: &str) -> Result<jiff::civil::Date, ApiError> {
-    text.trim()
-        .parse()
-        .map_err(|_| ApiError::invalid(field, format!("{text:?} is not a date like 2026-01-31")))
+    Ok(corridor_domain::instant::parse_date(field, text)?)
 }
 
 /// Reads one end of a settlement period: a date (taken in the region's time zone by the
 /// service) or an RFC 3339 instant.
 fn parse_period_bound(field: &'static str, text: &str) -> Result<PeriodBound, ApiError> {
-    match text.trim().parse::<jiff::civil::Date>() {
+    match corridor_domain::instant::parse_date(field, text) {
         Ok(day) => Ok(PeriodBound::Day(day)),
         Err(_) => Ok(PeriodBound::Instant(super::bookings::parse_instant(
             field, text,

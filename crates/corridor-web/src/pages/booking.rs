@@ -443,6 +443,7 @@ pub async fn book_submit(
                 voucher,
                 InstrumentId(id),
                 quote.price,
+                parsed.range.start,
                 ctx.language,
             )
             .await;

@@ -15,7 +15,7 @@ use corridor_app::beamtime::OfficeConsole;
 use corridor_app::Actor;
 use corridor_domain::facility::proposal::CycleId;
 use corridor_domain::facility::ProposalId;
-use corridor_store::facility::CheckKind;
+use corridor_store::beamtime::CheckKind;
 use serde::Deserialize;
 
 use super::facility::{cycle_row, schedule_chart, CycleRow};
@@ -302,7 +302,7 @@ async fn office_content(
             if check.approved { "✓" } else { "✗" }
         ));
     }
-    let decision_of: HashMap<(ProposalId, i64), &corridor_store::facility::StoredDecision> =
+    let decision_of: HashMap<(ProposalId, i64), &corridor_store::beamtime::StoredDecision> =
         decisions
             .iter()
             .map(|decision| ((decision.proposal, decision.beamline.0), decision))

@@ -388,6 +388,47 @@ async fn specific_bad_inputs_get_specific_problems() {
     expect_problem(huge, 413, "body over the limit").await;
 }
 
+/// Finding 2 of issue 30: twenty wrong passwords sent at once all got 401 (each passed the
+/// limiter before any had failed). Each attempt is now counted before it is checked.
+#[tokio::test]
+async fn parallel_wrong_passwords_are_limited_like_sequential_ones() {
+    let server = sqlite_server().await;
+    let url = server.url("/api/v1/tokens");
+    let attempts: Vec<_> = (0..20)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move {
+                client()
+                    .post(url)
+                    .json(&serde_json::json!({
+                        "email": "researcher@corridor.demo",
+                        "password": "wrong password",
+                        "name": "n"
+                    }))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for attempt in attempts {
+        statuses.push(attempt.await.unwrap());
+    }
+    let refused = statuses.iter().filter(|status| **status == 429).count();
+    let wrong = statuses.iter().filter(|status| **status == 401).count();
+    assert_eq!(
+        (wrong, refused),
+        (
+            corridor_app::sign_in_limit::FAILURES_PER_ADDRESS,
+            20 - corridor_app::sign_in_limit::FAILURES_PER_ADDRESS
+        ),
+        "{statuses:?}"
+    );
+}
+
 #[tokio::test]
 async fn repeated_wrong_passwords_lock_the_address_for_a_while() {
     let server = sqlite_server().await;

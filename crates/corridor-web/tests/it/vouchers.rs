@@ -337,11 +337,13 @@ async fn voucher_flow(server: &TestServer) {
             Some(stolen),
         )
         .await,
-        403,
+        404,
         "not yours",
     )
     .await;
-    assert_eq!(problem["type"], "/problems/not-your-voucher");
+    // Another enterprise's voucher is answered like an unknown one (issue 30, finding 9): the
+    // answer must not tell that the id exists.
+    assert_eq!(problem["type"], "/problems/not-found");
     let wallet = json_of(
         call(
             Method::GET,

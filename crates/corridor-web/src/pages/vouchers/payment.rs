@@ -157,12 +157,13 @@ pub async fn quote_split(
     voucher: VoucherId,
     instrument: InstrumentId,
     price: Fen,
+    service_at: jiff::Timestamp,
     language: Language,
 ) -> Result<VoucherQuoteView, ApiError> {
     let quoted = state
         .app
         .vouchers()
-        .split_for_booking(actor, voucher, instrument, price)
+        .split_for_booking(actor, voucher, instrument, price, service_at)
         .await;
     let (record, split) = match quoted {
         Ok(quoted) => (quoted.voucher, quoted.split),

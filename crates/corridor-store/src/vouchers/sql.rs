@@ -20,8 +20,11 @@ pub(crate) fn hold_key(booking: corridor_domain::BookingId) -> String {
 }
 
 /// The calendar year (in the region's time zone) an instant falls in, as `[start, end)`.
-pub(crate) fn year_bounds(now: jiff::Timestamp) -> (jiff::Timestamp, jiff::Timestamp) {
-    let zone = jiff::tz::TimeZone::get("Asia/Shanghai").expect("the bundled database has Shanghai");
+pub(crate) fn year_bounds(
+    zone: &jiff::tz::TimeZone,
+    now: jiff::Timestamp,
+) -> (jiff::Timestamp, jiff::Timestamp) {
+    let zone = zone.clone();
     let year = now.to_zoned(zone.clone()).year();
     let start = jiff::civil::date(year, 1, 1)
         .to_zoned(zone.clone())
@@ -35,10 +38,26 @@ pub(crate) fn year_bounds(now: jiff::Timestamp) -> (jiff::Timestamp, jiff::Times
 }
 
 /// The region's civil date of an instant: what programme validity is judged by.
-pub(crate) fn region_date(now: jiff::Timestamp) -> jiff::civil::Date {
-    let zone = jiff::tz::TimeZone::get("Asia/Shanghai").expect("the bundled database has Shanghai");
-    now.to_zoned(zone).date()
+pub(crate) fn region_date(zone: &jiff::tz::TimeZone, now: jiff::Timestamp) -> jiff::civil::Date {
+    now.to_zoned(zone.clone()).date()
 }
+
+/// The stored region's time zone (UTC while no region is stored), as the voucher rules judge
+/// days and years by it. A database whose region predates the column (migration 0011, which
+/// gave such regions its default) is read as in that default zone.
+pub(crate) fn region_zone_of(
+    stored: Option<Option<String>>,
+) -> Result<jiff::tz::TimeZone, crate::StoreError> {
+    let name = match stored {
+        None => return Ok(jiff::tz::TimeZone::UTC),
+        Some(None) => crate::catalogue::sql::ZONE_OF_REGIONS_BEFORE_THE_COLUMN.to_owned(),
+        Some(Some(name)) => name,
+    };
+    Ok(crate::catalogue::sql::stored(corridor_domain::TimeZoneName::parse(&name))?.zone())
+}
+
+/// The statement that reads the region (its time zone, where the schema has the column).
+pub(crate) const REGION_ZONE_SQL: &str = "SELECT * FROM region WHERE id = 1";
 
 macro_rules! shared_voucher_impl {
     ($store:ty, $db:ty) => {
@@ -51,9 +70,9 @@ macro_rules! shared_voucher_impl {
             use corridor_domain::{CategoryCode, Fen, InstitutionId, ProvinceCode, UserId};
             use sqlx::Row;
 
-            use crate::common::{parse_json_list, stored};
+            use crate::catalogue::sql::{parse_json_list, stored};
             use crate::timestamp::StoredInstant;
-            use crate::voucher::{ProgrammeRecord, VoucherApplication};
+            use crate::vouchers::{ProgrammeRecord, VoucherApplication};
             use crate::StoreError;
 
             pub(super) type DbRow = <$db as sqlx::Database>::Row;
@@ -194,11 +213,11 @@ macro_rules! shared_voucher_impl {
                 transaction: &mut sqlx::Transaction<'_, $db>,
                 id: corridor_domain::voucher::VoucherProgrammeId,
                 lock: bool,
-            ) -> Result<Option<crate::voucher::ProgrammeRecord>, StoreError> {
+            ) -> Result<Option<crate::vouchers::ProgrammeRecord>, StoreError> {
                 let suffix = if lock { Self::LEDGER_LOCK_SUFFIX } else { "" };
                 let row = sqlx::query(&format!(
                     "SELECT {} FROM voucher_programmes p JOIN ledger_accounts a ON a.id = p.budget_account_id WHERE p.id = $1{suffix}",
-                    crate::voucher_sql::PROGRAMME_COLUMNS
+                    crate::vouchers::sql::PROGRAMME_COLUMNS
                 ))
                 .bind(id.0)
                 .fetch_optional(&mut **transaction)
@@ -209,10 +228,10 @@ macro_rules! shared_voucher_impl {
             async fn voucher_in(
                 transaction: &mut sqlx::Transaction<'_, $db>,
                 id: corridor_domain::voucher::VoucherId,
-            ) -> Result<Option<crate::voucher::VoucherRecord>, StoreError> {
+            ) -> Result<Option<crate::vouchers::VoucherRecord>, StoreError> {
                 let row = sqlx::query(&format!(
                     "SELECT {}, w.programme_id FROM vouchers w JOIN ledger_accounts wa ON wa.id = w.account_id WHERE w.id = $1",
-                    crate::voucher_sql::VOUCHER_COLUMNS
+                    crate::vouchers::sql::VOUCHER_COLUMNS
                 ))
                 .bind(id.0)
                 .fetch_optional(&mut **transaction)
@@ -223,14 +242,14 @@ macro_rules! shared_voucher_impl {
                 let programme = Self::programme_in(transaction, corridor_domain::voucher::VoucherProgrammeId(programme), false)
                     .await?
                     .ok_or_else(|| StoreError::corrupt("a voucher's programme is missing"))?;
-                Ok(Some(crate::voucher::VoucherRecord { id, programme: programme.programme, enterprise, amount, account, balances, issued_at }))
+                Ok(Some(crate::vouchers::VoucherRecord { id, programme: programme.programme, enterprise, amount, account, balances, issued_at }))
             }
 
             async fn application_in(
                 transaction: &mut sqlx::Transaction<'_, $db>,
                 id: corridor_domain::voucher::VoucherApplicationId,
-            ) -> Result<Option<crate::voucher::VoucherApplication>, StoreError> {
-                let row = sqlx::query(&format!("{} WHERE v.id = $1", crate::voucher_sql::APPLICATION_SELECT))
+            ) -> Result<Option<crate::vouchers::VoucherApplication>, StoreError> {
+                let row = sqlx::query(&format!("{} WHERE v.id = $1", crate::vouchers::sql::APPLICATION_SELECT))
                     .bind(id.0)
                     .fetch_optional(&mut **transaction)
                     .await?;
@@ -250,11 +269,19 @@ macro_rules! shared_voucher_impl {
                 .await?;
                 row.map(|(kind, province)| {
                     Ok((
-                        crate::common::stored(corridor_domain::InstitutionKind::parse(&kind))?,
-                        crate::common::stored(corridor_domain::ProvinceCode::parse(&province))?,
+                        crate::catalogue::sql::stored(corridor_domain::InstitutionKind::parse(&kind))?,
+                        crate::catalogue::sql::stored(corridor_domain::ProvinceCode::parse(&province))?,
                     ))
                 })
                 .transpose()
+            }
+
+            /// The stored region's time zone, read inside the transaction.
+            async fn region_zone_in(
+                transaction: &mut sqlx::Transaction<'_, $db>,
+            ) -> Result<jiff::tz::TimeZone, StoreError> {
+                let row = sqlx::query(crate::vouchers::sql::REGION_ZONE_SQL).fetch_optional(&mut **transaction).await?;
+                crate::vouchers::sql::region_zone_of(row.map(|row| row.try_get::<String, _>("time_zone").ok()))
             }
 
             async fn issued_this_year_in(
@@ -263,7 +290,8 @@ macro_rules! shared_voucher_impl {
                 enterprise: corridor_domain::InstitutionId,
                 now: jiff::Timestamp,
             ) -> Result<corridor_domain::Fen, StoreError> {
-                let (start, end) = crate::voucher_sql::year_bounds(now);
+                let zone = Self::region_zone_in(transaction).await?;
+                let (start, end) = crate::vouchers::sql::year_bounds(&zone, now);
                 let issued: i64 = sqlx::query_scalar(
                     "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) FROM vouchers WHERE programme_id = $1 AND enterprise_id = $2 AND issued_at >= $3 AND issued_at < $4",
                 )
@@ -290,8 +318,8 @@ macro_rules! shared_voucher_impl {
                 .await?;
                 row.map(|(category, province)| {
                     Ok((
-                        crate::common::stored(corridor_domain::CategoryCode::parse(&category))?,
-                        crate::common::stored(corridor_domain::ProvinceCode::parse(&province))?,
+                        crate::catalogue::sql::stored(corridor_domain::CategoryCode::parse(&category))?,
+                        crate::catalogue::sql::stored(corridor_domain::ProvinceCode::parse(&province))?,
                     ))
                 })
                 .transpose()
@@ -300,8 +328,8 @@ macro_rules! shared_voucher_impl {
             async fn voucher_payment_in(
                 transaction: &mut sqlx::Transaction<'_, $db>,
                 booking: corridor_domain::BookingId,
-            ) -> Result<Option<crate::voucher::VoucherPayment>, StoreError> {
-                use crate::voucher::VoucherPaymentState;
+            ) -> Result<Option<crate::vouchers::VoucherPayment>, StoreError> {
+                use crate::vouchers::VoucherPaymentState;
                 let row: Option<(i64, i64, i64)> = sqlx::query_as(
                     "SELECT voucher_id, price_fen, voucher_pays_fen FROM booking_voucher_payments WHERE booking_id = $1",
                 )
@@ -309,7 +337,7 @@ macro_rules! shared_voucher_impl {
                 .fetch_optional(&mut **transaction)
                 .await?;
                 let Some((voucher, price, voucher_pays)) = row else { return Ok(None) };
-                let hold_key = crate::voucher_sql::hold_key(booking);
+                let hold_key = crate::vouchers::sql::hold_key(booking);
                 let resolution: Option<(String, i64)> = sqlx::query_as(
                     "SELECT r.kind, r.amount FROM ledger_transfers r JOIN ledger_transfers h ON r.pending_id = h.id WHERE h.transfer_key = $1",
                 )
@@ -321,7 +349,7 @@ macro_rules! shared_voucher_impl {
                     Some((kind, amount)) if kind == "post_pending" => VoucherPaymentState::Redeemed { amount: corridor_domain::Fen(amount) },
                     Some(_) => VoucherPaymentState::Released,
                 };
-                Ok(Some(crate::voucher::VoucherPayment {
+                Ok(Some(crate::vouchers::VoucherPayment {
                     voucher: corridor_domain::voucher::VoucherId(voucher),
                     split: corridor_domain::voucher::PriceSplit {
                         price: corridor_domain::Fen(price),
@@ -338,14 +366,14 @@ macro_rules! shared_voucher_impl {
             /// already resolved stays as it is (usage recorded twice does not redeem twice).
             pub(crate) async fn settle_voucher_payment_in(
                 transaction: &mut sqlx::Transaction<'_, $db>,
-                booking: &crate::booking::BookingRecord,
+                booking: &crate::bookings::BookingRecord,
                 now: jiff::Timestamp,
                 context: &crate::AuditContext,
             ) -> Result<(), StoreError> {
                 use corridor_domain::ledger::{TransferKey, TransferRequest};
                 use corridor_domain::BookingStatus;
                 let Some(payment) = Self::voucher_payment_in(transaction, booking.id).await? else { return Ok(()) };
-                if payment.state != crate::voucher::VoucherPaymentState::Held {
+                if payment.state != crate::vouchers::VoucherPaymentState::Held {
                     return Ok(());
                 }
                 let key = |suffix: &str| TransferKey::parse(&format!("booking:{}:voucher-{suffix}", booking.id.0)).map_err(StoreError::corrupt);
@@ -379,7 +407,7 @@ macro_rules! shared_voucher_impl {
         }
 
         #[async_trait::async_trait]
-        impl crate::voucher::VoucherStore for $store {
+        impl crate::vouchers::VoucherStore for $store {
             async fn create_voucher_programme(
                 &self,
                 programme: &corridor_domain::voucher::VoucherProgramme,
@@ -406,7 +434,7 @@ macro_rules! shared_voucher_impl {
                 .bind(programme.annual_cap_per_enterprise.0)
                 .bind(programme.valid_from.to_string())
                 .bind(programme.valid_until.to_string())
-                .bind(crate::common::json_list(&categories))
+                .bind(crate::catalogue::sql::json_list(&categories))
                 .bind(programme.provider_scope.as_code())
                 .bind(programme.redemption_mode.as_code())
                 .bind(budget.0)
@@ -429,10 +457,10 @@ macro_rules! shared_voucher_impl {
                 Ok(corridor_domain::voucher::VoucherProgrammeId(id))
             }
 
-            async fn voucher_programmes(&self, province: Option<corridor_domain::ProvinceCode>) -> Result<Vec<crate::voucher::ProgrammeRecord>, StoreError> {
+            async fn voucher_programmes(&self, province: Option<corridor_domain::ProvinceCode>) -> Result<Vec<crate::vouchers::ProgrammeRecord>, StoreError> {
                 let rows = sqlx::query(&format!(
                     "SELECT {} FROM voucher_programmes p JOIN ledger_accounts a ON a.id = p.budget_account_id WHERE ($1 IS NULL OR p.province_code = $1) ORDER BY p.id",
-                    crate::voucher_sql::PROGRAMME_COLUMNS
+                    crate::vouchers::sql::PROGRAMME_COLUMNS
                 ))
                 .bind(province.map(|province| province.as_code()))
                 .fetch_all(self.read_pool())
@@ -440,18 +468,18 @@ macro_rules! shared_voucher_impl {
                 rows.iter().map(voucher_rows::programme_from_row).collect()
             }
 
-            async fn voucher_programme(&self, id: corridor_domain::voucher::VoucherProgrammeId) -> Result<Option<crate::voucher::ProgrammeRecord>, StoreError> {
+            async fn voucher_programme(&self, id: corridor_domain::voucher::VoucherProgrammeId) -> Result<Option<crate::vouchers::ProgrammeRecord>, StoreError> {
                 let mut transaction = self.read_pool().begin().await?;
                 Self::programme_in(&mut transaction, id, false).await
             }
 
             async fn apply_for_voucher(
                 &self,
-                application: &crate::voucher::NewVoucherApplication,
+                application: &crate::vouchers::NewVoucherApplication,
                 now: jiff::Timestamp,
                 context: &crate::AuditContext,
-            ) -> Result<Result<crate::voucher::VoucherApplication, corridor_domain::voucher::VoucherRefusal>, StoreError> {
-                let crate::voucher::NewVoucherApplication { programme, enterprise, applicant, requested, purpose } = application;
+            ) -> Result<Result<crate::vouchers::VoucherApplication, corridor_domain::voucher::VoucherRefusal>, StoreError> {
+                let crate::vouchers::NewVoucherApplication { programme, enterprise, applicant, requested, purpose } = application;
                 let (programme, enterprise, applicant, requested) = (*programme, *enterprise, *applicant, *requested);
                 if purpose.trim().is_empty() || purpose.len() > 2_000 {
                     return Err(StoreError::InvalidReference { field: "purpose", reason: "must be 1 to 2,000 characters".into() });
@@ -467,7 +495,7 @@ macro_rules! shared_voucher_impl {
                     .await?
                     .ok_or_else(|| StoreError::InvalidReference { field: "enterprise_id", reason: format!("there is no institution {}", enterprise.0) })?;
                 let issued = Self::issued_this_year_in(&mut transaction, programme, enterprise, now).await?;
-                if let Err(refusal) = corridor_domain::voucher::check_issuance(&record.programme, kind, &province, issued, requested, crate::voucher_sql::region_date(now)) {
+                if let Err(refusal) = corridor_domain::voucher::check_issuance(&record.programme, kind, &province, issued, requested, crate::vouchers::sql::region_date(&Self::region_zone_in(&mut transaction).await?, now)) {
                     return Ok(Err(refusal));
                 }
                 let id: i64 = sqlx::query_scalar(
@@ -491,7 +519,7 @@ macro_rules! shared_voucher_impl {
                 Ok(Ok(application))
             }
 
-            async fn voucher_application(&self, id: corridor_domain::voucher::VoucherApplicationId) -> Result<Option<crate::voucher::VoucherApplication>, StoreError> {
+            async fn voucher_application(&self, id: corridor_domain::voucher::VoucherApplicationId) -> Result<Option<crate::vouchers::VoucherApplication>, StoreError> {
                 let mut transaction = self.read_pool().begin().await?;
                 Self::application_in(&mut transaction, id).await
             }
@@ -501,14 +529,14 @@ macro_rules! shared_voucher_impl {
                 programme: Option<corridor_domain::voucher::VoucherProgrammeId>,
                 status: Option<corridor_domain::voucher::ApplicationStatus>,
                 page: crate::PageRequest,
-            ) -> Result<crate::Page<crate::voucher::VoucherApplication>, StoreError> {
+            ) -> Result<crate::Page<crate::vouchers::VoucherApplication>, StoreError> {
                 let filter = "($1 IS NULL OR v.programme_id = $1) AND ($2 IS NULL OR v.status = $2)";
                 let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM voucher_applications v WHERE {filter}"))
                     .bind(programme.map(|id| id.0))
                     .bind(status.map(|status| status.as_code()))
                     .fetch_one(self.read_pool())
                     .await?;
-                let rows = sqlx::query(&format!("{} WHERE {filter} AND v.id > $3 ORDER BY v.id LIMIT $4", crate::voucher_sql::APPLICATION_SELECT))
+                let rows = sqlx::query(&format!("{} WHERE {filter} AND v.id > $3 ORDER BY v.id LIMIT $4", crate::vouchers::sql::APPLICATION_SELECT))
                     .bind(programme.map(|id| id.0))
                     .bind(status.map(|status| status.as_code()))
                     .bind(page.after.unwrap_or(0))
@@ -516,16 +544,16 @@ macro_rules! shared_voucher_impl {
                     .fetch_all(self.read_pool())
                     .await?;
                 let items = rows.iter().map(voucher_rows::application_from_row).collect::<Result<Vec<_>, _>>()?;
-                Ok(crate::Page::from_items(crate::common::count(total), items, page.limit, |application| application.id.0))
+                Ok(crate::Page::from_items(crate::catalogue::sql::count(total), items, page.limit, |application| application.id.0))
             }
 
             async fn voucher_applications_of_enterprise(
                 &self,
                 enterprise: corridor_domain::InstitutionId,
-            ) -> Result<Vec<crate::voucher::VoucherApplication>, StoreError> {
+            ) -> Result<Vec<crate::vouchers::VoucherApplication>, StoreError> {
                 let rows = sqlx::query(&format!(
                     "{} WHERE v.enterprise_id = $1 ORDER BY v.id DESC",
-                    crate::voucher_sql::APPLICATION_SELECT
+                    crate::vouchers::sql::APPLICATION_SELECT
                 ))
                 .bind(enterprise.0)
                 .fetch_all(self.read_pool())
@@ -541,10 +569,10 @@ macro_rules! shared_voucher_impl {
                 note: Option<&str>,
                 now: jiff::Timestamp,
                 context: &crate::AuditContext,
-            ) -> Result<crate::voucher::VoucherDecision, StoreError> {
+            ) -> Result<crate::vouchers::VoucherDecision, StoreError> {
                 use corridor_domain::ledger::{AccountFlags, Movement, TransferKey, TransferRefusal, TransferRequest};
                 use corridor_domain::voucher::ApplicationStatus;
-                use crate::voucher::VoucherDecision;
+                use crate::vouchers::VoucherDecision;
                 let mut transaction = self.begin_write().await?;
                 let application = Self::application_in(&mut transaction, id)
                     .await?
@@ -580,7 +608,7 @@ macro_rules! shared_voucher_impl {
                     .await?
                     .ok_or_else(|| StoreError::corrupt("an application's enterprise is missing"))?;
                 let issued = Self::issued_this_year_in(&mut transaction, application.programme, application.enterprise, now).await?;
-                if let Err(refusal) = corridor_domain::voucher::check_issuance(&record.programme, kind, &province, issued, amount, crate::voucher_sql::region_date(now)) {
+                if let Err(refusal) = corridor_domain::voucher::check_issuance(&record.programme, kind, &province, issued, amount, crate::vouchers::sql::region_date(&Self::region_zone_in(&mut transaction).await?, now)) {
                     return Ok(VoucherDecision::Refused(refusal));
                 }
                 let account = Self::new_ledger_account_in(&mut transaction, "voucher", &format!("Voucher of {} from {}", application.enterprise_name_en, record.programme.name_en), AccountFlags::NO_OVERDRAFT, now).await?;
@@ -623,12 +651,12 @@ macro_rules! shared_voucher_impl {
                 Ok(VoucherDecision::Issued { application, voucher })
             }
 
-            async fn voucher(&self, id: corridor_domain::voucher::VoucherId) -> Result<Option<crate::voucher::VoucherRecord>, StoreError> {
+            async fn voucher(&self, id: corridor_domain::voucher::VoucherId) -> Result<Option<crate::vouchers::VoucherRecord>, StoreError> {
                 let mut transaction = self.read_pool().begin().await?;
                 Self::voucher_in(&mut transaction, id).await
             }
 
-            async fn vouchers_of_enterprise(&self, enterprise: corridor_domain::InstitutionId) -> Result<Vec<crate::voucher::VoucherRecord>, StoreError> {
+            async fn vouchers_of_enterprise(&self, enterprise: corridor_domain::InstitutionId) -> Result<Vec<crate::vouchers::VoucherRecord>, StoreError> {
                 let mut transaction = self.read_pool().begin().await?;
                 let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM vouchers WHERE enterprise_id = $1 ORDER BY id")
                     .bind(enterprise.0)
@@ -648,27 +676,27 @@ macro_rules! shared_voucher_impl {
                 voucher: corridor_domain::voucher::VoucherId,
                 instrument: corridor_domain::InstrumentId,
                 price: corridor_domain::Fen,
-                now: jiff::Timestamp,
+                service_at: jiff::Timestamp,
             ) -> Result<Result<corridor_domain::voucher::PriceSplit, corridor_domain::voucher::VoucherRefusal>, StoreError> {
                 let mut transaction = self.read_pool().begin().await?;
                 let voucher = Self::voucher_in(&mut transaction, voucher).await?.ok_or_else(|| StoreError::NotFound(format!("no voucher {}", voucher.0)))?;
                 let (category, provider_province) = Self::instrument_standing_in(&mut transaction, instrument)
                     .await?
                     .ok_or_else(|| StoreError::NotFound(format!("no instrument with id {}", instrument.0)))?;
-                Ok(corridor_domain::voucher::split_price(&voucher.programme, price, voucher.available(), &category, &provider_province, crate::voucher_sql::region_date(now)))
+                Ok(corridor_domain::voucher::split_price(&voucher.programme, price, voucher.available(), &category, &provider_province, crate::vouchers::sql::region_date(&Self::region_zone_in(&mut transaction).await?, service_at)))
             }
 
             async fn create_booking_with_voucher(
                 &self,
-                request: &crate::booking::BookingRequest,
+                request: &crate::bookings::BookingRequest,
                 voucher: corridor_domain::voucher::VoucherId,
                 now: jiff::Timestamp,
                 context: &crate::AuditContext,
-            ) -> Result<crate::voucher::VoucherBookingAttempt, StoreError> {
+            ) -> Result<crate::vouchers::VoucherBookingAttempt, StoreError> {
                 use corridor_domain::ledger::{Movement, TransferKey, TransferRequest};
                 use corridor_domain::voucher::{RedemptionMode, VoucherRefusal};
-                use crate::booking::BookingAttempt;
-                use crate::voucher::{VoucherBookingAttempt, VoucherPayment, VoucherPaymentState};
+                use crate::bookings::BookingAttempt;
+                use crate::vouchers::{VoucherBookingAttempt, VoucherPayment, VoucherPaymentState};
                 // A waitlisted request would later become a booking without its voucher.
                 let mut request = request.clone();
                 request.join_waitlist_if_taken = false;
@@ -702,7 +730,10 @@ macro_rules! shared_voucher_impl {
                 let (category, provider_province) = Self::instrument_standing_in(&mut transaction, request.instrument)
                     .await?
                     .ok_or_else(|| StoreError::corrupt("a booked instrument is missing"))?;
-                let split = match corridor_domain::voucher::split_price(&record.programme, booking.price, record.available(), &category, &provider_province, crate::voucher_sql::region_date(now)) {
+                // The programme pays for services on the days it is valid: the day of the service
+                // decides, not the day it was booked (a hold for a later service would outlive
+                // the programme's grace).
+                let split = match corridor_domain::voucher::split_price(&record.programme, booking.price, record.available(), &category, &provider_province, crate::vouchers::sql::region_date(&Self::region_zone_in(&mut transaction).await?, booking.range.start)) {
                     Ok(split) if split.voucher_pays.0 > 0 => split,
                     Ok(_) => {
                         transaction.rollback().await?;
@@ -727,7 +758,7 @@ macro_rules! shared_voucher_impl {
                 )
                 .await?;
                 let hold = TransferRequest::Pending(Movement {
-                    key: TransferKey::parse(&crate::voucher_sql::hold_key(booking.id)).map_err(StoreError::corrupt)?,
+                    key: TransferKey::parse(&crate::vouchers::sql::hold_key(booking.id)).map_err(StoreError::corrupt)?,
                     debit_account: record.account,
                     credit_account: claim_account,
                     amount: split.voucher_pays,
@@ -756,24 +787,24 @@ macro_rules! shared_voucher_impl {
                 Ok(VoucherBookingAttempt::Booked { booking, payment: VoucherPayment { voucher, split, state: VoucherPaymentState::Held }, replayed: false })
             }
 
-            async fn voucher_programme_totals(&self) -> Result<Vec<crate::voucher::ProgrammeTotals>, StoreError> {
+            async fn voucher_programme_totals(&self) -> Result<Vec<crate::vouchers::ProgrammeTotals>, StoreError> {
                 self.voucher_programme_totals_by_sql().await
             }
 
-            async fn expire_vouchers(&self, today: jiff::civil::Date, now: jiff::Timestamp, context: &crate::AuditContext) -> Result<crate::voucher::VoucherExpiry, StoreError> {
+            async fn expire_vouchers(&self, today: jiff::civil::Date, now: jiff::Timestamp, context: &crate::AuditContext) -> Result<crate::vouchers::VoucherExpiry, StoreError> {
                 self.expire_vouchers_whole(today, now, context).await
             }
 
-            async fn import_voucher_history(&self, grants: &[crate::voucher::HistoricalVoucherGrant]) -> Result<u64, StoreError> {
+            async fn import_voucher_history(&self, grants: &[crate::vouchers::HistoricalVoucherGrant]) -> Result<u64, StoreError> {
                 self.import_voucher_history_whole(grants).await
             }
 
-            async fn voucher_payment_of_booking(&self, booking: corridor_domain::BookingId) -> Result<Option<crate::voucher::VoucherPayment>, StoreError> {
+            async fn voucher_payment_of_booking(&self, booking: corridor_domain::BookingId) -> Result<Option<crate::vouchers::VoucherPayment>, StoreError> {
                 let mut transaction = self.read_pool().begin().await?;
                 Self::voucher_payment_in(&mut transaction, booking).await
             }
 
-            async fn settlement_statement(&self, from: jiff::Timestamp, to: jiff::Timestamp) -> Result<Vec<crate::voucher::SettlementRow>, StoreError> {
+            async fn settlement_statement(&self, from: jiff::Timestamp, to: jiff::Timestamp) -> Result<Vec<crate::vouchers::SettlementRow>, StoreError> {
                 let rows: Vec<(String, i64, String, i64, String, i64, i64)> = sqlx::query_as(
                     "SELECT p.province_code, p.id, pc.province_code, pay.claimant_institution_id, ci.name_en, COUNT(*), CAST(SUM(t.amount) AS BIGINT) \
                      FROM ledger_transfers t \
@@ -796,13 +827,13 @@ macro_rules! shared_voucher_impl {
                 .await?;
                 rows.into_iter()
                     .map(|(payer, programme, provider_province, claimant, claimant_name_en, redemptions, amount)| {
-                        Ok(crate::voucher::SettlementRow {
-                            payer_province: crate::common::stored(corridor_domain::ProvinceCode::parse(&payer))?,
+                        Ok(crate::vouchers::SettlementRow {
+                            payer_province: crate::catalogue::sql::stored(corridor_domain::ProvinceCode::parse(&payer))?,
                             programme: corridor_domain::voucher::VoucherProgrammeId(programme),
-                            provider_province: crate::common::stored(corridor_domain::ProvinceCode::parse(&provider_province))?,
+                            provider_province: crate::catalogue::sql::stored(corridor_domain::ProvinceCode::parse(&provider_province))?,
                             claimant: corridor_domain::InstitutionId(claimant),
                             claimant_name_en,
-                            redemptions: crate::common::count(redemptions),
+                            redemptions: crate::catalogue::sql::count(redemptions),
                             amount: corridor_domain::Fen(amount),
                         })
                     })

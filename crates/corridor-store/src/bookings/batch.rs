@@ -14,7 +14,7 @@
 //! path, so they see the batch's bookings. If anything fails with an error, the caller rolls
 //! the batch back and runs every attempt on its own.
 
-use crate::booking::{BookingAttempt, BookingRequest};
+use crate::bookings::{BookingAttempt, BookingRequest};
 use crate::{AuditContext, StoreError};
 
 /// A booking attempt waiting for the group-commit writer.
@@ -173,10 +173,10 @@ macro_rules! shared_booking_batch_impl {
             /// The one statement that reads every attempt's facts (`REQUEST_FACTS_COLUMNS` and
             /// the attempt's `ord`); an attempt whose instrument or user does not exist has no
             /// row.
-            fn batch_facts_query(batch: &[crate::booking_batch_sql::BookingJob]) -> QueryBuilder<'_, $db> {
+            fn batch_facts_query(batch: &[crate::bookings::batch::BookingJob]) -> QueryBuilder<'_, $db> {
                 let mut facts = QueryBuilder::<$db>::new("WITH a (ord, instrument_id, user_id, starts_at, ends_at, idempotency_key) AS (");
                 // Padding rows name no instrument, so the join drops them.
-                facts.push_values(0..crate::booking_batch_sql::padded_len(batch.len()), |mut row, ord| match batch.get(ord) {
+                facts.push_values(0..crate::bookings::batch::padded_len(batch.len()), |mut row, ord| match batch.get(ord) {
                     Some(job) => {
                         row.push_bind(ord as i64)
                             .push_bind(Some(job.request.instrument.0))
@@ -209,10 +209,10 @@ macro_rules! shared_booking_batch_impl {
             /// attempt that overlaps one accepted before it in the batch is refused as if
             /// that one were stored.
             fn plan_batch(
-                batch: &[crate::booking_batch_sql::BookingJob],
+                batch: &[crate::bookings::batch::BookingJob],
                 rows: &[DbRow],
-            ) -> Result<Vec<crate::booking_batch_sql::BatchPlan<RequestEvaluation>>, StoreError> {
-                use crate::booking_batch_sql::BatchPlan;
+            ) -> Result<Vec<crate::bookings::batch::BatchPlan<RequestEvaluation>>, StoreError> {
+                use crate::bookings::batch::BatchPlan;
                 use std::collections::{HashMap, HashSet};
 
                 let mut row_of_attempt: Vec<Option<&DbRow>> = vec![None; batch.len()];
@@ -271,9 +271,9 @@ macro_rules! shared_booking_batch_impl {
             /// each attempt in order. An `Err` leaves the transaction to be rolled back.
             pub(crate) async fn attempt_bookings_together_in(
                 transaction: &mut WriteTransaction<'_>,
-                batch: &[crate::booking_batch_sql::BookingJob],
+                batch: &[crate::bookings::batch::BookingJob],
             ) -> Result<Vec<Result<BookingAttempt, StoreError>>, StoreError> {
-                use crate::booking_batch_sql::BatchPlan;
+                use crate::bookings::batch::BatchPlan;
                 use std::collections::HashMap;
 
                 if batch.is_empty() {
@@ -288,7 +288,7 @@ macro_rules! shared_booking_batch_impl {
                     // Repeating an id in the list changes nothing and keeps the statement's
                     // text to a few sizes (see `padded_len`).
                     let last = instruments[instruments.len() - 1];
-                    instruments.resize(crate::booking_batch_sql::padded_len(instruments.len()), last);
+                    instruments.resize(crate::bookings::batch::padded_len(instruments.len()), last);
                     let mut lock = QueryBuilder::<$db>::new(
                         "UPDATE instrument_calendars SET booking_sequence = booking_sequence + 1 WHERE instrument_id IN (SELECT instrument_id FROM instrument_calendars WHERE instrument_id IN (",
                     );
@@ -303,7 +303,7 @@ macro_rules! shared_booking_batch_impl {
                 let rows = Self::batch_facts_query(batch).build().fetch_all(&mut **transaction).await?;
                 let plans = Self::plan_batch(batch, &rows)?;
 
-                let to_book: Vec<(&crate::booking_batch_sql::BookingJob, &RequestEvaluation)> = batch
+                let to_book: Vec<(&crate::bookings::batch::BookingJob, &RequestEvaluation)> = batch
                     .iter()
                     .zip(&plans)
                     .filter_map(|(job, plan)| match plan {
@@ -315,7 +315,7 @@ macro_rules! shared_booking_batch_impl {
                 if !to_book.is_empty() {
                     const BOOKING_COLUMNS: &str = "instrument_id, user_id, starts_at, ends_at, status, user_class, hourly_rate_fen, price_fen, purpose, idempotency_key, created_at, updated_at";
                     let mut insert = QueryBuilder::<$db>::new(format!("WITH v ({BOOKING_COLUMNS}) AS ("));
-                    insert.push_values(0..crate::booking_batch_sql::padded_len(to_book.len()), |mut row, index| match to_book.get(index) {
+                    insert.push_values(0..crate::bookings::batch::padded_len(to_book.len()), |mut row, index| match to_book.get(index) {
                         Some((job, evaluation)) => {
                             row.push_bind(Some(job.request.instrument.0))
                                 .push_bind(Some(job.request.user.0))
@@ -361,7 +361,7 @@ macro_rules! shared_booking_batch_impl {
                     const AUDIT_COLUMNS: &str = "occurred_at, actor_user_id, action, subject, detail, client_address";
                     let mut audit = QueryBuilder::<$db>::new(format!("WITH v ({AUDIT_COLUMNS}) AS ("));
                     let mut missing = None;
-                    audit.push_values(0..crate::booking_batch_sql::padded_len(to_book.len()), |mut row, index| match to_book.get(index) {
+                    audit.push_values(0..crate::bookings::batch::padded_len(to_book.len()), |mut row, index| match to_book.get(index) {
                         Some((job, evaluation)) => {
                             let key = (job.request.instrument.0, job.request.range.start.as_microsecond());
                             let id = booked_ids.get(&key).map_or_else(|| { missing = Some(key); 0 }, |id| id.0);
@@ -390,7 +390,7 @@ macro_rules! shared_booking_batch_impl {
                     let new_bookings: Vec<i64> = inserted.iter().map(|row| row.try_get("id")).collect::<Result<_, _>>()?;
                     const CHANGE_COLUMNS: &str = "entity, entity_id, operation, occurred_at";
                     let mut changes = QueryBuilder::<$db>::new(format!("WITH v ({CHANGE_COLUMNS}) AS ("));
-                    changes.push_values(0..crate::booking_batch_sql::padded_len(new_bookings.len()), |mut row, index| match new_bookings.get(index) {
+                    changes.push_values(0..crate::bookings::batch::padded_len(new_bookings.len()), |mut row, index| match new_bookings.get(index) {
                         Some(booking) => {
                             row.push_bind(Some("booking")).push_bind(Some(*booking)).push_bind(Some("upsert")).push_bind(Some(occurred_at));
                         }

@@ -55,7 +55,7 @@ macro_rules! shared_ledger_impl {
             use corridor_domain::Fen;
             use sqlx::Row;
 
-            use crate::common::stored;
+            use crate::catalogue::sql::stored;
             use crate::ledger::{LedgerAccountRecord, TransferRecord};
             use crate::timestamp::StoredInstant;
             use crate::StoreError;
@@ -125,11 +125,11 @@ macro_rules! shared_ledger_impl {
                 keys: &[&str],
             ) -> Result<Vec<(corridor_domain::ledger::Transfer, Option<corridor_domain::ledger::PendingState>)>, StoreError> {
                 let mut known = Vec::new();
-                for chunk in keys.chunks(crate::ledger_sql::LEDGER_CHUNK_ROWS) {
+                for chunk in keys.chunks(crate::ledger::sql::LEDGER_CHUNK_ROWS) {
                     let mut query = sqlx::QueryBuilder::<$db>::new(format!(
                         "SELECT {}, {} FROM ledger_transfers t WHERE t.transfer_key IN (",
-                        crate::ledger_sql::TRANSFER_COLUMNS,
-                        crate::ledger_sql::RESOLUTION_COLUMN
+                        crate::ledger::sql::TRANSFER_COLUMNS,
+                        crate::ledger::sql::RESOLUTION_COLUMN
                     ));
                     let mut keys = query.separated(", ");
                     for key in chunk {
@@ -151,10 +151,10 @@ macro_rules! shared_ledger_impl {
             ) -> Result<Vec<corridor_domain::ledger::LedgerAccount>, StoreError> {
                 let ids: Vec<i64> = ids.iter().copied().collect();
                 let mut accounts = Vec::with_capacity(ids.len());
-                for chunk in ids.chunks(crate::ledger_sql::LEDGER_CHUNK_ROWS) {
+                for chunk in ids.chunks(crate::ledger::sql::LEDGER_CHUNK_ROWS) {
                     let mut query = sqlx::QueryBuilder::<$db>::new(format!(
                         "SELECT {} FROM ledger_accounts WHERE id IN (",
-                        crate::ledger_sql::ACCOUNT_COLUMNS
+                        crate::ledger::sql::ACCOUNT_COLUMNS
                     ));
                     let mut list = query.separated(", ");
                     for id in chunk {
@@ -267,7 +267,7 @@ macro_rules! shared_ledger_impl {
                     return Ok(Some(outcomes));
                 }
 
-                for chunk in created.chunks(crate::ledger_sql::LEDGER_CHUNK_ROWS) {
+                for chunk in created.chunks(crate::ledger::sql::LEDGER_CHUNK_ROWS) {
                     let mut insert = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO ledger_transfers (id, transfer_key, kind, debit_account_id, credit_account_id, amount, pending_id, code, reference, created_at) ",
                     );
@@ -294,7 +294,7 @@ macro_rules! shared_ledger_impl {
                 }
 
                 let touched: Vec<corridor_domain::ledger::LedgerAccount> = book.touched_accounts().copied().collect();
-                for chunk in touched.chunks(crate::ledger_sql::LEDGER_CHUNK_ROWS) {
+                for chunk in touched.chunks(crate::ledger::sql::LEDGER_CHUNK_ROWS) {
                     let mut update = sqlx::QueryBuilder::<$db>::new(
                         "WITH changed (id, debits_pending, debits_posted, credits_pending, credits_posted) AS (",
                     );
@@ -363,7 +363,7 @@ macro_rules! shared_ledger_impl {
                 &self,
                 id: corridor_domain::ledger::LedgerAccountId,
             ) -> Result<Option<crate::ledger::LedgerAccountRecord>, StoreError> {
-                let row = sqlx::query(&format!("SELECT {} FROM ledger_accounts WHERE id = $1", crate::ledger_sql::ACCOUNT_COLUMNS))
+                let row = sqlx::query(&format!("SELECT {} FROM ledger_accounts WHERE id = $1", crate::ledger::sql::ACCOUNT_COLUMNS))
                     .bind(id.0)
                     .fetch_optional(self.read_pool())
                     .await?;
@@ -375,7 +375,7 @@ macro_rules! shared_ledger_impl {
                 code: &str,
                 owner: &str,
             ) -> Result<Option<crate::ledger::LedgerAccountRecord>, StoreError> {
-                let row = sqlx::query(&format!("SELECT {} FROM ledger_accounts WHERE code = $1 AND owner = $2", crate::ledger_sql::ACCOUNT_COLUMNS))
+                let row = sqlx::query(&format!("SELECT {} FROM ledger_accounts WHERE code = $1 AND owner = $2", crate::ledger::sql::ACCOUNT_COLUMNS))
                     .bind(code)
                     .bind(owner)
                     .fetch_optional(self.read_pool())
@@ -417,7 +417,7 @@ macro_rules! shared_ledger_impl {
                     .await?;
                 let rows = sqlx::query(&format!(
                     "SELECT {} FROM ledger_transfers t WHERE (t.debit_account_id = $1 OR t.credit_account_id = $1) AND t.id < $2 ORDER BY t.id DESC LIMIT $3",
-                    crate::ledger_sql::TRANSFER_COLUMNS
+                    crate::ledger::sql::TRANSFER_COLUMNS
                 ))
                 .bind(account.0)
                 .bind(page.after.unwrap_or(i64::MAX))
@@ -429,7 +429,7 @@ macro_rules! shared_ledger_impl {
             }
 
             async fn transfers_by_reference(&self, reference: &str) -> Result<Vec<crate::ledger::TransferRecord>, StoreError> {
-                let rows = sqlx::query(&format!("SELECT {} FROM ledger_transfers t WHERE t.reference = $1 ORDER BY t.id", crate::ledger_sql::TRANSFER_COLUMNS))
+                let rows = sqlx::query(&format!("SELECT {} FROM ledger_transfers t WHERE t.reference = $1 ORDER BY t.id", crate::ledger::sql::TRANSFER_COLUMNS))
                     .bind(reference)
                     .fetch_all(self.read_pool())
                     .await?;
@@ -443,7 +443,7 @@ macro_rules! shared_ledger_impl {
                 if let Some(snapshot) = Self::READ_SNAPSHOT {
                     sqlx::query(snapshot).execute(&mut *transaction).await?;
                 }
-                let rows = sqlx::query(&format!("SELECT {} FROM ledger_accounts ORDER BY id", crate::ledger_sql::ACCOUNT_COLUMNS))
+                let rows = sqlx::query(&format!("SELECT {} FROM ledger_accounts ORDER BY id", crate::ledger::sql::ACCOUNT_COLUMNS))
                     .fetch_all(&mut *transaction)
                     .await?;
                 let stored_accounts = rows.iter().map(ledger_rows::account_from_row).collect::<Result<Vec<_>, _>>()?;

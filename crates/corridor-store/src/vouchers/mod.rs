@@ -12,6 +12,10 @@
 //! account per voucher (may not be overdrawn), and one `redemption_claim` account per claimant
 //! (the provider when providers redeem, the enterprise when enterprises are reimbursed).
 
+pub(crate) mod expiry;
+pub(crate) mod history;
+pub(crate) mod sql;
+
 use async_trait::async_trait;
 use corridor_domain::ledger::{AccountBalances, LedgerAccountId, TransferRefusal};
 use corridor_domain::voucher::{
@@ -21,7 +25,7 @@ use corridor_domain::voucher::{
 use corridor_domain::{Fen, InstitutionId, ProvinceCode, UserId};
 use jiff::Timestamp;
 
-use crate::booking::{BookingAttempt, BookingRecord, BookingRequest};
+use crate::bookings::{BookingAttempt, BookingRecord, BookingRequest};
 use crate::{AuditContext, Page, PageRequest, StoreError};
 
 /// A programme with where its budget stands, read from the ledger.
@@ -250,12 +254,14 @@ pub trait VoucherStore: Send + Sync {
     ) -> Result<Vec<VoucherRecord>, StoreError>;
 
     /// How a booking of `price` at `instrument` would be split by the voucher, now.
+    /// How `price` splits with the voucher for a service at `service_at`: the programme is
+    /// asked whether it is valid on the day of the service (in the region's zone).
     async fn quote_voucher_split(
         &self,
         voucher: VoucherId,
         instrument: corridor_domain::InstrumentId,
         price: Fen,
-        now: Timestamp,
+        service_at: Timestamp,
     ) -> Result<Result<PriceSplit, VoucherRefusal>, StoreError>;
 
     /// Books and holds the voucher's share in one transaction: either both happen or neither.

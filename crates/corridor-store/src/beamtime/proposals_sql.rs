@@ -16,26 +16,26 @@ macro_rules! shared_facility_impl {
             fn proposal_from_row(
                 row: &<$db as sqlx::Database>::Row,
                 requests: Vec<(i64, i32)>,
-                people: crate::facility_sql::ProposalPeople,
-            ) -> Result<crate::facility::ProposalRecord, StoreError> {
+                people: crate::beamtime::proposals_sql::ProposalPeople,
+            ) -> Result<crate::beamtime::ProposalRecord, StoreError> {
                 use corridor_domain::facility::allocation::ProposalType;
                 use corridor_domain::facility::proposal::{CycleId, Discipline, ProposalDraft, ProposalStatus};
                 use sqlx::Row;
-                let days: Vec<String> = crate::common::parse_json_list(&row.try_get::<String, _>("unavailable_days")?, "unavailable_days")?;
+                let days: Vec<String> = crate::catalogue::sql::parse_json_list(&row.try_get::<String, _>("unavailable_days")?, "unavailable_days")?;
                 let unavailable_days = days
                     .iter()
                     .map(|day| day.parse::<jiff::civil::Date>().map_err(StoreError::corrupt))
                     .collect::<Result<Vec<_>, _>>()?;
-                Ok(crate::facility::ProposalRecord {
+                Ok(crate::beamtime::ProposalRecord {
                     id: corridor_domain::facility::ProposalId(row.try_get("id")?),
                     cycle: CycleId(row.try_get("cycle_id")?),
                     principal: corridor_domain::UserId(row.try_get("principal_user_id")?),
                     draft: ProposalDraft {
-                        proposal_type: crate::common::stored(ProposalType::parse(&row.try_get::<String, _>("proposal_type")?))?,
-                        discipline: crate::common::stored(Discipline::parse(&row.try_get::<String, _>("discipline")?))?,
+                        proposal_type: crate::catalogue::sql::stored(ProposalType::parse(&row.try_get::<String, _>("proposal_type")?))?,
+                        discipline: crate::catalogue::sql::stored(Discipline::parse(&row.try_get::<String, _>("discipline")?))?,
                         title: row.try_get("title")?,
                         summary: row.try_get("summary")?,
-                        techniques: crate::common::parse_json_list(&row.try_get::<String, _>("techniques")?, "techniques")?,
+                        techniques: crate::catalogue::sql::parse_json_list(&row.try_get::<String, _>("techniques")?, "techniques")?,
                         team: people.team,
                         samples: row.try_get("samples")?,
                         resubmission_of: row.try_get::<Option<i64>, _>("resubmission_of")?.map(corridor_domain::facility::ProposalId),
@@ -46,7 +46,7 @@ macro_rules! shared_facility_impl {
                             .collect(),
                         unavailable_days,
                     },
-                    status: crate::common::stored(ProposalStatus::parse(&row.try_get::<String, _>("status")?))?,
+                    status: crate::catalogue::sql::stored(ProposalStatus::parse(&row.try_get::<String, _>("status")?))?,
                     created_at: row.try_get::<crate::timestamp::StoredInstant, _>("created_at")?.0,
                     updated_at: row.try_get::<crate::timestamp::StoredInstant, _>("updated_at")?.0,
                     submitted_at: row
@@ -58,7 +58,7 @@ macro_rules! shared_facility_impl {
             async fn proposal_in(
                 connection: &mut <$db as sqlx::Database>::Connection,
                 id: corridor_domain::facility::ProposalId,
-            ) -> Result<Option<crate::facility::ProposalRecord>, StoreError> {
+            ) -> Result<Option<crate::beamtime::ProposalRecord>, StoreError> {
                 let Some(row) = sqlx::query(&format!("SELECT {} FROM proposals WHERE id = $1", Self::PROPOSAL_COLUMNS))
                     .bind(id.0)
                     .fetch_optional(&mut *connection)
@@ -82,8 +82,8 @@ macro_rules! shared_facility_impl {
                 connection: &mut <$db as sqlx::Database>::Connection,
                 filter: &str,
                 parameter: i64,
-            ) -> Result<std::collections::HashMap<i64, crate::facility_sql::ProposalPeople>, StoreError> {
-                let mut people: std::collections::HashMap<i64, crate::facility_sql::ProposalPeople> = std::collections::HashMap::new();
+            ) -> Result<std::collections::HashMap<i64, crate::beamtime::proposals_sql::ProposalPeople>, StoreError> {
+                let mut people: std::collections::HashMap<i64, crate::beamtime::proposals_sql::ProposalPeople> = std::collections::HashMap::new();
                 let members: Vec<(i64, i64)> = sqlx::query_as(&format!(
                     "SELECT proposal_id, user_id FROM proposal_members WHERE {filter} ORDER BY proposal_id, user_id"
                 ))
@@ -129,7 +129,7 @@ macro_rules! shared_facility_impl {
                     .map(|(day, reason)| {
                         Ok(corridor_domain::facility::proposal::ClosedDay {
                             day: date(day)?,
-                            reason: crate::common::stored(corridor_domain::facility::proposal::ClosedReason::parse(&reason))?,
+                            reason: crate::catalogue::sql::stored(corridor_domain::facility::proposal::ClosedReason::parse(&reason))?,
                         })
                     })
                     .collect::<Result<Vec<_>, StoreError>>()?;
@@ -155,7 +155,7 @@ macro_rules! shared_facility_impl {
                 now: jiff::Timestamp,
                 submit: bool,
                 context: &crate::AuditContext,
-            ) -> Result<Result<crate::facility::ProposalRecord, corridor_domain::facility::proposal::SubmissionRefusal>, StoreError> {
+            ) -> Result<Result<crate::beamtime::ProposalRecord, corridor_domain::facility::proposal::SubmissionRefusal>, StoreError> {
                 corridor_domain::bounded_text("title", &draft.title, 300).map_err(|error| StoreError::InvalidReference { field: error.field, reason: error.reason })?;
                 if draft.summary.chars().count() > 5_000 {
                     return Err(StoreError::InvalidReference { field: "summary", reason: "at most 5,000 characters".into() });
@@ -214,10 +214,10 @@ macro_rules! shared_facility_impl {
                 .bind(draft.discipline.as_code())
                 .bind(draft.title.trim())
                 .bind(draft.summary.trim())
-                .bind(crate::common::json_list(&draft.techniques))
+                .bind(crate::catalogue::sql::json_list(&draft.techniques))
                 .bind(draft.samples.trim())
                 .bind(draft.resubmission_of.map(|earlier| earlier.0))
-                .bind(crate::common::json_list(&days))
+                .bind(crate::catalogue::sql::json_list(&days))
                 .bind(crate::timestamp::StoredInstant(now))
                 .bind(if submit { "submitted" } else { "draft" })
                 .bind(submit.then_some(crate::timestamp::StoredInstant(now)))
@@ -268,7 +268,7 @@ macro_rules! shared_facility_impl {
                 connection: &mut <$db as sqlx::Database>::Connection,
                 id: corridor_domain::facility::ProposalId,
                 by: corridor_domain::UserId,
-            ) -> Result<crate::facility::ProposalRecord, StoreError> {
+            ) -> Result<crate::beamtime::ProposalRecord, StoreError> {
                 let record = Self::proposal_in(&mut *connection, id)
                     .await?
                     .ok_or_else(|| StoreError::NotFound(format!("proposal {}", id.0)))?;
@@ -281,7 +281,7 @@ macro_rules! shared_facility_impl {
         }
 
         #[async_trait::async_trait]
-        impl crate::facility::FacilityStore for $store {
+        impl crate::beamtime::FacilityStore for $store {
             async fn create_cycle(&self, cycle: &corridor_domain::facility::proposal::Cycle, context: &crate::AuditContext) -> Result<corridor_domain::facility::proposal::Cycle, StoreError> {
                 cycle.check().map_err(|error| StoreError::InvalidReference { field: error.field, reason: error.reason })?;
                 let mut transaction = self.begin_write().await?;
@@ -335,7 +335,7 @@ macro_rules! shared_facility_impl {
                 draft: &corridor_domain::facility::proposal::ProposalDraft,
                 now: jiff::Timestamp,
                 context: &crate::AuditContext,
-            ) -> Result<crate::facility::ProposalRecord, StoreError> {
+            ) -> Result<crate::beamtime::ProposalRecord, StoreError> {
                 self.create_proposal_with(cycle, principal, draft, now, false, context)
                     .await?
                     .map_err(|refusal| StoreError::corrupt(format!("a draft was refused: {refusal}")))
@@ -348,11 +348,11 @@ macro_rules! shared_facility_impl {
                 draft: &corridor_domain::facility::proposal::ProposalDraft,
                 now: jiff::Timestamp,
                 context: &crate::AuditContext,
-            ) -> Result<Result<crate::facility::ProposalRecord, corridor_domain::facility::proposal::SubmissionRefusal>, StoreError> {
+            ) -> Result<Result<crate::beamtime::ProposalRecord, corridor_domain::facility::proposal::SubmissionRefusal>, StoreError> {
                 self.create_proposal_with(cycle, principal, draft, now, true, context).await
             }
 
-            async fn proposal(&self, id: corridor_domain::facility::ProposalId) -> Result<Option<crate::facility::ProposalRecord>, StoreError> {
+            async fn proposal(&self, id: corridor_domain::facility::ProposalId) -> Result<Option<crate::beamtime::ProposalRecord>, StoreError> {
                 let mut connection = self.read_pool().acquire().await?;
                 Self::proposal_in(&mut connection, id).await
             }
@@ -363,7 +363,7 @@ macro_rules! shared_facility_impl {
                 by: corridor_domain::UserId,
                 now: jiff::Timestamp,
                 context: &crate::AuditContext,
-            ) -> Result<Result<crate::facility::ProposalRecord, corridor_domain::facility::proposal::SubmissionRefusal>, StoreError> {
+            ) -> Result<Result<crate::beamtime::ProposalRecord, corridor_domain::facility::proposal::SubmissionRefusal>, StoreError> {
                 use corridor_domain::facility::proposal::{check_submission, ProposalStatus, SubmissionRefusal};
                 let mut transaction = self.begin_write().await?;
                 let record = Self::own_proposal_in(&mut transaction, id, by).await?;
@@ -395,7 +395,7 @@ macro_rules! shared_facility_impl {
                 by: corridor_domain::UserId,
                 now: jiff::Timestamp,
                 context: &crate::AuditContext,
-            ) -> Result<crate::facility::ProposalRecord, StoreError> {
+            ) -> Result<crate::beamtime::ProposalRecord, StoreError> {
                 use corridor_domain::facility::proposal::ProposalStatus;
                 let mut transaction = self.begin_write().await?;
                 let record = Self::own_proposal_in(&mut transaction, id, by).await?;
@@ -432,7 +432,7 @@ macro_rules! shared_facility_impl {
                 Ok(cycles)
             }
 
-            async fn proposals_of_user(&self, user: corridor_domain::UserId) -> Result<Vec<crate::facility::ProposalRecord>, StoreError> {
+            async fn proposals_of_user(&self, user: corridor_domain::UserId) -> Result<Vec<crate::beamtime::ProposalRecord>, StoreError> {
                 let mut connection = self.read_pool().acquire().await?;
                 let ids: Vec<(i64,)> = sqlx::query_as(
                     "SELECT id FROM proposals WHERE principal_user_id = $1 \
@@ -454,7 +454,7 @@ macro_rules! shared_facility_impl {
                 &self,
                 cycle: corridor_domain::facility::proposal::CycleId,
                 status: Option<corridor_domain::facility::proposal::ProposalStatus>,
-            ) -> Result<Vec<crate::facility::ProposalRecord>, StoreError> {
+            ) -> Result<Vec<crate::beamtime::ProposalRecord>, StoreError> {
                 // Two statements for the whole cycle (a cycle holds a thousand proposals or two).
                 let mut connection = self.read_pool().acquire().await?;
                 let rows = sqlx::query(&format!(

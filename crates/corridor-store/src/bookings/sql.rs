@@ -37,7 +37,7 @@ pub(crate) struct RequestEvaluation {
     pub user_class: corridor_domain::UserClass,
     pub hourly_rate: corridor_domain::Fen,
     pub price: corridor_domain::Fen,
-    pub denial: Option<crate::booking::BookingDenial>,
+    pub denial: Option<crate::bookings::BookingDenial>,
     /// Whether a holding booking (other than the one being moved) overlaps the request.
     pub slot_taken: bool,
     /// The booking an earlier request with the same idempotency key made.
@@ -60,11 +60,11 @@ impl RequestEvaluation {
     /// was read rather than read back, which saves the hot path a round trip.
     pub fn new_record(
         &self,
-        request: &crate::booking::BookingRequest,
+        request: &crate::bookings::BookingRequest,
         id: corridor_domain::BookingId,
         now: jiff::Timestamp,
-    ) -> crate::booking::BookingRecord {
-        crate::booking::BookingRecord {
+    ) -> crate::bookings::BookingRecord {
+        crate::bookings::BookingRecord {
             id,
             instrument: request.instrument,
             instrument_name_en: self.instrument_name_en.clone(),
@@ -91,7 +91,7 @@ impl RequestEvaluation {
 
 /// The outcome of deciding an attempt: finished (replayed, denied, taken), or to be written.
 pub(crate) enum AttemptDecision {
-    Finished(crate::booking::BookingAttempt),
+    Finished(crate::bookings::BookingAttempt),
     Book(RequestEvaluation),
 }
 
@@ -103,12 +103,12 @@ macro_rules! shared_booking_impl {
             WaitlistEntryId, WaitlistStatus,
         };
 
-        use crate::booking::{
+        use crate::bookings::{
             AvailabilityFacts, BookingActor, BookingAttempt, BookingChange, BookingDenial,
             BookingQuote, BookingRecord, BookingRequest, CalendarView, HistoricalBooking,
             Qualification, WaitlistEntry,
         };
-        use crate::booking_sql::{AttemptDecision, RequestEvaluation, BOOKING_SELECT, HOLDING_STATUSES_SQL};
+        use crate::bookings::sql::{AttemptDecision, RequestEvaluation, BOOKING_SELECT, HOLDING_STATUSES_SQL};
 
         fn booking_from_row(row: &DbRow) -> Result<BookingRecord, StoreError> {
             let starts_at: StoredInstant = row.try_get("starts_at")?;

@@ -55,10 +55,10 @@ macro_rules! shared_analytics_impl {
                 .map(|(id, kind, sector, city, province)| {
                     Ok(InstitutionFact {
                         id: InstitutionId(id),
-                        kind: crate::common::stored(InstitutionKind::parse(&kind))?,
-                        sector: crate::common::stored(Sector::parse(&sector))?,
-                        city: crate::common::stored(CityCode::new(u32::try_from(city).map_err(StoreError::corrupt)?))?,
-                        province: crate::common::stored(ProvinceCode::parse(&province))?,
+                        kind: crate::catalogue::sql::stored(InstitutionKind::parse(&kind))?,
+                        sector: crate::catalogue::sql::stored(Sector::parse(&sector))?,
+                        city: crate::catalogue::sql::stored(CityCode::new(u32::try_from(city).map_err(StoreError::corrupt)?))?,
+                        province: crate::catalogue::sql::stored(ProvinceCode::parse(&province))?,
                     })
                 })
                 .collect::<Result<Vec<_>, StoreError>>()?;
@@ -73,11 +73,11 @@ macro_rules! shared_analytics_impl {
                     Ok(InstrumentFact {
                         id: InstrumentId(id),
                         institution: InstitutionId(institution),
-                        category: crate::common::stored(CategoryCode::parse(&category))?,
-                        city: crate::common::stored(CityCode::new(u32::try_from(city).map_err(StoreError::corrupt)?))?,
-                        province: crate::common::stored(ProvinceCode::parse(&province))?,
+                        category: crate::catalogue::sql::stored(CategoryCode::parse(&category))?,
+                        city: crate::catalogue::sql::stored(CityCode::new(u32::try_from(city).map_err(StoreError::corrupt)?))?,
+                        province: crate::catalogue::sql::stored(ProvinceCode::parse(&province))?,
                         purchase_value: Fen(value),
-                        open_minutes_per_week: crate::common::stored(WeeklyOpeningHours::parse(&hours))?.open_minutes_per_week(),
+                        open_minutes_per_week: crate::catalogue::sql::stored(WeeklyOpeningHours::parse(&hours))?.open_minutes_per_week(),
                     })
                 })
                 .collect::<Result<Vec<_>, StoreError>>()?;

@@ -9,9 +9,9 @@ macro_rules! shared_facility_review_impl {
         impl $store {
             const REVIEW_COLUMNS: &'static str = "proposal_id, reviewer_user_id, cycle_id, affinity, grade, comment, assigned_at, graded_at";
 
-            fn review_from_row(row: &<$db as sqlx::Database>::Row) -> Result<crate::facility::ReviewRecord, StoreError> {
+            fn review_from_row(row: &<$db as sqlx::Database>::Row) -> Result<crate::beamtime::ReviewRecord, StoreError> {
                 use sqlx::Row;
-                Ok(crate::facility::ReviewRecord {
+                Ok(crate::beamtime::ReviewRecord {
                     proposal: corridor_domain::facility::ProposalId(row.try_get("proposal_id")?),
                     reviewer: corridor_domain::UserId(row.try_get("reviewer_user_id")?),
                     cycle: corridor_domain::facility::proposal::CycleId(row.try_get("cycle_id")?),
@@ -23,9 +23,9 @@ macro_rules! shared_facility_review_impl {
                 })
             }
 
-            fn decision_from_row(row: &<$db as sqlx::Database>::Row) -> Result<crate::facility::StoredDecision, StoreError> {
+            fn decision_from_row(row: &<$db as sqlx::Database>::Row) -> Result<crate::beamtime::StoredDecision, StoreError> {
                 use sqlx::Row;
-                Ok(crate::facility::StoredDecision {
+                Ok(crate::beamtime::StoredDecision {
                     proposal: corridor_domain::facility::ProposalId(row.try_get("proposal_id")?),
                     beamline: corridor_domain::BeamlineId(row.try_get("beamline_id")?),
                     requested: row.try_get::<i32, _>("requested")?.max(0) as u32,
@@ -42,9 +42,9 @@ macro_rules! shared_facility_review_impl {
             async fn insert_blocks_in(
                 transaction: &mut sqlx::Transaction<'static, $db>,
                 cycle: corridor_domain::facility::proposal::CycleId,
-                blocks: &[crate::facility::StoredBlock],
+                blocks: &[crate::beamtime::StoredBlock],
             ) -> Result<(), StoreError> {
-                for chunk in blocks.chunks(crate::facility_review_sql::PROGRAMME_CHUNK_ROWS) {
+                for chunk in blocks.chunks(crate::beamtime::review_sql::PROGRAMME_CHUNK_ROWS) {
                     let mut insert = sqlx::QueryBuilder::<$db>::new("INSERT INTO schedule_blocks (cycle_id, beamline_id, proposal_id, first_shift, shifts) ");
                     insert.push_values(chunk, |mut row, block| {
                         row.push_bind(cycle.0)
@@ -61,10 +61,10 @@ macro_rules! shared_facility_review_impl {
             /// Queues notifications in the outbox, in the caller's transaction.
             async fn insert_notifications_in(
                 transaction: &mut sqlx::Transaction<'static, $db>,
-                notifications: &[crate::facility::NewNotification],
+                notifications: &[crate::beamtime::NewNotification],
                 now: jiff::Timestamp,
             ) -> Result<(), StoreError> {
-                for chunk in notifications.chunks(crate::facility_review_sql::PROGRAMME_CHUNK_ROWS) {
+                for chunk in notifications.chunks(crate::beamtime::review_sql::PROGRAMME_CHUNK_ROWS) {
                     let mut insert = sqlx::QueryBuilder::<$db>::new("INSERT INTO notifications (user_id, kind, subject, body, created_at) ");
                     insert.push_values(chunk, |mut row, notification| {
                         row.push_bind(notification.user.0)
@@ -81,7 +81,7 @@ macro_rules! shared_facility_review_impl {
             async fn reviewer_profiles_where(
                 connection: &mut <$db as sqlx::Database>::Connection,
                 user: Option<corridor_domain::UserId>,
-            ) -> Result<Vec<crate::facility::ReviewerRecord>, StoreError> {
+            ) -> Result<Vec<crate::beamtime::ReviewerRecord>, StoreError> {
                 let rows: Vec<(i64, String, i64, String, String, i32)> = sqlx::query_as(
                     "SELECT r.user_id, u.display_name, u.home_institution_id, r.discipline, r.expertise, r.max_load \
                      FROM reviewer_profiles r JOIN users u ON u.id = r.user_id \
@@ -92,12 +92,12 @@ macro_rules! shared_facility_review_impl {
                 .await?;
                 rows.into_iter()
                     .map(|(user, display_name, institution, discipline, expertise, max_load)| {
-                        Ok(crate::facility::ReviewerRecord {
+                        Ok(crate::beamtime::ReviewerRecord {
                             user: corridor_domain::UserId(user),
                             display_name,
                             institution: corridor_domain::InstitutionId(institution),
-                            discipline: crate::common::stored(corridor_domain::facility::proposal::Discipline::parse(&discipline))?,
-                            expertise: crate::common::parse_json_list(&expertise, "expertise")?,
+                            discipline: crate::catalogue::sql::stored(corridor_domain::facility::proposal::Discipline::parse(&discipline))?,
+                            expertise: crate::catalogue::sql::parse_json_list(&expertise, "expertise")?,
                             max_load: max_load.max(0) as u32,
                         })
                     })
@@ -106,8 +106,8 @@ macro_rules! shared_facility_review_impl {
         }
 
         #[async_trait::async_trait]
-        impl crate::facility::FacilityReviewStore for $store {
-            async fn record_check(&self, check: &crate::facility::CheckRecord, context: &crate::AuditContext) -> Result<crate::facility::CheckRecord, StoreError> {
+        impl crate::beamtime::FacilityReviewStore for $store {
+            async fn record_check(&self, check: &crate::beamtime::CheckRecord, context: &crate::AuditContext) -> Result<crate::beamtime::CheckRecord, StoreError> {
                 if check.note.chars().count() > 2_000 {
                     return Err(StoreError::InvalidReference { field: "note", reason: "at most 2,000 characters".into() });
                 }
@@ -155,7 +155,7 @@ macro_rules! shared_facility_review_impl {
                 Ok(stored)
             }
 
-            async fn checks_of_cycle(&self, cycle: corridor_domain::facility::proposal::CycleId) -> Result<Vec<crate::facility::CheckRecord>, StoreError> {
+            async fn checks_of_cycle(&self, cycle: corridor_domain::facility::proposal::CycleId) -> Result<Vec<crate::beamtime::CheckRecord>, StoreError> {
                 let mut connection = self.read_pool().acquire().await?;
                 let rows: Vec<(i64, String, String, String, i64, crate::timestamp::StoredInstant)> = sqlx::query_as(
                     "SELECT c.proposal_id, c.kind, c.verdict, c.note, c.checked_by_user_id, c.checked_at FROM proposal_checks c \
@@ -166,9 +166,9 @@ macro_rules! shared_facility_review_impl {
                 .await?;
                 rows.into_iter()
                     .map(|(proposal, kind, verdict, note, by, at)| {
-                        Ok(crate::facility::CheckRecord {
+                        Ok(crate::beamtime::CheckRecord {
                             proposal: corridor_domain::facility::ProposalId(proposal),
-                            kind: crate::common::stored(crate::facility::CheckKind::parse(&kind))?,
+                            kind: crate::catalogue::sql::stored(crate::beamtime::CheckKind::parse(&kind))?,
                             approved: verdict == "approved",
                             note,
                             checked_by: corridor_domain::UserId(by),
@@ -185,7 +185,7 @@ macro_rules! shared_facility_review_impl {
                 expertise: &[String],
                 max_load: u32,
                 context: &crate::AuditContext,
-            ) -> Result<crate::facility::ReviewerRecord, StoreError> {
+            ) -> Result<crate::beamtime::ReviewerRecord, StoreError> {
                 if !(1..=100).contains(&max_load) {
                     return Err(StoreError::InvalidReference { field: "max_load", reason: "a reviewer takes 1 to 100 proposals a cycle".into() });
                 }
@@ -205,7 +205,7 @@ macro_rules! shared_facility_review_impl {
                 sqlx::query("INSERT INTO reviewer_profiles (user_id, discipline, expertise, max_load) VALUES ($1, $2, $3, $4)")
                     .bind(user.0)
                     .bind(discipline.as_code())
-                    .bind(crate::common::json_list(&expertise))
+                    .bind(crate::catalogue::sql::json_list(&expertise))
                     .bind(max_load as i32)
                     .execute(&mut *transaction)
                     .await?;
@@ -225,7 +225,7 @@ macro_rules! shared_facility_review_impl {
                 Ok(stored)
             }
 
-            async fn reviewer_profiles(&self) -> Result<Vec<crate::facility::ReviewerRecord>, StoreError> {
+            async fn reviewer_profiles(&self) -> Result<Vec<crate::beamtime::ReviewerRecord>, StoreError> {
                 let mut connection = self.read_pool().acquire().await?;
                 Self::reviewer_profiles_where(&mut connection, None).await
             }
@@ -255,7 +255,7 @@ macro_rules! shared_facility_review_impl {
                     return Err(StoreError::InvalidReference { field: "pairs", reason: format!("proposal {} is not a submitted proposal of this cycle", proposal.0) });
                 }
                 sqlx::query("DELETE FROM proposal_reviews WHERE cycle_id = $1").bind(cycle.0).execute(&mut *transaction).await?;
-                for chunk in pairs.chunks(crate::facility_review_sql::PROGRAMME_CHUNK_ROWS) {
+                for chunk in pairs.chunks(crate::beamtime::review_sql::PROGRAMME_CHUNK_ROWS) {
                     let mut insert = sqlx::QueryBuilder::<$db>::new("INSERT INTO proposal_reviews (proposal_id, reviewer_user_id, cycle_id, affinity, comment, assigned_at) ");
                     insert.push_values(chunk, |mut row, (proposal, reviewer, affinity)| {
                         row.push_bind(proposal.0)
@@ -283,7 +283,7 @@ macro_rules! shared_facility_review_impl {
                 Ok(())
             }
 
-            async fn reviews_of_cycle(&self, cycle: corridor_domain::facility::proposal::CycleId) -> Result<Vec<crate::facility::ReviewRecord>, StoreError> {
+            async fn reviews_of_cycle(&self, cycle: corridor_domain::facility::proposal::CycleId) -> Result<Vec<crate::beamtime::ReviewRecord>, StoreError> {
                 let mut connection = self.read_pool().acquire().await?;
                 let rows = sqlx::query(&format!("SELECT {} FROM proposal_reviews WHERE cycle_id = $1 ORDER BY proposal_id, reviewer_user_id", Self::REVIEW_COLUMNS))
                     .bind(cycle.0)
@@ -292,7 +292,7 @@ macro_rules! shared_facility_review_impl {
                 rows.iter().map(Self::review_from_row).collect()
             }
 
-            async fn reviews_of_reviewer(&self, reviewer: corridor_domain::UserId) -> Result<Vec<crate::facility::ReviewRecord>, StoreError> {
+            async fn reviews_of_reviewer(&self, reviewer: corridor_domain::UserId) -> Result<Vec<crate::beamtime::ReviewRecord>, StoreError> {
                 let mut connection = self.read_pool().acquire().await?;
                 let rows = sqlx::query(&format!(
                     "SELECT {} FROM proposal_reviews WHERE reviewer_user_id = $1 ORDER BY cycle_id DESC, proposal_id LIMIT 500",
@@ -312,7 +312,7 @@ macro_rules! shared_facility_review_impl {
                 comment: &str,
                 now: jiff::Timestamp,
                 context: &crate::AuditContext,
-            ) -> Result<crate::facility::ReviewRecord, StoreError> {
+            ) -> Result<crate::beamtime::ReviewRecord, StoreError> {
                 if !corridor_domain::facility::plan::grade_is_valid(grade) {
                     return Err(StoreError::InvalidReference { field: "grade", reason: "a grade is 1.0 (outstanding) to 5.0 (not fundable), in tenths".into() });
                 }
@@ -346,9 +346,9 @@ macro_rules! shared_facility_review_impl {
             async fn replace_allocation(
                 &self,
                 cycle: corridor_domain::facility::proposal::CycleId,
-                decisions: &[crate::facility::StoredDecision],
-                blocks: &[crate::facility::StoredBlock],
-                notifications: &[crate::facility::NewNotification],
+                decisions: &[crate::beamtime::StoredDecision],
+                blocks: &[crate::beamtime::StoredBlock],
+                notifications: &[crate::beamtime::NewNotification],
                 now: jiff::Timestamp,
                 context: &crate::AuditContext,
             ) -> Result<(), StoreError> {
@@ -373,7 +373,7 @@ macro_rules! shared_facility_review_impl {
                 }
                 sqlx::query("DELETE FROM schedule_blocks WHERE cycle_id = $1").bind(cycle.0).execute(&mut *transaction).await?;
                 sqlx::query("DELETE FROM allocation_decisions WHERE cycle_id = $1").bind(cycle.0).execute(&mut *transaction).await?;
-                for chunk in decisions.chunks(crate::facility_review_sql::PROGRAMME_CHUNK_ROWS) {
+                for chunk in decisions.chunks(crate::beamtime::review_sql::PROGRAMME_CHUNK_ROWS) {
                     let mut insert = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO allocation_decisions (cycle_id, proposal_id, beamline_id, requested, granted, effective_score, cycles_waiting, fee_fen, reason, explanation) ",
                     );
@@ -414,8 +414,8 @@ macro_rules! shared_facility_review_impl {
                 &self,
                 cycle: corridor_domain::facility::proposal::CycleId,
                 day: corridor_domain::facility::proposal::ClosedDay,
-                blocks: &[crate::facility::StoredBlock],
-                notifications: &[crate::facility::NewNotification],
+                blocks: &[crate::beamtime::StoredBlock],
+                notifications: &[crate::beamtime::NewNotification],
                 context: &crate::AuditContext,
             ) -> Result<(), StoreError> {
                 let mut transaction = self.begin_write().await?;
@@ -457,7 +457,7 @@ macro_rules! shared_facility_review_impl {
                 Ok(())
             }
 
-            async fn decisions_of_cycle(&self, cycle: corridor_domain::facility::proposal::CycleId) -> Result<Vec<crate::facility::StoredDecision>, StoreError> {
+            async fn decisions_of_cycle(&self, cycle: corridor_domain::facility::proposal::CycleId) -> Result<Vec<crate::beamtime::StoredDecision>, StoreError> {
                 let mut connection = self.read_pool().acquire().await?;
                 let rows = sqlx::query(
                     "SELECT proposal_id, beamline_id, requested, granted, effective_score, cycles_waiting, fee_fen, reason, explanation \
@@ -469,7 +469,7 @@ macro_rules! shared_facility_review_impl {
                 rows.iter().map(Self::decision_from_row).collect()
             }
 
-            async fn schedule_of_cycle(&self, cycle: corridor_domain::facility::proposal::CycleId) -> Result<Vec<crate::facility::StoredBlock>, StoreError> {
+            async fn schedule_of_cycle(&self, cycle: corridor_domain::facility::proposal::CycleId) -> Result<Vec<crate::beamtime::StoredBlock>, StoreError> {
                 let mut connection = self.read_pool().acquire().await?;
                 let rows: Vec<(i64, i64, i32, i32)> = sqlx::query_as(
                     "SELECT beamline_id, proposal_id, first_shift, shifts FROM schedule_blocks WHERE cycle_id = $1 ORDER BY beamline_id, first_shift",
@@ -479,7 +479,7 @@ macro_rules! shared_facility_review_impl {
                 .await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(beamline, proposal, first_shift, shifts)| crate::facility::StoredBlock {
+                    .map(|(beamline, proposal, first_shift, shifts)| crate::beamtime::StoredBlock {
                         beamline: corridor_domain::BeamlineId(beamline),
                         proposal: corridor_domain::facility::ProposalId(proposal),
                         first_shift: first_shift.max(0) as u32,
@@ -488,10 +488,10 @@ macro_rules! shared_facility_review_impl {
                     .collect())
             }
 
-            async fn predecessor_outcomes(&self, proposals: &[corridor_domain::facility::ProposalId]) -> Result<Vec<crate::facility::PredecessorOutcome>, StoreError> {
+            async fn predecessor_outcomes(&self, proposals: &[corridor_domain::facility::ProposalId]) -> Result<Vec<crate::beamtime::PredecessorOutcome>, StoreError> {
                 let mut connection = self.read_pool().acquire().await?;
                 let mut outcomes = Vec::new();
-                for chunk in proposals.chunks(crate::facility_review_sql::PROGRAMME_CHUNK_ROWS) {
+                for chunk in proposals.chunks(crate::beamtime::review_sql::PROGRAMME_CHUNK_ROWS) {
                     let mut query = sqlx::QueryBuilder::<$db>::new(
                         "SELECT proposal_id, MIN(effective_score) AS best_score, SUM(granted) AS granted, MAX(cycles_waiting) AS waiting \
                          FROM allocation_decisions WHERE proposal_id IN (",
@@ -502,7 +502,7 @@ macro_rules! shared_facility_review_impl {
                     }
                     query.push(") GROUP BY proposal_id");
                     let rows: Vec<(i64, Option<f64>, i64, i32)> = query.build_query_as().fetch_all(&mut *connection).await?;
-                    outcomes.extend(rows.into_iter().map(|(proposal, best_score, granted, waiting)| crate::facility::PredecessorOutcome {
+                    outcomes.extend(rows.into_iter().map(|(proposal, best_score, granted, waiting)| crate::beamtime::PredecessorOutcome {
                         proposal: corridor_domain::facility::ProposalId(proposal),
                         best_score,
                         granted: granted.max(0) as u32,
@@ -512,7 +512,7 @@ macro_rules! shared_facility_review_impl {
                 Ok(outcomes)
             }
 
-            async fn people_of_cycle(&self, cycle: corridor_domain::facility::proposal::CycleId) -> Result<Vec<crate::facility::ProposalPersonOrigin>, StoreError> {
+            async fn people_of_cycle(&self, cycle: corridor_domain::facility::proposal::CycleId) -> Result<Vec<crate::beamtime::ProposalPersonOrigin>, StoreError> {
                 let mut connection = self.read_pool().acquire().await?;
                 let rows: Vec<(i64, i64, i64, String, String, i64)> = sqlx::query_as(
                     "SELECT people.proposal_id, people.user_id, i.id, i.kind, c.province_code, people.principal FROM ( \
@@ -527,7 +527,7 @@ macro_rules! shared_facility_review_impl {
                 .await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(proposal, user, institution, institution_kind, province, principal)| crate::facility::ProposalPersonOrigin {
+                    .map(|(proposal, user, institution, institution_kind, province, principal)| crate::beamtime::ProposalPersonOrigin {
                         proposal: corridor_domain::facility::ProposalId(proposal),
                         user: corridor_domain::UserId(user),
                         institution: corridor_domain::InstitutionId(institution),
@@ -538,7 +538,7 @@ macro_rules! shared_facility_review_impl {
                     .collect())
             }
 
-            async fn notifications_of_user(&self, user: corridor_domain::UserId, limit: u32) -> Result<Vec<crate::facility::NotificationRecord>, StoreError> {
+            async fn notifications_of_user(&self, user: corridor_domain::UserId, limit: u32) -> Result<Vec<crate::beamtime::NotificationRecord>, StoreError> {
                 let mut connection = self.read_pool().acquire().await?;
                 let rows: Vec<(i64, i64, String, String, String, crate::timestamp::StoredInstant, Option<crate::timestamp::StoredInstant>)> = sqlx::query_as(
                     "SELECT id, user_id, kind, subject, body, created_at, sent_at FROM notifications WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
@@ -549,7 +549,7 @@ macro_rules! shared_facility_review_impl {
                 .await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(id, user, kind, subject, body, created_at, sent_at)| crate::facility::NotificationRecord {
+                    .map(|(id, user, kind, subject, body, created_at, sent_at)| crate::beamtime::NotificationRecord {
                         id,
                         user: corridor_domain::UserId(user),
                         kind,

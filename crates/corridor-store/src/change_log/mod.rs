@@ -17,3 +17,5 @@ pub trait ChangeLogStore: Send + Sync {
     /// The number of the newest committed change-log entry; 0 when there is none.
     async fn latest_change_number(&self) -> Result<i64, StoreError>;
 }
+
+pub mod cursor;

@@ -1,6 +1,8 @@
 //! What the regional analytics read: every instrument, institution and using booking, in one
 //! snapshot. The figures themselves are computed by `corridor_domain::analytics`.
 
+pub(crate) mod sql;
+
 use async_trait::async_trait;
 use corridor_domain::analytics::{BookingFactRow, InstitutionFact, InstrumentFact};
 

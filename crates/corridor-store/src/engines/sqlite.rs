@@ -19,7 +19,7 @@ pub struct SqliteStore {
     read_pool: SqlitePool,
     #[cfg(feature = "bench-baselines")]
     booking_strategy: std::sync::atomic::AtomicU8,
-    booking_jobs: tokio::sync::mpsc::UnboundedSender<crate::booking_batch_sql::BookingJob>,
+    booking_jobs: tokio::sync::mpsc::UnboundedSender<crate::bookings::batch::BookingJob>,
     /// Dropped with the store, which stops the checkpointer thread.
     _stop_checkpoints: std::sync::mpsc::Sender<()>,
 }
@@ -74,7 +74,7 @@ impl SqliteStore {
         // SQLite's connections run on worker threads of their own, so the writer's thread can
         // share the write pool.
         let writer_pool = write_pool.clone();
-        let booking_jobs = crate::booking_batch_sql::spawn_group_commit_writer(
+        let booking_jobs = crate::bookings::batch::spawn_group_commit_writer(
             "corridor-booking-writer",
             move || async move { Ok(SqliteGroupCommit { pool: writer_pool }) },
         )?;
@@ -89,7 +89,7 @@ impl SqliteStore {
             read_pool,
             #[cfg(feature = "bench-baselines")]
             booking_strategy: std::sync::atomic::AtomicU8::new(
-                crate::booking::BookingStrategy::LockedCalendarRow as u8,
+                crate::bookings::BookingStrategy::LockedCalendarRow as u8,
             ),
             booking_jobs,
             _stop_checkpoints: stop_checkpoints,
@@ -122,11 +122,11 @@ impl SqliteStore {
         transaction: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     ) -> Result<Vec<corridor_domain::analytics::BookingFactRow>, StoreError> {
         let mut bookings = Vec::new();
-        crate::sqlite_scan::for_each_integer_row(
+        crate::engines::sqlite_scan::for_each_integer_row(
             transaction,
-            &crate::analytics_sql::analytics_bookings_sql("b.starts_at", "b.ends_at"),
+            &crate::analytics::sql::analytics_bookings_sql("b.starts_at", "b.ends_at"),
             |row| {
-                bookings.push(crate::analytics_sql::booking_fact(row)?);
+                bookings.push(crate::analytics::sql::booking_fact(row)?);
                 Ok(true)
             },
         )
@@ -141,11 +141,11 @@ impl SqliteStore {
         replay: &mut corridor_domain::ledger::LedgerReplay,
     ) -> Result<Option<String>, StoreError> {
         let mut fault = None;
-        crate::sqlite_scan::for_each_integer_row(
+        crate::engines::sqlite_scan::for_each_integer_row(
             transaction,
-            crate::ledger_sql::REPLAY_TRANSFERS_SQL,
+            crate::ledger::sql::REPLAY_TRANSFERS_SQL,
             |row| {
-                let transfer = crate::ledger_sql::replayed_transfer(row)?;
+                let transfer = crate::ledger::sql::replayed_transfer(row)?;
                 match replay.apply(&transfer) {
                     Ok(()) => Ok(true),
                     Err(error) => {
@@ -188,11 +188,11 @@ impl SqliteStore {
     /// A year of booking history, in multi-row INSERTs.
     async fn insert_historical_bookings_in(
         transaction: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-        bookings: &[crate::booking::HistoricalBooking],
+        bookings: &[crate::bookings::HistoricalBooking],
         created_at: crate::timestamp::StoredInstant,
     ) -> Result<(), StoreError> {
         use crate::timestamp::StoredInstant;
-        for chunk in bookings.chunks(crate::common::IMPORT_CHUNK_ROWS) {
+        for chunk in bookings.chunks(crate::catalogue::sql::IMPORT_CHUNK_ROWS) {
             let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new("INSERT INTO bookings (instrument_id, user_id, starts_at, ends_at, status, user_class, hourly_rate_fen, price_fen, purpose, created_at, updated_at, usage_minutes, charged_fen) ");
             insert.push_values(chunk, |mut row, booking| {
                 row.push_bind(booking.instrument.0)
@@ -233,25 +233,20 @@ impl SqliteStore {
     /// the disk, so attempts go through the group-commit writer (see `booking_batch_sql`).
     async fn create_booking_for_engine(
         &self,
-        request: &crate::booking::BookingRequest,
+        request: &crate::bookings::BookingRequest,
         now: jiff::Timestamp,
         context: &AuditContext,
-    ) -> Result<crate::booking::BookingAttempt, StoreError> {
+    ) -> Result<crate::bookings::BookingAttempt, StoreError> {
         #[cfg(feature = "bench-baselines")]
         if self
             .booking_strategy
             .load(std::sync::atomic::Ordering::Relaxed)
-            == crate::booking::BookingStrategy::PlainSerializable as u8
+            == crate::bookings::BookingStrategy::PlainSerializable as u8
         {
             return self.create_booking_plain(request, now, context).await;
         }
-        crate::booking_batch_sql::book_through_group_commit(
-            &self.booking_jobs,
-            request,
-            now,
-            context,
-        )
-        .await
+        crate::bookings::batch::book_through_group_commit(&self.booking_jobs, request, now, context)
+            .await
     }
 
     /// The plain strategy the booking benchmark compares against: one transaction and one
@@ -260,10 +255,10 @@ impl SqliteStore {
     #[cfg(feature = "bench-baselines")]
     async fn create_booking_plain(
         &self,
-        request: &crate::booking::BookingRequest,
+        request: &crate::bookings::BookingRequest,
         now: jiff::Timestamp,
         context: &AuditContext,
-    ) -> Result<crate::booking::BookingAttempt, StoreError> {
+    ) -> Result<crate::bookings::BookingAttempt, StoreError> {
         let mut transaction = self.begin_write().await?;
         let attempt = Self::attempt_booking_in(&mut transaction, request, now, context).await?;
         transaction.commit().await?;
@@ -310,11 +305,11 @@ struct SqliteGroupCommit {
 }
 
 #[async_trait::async_trait]
-impl crate::booking_batch_sql::GroupCommitEngine for SqliteGroupCommit {
+impl crate::bookings::batch::GroupCommitEngine for SqliteGroupCommit {
     async fn run_together(
         &mut self,
-        batch: &[crate::booking_batch_sql::BookingJob],
-    ) -> Result<Vec<Result<crate::booking::BookingAttempt, StoreError>>, StoreError> {
+        batch: &[crate::bookings::batch::BookingJob],
+    ) -> Result<Vec<Result<crate::bookings::BookingAttempt, StoreError>>, StoreError> {
         // Dropped on an error, the transaction rolls back.
         let mut transaction = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let results = SqliteStore::attempt_bookings_together_in(&mut transaction, batch).await?;
@@ -324,8 +319,8 @@ impl crate::booking_batch_sql::GroupCommitEngine for SqliteGroupCommit {
 
     async fn run_alone(
         &mut self,
-        job: &crate::booking_batch_sql::BookingJob,
-    ) -> Result<crate::booking::BookingAttempt, StoreError> {
+        job: &crate::bookings::batch::BookingJob,
+    ) -> Result<crate::bookings::BookingAttempt, StoreError> {
         let mut transaction = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let attempt =
             SqliteStore::attempt_booking_in(&mut transaction, &job.request, job.now, &job.context)
@@ -335,19 +330,19 @@ impl crate::booking_batch_sql::GroupCommitEngine for SqliteGroupCommit {
     }
 }
 
-crate::common::shared_store_impl!(SqliteStore, sqlx::Sqlite);
-crate::booking_sql::shared_booking_impl!(SqliteStore, sqlx::Sqlite);
-crate::booking_batch_sql::shared_booking_batch_impl!(SqliteStore, sqlx::Sqlite);
-crate::booking_store_sql::shared_booking_store_impl!(SqliteStore, sqlx::Sqlite);
-crate::ledger_sql::shared_ledger_impl!(SqliteStore, sqlx::Sqlite);
-crate::voucher_sql::shared_voucher_impl!(SqliteStore, sqlx::Sqlite);
-crate::analytics_sql::shared_analytics_impl!(
+crate::catalogue::sql::shared_store_impl!(SqliteStore, sqlx::Sqlite);
+crate::bookings::sql::shared_booking_impl!(SqliteStore, sqlx::Sqlite);
+crate::bookings::batch::shared_booking_batch_impl!(SqliteStore, sqlx::Sqlite);
+crate::bookings::store_sql::shared_booking_store_impl!(SqliteStore, sqlx::Sqlite);
+crate::ledger::sql::shared_ledger_impl!(SqliteStore, sqlx::Sqlite);
+crate::vouchers::sql::shared_voucher_impl!(SqliteStore, sqlx::Sqlite);
+crate::analytics::sql::shared_analytics_impl!(
     SqliteStore,
     sqlx::Sqlite,
     "(b.ends_at - b.starts_at) / 60000000"
 );
-crate::voucher_history_sql::shared_voucher_history_impl!(SqliteStore, sqlx::Sqlite);
-crate::voucher_expiry_sql::shared_voucher_expiry_impl!(SqliteStore, sqlx::Sqlite);
-crate::facility_sql::shared_facility_impl!(SqliteStore, sqlx::Sqlite);
-crate::facility_review_sql::shared_facility_review_impl!(SqliteStore, sqlx::Sqlite);
-crate::writes::shared_write_helpers!(SqliteStore, sqlx::Sqlite);
+crate::vouchers::history::shared_voucher_history_impl!(SqliteStore, sqlx::Sqlite);
+crate::vouchers::expiry::shared_voucher_expiry_impl!(SqliteStore, sqlx::Sqlite);
+crate::beamtime::proposals_sql::shared_facility_impl!(SqliteStore, sqlx::Sqlite);
+crate::beamtime::review_sql::shared_facility_review_impl!(SqliteStore, sqlx::Sqlite);
+crate::catalogue::import::shared_write_helpers!(SqliteStore, sqlx::Sqlite);

@@ -8,7 +8,7 @@ pub struct PostgresStore {
     pool: PgPool,
     #[cfg(feature = "bench-baselines")]
     booking_strategy: std::sync::atomic::AtomicU8,
-    booking_jobs: tokio::sync::mpsc::UnboundedSender<crate::booking_batch_sql::BookingJob>,
+    booking_jobs: tokio::sync::mpsc::UnboundedSender<crate::bookings::batch::BookingJob>,
 }
 
 /// How often the plain SERIALIZABLE strategy retries an attempt that lost a race.
@@ -69,7 +69,7 @@ impl PostgresStore {
             .connect_with(options.clone())
             .await?;
         // The group-commit writer has one connection of its own, opened on its own thread.
-        let booking_jobs = crate::booking_batch_sql::spawn_group_commit_writer(
+        let booking_jobs = crate::bookings::batch::spawn_group_commit_writer(
             "corridor-booking-writer",
             move || async move {
                 // The fallback's pool: attempts that run alone after a failed batch, with the
@@ -92,7 +92,7 @@ impl PostgresStore {
             pool,
             #[cfg(feature = "bench-baselines")]
             booking_strategy: std::sync::atomic::AtomicU8::new(
-                crate::booking::BookingStrategy::LockedCalendarRow as u8,
+                crate::bookings::BookingStrategy::LockedCalendarRow as u8,
             ),
             booking_jobs,
         })
@@ -125,7 +125,7 @@ impl PostgresStore {
         transaction: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     ) -> Result<Vec<corridor_domain::analytics::BookingFactRow>, StoreError> {
         use futures_util::TryStreamExt;
-        let sql = crate::analytics_sql::analytics_bookings_sql(
+        let sql = crate::analytics::sql::analytics_bookings_sql(
             "(EXTRACT(EPOCH FROM b.starts_at) * 1000000)::BIGINT",
             "(EXTRACT(EPOCH FROM b.ends_at) * 1000000)::BIGINT",
         );
@@ -134,7 +134,7 @@ impl PostgresStore {
         let mut bookings = Vec::new();
         while let Some((instrument, user, home, starts, ends, usage, fee)) = rows.try_next().await?
         {
-            bookings.push(crate::analytics_sql::booking_fact([
+            bookings.push(crate::analytics::sql::booking_fact([
                 Some(instrument),
                 Some(user),
                 Some(home),
@@ -155,11 +155,11 @@ impl PostgresStore {
     ) -> Result<Option<String>, StoreError> {
         use futures_util::TryStreamExt;
         let mut transfers = sqlx::query_as::<_, (i64, i64, i64, i64, i64, Option<i64>)>(
-            crate::ledger_sql::REPLAY_TRANSFERS_SQL,
+            crate::ledger::sql::REPLAY_TRANSFERS_SQL,
         )
         .fetch(&mut **transaction);
         while let Some((id, kind, debit, credit, amount, pending)) = transfers.try_next().await? {
-            let transfer = crate::ledger_sql::replayed_transfer([
+            let transfer = crate::ledger::sql::replayed_transfer([
                 Some(id),
                 Some(kind),
                 Some(debit),
@@ -213,7 +213,7 @@ impl PostgresStore {
     /// planning of multi-row INSERTs; the exclusion constraint still checks every row.
     async fn insert_historical_bookings_in(
         transaction: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-        bookings: &[crate::booking::HistoricalBooking],
+        bookings: &[crate::bookings::HistoricalBooking],
         created_at: crate::timestamp::StoredInstant,
     ) -> Result<(), StoreError> {
         use std::fmt::Write as _;
@@ -262,15 +262,15 @@ impl PostgresStore {
 impl PostgresStore {
     async fn create_booking_for_engine(
         &self,
-        request: &crate::booking::BookingRequest,
+        request: &crate::bookings::BookingRequest,
         now: jiff::Timestamp,
         context: &AuditContext,
-    ) -> Result<crate::booking::BookingAttempt, StoreError> {
+    ) -> Result<crate::bookings::BookingAttempt, StoreError> {
         #[cfg(feature = "bench-baselines")]
         if self
             .booking_strategy
             .load(std::sync::atomic::Ordering::Relaxed)
-            == crate::booking::BookingStrategy::PlainSerializable as u8
+            == crate::bookings::BookingStrategy::PlainSerializable as u8
         {
             return Self::create_booking_alone_on(
                 &self.pool,
@@ -281,13 +281,8 @@ impl PostgresStore {
             )
             .await;
         }
-        crate::booking_batch_sql::book_through_group_commit(
-            &self.booking_jobs,
-            request,
-            now,
-            context,
-        )
-        .await
+        crate::bookings::batch::book_through_group_commit(&self.booking_jobs, request, now, context)
+            .await
     }
 
     /// One attempt in its own transaction, retried when it lost a race: the group-commit
@@ -295,11 +290,11 @@ impl PostgresStore {
     /// way.
     async fn create_booking_alone_on(
         pool: &PgPool,
-        request: &crate::booking::BookingRequest,
+        request: &crate::bookings::BookingRequest,
         now: jiff::Timestamp,
         context: &AuditContext,
         how: AloneAttempt,
-    ) -> Result<crate::booking::BookingAttempt, StoreError> {
+    ) -> Result<crate::bookings::BookingAttempt, StoreError> {
         let mut attempts_left = match how {
             AloneAttempt::Locked => 2,
             #[cfg(feature = "bench-baselines")]
@@ -338,11 +333,11 @@ impl PostgresStore {
     /// change-log entry together; with BEGIN and COMMIT, five round trips.
     async fn attempt_booking_locked_in(
         transaction: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-        request: &crate::booking::BookingRequest,
+        request: &crate::bookings::BookingRequest,
         now: jiff::Timestamp,
         context: &AuditContext,
-    ) -> Result<crate::booking::BookingAttempt, StoreError> {
-        use crate::booking_sql::AttemptDecision;
+    ) -> Result<crate::bookings::BookingAttempt, StoreError> {
+        use crate::bookings::sql::AttemptDecision;
         let evaluation =
             match Self::decide_attempt_in(transaction, request, now, context, true).await? {
                 AttemptDecision::Finished(attempt) => return Ok(attempt),
@@ -376,7 +371,7 @@ impl PostgresStore {
         .fetch_one(&mut **transaction)
         .await
         .map_err(|error| StoreError::from_write(error, "a booking with this idempotency key"))?;
-        Ok(crate::booking::BookingAttempt::Booked {
+        Ok(crate::bookings::BookingAttempt::Booked {
             booking: evaluation.new_record(request, corridor_domain::BookingId(id), now),
             replayed: false,
         })
@@ -387,10 +382,10 @@ impl PostgresStore {
     #[cfg(feature = "bench-baselines")]
     async fn attempt_booking_serializable_in(
         transaction: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-        request: &crate::booking::BookingRequest,
+        request: &crate::bookings::BookingRequest,
         now: jiff::Timestamp,
         context: &AuditContext,
-    ) -> Result<crate::booking::BookingAttempt, StoreError> {
+    ) -> Result<crate::bookings::BookingAttempt, StoreError> {
         sqlx::query("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")
             .execute(&mut **transaction)
             .await?;
@@ -421,11 +416,11 @@ impl PostgresGroupCommit {
 }
 
 #[async_trait::async_trait]
-impl crate::booking_batch_sql::GroupCommitEngine for PostgresGroupCommit {
+impl crate::bookings::batch::GroupCommitEngine for PostgresGroupCommit {
     async fn run_together(
         &mut self,
-        batch: &[crate::booking_batch_sql::BookingJob],
-    ) -> Result<Vec<Result<crate::booking::BookingAttempt, StoreError>>, StoreError> {
+        batch: &[crate::bookings::batch::BookingJob],
+    ) -> Result<Vec<Result<crate::bookings::BookingAttempt, StoreError>>, StoreError> {
         let connection = self.connection().await?;
         let outcome = async {
             // Dropped on an error, the transaction rolls back (sent before the connection's
@@ -447,8 +442,8 @@ impl crate::booking_batch_sql::GroupCommitEngine for PostgresGroupCommit {
     /// With the retries of a lost race.
     async fn run_alone(
         &mut self,
-        job: &crate::booking_batch_sql::BookingJob,
-    ) -> Result<crate::booking::BookingAttempt, StoreError> {
+        job: &crate::bookings::batch::BookingJob,
+    ) -> Result<crate::bookings::BookingAttempt, StoreError> {
         PostgresStore::create_booking_alone_on(
             &self.fallback_pool,
             &job.request,
@@ -473,19 +468,19 @@ fn is_retryable(error: &StoreError) -> bool {
     }
 }
 
-crate::common::shared_store_impl!(PostgresStore, sqlx::Postgres);
-crate::booking_sql::shared_booking_impl!(PostgresStore, sqlx::Postgres);
-crate::booking_batch_sql::shared_booking_batch_impl!(PostgresStore, sqlx::Postgres);
-crate::booking_store_sql::shared_booking_store_impl!(PostgresStore, sqlx::Postgres);
-crate::ledger_sql::shared_ledger_impl!(PostgresStore, sqlx::Postgres);
-crate::voucher_sql::shared_voucher_impl!(PostgresStore, sqlx::Postgres);
-crate::analytics_sql::shared_analytics_impl!(
+crate::catalogue::sql::shared_store_impl!(PostgresStore, sqlx::Postgres);
+crate::bookings::sql::shared_booking_impl!(PostgresStore, sqlx::Postgres);
+crate::bookings::batch::shared_booking_batch_impl!(PostgresStore, sqlx::Postgres);
+crate::bookings::store_sql::shared_booking_store_impl!(PostgresStore, sqlx::Postgres);
+crate::ledger::sql::shared_ledger_impl!(PostgresStore, sqlx::Postgres);
+crate::vouchers::sql::shared_voucher_impl!(PostgresStore, sqlx::Postgres);
+crate::analytics::sql::shared_analytics_impl!(
     PostgresStore,
     sqlx::Postgres,
     "CAST(EXTRACT(EPOCH FROM (b.ends_at - b.starts_at)) / 60 AS BIGINT)"
 );
-crate::voucher_history_sql::shared_voucher_history_impl!(PostgresStore, sqlx::Postgres);
-crate::voucher_expiry_sql::shared_voucher_expiry_impl!(PostgresStore, sqlx::Postgres);
-crate::facility_sql::shared_facility_impl!(PostgresStore, sqlx::Postgres);
-crate::facility_review_sql::shared_facility_review_impl!(PostgresStore, sqlx::Postgres);
-crate::writes::shared_write_helpers!(PostgresStore, sqlx::Postgres);
+crate::vouchers::history::shared_voucher_history_impl!(PostgresStore, sqlx::Postgres);
+crate::vouchers::expiry::shared_voucher_expiry_impl!(PostgresStore, sqlx::Postgres);
+crate::beamtime::proposals_sql::shared_facility_impl!(PostgresStore, sqlx::Postgres);
+crate::beamtime::review_sql::shared_facility_review_impl!(PostgresStore, sqlx::Postgres);
+crate::catalogue::import::shared_write_helpers!(PostgresStore, sqlx::Postgres);

@@ -9,7 +9,7 @@ macro_rules! shared_voucher_expiry_impl {
             /// redeemed the posted settlements of their holds, returned the expiry transfers.
             async fn voucher_programme_totals_by_sql(
                 &self,
-            ) -> Result<Vec<crate::voucher::ProgrammeTotals>, StoreError> {
+            ) -> Result<Vec<crate::vouchers::ProgrammeTotals>, StoreError> {
                 let rows: Vec<(i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
                     "SELECT w.programme_id, COUNT(*), CAST(SUM(w.amount_fen) AS BIGINT), \
                      CAST(SUM(a.debits_pending) AS BIGINT), \
@@ -25,9 +25,9 @@ macro_rules! shared_voucher_expiry_impl {
                 Ok(rows
                     .into_iter()
                     .map(|(programme, vouchers, issued, held, redeemed, returned)| {
-                        crate::voucher::ProgrammeTotals {
+                        crate::vouchers::ProgrammeTotals {
                             programme: corridor_domain::voucher::VoucherProgrammeId(programme),
-                            vouchers: crate::common::count(vouchers),
+                            vouchers: crate::catalogue::sql::count(vouchers),
                             issued: corridor_domain::Fen(issued),
                             held: corridor_domain::Fen(held),
                             redeemed: corridor_domain::Fen(redeemed),
@@ -44,10 +44,10 @@ macro_rules! shared_voucher_expiry_impl {
                 today: jiff::civil::Date,
                 now: jiff::Timestamp,
                 context: &crate::AuditContext,
-            ) -> Result<crate::voucher::VoucherExpiry, StoreError> {
+            ) -> Result<crate::vouchers::VoucherExpiry, StoreError> {
                 use corridor_domain::ledger::{Movement, TransferKey, TransferRequest};
                 use corridor_domain::voucher::{VoucherId, VOUCHER_CLAIM_GRACE_DAYS};
-                let mut expiry = crate::voucher::VoucherExpiry::default();
+                let mut expiry = crate::vouchers::VoucherExpiry::default();
                 // Dates are stored as YYYY-MM-DD, so text order is date order; the domain's
                 // rule decides for each candidate.
                 let cutoff = today
@@ -77,12 +77,12 @@ macro_rules! shared_voucher_expiry_impl {
                     for (booking,) in bookings {
                         let booking = corridor_domain::BookingId(booking);
                         let Some(payment) = Self::voucher_payment_in(&mut transaction, booking).await? else { continue };
-                        if payment.state != crate::voucher::VoucherPaymentState::Held {
+                        if payment.state != crate::vouchers::VoucherPaymentState::Held {
                             continue;
                         }
                         let release = TransferRequest::VoidPending {
                             key: TransferKey::parse(&format!("booking:{}:voucher-release", booking.0)).map_err(StoreError::corrupt)?,
-                            pending: TransferKey::parse(&crate::voucher_sql::hold_key(booking)).map_err(StoreError::corrupt)?,
+                            pending: TransferKey::parse(&crate::vouchers::sql::hold_key(booking)).map_err(StoreError::corrupt)?,
                             code: "voucher.expire_release".into(),
                         };
                         Self::voucher_transfer_in(&mut transaction, release, now)

@@ -10,6 +10,8 @@
 //! transfers it settles under those locks, and only then draws transfer ids, so that for any
 //! one account the ids of its transfers follow the order they were applied in.
 
+pub(crate) mod sql;
+
 use async_trait::async_trait;
 use corridor_domain::ledger::{
     AccountBalances, AccountFlags, LedgerAccount, LedgerAccountId, Transfer, TransferOutcome,

@@ -105,7 +105,7 @@ macro_rules! shared_write_helpers {
                 // (the Delta's); only another zone is written, so a region the previous
                 // schema could hold is imported by the same statements (the upgrade test
                 // writes at the previous schema).
-                if region.time_zone.as_str() != crate::common::ZONE_OF_REGIONS_BEFORE_THE_COLUMN {
+                if region.time_zone.as_str() != crate::catalogue::sql::ZONE_OF_REGIONS_BEFORE_THE_COLUMN {
                     sqlx::query("UPDATE region SET time_zone = $1 WHERE id = 1")
                         .bind(region.time_zone.as_str())
                         .execute(&mut **transaction)

@@ -6,10 +6,11 @@ macro_rules! shared_voucher_history_impl {
     ($store:ty, $db:ty) => {
         impl $store {
             /// One transaction for the whole history; see `VoucherStore::import_voucher_history`.
-            async fn import_voucher_history_whole(&self, grants: &[crate::voucher::HistoricalVoucherGrant]) -> Result<u64, StoreError> {
+            async fn import_voucher_history_whole(&self, grants: &[crate::vouchers::HistoricalVoucherGrant]) -> Result<u64, StoreError> {
                 use corridor_domain::ledger::{AccountFlags, Movement, TransferKey, TransferRequest};
                 use corridor_domain::voucher::RedemptionMode;
                 let mut transaction = self.begin_write().await?;
+                let region_zone = Self::region_zone_in(&mut transaction).await?;
                 let mut paid = 0u64;
                 for grant in grants {
                     let record = Self::programme_in(&mut transaction, grant.programme, false)
@@ -63,9 +64,9 @@ macro_rules! shared_voucher_history_impl {
                         .fetch_optional(&mut *transaction)
                         .await?;
                         let Some((booking, price, charged, provider, category, province, created_at, ends_at, status)) = row else { continue };
-                        let category = crate::common::stored(corridor_domain::CategoryCode::parse(&category))?;
-                        let province = crate::common::stored(corridor_domain::ProvinceCode::parse(&province))?;
-                        let Ok(split) = corridor_domain::voucher::split_price(&record.programme, corridor_domain::Fen(price), available, &category, &province, crate::voucher_sql::region_date(created_at.0)) else { continue };
+                        let category = crate::catalogue::sql::stored(corridor_domain::CategoryCode::parse(&category))?;
+                        let province = crate::catalogue::sql::stored(corridor_domain::ProvinceCode::parse(&province))?;
+                        let Ok(split) = corridor_domain::voucher::split_price(&record.programme, corridor_domain::Fen(price), available, &category, &province, crate::vouchers::sql::region_date(&region_zone, created_at.0)) else { continue };
                         if split.voucher_pays.0 <= 0 {
                             continue;
                         }
@@ -83,7 +84,7 @@ macro_rules! shared_voucher_history_impl {
                         )
                         .await?;
                         let booking_id = corridor_domain::BookingId(booking);
-                        let hold_key = TransferKey::parse(&crate::voucher_sql::hold_key(booking_id)).map_err(StoreError::corrupt)?;
+                        let hold_key = TransferKey::parse(&crate::vouchers::sql::hold_key(booking_id)).map_err(StoreError::corrupt)?;
                         let hold = TransferRequest::Pending(Movement {
                             key: hold_key.clone(),
                             debit_account: account,

@@ -105,7 +105,7 @@ macro_rules! shared_store_impl {
         };
         use sqlx::{QueryBuilder, Row};
 
-        use crate::common::{
+        use crate::catalogue::sql::{
             count, json_list, parse_json_list, stored, COUNTED_TABLES, IMPORT_CHUNK_ROWS,
             INSTITUTION_WITH_PLACE_SELECT, INSTRUMENT_WITH_PLACE_COLUMNS,
             INSTRUMENT_WITH_PLACE_FROM, USER_COLUMNS,

@@ -3,6 +3,9 @@
 //! by both engines (`common.rs`); every change of an instrument writes its audit event and a
 //! change-log entry in its transaction.
 
+pub(crate) mod import;
+pub(crate) mod sql;
+
 use async_trait::async_trait;
 use corridor_domain::{Beamline, City, InstitutionId, InstrumentCategory, InstrumentId, Site};
 

@@ -3,6 +3,9 @@
 //! needs the data: the cycle must exist, the beamlines asked for must be the facility's, and
 //! only the proposal's principal investigator submits or withdraws it.
 
+pub(crate) mod proposals_sql;
+pub(crate) mod review_sql;
+
 use async_trait::async_trait;
 use corridor_domain::facility::proposal::{
     Cycle, CycleId, Discipline, ProposalDraft, ProposalStatus, SubmissionRefusal,

@@ -11,6 +11,10 @@
 //! ([`corridor_domain::InstrumentCalendar`]); the store gathers their facts inside the locked
 //! transaction and asks.
 
+pub(crate) mod batch;
+pub(crate) mod sql;
+pub(crate) mod store_sql;
+
 use async_trait::async_trait;
 use corridor_domain::{
     AccessPolicy, BookingId, BookingRefusal, BookingStatus, CalendarRules, Closure, ClosureId,

@@ -5,9 +5,9 @@
 macro_rules! shared_booking_store_impl {
     ($store:ty, $db:ty) => {
         #[async_trait::async_trait]
-        impl crate::booking::BookingStore for $store {
+        impl crate::bookings::BookingStore for $store {
             #[cfg(feature = "bench-baselines")]
-            fn set_booking_strategy(&self, strategy: crate::booking::BookingStrategy) {
+            fn set_booking_strategy(&self, strategy: crate::bookings::BookingStrategy) {
                 self.booking_strategy.store(strategy as u8, std::sync::atomic::Ordering::Relaxed);
             }
 
@@ -151,7 +151,7 @@ macro_rules! shared_booking_store_impl {
             }
 
             async fn pending_bookings(&self, institutions: Option<&[InstitutionId]>, page: PageRequest) -> Result<Page<BookingRecord>, StoreError> {
-                let scope = crate::booking_sql::institution_scope(institutions);
+                let scope = crate::bookings::sql::institution_scope(institutions);
                 let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM bookings b JOIN instruments i ON i.id = b.instrument_id WHERE b.status = 'pending'{scope}"))
                     .fetch_one(self.read_pool())
                     .await?;
@@ -165,7 +165,7 @@ macro_rules! shared_booking_store_impl {
             }
 
             async fn bookings_awaiting_usage(&self, institutions: Option<&[InstitutionId]>, ended_by: jiff::Timestamp, voucher_held_only: bool, page: PageRequest) -> Result<Page<BookingRecord>, StoreError> {
-                let mut scope = crate::booking_sql::institution_scope(institutions);
+                let mut scope = crate::bookings::sql::institution_scope(institutions);
                 if voucher_held_only {
                     // A confirmed booking's voucher payment is still a hold: holds end with
                     // the booking's completion, cancellation or rejection.
