@@ -13,8 +13,10 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use base64::Engine;
-use corridor_domain::{bounded_text, EmailAddress, PlaintextPassword, Role, User};
-use corridor_store::{AuditContext, AuditEvent, IdentityStore, Page, PageRequest, SessionRecord};
+use corridor_domain::{bounded_text, EmailAddress, PlaintextPassword, Role, User, UserId};
+use corridor_store::{
+    ApiTokenInfo, AuditContext, AuditEvent, IdentityStore, Page, PageRequest, SessionRecord,
+};
 use jiff::Timestamp;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -29,9 +31,10 @@ pub const API_TOKEN_PREFIX: &str = "crd_";
 pub const SESSION_LIFETIME_HOURS: i64 = 12;
 /// The longest name an API token may have.
 pub const LONGEST_TOKEN_NAME_CHARS: usize = 100;
-/// How long a user found through an API token is reused without asking the store again.
-pub const API_TOKEN_CACHE_SECONDS: u64 = 2;
-const API_TOKEN_CACHE_ENTRIES: usize = 10_000;
+/// How long an API token lives when its owner does not say.
+pub const DEFAULT_TOKEN_LIFETIME_DAYS: u32 = 90;
+/// The longest an API token may live: a year, after which a new one must be made.
+pub const LONGEST_TOKEN_LIFETIME_DAYS: u32 = 365;
 
 /// Hashes a password with argon2id and a random salt, in PHC string form.
 pub fn hash_password(password: &PlaintextPassword) -> String {
@@ -70,6 +73,18 @@ pub fn secret_hash(secret: &str) -> String {
     digest.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
+/// A token's lifetime as asked: 1 to a year, [`DEFAULT_TOKEN_LIFETIME_DAYS`] when not said.
+fn checked_lifetime(lifetime_days: Option<u32>) -> AppResult<u32> {
+    let days = lifetime_days.unwrap_or(DEFAULT_TOKEN_LIFETIME_DAYS);
+    if !(1..=LONGEST_TOKEN_LIFETIME_DAYS).contains(&days) {
+        return Err(AppError::invalid(
+            "lifetime_days",
+            format!("must be 1 to {LONGEST_TOKEN_LIFETIME_DAYS} days"),
+        ));
+    }
+    Ok(days)
+}
+
 /// The hash an unknown address is checked against, so that "no such user" takes as long as
 /// "wrong password" and the answer time does not reveal which addresses have accounts.
 fn timing_equaliser_hash() -> String {
@@ -86,6 +101,7 @@ pub struct CreatedApiToken {
     pub name: String,
     pub token: String,
     pub created_at: Timestamp,
+    pub expires_at: Timestamp,
 }
 
 /// A new web session: the secret goes into the browser's cookie.
@@ -95,43 +111,50 @@ pub struct StartedSession {
     pub token: String,
 }
 
-/// Users of recently seen API tokens, for [`API_TOKEN_CACHE_SECONDS`]. A busy API client
-/// sends the same token hundreds of times a second; looking it up once per few seconds
-/// instead of per request takes two queries off every call. The price is that a change of
-/// the user's roles (or a revocation) reaches a token's calls up to that long later. Unknown
-/// tokens are never cached, so a new token works at once and a wrong one is refused at once.
+/// How long the user (profile and roles) behind an API token is reused without asking the
+/// store again. The token itself is checked on every request.
+pub const TOKEN_HOLDER_CACHE_SECONDS: u64 = 2;
+const TOKEN_HOLDER_CACHE_ENTRIES: usize = 10_000;
+
+/// Users recently found behind API tokens, by id, for [`TOKEN_HOLDER_CACHE_SECONDS`]. A busy
+/// API client sends the same token hundreds of times a second. Whether the token is still
+/// live (not revoked, not expired) is asked of the store on every request, one indexed
+/// lookup, so that a revoked token is refused at once on every node; only the user's profile
+/// and roles, a second query, are reused, so a change of roles reaches a token's calls up to
+/// that long later.
 #[derive(Default)]
-struct ApiTokenCache {
-    entries: Mutex<HashMap<String, (User, Instant)>>,
+struct TokenHolderCache {
+    entries: Mutex<HashMap<UserId, (User, Instant)>>,
 }
 
-impl ApiTokenCache {
-    fn get(&self, token_hash: &str) -> Option<User> {
+impl TokenHolderCache {
+    fn get(&self, user: UserId) -> Option<User> {
         let entries = self.entries.lock().ok()?;
         entries
-            .get(token_hash)
-            .filter(|(_, seen)| seen.elapsed().as_secs() < API_TOKEN_CACHE_SECONDS)
+            .get(&user)
+            .filter(|(_, seen)| seen.elapsed().as_secs() < TOKEN_HOLDER_CACHE_SECONDS)
             .map(|(user, _)| user.clone())
     }
 
-    fn put(&self, token_hash: String, user: User) {
+    fn put(&self, user: User) {
         if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= API_TOKEN_CACHE_ENTRIES {
-                entries.retain(|_, (_, seen)| seen.elapsed().as_secs() < API_TOKEN_CACHE_SECONDS);
-                if entries.len() >= API_TOKEN_CACHE_ENTRIES {
+            if entries.len() >= TOKEN_HOLDER_CACHE_ENTRIES {
+                entries
+                    .retain(|_, (_, seen)| seen.elapsed().as_secs() < TOKEN_HOLDER_CACHE_SECONDS);
+                if entries.len() >= TOKEN_HOLDER_CACHE_ENTRIES {
                     entries.clear();
                 }
             }
-            entries.insert(token_hash, (user, Instant::now()));
+            entries.insert(user.id, (user, Instant::now()));
         }
     }
 }
 
-/// The state accounts keep between requests: the sign-in limiter, the token cache and the
-/// timing equaliser's hash.
+/// The state accounts keep between requests: the sign-in limiter, the users behind recently
+/// seen API tokens and the timing equaliser's hash.
 pub(crate) struct AccountsState {
     sign_in_limiter: SignInLimiter,
-    api_token_cache: ApiTokenCache,
+    token_holders: TokenHolderCache,
     timing_equaliser_hash: String,
 }
 
@@ -139,7 +162,7 @@ impl AccountsState {
     pub(crate) fn new() -> AccountsState {
         AccountsState {
             sign_in_limiter: SignInLimiter::default(),
-            api_token_cache: ApiTokenCache::default(),
+            token_holders: TokenHolderCache::default(),
             timing_equaliser_hash: timing_equaliser_hash(),
         }
     }
@@ -195,33 +218,82 @@ impl Accounts<'_> {
         }
     }
 
-    /// Checks the credentials and creates a named API token for their user.
+    /// Checks the credentials and creates a named API token for their user, living
+    /// `lifetime_days` (1 to a year; [`DEFAULT_TOKEN_LIFETIME_DAYS`] when not said).
     pub async fn create_api_token(
         &self,
         actor: &Actor,
         email: &str,
         password: String,
         name: &str,
+        lifetime_days: Option<u32>,
     ) -> AppResult<CreatedApiToken> {
-        let name = bounded_text("name", name, LONGEST_TOKEN_NAME_CHARS)?;
+        bounded_text("name", name, LONGEST_TOKEN_NAME_CHARS)?;
+        checked_lifetime(lifetime_days)?;
         let password = PlaintextPassword::for_sign_in(password)?;
         let email = EmailAddress::parse(email)?;
         let user = self.check_credentials(actor, &email, password).await?;
+        self.issue_api_token(actor, &user, name, lifetime_days)
+            .await
+    }
+
+    async fn issue_api_token(
+        &self,
+        actor: &Actor,
+        user: &User,
+        name: &str,
+        lifetime_days: Option<u32>,
+    ) -> AppResult<CreatedApiToken> {
+        let name = bounded_text("name", name, LONGEST_TOKEN_NAME_CHARS)?;
+        let lifetime_days = checked_lifetime(lifetime_days)?;
         let (token, token_hash) = new_secret(API_TOKEN_PREFIX);
         let context = AuditContext {
             actor: Some(user.id),
             client_address: actor.client_address.clone(),
         };
+        let expires_at =
+            corridor_store::now() + jiff::SignedDuration::from_hours(24 * i64::from(lifetime_days));
         let info = self
             .store
-            .create_api_token(user.id, &name, &token_hash, &context)
+            .create_api_token(user.id, &name, &token_hash, expires_at, &context)
             .await?;
         Ok(CreatedApiToken {
             id: info.id,
             name: info.name,
             token,
             created_at: info.created_at,
+            expires_at: info.expires_at,
         })
+    }
+
+    /// Creates an API token for the signed-in user (a web session proves who they are, so no
+    /// password is asked again), living `lifetime_days` as in [`Self::create_api_token`].
+    pub async fn create_my_api_token(
+        &self,
+        actor: &Actor,
+        name: &str,
+        lifetime_days: Option<u32>,
+    ) -> AppResult<CreatedApiToken> {
+        let user = actor.require_user()?.clone();
+        self.issue_api_token(actor, &user, name, lifetime_days)
+            .await
+    }
+
+    /// The signed-in user's API tokens, newest first (their secrets are never shown again).
+    pub async fn my_api_tokens(&self, actor: &Actor) -> AppResult<Vec<ApiTokenInfo>> {
+        let user = actor.require_user()?;
+        Ok(self.store.api_tokens_of_user(user.id).await?)
+    }
+
+    /// Revokes one of the signed-in user's API tokens; refused at once on every node from
+    /// then on. Another user's token is not found.
+    #[tracing::instrument(skip_all, fields(token))]
+    pub async fn revoke_my_api_token(&self, actor: &Actor, token: i64) -> AppResult<ApiTokenInfo> {
+        let user = actor.require_user()?;
+        Ok(self
+            .store
+            .revoke_api_token(user.id, token, &actor.audit_context())
+            .await?)
     }
 
     /// Checks the credentials and starts a web session for their user. A malformed address
@@ -279,16 +351,20 @@ impl Accounts<'_> {
         if !token.starts_with(API_TOKEN_PREFIX) || token.len() >= 200 {
             return Err(AppError::Unauthenticated);
         }
-        let token_hash = secret_hash(token);
-        if let Some(user) = self.state.api_token_cache.get(&token_hash) {
+        let holder = self
+            .store
+            .live_api_token_holder(&secret_hash(token), corridor_store::now())
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        if let Some(user) = self.state.token_holders.get(holder) {
             return Ok(user);
         }
         let user = self
             .store
-            .api_token_user(&token_hash)
+            .user(holder)
             .await?
             .ok_or(AppError::Unauthenticated)?;
-        self.state.api_token_cache.put(token_hash, user.clone());
+        self.state.token_holders.put(user.clone());
         Ok(user)
     }
 

@@ -228,6 +228,15 @@ pub fn cancel_option(
     }
 }
 
+/// Whether a booking an idempotency key made answers this request: the same instrument, time
+/// and purpose. (A booking moved since answers its original request no more: the key then
+/// names something else than what is asked.)
+fn replay_matches(booking: &BookingRecord, request: &BookingRequest) -> bool {
+    booking.instrument == request.instrument
+        && booking.range == request.range
+        && booking.purpose.trim() == request.purpose.trim()
+}
+
 fn actor_for(user: &User, booking: &BookingRecord) -> BookingActor {
     if user.may_manage_instruments_of(booking.institution) {
         BookingActor::Manager(user.id)
@@ -243,6 +252,9 @@ fn changed(change: BookingChange) -> AppResult<BookingChanged> {
         BookingChange::SlotTaken => Err(Refusal::SlotTaken.into()),
         BookingChange::WrongStatus { status, action } => {
             Err(Refusal::WrongBookingStatus { status, action }.into())
+        }
+        BookingChange::VoucherCannotCover(reason) => {
+            Err(Refusal::VoucherInsufficient(reason).into())
         }
     }
 }
@@ -447,10 +459,12 @@ impl Bookings<'_> {
                     payment,
                     replayed,
                 } => (BookingAttempt::Booked { booking, replayed }, Some(payment)),
-                VoucherBookingAttempt::NotBooked(BookingAttempt::Booked { .. }) => {
-                    return Err(AppError::Conflict(
-                        "this Idempotency-Key made a booking without this voucher before".into(),
-                    ))
+                // The key made a booking without this voucher before: another request.
+                VoucherBookingAttempt::NotBooked(BookingAttempt::Booked { booking, .. }) => {
+                    return Err(Refusal::IdempotencyKeyReused {
+                        booking: booking.id.0,
+                    }
+                    .into())
                 }
                 VoucherBookingAttempt::NotBooked(attempt) => (attempt, None),
                 // Another enterprise's voucher does not exist for this user: the same answer
@@ -472,6 +486,12 @@ impl Bookings<'_> {
         };
         match attempt {
             BookingAttempt::Booked { booking, replayed } => {
+                if replayed && !replay_matches(&booking, &store_request) {
+                    return Err(Refusal::IdempotencyKeyReused {
+                        booking: booking.id.0,
+                    }
+                    .into());
+                }
                 if !replayed {
                     self.mark_busy(&booking);
                 }

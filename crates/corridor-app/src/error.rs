@@ -150,6 +150,13 @@ pub enum Refusal {
     /// A proposal cannot be submitted (call closed, incomplete, not a draft).
     #[error("{0}")]
     Submission(SubmissionRefusal),
+    /// Grades are closed: the cycle's allocation was run on them.
+    #[error("the allocation of cycle {cycle} has been run; its grades can no longer change")]
+    GradingClosed { cycle: i64 },
+    /// An idempotency key came again with a different request than the one it was first used
+    /// for (as payment APIs answer it: the key is not a new request's).
+    #[error("this Idempotency-Key was used for a different request (booking {booking}); use a new key for a new request")]
+    IdempotencyKeyReused { booking: i64 },
 }
 
 impl Refusal {
@@ -165,6 +172,8 @@ impl Refusal {
             Refusal::ApplicationAlreadyDecided(_) => "application-already-decided",
             Refusal::Submission(SubmissionRefusal::NotADraft(_)) => "wrong-proposal-status",
             Refusal::Submission(_) => "proposal-not-submittable",
+            Refusal::IdempotencyKeyReused { .. } => "idempotency-key-reused",
+            Refusal::GradingClosed { .. } => "grading-closed",
         }
     }
 }

@@ -107,7 +107,13 @@ async fn prepare(database: &str, options: &BookingBenchOptions) -> Result<Fixtur
         let (token, hash) =
             corridor_app::accounts::new_secret(corridor_app::accounts::API_TOKEN_PREFIX);
         store
-            .create_api_token(UserId(user), "bench", &hash, &AuditContext::default())
+            .create_api_token(
+                UserId(user),
+                "bench",
+                &hash,
+                jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24),
+                &AuditContext::default(),
+            )
             .await?;
         tokens.push(token);
     }

@@ -106,6 +106,11 @@ impl TimeRange {
 pub const LONGEST_BOOKING_MINUTES: u32 = 14 * 24 * 60;
 /// Lead times and cancellation deadlines are at most a year.
 pub const LONGEST_NOTICE_MINUTES: u32 = 365 * 24 * 60;
+/// How far ahead an instrument can be booked unless its manager says otherwise.
+pub const DEFAULT_BOOKING_HORIZON_DAYS: u32 = 180;
+/// The longest booking horizon a manager may set: ten years (a facility planning its
+/// long-term campaigns).
+pub const LONGEST_BOOKING_HORIZON_DAYS: u32 = 3_660;
 
 /// The rules an instrument's manager sets for booking it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,6 +125,9 @@ pub struct CalendarRules {
     pub cancellation_deadline_minutes: u32,
     /// At most this many booked minutes per user and local calendar week (Monday to Sunday).
     pub weekly_quota_minutes: Option<u32>,
+    /// How far ahead the instrument can be booked, in days: no one holds prime slots for
+    /// years ahead within their weekly quota.
+    pub booking_horizon_days: u32,
 }
 
 impl CalendarRules {
@@ -185,6 +193,21 @@ impl CalendarRules {
             lead_time_minutes,
             cancellation_deadline_minutes,
             weekly_quota_minutes,
+            booking_horizon_days: DEFAULT_BOOKING_HORIZON_DAYS,
+        })
+    }
+
+    /// These rules with another booking horizon (1 to [`LONGEST_BOOKING_HORIZON_DAYS`] days).
+    pub fn with_booking_horizon_days(self, days: u32) -> Result<CalendarRules, DomainError> {
+        if !(1..=LONGEST_BOOKING_HORIZON_DAYS).contains(&days) {
+            return Err(DomainError::invalid(
+                "booking_horizon_days",
+                format!("must be 1 to {LONGEST_BOOKING_HORIZON_DAYS} days"),
+            ));
+        }
+        Ok(CalendarRules {
+            booking_horizon_days: days,
+            ..self
         })
     }
 
@@ -198,6 +221,7 @@ impl CalendarRules {
             lead_time_minutes: 60,
             cancellation_deadline_minutes: 24 * 60,
             weekly_quota_minutes: None,
+            booking_horizon_days: DEFAULT_BOOKING_HORIZON_DAYS,
         }
     }
 }
@@ -236,6 +260,11 @@ pub enum BookingRefusal {
         lead_time_minutes: u32,
         earliest_start: Timestamp,
     },
+    #[error("bookings may be made at most {horizon_days} days ahead; the latest start now is {latest_start}")]
+    TooFarAhead {
+        horizon_days: u32,
+        latest_start: Timestamp,
+    },
     #[error("the instrument is not open at {local} local time ({opening_hours})")]
     OutsideOpeningHours {
         local: DateTime,
@@ -271,6 +300,7 @@ impl BookingRefusal {
                 "booking-length-not-allowed"
             }
             BookingRefusal::TooSoon { .. } => "booking-too-soon",
+            BookingRefusal::TooFarAhead { .. } => "booking-too-far-ahead",
             BookingRefusal::OutsideOpeningHours { .. } => "booking-outside-opening-hours",
             BookingRefusal::Closed { .. } => "instrument-closed",
             BookingRefusal::QuotaExceeded { .. } => "booking-quota-exceeded",
@@ -326,6 +356,14 @@ impl InstrumentCalendar {
             return Err(BookingRefusal::TooSoon {
                 lead_time_minutes: rules.lead_time_minutes,
                 earliest_start,
+            });
+        }
+        let latest_start =
+            now + SignedDuration::from_hours(24 * i64::from(rules.booking_horizon_days));
+        if range.start > latest_start {
+            return Err(BookingRefusal::TooFarAhead {
+                horizon_days: rules.booking_horizon_days,
+                latest_start,
             });
         }
         self.check_open_throughout(range, &zone)?;

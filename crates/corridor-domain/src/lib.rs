@@ -29,8 +29,8 @@ pub mod voucher;
 pub use booking::{
     check_user_may_cancel, open_intervals_of, price_for_minutes, weekday_index, BookingId,
     BookingRefusal, BookingStatus, CalendarRules, Closure, ClosureId, ClosureKind,
-    InstrumentCalendar, TimeRange, WaitlistEntryId, WaitlistStatus, LONGEST_BOOKING_MINUTES,
-    LONGEST_NOTICE_MINUTES,
+    InstrumentCalendar, TimeRange, WaitlistEntryId, WaitlistStatus, DEFAULT_BOOKING_HORIZON_DAYS,
+    LONGEST_BOOKING_HORIZON_DAYS, LONGEST_BOOKING_MINUTES, LONGEST_NOTICE_MINUTES,
 };
 pub use error::DomainError;
 pub use geography::{City, CityCode, GeoPoint, ProvinceCode};

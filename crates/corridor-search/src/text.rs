@@ -165,6 +165,14 @@ impl TokenStream for CjkBigramStream {
     }
 }
 
+/// The form in which text is indexed and queries are read: Unicode NFKC, so that full-width
+/// Latin (`ＨＰＬＣ`), compatibility characters and decomposed accents are searched as their
+/// plain forms (case is folded by the analyzers and by [`normalise`]).
+pub fn folded(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    text.nfkc().collect()
+}
+
 /// Lower-cases and turns everything that is not a letter, digit or CJK character into single
 /// spaces, with a space at each end, so that " x ray diffraction " can be found as a whole
 /// word sequence by a substring search.
@@ -201,7 +209,7 @@ fn synonym_table() -> &'static SynonymTable {
             .flat_map(|(group, spellings)| {
                 spellings
                     .iter()
-                    .map(move |spelling| (normalise(spelling), group))
+                    .map(move |spelling| (normalise(&folded(spelling)), group))
             })
             .collect();
         // Longest first, so that a query takes "lc ms" before "ms".
@@ -238,7 +246,7 @@ pub fn synonym_groups_of(document: &SearchDocument, cache: &mut HashMap<String, 
         return tokens.clone();
     }
     let groups_in = |text: &str| {
-        let haystack = normalise(text);
+        let haystack = normalise(&folded(text));
         let mut groups: Vec<usize> = synonym_table()
             .members
             .iter()
@@ -280,7 +288,7 @@ pub fn tantivy_document(
 ) -> TantivyDocument {
     let mut doc = TantivyDocument::default();
     doc.add_u64(fields.instrument_id, document.id.0 as u64);
-    doc.add_text(fields.name_en, &document.name_en);
+    doc.add_text(fields.name_en, folded(&document.name_en));
     let english = [
         document.description_en.as_str(),
         &document.category_name_en,
@@ -292,15 +300,15 @@ pub fn tantivy_document(
         document.province.name_en(),
     ]
     .join(" ");
-    doc.add_text(fields.text_en, english);
+    doc.add_text(fields.text_en, folded(&english));
     for term in document.techniques.iter().chain(&document.keywords) {
         if term.chars().any(is_cjk) {
-            doc.add_text(fields.text_zh, term);
+            doc.add_text(fields.text_zh, folded(term));
         } else {
-            doc.add_text(fields.text_en, term);
+            doc.add_text(fields.text_en, folded(term));
         }
     }
-    doc.add_text(fields.name_zh, &document.name_zh);
+    doc.add_text(fields.name_zh, folded(&document.name_zh));
     let chinese = [
         document.description_zh.as_str(),
         &document.category_name_zh,
@@ -312,13 +320,13 @@ pub fn tantivy_document(
     .join(" ");
     doc.add_text(
         fields.bigrams_zh,
-        format!(
+        folded(&format!(
             "{} {chinese} {}",
             document.name_zh,
             document.keywords.join(" ")
-        ),
+        )),
     );
-    doc.add_text(fields.text_zh, chinese);
+    doc.add_text(fields.text_zh, folded(&chinese));
     doc.add_text(fields.synonyms, synonym_groups_of(document, synonym_cache));
     doc
 }
@@ -336,7 +344,7 @@ pub enum Concept {
 /// Splits a query into concepts: synonym phrases first (longest first), then the remaining
 /// Latin words and jieba-segmented Chinese words.
 pub fn concepts(query: &str) -> Vec<Concept> {
-    let mut remaining = normalise(query);
+    let mut remaining = normalise(&folded(query));
     let mut concepts = Vec::new();
     for (member, group) in &synonym_table().members {
         if member.trim().is_empty() {
@@ -535,6 +543,17 @@ fn chinese_alternatives(fields: &Fields, word: &str) -> Vec<(Occur, Box<dyn Quer
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn full_width_and_decomposed_text_reads_as_its_plain_form() {
+        // Issue 30, finding 10: `ＨＰＬＣ` found nothing where `HPLC` found thousands.
+        assert_eq!(concepts("ＨＰＬＣ"), concepts("HPLC"));
+        assert_eq!(concepts("ｇｃ－ｍｓ"), concepts("gc-ms"));
+        // "é" written as e + U+0301 is the same word as the composed "é".
+        assert_eq!(folded("caf\u{65}\u{301}"), "café");
+        // Full-width digits and ideographic spaces too.
+        assert_eq!(concepts("ＸＲＤ\u{3000}２０２６"), concepts("XRD 2026"));
+    }
 
     #[test]
     fn bigrams_cover_cjk_runs_and_skip_latin() {

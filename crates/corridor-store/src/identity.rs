@@ -37,10 +37,28 @@ pub trait IdentityStore: Send + Sync {
         user: UserId,
         name: &str,
         token_hash: &str,
+        expires_at: jiff::Timestamp,
         context: &AuditContext,
     ) -> Result<ApiTokenInfo, StoreError>;
-    /// The user an unrevoked API token belongs to.
+    /// A user's API tokens, newest first, revoked and expired ones included.
+    async fn api_tokens_of_user(&self, user: UserId) -> Result<Vec<ApiTokenInfo>, StoreError>;
+    /// Revokes one of the user's tokens (`NotFound` for another user's or an unknown one);
+    /// revoking a revoked token changes nothing.
+    async fn revoke_api_token(
+        &self,
+        user: UserId,
+        token: i64,
+        context: &AuditContext,
+    ) -> Result<ApiTokenInfo, StoreError>;
+    /// The user an unrevoked, unexpired API token belongs to.
     async fn api_token_user(&self, token_hash: &str) -> Result<Option<User>, StoreError>;
+    /// The holder of the API token with this hash when it is live at `now` (neither revoked
+    /// nor expired): one indexed lookup, asked on every request that carries a token.
+    async fn live_api_token_holder(
+        &self,
+        token_hash: &str,
+        now: jiff::Timestamp,
+    ) -> Result<Option<UserId>, StoreError>;
 
     /// The most recent audit events, newest first.
     async fn audit_events(&self, page: PageRequest) -> Result<Page<AuditEvent>, StoreError>;

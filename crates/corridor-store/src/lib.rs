@@ -61,8 +61,8 @@ pub use timestamp::now;
 pub use vouchers::{
     settlement_csv, HistoricalVoucherGrant, NewVoucherApplication, ProgrammeRecord,
     ProgrammeTotals, SettlementRow, VoucherApplication, VoucherBookingAttempt, VoucherDecision,
-    VoucherExpiry, VoucherPayment, VoucherPaymentState, VoucherRecord, VoucherStore,
-    SETTLEMENT_CSV_HEADER,
+    VoucherExpiry, VoucherPayment, VoucherPaymentMismatch, VoucherPaymentState, VoucherRecord,
+    VoucherStore, SETTLEMENT_CSV_HEADER,
 };
 
 /// Which engine a store runs on; shown by `/healthz` and `corridor status`.

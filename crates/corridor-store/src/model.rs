@@ -216,6 +216,10 @@ pub struct ApiTokenInfo {
     pub user: UserId,
     pub name: String,
     pub created_at: Timestamp,
+    /// After this the token is refused.
+    pub expires_at: Timestamp,
+    /// When its owner revoked it; refused from then on.
+    pub revoked_at: Option<Timestamp>,
 }
 
 /// Per table: how many rows, and the sum of their keys, which changes if a row is replaced.

@@ -104,6 +104,8 @@ pub const ROUTE_GATES: &[(&str, &str, Gate)] = &[
     ("POST", "/api/v1/tokens", Public),
     // One's own things; the handlers check that they are one's own.
     ("GET", "/api/v1/me", SignedIn),
+    ("GET", "/api/v1/me/tokens", SignedIn),
+    ("DELETE", "/api/v1/me/tokens/{id}", SignedIn),
     ("GET", "/api/v1/me/bookings", SignedIn),
     ("GET", "/api/v1/me/bookings.ics", SignedIn),
     ("GET", "/api/v1/me/waitlist", SignedIn),
@@ -157,6 +159,9 @@ pub const ROUTE_GATES: &[(&str, &str, Gate)] = &[
     ("GET", "/bookings", SignedIn),
     ("POST", "/bookings/{id}/cancel", SignedIn),
     ("POST", "/waitlist/{id}/withdraw", SignedIn),
+    ("GET", "/account/tokens", SignedIn),
+    ("POST", "/account/tokens", SignedIn),
+    ("POST", "/account/tokens/{id}/revoke", SignedIn),
     ("GET", "/vouchers", SignedIn),
     ("POST", "/vouchers/apply", SignedIn),
     ("GET", "/manage", Managers),

@@ -63,6 +63,7 @@ pub fn openapi() -> OpenApi {
     let mut document = openapi;
     document.servers = Some(vec![utoipa::openapi::Server::new("/api/v1")]);
     document_refusals_everywhere(&mut document);
+    api::links::document_links(&mut document);
     document
 }
 

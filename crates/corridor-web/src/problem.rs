@@ -28,6 +28,44 @@ pub struct Problem {
     pub parameter: Option<String>,
 }
 
+/// The refusals an operation documents, named once for the handlers' `#[utoipa::path]`
+/// attributes (`responses((status = 200, body = X), Unauthorized, NotFound)`) instead of the
+/// same tuple written on every handler. An operation whose refusal needs its own words keeps a
+/// tuple with a `description`.
+pub mod responses {
+    use super::Problem;
+
+    /// A parameter or the body was refused (`invalid-parameter`, `malformed-request`).
+    #[derive(utoipa::IntoResponses)]
+    #[response(status = 400, content_type = "application/problem+json")]
+    pub struct BadRequest(pub Problem);
+
+    /// No credentials, or ones the server does not know (`unauthenticated`).
+    #[derive(utoipa::IntoResponses)]
+    #[response(status = 401, content_type = "application/problem+json")]
+    pub struct Unauthorized(pub Problem);
+
+    /// The caller is known but may not do this (`forbidden`).
+    #[derive(utoipa::IntoResponses)]
+    #[response(status = 403, content_type = "application/problem+json")]
+    pub struct Forbidden(pub Problem);
+
+    /// No such object, or none the caller may see: someone else's object answers the same.
+    #[derive(utoipa::IntoResponses)]
+    #[response(status = 404, content_type = "application/problem+json")]
+    pub struct NotFound(pub Problem);
+
+    /// The object's state does not allow this now (its own problem type says why).
+    #[derive(utoipa::IntoResponses)]
+    #[response(status = 409, content_type = "application/problem+json")]
+    pub struct Conflict(pub Problem);
+
+    /// A rule refused the request (its own problem type says which); nothing was stored.
+    #[derive(utoipa::IntoResponses)]
+    #[response(status = 422, content_type = "application/problem+json")]
+    pub struct Unprocessable(pub Problem);
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{0}")]
@@ -80,6 +118,7 @@ pub const PROBLEM_KINDS: &[(&str, &str, u16, &str)] = &[
     ("booking-off-slot-grid", "Off the slot grid", 422, "Bookings start and end on the instrument's slot grid in its local time (e.g. every 30 minutes)."),
     ("booking-length-not-allowed", "Length not allowed", 422, "The booking is shorter than the instrument's minimum or longer than its maximum."),
     ("booking-too-soon", "Too soon", 422, "The instrument must be booked a lead time ahead of the start; `detail` says the earliest start."),
+    ("booking-too-far-ahead", "Too far ahead", 422, "The instrument can be booked only so many days ahead (its calendar's booking horizon); `detail` says the latest start."),
     ("booking-outside-opening-hours", "Outside opening hours", 422, "Part of the requested time is outside the instrument's weekly opening hours in its local time."),
     ("instrument-closed", "Instrument closed", 422, "The instrument is closed for a holiday or maintenance during part of the requested time."),
     ("booking-quota-exceeded", "Weekly quota exceeded", 422, "The booking would take you past the instrument's weekly quota for one user."),
@@ -95,6 +134,8 @@ pub const PROBLEM_KINDS: &[(&str, &str, u16, &str)] = &[
     ("not-your-voucher", "Not your voucher", 403, "The voucher belongs to another enterprise; only its own staff may spend it."),
     ("voucher-empty", "Voucher empty", 422, "The voucher has no value left to hold or spend."),
     ("nothing-to-pay", "Nothing to pay", 422, "The service costs nothing, so a voucher has nothing to pay."),
+    ("grading-closed", "Grading closed", 409, "The cycle's allocation has been run on its grades; a grade can no longer be given or changed."),
+    ("idempotency-key-reused", "Idempotency key used for another request", 422, "The Idempotency-Key was first used for a different request (another instrument, time or purpose). A retry must send the same request; a new request needs a new key."),
     ("voucher-insufficient", "Voucher cannot cover the hold", 409, "Between the quote and the booking the voucher's available value changed; quote again."),
     ("budget-exhausted", "Budget exhausted", 409, "The programme's budget cannot cover the amount; `detail` says what is left. Approve a smaller amount or reject."),
     ("application-already-decided", "Application already decided", 409, "The application was approved or rejected before; a decision is final."),

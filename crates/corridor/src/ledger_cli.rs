@@ -5,12 +5,16 @@ use anyhow::{bail, Context, Result};
 use corridor_store::Store;
 
 /// Replays the whole ledger and prints the verdict as JSON; fails (exit code 1) when the
-/// stored balances differ from the replay, debits differ from credits, or a transfer could not
-/// be replayed.
+/// stored balances differ from the replay, debits differ from credits, a transfer could not
+/// be replayed, or a voucher has paid for a booking other than its share of the booking's
+/// current charge (see `VoucherStore::voucher_payment_mismatches`).
 pub async fn reconcile(store: &dyn Store) -> Result<()> {
     let started = std::time::Instant::now();
     let reconciliation = store.reconcile_ledger().await?;
     let overdrawn = store.count_overdrawn_accounts().await?;
+    let voucher_mismatches = store.voucher_payment_mismatches().await?;
+    let consistent =
+        reconciliation.is_consistent() && overdrawn == 0 && voucher_mismatches.is_empty();
     let report = serde_json::json!({
         "accounts": reconciliation.accounts,
         "transfers": reconciliation.transfers,
@@ -25,11 +29,18 @@ pub async fn reconcile(store: &dyn Store) -> Result<()> {
         })).collect::<Vec<_>>(),
         "fault": reconciliation.fault,
         "overdrawn_accounts": overdrawn,
+        "voucher_payment_mismatches": voucher_mismatches.iter().map(|mismatch| serde_json::json!({
+            "booking_id": mismatch.booking.0,
+            "status": mismatch.status.as_code(),
+            "expected_paid_fen": mismatch.expected_paid.0,
+            "paid_fen": mismatch.paid.0,
+            "hold_open": mismatch.hold_open,
+        })).collect::<Vec<_>>(),
         "seconds": started.elapsed().as_secs_f64(),
-        "consistent": reconciliation.is_consistent() && overdrawn == 0,
+        "consistent": consistent,
     });
     println!("{}", serde_json::to_string_pretty(&report)?);
-    if !(reconciliation.is_consistent() && overdrawn == 0) {
+    if !consistent {
         bail!("the ledger does not reconcile");
     }
     Ok(())

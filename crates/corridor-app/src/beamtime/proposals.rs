@@ -6,7 +6,9 @@
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
-use corridor_domain::facility::proposal::{Cycle, CycleId, ProposalDraft, ProposalStatus};
+use corridor_domain::facility::proposal::{
+    Cycle, CycleId, ProposalDraft, ProposalStatus, SubmissionRefusal,
+};
 use corridor_domain::facility::ProposalId;
 use corridor_domain::{bounded_text, Beamline, BeamlineId, EmailAddress, User, UserId};
 use corridor_store::beamtime::{ProposalRecord, StoredDecision};
@@ -255,6 +257,15 @@ impl Beamtime<'_> {
         let cycle = self.stored_cycle(cycle).await?;
         let draft = checked_draft(draft)?;
         let now = corridor_store::now();
+        // Drafts may be prepared before the call opens, not after it closed: nothing could
+        // become of them.
+        if cycle.call_closes <= now {
+            return Err(Refusal::Submission(SubmissionRefusal::CallNotOpen {
+                opens: cycle.call_opens.to_string(),
+                closes: cycle.call_closes.to_string(),
+            })
+            .into());
+        }
         let context = actor.audit_context();
         if submit {
             self.store

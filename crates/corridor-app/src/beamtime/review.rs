@@ -12,7 +12,7 @@ use corridor_store::beamtime::{
 use super::allocation::{assign_cycle_reviewers, ReviewAssignmentSummary};
 use super::{require_a_user_office, require_reviewer, require_user_office, Beamtime};
 use crate::actor::Actor;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Refusal};
 
 /// The longest note a check may carry.
 pub const LONGEST_CHECK_NOTE_CHARS: usize = 2_000;
@@ -146,6 +146,21 @@ impl Beamtime<'_> {
     ) -> AppResult<AssignedReview> {
         let user = actor.require_user()?;
         require_reviewer(user)?;
+        // Once the allocation ran on the grades, changing one would leave the decisions
+        // standing on grades that are no longer the cycle's.
+        if let Some(record) = self.store.proposal(proposal).await? {
+            if !self
+                .store
+                .decisions_of_cycle(record.cycle)
+                .await?
+                .is_empty()
+            {
+                return Err(Refusal::GradingClosed {
+                    cycle: record.cycle.0,
+                }
+                .into());
+            }
+        }
         let review = self
             .store
             .grade_review(

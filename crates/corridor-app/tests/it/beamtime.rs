@@ -613,3 +613,84 @@ async fn the_schedule_is_published_in_the_regions_time_zone() {
         (cycle.id, 3)
     );
 }
+
+/// Issue 30's rules for the programme: a grade cannot change once the cycle's allocation ran
+/// on the grades (409), and no draft is made for a cycle whose call has closed.
+#[tokio::test]
+async fn grades_close_with_the_allocation_and_drafts_with_the_call() {
+    let test = test_app().await;
+    let beamtime = test.app.beamtime();
+    let (facility, beamlines) = facility_of(test.store.as_ref()).await;
+    let office = user_office_of(&test.users, facility);
+    let cycle = beamtime
+        .create_cycle(&actor(office), open_cycle(facility, "Grading test"))
+        .await
+        .unwrap();
+    let principal = test.plain_user();
+    let reviewer = test
+        .users
+        .iter()
+        .find(|user| user.has_role(Role::Reviewer) && !user.has_role(Role::PlatformAdmin))
+        .unwrap();
+    let submitted = beamtime
+        .draft_proposal(&actor(principal), cycle.id, draft(beamlines[0]), true)
+        .await
+        .unwrap();
+    test.store
+        .replace_review_assignment(
+            cycle.id,
+            &[(submitted.id, reviewer.id, 1)],
+            Timestamp::now(),
+            &AuditContext::default(),
+        )
+        .await
+        .unwrap();
+    beamtime
+        .grade(&actor(reviewer), submitted.id, 1.5, "clear")
+        .await
+        .unwrap();
+    // Before the allocation, a reviewer may still change their mind.
+    beamtime
+        .grade(&actor(reviewer), submitted.id, 1.2, "clearer")
+        .await
+        .unwrap();
+    beamtime
+        .run_allocation(&actor(office), cycle.id)
+        .await
+        .unwrap();
+    let closed = beamtime
+        .grade(
+            &actor(reviewer),
+            submitted.id,
+            4.0,
+            "changed after the allocation",
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(closed, AppError::Refused(Refusal::GradingClosed { .. })),
+        "{closed:?}"
+    );
+
+    // A cycle whose call closed yesterday takes no drafts.
+    let mut past = open_cycle(facility, "Closed call");
+    past.call_opens = Timestamp::now() - SignedDuration::from_hours(24 * 10);
+    past.call_closes = Timestamp::now() - SignedDuration::from_hours(24);
+    let closed_call = beamtime.create_cycle(&actor(office), past).await.unwrap();
+    let refused = beamtime
+        .draft_proposal(
+            &actor(principal),
+            closed_call.id,
+            draft(beamlines[0]),
+            false,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            AppError::Refused(Refusal::Submission(SubmissionRefusal::CallNotOpen { .. }))
+        ),
+        "{refused:?}"
+    );
+}

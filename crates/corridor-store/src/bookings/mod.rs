@@ -191,6 +191,9 @@ pub enum BookingChange {
         status: BookingStatus,
         action: &'static str,
     },
+    /// Usage recorded again raised the charge, and the voucher that pays for the booking no
+    /// longer holds enough for its share of the difference; nothing was changed.
+    VoucherCannotCover(String),
 }
 
 /// An instrument's calendar as the week view and the managers' console see it.

@@ -157,14 +157,21 @@ macro_rules! shared_booking_impl {
                 u32::try_from(row.try_get::<i64, _>(column)?).map_err(|_| StoreError::corrupt(format!("{column} out of range")))
             };
             let quota: Option<i64> = row.try_get("weekly_quota_minutes")?;
-            stored(CalendarRules::new(
-                minutes("slot_minutes")?,
-                minutes("min_booking_minutes")?,
-                minutes("max_booking_minutes")?,
-                minutes("lead_time_minutes")?,
-                minutes("cancellation_deadline_minutes")?,
-                quota.map(|quota| quota as u32),
-            ))
+            let quota = quota
+                .map(|quota| u32::try_from(quota).map_err(|_| StoreError::corrupt("weekly_quota_minutes out of range")))
+                .transpose()?;
+            let horizon_days = minutes("booking_horizon_days")?;
+            stored(
+                CalendarRules::new(
+                    minutes("slot_minutes")?,
+                    minutes("min_booking_minutes")?,
+                    minutes("max_booking_minutes")?,
+                    minutes("lead_time_minutes")?,
+                    minutes("cancellation_deadline_minutes")?,
+                    quota,
+                )
+                .and_then(|rules| rules.with_booking_horizon_days(horizon_days)),
+            )
         }
 
         pub(crate) fn booking_created_detail(request: &BookingRequest, evaluation: &RequestEvaluation) -> serde_json::Value {
@@ -176,7 +183,7 @@ macro_rules! shared_booking_impl {
             })
         }
 
-        const RULE_COLUMNS: &str = "slot_minutes, min_booking_minutes, max_booking_minutes, lead_time_minutes, cancellation_deadline_minutes, weekly_quota_minutes";
+        const RULE_COLUMNS: &str = "slot_minutes, min_booking_minutes, max_booking_minutes, lead_time_minutes, cancellation_deadline_minutes, weekly_quota_minutes, booking_horizon_days";
 
         /// The columns of a request's facts: `{starts}`, `{ends}`, `{except}` and `{key}` stand
         /// for the requested range, the booking a reschedule leaves out (0 for none) and the
@@ -189,7 +196,7 @@ macro_rules! shared_booking_impl {
         /// one does too. Asking for any holding booking that ends after the start and starts
         /// before the end instead walked all of the instrument's later bookings whenever the
         /// slot was free, a hot instrument's hundreds of future bookings for every attempt.
-        const REQUEST_FACTS_COLUMNS: &str = "c.slot_minutes, c.min_booking_minutes, c.max_booking_minutes, c.lead_time_minutes, c.cancellation_deadline_minutes, c.weekly_quota_minutes, \
+        const REQUEST_FACTS_COLUMNS: &str = "c.slot_minutes, c.min_booking_minutes, c.max_booking_minutes, c.lead_time_minutes, c.cancellation_deadline_minutes, c.weekly_quota_minutes, c.booking_horizon_days, \
              i.institution_id, i.access_policy, i.booking_mode, i.training_required, i.opening_hours, i.time_zone, \
              i.rate_own_institution_fen, i.rate_other_academic_fen, i.rate_industry_fen, i.name_en, i.name_zh, \
              u.home_institution_id, u.display_name, hi.kind AS home_kind, hc.province_code AS home_province, \

@@ -20,7 +20,7 @@ macro_rules! shared_booking_store_impl {
                 let mut transaction = self.begin_write().await?;
                 let updated = sqlx::query(
                     "UPDATE instrument_calendars SET slot_minutes = $1, min_booking_minutes = $2, max_booking_minutes = $3, lead_time_minutes = $4, \
-                     cancellation_deadline_minutes = $5, weekly_quota_minutes = $6, booking_sequence = booking_sequence + 1 WHERE instrument_id = $7",
+                     cancellation_deadline_minutes = $5, weekly_quota_minutes = $6, booking_horizon_days = $8, booking_sequence = booking_sequence + 1 WHERE instrument_id = $7",
                 )
                 .bind(i64::from(rules.slot_minutes))
                 .bind(i64::from(rules.min_booking_minutes))
@@ -29,6 +29,7 @@ macro_rules! shared_booking_store_impl {
                 .bind(i64::from(rules.cancellation_deadline_minutes))
                 .bind(rules.weekly_quota_minutes.map(i64::from))
                 .bind(instrument.0)
+                .bind(i64::from(rules.booking_horizon_days))
                 .execute(&mut *transaction)
                 .await?;
                 if updated.rows_affected() == 0 {
@@ -203,7 +204,9 @@ macro_rules! shared_booking_store_impl {
                 let promoted = Self::promote_waitlist_in(&mut transaction, booking.instrument, booking.range, rules, now, context).await?;
                 let booking = Self::booking_in(&mut transaction, id).await?;
                 // A voucher's hold ends with the booking: released, or redeemed for the usage.
-                Self::settle_voucher_payment_in(&mut transaction, &booking, now, context).await?;
+                Self::settle_voucher_payment_in(&mut transaction, &booking, now, context)
+                    .await?
+                    .map_err(|refusal| StoreError::corrupt(format!("the voucher payment of booking {} could not be settled: {refusal}", booking.id.0)))?;
                 transaction.commit().await?;
                 Ok(BookingChange::Done { booking, promoted })
             }
@@ -284,7 +287,9 @@ macro_rules! shared_booking_store_impl {
                 };
                 let booking = Self::booking_in(&mut transaction, id).await?;
                 // A voucher's hold ends with the booking: released, or redeemed for the usage.
-                Self::settle_voucher_payment_in(&mut transaction, &booking, now, context).await?;
+                Self::settle_voucher_payment_in(&mut transaction, &booking, now, context)
+                    .await?
+                    .map_err(|refusal| StoreError::corrupt(format!("the voucher payment of booking {} could not be settled: {refusal}", booking.id.0)))?;
                 transaction.commit().await?;
                 Ok(BookingChange::Done { booking, promoted })
             }
@@ -308,8 +313,12 @@ macro_rules! shared_booking_store_impl {
                     .await?;
                 Self::record_audit_event(&mut transaction, context, "booking.usage_recorded", &format!("booking:{}", id.0), serde_json::json!({ "usage_minutes": usage_minutes, "charged_fen": charged.0 })).await?;
                 let booking = Self::booking_in(&mut transaction, id).await?;
-                // A voucher's hold ends with the booking: released, or redeemed for the usage.
-                Self::settle_voucher_payment_in(&mut transaction, &booking, now, context).await?;
+                // A voucher's hold ends with the booking: redeemed for the usage; usage recorded
+                // again moves the voucher's payment to its share of the new charge.
+                if let Err(refusal) = Self::settle_voucher_payment_in(&mut transaction, &booking, now, context).await? {
+                    transaction.rollback().await?;
+                    return Ok(BookingChange::VoucherCannotCover(refusal.to_string()));
+                }
                 transaction.commit().await?;
                 Ok(BookingChange::Done { booking, promoted: Vec::new() })
             }
@@ -484,7 +493,8 @@ macro_rules! shared_booking_store_impl {
                             .push_bind(i64::from(rules.max_booking_minutes))
                             .push_bind(i64::from(rules.lead_time_minutes))
                             .push_bind(i64::from(rules.cancellation_deadline_minutes))
-                            .push_bind(rules.weekly_quota_minutes.map(i64::from));
+                            .push_bind(rules.weekly_quota_minutes.map(i64::from))
+                            .push_bind(i64::from(rules.booking_horizon_days));
                     });
                     insert.build().execute(&mut *transaction).await?;
                 }

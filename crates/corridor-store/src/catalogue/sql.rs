@@ -213,6 +213,17 @@ macro_rules! shared_store_impl {
             stored(RoleGrant::new(role, scope))
         }
 
+        fn api_token_from_row(row: &DbRow) -> Result<ApiTokenInfo, StoreError> {
+            Ok(ApiTokenInfo {
+                id: row.try_get("id")?,
+                user: UserId(row.try_get("user_id")?),
+                name: row.try_get("name")?,
+                created_at: row.try_get::<StoredInstant, _>("created_at")?.0,
+                expires_at: row.try_get::<StoredInstant, _>("expires_at")?.0,
+                revoked_at: row.try_get::<Option<StoredInstant>, _>("revoked_at")?.map(|instant| instant.0),
+            })
+        }
+
         fn role_scope_columns(scope: RoleScope) -> (&'static str, Option<i64>, Option<&'static str>) {
             match scope {
                 RoleScope::Global => ("global", None, None),
@@ -795,31 +806,74 @@ macro_rules! shared_store_impl {
                 Ok(())
             }
 
-            async fn create_api_token(&self, user: UserId, name: &str, token_hash: &str, context: &AuditContext) -> Result<ApiTokenInfo, StoreError> {
+            async fn create_api_token(&self, user: UserId, name: &str, token_hash: &str, expires_at: jiff::Timestamp, context: &AuditContext) -> Result<ApiTokenInfo, StoreError> {
                 let mut transaction = self.begin_write().await?;
                 let created_at = crate::now();
-                let id: i64 = sqlx::query_scalar("INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+                let expires_at = crate::timestamp::truncate_to_micros(expires_at);
+                let id: i64 = sqlx::query_scalar("INSERT INTO api_tokens (user_id, name, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
                     .bind(user.0)
                     .bind(name)
                     .bind(token_hash)
                     .bind(StoredInstant(created_at))
+                    .bind(StoredInstant(expires_at))
                     .fetch_one(&mut *transaction)
                     .await
                     .map_err(|error| StoreError::from_write(error, "an API token with this value"))?;
-                Self::record_audit_event(&mut transaction, context, "api_token.created", &format!("user:{}", user.0), serde_json::json!({ "token_id": id, "name": name })).await?;
+                Self::record_audit_event(&mut transaction, context, "api_token.created", &format!("user:{}", user.0), serde_json::json!({ "token_id": id, "name": name, "expires_at": expires_at.to_string() })).await?;
                 transaction.commit().await?;
-                Ok(ApiTokenInfo { id, user, name: name.to_owned(), created_at })
+                Ok(ApiTokenInfo { id, user, name: name.to_owned(), created_at, expires_at, revoked_at: None })
             }
 
             async fn api_token_user(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
-                let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL"))
+                let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2"))
                     .bind(token_hash)
+                    .bind(StoredInstant(crate::now()))
                     .fetch_optional(self.read_pool())
                     .await?;
                 match row {
                     Some(row) => Ok(Some(self.user_from_row(&row).await?)),
                     None => Ok(None),
                 }
+            }
+
+            async fn live_api_token_holder(&self, token_hash: &str, now: jiff::Timestamp) -> Result<Option<UserId>, StoreError> {
+                let holder: Option<i64> = sqlx::query_scalar("SELECT user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2")
+                    .bind(token_hash)
+                    .bind(StoredInstant(now))
+                    .fetch_optional(self.read_pool())
+                    .await?;
+                Ok(holder.map(UserId))
+            }
+
+            async fn api_tokens_of_user(&self, user: UserId) -> Result<Vec<ApiTokenInfo>, StoreError> {
+                let rows = sqlx::query("SELECT id, user_id, name, created_at, expires_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY id DESC LIMIT 500")
+                    .bind(user.0)
+                    .fetch_all(self.read_pool())
+                    .await?;
+                rows.iter().map(api_token_from_row).collect()
+            }
+
+            async fn revoke_api_token(&self, user: UserId, token: i64, context: &AuditContext) -> Result<ApiTokenInfo, StoreError> {
+                let mut transaction = self.begin_write().await?;
+                let now = crate::now();
+                let revoked = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
+                    .bind(StoredInstant(now))
+                    .bind(token)
+                    .bind(user.0)
+                    .execute(&mut *transaction)
+                    .await?;
+                let row = sqlx::query("SELECT id, user_id, name, created_at, expires_at, revoked_at FROM api_tokens WHERE id = $1 AND user_id = $2")
+                    .bind(token)
+                    .bind(user.0)
+                    .fetch_optional(&mut *transaction)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("no API token {token} of this user")))?;
+                if revoked.rows_affected() > 0 {
+                    Self::record_audit_event(&mut transaction, context, "api_token.revoked", &format!("user:{}", user.0), serde_json::json!({ "token_id": token })).await?;
+                }
+                let info = api_token_from_row(&row)?;
+                transaction.commit().await?;
+                Ok(info)
             }
 
             async fn audit_events(&self, page: PageRequest) -> Result<Page<AuditEvent>, StoreError> {

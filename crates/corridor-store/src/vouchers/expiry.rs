@@ -13,8 +13,11 @@ macro_rules! shared_voucher_expiry_impl {
                 let rows: Vec<(i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
                     "SELECT w.programme_id, COUNT(*), CAST(SUM(w.amount_fen) AS BIGINT), \
                      CAST(SUM(a.debits_pending) AS BIGINT), \
-                     CAST(COALESCE(SUM((SELECT SUM(t.amount) FROM ledger_transfers t \
-                         WHERE t.debit_account_id = w.account_id AND t.kind = 'post_pending' AND t.code = 'voucher.redeem')), 0) AS BIGINT), \
+                     CAST(COALESCE(SUM((SELECT SUM(CASE WHEN t.debit_account_id = w.account_id THEN t.amount ELSE -t.amount END) \
+                         FROM ledger_transfers t \
+                         WHERE (t.debit_account_id = w.account_id OR t.credit_account_id = w.account_id) \
+                           AND ((t.kind = 'post_pending' AND t.code = 'voucher.redeem') \
+                             OR (t.kind = 'posted' AND t.code = 'voucher.correction')))), 0) AS BIGINT), \
                      CAST(COALESCE(SUM((SELECT SUM(t.amount) FROM ledger_transfers t \
                          WHERE t.debit_account_id = w.account_id AND t.kind = 'posted' AND t.code = 'voucher.expire')), 0) AS BIGINT) \
                      FROM vouchers w JOIN ledger_accounts a ON a.id = w.account_id \

@@ -108,6 +108,19 @@ pub struct VoucherExpiry {
     pub returned: Fen,
 }
 
+/// A booking whose voucher payment breaks the invariant the store keeps: what the voucher has
+/// paid for it equals nothing while it holds its time (the share held), nothing once it was
+/// cancelled or rejected (the hold released), and the programme's share of its current charge
+/// once usage was recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoucherPaymentMismatch {
+    pub booking: corridor_domain::BookingId,
+    pub status: corridor_domain::BookingStatus,
+    pub expected_paid: Fen,
+    pub paid: Fen,
+    pub hold_open: bool,
+}
+
 /// A programme's vouchers summed from their ledger accounts: what the vouchers dashboard shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProgrammeTotals {
@@ -117,7 +130,8 @@ pub struct ProgrammeTotals {
     pub issued: Fen,
     /// Reserved now by open holds on bookings not yet used.
     pub held: Fen,
-    /// Paid to providers for recorded usage, to date.
+    /// Paid to providers for recorded usage, to date: redemptions with the corrections that
+    /// followed a usage recorded again.
     pub redeemed: Fen,
     /// Given back to the budget when vouchers expired.
     pub returned: Fen,
@@ -302,6 +316,11 @@ pub trait VoucherStore: Send + Sync {
     /// Every programme's vouchers summed from their ledger accounts and transfers, by
     /// programme id; programmes without vouchers are left out.
     async fn voucher_programme_totals(&self) -> Result<Vec<ProgrammeTotals>, StoreError>;
+
+    /// Every booking whose voucher payment breaks the invariant (see
+    /// [`VoucherPaymentMismatch`]), computed from the bookings and the ledger's transfers
+    /// alone: the independent check `corridor ledger reconcile` and the tests run.
+    async fn voucher_payment_mismatches(&self) -> Result<Vec<VoucherPaymentMismatch>, StoreError>;
 
     /// The redemptions posted in `[from, to)`, summed per payer programme, provider province
     /// and claimant.

@@ -19,6 +19,13 @@ pub(crate) fn hold_key(booking: corridor_domain::BookingId) -> String {
     format!("booking:{}:voucher-hold", booking.0)
 }
 
+/// The `LIKE` pattern of the keys of every transfer of a booking's voucher payment
+/// (`booking:<id>:voucher-…`). A pattern rather than a key range: PostgreSQL compares text by
+/// the database's collation, in which punctuation may not sort by its code.
+pub(crate) fn booking_transfer_key_pattern(booking: corridor_domain::BookingId) -> String {
+    format!("booking:{}:voucher-%", booking.0)
+}
+
 /// The calendar year (in the region's time zone) an instant falls in, as `[start, end)`.
 pub(crate) fn year_bounds(
     zone: &jiff::tz::TimeZone,
@@ -330,24 +337,31 @@ macro_rules! shared_voucher_impl {
                 booking: corridor_domain::BookingId,
             ) -> Result<Option<crate::vouchers::VoucherPayment>, StoreError> {
                 use crate::vouchers::VoucherPaymentState;
-                let row: Option<(i64, i64, i64)> = sqlx::query_as(
-                    "SELECT voucher_id, price_fen, voucher_pays_fen FROM booking_voucher_payments WHERE booking_id = $1",
+                let row: Option<(i64, i64, i64, i64)> = sqlx::query_as(
+                    "SELECT p.voucher_id, p.price_fen, p.voucher_pays_fen, v.account_id FROM booking_voucher_payments p JOIN vouchers v ON v.id = p.voucher_id WHERE p.booking_id = $1",
                 )
                 .bind(booking.0)
                 .fetch_optional(&mut **transaction)
                 .await?;
-                let Some((voucher, price, voucher_pays)) = row else { return Ok(None) };
+                let Some((voucher, price, voucher_pays, voucher_account)) = row else { return Ok(None) };
                 let hold_key = crate::vouchers::sql::hold_key(booking);
-                let resolution: Option<(String, i64)> = sqlx::query_as(
-                    "SELECT r.kind, r.amount FROM ledger_transfers r JOIN ledger_transfers h ON r.pending_id = h.id WHERE h.transfer_key = $1",
+                let resolution: Option<String> = sqlx::query_scalar(
+                    "SELECT r.kind FROM ledger_transfers r JOIN ledger_transfers h ON r.pending_id = h.id WHERE h.transfer_key = $1",
                 )
                 .bind(&hold_key)
                 .fetch_optional(&mut **transaction)
                 .await?;
                 let state = match resolution {
                     None => VoucherPaymentState::Held,
-                    Some((kind, amount)) if kind == "post_pending" => VoucherPaymentState::Redeemed { amount: corridor_domain::Fen(amount) },
-                    Some(_) => VoucherPaymentState::Released,
+                    Some(kind) => {
+                        // What the voucher paid, net of the corrections of usage recorded again.
+                        let (paid, corrections) = Self::voucher_paid_for_booking_in(transaction, booking, voucher_account).await?;
+                        if kind == "post_pending" || corrections > 0 {
+                            VoucherPaymentState::Redeemed { amount: paid }
+                        } else {
+                            VoucherPaymentState::Released
+                        }
+                    }
                 };
                 Ok(Some(crate::vouchers::VoucherPayment {
                     voucher: corridor_domain::voucher::VoucherId(voucher),
@@ -360,49 +374,119 @@ macro_rules! shared_voucher_impl {
                 }))
             }
 
-            /// Called by every booking change that can end a booking's claim on its slot:
-            /// releases the voucher's hold when the booking was cancelled or rejected, and
-            /// redeems the voucher's share of the actual charge when usage was recorded. A hold
-            /// already resolved stays as it is (usage recorded twice does not redeem twice).
+            /// What the voucher has paid for a booking so far, net: the redemption plus the
+            /// corrections to it (a correction back to the voucher counts negative).
+            async fn voucher_paid_for_booking_in(
+                transaction: &mut sqlx::Transaction<'_, $db>,
+                booking: corridor_domain::BookingId,
+                voucher_account: i64,
+            ) -> Result<(corridor_domain::Fen, i64), StoreError> {
+                // Through the voucher account's transfers (indexed; a voucher has few), then by key.
+                let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+                    "SELECT kind, amount, debit_account_id FROM ledger_transfers \
+                     WHERE (debit_account_id = $2 OR credit_account_id = $2) AND transfer_key LIKE $1 AND kind IN ('posted', 'post_pending')",
+                )
+                .bind(crate::vouchers::sql::booking_transfer_key_pattern(booking))
+                .bind(voucher_account)
+                .fetch_all(&mut **transaction)
+                .await?;
+                let mut paid = 0i64;
+                let mut corrections = 0i64;
+                for (kind, amount, debit) in rows {
+                    if kind == "posted" {
+                        corrections += 1;
+                    }
+                    // Value leaving the voucher pays; value coming back to it is a refund.
+                    paid = if debit == voucher_account { paid.checked_add(amount) } else { paid.checked_sub(amount) }
+                        .ok_or_else(|| StoreError::corrupt(format!("the voucher payments of booking {} overflow", booking.0)))?;
+                }
+                Ok((corridor_domain::Fen(paid), corrections))
+            }
+
+            /// Called by every booking change that can end or change a booking's claim on its
+            /// slot. Keeps the invariant that what a voucher has paid for a booking is, at every
+            /// moment: nothing while the booking holds its time (the share is held), nothing
+            /// once it was cancelled or rejected (the hold released), and the programme's share
+            /// of the booking's current charge once usage was recorded — also when usage is
+            /// recorded again, by a compensating transfer for the difference (never by editing
+            /// a transfer). `Ok(Err(_))` when a correction upwards finds the voucher without the
+            /// value for it; the caller then rolls back.
             pub(crate) async fn settle_voucher_payment_in(
                 transaction: &mut sqlx::Transaction<'_, $db>,
                 booking: &crate::bookings::BookingRecord,
                 now: jiff::Timestamp,
                 context: &crate::AuditContext,
-            ) -> Result<(), StoreError> {
-                use corridor_domain::ledger::{TransferKey, TransferRequest};
+            ) -> Result<Result<(), corridor_domain::ledger::TransferRefusal>, StoreError> {
+                use corridor_domain::ledger::{Movement, TransferKey, TransferRequest};
                 use corridor_domain::BookingStatus;
-                let Some(payment) = Self::voucher_payment_in(transaction, booking.id).await? else { return Ok(()) };
-                if payment.state != crate::vouchers::VoucherPaymentState::Held {
-                    return Ok(());
-                }
+                use crate::vouchers::VoucherPaymentState;
+                let Some(payment) = Self::voucher_payment_in(transaction, booking.id).await? else { return Ok(Ok(())) };
                 let key = |suffix: &str| TransferKey::parse(&format!("booking:{}:voucher-{suffix}", booking.id.0)).map_err(StoreError::corrupt);
                 let pending = key("hold")?;
-                let request = match booking.status {
-                    BookingStatus::Cancelled | BookingStatus::Rejected => {
+                let target = match booking.status {
+                    BookingStatus::Completed => corridor_domain::voucher::settle_share(payment.split.voucher_pays, payment.split.price, booking.charged.unwrap_or_default()),
+                    BookingStatus::Cancelled | BookingStatus::Rejected => corridor_domain::Fen::ZERO,
+                    BookingStatus::Pending | BookingStatus::Confirmed => return Ok(Ok(())),
+                };
+                let request = if payment.state == VoucherPaymentState::Held {
+                    // The hold ends: redeemed for the share, or released when there is none.
+                    if target.0 > 0 {
+                        TransferRequest::PostPending { key: key("redeem")?, pending, amount: Some(target), code: "voucher.redeem".into() }
+                    } else {
                         TransferRequest::VoidPending { key: key("release")?, pending, code: "voucher.release".into() }
                     }
-                    BookingStatus::Completed => {
-                        let share = corridor_domain::voucher::settle_share(payment.split.voucher_pays, payment.split.price, booking.charged.unwrap_or_default());
-                        if share.0 > 0 {
-                            TransferRequest::PostPending { key: key("redeem")?, pending, amount: Some(share), code: "voucher.redeem".into() }
-                        } else {
-                            TransferRequest::VoidPending { key: key("release")?, pending, code: "voucher.release".into() }
-                        }
+                } else {
+                    // The hold ended before: correct what was paid to the share of the charge.
+                    let (voucher_account, claim_account, expired): (i64, i64, bool) = sqlx::query_as(
+                        "SELECT v.account_id, p.claim_account_id, v.expired_at IS NOT NULL FROM booking_voucher_payments p JOIN vouchers v ON v.id = p.voucher_id WHERE p.booking_id = $1",
+                    )
+                    .bind(booking.id.0)
+                    .fetch_one(&mut **transaction)
+                    .await?;
+                    // An expired voucher's payments are final: what it had not paid went back
+                    // to the programme's budget, and a refund would land on a closed voucher.
+                    if expired {
+                        return Ok(Ok(()));
                     }
-                    BookingStatus::Pending | BookingStatus::Confirmed => return Ok(()),
+                    let (paid, corrections) = Self::voucher_paid_for_booking_in(transaction, booking.id, voucher_account).await?;
+                    let difference = target
+                        .checked_sub(paid)
+                        .ok_or_else(|| StoreError::corrupt(format!("the voucher payment of booking {} overflows", booking.id.0)))?;
+                    if difference.0 == 0 {
+                        return Ok(Ok(()));
+                    }
+                    let (debit, credit, amount) = if difference.0 > 0 {
+                        (voucher_account, claim_account, difference)
+                    } else {
+                        (claim_account, voucher_account, corridor_domain::Fen(-difference.0))
+                    };
+                    TransferRequest::Posted(Movement {
+                        key: key(&format!("correction-{}", corrections + 1))?,
+                        debit_account: corridor_domain::ledger::LedgerAccountId(debit),
+                        credit_account: corridor_domain::ledger::LedgerAccountId(credit),
+                        amount,
+                        code: "voucher.correction".into(),
+                        reference: Some(format!("booking:{}", booking.id.0)),
+                    })
                 };
-                let transfer = Self::voucher_transfer_in(transaction, request, now)
-                    .await?
-                    .map_err(|refusal| StoreError::corrupt(format!("the voucher hold of booking {} could not be settled: {refusal}", booking.id.0)))?;
+                let transfer = match Self::voucher_transfer_in(transaction, request, now).await? {
+                    Ok(transfer) => transfer,
+                    Err(refusal) => return Ok(Err(refusal)),
+                };
+                let action = match transfer.kind {
+                    corridor_domain::ledger::TransferKind::PostPending => "voucher.redeemed",
+                    corridor_domain::ledger::TransferKind::VoidPending => "voucher.released",
+                    _ => "voucher.corrected",
+                };
                 Self::record_audit_event(
                     transaction,
                     context,
-                    if transfer.kind == corridor_domain::ledger::TransferKind::PostPending { "voucher.redeemed" } else { "voucher.released" },
+                    action,
                     &format!("booking:{}", booking.id.0),
-                    serde_json::json!({ "voucher_id": payment.voucher.0, "amount_fen": transfer.amount.0, "transfer_id": transfer.id.0 }),
+                    serde_json::json!({ "voucher_id": payment.voucher.0, "amount_fen": transfer.amount.0, "transfer_id": transfer.id.0, "share_fen": target.0 }),
                 )
-                .await
+                .await?;
+                Ok(Ok(()))
             }
         }
 
@@ -804,12 +888,74 @@ macro_rules! shared_voucher_impl {
                 Self::voucher_payment_in(&mut transaction, booking).await
             }
 
+            async fn voucher_payment_mismatches(&self) -> Result<Vec<crate::vouchers::VoucherPaymentMismatch>, StoreError> {
+                let rows: Vec<(i64, i64, i64, String, Option<i64>, i64, i64, bool)> = sqlx::query_as(
+                    "SELECT p.booking_id, p.price_fen, p.voucher_pays_fen, b.status, b.charged_fen, \
+                       CAST((SELECT COALESCE(SUM(CASE WHEN t.debit_account_id = v.account_id THEN t.amount ELSE -t.amount END), 0) \
+                          FROM ledger_transfers t \
+                         WHERE (t.debit_account_id = v.account_id OR t.credit_account_id = v.account_id) \
+                           AND t.transfer_key LIKE 'booking:' || CAST(p.booking_id AS TEXT) || ':voucher-%' \
+                           AND t.kind IN ('posted', 'post_pending')) AS BIGINT) AS paid, \
+                       (SELECT COUNT(*) FROM ledger_transfers h \
+                         WHERE h.transfer_key = 'booking:' || CAST(p.booking_id AS TEXT) || ':voucher-hold' \
+                           AND NOT EXISTS (SELECT 1 FROM ledger_transfers r WHERE r.pending_id = h.id)) AS open_holds, \
+                       v.expired_at IS NOT NULL AS expired \
+                     FROM booking_voucher_payments p JOIN bookings b ON b.id = p.booking_id JOIN vouchers v ON v.id = p.voucher_id \
+                     ORDER BY p.booking_id",
+                )
+                .fetch_all(self.read_pool())
+                .await?;
+                let mut mismatches = Vec::new();
+                for (booking, price, voucher_pays, status, charged, paid, open_holds, expired) in rows {
+                    let status = crate::catalogue::sql::stored(corridor_domain::BookingStatus::parse(&status))?;
+                    let (expected_paid, hold_expected) = match status {
+                        corridor_domain::BookingStatus::Completed => (
+                            corridor_domain::voucher::settle_share(corridor_domain::Fen(voucher_pays), corridor_domain::Fen(price), corridor_domain::Fen(charged.unwrap_or_default())),
+                            false,
+                        ),
+                        corridor_domain::BookingStatus::Cancelled | corridor_domain::BookingStatus::Rejected => (corridor_domain::Fen::ZERO, false),
+                        corridor_domain::BookingStatus::Pending | corridor_domain::BookingStatus::Confirmed => (corridor_domain::Fen::ZERO, true),
+                    };
+                    let hold_open = open_holds > 0;
+                    // An expired voucher's payments are final as they were at expiry (see
+                    // `settle_voucher_payment_in`); only its holds must all be released.
+                    let wrong = if expired {
+                        hold_open
+                    } else {
+                        paid != expected_paid.0 || hold_open != hold_expected
+                    };
+                    if wrong {
+                        mismatches.push(crate::vouchers::VoucherPaymentMismatch {
+                            booking: corridor_domain::BookingId(booking),
+                            status,
+                            expected_paid,
+                            paid: corridor_domain::Fen(paid),
+                            hold_open,
+                        });
+                    }
+                }
+                Ok(mismatches)
+            }
+
             async fn settlement_statement(&self, from: jiff::Timestamp, to: jiff::Timestamp) -> Result<Vec<crate::vouchers::SettlementRow>, StoreError> {
                 let rows: Vec<(String, i64, String, i64, String, i64, i64)> = sqlx::query_as(
-                    "SELECT p.province_code, p.id, pc.province_code, pay.claimant_institution_id, ci.name_en, COUNT(*), CAST(SUM(t.amount) AS BIGINT) \
-                     FROM ledger_transfers t \
-                     JOIN ledger_transfers h ON h.id = t.pending_id \
-                     JOIN booking_voucher_payments pay ON h.reference = 'booking:' || CAST(pay.booking_id AS TEXT) AND h.credit_account_id = pay.claim_account_id \
+                    // Redemptions, and the corrections of usage recorded again (signed: towards
+                    // the claimant adds, back to the voucher takes away), in the period.
+                    "SELECT p.province_code, p.id, pc.province_code, pay.claimant_institution_id, ci.name_en, \
+                            CAST(SUM(m.redemptions) AS BIGINT), CAST(SUM(m.amount) AS BIGINT) \
+                     FROM ( \
+                        SELECT r.booking_id AS booking_id, 1 AS redemptions, t.amount AS amount \
+                        FROM ledger_transfers t \
+                        JOIN ledger_transfers h ON h.id = t.pending_id \
+                        JOIN booking_voucher_payments r ON h.reference = 'booking:' || CAST(r.booking_id AS TEXT) AND h.credit_account_id = r.claim_account_id \
+                        WHERE t.kind = 'post_pending' AND t.code = 'voucher.redeem' AND t.created_at >= $1 AND t.created_at < $2 \
+                        UNION ALL \
+                        SELECT c.booking_id, 0, CASE WHEN t.credit_account_id = c.claim_account_id THEN t.amount ELSE -t.amount END \
+                        FROM ledger_transfers t \
+                        JOIN booking_voucher_payments c ON t.reference = 'booking:' || CAST(c.booking_id AS TEXT) \
+                        WHERE t.kind = 'posted' AND t.code = 'voucher.correction' AND t.created_at >= $1 AND t.created_at < $2 \
+                     ) m \
+                     JOIN booking_voucher_payments pay ON pay.booking_id = m.booking_id \
                      JOIN vouchers w ON w.id = pay.voucher_id \
                      JOIN voucher_programmes p ON p.id = w.programme_id \
                      JOIN bookings b ON b.id = pay.booking_id \
@@ -817,7 +963,6 @@ macro_rules! shared_voucher_impl {
                      JOIN institutions provider ON provider.id = i.institution_id \
                      JOIN cities pc ON pc.code = provider.city_code \
                      JOIN institutions ci ON ci.id = pay.claimant_institution_id \
-                     WHERE t.kind = 'post_pending' AND t.code = 'voucher.redeem' AND t.created_at >= $1 AND t.created_at < $2 \
                      GROUP BY p.province_code, p.id, pc.province_code, pay.claimant_institution_id, ci.name_en \
                      ORDER BY p.province_code, pc.province_code, p.id, pay.claimant_institution_id",
                 )

@@ -346,12 +346,21 @@ pub async fn sessions_last_until_they_expire_or_are_deleted(store: &dyn Store) {
     assert!(store.session_user("live").await.unwrap().is_none());
 }
 
-pub async fn api_tokens_identify_their_user(store: &dyn Store) {
+pub async fn api_tokens_identify_their_user_until_revoked_or_expired(store: &dyn Store) {
     let region = tiny_region(7);
     store.import_region(&region).await.unwrap();
     let user = region.users[5].user.id;
+    let other_user = region.users[6].user.id;
+    let now = jiff::Timestamp::now();
+    let in_a_day = now + jiff::SignedDuration::from_hours(24);
     let info = store
-        .create_api_token(user, "laptop", "token-hash", &AuditContext::default())
+        .create_api_token(
+            user,
+            "laptop",
+            "token-hash",
+            in_a_day,
+            &AuditContext::default(),
+        )
         .await
         .unwrap();
     assert_eq!((info.user, info.name.as_str()), (user, "laptop"));
@@ -363,7 +372,74 @@ pub async fn api_tokens_identify_their_user(store: &dyn Store) {
             .map(|user| user.id),
         Some(user)
     );
+    assert_eq!(
+        store
+            .live_api_token_holder("token-hash", now)
+            .await
+            .unwrap(),
+        Some(user)
+    );
+    // The same token, asked about after its expiry, is no longer live.
+    let after_expiry = in_a_day + jiff::SignedDuration::from_secs(1);
+    assert_eq!(
+        store
+            .live_api_token_holder("token-hash", after_expiry)
+            .await
+            .unwrap(),
+        None
+    );
     assert!(store.api_token_user("other").await.unwrap().is_none());
+    assert!(store
+        .live_api_token_holder("other", now)
+        .await
+        .unwrap()
+        .is_none());
+
+    // A token that expired an hour ago identifies nobody.
+    store
+        .create_api_token(
+            user,
+            "old",
+            "expired-hash",
+            now - jiff::SignedDuration::from_hours(1),
+            &AuditContext::default(),
+        )
+        .await
+        .unwrap();
+    assert!(store
+        .api_token_user("expired-hash")
+        .await
+        .unwrap()
+        .is_none());
+    let listed = store.api_tokens_of_user(user).await.unwrap();
+    assert_eq!(listed.len(), 2, "expired tokens are listed too");
+
+    // Another user cannot revoke it; its holder can, and then it identifies nobody.
+    let refused = store
+        .revoke_api_token(other_user, info.id, &AuditContext::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, StoreError::NotFound(_)), "{refused}");
+    assert!(store
+        .live_api_token_holder("token-hash", now)
+        .await
+        .unwrap()
+        .is_some());
+    store
+        .revoke_api_token(user, info.id, &AuditContext::default())
+        .await
+        .unwrap();
+    assert!(store
+        .live_api_token_holder("token-hash", now)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store.api_token_user("token-hash").await.unwrap().is_none());
+    // Revoking twice changes nothing.
+    store
+        .revoke_api_token(user, info.id, &AuditContext::default())
+        .await
+        .unwrap();
 }
 
 pub async fn users_get_fresh_ids_and_unique_addresses(store: &dyn Store) {
@@ -439,7 +515,13 @@ pub async fn every_change_leaves_an_audit_event(store: &dyn Store) {
         .await
         .unwrap();
     store
-        .create_api_token(user, "ci", "t", &context)
+        .create_api_token(
+            user,
+            "ci",
+            "t",
+            jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1),
+            &context,
+        )
         .await
         .unwrap();
     store.delete_session("s", &context).await.unwrap();

@@ -11,6 +11,7 @@ mod ledger_contract;
 mod support;
 mod upgrade;
 mod voucher_contract;
+mod voucher_correction_contract;
 mod voucher_expiry_contract;
 
 /// Expands each contract test into a SQLite and a PostgreSQL test of the same name.
@@ -46,6 +47,7 @@ use contract::*;
 use facility_contract::*;
 use ledger_contract::*;
 use voucher_contract::*;
+use voucher_correction_contract::*;
 use voucher_expiry_contract::*;
 
 contract_tests!(
@@ -59,6 +61,10 @@ contract_tests!(
     the_budget_is_never_overspent_by_approvals,
     a_voucher_pays_its_share_and_the_hold_ends_with_the_booking,
     a_hold_beyond_the_voucher_books_nothing,
+    usage_recorded_again_settles_the_voucher_again,
+    a_correction_the_voucher_cannot_cover_changes_nothing,
+    voucher_payments_follow_every_correction,
+    a_voucher_pays_only_for_services_on_its_programmes_days,
     transfers_move_value_and_retries_move_nothing,
     concurrent_spenders_never_overspend,
     ledger_inputs_are_checked,
@@ -80,7 +86,7 @@ contract_tests!(
     filters_agree_with_the_places_they_filter_on,
     the_summary_agrees_with_the_lists,
     sessions_last_until_they_expire_or_are_deleted,
-    api_tokens_identify_their_user,
+    api_tokens_identify_their_user_until_revoked_or_expired,
     users_get_fresh_ids_and_unique_addresses,
     every_change_leaves_an_audit_event,
     instruments_are_created_changed_and_deleted_with_a_change_log,

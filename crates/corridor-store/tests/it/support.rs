@@ -20,34 +20,32 @@ pub struct SqliteTestStore {
     _directory: tempfile::TempDir,
 }
 
-/// A SQLite store migrated to the schema before the newest migration: what the previous
-/// release left behind.
-pub async fn sqlite_at_previous_schema() -> SqliteTestStore {
+/// A SQLite store holding what `dump` (an `iterdump` of an older release's database, see
+/// `examples/upgrade_fixture.rs`) describes, not migrated further.
+pub async fn sqlite_from_dump(dump: &str) -> SqliteTestStore {
     let directory = tempfile::tempdir().expect("a temporary directory");
     let url = format!(
         "sqlite://{}",
         directory.path().join("test.sqlite").display()
     );
-    let store = SqliteStore::open(&url).await.expect("open SQLite");
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-    all_but_the_newest(sqlx::migrate!("./migrations/sqlite"))
-        .run(&pool)
+    let options: sqlx::sqlite::SqliteConnectOptions = url.parse().unwrap();
+    // The dump lists tables by name, so a row may come before the row it refers to: the
+    // references are checked by the store once it opens, not while the dump loads.
+    let mut connection =
+        sqlx::ConnectOptions::connect(&options.create_if_missing(true).foreign_keys(false))
+            .await
+            .expect("create the SQLite file");
+    sqlx::raw_sql(dump)
+        .execute(&mut connection)
         .await
-        .expect("the previous migrations run");
-    pool.close().await;
+        .expect("the SQLite dump loads");
+    sqlx::Connection::close(connection).await.unwrap();
+    let store = SqliteStore::open(&url).await.expect("open SQLite");
     SqliteTestStore {
         store,
         url,
         _directory: directory,
     }
-}
-
-/// `migrator` without its newest migration.
-pub fn all_but_the_newest(mut migrator: sqlx::migrate::Migrator) -> sqlx::migrate::Migrator {
-    let count = migrator.migrations.len();
-    assert!(count >= 2, "an upgrade needs two migrations");
-    migrator.migrations = std::borrow::Cow::Owned(migrator.migrations[..count - 1].to_vec());
-    migrator
 }
 
 pub async fn sqlite() -> SqliteTestStore {
@@ -79,24 +77,28 @@ pub async fn postgres() -> PostgresTestStore {
     store
 }
 
-/// A PostgreSQL store migrated to the schema before the newest migration.
-pub async fn postgres_at_previous_schema() -> PostgresTestStore {
-    let store = postgres_unmigrated().await;
-    let pool = store.raw_pool().await;
-    all_but_the_newest(sqlx::migrate!("./migrations/postgres"))
-        .run(&pool)
+/// A PostgreSQL store in a schema of its own holding what `dump` (a `pg_dump` of an older
+/// release's schema named `__SCHEMA__`, see `examples/upgrade_fixture.rs`) describes, not
+/// migrated further.
+pub async fn postgres_from_dump(dump: &str) -> PostgresTestStore {
+    let url = postgres_url();
+    let schema = fresh_schema_name();
+    let mut connection = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
         .await
-        .expect("the previous migrations run");
-    pool.close().await;
-    store
+        .unwrap_or_else(|error| panic!("PostgreSQL at {url} is unreachable: {error}"));
+    ensure_extensions(&mut connection).await;
+    // The dump creates its schema and names every object with it; it also clears the
+    // session's search path, which is why it runs on a connection of its own.
+    sqlx::raw_sql(&dump.replace("__SCHEMA__", &schema))
+        .execute(&mut connection)
+        .await
+        .expect("the PostgreSQL dump loads");
+    sqlx::Connection::close(connection).await.unwrap();
+    store_on_schema(&url, schema).await
 }
 
-async fn postgres_unmigrated() -> PostgresTestStore {
-    let url = postgres_url();
-    let admin = sqlx::PgPool::connect(&url).await.unwrap_or_else(|error| {
-        panic!("PostgreSQL at {url} is required for the contract tests and is unreachable: {error}")
-    });
-    let schema = format!(
+fn fresh_schema_name() -> String {
+    format!(
         "corridor_test_{}_{}_{}",
         std::process::id(),
         SCHEMA_COUNTER.fetch_add(1, Ordering::SeqCst),
@@ -104,22 +106,23 @@ async fn postgres_unmigrated() -> PostgresTestStore {
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .subsec_nanos()
-    );
-    // The exclusion constraint needs btree_gist, which lives in the public schema once per
-    // database; creating it once per process keeps parallel tests from racing to create it.
+    )
+}
+
+/// The exclusion constraint needs btree_gist, which lives in the public schema once per
+/// database; creating it once per process keeps parallel tests from racing to create it.
+async fn ensure_extensions(connection: &mut sqlx::PgConnection) {
     EXTENSIONS
-        .get_or_init(|| async {
+        .get_or_init(|| async move {
             sqlx::query("CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public")
-                .execute(&admin)
+                .execute(connection)
                 .await
                 .expect("create the btree_gist extension");
         })
         .await;
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&admin)
-        .await
-        .expect("create the test schema");
-    admin.close().await;
+}
+
+async fn store_on_schema(url: &str, schema: String) -> PostgresTestStore {
     let options: PgConnectOptions = url.parse().expect("a PostgreSQL URL");
     // Named after the schema, so that a test can tell its store's connections apart.
     let store = PostgresStore::connect_with(
@@ -132,6 +135,22 @@ async fn postgres_unmigrated() -> PostgresTestStore {
     PostgresTestStore { store, schema }
 }
 
+async fn postgres_unmigrated() -> PostgresTestStore {
+    let url = postgres_url();
+    let mut connection = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap_or_else(|error| {
+            panic!("PostgreSQL at {url} is required for the contract tests and is unreachable: {error}")
+        });
+    let schema = fresh_schema_name();
+    ensure_extensions(&mut connection).await;
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&mut connection)
+        .await
+        .expect("create the test schema");
+    sqlx::Connection::close(connection).await.unwrap();
+    store_on_schema(&url, schema).await
+}
 impl PostgresTestStore {
     pub async fn raw_pool(&self) -> sqlx::PgPool {
         let options: PgConnectOptions = postgres_url().parse().unwrap();

@@ -483,7 +483,9 @@ pub async fn a_voucher_pays_its_share_and_the_hold_ends_with_the_booking(store: 
             .available(),
         Fen(155_000)
     );
-    // Recording usage again does not redeem again.
+    // Recording usage again (120 minutes: 100,000 fen) moves the voucher's payment to 60% of
+    // the new charge, 60,000, by a correction of 15,000: never redeemed twice, never left at
+    // the old share.
     store
         .record_usage(booking.id, 120, after, &actor(fixture.officer))
         .await
@@ -495,8 +497,20 @@ pub async fn a_voucher_pays_its_share_and_the_hold_ends_with_the_booking(store: 
             .unwrap()
             .unwrap()
             .available(),
-        Fen(155_000)
+        Fen(140_000)
     );
+    assert_eq!(
+        store
+            .voucher_payment_of_booking(booking.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .state,
+        VoucherPaymentState::Redeemed {
+            amount: Fen(60_000)
+        }
+    );
+    assert_eq!(store.voucher_payment_mismatches().await.unwrap(), vec![]);
 
     // A second booking is cancelled: its hold is released whole.
     let second_slot = range(at(9, 10, 0), at(9, 11, 0));
@@ -521,7 +535,7 @@ pub async fn a_voucher_pays_its_share_and_the_hold_ends_with_the_booking(store: 
             .unwrap()
             .unwrap()
             .available(),
-        Fen(125_000)
+        Fen(110_000)
     );
     store
         .cancel_booking(
@@ -548,16 +562,17 @@ pub async fn a_voucher_pays_its_share_and_the_hold_ends_with_the_booking(store: 
             .unwrap()
             .unwrap()
             .available(),
-        Fen(155_000)
+        Fen(140_000)
     );
 
-    // The settlement statement of the period holds the one redemption, owed to the provider.
+    // The settlement statement of the period sums the redemption and its correction, owed to
+    // the provider: 60% of the corrected charge.
     let rows = store
         .settlement_statement(now(), after + SignedDuration::from_hours(1))
         .await
         .unwrap();
     assert_eq!(rows.len(), 1, "{rows:?}");
-    assert_eq!(rows[0].amount, Fen(45_000));
+    assert_eq!(rows[0].amount, Fen(60_000));
     assert_eq!(rows[0].claimant, booking.institution);
     assert_eq!(rows[0].programme, fixture.programme);
     let provider_province = store
@@ -581,7 +596,7 @@ pub async fn a_voucher_pays_its_share_and_the_hold_ends_with_the_booking(store: 
     let totals = programme_totals_match_the_vouchers(store, &fixture).await;
     assert_eq!(
         (totals.held, totals.redeemed, totals.returned),
-        (Fen(0), Fen(45_000), Fen(0))
+        (Fen(0), Fen(60_000), Fen(0))
     );
 }
 

@@ -16,7 +16,8 @@ use corridor_domain::{CategoryCode, InstitutionId, ProvinceCode};
 use super::analytics_dto::*;
 use super::instant_or_date;
 use crate::extract::{Json, Query};
-use crate::problem::{ApiError, Problem};
+use crate::problem::responses::BadRequest;
+use crate::problem::ApiError;
 use crate::AppState;
 
 /// The trimmed text, when there is any.
@@ -91,8 +92,7 @@ pub fn provider_scope(
 /// Users, bookings, hours and fees of the instruments in scope, by the users' home province,
 /// institution kind and sector, and the share from the region.
 #[utoipa::path(get, path = "/analytics/usage-by-origin", tag = "analytics", params(UsageParams),
-    responses((status = 200, body = OriginUsageDto, description = "JSON, or text/csv with format=csv"),
-        (status = 400, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = OriginUsageDto, description = "JSON, or text/csv with format=csv"), BadRequest))]
 pub async fn usage_by_origin(
     State(state): State<Arc<AppState>>,
     Query(params): Query<UsageParams>,
@@ -129,8 +129,7 @@ pub fn flow_level(text: Option<&str>) -> Result<FlowLevel, ApiError> {
 /// Bookings, hours and fees from users of each province (or city) at providers of each
 /// province (or city).
 #[utoipa::path(get, path = "/analytics/flows", tag = "analytics", params(FlowParams),
-    responses((status = 200, body = FlowMatrixDto, description = "JSON, or text/csv with format=csv"),
-        (status = 400, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = FlowMatrixDto, description = "JSON, or text/csv with format=csv"), BadRequest))]
 pub async fn flows(
     State(state): State<Arc<AppState>>,
     Query(params): Query<FlowParams>,
@@ -167,8 +166,7 @@ pub fn utilisation_group(text: Option<&str>) -> Result<(UtilisationGroup, &'stat
 
 /// Booked against open hours, by top-level category, institution or city.
 #[utoipa::path(get, path = "/analytics/utilisation", tag = "analytics", params(UtilisationParams),
-    responses((status = 200, body = UtilisationDto, description = "JSON, or text/csv with format=csv"),
-        (status = 400, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = UtilisationDto, description = "JSON, or text/csv with format=csv"), BadRequest))]
 pub async fn utilisation(
     State(state): State<Arc<AppState>>,
     Query(params): Query<UtilisationParams>,
@@ -190,8 +188,7 @@ pub async fn utilisation(
 /// Instruments bought for at least `min_value_yuan` and booked for at most
 /// `max_utilisation` of their open hours: the list a province's science office asks for.
 #[utoipa::path(get, path = "/analytics/idle-instruments", tag = "analytics", params(IdleParams),
-    responses((status = 200, body = IdleInstrumentsDto, description = "JSON, or text/csv with format=csv"),
-        (status = 400, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = IdleInstrumentsDto, description = "JSON, or text/csv with format=csv"), BadRequest))]
 pub async fn idle_instruments(
     State(state): State<Arc<AppState>>,
     Query(params): Query<IdleParams>,

@@ -166,6 +166,14 @@ pub struct CalendarRulesDto {
     pub lead_time_minutes: u32,
     pub cancellation_deadline_minutes: u32,
     pub weekly_quota_minutes: Option<u32>,
+    /// How far ahead the instrument can be booked, in days (1 to 3660); 180 when absent.
+    #[serde(default = "default_booking_horizon_days")]
+    #[schema(minimum = 1, maximum = 3660)]
+    pub booking_horizon_days: u32,
+}
+
+fn default_booking_horizon_days() -> u32 {
+    corridor_domain::DEFAULT_BOOKING_HORIZON_DAYS
 }
 
 impl From<CalendarRules> for CalendarRulesDto {
@@ -177,6 +185,7 @@ impl From<CalendarRules> for CalendarRulesDto {
             lead_time_minutes: rules.lead_time_minutes,
             cancellation_deadline_minutes: rules.cancellation_deadline_minutes,
             weekly_quota_minutes: rules.weekly_quota_minutes,
+            booking_horizon_days: rules.booking_horizon_days,
         }
     }
 }

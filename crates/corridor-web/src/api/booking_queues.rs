@@ -13,14 +13,14 @@ use super::dto::PageDto;
 use super::{page_request, PageParams};
 use crate::auth::Requester;
 use crate::extract::{Json, Query};
-use crate::problem::{ApiError, Problem};
+use crate::problem::responses::{Forbidden, Unauthorized};
+use crate::problem::ApiError;
 use crate::AppState;
 
 /// Pending bookings at the instruments the requester manages (every institution for
 /// platform admins), oldest first: the approvals queue.
 #[utoipa::path(get, path = "/manage/pending-bookings", tag = "bookings", params(PageParams), security(("bearer" = [])),
-    responses((status = 200, body = PageDto<BookingDto>), (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = PageDto<BookingDto>), Unauthorized, Forbidden))]
 pub async fn pending_bookings(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -53,8 +53,7 @@ pub struct UsageDueParams {
 /// usage nobody recorded yet, oldest first: what `POST /bookings/{id}/usage` works through.
 /// A voucher's hold on such a booking is redeemed when the usage is recorded.
 #[utoipa::path(get, path = "/manage/usage-due", tag = "bookings", params(UsageDueParams), security(("bearer" = [])),
-    responses((status = 200, body = PageDto<BookingDto>), (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = PageDto<BookingDto>), Unauthorized, Forbidden))]
 pub async fn usage_due(
     State(state): State<Arc<AppState>>,
     requester: Requester,

@@ -22,7 +22,10 @@ use super::dto::PageDto;
 use super::{page_request, PageParams};
 use crate::auth::Requester;
 use crate::extract::{Json, Path, Query};
-use crate::problem::{ApiError, Problem};
+use crate::problem::responses::{
+    BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unprocessable,
+};
+use crate::problem::ApiError;
 use crate::AppState;
 
 pub use super::booking_dto::*;
@@ -74,8 +77,7 @@ fn change_response(change: BookingChanged) -> Json<BookingChangeDto> {
 /// The price and verdict of a booking request for the signed-in user, without booking.
 #[utoipa::path(post, path = "/instruments/{id}/quote", tag = "bookings", request_body = TimeRangeInput, security(("bearer" = [])),
     params(("id" = i64, Path, description = "Instrument id")),
-    responses((status = 200, body = QuoteDto), (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = QuoteDto), BadRequest, Unauthorized, NotFound))]
 pub async fn quote_booking(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -108,10 +110,7 @@ pub async fn quote_booking(
     params(("Idempotency-Key" = Option<String>, Header, description = "Up to 200 characters; the same key books once")),
     responses((status = 201, body = BookingDto, description = "Booked (confirmed, or pending the manager's approval)"),
         (status = 200, body = BookingDto, description = "The booking an earlier request with this key made"),
-        (status = 202, body = WaitlistEntryDto, description = "The slot is taken; the request waits on the waitlist"),
-        (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 202, body = WaitlistEntryDto, description = "The slot is taken; the request waits on the waitlist"), BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Unprocessable))]
 pub async fn create_booking(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -159,8 +158,7 @@ pub async fn create_booking(
 /// One booking: its user's, or one at an institution whose instruments the requester manages.
 #[utoipa::path(get, path = "/bookings/{id}", tag = "bookings", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Booking id")),
-    responses((status = 200, body = BookingDto), (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = BookingDto), Unauthorized, NotFound))]
 pub async fn get_booking(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -178,7 +176,7 @@ pub async fn get_booking(
 
 /// The signed-in user's bookings, newest first.
 #[utoipa::path(get, path = "/me/bookings", tag = "bookings", params(PageParams), security(("bearer" = [])),
-    responses((status = 200, body = PageDto<BookingDto>), (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = PageDto<BookingDto>), Unauthorized))]
 pub async fn my_bookings(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -197,7 +195,7 @@ pub async fn my_bookings(
 
 /// The signed-in user's waitlist entries, newest first.
 #[utoipa::path(get, path = "/me/waitlist", tag = "bookings", security(("bearer" = [])),
-    responses((status = 200, body = Vec<WaitlistEntryDto>), (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = Vec<WaitlistEntryDto>), Unauthorized))]
 pub async fn my_waitlist(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -211,7 +209,7 @@ pub async fn my_waitlist(
 /// Leaves the waitlist.
 #[utoipa::path(delete, path = "/waitlist/{id}", tag = "bookings", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Waitlist entry id")),
-    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204), Unauthorized, NotFound))]
 pub async fn withdraw_waitlist_entry(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -229,9 +227,7 @@ pub async fn withdraw_waitlist_entry(
 /// any time before it ends. Waitlisted requests that now fit are booked.
 #[utoipa::path(post, path = "/bookings/{id}/cancel", tag = "bookings", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Booking id")),
-    responses((status = 200, body = BookingChangeDto), (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = BookingChangeDto), Unauthorized, NotFound, Conflict, Unprocessable))]
 pub async fn cancel_booking(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -248,9 +244,7 @@ pub async fn cancel_booking(
 /// Moves a booking to another time, under the same rules as a new booking.
 #[utoipa::path(post, path = "/bookings/{id}/reschedule", tag = "bookings", request_body = TimeRangeInput, security(("bearer" = [])),
     params(("id" = i64, Path, description = "Booking id")),
-    responses((status = 200, body = BookingChangeDto), (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = BookingChangeDto), BadRequest, Unauthorized, NotFound, Conflict, Unprocessable))]
 pub async fn reschedule_booking(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -284,9 +278,7 @@ async fn decide(
 /// Approves a pending booking. Managers of the instrument only.
 #[utoipa::path(post, path = "/bookings/{id}/approve", tag = "bookings", request_body = DecisionInput, security(("bearer" = [])),
     params(("id" = i64, Path, description = "Booking id")),
-    responses((status = 200, body = BookingChangeDto), (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = BookingChangeDto), Unauthorized, Forbidden, NotFound, Conflict))]
 pub async fn approve_booking(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -299,9 +291,7 @@ pub async fn approve_booking(
 /// Rejects a pending booking; the time goes to the waitlist. Managers of the instrument only.
 #[utoipa::path(post, path = "/bookings/{id}/reject", tag = "bookings", request_body = DecisionInput, security(("bearer" = [])),
     params(("id" = i64, Path, description = "Booking id")),
-    responses((status = 200, body = BookingChangeDto), (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = BookingChangeDto), Unauthorized, Forbidden, NotFound, Conflict))]
 pub async fn reject_booking(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -314,10 +304,7 @@ pub async fn reject_booking(
 /// Records the minutes actually used after the slot; the charge follows at the booked rate.
 #[utoipa::path(post, path = "/bookings/{id}/usage", tag = "bookings", request_body = UsageInput, security(("bearer" = [])),
     params(("id" = i64, Path, description = "Booking id")),
-    responses((status = 200, body = BookingChangeDto), (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = BookingChangeDto), BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Unprocessable))]
 pub async fn record_usage(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -335,8 +322,7 @@ pub async fn record_usage(
 /// An instrument's calendar for a window: hours, rules, closures and busy times. Managers of
 /// the instrument also see who booked.
 #[utoipa::path(get, path = "/instruments/{id}/calendar", tag = "bookings", params(("id" = i64, Path, description = "Instrument id"), CalendarParams),
-    responses((status = 200, body = CalendarDto), (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = CalendarDto), BadRequest, NotFound))]
 pub async fn get_calendar(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -406,9 +392,7 @@ pub async fn get_calendar(
 /// Replaces an instrument's booking rules. Managers of the instrument only.
 #[utoipa::path(put, path = "/instruments/{id}/calendar/rules", tag = "bookings", request_body = CalendarRulesDto, security(("bearer" = [])),
     params(("id" = i64, Path, description = "Instrument id")),
-    responses((status = 200, body = CalendarRulesDto), (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = CalendarRulesDto), BadRequest, Unauthorized, Forbidden, NotFound))]
 pub async fn update_calendar_rules(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -422,7 +406,8 @@ pub async fn update_calendar_rules(
         input.lead_time_minutes,
         input.cancellation_deadline_minutes,
         input.weekly_quota_minutes,
-    )?;
+    )?
+    .with_booking_horizon_days(input.booking_horizon_days)?;
     let rules = state
         .app
         .bookings()
@@ -436,9 +421,7 @@ pub async fn update_calendar_rules(
 /// settle with their users.
 #[utoipa::path(post, path = "/instruments/{id}/closures", tag = "bookings", request_body = ClosureInput, security(("bearer" = [])),
     params(("id" = i64, Path, description = "Instrument id")),
-    responses((status = 201, body = ClosureDto), (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = ClosureDto), BadRequest, Unauthorized, Forbidden, NotFound))]
 pub async fn add_closure(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -458,8 +441,7 @@ pub async fn add_closure(
 /// Removes a closure. Managers of the instrument only.
 #[utoipa::path(delete, path = "/instruments/{id}/closures/{closure_id}", tag = "bookings", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Instrument id"), ("closure_id" = i64, Path, description = "Closure id")),
-    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204), Unauthorized, Forbidden, NotFound))]
 pub async fn remove_closure(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -476,8 +458,7 @@ pub async fn remove_closure(
 /// Who may book an instrument that requires training. Managers of the instrument only.
 #[utoipa::path(get, path = "/instruments/{id}/qualifications", tag = "bookings", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Instrument id")),
-    responses((status = 200, body = Vec<QualificationDto>), (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = Vec<QualificationDto>), Unauthorized, Forbidden, NotFound))]
 pub async fn list_qualifications(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -504,9 +485,7 @@ pub async fn list_qualifications(
 /// Grants a user the qualification to book an instrument that requires training.
 #[utoipa::path(post, path = "/instruments/{id}/qualifications", tag = "bookings", request_body = QualificationInput, security(("bearer" = [])),
     params(("id" = i64, Path, description = "Instrument id")),
-    responses((status = 201), (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201), BadRequest, Unauthorized, Forbidden, NotFound, Conflict))]
 pub async fn grant_qualification(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -524,8 +503,7 @@ pub async fn grant_qualification(
 /// Revokes a qualification; bookings already made stay.
 #[utoipa::path(delete, path = "/instruments/{id}/qualifications/{user_id}", tag = "bookings", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Instrument id"), ("user_id" = i64, Path, description = "User id")),
-    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204), Unauthorized, Forbidden, NotFound))]
 pub async fn revoke_qualification(
     State(state): State<Arc<AppState>>,
     requester: Requester,

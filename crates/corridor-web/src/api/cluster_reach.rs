@@ -18,7 +18,8 @@ use utoipa::{IntoParams, ToSchema};
 use super::analytics::{present, respond};
 use super::reach::parse_departure;
 use crate::extract::Query;
-use crate::problem::{ApiError, Problem};
+use crate::problem::responses::{BadRequest, NotFound};
+use crate::problem::ApiError;
 use crate::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -282,9 +283,7 @@ impl From<&ClusterOriginsFigure> for ClusterReachByOriginDto {
 /// The share of a cluster within a travel-time budget by rail from a city or an institution,
 /// for some departure in the window; per city, its members and the shortest travel time.
 #[utoipa::path(get, path = "/analytics/cluster-reach", tag = "analytics", params(ClusterReachParams),
-    responses((status = 200, body = ClusterReachDto, description = "JSON, or text/csv with format=csv"),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ClusterReachDto, description = "JSON, or text/csv with format=csv"), BadRequest, NotFound))]
 pub async fn cluster_reach(
     State(state): State<Arc<AppState>>,
     Query(params): Query<ClusterReachParams>,
@@ -304,8 +303,7 @@ pub async fn cluster_reach(
 /// The same figure from every city of the region a station serves: where a cluster is best
 /// reached from. Answered by the many-origin reachability matrices.
 #[utoipa::path(get, path = "/analytics/cluster-reach/by-origin", tag = "analytics", params(ClusterReachByOriginParams),
-    responses((status = 200, body = ClusterReachByOriginDto, description = "JSON, or text/csv with format=csv"),
-        (status = 400, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ClusterReachByOriginDto, description = "JSON, or text/csv with format=csv"), BadRequest))]
 pub async fn cluster_reach_by_origin(
     State(state): State<Arc<AppState>>,
     Query(params): Query<ClusterReachByOriginParams>,

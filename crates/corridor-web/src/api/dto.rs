@@ -394,6 +394,10 @@ pub struct CreateTokenRequest {
     pub password: String,
     /// What the token is for, e.g. `laptop` or `lims-sync`; 1 to 100 characters.
     pub name: String,
+    /// How many days the token lives: 1 to 365; 90 when absent.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 365)]
+    pub lifetime_days: Option<u32>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -403,6 +407,35 @@ pub struct CreatedTokenDto {
     /// The secret, shown once: send it as `Authorization: Bearer <token>`.
     pub token: String,
     pub created_at: String,
+    /// After this the token is refused; make a new one.
+    pub expires_at: String,
+}
+
+/// One of the signed-in user's API tokens (never its secret).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiTokenDto {
+    pub id: i64,
+    pub name: String,
+    pub created_at: String,
+    pub expires_at: String,
+    /// When it was revoked; absent while it is not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
+    /// Whether it is accepted now: neither revoked nor expired.
+    pub active: bool,
+}
+
+impl ApiTokenDto {
+    pub fn of(info: &corridor_store::ApiTokenInfo, now: jiff::Timestamp) -> ApiTokenDto {
+        ApiTokenDto {
+            id: info.id,
+            name: info.name.clone(),
+            created_at: info.created_at.to_string(),
+            expires_at: info.expires_at.to_string(),
+            revoked_at: info.revoked_at.map(|at| at.to_string()),
+            active: info.revoked_at.is_none() && info.expires_at > now,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

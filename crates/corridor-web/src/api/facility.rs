@@ -26,6 +26,9 @@ use corridor_store::beamtime::CheckKind;
 pub use super::facility_dto::*;
 use crate::auth::Requester;
 use crate::extract::{Json, Path, Query};
+use crate::problem::responses::{
+    BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unprocessable,
+};
 use crate::problem::{ApiError, Problem};
 
 use super::facility_summaries::{
@@ -105,7 +108,7 @@ pub struct CycleListParams {
 
 /// Proposal cycles, newest first.
 #[utoipa::path(get, path = "/facility/cycles", tag = "facility", params(CycleListParams),
-    responses((status = 200, body = Vec<CycleDto>), (status = 400, body = Problem, content_type = PROBLEM)))]
+    responses((status = 200, body = Vec<CycleDto>), BadRequest))]
 pub async fn list_cycles(
     State(state): State<Arc<AppState>>,
     Query(params): Query<CycleListParams>,
@@ -125,7 +128,7 @@ pub async fn list_cycles(
 }
 
 #[utoipa::path(get, path = "/facility/cycles/{id}", tag = "facility", params(("id" = i64, Path, description = "Cycle id")),
-    responses((status = 200, body = CycleDto), (status = 404, body = Problem, content_type = PROBLEM)))]
+    responses((status = 200, body = CycleDto), NotFound))]
 pub async fn get_cycle(
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
@@ -137,9 +140,7 @@ pub async fn get_cycle(
 /// Opens a cycle: its call and its beam period with the closed days; the facility's user
 /// office only.
 #[utoipa::path(post, path = "/facility/cycles", tag = "facility", request_body = CycleInput, security(("bearer" = [])),
-    responses((status = 201, body = CycleDto), (status = 400, body = Problem, content_type = PROBLEM),
-        (status = 401, body = Problem, content_type = PROBLEM), (status = 403, body = Problem, content_type = PROBLEM),
-        (status = 409, body = Problem, content_type = PROBLEM)))]
+    responses((status = 201, body = CycleDto), BadRequest, Unauthorized, Forbidden, Conflict))]
 pub async fn create_cycle(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -165,9 +166,7 @@ pub struct ProposalListParams {
 /// A cycle's proposals; the facility's user office only.
 #[utoipa::path(get, path = "/facility/cycles/{id}/proposals", tag = "facility", params(("id" = i64, Path, description = "Cycle id"), ProposalListParams),
     security(("bearer" = [])),
-    responses((status = 200, body = Vec<ProposalDto>), (status = 400, body = Problem, content_type = PROBLEM),
-        (status = 401, body = Problem, content_type = PROBLEM), (status = 403, body = Problem, content_type = PROBLEM),
-        (status = 404, body = Problem, content_type = PROBLEM)))]
+    responses((status = 200, body = Vec<ProposalDto>), BadRequest, Unauthorized, Forbidden, NotFound))]
 pub async fn list_cycle_proposals(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -191,8 +190,7 @@ pub async fn list_cycle_proposals(
 /// `submit: true` it is submitted at once (while the call is open).
 #[utoipa::path(post, path = "/facility/cycles/{id}/proposals", tag = "facility", request_body = ProposalInput, security(("bearer" = [])),
     params(("id" = i64, Path, description = "Cycle id")),
-    responses((status = 201, body = ProposalDto), (status = 400, body = Problem, content_type = PROBLEM),
-        (status = 401, body = Problem, content_type = PROBLEM), (status = 404, body = Problem, content_type = PROBLEM),
+    responses((status = 201, body = ProposalDto), BadRequest, Unauthorized, NotFound,
         (status = 422, body = Problem, content_type = PROBLEM, description = "submission refused: the call is closed or the proposal incomplete; nothing was stored")))]
 pub async fn create_proposal(
     State(state): State<Arc<AppState>>,
@@ -217,8 +215,7 @@ pub async fn create_proposal(
 /// the user office and its reviewers only.
 #[utoipa::path(get, path = "/facility/proposals/{id}", tag = "facility", params(("id" = i64, Path, description = "Proposal id")),
     security(("bearer" = [])),
-    responses((status = 200, body = ProposalDto), (status = 400, body = Problem, content_type = PROBLEM),
-        (status = 401, body = Problem, content_type = PROBLEM), (status = 404, body = Problem, content_type = PROBLEM)))]
+    responses((status = 200, body = ProposalDto), BadRequest, Unauthorized, NotFound))]
 pub async fn get_proposal(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -235,9 +232,7 @@ pub async fn get_proposal(
 /// Submits a draft while the call is open; its principal investigator only.
 #[utoipa::path(post, path = "/facility/proposals/{id}/submit", tag = "facility", params(("id" = i64, Path, description = "Proposal id")),
     security(("bearer" = [])),
-    responses((status = 200, body = ProposalDto), (status = 400, body = Problem, content_type = PROBLEM),
-        (status = 401, body = Problem, content_type = PROBLEM), (status = 404, body = Problem, content_type = PROBLEM),
-        (status = 409, body = Problem, content_type = PROBLEM), (status = 422, body = Problem, content_type = PROBLEM)))]
+    responses((status = 200, body = ProposalDto), BadRequest, Unauthorized, NotFound, Conflict, Unprocessable))]
 pub async fn submit_proposal(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -254,9 +249,7 @@ pub async fn submit_proposal(
 /// Withdraws a draft or a submitted proposal; its principal investigator only.
 #[utoipa::path(post, path = "/facility/proposals/{id}/withdraw", tag = "facility", params(("id" = i64, Path, description = "Proposal id")),
     security(("bearer" = [])),
-    responses((status = 200, body = ProposalDto), (status = 400, body = Problem, content_type = PROBLEM),
-        (status = 401, body = Problem, content_type = PROBLEM), (status = 404, body = Problem, content_type = PROBLEM),
-        (status = 409, body = Problem, content_type = PROBLEM)))]
+    responses((status = 200, body = ProposalDto), BadRequest, Unauthorized, NotFound, Conflict))]
 pub async fn withdraw_proposal(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -272,7 +265,7 @@ pub async fn withdraw_proposal(
 
 /// The proposals the caller leads or is on, newest first.
 #[utoipa::path(get, path = "/me/proposals", tag = "facility", security(("bearer" = [])),
-    responses((status = 200, body = Vec<ProposalDto>), (status = 401, body = Problem, content_type = PROBLEM)))]
+    responses((status = 200, body = Vec<ProposalDto>), Unauthorized))]
 pub async fn my_proposals(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -285,9 +278,7 @@ pub async fn my_proposals(
 /// kind replaces the first); a refused one keeps the proposal out of review and allocation.
 #[utoipa::path(post, path = "/facility/proposals/{id}/checks", tag = "facility", request_body = CheckInput, security(("bearer" = [])),
     params(("id" = i64, Path, description = "Proposal id")),
-    responses((status = 201, body = CheckDto), (status = 400, body = Problem, content_type = PROBLEM),
-        (status = 401, body = Problem, content_type = PROBLEM), (status = 403, body = Problem, content_type = PROBLEM),
-        (status = 404, body = Problem, content_type = PROBLEM), (status = 409, body = Problem, content_type = PROBLEM)))]
+    responses((status = 201, body = CheckDto), BadRequest, Unauthorized, Forbidden, NotFound, Conflict))]
 pub async fn record_check(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -312,9 +303,7 @@ pub async fn record_check(
 /// The checks of a cycle's proposals; the facility's user office only.
 #[utoipa::path(get, path = "/facility/cycles/{id}/checks", tag = "facility", params(("id" = i64, Path, description = "Cycle id")),
     security(("bearer" = [])),
-    responses((status = 200, body = Vec<CheckDto>), (status = 400, body = Problem, content_type = PROBLEM),
-        (status = 401, body = Problem, content_type = PROBLEM), (status = 403, body = Problem, content_type = PROBLEM),
-        (status = 404, body = Problem, content_type = PROBLEM)))]
+    responses((status = 200, body = Vec<CheckDto>), BadRequest, Unauthorized, Forbidden, NotFound))]
 pub async fn list_checks(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -330,8 +319,7 @@ pub async fn list_checks(
 
 /// The reviewers, their panels, expertise and loads; user offices only.
 #[utoipa::path(get, path = "/facility/reviewers", tag = "facility", security(("bearer" = [])),
-    responses((status = 200, body = Vec<ReviewerDto>), (status = 401, body = Problem, content_type = PROBLEM),
-        (status = 403, body = Problem, content_type = PROBLEM)))]
+    responses((status = 200, body = Vec<ReviewerDto>), Unauthorized, Forbidden))]
 pub async fn list_reviewers(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -344,8 +332,7 @@ pub async fn list_reviewers(
 /// offices only. The user must hold the reviewer role.
 #[utoipa::path(put, path = "/facility/reviewers/{user_id}", tag = "facility", request_body = ReviewerProfileInput, security(("bearer" = [])),
     params(("user_id" = i64, Path, description = "The reviewer's user id")),
-    responses((status = 200, body = ReviewerDto), (status = 400, body = Problem, content_type = PROBLEM),
-        (status = 401, body = Problem, content_type = PROBLEM), (status = 403, body = Problem, content_type = PROBLEM)))]
+    responses((status = 200, body = ReviewerDto), BadRequest, Unauthorized, Forbidden))]
 pub async fn set_reviewer(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -372,9 +359,7 @@ pub async fn set_reviewer(
 /// affinity (a min-cost flow). Replaces an earlier assignment until the first grade.
 #[utoipa::path(post, path = "/facility/cycles/{id}/review-assignment", tag = "facility", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Cycle id")),
-    responses((status = 200, body = ReviewAssignmentSummary), (status = 400, body = Problem, content_type = PROBLEM),
-        (status = 401, body = Problem, content_type = PROBLEM), (status = 403, body = Problem, content_type = PROBLEM),
-        (status = 404, body = Problem, content_type = PROBLEM),
+    responses((status = 200, body = ReviewAssignmentSummary), BadRequest, Unauthorized, Forbidden, NotFound,
         (status = 409, body = Problem, content_type = PROBLEM, description = "grades exist, or a panel is too small")))]
 pub async fn assign_reviewers(
     State(state): State<Arc<AppState>>,
@@ -391,8 +376,7 @@ pub async fn assign_reviewers(
 
 /// The caller's review queue, newest cycle first.
 #[utoipa::path(get, path = "/me/reviews", tag = "facility", security(("bearer" = [])),
-    responses((status = 200, body = Vec<ReviewDto>), (status = 401, body = Problem, content_type = PROBLEM),
-        (status = 403, body = Problem, content_type = PROBLEM)))]
+    responses((status = 200, body = Vec<ReviewDto>), Unauthorized, Forbidden))]
 pub async fn my_reviews(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -409,9 +393,9 @@ pub async fn my_reviews(
 /// Grades a proposal assigned to the caller (again, to change the grade).
 #[utoipa::path(post, path = "/facility/proposals/{id}/review", tag = "facility", request_body = GradeInput, security(("bearer" = [])),
     params(("id" = i64, Path, description = "Proposal id")),
-    responses((status = 200, body = ReviewDto), (status = 400, body = Problem, content_type = PROBLEM),
-        (status = 401, body = Problem, content_type = PROBLEM), (status = 403, body = Problem, content_type = PROBLEM),
-        (status = 404, body = Problem, content_type = PROBLEM, description = "not assigned to you")))]
+    responses((status = 200, body = ReviewDto), BadRequest, Unauthorized, Forbidden,
+        (status = 404, body = Problem, content_type = PROBLEM, description = "not assigned to you"),
+        (status = 409, body = Problem, content_type = PROBLEM, description = "grading closed: the cycle's allocation has run")))]
 pub async fn grade_proposal(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -431,9 +415,7 @@ pub async fn grade_proposal(
 /// schedule and a notification to each team, replacing an earlier run.
 #[utoipa::path(post, path = "/facility/cycles/{id}/allocation", tag = "facility", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Cycle id")),
-    responses((status = 200, body = AllocationSummary), (status = 400, body = Problem, content_type = PROBLEM),
-        (status = 401, body = Problem, content_type = PROBLEM), (status = 403, body = Problem, content_type = PROBLEM),
-        (status = 404, body = Problem, content_type = PROBLEM)))]
+    responses((status = 200, body = AllocationSummary), BadRequest, Unauthorized, Forbidden, NotFound))]
 pub async fn run_allocation(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -458,9 +440,7 @@ pub struct LostDayInput {
 /// that day move, the day closes, and the teams whose shifts moved are told.
 #[utoipa::path(post, path = "/facility/cycles/{id}/lost-days", tag = "facility", request_body = LostDayInput, security(("bearer" = [])),
     params(("id" = i64, Path, description = "Cycle id")),
-    responses((status = 200, body = ReplanSummary), (status = 400, body = Problem, content_type = PROBLEM),
-        (status = 401, body = Problem, content_type = PROBLEM), (status = 403, body = Problem, content_type = PROBLEM),
-        (status = 404, body = Problem, content_type = PROBLEM),
+    responses((status = 200, body = ReplanSummary), BadRequest, Unauthorized, Forbidden, NotFound,
         (status = 409, body = Problem, content_type = PROBLEM, description = "the day is already closed, or the cycle has no allocation")))]
 pub async fn record_lost_day(
     State(state): State<Arc<AppState>>,
@@ -480,9 +460,7 @@ pub async fn record_lost_day(
 /// Every allocation decision of the cycle with its reason; the facility's user office only.
 #[utoipa::path(get, path = "/facility/cycles/{id}/decisions", tag = "facility", params(("id" = i64, Path, description = "Cycle id")),
     security(("bearer" = [])),
-    responses((status = 200, body = Vec<DecisionDto>), (status = 400, body = Problem, content_type = PROBLEM),
-        (status = 401, body = Problem, content_type = PROBLEM), (status = 403, body = Problem, content_type = PROBLEM),
-        (status = 404, body = Problem, content_type = PROBLEM)))]
+    responses((status = 200, body = Vec<DecisionDto>), BadRequest, Unauthorized, Forbidden, NotFound))]
 pub async fn list_decisions(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -498,7 +476,7 @@ pub async fn list_decisions(
 
 /// The cycle's published schedule: every placed block of shifts, per beamline in time order.
 #[utoipa::path(get, path = "/facility/cycles/{id}/schedule", tag = "facility", params(("id" = i64, Path, description = "Cycle id")),
-    responses((status = 200, body = ScheduleDto), (status = 404, body = Problem, content_type = PROBLEM)))]
+    responses((status = 200, body = ScheduleDto), NotFound))]
 pub async fn get_schedule(
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
@@ -510,7 +488,7 @@ pub async fn get_schedule(
 /// One beamline's schedule for the cycle as an iCalendar feed, in the facility's time zone.
 #[utoipa::path(get, path = "/facility/cycles/{id}/beamlines/{code}/schedule.ics", tag = "facility",
     params(("id" = i64, Path, description = "Cycle id"), ("code" = String, Path, description = "Beamline code, e.g. BL14B1")),
-    responses((status = 200, content_type = "text/calendar", body = String), (status = 404, body = Problem, content_type = PROBLEM)))]
+    responses((status = 200, content_type = "text/calendar", body = String), NotFound))]
 pub async fn beamline_schedule_feed(
     State(state): State<Arc<AppState>>,
     Path((id, code)): Path<(i64, String)>,
@@ -570,7 +548,7 @@ fn calendar_feed(feed: BeamlineFeed) -> CalendarFeed {
 /// The cycle's figures: oversubscription per beamline, and the people on its proposals by
 /// origin province (in the region or outside) and institution kind.
 #[utoipa::path(get, path = "/facility/cycles/{id}/statistics", tag = "facility", params(("id" = i64, Path, description = "Cycle id")),
-    responses((status = 200, body = CycleStatistics), (status = 404, body = Problem, content_type = PROBLEM)))]
+    responses((status = 200, body = CycleStatistics), NotFound))]
 pub async fn get_statistics(
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
@@ -589,8 +567,7 @@ pub struct NotificationParams {
 
 /// The caller's notifications (beamtime decisions…), newest first.
 #[utoipa::path(get, path = "/me/notifications", tag = "facility", params(NotificationParams), security(("bearer" = [])),
-    responses((status = 200, body = Vec<NotificationDto>), (status = 400, body = Problem, content_type = PROBLEM),
-        (status = 401, body = Problem, content_type = PROBLEM)))]
+    responses((status = 200, body = Vec<NotificationDto>), BadRequest, Unauthorized))]
 pub async fn my_notifications(
     State(state): State<Arc<AppState>>,
     requester: Requester,

@@ -13,6 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::analytics::respond;
 use super::facility::CycleDto;
 use crate::extract::Query;
+use crate::problem::responses::BadRequest;
 use crate::problem::{ApiError, Problem};
 use corridor_domain::facility::proposal::CycleId;
 
@@ -97,8 +98,7 @@ pub async fn facility_analytics_dto(
 
 /// The light source's usage by origin for a cycle.
 #[utoipa::path(get, path = "/analytics/facility", tag = "analytics", params(FacilityAnalyticsParams),
-    responses((status = 200, body = FacilityAnalyticsDto, description = "JSON, or text/csv with format=csv"),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
+    responses((status = 200, body = FacilityAnalyticsDto, description = "JSON, or text/csv with format=csv"), BadRequest,
         (status = 404, body = Problem, content_type = "application/problem+json", description = "no such cycle, or none yet")))]
 pub async fn facility_analytics(
     State(state): State<Arc<AppState>>,

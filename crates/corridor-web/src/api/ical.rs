@@ -12,7 +12,8 @@ use corridor_store::BookingRecord;
 
 use crate::auth::Requester;
 use crate::extract::Path;
-use crate::problem::{ApiError, Problem};
+use crate::problem::responses::{NotFound, Unauthorized};
+use crate::problem::ApiError;
 use crate::AppState;
 
 const PRODUCT_ID: &str = "-//Corridor//Bookings//EN";
@@ -37,7 +38,7 @@ fn feed_status(status: BookingStatus) -> FeedEventStatus {
 /// instrument's own time zone. Who booked is not shown.
 #[utoipa::path(get, path = "/instruments/{id}/calendar.ics", tag = "bookings",
     params(("id" = i64, Path, description = "Instrument id")),
-    responses((status = 200, content_type = "text/calendar", body = String), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, content_type = "text/calendar", body = String), NotFound))]
 pub async fn instrument_feed(
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
@@ -83,7 +84,7 @@ pub async fn instrument_feed(
 
 /// The signed-in user's latest 500 bookings, in the region's time zone.
 #[utoipa::path(get, path = "/me/bookings.ics", tag = "bookings", security(("bearer" = [])),
-    responses((status = 200, content_type = "text/calendar", body = String), (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, content_type = "text/calendar", body = String), Unauthorized))]
 pub async fn my_feed(
     State(state): State<Arc<AppState>>,
     requester: Requester,

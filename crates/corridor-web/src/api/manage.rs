@@ -18,6 +18,7 @@ use utoipa::ToSchema;
 use super::dto::InstrumentDto;
 use crate::auth::Requester;
 use crate::extract::{Json, Path};
+use crate::problem::responses::{BadRequest, Forbidden, NotFound, Unauthorized};
 use crate::problem::{ApiError, Problem};
 use crate::AppState;
 
@@ -100,8 +101,7 @@ impl InstrumentInput {
 
 /// Adds an instrument to an institution's list.
 #[utoipa::path(post, path = "/instruments", tag = "instruments", request_body = InstrumentInput, security(("bearer" = [])),
-    responses((status = 201, body = InstrumentDto), (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = InstrumentDto), BadRequest, Unauthorized, Forbidden))]
 pub async fn create_instrument(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -118,9 +118,7 @@ pub async fn create_instrument(
 /// Replaces an instrument's description, rates, rules and opening hours.
 #[utoipa::path(put, path = "/instruments/{id}", tag = "instruments", request_body = InstrumentInput, security(("bearer" = [])),
     params(("id" = i64, Path, description = "Instrument id")),
-    responses((status = 200, body = InstrumentDto), (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = InstrumentDto), BadRequest, Unauthorized, Forbidden, NotFound))]
 pub async fn update_instrument(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -138,8 +136,7 @@ pub async fn update_instrument(
 /// Removes an instrument. It disappears from search at once.
 #[utoipa::path(delete, path = "/instruments/{id}", tag = "instruments", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Instrument id")),
-    responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
+    responses((status = 204), Unauthorized, Forbidden, NotFound,
         (status = 409, body = Problem, content_type = "application/problem+json", description = "the instrument has bookings and is kept")))]
 pub async fn delete_instrument(
     State(state): State<Arc<AppState>>,

@@ -14,6 +14,7 @@ pub mod facility_analytics;
 pub mod facility_dto;
 pub mod facility_summaries;
 pub mod ical;
+pub(crate) mod links;
 pub mod manage;
 pub mod reach;
 pub mod search;
@@ -39,6 +40,7 @@ use utoipa_axum::routes;
 use self::dto::*;
 use crate::auth::Requester;
 use crate::extract::{Json, Path, Query};
+use crate::problem::responses::{BadRequest, Forbidden, NotFound, Unauthorized};
 use crate::problem::{ApiError, Problem};
 use crate::AppState;
 
@@ -98,6 +100,8 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(get_summary))
         .routes(routes!(get_me))
         .routes(routes!(create_token))
+        .routes(routes!(list_my_tokens))
+        .routes(routes!(revoke_my_token))
         .routes(routes!(list_audit_events))
         .routes(routes!(bookings::create_booking))
         .routes(routes!(bookings::get_booking))
@@ -251,7 +255,7 @@ pub struct CityParams {
 
 /// Cities, ordered by administrative code.
 #[utoipa::path(get, path = "/cities", tag = "region", params(CityParams),
-    responses((status = 200, body = PageDto<CityDto>), (status = 400, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = PageDto<CityDto>), BadRequest))]
 async fn list_cities(
     State(state): State<Arc<AppState>>,
     Query(params): Query<CityParams>,
@@ -273,7 +277,7 @@ async fn list_cities(
 /// One city by its six-digit administrative code.
 #[utoipa::path(get, path = "/cities/{code}", tag = "region",
     params(("code" = u32, Path, description = "Administrative division code, e.g. 320100")),
-    responses((status = 200, body = CityDto), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = CityDto), NotFound))]
 async fn get_city(State(state): State<Arc<AppState>>, Path(code): Path<u32>) -> ApiResult<CityDto> {
     let city = state.app.catalogue().city(city_code(code)?).await?;
     Ok(Json(CityDto::from(city)))
@@ -296,7 +300,7 @@ pub struct InstitutionParams {
 
 /// Institutions, ordered by id.
 #[utoipa::path(get, path = "/institutions", tag = "region", params(InstitutionParams),
-    responses((status = 200, body = PageDto<InstitutionDto>), (status = 400, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = PageDto<InstitutionDto>), BadRequest))]
 async fn list_institutions(
     State(state): State<Arc<AppState>>,
     Query(params): Query<InstitutionParams>,
@@ -320,7 +324,7 @@ async fn list_institutions(
 
 #[utoipa::path(get, path = "/institutions/{id}", tag = "region",
     params(("id" = i64, Path, description = "Institution id")),
-    responses((status = 200, body = InstitutionDto), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = InstitutionDto), NotFound))]
 async fn get_institution(
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
@@ -349,7 +353,7 @@ pub struct InstrumentParams {
 
 /// Instruments, ordered by id, with where they are.
 #[utoipa::path(get, path = "/instruments", tag = "instruments", params(InstrumentParams),
-    responses((status = 200, body = PageDto<InstrumentDto>), (status = 400, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = PageDto<InstrumentDto>), BadRequest))]
 async fn list_instruments(
     State(state): State<Arc<AppState>>,
     Query(params): Query<InstrumentParams>,
@@ -376,7 +380,7 @@ async fn list_instruments(
 
 #[utoipa::path(get, path = "/instruments/{id}", tag = "instruments",
     params(("id" = i64, Path, description = "Instrument id")),
-    responses((status = 200, body = InstrumentDto), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = InstrumentDto), NotFound))]
 async fn get_instrument(
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
@@ -436,14 +440,14 @@ async fn get_summary(State(state): State<Arc<AppState>>) -> ApiResult<SummaryDto
 
 /// The signed-in user.
 #[utoipa::path(get, path = "/me", tag = "accounts", security(("bearer" = [])),
-    responses((status = 200, body = UserDto), (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = UserDto), Unauthorized))]
 async fn get_me(requester: Requester) -> ApiResult<UserDto> {
     Ok(Json(UserDto::from(requester.require_user()?.clone())))
 }
 
 /// Creates an API token from an e-mail address and password. The token is shown once.
 #[utoipa::path(post, path = "/tokens", tag = "accounts", request_body = CreateTokenRequest,
-    responses((status = 201, body = CreatedTokenDto), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json", description = "too many failed sign-ins; see Retry-After")))]
+    responses((status = 201, body = CreatedTokenDto), BadRequest, Unauthorized, (status = 429, body = Problem, content_type = "application/problem+json", description = "too many failed sign-ins; see Retry-After")))]
 async fn create_token(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -452,7 +456,13 @@ async fn create_token(
     let created = state
         .app
         .accounts()
-        .create_api_token(&requester, &request.email, request.password, &request.name)
+        .create_api_token(
+            &requester,
+            &request.email,
+            request.password,
+            &request.name,
+            request.lifetime_days,
+        )
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -461,13 +471,48 @@ async fn create_token(
             name: created.name,
             token: created.token,
             created_at: created.created_at.to_string(),
+            expires_at: created.expires_at.to_string(),
         }),
     ))
 }
 
+/// The signed-in user's API tokens, newest first; secrets are never shown again.
+#[utoipa::path(get, path = "/me/tokens", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, body = Vec<ApiTokenDto>), Unauthorized))]
+async fn list_my_tokens(
+    State(state): State<Arc<AppState>>,
+    requester: Requester,
+) -> ApiResult<Vec<ApiTokenDto>> {
+    let tokens = state.app.accounts().my_api_tokens(&requester).await?;
+    let now = corridor_store::now();
+    Ok(Json(
+        tokens
+            .iter()
+            .map(|token| ApiTokenDto::of(token, now))
+            .collect(),
+    ))
+}
+
+/// Revokes one of the signed-in user's API tokens: refused at once on every server.
+#[utoipa::path(delete, path = "/me/tokens/{id}", tag = "accounts", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "API token id")),
+    responses((status = 200, body = ApiTokenDto), Unauthorized, NotFound))]
+async fn revoke_my_token(
+    State(state): State<Arc<AppState>>,
+    requester: Requester,
+    Path(id): Path<i64>,
+) -> ApiResult<ApiTokenDto> {
+    let revoked = state
+        .app
+        .accounts()
+        .revoke_my_api_token(&requester, id)
+        .await?;
+    Ok(Json(ApiTokenDto::of(&revoked, corridor_store::now())))
+}
+
 /// The audit trail, newest first. Platform admins only.
 #[utoipa::path(get, path = "/audit-events", tag = "admin", params(PageParams), security(("bearer" = [])),
-    responses((status = 200, body = PageDto<AuditEventDto>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = PageDto<AuditEventDto>), Unauthorized, Forbidden))]
 async fn list_audit_events(
     State(state): State<Arc<AppState>>,
     requester: Requester,

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::extract::{Json, Query};
-use crate::problem::{ApiError, Problem};
+use crate::problem::responses::BadRequest;
+use crate::problem::ApiError;
 use crate::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -68,7 +69,7 @@ pub fn parse_departure(field: &'static str, text: Option<&str>) -> Result<Option
 
 /// Shortest rail travel times from a city to every station and city, for departures in a window.
 #[utoipa::path(get, path = "/reach", tag = "region", params(ReachParams),
-    responses((status = 200, body = ReachDto), (status = 400, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ReachDto), BadRequest))]
 pub async fn get_reach(
     State(state): State<Arc<AppState>>,
     Query(params): Query<ReachParams>,

@@ -17,7 +17,8 @@ use super::instant_or_date;
 use super::reach::parse_departure;
 use crate::auth::Requester;
 use crate::extract::{Json, Query};
-use crate::problem::{ApiError, Problem};
+use crate::problem::responses::BadRequest;
+use crate::problem::ApiError;
 use crate::AppState;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -265,7 +266,7 @@ pub fn results_dto(results: SearchResults, rate_basis: RateBasis) -> SearchResul
 
 /// Searches every instrument of the region.
 #[utoipa::path(get, path = "/search", tag = "instruments", params(SearchParams),
-    responses((status = 200, body = SearchResultsDto), (status = 400, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = SearchResultsDto), BadRequest))]
 pub async fn search_instruments(
     State(state): State<Arc<AppState>>,
     requester: Requester,

@@ -14,7 +14,8 @@ use utoipa::{IntoParams, ToSchema};
 use super::analytics::{period_dto, period_query, respond};
 use super::analytics_dto::AnalyticsPeriodDto;
 use crate::extract::Query;
-use crate::problem::{ApiError, Problem};
+use crate::problem::responses::BadRequest;
+use crate::problem::ApiError;
 use crate::AppState;
 use corridor_app::vouchers::{ProgrammeFigures, VoucherDashboard};
 use corridor_store::vouchers::csv_field;
@@ -184,8 +185,7 @@ impl From<ProgrammeFigures> for ProgrammeFiguresDto {
 
 /// Every voucher programme's money and the settlement between provinces for a period.
 #[utoipa::path(get, path = "/analytics/vouchers", tag = "analytics", params(VoucherAnalyticsParams),
-    responses((status = 200, body = VoucherAnalyticsDto, description = "JSON, or text/csv with format=csv"),
-        (status = 400, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = VoucherAnalyticsDto, description = "JSON, or text/csv with format=csv"), BadRequest))]
 pub async fn voucher_analytics(
     State(state): State<Arc<AppState>>,
     Query(params): Query<VoucherAnalyticsParams>,

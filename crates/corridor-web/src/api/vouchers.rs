@@ -25,6 +25,9 @@ use super::dto::PageDto;
 use super::page_request;
 use crate::auth::Requester;
 use crate::extract::{Json, Path, Query};
+use crate::problem::responses::{
+    BadRequest, Conflict, Forbidden, NotFound, Unauthorized, Unprocessable,
+};
 use crate::problem::{ApiError, Problem};
 use crate::AppState;
 
@@ -61,7 +64,7 @@ pub struct ProgrammeListParams {
 
 /// The voucher programmes, with what is left of their budgets.
 #[utoipa::path(get, path = "/voucher-programmes", tag = "vouchers", params(ProgrammeListParams),
-    responses((status = 200, body = Vec<VoucherProgrammeDto>), (status = 400, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = Vec<VoucherProgrammeDto>), BadRequest))]
 pub async fn list_programmes(
     State(state): State<Arc<AppState>>,
     Query(params): Query<ProgrammeListParams>,
@@ -76,7 +79,7 @@ pub async fn list_programmes(
 }
 
 #[utoipa::path(get, path = "/voucher-programmes/{id}", tag = "vouchers", params(("id" = i64, Path, description = "Programme id")),
-    responses((status = 200, body = VoucherProgrammeDto), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = VoucherProgrammeDto), NotFound))]
 pub async fn get_programme(
     State(state): State<Arc<AppState>>,
     Path(id): Path<i64>,
@@ -92,8 +95,7 @@ pub async fn get_programme(
 /// Creates a programme and funds its budget from the province's treasury; the province's
 /// voucher office only.
 #[utoipa::path(post, path = "/voucher-programmes", tag = "vouchers", request_body = VoucherProgrammeInput, security(("bearer" = [])),
-    responses((status = 201, body = VoucherProgrammeDto), (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = VoucherProgrammeDto), BadRequest, Unauthorized, Forbidden))]
 pub async fn create_programme(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -128,9 +130,7 @@ pub async fn create_programme(
 /// enterprise of the programme's province.
 #[utoipa::path(post, path = "/voucher-programmes/{id}/applications", tag = "vouchers", request_body = VoucherApplicationInput, security(("bearer" = [])),
     params(("id" = i64, Path, description = "Programme id")),
-    responses((status = 201, body = VoucherApplicationDto), (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = VoucherApplicationDto), BadRequest, Unauthorized, Forbidden, NotFound, Unprocessable))]
 pub async fn apply(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -156,8 +156,7 @@ pub async fn apply(
 
 /// A programme's applications, oldest first; its province's voucher office only.
 #[utoipa::path(get, path = "/voucher-applications", tag = "vouchers", params(ApplicationListParams), security(("bearer" = [])),
-    responses((status = 200, body = PageDto<VoucherApplicationDto>), (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+    responses((status = 200, body = PageDto<VoucherApplicationDto>), BadRequest, Unauthorized, Forbidden,
         (status = 404, body = Problem, content_type = "application/problem+json", description = "no such programme")))]
 pub async fn list_applications(
     State(state): State<Arc<AppState>>,
@@ -185,10 +184,7 @@ pub async fn list_applications(
 /// Approves (issuing the voucher from the programme's budget) or rejects an application.
 #[utoipa::path(post, path = "/voucher-applications/{id}/decision", tag = "vouchers", request_body = VoucherDecisionInput, security(("bearer" = [])),
     params(("id" = i64, Path, description = "Application id")),
-    responses((status = 200, body = VoucherApplicationDto, description = "Decided; when approved, `voucher_id` names the voucher"),
-        (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = VoucherApplicationDto, description = "Decided; when approved, `voucher_id` names the voucher"), BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Unprocessable))]
 pub async fn decide_application(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -210,7 +206,7 @@ pub async fn decide_application(
 
 /// The vouchers of the signed-in user's institution: the enterprise's wallet.
 #[utoipa::path(get, path = "/me/vouchers", tag = "vouchers", security(("bearer" = [])),
-    responses((status = 200, body = Vec<VoucherDto>), (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = Vec<VoucherDto>), Unauthorized))]
 pub async fn my_vouchers(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -222,9 +218,7 @@ pub async fn my_vouchers(
 /// How a booking's price would split between the voucher and the enterprise, now.
 #[utoipa::path(post, path = "/vouchers/{id}/quote", tag = "vouchers", request_body = VoucherQuoteInput, security(("bearer" = [])),
     params(("id" = i64, Path, description = "Voucher id")),
-    responses((status = 200, body = PriceSplitDto), (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = PriceSplitDto), BadRequest, Unauthorized, Forbidden, NotFound, Unprocessable))]
 pub async fn quote(
     State(state): State<Arc<AppState>>,
     requester: Requester,
@@ -252,9 +246,7 @@ pub async fn quote(
 /// posted in `[from, to)`: JSON, or CSV with `format=csv`. A voucher office sees the rows its
 /// province pays or is paid; platform admins see all.
 #[utoipa::path(get, path = "/voucher-settlement", tag = "vouchers", params(SettlementParams), security(("bearer" = [])),
-    responses((status = 200, body = SettlementDto, description = "JSON, or text/csv with format=csv"),
-        (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = SettlementDto, description = "JSON, or text/csv with format=csv"), BadRequest, Unauthorized, Forbidden))]
 pub async fn settlement(
     State(state): State<Arc<AppState>>,
     requester: Requester,

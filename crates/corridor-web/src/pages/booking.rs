@@ -21,6 +21,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use corridor_app::bookings::{BookingOutcome, NewBooking};
 use corridor_app::AppError;
+use corridor_domain::instant::RepeatedHour;
 use corridor_domain::voucher::VoucherId;
 use corridor_domain::{BookingMode, InstrumentId, TimeRange};
 use corridor_store::{BookingQuote, InstrumentWithPlace};
@@ -31,7 +32,7 @@ use serde::Deserialize;
 
 use super::booking_text::{
     denial_message, duration_text, local_range_text, local_to_instant, parse_form_date,
-    parse_form_time, refusal_text, user_class_label, zone_named,
+    parse_form_time, refusal_text, user_class_label, zone_named, LocalTimeError,
 };
 use super::forms::{field_text, read_signed_in_form, see_page, ticked};
 use super::vouchers::payment::{self, VoucherChoiceView, VoucherQuoteView};
@@ -81,6 +82,10 @@ pub struct BookingFormView {
     pub needs_approval: bool,
     /// "Pay with voucher", offered when the user's enterprise holds vouchers with value.
     pub voucher: Option<VoucherChoiceView>,
+    /// A time of the form happens twice (the clocks go back): the form asks which.
+    pub ask_repeated_hour: bool,
+    /// The answer, `earlier` or `later`, carried to the booking.
+    pub repeated_hour: String,
 }
 
 /// The booking part of the instrument page and of the booking page.
@@ -151,6 +156,8 @@ fn empty_form(item: &InstrumentWithPlace) -> BookingFormView {
         quote: None,
         needs_approval: item.instrument.booking_mode == BookingMode::NeedsApproval,
         voucher: None,
+        ask_repeated_hour: false,
+        repeated_hour: String::new(),
     }
 }
 
@@ -239,6 +246,15 @@ pub struct BookingFormFields {
     idempotency_key: Option<String>,
     /// The chosen voucher's id; empty or absent: none.
     voucher: Option<String>,
+    /// `earlier` or `later`: which of a time the clocks show twice is meant.
+    repeated_hour: Option<String>,
+}
+
+/// What reading the form found wrong: every problem, and whether one of them is a time the
+/// clocks show twice (the form then asks which).
+struct FormProblems {
+    messages: Vec<String>,
+    ask_repeated_hour: bool,
 }
 
 /// A booking request read from the form, in the instrument's zone.
@@ -254,9 +270,10 @@ fn parse_booking_form(
     fields: &BookingFormFields,
     zone: &TimeZone,
     ctx: &PageContext,
-) -> (Option<Date>, Result<ParsedBookingForm, Vec<String>>) {
+) -> (Option<Date>, Result<ParsedBookingForm, FormProblems>) {
     let (t, language) = (ctx.t, ctx.language);
     let mut errors = Vec::new();
+    let mut ask_repeated_hour = false;
     let date = parse_form_date(field_text(&fields.date), t, language)
         .map_err(|error| errors.push(error))
         .ok();
@@ -270,7 +287,13 @@ fn parse_booking_form(
         .map_err(|_| errors.push(t.error_purpose.to_owned()))
         .unwrap_or_default();
     let (Some(date), Some(start), Some(end)) = (date, start, end) else {
-        return (date, Err(errors));
+        return (
+            date,
+            Err(FormProblems {
+                messages: errors,
+                ask_repeated_hour,
+            }),
+        );
     };
     // An end of 00:00 after a later start is midnight at the end of the chosen day; any
     // other end must come after the start on the same day.
@@ -279,9 +302,14 @@ fn parse_booking_form(
     } else {
         date
     };
+    let repeated = match field_text(&fields.repeated_hour) {
+        "earlier" => Some(RepeatedHour::Earlier),
+        "later" => Some(RepeatedHour::Later),
+        _ => None,
+    };
     let range = match (
-        local_to_instant(date, start, zone),
-        local_to_instant(end_date, end, zone),
+        local_to_instant(date, start, zone, repeated, language),
+        local_to_instant(end_date, end, zone, repeated, language),
     ) {
         (Ok(start), Ok(end)) if start < end => TimeRange::new(start, end).ok(),
         (Ok(_), Ok(_)) => {
@@ -289,7 +317,8 @@ fn parse_booking_form(
             None
         }
         (Err(error), _) | (_, Err(error)) => {
-            errors.push(error);
+            ask_repeated_hour = matches!(error, LocalTimeError::AskWhichHour(_));
+            errors.push(error.message().to_owned());
             None
         }
     };
@@ -302,7 +331,13 @@ fn parse_booking_form(
                 purpose,
             }),
         ),
-        _ => (Some(date), Err(errors)),
+        _ => (
+            Some(date),
+            Err(FormProblems {
+                messages: errors,
+                ask_repeated_hour,
+            }),
+        ),
     }
 }
 
@@ -398,19 +433,27 @@ pub async fn book_submit(
         ctx.language,
     );
 
+    form_view.repeated_hour = match field_text(&fields.repeated_hour) {
+        choice @ ("earlier" | "later") => choice.to_owned(),
+        _ => String::new(),
+    };
     let (date, mut parsed) = parse_booking_form(&fields, &zone, &ctx);
     if let Err(message) = &chosen {
-        let mut errors = parsed.err().unwrap_or_default();
-        errors.push(message.clone());
-        parsed = Err(errors);
+        let mut problems = parsed.err().unwrap_or(FormProblems {
+            messages: Vec::new(),
+            ask_repeated_hour: false,
+        });
+        problems.messages.push(message.clone());
+        parsed = Err(problems);
     }
     let chosen: Option<VoucherId> = chosen.ok().flatten();
     let parsed = match parsed {
         Ok(parsed) => parsed,
-        Err(errors) => {
+        Err(problems) => {
             let today = corridor_store::now().to_zoned(zone.clone()).date();
             let monday = monday_of(date.unwrap_or(today));
-            form_view.errors = errors;
+            form_view.errors = problems.messages;
+            form_view.ask_repeated_hour = problems.ask_repeated_hour;
             return render_booking_page(
                 &state,
                 &requester,

@@ -234,6 +234,14 @@ pub fn denial_message(
                 duration_text(i64::from(*lead_time_minutes), language),
                 instant(earliest_start)
             ),
+            BookingRefusal::TooFarAhead { horizon_days, latest_start } if english => format!(
+                "This instrument can be booked at most {horizon_days} days ahead; the latest start now is {}.",
+                instant(latest_start)
+            ),
+            BookingRefusal::TooFarAhead { horizon_days, latest_start } => format!(
+                "本仪器最多可提前 {horizon_days} 天预约；目前最晚可从 {} 开始。",
+                instant(latest_start)
+            ),
             BookingRefusal::OutsideOpeningHours { local: at, opening_hours } if english => format!(
                 "The instrument is not open at {} local time (open {opening_hours}).",
                 local(at)
@@ -363,15 +371,50 @@ pub fn parse_form_time(
 
 /// The instant a local date and time of day stand for in `zone`. A time that clocks skip
 /// (daylight saving) is taken as the moment after the gap, as the domain does.
+/// Why a local time typed into a form does not name one instant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LocalTimeError {
+    /// Not a time of the calendar, or the clocks skip it: the message says which.
+    Refused(String),
+    /// The clocks show it twice: the form must ask which one is meant.
+    AskWhichHour(String),
+}
+
+impl LocalTimeError {
+    pub fn message(&self) -> &str {
+        match self {
+            LocalTimeError::Refused(message) | LocalTimeError::AskWhichHour(message) => message,
+        }
+    }
+}
+
+/// The instant a local date and time names in `zone`: a time the clocks skip (spring forward)
+/// is refused, and one they show twice (fall back) needs `repeated` to say which. Neither is
+/// guessed: a guess silently turns a 30-minute slot into a 90-minute one (issue 30, finding 7).
 pub fn local_to_instant(
     date: Date,
     time: jiff::civil::Time,
     zone: &TimeZone,
-) -> Result<Timestamp, String> {
-    date.to_datetime(time)
-        .to_zoned(zone.clone())
-        .map(|zoned| zoned.timestamp())
-        .map_err(|error| error.to_string())
+    repeated: Option<corridor_domain::instant::RepeatedHour>,
+    language: Language,
+) -> Result<Timestamp, LocalTimeError> {
+    use corridor_domain::instant::{local_instant, LocalTimeProblem};
+    let clock = format!("{date} {:02}:{:02}", time.hour(), time.minute());
+    match local_instant(date, time, zone, repeated) {
+        Ok(instant) => Ok(instant),
+        Err(LocalTimeProblem::Skipped { .. }) => Err(LocalTimeError::Refused(match language {
+            Language::English => format!(
+                "{clock} does not happen in this instrument's time zone: the clocks jump forward over it. Choose another time."
+            ),
+            Language::Chinese => format!("{clock} 在本仪器所在时区不存在（时钟向前调整跳过该时段），请另选时间。"),
+        })),
+        Err(LocalTimeProblem::Repeated { .. }) => Err(LocalTimeError::AskWhichHour(match language {
+            Language::English => format!(
+                "{clock} happens twice in this instrument's time zone (the clocks go back): choose the first or the second below."
+            ),
+            Language::Chinese => format!("{clock} 在本仪器所在时区出现两次（时钟回拨），请在下方选择第一次或第二次。"),
+        })),
+    }
 }
 
 /// A refusal of the booking service in the page's language, with the status the API answers

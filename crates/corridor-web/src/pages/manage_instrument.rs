@@ -14,6 +14,7 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use corridor_app::AppError;
+use corridor_domain::instant::RepeatedHour;
 use corridor_domain::{
     CalendarRules, ClosureId, ClosureKind, DomainError, InstrumentId, TimeRange, UserId,
 };
@@ -43,6 +44,7 @@ pub struct RulesFormView {
     pub lead_time_minutes: String,
     pub cancellation_deadline_minutes: String,
     pub weekly_quota_minutes: String,
+    pub booking_horizon_days: String,
 }
 
 impl RulesFormView {
@@ -56,6 +58,7 @@ impl RulesFormView {
             weekly_quota_minutes: rules
                 .weekly_quota_minutes
                 .map_or_else(String::new, |quota| quota.to_string()),
+            booking_horizon_days: rules.booking_horizon_days.to_string(),
         }
     }
 }
@@ -293,6 +296,7 @@ pub struct RulesFields {
     lead_time_minutes: Option<String>,
     cancellation_deadline_minutes: Option<String>,
     weekly_quota_minutes: Option<String>,
+    booking_horizon_days: Option<String>,
 }
 
 /// What a rule the domain refused must satisfy, by the field it names.
@@ -303,6 +307,7 @@ fn rules_error_text(error: &DomainError, t: &Text) -> String {
         "max_booking_minutes" => (t.rules_max, t.rules_error_max),
         "lead_time_minutes" => (t.rules_lead, t.rules_error_notice),
         "cancellation_deadline_minutes" => (t.rules_cancel, t.rules_error_notice),
+        "booking_horizon_days" => (t.rules_horizon, t.rules_error_horizon),
         _ => (t.rules_quota, t.rules_error_quota),
     };
     format!("{label}: {requirement}")
@@ -327,6 +332,7 @@ pub async fn rules_submit(
         lead_time_minutes: field_text(&fields.lead_time_minutes).to_owned(),
         cancellation_deadline_minutes: field_text(&fields.cancellation_deadline_minutes).to_owned(),
         weekly_quota_minutes: field_text(&fields.weekly_quota_minutes).to_owned(),
+        booking_horizon_days: field_text(&fields.booking_horizon_days).to_owned(),
     };
     let t = ctx.t;
     let mut problems = Vec::new();
@@ -345,8 +351,13 @@ pub async fn rules_submit(
         "" => None,
         text => Some(minutes(t.rules_quota, text)),
     };
+    let horizon = match entered.booking_horizon_days.as_str() {
+        "" => corridor_domain::DEFAULT_BOOKING_HORIZON_DAYS,
+        text => minutes(t.rules_horizon, text),
+    };
     let rules = if problems.is_empty() {
         CalendarRules::new(slot, min, max, lead, cancel, quota)
+            .and_then(|rules| rules.with_booking_horizon_days(horizon))
             .map_err(|error| problems.push(rules_error_text(&error, t)))
             .ok()
     } else {
@@ -440,14 +451,28 @@ fn parse_closure(
     else {
         return Err(problems);
     };
+    // A closure covers the whole of an hour the clocks show twice: from its first showing to
+    // its second.
     let range = match (
-        local_to_instant(start_date, start_time, zone),
-        local_to_instant(end_date, end_time, zone),
+        local_to_instant(
+            start_date,
+            start_time,
+            zone,
+            Some(RepeatedHour::Earlier),
+            language,
+        ),
+        local_to_instant(
+            end_date,
+            end_time,
+            zone,
+            Some(RepeatedHour::Later),
+            language,
+        ),
     ) {
         (Ok(start), Ok(end)) => {
             TimeRange::new(start, end).map_err(|_| vec![t.error_end_before_start.to_owned()])?
         }
-        (Err(error), _) | (_, Err(error)) => return Err(vec![error]),
+        (Err(error), _) | (_, Err(error)) => return Err(vec![error.message().to_owned()]),
     };
     Ok((kind, range, reason))
 }

@@ -26,6 +26,7 @@ use crate::i18n::{text, Text};
 use crate::problem::{ApiError, PROBLEM_KINDS};
 use crate::AppState;
 
+mod account_tokens;
 mod analytics;
 mod analytics_facility;
 mod analytics_reach;
@@ -73,6 +74,14 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/instruments", get(instruments::instruments_page))
         .route("/instruments/{id}", get(instruments::instrument_page))
         .route("/instruments/{id}/book", post(booking::book_submit))
+        .route(
+            "/account/tokens",
+            get(account_tokens::tokens_page).post(account_tokens::create_submit),
+        )
+        .route(
+            "/account/tokens/{id}/revoke",
+            post(account_tokens::revoke_submit),
+        )
         .route("/bookings", get(my_bookings::my_bookings_page))
         .route("/bookings/{id}/cancel", post(my_bookings::cancel_submit))
         .route(
@@ -218,13 +227,19 @@ async fn page_cookies_and_headers(
     next: Next,
 ) -> Response {
     let jar = CookieJar::from_headers(request.headers());
+    // A signed-in visitor's forms carry a token bound to their session; a visitor without a
+    // session (the sign-in form) gets the double-submit cookie.
+    let session_token = jar
+        .get(SESSION_COOKIE)
+        .map(|cookie| session_csrf_token(cookie.value()));
     let existing_csrf = jar
         .get(CSRF_COOKIE)
         .map(|cookie| cookie.value().to_owned())
         .filter(|value| value.len() >= 32 && value.len() < 100);
-    let (csrf, new_csrf) = match existing_csrf {
-        Some(token) => (token, false),
-        None => (auth::new_secret("").0, true),
+    let (csrf, new_csrf) = match (session_token, existing_csrf) {
+        (Some(token), _) => (token, false),
+        (None, Some(token)) => (token, false),
+        (None, None) => (auth::new_secret("").0, true),
     };
     let (language, language_chosen_now) = language_of(request.headers(), request.uri().query());
     request.extensions_mut().insert(CsrfToken(csrf.clone()));
@@ -616,11 +631,55 @@ struct SignInForm {
     csrf_token: String,
 }
 
+/// The CSRF token of a session: derived from its secret, so that someone who can plant a
+/// cookie in the browser (a sibling subdomain) still cannot make a token the server accepts
+/// for the victim's session (issue 30, finding 8).
+pub(crate) fn session_csrf_token(session_secret: &str) -> String {
+    corridor_app::accounts::secret_hash(&format!("corridor-csrf:{session_secret}"))
+}
+
+/// Whether a posted form is the site's own: its CSRF token is the session's (or, without a
+/// session, equals the double-submit cookie), and the browser's `Origin` (or, lacking it,
+/// `Referer`) names this host.
 fn csrf_matches(headers: &HeaderMap, submitted: &str) -> bool {
+    if !same_origin(headers) || submitted.is_empty() {
+        return false;
+    }
     let jar = CookieJar::from_headers(headers);
-    jar.get(CSRF_COOKIE).is_some_and(|cookie| {
-        !submitted.is_empty()
-            && constant_time_equal(cookie.value().as_bytes(), submitted.as_bytes())
+    let expected = match jar.get(SESSION_COOKIE) {
+        Some(session) => session_csrf_token(session.value()),
+        None => match jar.get(CSRF_COOKIE) {
+            Some(cookie) => cookie.value().to_owned(),
+            None => return false,
+        },
+    };
+    constant_time_equal(expected.as_bytes(), submitted.as_bytes())
+}
+
+/// Whether the `Origin` header (or, when a browser sends none, the `Referer`) names the host
+/// the request was sent to (`Host`, or `X-Forwarded-Host` behind a proxy). A request with
+/// neither header is not a browser's cross-site form and passes on its token alone.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let claimed = headers
+        .get(header::ORIGIN)
+        .or_else(|| headers.get(header::REFERER))
+        .and_then(|value| value.to_str().ok());
+    let Some(claimed) = claimed else {
+        return true;
+    };
+    // "null" is what a browser sends from a sandboxed or opaque origin: never ours.
+    let authority = claimed
+        .split_once("://")
+        .map(|(_, rest)| rest.split('/').next().unwrap_or(""))
+        .unwrap_or("");
+    if authority.is_empty() {
+        return false;
+    }
+    ["x-forwarded-host", "host"].iter().any(|name| {
+        headers
+            .get(*name)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|host| host.eq_ignore_ascii_case(authority))
     })
 }
 
@@ -688,18 +747,10 @@ struct SignOutForm {
 async fn sign_out(
     State(state): State<Arc<AppState>>,
     requester: Requester,
+    headers: HeaderMap,
     jar: CookieJar,
     Form(form): Form<SignOutForm>,
 ) -> Response {
-    let headers = {
-        let mut headers = HeaderMap::new();
-        if let Some(cookie) = jar.get(CSRF_COOKIE) {
-            if let Ok(value) = format!("{CSRF_COOKIE}={}", cookie.value()).parse() {
-                headers.insert(header::COOKIE, value);
-            }
-        }
-        headers
-    };
     if !csrf_matches(&headers, &form.csrf_token) {
         return ApiError::Forbidden(
             "the form's CSRF token did not match; reload the page and try again".into(),

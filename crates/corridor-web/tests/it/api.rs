@@ -386,6 +386,18 @@ async fn specific_bad_inputs_get_specific_problems() {
         .await
         .unwrap();
     expect_problem(huge, 413, "body over the limit").await;
+    // A web form over the limit is too large as well, not malformed (issue 30, finding 13).
+    let huge_form = client()
+        .post(server.url("/sign-in"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "email={}&password=x&csrf_token=x",
+            "a".repeat(400 * 1024)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(huge_form.status(), 413, "form over the limit");
 }
 
 /// Finding 2 of issue 30: twenty wrong passwords sent at once all got 401 (each passed the

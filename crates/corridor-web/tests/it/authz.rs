@@ -314,6 +314,18 @@ async fn every_route_admits_exactly_whom_its_rule_says() {
                     }
                 ));
             }
+            // Someone else's booking is not refused but unknown: exactly 404, never a 403 that
+            // would tell the id exists (issue 30, finding 9).
+            if admitted
+                && rule == ObjectRule::OwnsOrManagesTheBooking
+                && !expected_allowed
+                && status != 404
+            {
+                mismatches.push(format!(
+                    "{method} {path} as {}: {status}, expected 404 for someone else's booking",
+                    caller.name
+                ));
+            }
             if *gate == Gate::Public {
                 assert_ne!(status, 500, "{method} {concrete} as {}", caller.name);
             }

@@ -6,6 +6,7 @@ mod authz;
 mod bookings;
 mod cluster_reach;
 mod facility;
+mod hostile;
 mod ical;
 mod pages;
 mod reach;

@@ -5,6 +5,7 @@
 use crate::support::{client, sqlite_server, DEMO_PASSWORD};
 
 mod booking;
+mod tokens;
 mod vouchers;
 
 fn csrf_token_in(html: &str) -> String {
@@ -196,6 +197,40 @@ async fn signing_in_needs_the_right_password_and_the_forms_csrf_token() {
     );
 
     let csrf = csrf_token_in(&home);
+    // Issue 30, finding 8: a cookie and a field both set to a value of the attacker's choosing
+    // no longer pass for a signed-in session (its token is bound to the session) ...
+    let session_value = session_cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("corridor_session=")
+        .to_owned();
+    let forged = reqwest::Client::new()
+        .post(server.url("/sign-out"))
+        .header(
+            "cookie",
+            format!(
+                "corridor_session={session_value}; corridor_csrf=attacker-chosen-attacker-chosen-0123"
+            ),
+        )
+        .form(&[("csrf_token", "attacker-chosen-attacker-chosen-0123")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403, "a forged cookie and field pair");
+    // ... and the right token from another site's page is refused by its Origin.
+    let cross_site = browser
+        .post(server.url("/sign-out"))
+        .header("origin", "https://evil.example")
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        cross_site.status(),
+        403,
+        "a form posted from another origin"
+    );
     let signed_out = browser
         .post(server.url("/sign-out"))
         .form(&[("csrf_token", csrf.as_str())])

@@ -658,3 +658,141 @@ async fn managers_close_the_calendar_grant_qualifications_and_change_the_rules_f
     );
     server.finish().await;
 }
+
+/// Issue 30, finding 7: on the booking form, a local time the clocks skip or show twice was
+/// resolved silently (a 30-minute slot became 90 minutes and was charged so). Now a skipped
+/// time is refused and a repeated one asks which is meant.
+#[tokio::test]
+async fn local_times_the_clocks_skip_or_repeat_are_not_guessed() {
+    let server = sqlite_server().await;
+    let manager = token(&server, "manager@corridor.demo").await;
+    let (instrument, institution) = managed_instrument(&server, &manager).await;
+    // The instrument moves to Berlin, open around the clock, bookable a year ahead.
+    let mut body = json_of(
+        call(
+            reqwest::Method::GET,
+            &server,
+            &format!("/api/v1/instruments/{instrument}"),
+            None,
+            None,
+        )
+        .await,
+        200,
+        "instrument",
+    )
+    .await;
+    let input = serde_json::json!({
+        "institution_id": institution,
+        "site_id": body["place"]["site_id"].take(),
+        "category": body["category"].take(),
+        "name_en": "Berlin probe", "name_zh": "柏林探测",
+        "manufacturer": body["manufacturer"].take(), "model": body["model"].take(),
+        "year_of_manufacture": body["year_of_manufacture"].take(),
+        "purchase_value_fen": 1,
+        "access_policy": "open", "booking_mode": "instant", "training_required": false,
+        "hourly_rates": {"own_institution_fen": 6_000, "other_academic_fen": 6_000, "industry_fen": 6_000},
+        "opening_hours": "Mon-Sun 00:00-24:00",
+        "time_zone": "Europe/Berlin",
+    });
+    json_of(
+        call(
+            reqwest::Method::PUT,
+            &server,
+            &format!("/api/v1/instruments/{instrument}"),
+            Some(&manager),
+            Some(input),
+        )
+        .await,
+        200,
+        "move to Berlin",
+    )
+    .await;
+    let mut rules = json_of(
+        call(
+            reqwest::Method::GET,
+            &server,
+            &format!("/api/v1/instruments/{instrument}/calendar"),
+            None,
+            None,
+        )
+        .await,
+        200,
+        "calendar",
+    )
+    .await["rules"]
+        .clone();
+    rules["booking_horizon_days"] = serde_json::json!(3660);
+    json_of(
+        call(
+            reqwest::Method::PUT,
+            &server,
+            &format!("/api/v1/instruments/{instrument}/calendar/rules"),
+            Some(&manager),
+            Some(rules),
+        )
+        .await,
+        200,
+        "rules",
+    )
+    .await;
+
+    let browser = signed_in_browser(&server, "researcher@corridor.demo").await;
+    let (_, html) = page(&browser, server.url(&format!("/instruments/{instrument}"))).await;
+    let csrf = csrf_token_in(&html);
+    // The clocks go forward in Berlin on the last Sunday of March and back on the last
+    // Sunday of October; the next such days are found from today.
+    let last_sunday = |year: i16, month: i8| {
+        let mut day = jiff::civil::date(year, month, 1).last_of_month();
+        while day.weekday() != jiff::civil::Weekday::Sunday {
+            day = day.yesterday().unwrap();
+        }
+        day
+    };
+    let today = Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let next = |month: i8| {
+        let this_year = last_sunday(today.year(), month);
+        if this_year > today + jiff::Span::new().days(2) {
+            this_year
+        } else {
+            last_sunday(today.year() + 1, month)
+        }
+    };
+    let post = |date: jiff::civil::Date, repeated: Option<&'static str>| {
+        let mut form = vec![
+            ("csrf_token", csrf.clone()),
+            ("intent", "quote".to_owned()),
+            ("date", date.to_string()),
+            ("start", "02:00".to_owned()),
+            ("end", "02:30".to_owned()),
+        ];
+        if let Some(choice) = repeated {
+            form.push(("repeated_hour", choice.to_owned()));
+        }
+        let request = browser
+            .post(server.url(&format!("/instruments/{instrument}/book")))
+            .form(&form);
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    let (status, html) = post(next(3), None).await;
+    assert_eq!(status, 400, "a time the clocks skip");
+    assert!(html.contains("does not happen"), "{html}");
+    let (status, html) = post(next(10), None).await;
+    assert_eq!(status, 400, "a time the clocks show twice");
+    assert!(
+        html.contains(r#"data-testid="booking-repeated-hour""#),
+        "the form asks which"
+    );
+    // Either answer quotes thirty minutes, never ninety.
+    for choice in ["earlier", "later"] {
+        let (status, html) = post(next(10), Some(choice)).await;
+        assert_eq!(status, 200, "{choice}");
+        assert!(
+            html.contains("¥30.00"),
+            "half an hour at 60 yuan an hour: {html}"
+        );
+        assert!(!html.contains("¥90.00"));
+    }
+}
