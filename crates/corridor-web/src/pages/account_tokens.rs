@@ -11,10 +11,10 @@ use axum::response::{IntoResponse, Response};
 use corridor_domain::Language;
 use serde::Deserialize;
 
-use super::forms::{button_post, field_text, read_signed_in_form, to_sign_in};
+use super::forms::{field_text, read_signed_in_form, to_sign_in, ButtonPress};
 use super::{page_error, PageContext};
 use crate::auth::Requester;
-use crate::extract::{Path, Query};
+use crate::extract::Query;
 use crate::AppState;
 
 pub struct TokensText {
@@ -260,25 +260,13 @@ pub async fn create_submit(
 }
 
 /// `POST /account/tokens/{id}/revoke`.
-pub async fn revoke_submit(
-    State(state): State<Arc<AppState>>,
-    requester: Requester,
-    Path(id): Path<i64>,
-    request: Request,
-) -> Response {
-    button_post(
-        &state,
-        requester,
-        request,
-        "/account/tokens",
-        async |state, requester| {
-            state
-                .app
-                .accounts()
-                .revoke_my_api_token(requester, id)
-                .await
-        },
-        |_| "/account/tokens?notice=revoked".to_owned(),
-    )
-    .await
+pub async fn revoke_submit(press: ButtonPress) -> Response {
+    let token = press.id;
+    press
+        .act(
+            "/account/tokens",
+            "/account/tokens?notice=revoked",
+            async |app, requester| app.accounts().revoke_my_api_token(requester, token).await,
+        )
+        .await
 }

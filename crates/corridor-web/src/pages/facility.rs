@@ -25,7 +25,7 @@ use super::gantt::{gantt_svg, GanttBar};
 use super::{page_or_error, PageContext};
 use crate::auth::Requester;
 use crate::extract::{Path, Query};
-use crate::pages::forms::button_post;
+use crate::pages::forms::ButtonPress;
 use crate::problem::ApiError;
 use crate::AppState;
 use corridor_app::beamtime::CycleStatistics;
@@ -381,49 +381,23 @@ fn proposal_row(view: &ProposalView, highlighted: Option<i64>) -> ProposalRow {
 }
 
 /// `POST /facility/proposals/{id}/submit`.
-pub async fn submit_submit(
-    State(state): State<Arc<AppState>>,
-    requester: Requester,
-    Path(id): Path<i64>,
-    request: Request,
-) -> Response {
-    button_post(
-        &state,
-        requester,
-        request,
-        "/facility/proposals",
-        async |state, requester| {
-            state
-                .app
-                .beamtime()
-                .submit_proposal(requester, ProposalId(id))
-                .await
-        },
-        |_| format!("/facility/proposals?notice=submitted&proposal={id}"),
-    )
-    .await
+pub async fn submit_submit(press: ButtonPress) -> Response {
+    let next = format!("/facility/proposals?notice=submitted&proposal={}", press.id);
+    let proposal = ProposalId(press.id);
+    press
+        .act("/facility/proposals", &next, async |app, requester| {
+            app.beamtime().submit_proposal(requester, proposal).await
+        })
+        .await
 }
 
 /// `POST /facility/proposals/{id}/withdraw`.
-pub async fn withdraw_submit(
-    State(state): State<Arc<AppState>>,
-    requester: Requester,
-    Path(id): Path<i64>,
-    request: Request,
-) -> Response {
-    button_post(
-        &state,
-        requester,
-        request,
-        "/facility/proposals",
-        async |state, requester| {
-            state
-                .app
-                .beamtime()
-                .withdraw_proposal(requester, ProposalId(id))
-                .await
-        },
-        |_| format!("/facility/proposals?notice=withdrawn&proposal={id}"),
-    )
-    .await
+pub async fn withdraw_submit(press: ButtonPress) -> Response {
+    let next = format!("/facility/proposals?notice=withdrawn&proposal={}", press.id);
+    let proposal = ProposalId(press.id);
+    press
+        .act("/facility/proposals", &next, async |app, requester| {
+            app.beamtime().withdraw_proposal(requester, proposal).await
+        })
+        .await
 }

@@ -23,7 +23,7 @@ use super::forms::{field_text, read_signed_in_form, see_page, ticked};
 use super::{page_or_error, PageContext, PageError};
 use crate::auth::Requester;
 use crate::extract::{Path, Query};
-use crate::pages::forms::button_post;
+use crate::pages::forms::ButtonPress;
 use crate::pages::page_error;
 use crate::problem::ApiError;
 use crate::AppState;
@@ -371,51 +371,25 @@ pub async fn office_page(
 }
 
 /// `POST /facility/office/cycles/{id}/assign`: assigns the cycle's reviewers.
-pub async fn assign_submit(
-    State(state): State<Arc<AppState>>,
-    requester: Requester,
-    Path(id): Path<i64>,
-    request: Request,
-) -> Response {
-    button_post(
-        &state,
-        requester,
-        request,
-        "/facility/office",
-        async |state, requester| {
-            state
-                .app
-                .beamtime()
-                .assign_reviewers(requester, CycleId(id))
-                .await
-        },
-        |_| format!("/facility/office?cycle={id}&notice=assigned"),
-    )
-    .await
+pub async fn assign_submit(press: ButtonPress) -> Response {
+    let next = format!("/facility/office?cycle={}&notice=assigned", press.id);
+    let cycle = CycleId(press.id);
+    press
+        .act("/facility/office", &next, async |app, requester| {
+            app.beamtime().assign_reviewers(requester, cycle).await
+        })
+        .await
 }
 
 /// `POST /facility/office/cycles/{id}/allocate`: runs (or runs again) the allocation.
-pub async fn allocate_submit(
-    State(state): State<Arc<AppState>>,
-    requester: Requester,
-    Path(id): Path<i64>,
-    request: Request,
-) -> Response {
-    button_post(
-        &state,
-        requester,
-        request,
-        "/facility/office",
-        async |state, requester| {
-            state
-                .app
-                .beamtime()
-                .run_allocation(requester, CycleId(id))
-                .await
-        },
-        |_| format!("/facility/office?cycle={id}&notice=allocated"),
-    )
-    .await
+pub async fn allocate_submit(press: ButtonPress) -> Response {
+    let next = format!("/facility/office?cycle={}&notice=allocated", press.id);
+    let cycle = CycleId(press.id);
+    press
+        .act("/facility/office", &next, async |app, requester| {
+            app.beamtime().run_allocation(requester, cycle).await
+        })
+        .await
 }
 
 #[derive(Debug, Deserialize)]

@@ -7,16 +7,17 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
+use corridor_app::App;
 use corridor_domain::User;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::{csrf_matches, PageContext, PageError};
 use crate::auth::Requester;
-use crate::extract::Form;
+use crate::extract::{Form, Path};
 use crate::problem::ApiError;
 use crate::AppState;
 
@@ -105,24 +106,57 @@ pub fn field_text(value: &Option<String>) -> &str {
     value.as_deref().map_or("", str::trim)
 }
 
-/// A button's post: checks the form (CSRF, signed in), runs `action` for the requester, and
-/// sends the browser to the page `next` names for its result, or shows the error page.
-/// `page_path` is the page the button belongs to.
-pub async fn button_post<T>(
-    state: &Arc<AppState>,
+/// A press of a button that acts on one object (`POST …/{id}/…`, a form with nothing but
+/// its CSRF token): who pressed it, the object's id, and the form, read by [`Self::act`].
+pub struct ButtonPress {
+    state: Arc<AppState>,
     requester: Requester,
+    /// The object's id, from the path.
+    pub id: i64,
     request: Request,
-    page_path: &str,
-    action: impl AsyncFnOnce(&AppState, &Requester) -> Result<T, corridor_app::AppError>,
-    next: impl FnOnce(T) -> String,
-) -> Response {
-    let form = match read_signed_in_form::<NoFields>(state, requester, request, page_path).await {
-        Ok(form) => form,
-        Err(error) => return error.into_response(),
-    };
-    match action(state, &form.requester).await {
-        Ok(value) => see_page(&next(value)),
-        Err(error) => super::page_error(error, form.ctx),
+}
+
+impl FromRequest<Arc<AppState>> for ButtonPress {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &Arc<AppState>) -> Result<Self, ApiError> {
+        let (mut parts, body) = request.into_parts();
+        let requester = Requester::from_request_parts(&mut parts, state).await?;
+        let Path(id) = Path::<i64>::from_request_parts(&mut parts, state).await?;
+        Ok(Self {
+            state: Arc::clone(state),
+            requester,
+            id,
+            request: Request::from_parts(parts, body),
+        })
+    }
+}
+
+impl ButtonPress {
+    /// Checks the form (CSRF, signed in), runs `action` for the requester, and sends the
+    /// browser to `next`, or shows the error page. `page_path` is the page the button
+    /// belongs to.
+    pub async fn act<T>(
+        self,
+        page_path: &str,
+        next: &str,
+        action: impl AsyncFnOnce(&App, &Requester) -> Result<T, corridor_app::AppError>,
+    ) -> Response {
+        let form = match read_signed_in_form::<NoFields>(
+            &self.state,
+            self.requester,
+            self.request,
+            page_path,
+        )
+        .await
+        {
+            Ok(form) => form,
+            Err(error) => return error.into_response(),
+        };
+        match action(&self.state.app, &form.requester).await {
+            Ok(_) => see_page(next),
+            Err(error) => super::page_error(error, form.ctx),
+        }
     }
 }
 

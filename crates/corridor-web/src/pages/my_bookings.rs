@@ -31,7 +31,7 @@ use super::forms::{page_cursor, read_signed_in_form, see_page, to_sign_in, NoFie
 use super::PageContext;
 use crate::auth::Requester;
 use crate::extract::{Path, Query};
-use crate::pages::forms::button_post;
+use crate::pages::forms::ButtonPress;
 use crate::pages::page_error;
 use crate::problem::ApiError;
 use crate::AppState;
@@ -313,25 +313,17 @@ pub async fn cancel_submit(
 }
 
 /// `POST /waitlist/{id}/withdraw`.
-pub async fn withdraw_submit(
-    State(state): State<Arc<AppState>>,
-    requester: Requester,
-    Path(id): Path<i64>,
-    request: Request,
-) -> Response {
-    button_post(
-        &state,
-        requester,
-        request,
-        "/bookings",
-        async |state, requester| {
-            state
-                .app
-                .bookings()
-                .withdraw_waitlist_entry(requester, WaitlistEntryId(id))
-                .await
-        },
-        |()| "/bookings?notice=withdrawn".to_owned(),
-    )
-    .await
+pub async fn withdraw_submit(press: ButtonPress) -> Response {
+    let entry = WaitlistEntryId(press.id);
+    press
+        .act(
+            "/bookings",
+            "/bookings?notice=withdrawn",
+            async |app, requester| {
+                app.bookings()
+                    .withdraw_waitlist_entry(requester, entry)
+                    .await
+            },
+        )
+        .await
 }
