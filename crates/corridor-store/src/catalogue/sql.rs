@@ -837,12 +837,23 @@ macro_rules! shared_store_impl {
             }
 
             async fn live_api_token_holder(&self, token_hash: &str, now: jiff::Timestamp) -> Result<Option<UserId>, StoreError> {
-                let holder: Option<i64> = sqlx::query_scalar("SELECT user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2")
+                // The engine remembers live tokens while it hears of every revocation
+                // (`engines/token_holders.rs`: PostgreSQL's notifications, SQLite's one
+                // serving process); otherwise, and for a token it does not remember, the
+                // database answers.
+                if let Some(holder) = self.remembered_token_holder(token_hash, now) {
+                    return Ok(Some(holder));
+                }
+                let generation = self.token_memory_generation();
+                let holder: Option<(i64, StoredInstant)> = sqlx::query_as("SELECT user_id, expires_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2")
                     .bind(token_hash)
                     .bind(StoredInstant(now))
                     .fetch_optional(self.read_pool())
                     .await?;
-                Ok(holder.map(UserId))
+                Ok(holder.map(|(user, expires_at)| {
+                    self.remember_token_holder(token_hash, UserId(user), expires_at.0, generation);
+                    UserId(user)
+                }))
             }
 
             async fn api_tokens_of_user(&self, user: UserId) -> Result<Vec<ApiTokenInfo>, StoreError> {
@@ -862,7 +873,7 @@ macro_rules! shared_store_impl {
                     .bind(user.0)
                     .execute(&mut *transaction)
                     .await?;
-                let row = sqlx::query("SELECT id, user_id, name, created_at, expires_at, revoked_at FROM api_tokens WHERE id = $1 AND user_id = $2")
+                let row = sqlx::query("SELECT id, user_id, name, token_hash, created_at, expires_at, revoked_at FROM api_tokens WHERE id = $1 AND user_id = $2")
                     .bind(token)
                     .bind(user.0)
                     .fetch_optional(&mut *transaction)
@@ -870,9 +881,13 @@ macro_rules! shared_store_impl {
                     .ok_or_else(|| StoreError::NotFound(format!("no API token {token} of this user")))?;
                 if revoked.rows_affected() > 0 {
                     Self::record_audit_event(&mut transaction, context, "api_token.revoked", &format!("user:{}", user.0), serde_json::json!({ "token_id": token })).await?;
+                    let token_hash: String = row.try_get("token_hash")?;
+                    Self::announce_token_revoked(&mut transaction, &token_hash).await?;
                 }
                 let info = api_token_from_row(&row)?;
                 transaction.commit().await?;
+                let token_hash: String = row.try_get("token_hash")?;
+                self.token_revoked(&token_hash);
                 Ok(info)
             }
 

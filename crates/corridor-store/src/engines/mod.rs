@@ -5,3 +5,4 @@
 pub(crate) mod postgres;
 pub(crate) mod sqlite;
 pub(crate) mod sqlite_scan;
+pub(crate) mod token_holders;

@@ -2,10 +2,16 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+use super::token_holders::{spawn_revocation_listener, LiveTokenHolders, TOKEN_REVOKED_CHANNEL};
 
 pub struct PostgresStore {
     pool: PgPool,
+    /// Live API tokens seen recently, forgotten as their revocations are announced.
+    token_holders: Arc<LiveTokenHolders>,
     #[cfg(feature = "bench-baselines")]
     booking_strategy: std::sync::atomic::AtomicU8,
     booking_jobs: tokio::sync::mpsc::UnboundedSender<crate::bookings::batch::BookingJob>,
@@ -88,8 +94,11 @@ impl PostgresStore {
                 })
             },
         )?;
+        let token_holders = Arc::new(LiveTokenHolders::default());
+        spawn_revocation_listener(pool.clone(), &token_holders);
         Ok(PostgresStore {
             pool,
+            token_holders,
             #[cfg(feature = "bench-baselines")]
             booking_strategy: std::sync::atomic::AtomicU8::new(
                 crate::bookings::BookingStrategy::LockedCalendarRow as u8,
@@ -98,8 +107,57 @@ impl PostgresStore {
         })
     }
 
+    /// Whether this node hears revocations of API tokens (its listener is connected), and
+    /// so answers live tokens from memory; for operators and the tests.
+    pub fn hears_token_revocations(&self) -> bool {
+        self.token_holders.listening()
+    }
+
     fn read_pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    fn remembered_token_holder(
+        &self,
+        token_hash: &str,
+        now: jiff::Timestamp,
+    ) -> Option<corridor_domain::UserId> {
+        self.token_holders.holder(token_hash, now)
+    }
+
+    fn token_memory_generation(&self) -> u64 {
+        self.token_holders.generation()
+    }
+
+    fn remember_token_holder(
+        &self,
+        token_hash: &str,
+        holder: corridor_domain::UserId,
+        expires_at: jiff::Timestamp,
+        generation: u64,
+    ) {
+        self.token_holders
+            .remember(token_hash, holder, expires_at, generation);
+    }
+
+    /// Forgets the token on this node as soon as the revocation has committed, without
+    /// waiting for its own notification (the other nodes wait for theirs).
+    fn token_revoked(&self, token_hash: &str) {
+        self.token_holders.forget(token_hash);
+    }
+
+    /// Tells every node (their listeners, `token_holders.rs`) to forget the token; sent when
+    /// the revoking transaction commits, and not at all if it rolls back.
+    async fn announce_token_revoked(
+        transaction: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        token_hash: &str,
+    ) -> Result<(), crate::StoreError> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(TOKEN_REVOKED_CHANNEL)
+            .bind(token_hash)
+            .execute(&mut **transaction)
+            .await?;
+        Ok(())
     }
 
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {

@@ -22,6 +22,9 @@ pub struct SqliteStore {
     booking_jobs: tokio::sync::mpsc::UnboundedSender<crate::bookings::batch::BookingJob>,
     /// Dropped with the store, which stops the checkpointer thread.
     _stop_checkpoints: std::sync::mpsc::Sender<()>,
+    /// Live API tokens seen recently; a SQLite database is served by one process, whose
+    /// revocations forget the token after they commit.
+    token_holders: super::token_holders::LiveTokenHolders,
 }
 
 impl SqliteStore {
@@ -93,6 +96,7 @@ impl SqliteStore {
             ),
             booking_jobs,
             _stop_checkpoints: stop_checkpoints,
+            token_holders: super::token_holders::LiveTokenHolders::in_one_process(),
         })
     }
 
@@ -104,6 +108,43 @@ impl SqliteStore {
     /// (`ANALYZE`) would change the plans every SQLite query was measured with.
     async fn refresh_planner_statistics_for_engine(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    fn remembered_token_holder(
+        &self,
+        token_hash: &str,
+        now: jiff::Timestamp,
+    ) -> Option<corridor_domain::UserId> {
+        self.token_holders.holder(token_hash, now)
+    }
+
+    fn token_memory_generation(&self) -> u64 {
+        self.token_holders.generation()
+    }
+
+    fn remember_token_holder(
+        &self,
+        token_hash: &str,
+        holder: corridor_domain::UserId,
+        expires_at: jiff::Timestamp,
+        generation: u64,
+    ) {
+        self.token_holders
+            .remember(token_hash, holder, expires_at, generation);
+    }
+
+    /// Nothing to announce: no other process serves this file.
+    async fn announce_token_revoked(
+        _transaction: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        _token_hash: &str,
+    ) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Forgets the token once its revocation has committed (a lookup that read it live
+    /// before is not remembered after: the generation moves on).
+    fn token_revoked(&self, token_hash: &str) {
+        self.token_holders.forget(token_hash);
     }
 
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {

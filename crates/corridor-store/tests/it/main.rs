@@ -175,6 +175,92 @@ mod sqlite_only {
 }
 
 mod postgres_only {
+    use corridor_store::{AuditContext, IdentityStore, Store};
+    use jiff::{SignedDuration, Timestamp};
+
+    /// Nodes remember live API tokens (one query less per request) and forget one as soon
+    /// as its revocation is announced: a token revoked on one node is refused on another
+    /// within moments, while a change made behind the store's back is not heard (which shows
+    /// the other node answered from memory).
+    #[tokio::test]
+    async fn a_token_revoked_on_one_node_is_refused_on_the_others_at_once() {
+        let first = crate::support::postgres().await;
+        let second = first.another_node().await;
+        let region = crate::support::tiny_region(31);
+        first.store.import_region(&region).await.unwrap();
+        let user = region.users[3].user.id;
+        let context = AuditContext::default();
+        let expires = Timestamp::now() + SignedDuration::from_hours(24);
+        let waited = std::time::Instant::now();
+        while !second.hears_token_revocations() {
+            assert!(
+                waited.elapsed().as_secs() < 10,
+                "the listener never connected"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let quiet = first
+            .store
+            .create_api_token(user, "quiet", "quiet-hash", expires, &context)
+            .await
+            .unwrap();
+        let loud = first
+            .store
+            .create_api_token(user, "loud", "loud-hash", expires, &context)
+            .await
+            .unwrap();
+        for hash in ["quiet-hash", "loud-hash"] {
+            assert_eq!(
+                second
+                    .live_api_token_holder(hash, Timestamp::now())
+                    .await
+                    .unwrap(),
+                Some(user)
+            );
+        }
+        // Behind the store's back: nobody is told, so the second node still answers.
+        let pool = first.raw_pool().await;
+        sqlx::query("UPDATE api_tokens SET revoked_at = now() WHERE id = $1")
+            .bind(quiet.id)
+            .execute(&pool)
+            .await
+            .unwrap();
+        assert_eq!(
+            second
+                .live_api_token_holder("quiet-hash", Timestamp::now())
+                .await
+                .unwrap(),
+            Some(user),
+            "the second node answers remembered tokens without asking the database"
+        );
+        // Through the store: the announcement reaches the second node.
+        first
+            .store
+            .revoke_api_token(user, loud.id, &context)
+            .await
+            .unwrap();
+        let revoked = std::time::Instant::now();
+        while second
+            .live_api_token_holder("loud-hash", Timestamp::now())
+            .await
+            .unwrap()
+            .is_some()
+        {
+            assert!(
+                revoked.elapsed().as_millis() < 2_000,
+                "still accepted 2 s after its revocation"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        println!(
+            "token revocation: refused on the other node {:?} after the revoking commit",
+            revoked.elapsed()
+        );
+        pool.close().await;
+        second.close().await;
+        first.drop_schema().await;
+    }
+
     #[tokio::test]
     async fn ledger_tampering_is_refused_or_found() {
         let store = crate::support::postgres().await;

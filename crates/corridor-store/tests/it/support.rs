@@ -152,6 +152,13 @@ async fn postgres_unmigrated() -> PostgresTestStore {
     store_on_schema(&url, schema).await
 }
 impl PostgresTestStore {
+    /// A second store on the same schema, as another server node would have.
+    pub async fn another_node(&self) -> PostgresStore {
+        store_on_schema(&postgres_url(), self.schema.clone())
+            .await
+            .store
+    }
+
     pub async fn raw_pool(&self) -> sqlx::PgPool {
         let options: PgConnectOptions = postgres_url().parse().unwrap();
         sqlx::PgPool::connect_with(options.options([("search_path", self.schema.as_str())]))
