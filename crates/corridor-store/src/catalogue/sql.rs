@@ -841,17 +841,17 @@ macro_rules! shared_store_impl {
                 // (`engines/token_holders.rs`: PostgreSQL's notifications, SQLite's one
                 // serving process); otherwise, and for a token it does not remember, the
                 // database answers.
-                if let Some(holder) = self.remembered_token_holder(token_hash, now) {
+                if let Some(holder) = self.token_holders().holder(token_hash, now) {
                     return Ok(Some(holder));
                 }
-                let generation = self.token_memory_generation();
+                let generation = self.token_holders().generation();
                 let holder: Option<(i64, StoredInstant)> = sqlx::query_as("SELECT user_id, expires_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2")
                     .bind(token_hash)
                     .bind(StoredInstant(now))
                     .fetch_optional(self.read_pool())
                     .await?;
                 Ok(holder.map(|(user, expires_at)| {
-                    self.remember_token_holder(token_hash, UserId(user), expires_at.0, generation);
+                    self.token_holders().remember(token_hash, UserId(user), expires_at.0, generation);
                     UserId(user)
                 }))
             }
@@ -887,7 +887,10 @@ macro_rules! shared_store_impl {
                 let info = api_token_from_row(&row)?;
                 transaction.commit().await?;
                 let token_hash: String = row.try_get("token_hash")?;
-                self.token_revoked(&token_hash);
+                // Forgotten here once the revocation has committed (a lookup that read the
+                // token live before is not remembered after: the generation moves on); other
+                // PostgreSQL nodes forget it on the notification sent above.
+                self.token_holders().forget(&token_hash);
                 Ok(info)
             }
 

@@ -117,33 +117,9 @@ impl PostgresStore {
         &self.pool
     }
 
-    fn remembered_token_holder(
-        &self,
-        token_hash: &str,
-        now: jiff::Timestamp,
-    ) -> Option<corridor_domain::UserId> {
-        self.token_holders.holder(token_hash, now)
-    }
-
-    fn token_memory_generation(&self) -> u64 {
-        self.token_holders.generation()
-    }
-
-    fn remember_token_holder(
-        &self,
-        token_hash: &str,
-        holder: corridor_domain::UserId,
-        expires_at: jiff::Timestamp,
-        generation: u64,
-    ) {
-        self.token_holders
-            .remember(token_hash, holder, expires_at, generation);
-    }
-
-    /// Forgets the token on this node as soon as the revocation has committed, without
-    /// waiting for its own notification (the other nodes wait for theirs).
-    fn token_revoked(&self, token_hash: &str) {
-        self.token_holders.forget(token_hash);
+    /// The node's memory of live API tokens (`token_holders.rs`), used by the shared code.
+    fn token_holders(&self) -> &LiveTokenHolders {
+        &self.token_holders
     }
 
     /// Tells every node (their listeners, `token_holders.rs`) to forget the token; sent when

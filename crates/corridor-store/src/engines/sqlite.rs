@@ -110,27 +110,9 @@ impl SqliteStore {
         Ok(())
     }
 
-    fn remembered_token_holder(
-        &self,
-        token_hash: &str,
-        now: jiff::Timestamp,
-    ) -> Option<corridor_domain::UserId> {
-        self.token_holders.holder(token_hash, now)
-    }
-
-    fn token_memory_generation(&self) -> u64 {
-        self.token_holders.generation()
-    }
-
-    fn remember_token_holder(
-        &self,
-        token_hash: &str,
-        holder: corridor_domain::UserId,
-        expires_at: jiff::Timestamp,
-        generation: u64,
-    ) {
-        self.token_holders
-            .remember(token_hash, holder, expires_at, generation);
+    /// The process's memory of live API tokens (`token_holders.rs`), used by the shared code.
+    fn token_holders(&self) -> &super::token_holders::LiveTokenHolders {
+        &self.token_holders
     }
 
     /// Nothing to announce: no other process serves this file.
@@ -139,12 +121,6 @@ impl SqliteStore {
         _token_hash: &str,
     ) -> Result<(), StoreError> {
         Ok(())
-    }
-
-    /// Forgets the token once its revocation has committed (a lookup that read it live
-    /// before is not remembered after: the generation moves on).
-    fn token_revoked(&self, token_hash: &str) {
-        self.token_holders.forget(token_hash);
     }
 
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
