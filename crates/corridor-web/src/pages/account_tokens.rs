@@ -7,11 +7,11 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use corridor_domain::Language;
 use serde::Deserialize;
 
-use super::forms::{field_text, read_signed_in_form, to_sign_in, ButtonPress};
+use super::forms::{field_text, to_sign_in, ButtonPress, FormPage, PageForm, SignedInForm};
 use super::{page_error, PageContext};
 use crate::auth::Requester;
 use crate::extract::Query;
@@ -186,19 +186,15 @@ pub struct TokenFields {
     lifetime_days: Option<String>,
 }
 
+impl PageForm for TokenFields {
+    const PAGE: FormPage = FormPage::Fixed("/account/tokens");
+}
+
 /// `POST /account/tokens`: makes a token and shows its secret once.
 pub async fn create_submit(
     State(state): State<Arc<AppState>>,
-    requester: Requester,
-    request: Request,
+    form: SignedInForm<TokenFields>,
 ) -> Response {
-    let form =
-        match read_signed_in_form::<TokenFields>(&state, requester, request, "/account/tokens")
-            .await
-        {
-            Ok(form) => form,
-            Err(error) => return error.into_response(),
-        };
     let (ctx, requester, fields) = (form.ctx, form.requester, form.fields);
     let at = tokens_text(ctx.language);
     let lifetime = match field_text(&fields.lifetime_days) {

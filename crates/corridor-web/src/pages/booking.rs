@@ -16,9 +16,9 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Request, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use corridor_app::bookings::{BookingOutcome, NewBooking};
 use corridor_app::AppError;
 use corridor_domain::instant::RepeatedHour;
@@ -34,7 +34,7 @@ use super::booking_text::{
     denial_message, duration_text, local_range_text, local_to_instant, parse_form_date,
     parse_form_time, refusal_text, user_class_label, zone_named, LocalTimeError,
 };
-use super::forms::{field_text, read_signed_in_form, see_page, ticked};
+use super::forms::{field_text, see_page, ticked, FormPage, PageForm, SignedInForm};
 use super::vouchers::payment::{self, VoucherChoiceView, VoucherQuoteView};
 use super::week_calendar::{
     build_week_calendar, monday_of, week_window, WeekCalendarInput, WeekCalendarView,
@@ -250,6 +250,10 @@ pub struct BookingFormFields {
     repeated_hour: Option<String>,
 }
 
+impl PageForm for BookingFormFields {
+    const PAGE: FormPage = FormPage::FirstSegments(2);
+}
+
 /// What reading the form found wrong: every problem, and whether one of them is a time the
 /// clocks show twice (the form then asks which).
 struct FormProblems {
@@ -397,19 +401,9 @@ async fn render_booking_page(
 /// `POST /instruments/{id}/book`: checks the price, or books.
 pub async fn book_submit(
     State(state): State<Arc<AppState>>,
-    requester: Requester,
     Path(id): Path<i64>,
-    request: Request,
+    form: SignedInForm<BookingFormFields>,
 ) -> Response {
-    let page_path = format!("/instruments/{id}");
-    let form = match read_signed_in_form::<BookingFormFields>(
-        &state, requester, request, &page_path,
-    )
-    .await
-    {
-        Ok(form) => form,
-        Err(error) => return error.into_response(),
-    };
     let (ctx, requester, user, fields) = (form.ctx, form.requester, form.user, form.fields);
     let item = match state.app.bookings().instrument(InstrumentId(id)).await {
         Ok(item) => item,

@@ -19,7 +19,7 @@ use corridor_store::beamtime::CheckKind;
 use serde::Deserialize;
 
 use super::facility::{cycle_row, schedule_chart, CycleRow};
-use super::forms::{field_text, read_signed_in_form, see_page, ticked};
+use super::forms::{field_text, see_page, ticked, FormPage, PageForm, SignedInForm};
 use super::{page_or_error, PageContext, PageError};
 use crate::auth::Requester;
 use crate::extract::{Path, Query};
@@ -107,20 +107,16 @@ pub struct GradeFields {
     comment: Option<String>,
 }
 
+impl PageForm for GradeFields {
+    const PAGE: FormPage = FormPage::Fixed("/facility/reviews");
+}
+
 /// `POST /facility/reviews/{id}`: grades a proposal assigned to the reviewer.
 pub async fn grade_submit(
     State(state): State<Arc<AppState>>,
-    requester: Requester,
     Path(id): Path<i64>,
-    request: Request,
+    form: SignedInForm<GradeFields>,
 ) -> Response {
-    let form =
-        match read_signed_in_form::<GradeFields>(&state, requester, request, "/facility/reviews")
-            .await
-        {
-            Ok(form) => form,
-            Err(error) => return error.into_response(),
-        };
     let grade: f64 = match field_text(&form.fields.grade).replace(',', ".").parse() {
         Ok(grade) => grade,
         Err(_) => {
@@ -400,20 +396,16 @@ pub struct CheckFields {
     note: Option<String>,
 }
 
+impl PageForm for CheckFields {
+    const PAGE: FormPage = FormPage::Fixed("/facility/office");
+}
+
 /// `POST /facility/office/proposals/{id}/check`: records a feasibility or safety verdict.
 pub async fn check_submit(
     State(state): State<Arc<AppState>>,
-    requester: Requester,
     Path(id): Path<i64>,
-    request: Request,
+    form: SignedInForm<CheckFields>,
 ) -> Response {
-    let form =
-        match read_signed_in_form::<CheckFields>(&state, requester, request, "/facility/office")
-            .await
-        {
-            Ok(form) => form,
-            Err(error) => return error.into_response(),
-        };
     let result = async {
         let kind = CheckKind::parse(field_text(&form.fields.kind))?;
         let recorded = state
@@ -444,21 +436,17 @@ pub struct LostDayFields {
     day: Option<String>,
 }
 
+impl PageForm for LostDayFields {
+    const PAGE: FormPage = FormPage::Fixed("/facility/office");
+}
+
 /// `POST /facility/office/cycles/{id}/lost-day`: closes a day whose beam was lost and
 /// re-plans the shifts that were on it.
 pub async fn lost_day_submit(
     State(state): State<Arc<AppState>>,
-    requester: Requester,
     Path(id): Path<i64>,
-    request: Request,
+    form: SignedInForm<LostDayFields>,
 ) -> Response {
-    let form =
-        match read_signed_in_form::<LostDayFields>(&state, requester, request, "/facility/office")
-            .await
-        {
-            Ok(form) => form,
-            Err(error) => return error.into_response(),
-        };
     let result = async {
         let text = field_text(&form.fields.day);
         let day: jiff::civil::Date = text.parse().map_err(|_| {

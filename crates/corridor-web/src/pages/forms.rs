@@ -84,6 +84,57 @@ pub async fn read_signed_in_form<T: DeserializeOwned>(
     })
 }
 
+/// Which page a form belongs to: where the language switch of its error page leads, because
+/// the route the form posts to cannot be fetched with GET.
+pub enum FormPage {
+    /// Always this page.
+    Fixed(&'static str),
+    /// The first `n` segments of the path the form was posted to: `/instruments/7/book`
+    /// belongs to `/instruments/7`, its first two.
+    FirstSegments(usize),
+}
+
+impl FormPage {
+    fn path(&self, posted_to: &str) -> String {
+        match self {
+            FormPage::Fixed(path) => (*path).to_owned(),
+            FormPage::FirstSegments(count) => posted_to
+                .split('/')
+                .filter(|segment| !segment.is_empty())
+                .take(*count)
+                .fold(String::new(), |path, segment| path + "/" + segment),
+        }
+    }
+}
+
+/// The fields of a form that one page posts, read as a [`SignedInForm`] extractor.
+pub trait PageForm: DeserializeOwned + Send {
+    /// The page the form belongs to.
+    const PAGE: FormPage;
+}
+
+/// A signed-in user's form, read as the handler's last argument. Its rejection is the page
+/// in the user's language that [`read_signed_in_form`] answers (sign in, CSRF, bad form).
+impl<T: PageForm> FromRequest<Arc<AppState>> for SignedInForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &Arc<AppState>) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let requester = Requester::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let page_path = T::PAGE.path(parts.uri.path());
+        read_signed_in_form(
+            state,
+            requester,
+            Request::from_parts(parts, body),
+            &page_path,
+        )
+        .await
+        .map_err(IntoResponse::into_response)
+    }
+}
+
 /// Where an anonymous visitor of a signed-in-only page is sent.
 pub fn to_sign_in() -> Response {
     Redirect::to("/sign-in").into_response()

@@ -20,7 +20,9 @@ use serde::Deserialize;
 use super::booking_text::{
     duration_text, local_instant_text, local_range_text, refusal_text, user_class_label, zone_named,
 };
-use super::forms::{field_text, page_cursor, read_signed_in_form, see_page, to_sign_in};
+use super::forms::{
+    field_text, page_cursor, see_page, to_sign_in, FormPage, PageForm, SignedInForm,
+};
 use super::manage_usage::{usage_notice, usage_queue, usage_text, UsageQueue, UsageText};
 use super::{PageContext, PageError};
 use crate::auth::Requester;
@@ -296,18 +298,16 @@ pub struct DecisionFields {
     note: Option<String>,
 }
 
+impl PageForm for DecisionFields {
+    const PAGE: FormPage = FormPage::Fixed("/manage");
+}
+
 /// `POST /manage/bookings/{id}/decision`: approves or rejects a pending booking.
 pub async fn decision_submit(
     State(state): State<Arc<AppState>>,
-    requester: Requester,
     Path(id): Path<i64>,
-    request: Request,
+    form: SignedInForm<DecisionFields>,
 ) -> Response {
-    let form =
-        match read_signed_in_form::<DecisionFields>(&state, requester, request, "/manage").await {
-            Ok(form) => form,
-            Err(error) => return error.into_response(),
-        };
     let (ctx, requester, fields) = (form.ctx, form.requester, form.fields);
     let approve = match field_text(&fields.decision) {
         "approve" => true,

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use corridor_app::AppError;
@@ -27,7 +27,7 @@ use super::booking_text::{
     closure_kind_label, invalid_date_message, local_instant_text, local_range_text,
     local_to_instant, not_whole_minutes_message, parse_form_date, parse_form_time, zone_named,
 };
-use super::forms::{field_text, read_signed_in_form, see_page, to_sign_in, NoFields, SignedInForm};
+use super::forms::{field_text, see_page, to_sign_in, FormPage, PageForm, SignedInForm};
 use super::PageContext;
 use crate::auth::Requester;
 use crate::extract::{Path, Query};
@@ -267,26 +267,38 @@ pub async fn instrument_tools_page(
     .await
 }
 
-/// Reads a posted form of this page and checks that the user manages the instrument.
-async fn read_tools_form<T: serde::de::DeserializeOwned>(
-    state: &Arc<AppState>,
-    requester: Requester,
-    request: Request,
+/// A form posted from this page, read as the handler's last argument: signed in, CSRF
+/// checked, and for an instrument the user manages; otherwise the error page.
+pub struct ToolsForm<T> {
+    form: SignedInForm<T>,
+    item: InstrumentWithPlace,
+}
+
+/// The instrument's id in the tools' routes (`/manage/instruments/{id}/…`).
+#[derive(Deserialize)]
+struct InstrumentInPath {
     id: i64,
-) -> Result<(SignedInForm<T>, InstrumentWithPlace), Response> {
-    let form = read_signed_in_form::<T>(
-        state,
-        requester,
-        request,
-        &format!("/manage/instruments/{id}"),
-    )
-    .await
-    .map_err(IntoResponse::into_response)?;
-    match managed_instrument(state, &form.requester, &form.ctx, id).await {
-        Ok(item) => Ok((form, item)),
-        Err(error) => Err(page_error(error, form.ctx)),
+}
+
+impl<T: PageForm> FromRequest<Arc<AppState>> for ToolsForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &Arc<AppState>) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let Path(InstrumentInPath { id }) = Path::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let form = SignedInForm::<T>::from_request(Request::from_parts(parts, body), state).await?;
+        match managed_instrument(state, &form.requester, &form.ctx, id).await {
+            Ok(item) => Ok(ToolsForm { form, item }),
+            Err(error) => Err(page_error(error, form.ctx)),
+        }
     }
 }
+
+/// The buttons of this page that post nothing but their CSRF token.
+#[derive(Debug, Deserialize)]
+pub struct ToolsButton {}
 
 #[derive(Debug, Deserialize)]
 pub struct RulesFields {
@@ -297,6 +309,14 @@ pub struct RulesFields {
     cancellation_deadline_minutes: Option<String>,
     weekly_quota_minutes: Option<String>,
     booking_horizon_days: Option<String>,
+}
+
+impl PageForm for ToolsButton {
+    const PAGE: FormPage = FormPage::FirstSegments(3);
+}
+
+impl PageForm for RulesFields {
+    const PAGE: FormPage = FormPage::FirstSegments(3);
 }
 
 /// What a rule the domain refused must satisfy, by the field it names.
@@ -316,14 +336,9 @@ fn rules_error_text(error: &DomainError, t: &Text) -> String {
 /// `POST /manage/instruments/{id}/rules`.
 pub async fn rules_submit(
     State(state): State<Arc<AppState>>,
-    requester: Requester,
     Path(id): Path<i64>,
-    request: Request,
+    ToolsForm { form, item }: ToolsForm<RulesFields>,
 ) -> Response {
-    let (form, item) = match read_tools_form::<RulesFields>(&state, requester, request, id).await {
-        Ok(read) => read,
-        Err(response) => return response,
-    };
     let (ctx, fields) = (form.ctx, form.fields);
     let entered = RulesFormView {
         slot_minutes: field_text(&fields.slot_minutes).to_owned(),
@@ -403,6 +418,10 @@ pub struct ClosureFields {
     reason: Option<String>,
 }
 
+impl PageForm for ClosureFields {
+    const PAGE: FormPage = FormPage::FirstSegments(3);
+}
+
 /// Reads the closure form. Empty times stand for whole days: from the start date's midnight
 /// to the midnight after the end date, which is how holidays are announced.
 fn parse_closure(
@@ -480,15 +499,9 @@ fn parse_closure(
 /// `POST /manage/instruments/{id}/closures`.
 pub async fn closure_add_submit(
     State(state): State<Arc<AppState>>,
-    requester: Requester,
     Path(id): Path<i64>,
-    request: Request,
+    ToolsForm { form, item }: ToolsForm<ClosureFields>,
 ) -> Response {
-    let (form, item) = match read_tools_form::<ClosureFields>(&state, requester, request, id).await
-    {
-        Ok(read) => read,
-        Err(response) => return response,
-    };
     let (ctx, fields) = (form.ctx, form.fields);
     let entered = ClosureFormView {
         kind: field_text(&fields.kind).to_owned(),
@@ -545,14 +558,9 @@ pub async fn closure_add_submit(
 /// `POST /manage/instruments/{id}/closures/{closure_id}/remove`.
 pub async fn closure_remove_submit(
     State(state): State<Arc<AppState>>,
-    requester: Requester,
     Path((id, closure_id)): Path<(i64, i64)>,
-    request: Request,
+    ToolsForm { form, item }: ToolsForm<ToolsButton>,
 ) -> Response {
-    let (form, item) = match read_tools_form::<NoFields>(&state, requester, request, id).await {
-        Ok(read) => read,
-        Err(response) => return response,
-    };
     match state
         .app
         .bookings()
@@ -572,18 +580,16 @@ pub struct QualificationFields {
     user: Option<String>,
 }
 
+impl PageForm for QualificationFields {
+    const PAGE: FormPage = FormPage::FirstSegments(3);
+}
+
 /// `POST /manage/instruments/{id}/qualifications`.
 pub async fn qualification_grant_submit(
     State(state): State<Arc<AppState>>,
-    requester: Requester,
     Path(id): Path<i64>,
-    request: Request,
+    ToolsForm { form, item }: ToolsForm<QualificationFields>,
 ) -> Response {
-    let (form, item) =
-        match read_tools_form::<QualificationFields>(&state, requester, request, id).await {
-            Ok(read) => read,
-            Err(response) => return response,
-        };
     let (ctx, entered) = (form.ctx, field_text(&form.fields.user).to_owned());
     let t = ctx.t;
     let bookings = state.app.bookings();
@@ -632,14 +638,9 @@ pub async fn qualification_grant_submit(
 /// `POST /manage/instruments/{id}/qualifications/{user_id}/revoke`.
 pub async fn qualification_revoke_submit(
     State(state): State<Arc<AppState>>,
-    requester: Requester,
     Path((id, user_id)): Path<(i64, i64)>,
-    request: Request,
+    ToolsForm { form, item }: ToolsForm<ToolsButton>,
 ) -> Response {
-    let (form, item) = match read_tools_form::<NoFields>(&state, requester, request, id).await {
-        Ok(read) => read,
-        Err(response) => return response,
-    };
     match state
         .app
         .bookings()

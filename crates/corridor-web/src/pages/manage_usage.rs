@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use corridor_app::AppError;
@@ -18,7 +18,7 @@ use corridor_store::{PageRequest, VoucherPaymentState};
 use serde::Deserialize;
 
 use super::booking_text::{duration_text, local_range_text, zone_named};
-use super::forms::{field_text, page_cursor, read_signed_in_form, see_page};
+use super::forms::{field_text, page_cursor, see_page, FormPage, PageForm, SignedInForm};
 use super::manage::{
     console_error, refused_change_message, render_console, render_console_refusal, ConsoleParams,
 };
@@ -167,18 +167,16 @@ pub struct UsageFields {
     usage_minutes: Option<String>,
 }
 
+impl PageForm for UsageFields {
+    const PAGE: FormPage = FormPage::Fixed("/manage");
+}
+
 /// `POST /manage/bookings/{id}/usage`: records the minutes a finished booking actually used.
 pub async fn usage_submit(
     State(state): State<Arc<AppState>>,
-    requester: Requester,
     Path(id): Path<i64>,
-    request: Request,
+    form: SignedInForm<UsageFields>,
 ) -> Response {
-    let form = match read_signed_in_form::<UsageFields>(&state, requester, request, "/manage").await
-    {
-        Ok(form) => form,
-        Err(error) => return error.into_response(),
-    };
     let (ctx, requester, fields) = (form.ctx, form.requester, form.fields);
     let ut = usage_text(ctx.language);
     let console_params = ConsoleParams::default();

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use corridor_app::bookings::CancelOption;
 use corridor_app::AppError;
 use corridor_domain::{
@@ -27,7 +27,7 @@ use super::booking_text::{
     local_instant_text, local_range_text, refusal_text, status_label, user_class_label,
     waitlist_status_label, zone_named,
 };
-use super::forms::{page_cursor, read_signed_in_form, see_page, to_sign_in, NoFields};
+use super::forms::{page_cursor, see_page, to_sign_in, FormPage, PageForm, SignedInForm};
 use super::PageContext;
 use crate::auth::Requester;
 use crate::extract::{Path, Query};
@@ -270,18 +270,20 @@ pub async fn my_bookings_page(
     render_my_bookings(&state, &requester, ctx, &params, None, StatusCode::OK).await
 }
 
+/// The cancel button of a booking: nothing but its CSRF token.
+#[derive(Debug, serde::Deserialize)]
+pub struct CancelButton {}
+
+impl PageForm for CancelButton {
+    const PAGE: FormPage = FormPage::Fixed("/bookings");
+}
+
 /// `POST /bookings/{id}/cancel`.
 pub async fn cancel_submit(
     State(state): State<Arc<AppState>>,
-    requester: Requester,
     Path(id): Path<i64>,
-    request: Request,
+    form: SignedInForm<CancelButton>,
 ) -> Response {
-    let form = match read_signed_in_form::<NoFields>(&state, requester, request, "/bookings").await
-    {
-        Ok(form) => form,
-        Err(error) => return error.into_response(),
-    };
     let (ctx, requester) = (form.ctx, form.requester);
     let (message, status) = match state.app.bookings().cancel(&requester, BookingId(id)).await {
         Ok(_) => return see_page(&format!("/bookings?notice=cancelled&booking={id}")),

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use corridor_app::vouchers::Wallet;
 use corridor_app::{AppError, Refusal};
 use corridor_domain::voucher::{VoucherProgrammeId, VoucherRefusal};
@@ -23,7 +23,7 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use serde::Deserialize;
 
-use super::forms::{field_text, read_signed_in_form, see_page, to_sign_in};
+use super::forms::{field_text, see_page, to_sign_in, FormPage, PageForm, SignedInForm};
 use super::PageContext;
 use crate::auth::Requester;
 use crate::extract::Query;
@@ -329,17 +329,15 @@ pub struct ApplyFields {
     purpose: Option<String>,
 }
 
+impl PageForm for ApplyFields {
+    const PAGE: FormPage = FormPage::Fixed("/vouchers");
+}
+
 /// `POST /vouchers/apply`: files an application of the user's enterprise.
 pub async fn apply_submit(
     State(state): State<Arc<AppState>>,
-    requester: Requester,
-    request: Request,
+    form: SignedInForm<ApplyFields>,
 ) -> Response {
-    let form =
-        match read_signed_in_form::<ApplyFields>(&state, requester, request, "/vouchers").await {
-            Ok(form) => form,
-            Err(error) => return error.into_response(),
-        };
     let (ctx, requester, fields) = (form.ctx, form.requester, form.fields);
     let vt = voucher_text(ctx.language);
     let echo = ApplyEcho {

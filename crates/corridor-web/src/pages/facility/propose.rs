@@ -8,7 +8,7 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use corridor_app::beamtime::ProposalForm;
 use corridor_app::{Actor, AppError};
 use corridor_domain::facility::allocation::ProposalType;
@@ -20,7 +20,7 @@ use serde::Deserialize;
 use super::{beamline_rows, cycle_row, BeamlineRow, CycleRow};
 use crate::auth::Requester;
 use crate::extract::Path;
-use crate::pages::forms::{field_text, read_signed_in_form, see_page};
+use crate::pages::forms::{field_text, see_page, FormPage, PageForm, SignedInForm};
 use crate::pages::page_error;
 use crate::pages::PageContext;
 use crate::problem::ApiError;
@@ -45,6 +45,10 @@ pub struct ProposalFields {
     unavailable_days: Option<String>,
     /// `submit` or `draft`: which button was pressed.
     action: Option<String>,
+}
+
+impl PageForm for ProposalFields {
+    const PAGE: FormPage = FormPage::FirstSegments(4);
 }
 
 pub struct ChoiceOption {
@@ -340,16 +344,9 @@ async fn draft_from_fields(
 /// proposal is incomplete or the call closed).
 pub async fn propose_submit(
     State(state): State<Arc<AppState>>,
-    requester: Requester,
     Path(id): Path<i64>,
-    request: Request,
+    form: SignedInForm<ProposalFields>,
 ) -> Response {
-    let page_path = format!("/facility/cycles/{id}/propose");
-    let form =
-        match read_signed_in_form::<ProposalFields>(&state, requester, request, &page_path).await {
-            Ok(form) => form,
-            Err(error) => return error.into_response(),
-        };
     let (ctx, requester, fields) = (form.ctx, form.requester, form.fields);
     let beamtime = state.app.beamtime();
     let zone = state.app.region_time_zone();

@@ -32,7 +32,7 @@ use super::text::{
 use super::{parse_yuan, time_text_in};
 use crate::auth::Requester;
 use crate::extract::{Path, Query};
-use crate::pages::forms::{field_text, read_signed_in_form, see_page, to_sign_in};
+use crate::pages::forms::{field_text, see_page, to_sign_in, FormPage, PageForm, SignedInForm};
 use crate::pages::page_error;
 use crate::pages::{PageContext, PageError};
 use crate::problem::ApiError;
@@ -437,21 +437,17 @@ pub struct DecisionFields {
     note: Option<String>,
 }
 
+impl PageForm for DecisionFields {
+    const PAGE: FormPage = FormPage::Fixed("/vouchers/office");
+}
+
 /// `POST /vouchers/office/applications/{id}/decision`: approves (issuing a voucher) or
 /// rejects an application of one of the office's programmes.
 pub async fn decision_submit(
     State(state): State<Arc<AppState>>,
-    requester: Requester,
     Path(id): Path<i64>,
-    request: Request,
+    form: SignedInForm<DecisionFields>,
 ) -> Response {
-    let form =
-        match read_signed_in_form::<DecisionFields>(&state, requester, request, "/vouchers/office")
-            .await
-        {
-            Ok(form) => form,
-            Err(error) => return error.into_response(),
-        };
     let (ctx, requester, fields) = (form.ctx, form.requester, form.fields);
     let vt = voucher_text(ctx.language);
     let decision_failed = |message: &str| Some(format!("{} {message}", vt.decision_failed));
