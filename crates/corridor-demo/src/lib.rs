@@ -35,7 +35,7 @@ pub use bookings::{generate_booking_history, BookingHistory, DemoBooking};
 pub use vouchers::{voucher_history, voucher_programmes, DemoVoucherGrant};
 
 /// Bumped whenever the same seed would produce a different region.
-pub const GENERATOR_VERSION: &str = "corridor-demo/1";
+pub const GENERATOR_VERSION: &str = "corridor-demo/2";
 pub const DEFAULT_SEED: u64 = 2026;
 pub const REGION_NAME: &str = "Yangtze River Delta";
 

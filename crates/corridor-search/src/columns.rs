@@ -228,6 +228,9 @@ fn attributes_of(document: &SearchDocument, city_index: u16, institution_index: 
     }
 }
 
+/// What one pass answers: the number of matches after the filters, the page, the facets.
+pub type Selection = (u64, Vec<SearchHit>, Facets);
+
 pub struct Columns {
     /// The distinct cities of the instruments, in order of first appearance.
     city_codes: Vec<u32>,
@@ -338,11 +341,7 @@ impl Columns {
 
     /// Applies the request's filters to the candidates (all instruments when `matches` is
     /// `None`), counts the facets, and returns the total, the requested page and the facets.
-    pub fn select(
-        &self,
-        matches: Option<&[(u32, f32)]>,
-        request: &SearchRequest,
-    ) -> (u64, Vec<SearchHit>, Facets) {
+    pub fn select(&self, matches: Option<&[(u32, f32)]>, request: &SearchRequest) -> Selection {
         let filters = &request.filters;
         // Each filter becomes the set of values it lets through, so that the loop below asks
         // one bit per attribute instead of scanning the filter's list for every candidate.

@@ -14,8 +14,10 @@
 
 pub mod availability;
 mod columns;
+mod spelling;
 mod synonyms;
 mod text;
+mod vocabulary;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -31,6 +33,7 @@ use tantivy::{
 };
 
 pub use columns::{Facet, FacetCount, Facets, PriceBand};
+pub use spelling::canonical_spelling;
 pub use text::{concepts, is_cjk, Concept};
 
 /// Everything search knows of one instrument: the text it is found by and the attributes it
@@ -176,6 +179,21 @@ pub struct SearchResults {
     pub facets: Facets,
     /// How the query was understood, for display and debugging.
     pub concepts: Vec<Concept>,
+    /// Set when nothing matched the query as written and these results answer a relaxed
+    /// form of it: what was relaxed, so that the user is told.
+    pub relaxation: Option<Relaxation>,
+    /// The query with its unknown words replaced by the closest words of the catalogue, when
+    /// some word is unknown and a close one exists.
+    pub did_you_mean: Option<String>,
+}
+
+/// How a query that matched nothing was relaxed to answer something.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Relaxation {
+    /// Typo alternatives were tried for every word, not only for unknown ones.
+    pub typos_for_every_word: bool,
+    /// The words left out, as the query understood them (lower-cased, canonical spelling).
+    pub dropped_words: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -194,6 +212,7 @@ pub struct SearchIndex {
     fields: text::Fields,
     columns: RwLock<columns::Columns>,
     synonym_cache: Mutex<HashMap<String, String>>,
+    vocabulary: RwLock<vocabulary::Vocabulary>,
     /// Per segment, each document's position in the columns (`u32::MAX` for none): looking
     /// the instrument id up in the segment's fast field for every match took a tenth of a
     /// query's time. A position never changes once given, and a segment's documents never
@@ -215,7 +234,9 @@ impl SearchIndex {
         let mut writer: IndexWriter<TantivyDocument> =
             index.writer_with_num_threads(threads, WRITER_MEMORY_BYTES * threads)?;
         let mut synonym_cache = HashMap::new();
+        let mut vocabulary = vocabulary::Vocabulary::default();
         for document in &documents {
+            vocabulary.add(document);
             writer.add_document(text::tantivy_document(
                 &fields,
                 document,
@@ -235,6 +256,7 @@ impl SearchIndex {
             fields,
             columns: RwLock::new(columns),
             synonym_cache: Mutex::new(synonym_cache),
+            vocabulary: RwLock::new(vocabulary),
             positions_by_segment: Mutex::new(HashMap::new()),
         })
     }
@@ -259,6 +281,11 @@ impl SearchIndex {
         writer.add_document(text::tantivy_document(&self.fields, &document, &mut cache))?;
         writer.commit()?;
         self.reader.reload()?;
+        let mut vocabulary = self.vocabulary.write().expect("vocabulary lock");
+        if let Some(previous) = columns.document(document.id) {
+            vocabulary.remove(&previous);
+        }
+        vocabulary.add(&document);
         columns.upsert(document);
         Ok(())
     }
@@ -266,6 +293,12 @@ impl SearchIndex {
     /// Removes an instrument. It is gone from every search that starts after this returns.
     pub fn remove(&self, id: InstrumentId) -> Result<(), SearchError> {
         let mut columns = self.columns.write().expect("columns lock");
+        if let Some(previous) = columns.document(id) {
+            self.vocabulary
+                .write()
+                .expect("vocabulary lock")
+                .remove(&previous);
+        }
         columns.remove(id);
         let mut writer = self.writer.lock().expect("writer lock");
         writer.delete_term(Term::from_field_u64(self.fields.instrument_id, id.0 as u64));
@@ -285,27 +318,188 @@ impl SearchIndex {
         {
             return Err(SearchError::DistanceWithoutOrigin("distance"));
         }
-        let concepts = text::concepts(&request.text);
+        let vocabulary = self.vocabulary.read().expect("vocabulary lock");
+        let text::Understood {
+            concepts,
+            exact_names,
+        } = text::understand(&request.text, |key| vocabulary.is_model(key));
         let columns = self.columns.read().expect("columns lock");
         let searcher = self.reader.searcher();
-        let matches = match text::build_query(&self.fields, &concepts, &searcher) {
-            None => None,
-            Some(query) => {
-                // Scores are only worth computing when they decide the order.
-                let collector = MatchCollector {
-                    positions_by_doc: self.positions_by_segment(&searcher, &columns)?,
-                    scoring: request.sort == SortOrder::Relevance,
-                };
-                Some(searcher.search(query.as_ref(), &collector)?)
-            }
+        let run = |concepts: &[Concept], typos: text::Typos| {
+            self.select(
+                &searcher,
+                &columns,
+                &vocabulary,
+                concepts,
+                typos,
+                &exact_names,
+                request,
+            )
         };
-        let (total, hits, facets) = columns.select(matches.as_deref(), request);
+        let mut selected = run(&concepts, text::Typos::ForUnknownWords)?;
+        let mut relaxation = None;
+        if selected.0 == 0 && !concepts.is_empty() {
+            if let Some((relaxed, how)) = self.relaxed(&searcher, &vocabulary, &concepts, run)? {
+                selected = relaxed;
+                relaxation = Some(how);
+            }
+        }
+        let (total, hits, facets) = selected;
+        let did_you_mean = self.did_you_mean(&request.text, &concepts, &searcher, &vocabulary);
         Ok(SearchResults {
             total,
             hits,
             facets,
             concepts,
+            relaxation,
+            did_you_mean,
         })
+    }
+
+    /// One text query through the columns: total, page and facets.
+    fn select(
+        &self,
+        searcher: &tantivy::Searcher,
+        columns: &columns::Columns,
+        vocabulary: &vocabulary::Vocabulary,
+        concepts: &[Concept],
+        typos: text::Typos,
+        exact_names: &[String],
+        request: &SearchRequest,
+    ) -> Result<columns::Selection, SearchError> {
+        let matches = match text::build_query(
+            &self.fields,
+            concepts,
+            searcher,
+            typos,
+            exact_names,
+            vocabulary,
+        ) {
+            None => None,
+            Some(query) => {
+                // Scores are only worth computing when they decide the order.
+                let collector = MatchCollector {
+                    positions_by_doc: self.positions_by_segment(searcher, columns)?,
+                    scoring: request.sort == SortOrder::Relevance,
+                };
+                Some(searcher.search(query.as_ref(), &collector)?)
+            }
+        };
+        Ok(columns.select(matches.as_deref(), request))
+    }
+
+    /// A query that found nothing, tried again more loosely, as a person would: first with
+    /// typo alternatives for every word, then without the words that match no instrument at
+    /// all, then without words from the end, one at a time, until something is found (at
+    /// least one word is always kept). `None` when no relaxation finds anything (the filters
+    /// exclude everything, for instance).
+    fn relaxed(
+        &self,
+        searcher: &tantivy::Searcher,
+        vocabulary: &vocabulary::Vocabulary,
+        concepts: &[Concept],
+        run: impl Fn(&[Concept], text::Typos) -> Result<columns::Selection, SearchError>,
+    ) -> Result<Option<(columns::Selection, Relaxation)>, SearchError> {
+        let every_word = text::Typos::ForEveryWord;
+        let widened = run(concepts, every_word)?;
+        let mut how = Relaxation {
+            typos_for_every_word: true,
+            dropped_words: Vec::new(),
+        };
+        if widened.0 > 0 {
+            return Ok(Some((widened, how)));
+        }
+        if concepts.len() < 2 {
+            return Ok(None);
+        }
+        let mut kept = Vec::new();
+        for concept in concepts {
+            let alone = text::build_query(
+                &self.fields,
+                std::slice::from_ref(concept),
+                searcher,
+                every_word,
+                &[],
+                vocabulary,
+            );
+            let matches_alone = match alone {
+                None => true,
+                Some(query) => searcher.search(query.as_ref(), &tantivy::collector::Count)? > 0,
+            };
+            if matches_alone {
+                kept.push(concept.clone());
+            } else {
+                how.dropped_words.push(concept.word().to_owned());
+            }
+        }
+        while !kept.is_empty() {
+            if kept.len() < concepts.len() {
+                let selection = run(&kept, every_word)?;
+                if selection.0 > 0 {
+                    // The words were dropped in query order; say them in that order.
+                    how.dropped_words
+                        .sort_by_key(|word| concepts.iter().position(|c| c.word() == word));
+                    return Ok(Some((selection, how)));
+                }
+            }
+            if kept.len() == 1 {
+                break;
+            }
+            if let Some(last) = kept.pop() {
+                how.dropped_words.push(last.word().to_owned());
+            }
+        }
+        Ok(None)
+    }
+
+    /// The query with each word the catalogue does not know replaced by its closest known
+    /// word; `None` when every word is known or no close word exists.
+    fn did_you_mean(
+        &self,
+        query: &str,
+        concepts: &[Concept],
+        searcher: &tantivy::Searcher,
+        vocabulary: &vocabulary::Vocabulary,
+    ) -> Option<String> {
+        let mut suggestion = text::normalised_query(query);
+        let mut changed = false;
+        for concept in concepts {
+            let word = match concept {
+                Concept::Synonym(..) | Concept::Model(_) => continue,
+                Concept::English(word) => word,
+                // A Chinese word is a piece jieba cut; it is unknown only when nothing has it.
+                Concept::Chinese(word) => {
+                    let alone = text::build_query(
+                        &self.fields,
+                        std::slice::from_ref(concept),
+                        searcher,
+                        text::Typos::ForUnknownWords,
+                        &[],
+                        vocabulary,
+                    );
+                    let found = alone.is_some_and(|query| {
+                        searcher
+                            .search(query.as_ref(), &tantivy::collector::Count)
+                            .is_ok_and(|count| count > 0)
+                    });
+                    if found {
+                        continue;
+                    }
+                    word
+                }
+            };
+            let english = matches!(concept, Concept::English(_));
+            if vocabulary.knows(word)
+                || (english && text::english_word_is_indexed(&self.fields, searcher, word))
+            {
+                continue;
+            }
+            if let Some(closest) = vocabulary.closest(word) {
+                suggestion = suggestion.replacen(word.as_str(), closest, 1);
+                changed = true;
+            }
+        }
+        changed.then(|| suggestion.trim().to_owned())
     }
 
     /// The analysers in use, for a test that wants to see what the index made of a text.

@@ -107,12 +107,31 @@ pub const GROUPS: &[&[&str]] = &[
     &["confocal", "共聚焦"],
     &["flow cytometer", "flow cytometry", "流式细胞仪", "流式细胞"],
     &["sequencer", "sequencing", "测序仪", "测序"],
-    &["pcr", "qpcr", "real-time pcr", "荧光定量pcr"],
+    // PCR is the class; quantitative and digital PCR are kinds of it, each its own group so
+    // that a query naming the kind ranks that kind first.
+    &["pcr", "pcr仪"],
+    &[
+        "qpcr",
+        "real-time pcr",
+        "rt-qpcr",
+        "荧光定量pcr",
+        "实时荧光定量pcr",
+        "定量pcr",
+    ],
+    &["digital pcr", "ddpcr", "droplet digital pcr", "数字pcr"],
     &["dsc", "differential scanning calorimetry", "差示扫描量热"],
     &["tga", "thermogravimetric", "热重"],
     &["bet", "surface area", "比表面积"],
     &["ct", "micro-ct", "computed tomography", "断层扫描"],
-    &["mri", "magnetic resonance imaging", "磁共振成像"],
+    // `核磁` is what people call both NMR and MRI: it stands in both groups, and a query with
+    // it matches either.
+    &[
+        "mri",
+        "magnetic resonance imaging",
+        "磁共振成像",
+        "核磁共振成像",
+        "核磁",
+    ],
     &["pet", "positron emission tomography", "正电子发射"],
     &["oscilloscope", "示波器"],
     &["spectrum analyzer", "spectrum analyser", "频谱分析仪"],

@@ -22,7 +22,9 @@ use tantivy::tokenizer::{
 use tantivy::{Index, TantivyDocument, Term};
 use tantivy_jieba::jieba_rs::Jieba;
 
+use crate::spelling::{canonical_spelling, CanonicalSpelling};
 use crate::synonyms::GROUPS;
+use crate::vocabulary::Vocabulary;
 use crate::SearchDocument;
 
 const ENGLISH: &str = "corridor_en";
@@ -47,12 +49,25 @@ pub struct Fields {
     pub text_zh: Field,
     pub bigrams_zh: Field,
     pub synonyms: Field,
+    /// The whole names, as [`exact_key`] writes them, one raw token each: a query that is a
+    /// kind's exact name ranks that kind above the kinds whose names contain it.
+    pub exact_name: Field,
+    /// The model, as [`model_key`] writes it (`CT-4008T` → `ct4008t`).
+    pub model_key: Field,
 }
 
 fn text_field(schema: &mut tantivy::schema::SchemaBuilder, name: &str, tokenizer: &str) -> Field {
     let indexing = TextFieldIndexing::default()
         .set_tokenizer(tokenizer)
         .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+    schema.add_text_field(name, TextOptions::default().set_indexing_options(indexing))
+}
+
+/// A field whose every value is one token, as given.
+fn keyword_field(schema: &mut tantivy::schema::SchemaBuilder, name: &str) -> Field {
+    let indexing = TextFieldIndexing::default()
+        .set_tokenizer("raw")
+        .set_index_option(IndexRecordOption::Basic);
     schema.add_text_field(name, TextOptions::default().set_indexing_options(indexing))
 }
 
@@ -66,6 +81,8 @@ pub fn schema() -> (Schema, Fields) {
         text_zh: text_field(&mut builder, "text_zh", CHINESE_WORDS),
         bigrams_zh: text_field(&mut builder, "bigrams_zh", CHINESE_BIGRAMS),
         synonyms: text_field(&mut builder, "synonyms", SYNONYM_TOKENS),
+        exact_name: keyword_field(&mut builder, "exact_name"),
+        model_key: keyword_field(&mut builder, "model_key"),
     };
     (builder.build(), fields)
 }
@@ -88,6 +105,7 @@ pub fn register_tokenizers(index: &Index) {
 fn english_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(LowerCaser)
+        .filter(CanonicalSpelling)
         .filter(Stemmer::default())
         .build()
 }
@@ -175,24 +193,36 @@ pub fn folded(text: &str) -> String {
 
 /// Lower-cases and turns everything that is not a letter, digit or CJK character into single
 /// spaces, with a space at each end, so that " x ray diffraction " can be found as a whole
-/// word sequence by a substring search.
+/// word sequence by a substring search. Latin words take their canonical spelling, so that
+/// " thermogravimetric analyser " and " thermogravimetric analyzer " are one text.
 fn normalise(text: &str) -> String {
-    let mut normalised = String::with_capacity(text.len() + 2);
-    normalised.push(' ');
+    let mut spaced = String::with_capacity(text.len() + 2);
     let mut last_was_space = true;
     for character in text.chars().flat_map(char::to_lowercase) {
         if character.is_alphanumeric() {
-            normalised.push(character);
+            spaced.push(character);
             last_was_space = false;
         } else if !last_was_space {
-            normalised.push(' ');
+            spaced.push(' ');
             last_was_space = true;
         }
     }
-    if !last_was_space {
+    let mut normalised = String::with_capacity(spaced.len() + 2);
+    normalised.push(' ');
+    for word in spaced.split_whitespace() {
+        normalised.push_str(&canonical_spelling(word));
         normalised.push(' ');
     }
     normalised
+}
+
+/// The Latin-script words of a text, lower-cased, in their canonical spelling.
+pub fn latin_words(text: &str) -> Vec<String> {
+    normalise(&folded(text))
+        .split_whitespace()
+        .filter(|word| !word.chars().any(is_cjk))
+        .map(str::to_owned)
+        .collect()
 }
 
 struct SynonymTable {
@@ -328,7 +358,81 @@ pub fn tantivy_document(
     );
     doc.add_text(fields.text_zh, folded(&chinese));
     doc.add_text(fields.synonyms, synonym_groups_of(document, synonym_cache));
+    doc.add_text(fields.exact_name, exact_key(&document.name_en));
+    doc.add_text(fields.exact_name, exact_key(&document.name_zh));
+    doc.add_text(fields.model_key, model_key(&document.model));
     doc
+}
+
+/// A name as an exact-name token: folded, lower-cased, canonically spelled, single-spaced.
+pub fn exact_key(text: &str) -> String {
+    normalise(&folded(text)).trim().to_owned()
+}
+
+/// A model as one token: its letters and digits, lower-cased (`CT-4008T`, `ct 4008t` →
+/// `ct4008t`), so that however a user spaces or hyphenates it, it is one thing.
+pub fn model_key(text: &str) -> String {
+    folded(text)
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The longest model, in words, a query is searched for (`1260 Infinity II Preparative LC`).
+const MODEL_WORDS_AT_MOST: usize = 6;
+
+/// A query as search reads it: the models it names, the concepts of the rest, and the exact
+/// names it could be (the whole query, and the query without its model).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Understood {
+    pub concepts: Vec<Concept>,
+    pub exact_names: Vec<String>,
+}
+
+/// Reads a query. Runs of up to [`MODEL_WORDS_AT_MOST`] words that spell a known model (`is_model` of their
+/// [`model_key`]) become one model concept before anything else is read, so that the `CT` of
+/// `CT-4008T` is not taken for computed tomography; a single word counts only if it has a
+/// digit, so that a model called like a common word does not swallow the word.
+pub fn understand(query: &str, is_model: impl Fn(&str) -> bool) -> Understood {
+    let normalised = normalise(&folded(query));
+    let words: Vec<&str> = normalised.split_whitespace().collect();
+    let mut taken = vec![false; words.len()];
+    let mut models = Vec::new();
+    for length in (1..=MODEL_WORDS_AT_MOST.min(words.len())).rev() {
+        for start in 0..=(words.len() - length) {
+            let window = &words[start..start + length];
+            if taken[start..start + length].iter().any(|taken| *taken)
+                || window.iter().any(|word| word.chars().any(is_cjk))
+            {
+                continue;
+            }
+            let key: String = window.concat();
+            let plausible = length > 1 || key.chars().any(|c| c.is_ascii_digit());
+            if plausible && is_model(&key) {
+                taken[start..start + length].fill(true);
+                models.push(key);
+            }
+        }
+    }
+    let rest: Vec<&str> = words
+        .iter()
+        .zip(&taken)
+        .filter(|(_, taken)| !**taken)
+        .map(|(word, _)| *word)
+        .collect();
+    let rest = rest.join(" ");
+    let mut concepts = concepts(&rest);
+    concepts.extend(models.into_iter().map(Concept::Model));
+    let mut exact_names = vec![normalised.trim().to_owned()];
+    if rest != exact_names[0] && !rest.is_empty() {
+        exact_names.push(rest);
+    }
+    exact_names.retain(|name| !name.is_empty());
+    Understood {
+        concepts,
+        exact_names,
+    }
 }
 
 /// One thing the user asked for; each must be matched by at least one of its alternatives.
@@ -336,9 +440,48 @@ pub fn tantivy_document(
 pub enum Concept {
     /// A synonym group, with the spelling the user wrote (normalised), which ranks instruments
     /// named with exactly that spelling first.
-    Synonym(usize, String),
+    /// Most spellings belong to one group; an ambiguous one (`核磁`: NMR or MRI) to several,
+    /// any of which matches.
+    Synonym(Vec<usize>, String),
     English(String),
     Chinese(String),
+    /// A model the catalogue knows, as [`model_key`] writes it.
+    Model(String),
+}
+
+impl Concept {
+    /// The words of the query this concept stands for.
+    pub fn word(&self) -> &str {
+        match self {
+            Concept::Synonym(_, spelling) => spelling,
+            Concept::English(word) | Concept::Chinese(word) | Concept::Model(word) => word,
+        }
+    }
+}
+
+/// A query as the concepts are cut from it: folded, lower-cased, canonically spelled, words
+/// separated by single spaces.
+pub fn normalised_query(query: &str) -> String {
+    normalise(&folded(query))
+}
+
+/// Whether an English word, as the analyzer reads it, is in some instrument's text.
+pub fn english_word_is_indexed(fields: &Fields, searcher: &tantivy::Searcher, word: &str) -> bool {
+    let mut english = english_analyzer();
+    let mut stream = english.token_stream(word);
+    let mut tokens = Vec::new();
+    while stream.advance() {
+        tokens.push(stream.token().text.clone());
+    }
+    !tokens.is_empty()
+        && tokens.iter().all(|token| {
+            [fields.name_en, fields.text_en].into_iter().any(|field| {
+                searcher
+                    .doc_freq(&Term::from_field_text(field, token))
+                    .unwrap_or(0)
+                    > 0
+            })
+        })
 }
 
 /// Splits a query into concepts: synonym phrases first (longest first), then the remaining
@@ -346,7 +489,7 @@ pub enum Concept {
 pub fn concepts(query: &str) -> Vec<Concept> {
     let mut remaining = normalise(&folded(query));
     let mut concepts = Vec::new();
-    for (member, group) in &synonym_table().members {
+    for (member, _) in &synonym_table().members {
         if member.trim().is_empty() {
             continue;
         }
@@ -357,11 +500,18 @@ pub fn concepts(query: &str) -> Vec<Concept> {
         };
         if remaining.contains(&pattern) {
             remaining = remaining.replacen(&pattern, " ", 1);
-            if !concepts
+            let spelling = member.trim().to_owned();
+            let groups: Vec<usize> = synonym_table()
+                .members
                 .iter()
-                .any(|concept| matches!(concept, Concept::Synonym(known, _) if known == group))
-            {
-                concepts.push(Concept::Synonym(*group, member.trim().to_owned()));
+                .filter(|(other, _)| other == member)
+                .map(|(_, group)| *group)
+                .collect();
+            let known = concepts.iter().any(|concept| {
+                matches!(concept, Concept::Synonym(known, _) if known.iter().any(|g| groups.contains(g)))
+            });
+            if !known {
+                concepts.push(Concept::Synonym(groups, spelling));
             }
         }
     }
@@ -415,33 +565,54 @@ fn term_query(field: Field, text: &str) -> Box<dyn Query> {
     ))
 }
 
+/// Which words of a query get typo alternatives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Typos {
+    /// Only words the index does not know: correctly spelled queries stay fast and exact.
+    ForUnknownWords,
+    /// Every word long enough: the second try of a query that found nothing, for a typo that
+    /// happens to make another known word.
+    ForEveryWord,
+}
+
 /// The tantivy query for a list of concepts, or `None` for an empty query (everything).
-/// `searcher` tells which words the index knows: typo alternatives are added only for words
-/// it does not, which keeps correctly spelled queries fast.
+/// `searcher` tells which words the index knows, for [`Typos::ForUnknownWords`].
+///
+/// Every concept must match, except a lone Chinese character beside other concepts: it is
+/// what is left when a longer name was taken as a synonym (`差示扫描量热` + `仪`), and it
+/// carries too little meaning to sink the query; it still ranks the instruments that have it.
 pub fn build_query(
     fields: &Fields,
     concepts: &[Concept],
     searcher: &tantivy::Searcher,
+    typos: Typos,
+    exact_names: &[String],
+    vocabulary: &Vocabulary,
 ) -> Option<Box<dyn Query>> {
     if concepts.is_empty() {
         return None;
     }
     let mut english = english_analyzer();
-    let clauses: Vec<(Occur, Box<dyn Query>)> = concepts
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = concepts
         .iter()
         .map(|concept| {
             let alternatives: Vec<(Occur, Box<dyn Query>)> = match concept {
-                Concept::Synonym(group, spelling) => {
+                Concept::Synonym(groups, spelling) => {
                     // The group's token finds every instrument that mentions the technique
                     // anywhere; the name token ranks those named with it first; the words
                     // the user wrote, when they are in a name, rank the closest spelling first.
-                    let mut alternatives = vec![
-                        boosted(term_query(fields.synonyms, &synonym_token(*group)), 2.0),
-                        boosted(
-                            term_query(fields.synonyms, &synonym_name_token(*group)),
-                            3.0,
-                        ),
-                    ];
+                    let mut alternatives: Vec<(Occur, Box<dyn Query>)> = groups
+                        .iter()
+                        .flat_map(|group| {
+                            [
+                                boosted(term_query(fields.synonyms, &synonym_token(*group)), 2.0),
+                                boosted(
+                                    term_query(fields.synonyms, &synonym_name_token(*group)),
+                                    3.0,
+                                ),
+                            ]
+                        })
+                        .collect();
                     if !spelling.chars().any(is_cjk) {
                         let mut stream = english.token_stream(spelling);
                         while stream.advance() {
@@ -459,16 +630,26 @@ pub fn build_query(
                     while stream.advance() {
                         tokens.push(stream.token().text.clone());
                     }
-                    english_alternatives(fields, word, &tokens, searcher)
+                    english_alternatives(fields, word, &tokens, searcher, typos, vocabulary)
                 }
                 Concept::Chinese(word) => chinese_alternatives(fields, word),
+                Concept::Model(key) => vec![boosted(term_query(fields.model_key, key), 4.0)],
             };
+            let optional = concepts.len() > 1
+                && matches!(concept, Concept::Chinese(word) if word.chars().count() == 1);
             (
-                Occur::Must,
+                if optional { Occur::Should } else { Occur::Must },
                 Box::new(BooleanQuery::new(alternatives)) as Box<dyn Query>,
             )
         })
         .collect();
+    // A query that is a kind's whole name puts that kind first (`高效液相色谱仪` above the
+    // LC-MS whose name contains it, `High-performance liquid chromatograph` above UHPLC).
+    clauses.extend(
+        exact_names
+            .iter()
+            .map(|name| boosted(term_query(fields.exact_name, name), 20.0)),
+    );
     Some(Box::new(BooleanQuery::new(clauses)))
 }
 
@@ -477,6 +658,8 @@ fn english_alternatives(
     word: &str,
     tokens: &[String],
     searcher: &tantivy::Searcher,
+    typos: Typos,
+    vocabulary: &Vocabulary,
 ) -> Vec<(Occur, Box<dyn Query>)> {
     match tokens {
         [] => vec![],
@@ -486,12 +669,13 @@ fn english_alternatives(
                 boosted(term_query(fields.text_en, token), 1.0),
             ];
             let length = word.chars().count();
-            let known = [fields.name_en, fields.text_en].into_iter().any(|field| {
-                searcher
-                    .doc_freq(&Term::from_field_text(field, token))
-                    .unwrap_or(0)
-                    > 0
-            });
+            let known = typos == Typos::ForUnknownWords
+                && [fields.name_en, fields.text_en].into_iter().any(|field| {
+                    searcher
+                        .doc_freq(&Term::from_field_text(field, token))
+                        .unwrap_or(0)
+                        > 0
+                });
             if !known && length >= 5 && !word.chars().any(|c| c.is_ascii_digit()) {
                 // Typos: one edit in a word of five or more letters, two from nine.
                 let distance = if length >= 9 { 2 } else { 1 };
@@ -499,6 +683,21 @@ fn english_alternatives(
                     let fuzzy =
                         FuzzyTermQuery::new(Term::from_field_text(field, token), distance, true);
                     alternatives.push(boosted(Box::new(fuzzy), boost));
+                }
+                // Fuzzy matching works on stems, where a typo can cost an edit more
+                // (`rheomter` is two edits from the stem `rheomet`); the catalogue's own words
+                // within reach are added as they are written, through the analyzer.
+                let mut english = english_analyzer();
+                for correction in vocabulary.latin_within_typos(word) {
+                    let mut stream = english.token_stream(correction);
+                    let mut terms = Vec::new();
+                    while stream.advance() {
+                        terms.push(stream.token().text.clone());
+                    }
+                    if let [term] = terms.as_slice() {
+                        alternatives.push(boosted(term_query(fields.name_en, term), 0.6));
+                        alternatives.push(boosted(term_query(fields.text_en, term), 0.2));
+                    }
                 }
             }
             alternatives
@@ -570,17 +769,17 @@ mod tests {
         assert_eq!(
             concepts("XRD 合肥"),
             [
-                Concept::Synonym(xrd, "xrd".into()),
+                Concept::Synonym(vec![xrd], "xrd".into()),
                 Concept::Chinese("合肥".into())
             ]
         );
         assert_eq!(
             concepts("x-ray diffraction"),
-            [Concept::Synonym(xrd, "x ray diffraction".into())]
+            [Concept::Synonym(vec![xrd], "x ray diffraction".into())]
         );
         assert_eq!(
             concepts("X射线衍射仪"),
-            [Concept::Synonym(xrd, "x射线衍射仪".into())]
+            [Concept::Synonym(vec![xrd], "x射线衍射仪".into())]
         );
         assert_eq!(
             concepts("spectrometer in Nanjing"),

@@ -5,3 +5,4 @@ mod availability;
 mod judged;
 mod search;
 mod support;
+mod words;

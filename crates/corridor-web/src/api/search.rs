@@ -118,6 +118,20 @@ pub struct SearchResultsDto {
     pub facets: BTreeMap<String, Vec<FacetCountDto>>,
     /// The user class whose rates `hourly_rate_fen` and `price_band` use.
     pub user_class: String,
+    /// Present when nothing matched the query as written and these results answer a looser
+    /// form of it: typo alternatives for every word, then without some words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relaxed: Option<RelaxationDto>,
+    /// The query with its unknown words replaced by the closest words of the catalogue.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub did_you_mean: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RelaxationDto {
+    /// The words left out (lower-cased, in the catalogue's spelling); empty when close
+    /// spellings of every word were enough.
+    pub dropped_words: Vec<String>,
 }
 
 fn list<T>(
@@ -261,6 +275,10 @@ pub fn results_dto(results: SearchResults, rate_basis: RateBasis) -> SearchResul
             })
             .collect(),
         user_class: rate_basis.class.as_code().to_owned(),
+        relaxed: results.relaxation.map(|relaxation| RelaxationDto {
+            dropped_words: relaxation.dropped_words,
+        }),
+        did_you_mean: results.did_you_mean,
     }
 }
 

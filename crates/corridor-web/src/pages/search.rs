@@ -55,6 +55,11 @@ pub struct SearchTemplate {
     pub next_link: Option<String>,
     pub clear_link: String,
     pub sort_links: Vec<(&'static str, String, bool)>,
+    /// When the query matched nothing as written: the words the results leave out (empty
+    /// when close spellings were enough).
+    pub relaxed: Option<String>,
+    /// A better-spelled query and the link that searches it, with the same filters.
+    pub did_you_mean: Option<(String, String)>,
 }
 
 #[derive(serde::Deserialize, serde::Serialize, Default, Clone)]
@@ -400,7 +405,19 @@ pub async fn search_page(
         )
     })
     .collect();
+    let relaxed = results
+        .relaxed
+        .as_ref()
+        .map(|relaxed| relaxed.dropped_words.join(" "));
+    let did_you_mean = results.did_you_mean.clone().map(|suggestion| {
+        let mut suggested = params.clone();
+        suggested.q = Some(suggestion.clone());
+        suggested.offset = None;
+        (suggestion, suggested.link())
+    });
     let page = SearchTemplate {
+        relaxed,
+        did_you_mean,
         q: params.q.clone().unwrap_or_default(),
         total: results.total,
         hits,
