@@ -52,3 +52,54 @@ test('search in Chinese finds the same kind of instrument', async ({ page }) => 
     expect(place).toContain('合肥');
   }
 });
+
+test('results come grouped by kind in both languages, a group opens its instruments, and the flat list is a switch away', async ({ page, request }) => {
+  for (const [lang, query, kindsWord] of [['en', 'microscope', 'kinds'], ['zh', '显微镜', '类']]) {
+    await page.goto(`/search?lang=${lang}`);
+    await page.getByTestId('search-input').fill(query);
+    await page.getByTestId('search-button').click();
+    const groups = page.getByTestId('group');
+    await expect(groups.first()).toBeVisible();
+    // A broad query shows a different kind on every row.
+    const titles = await groups.locator('.card-title').allTextContents();
+    expect(new Set(titles).size).toBe(titles.length);
+    expect(titles.length).toBeGreaterThanOrEqual(5);
+    await expect(page.locator('.summary')).toContainText(kindsWord);
+    const api = await (await request.get(`/api/v1/search?q=${encodeURIComponent(query)}`)).json();
+    expect(await total(page)).toBe(api.total);
+    expect(Number((await page.getByTestId('group-total').textContent()).trim())).toBe(api.total_groups);
+    const count = Number((await groups.first().getByTestId('group-count').textContent()).trim());
+    expect(count).toBe(api.groups[0].instruments);
+    if (lang === 'en') {
+      await page.screenshot({ path: path.join(screenshots, 'search-grouped-en.png'), fullPage: true });
+    } else {
+      await page.screenshot({ path: path.join(screenshots, 'search-grouped-zh.png'), fullPage: true });
+    }
+    // One click opens the group: its instruments one by one, all of that kind.
+    const firstTitle = titles[0];
+    await groups.first().getByTestId('group-open').click();
+    await expect(page).toHaveURL(/group=none/);
+    expect(await total(page)).toBe(count);
+    await expect(page.getByTestId('group')).toHaveCount(0);
+    for (const title of await page.getByTestId('results').locator('.card-title').allTextContents()) {
+      expect(title).toBe(firstTitle);
+    }
+  }
+  // The switch: the same query, one row per instrument.
+  await page.goto('/search?lang=en&q=microscope');
+  await page.locator('.view a', { hasText: 'Each instrument' }).click();
+  await expect(page).toHaveURL(/group=none/);
+  await expect(page.getByTestId('group')).toHaveCount(0);
+  await expect(page.getByTestId('results').locator('li').first()).toBeVisible();
+});
+
+test('a query that matches nothing as written says what it dropped and offers a spelling', async ({ page }) => {
+  await page.goto('/search?lang=en&q=microscope%20qwxzvbnm');
+  await expect(page.getByTestId('relaxed')).toContainText('qwxzvbnm');
+  expect(await total(page)).toBeGreaterThan(0);
+  await page.goto('/search?lang=zh&q=microscpe');
+  await expect(page.getByTestId('did-you-mean')).toContainText('microscope');
+  await page.getByTestId('did-you-mean').locator('a').click();
+  await expect(page).toHaveURL(/q=microscope/);
+  expect(await total(page)).toBeGreaterThan(0);
+});

@@ -398,6 +398,7 @@ async fn availability_round(options: &BookingBenchOptions) -> Result<serde_json:
                         origin: None,
                         offset: 0,
                         limit: 20,
+                        grouping: corridor_search::Grouping::Flat,
                     };
                     let started = Instant::now();
                     let results = search.index.search(&request)?;

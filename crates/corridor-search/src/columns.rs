@@ -10,9 +10,10 @@
 use std::sync::Arc;
 
 use corridor_domain::{
-    AccessPolicy, BookingMode, Fen, GeoPoint, InstitutionKind, InstrumentId, ProvinceCode,
+    AccessPolicy, BookingMode, CityCode, Fen, GeoPoint, InstitutionKind, InstrumentId, ProvinceCode,
 };
 
+use crate::groups::{GroupKeys, GroupTally, Grouping, SearchGroup};
 use crate::{SearchDocument, SearchHit, SearchRequest, SortOrder};
 
 const EARTH_MEAN_RADIUS_KM: f64 = 6_371.008_8;
@@ -228,8 +229,15 @@ fn attributes_of(document: &SearchDocument, city_index: u16, institution_index: 
     }
 }
 
-/// What one pass answers: the number of matches after the filters, the page, the facets.
-pub type Selection = (u64, Vec<SearchHit>, Facets);
+/// What one pass answers: the number of matches after the filters, the page, the facets,
+/// and when grouped, the page's groups (one per hit) and how many groups there are.
+pub struct Selection {
+    pub total: u64,
+    pub hits: Vec<SearchHit>,
+    pub facets: Facets,
+    pub groups: Vec<SearchGroup>,
+    pub total_groups: u64,
+}
 
 pub struct Columns {
     /// The distinct cities of the instruments, in order of first appearance.
@@ -245,6 +253,11 @@ pub struct Columns {
     units: Vec<[f64; 3]>,
     /// Instrument id → position, `u32::MAX` where no live instrument has the id.
     positions_by_id: Arc<Vec<u32>>,
+    /// By position: the instrument's kind and model (see `groups.rs`).
+    kind_of: Vec<u32>,
+    model_of: Vec<u32>,
+    kinds: GroupKeys,
+    models: GroupKeys,
 }
 
 impl Columns {
@@ -258,6 +271,10 @@ impl Columns {
             ids: Vec::with_capacity(documents.len()),
             units: Vec::with_capacity(documents.len()),
             positions_by_id: Arc::new(Vec::new()),
+            kind_of: Vec::with_capacity(documents.len()),
+            model_of: Vec::with_capacity(documents.len()),
+            kinds: GroupKeys::default(),
+            models: GroupKeys::default(),
         };
         for document in documents {
             columns.upsert(document);
@@ -309,6 +326,12 @@ impl Columns {
         }
         let attributes = attributes_of(&document, city_index, institution_index);
         let unit = unit_vector(document.location);
+        let kind_key = kind_key(&document);
+        let model = self.models.intern(format!(
+            "{kind_key}|{}",
+            crate::text::model_key(&document.model)
+        ));
+        let kind = self.kinds.intern(kind_key);
         match positions[id] {
             u32::MAX => {
                 positions[id] = self.documents.len() as u32;
@@ -316,11 +339,15 @@ impl Columns {
                 self.attributes.push(attributes);
                 self.ids.push(id as i64);
                 self.units.push(unit);
+                self.kind_of.push(kind);
+                self.model_of.push(model);
             }
             position => {
                 self.documents[position as usize] = Some(Arc::new(document));
                 self.attributes[position as usize] = attributes;
                 self.units[position as usize] = unit;
+                self.kind_of[position as usize] = kind;
+                self.model_of[position as usize] = model;
             }
         }
     }
@@ -396,6 +423,13 @@ impl Columns {
                 .copied()
                 .unwrap_or(u32::MAX)
         });
+        // A key no instrument has matches nothing, like an unknown institution.
+        let kind_filter = filters.kind.as_deref().map(|key| {
+            self.kinds
+                .index_of(key)
+                .or_else(|| self.models.index_of(key).map(|model| model | MODEL_BIT))
+                .unwrap_or(u32::MAX)
+        });
         let near = filters.near.map(|(point, km)| {
             (
                 unit_vector(point),
@@ -427,6 +461,16 @@ impl Columns {
         let mut total = 0u64;
         let page_end = request.offset + request.limit;
         let mut page = PageSelection::new(page_end);
+        let group_of: Option<&[u32]> = match request.grouping {
+            Grouping::Flat => None,
+            Grouping::Kind => Some(&self.kind_of),
+            Grouping::Model => Some(&self.model_of),
+        };
+        let mut tallies: Vec<Option<GroupTally<PageCandidate>>> = match request.grouping {
+            Grouping::Flat => Vec::new(),
+            Grouping::Kind => (0..self.kinds.len()).map(|_| None).collect(),
+            Grouping::Model => (0..self.models.len()).map(|_| None).collect(),
+        };
 
         let mut visit = |position: u32, score: f32| {
             let attributes = &self.attributes[position as usize];
@@ -435,6 +479,16 @@ impl Columns {
             }
             if institution_index.is_some_and(|index| index != attributes.institution_index) {
                 return;
+            }
+            if let Some(wanted) = kind_filter {
+                let matches = if wanted & MODEL_BIT != 0 {
+                    self.model_of[position as usize] == wanted & !MODEL_BIT
+                } else {
+                    self.kind_of[position as usize] == wanted
+                };
+                if !matches {
+                    return;
+                }
             }
             let rate = Fen(if home_index == Some(attributes.institution_index) {
                 attributes.rates[0]
@@ -535,13 +589,30 @@ impl Columns {
                     // A larger dot product is a shorter distance.
                     SortOrder::Distance => !totally_ordered_f64(dot),
                 };
-                page.offer(PageCandidate {
+                let candidate = PageCandidate {
                     key: (primary, self.ids[position as usize]),
                     position,
                     score,
                     rate,
                     dot,
-                });
+                };
+                match group_of {
+                    None => page.offer(candidate),
+                    Some(group_of) => {
+                        let tally = tallies[group_of[position as usize] as usize]
+                            .get_or_insert_with(|| GroupTally::new(candidate, rate));
+                        if candidate.key < tally.best.key {
+                            tally.best = candidate;
+                        }
+                        tally.count(
+                            attributes.institution_index,
+                            u32::from(attributes.city_index),
+                            rate,
+                            position,
+                            dot,
+                        );
+                    }
+                }
             }
         };
         match matches {
@@ -559,19 +630,67 @@ impl Columns {
             None => (0..self.documents.len() as u32).for_each(|position| visit(position, 0.0)),
         }
 
-        let hits = page
-            .into_best_first()
-            .into_iter()
-            .skip(request.offset)
-            .filter_map(|candidate| {
-                Some(SearchHit {
-                    document: self.documents[candidate.position as usize].clone()?,
-                    score: candidate.score,
-                    hourly_rate: candidate.rate,
-                    distance_km: origin.map(|_| great_circle_km_from_dot(candidate.dot)),
-                })
+        let hit_of = |candidate: &PageCandidate| {
+            Some(SearchHit {
+                document: self.documents[candidate.position as usize].clone()?,
+                score: candidate.score,
+                hourly_rate: candidate.rate,
+                distance_km: origin.map(|_| great_circle_km_from_dot(candidate.dot)),
             })
-            .collect();
+        };
+        let (hits, groups, total_groups) = if group_of.is_none() {
+            let hits = page
+                .into_best_first()
+                .iter()
+                .skip(request.offset)
+                .filter_map(hit_of)
+                .collect();
+            (hits, Vec::new(), 0)
+        } else {
+            let keys = if request.grouping == Grouping::Model {
+                &self.models
+            } else {
+                &self.kinds
+            };
+            let mut tallies: Vec<(u32, GroupTally<PageCandidate>)> = tallies
+                .into_iter()
+                .enumerate()
+                .filter_map(|(index, tally)| Some((index as u32, tally?)))
+                .collect();
+            let total_groups = tallies.len() as u64;
+            tallies.sort_unstable_by_key(|(_, tally)| tally.best.key);
+            let mut hits = Vec::new();
+            let mut groups = Vec::new();
+            for (index, tally) in tallies.iter().skip(request.offset).take(request.limit) {
+                let Some(hit) = hit_of(&tally.best) else {
+                    continue;
+                };
+                let key = keys.key(*index).to_owned();
+                groups.push(SearchGroup {
+                    model: (request.grouping == Grouping::Model)
+                        .then(|| hit.document.model.clone()),
+                    key,
+                    instruments: tally.instruments,
+                    institutions: tally.institutions.len() as u64,
+                    cities: tally
+                        .cities
+                        .iter()
+                        .map(|city| CityCode::new(self.city_codes[*city as usize]))
+                        .filter_map(Result::ok)
+                        .collect(),
+                    lowest_rate: tally.lowest_rate,
+                    highest_rate: tally.highest_rate,
+                    nearest: origin.and(tally.nearest).map(|(position, dot)| {
+                        (
+                            InstrumentId(self.ids[position as usize]),
+                            great_circle_km_from_dot(dot),
+                        )
+                    }),
+                });
+                hits.push(hit);
+            }
+            (hits, groups, total_groups)
+        };
 
         let facets = Facets {
             facets: vec![
@@ -625,7 +744,27 @@ impl Columns {
                 ),
             ],
         };
-        (total, hits, facets)
+        Selection {
+            total,
+            hits,
+            facets,
+            groups,
+            total_groups,
+        }
+    }
+}
+
+/// Marks a model's index in the kind filter (kinds and models are numbered apart).
+const MODEL_BIT: u32 = 1 << 31;
+
+/// An instrument's kind: its English name as an exact-name key, or its Chinese one where it
+/// has no English name.
+fn kind_key(document: &SearchDocument) -> String {
+    let english = crate::text::exact_key(&document.name_en);
+    if english.is_empty() {
+        crate::text::exact_key(&document.name_zh)
+    } else {
+        english
     }
 }
 

@@ -14,6 +14,7 @@
 
 pub mod availability;
 mod columns;
+mod groups;
 mod spelling;
 mod synonyms;
 mod text;
@@ -33,6 +34,7 @@ use tantivy::{
 };
 
 pub use columns::{Facet, FacetCount, Facets, PriceBand};
+pub use groups::{Grouping, SearchGroup};
 pub use spelling::canonical_spelling;
 pub use text::{concepts, is_cjk, Concept};
 
@@ -112,6 +114,8 @@ pub struct SearchFilters {
     pub near: Option<(GeoPoint, f64)>,
     /// At most this hourly rate for the caller's user class.
     pub max_hourly_rate: Option<Fen>,
+    /// Only the instruments of one kind, or of one model of a kind: a group's key.
+    pub kind: Option<String>,
     pub extra: Vec<Arc<dyn CandidateFilter>>,
 }
 
@@ -160,8 +164,10 @@ pub struct SearchRequest {
     pub sort: SortOrder,
     /// The point distances are measured from, when not filtering by `near`.
     pub origin: Option<GeoPoint>,
+    /// With grouping, `offset` and `limit` count groups.
     pub offset: usize,
     pub limit: usize,
+    pub grouping: Grouping,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -174,8 +180,13 @@ pub struct SearchHit {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchResults {
+    /// Instruments that match, whatever the grouping.
     pub total: u64,
+    /// One per instrument, or when grouped, the best instrument of each group of the page.
     pub hits: Vec<SearchHit>,
+    /// When grouped: the groups of the page, in the order of `hits`, and how many there are.
+    pub groups: Vec<SearchGroup>,
+    pub total_groups: u64,
     pub facets: Facets,
     /// How the query was understood, for display and debugging.
     pub concepts: Vec<Concept>,
@@ -326,29 +337,34 @@ impl SearchIndex {
         let columns = self.columns.read().expect("columns lock");
         let searcher = self.reader.searcher();
         let run = |concepts: &[Concept], typos: text::Typos| {
-            self.select(
-                &searcher,
-                &columns,
-                &vocabulary,
+            let query = text::QueryParts {
                 concepts,
                 typos,
-                &exact_names,
-                request,
-            )
+                exact_names: &exact_names,
+            };
+            self.select(&searcher, &columns, &vocabulary, query, request)
         };
         let mut selected = run(&concepts, text::Typos::ForUnknownWords)?;
         let mut relaxation = None;
-        if selected.0 == 0 && !concepts.is_empty() {
+        if selected.total == 0 && !concepts.is_empty() {
             if let Some((relaxed, how)) = self.relaxed(&searcher, &vocabulary, &concepts, run)? {
                 selected = relaxed;
                 relaxation = Some(how);
             }
         }
-        let (total, hits, facets) = selected;
+        let columns::Selection {
+            total,
+            hits,
+            facets,
+            groups,
+            total_groups,
+        } = selected;
         let did_you_mean = self.did_you_mean(&request.text, &concepts, &searcher, &vocabulary);
         Ok(SearchResults {
             total,
             hits,
+            groups,
+            total_groups,
             facets,
             concepts,
             relaxation,
@@ -362,17 +378,15 @@ impl SearchIndex {
         searcher: &tantivy::Searcher,
         columns: &columns::Columns,
         vocabulary: &vocabulary::Vocabulary,
-        concepts: &[Concept],
-        typos: text::Typos,
-        exact_names: &[String],
+        query: text::QueryParts<'_>,
         request: &SearchRequest,
     ) -> Result<columns::Selection, SearchError> {
         let matches = match text::build_query(
             &self.fields,
-            concepts,
+            query.concepts,
             searcher,
-            typos,
-            exact_names,
+            query.typos,
+            query.exact_names,
             vocabulary,
         ) {
             None => None,
@@ -406,7 +420,7 @@ impl SearchIndex {
             typos_for_every_word: true,
             dropped_words: Vec::new(),
         };
-        if widened.0 > 0 {
+        if widened.total > 0 {
             return Ok(Some((widened, how)));
         }
         if concepts.len() < 2 {
@@ -435,7 +449,7 @@ impl SearchIndex {
         while !kept.is_empty() {
             if kept.len() < concepts.len() {
                 let selection = run(&kept, every_word)?;
-                if selection.0 > 0 {
+                if selection.total > 0 {
                     // The words were dropped in query order; say them in that order.
                     how.dropped_words
                         .sort_by_key(|word| concepts.iter().position(|c| c.word() == word));

@@ -565,6 +565,15 @@ fn term_query(field: Field, text: &str) -> Box<dyn Query> {
     ))
 }
 
+/// What one text query is made of: its concepts, which words get typo alternatives, and the
+/// exact names it could be.
+#[derive(Clone, Copy)]
+pub struct QueryParts<'a> {
+    pub concepts: &'a [Concept],
+    pub typos: Typos,
+    pub exact_names: &'a [String],
+}
+
 /// Which words of a query get typo alternatives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Typos {
@@ -614,13 +623,23 @@ pub fn build_query(
                         })
                         .collect();
                     if !spelling.chars().any(is_cjk) {
+                        // All the words the user wrote, as a phrase: `mass spectrometer`
+                        // ranks names with that phrase first, and `spectrometer` alone never
+                        // stands in for mass spectrometry.
                         let mut stream = english.token_stream(spelling);
+                        let mut terms = Vec::new();
                         while stream.advance() {
-                            alternatives.push(boosted(
-                                term_query(fields.name_en, &stream.token().text),
-                                1.0,
-                            ));
+                            terms.push(Term::from_field_text(fields.name_en, &stream.token().text));
                         }
+                        let spelled: Box<dyn Query> = match terms.len() {
+                            0 => Box::new(BooleanQuery::new(Vec::new())),
+                            1 => Box::new(TermQuery::new(
+                                terms.remove(0),
+                                IndexRecordOption::WithFreqs,
+                            )),
+                            _ => Box::new(PhraseQuery::new(terms)),
+                        };
+                        alternatives.push(boosted(spelled, 1.0));
                     }
                     alternatives
                 }

@@ -3,7 +3,7 @@
 //! the availability index, the order, the page, and the prices of the person asking (their
 //! own institution's internal rate at its instruments, else the rate of their user class).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use corridor_domain::{
@@ -11,7 +11,8 @@ use corridor_domain::{
     InstitutionKind, ProvinceCode, UserClass,
 };
 use corridor_search::{
-    CitySetFilter, PriceBand, RateBasis, SearchFilters, SearchRequest, SearchResults, SortOrder,
+    CitySetFilter, Grouping, PriceBand, RateBasis, SearchFilters, SearchRequest, SearchResults,
+    SortOrder,
 };
 use jiff::SignedDuration;
 
@@ -82,7 +83,14 @@ pub struct SearchQuery {
     pub free: FreeTimeQuery,
     pub limit: Option<u32>,
     pub offset: Option<u32>,
+    /// One row per instrument, per kind or per model; `limit` and `offset` count rows.
+    pub grouping: Grouping,
+    /// Only one group's instruments: a group's key from a grouped answer.
+    pub kind: Option<String>,
 }
+
+/// The longest group key a query may name (a kind's name, a bar and a model).
+pub const LONGEST_GROUP_KEY_CHARS: usize = 400;
 
 /// A page of results, with the prices' basis and the page that was asked for.
 #[derive(Debug, Clone)]
@@ -92,12 +100,28 @@ pub struct SearchAnswer {
     pub rate_basis: RateBasis,
     pub offset: usize,
     pub limit: usize,
+    /// With the rail-reach filter: the travel minutes to each reachable city, so that a
+    /// front end can say how far each result (and each group's nearest city) is by rail.
+    pub rail_minutes: Option<HashMap<u32, u16>>,
+    /// How the rows were grouped.
+    pub request_grouping: Grouping,
+}
+
+impl SearchAnswer {
+    /// The group's city nearest by rail from the reach filter's origin, and its minutes.
+    pub fn nearest_by_rail(&self, cities: &[CityCode]) -> Option<(CityCode, u16)> {
+        let minutes = self.rail_minutes.as_ref()?;
+        cities
+            .iter()
+            .filter_map(|city| Some((*city, *minutes.get(&city.get())?)))
+            .min_by_key(|(city, minutes)| (*minutes, city.get()))
+    }
 }
 
 impl Catalogue<'_> {
     /// Searches every instrument of the region for the actor (signed in or not).
     pub async fn search(&self, actor: &Actor, query: SearchQuery) -> AppResult<SearchAnswer> {
-        let request = self.search_request(actor, query).await?;
+        let (request, rail_minutes) = self.search_request(actor, query).await?;
         let results = self
             .search
             .index
@@ -108,11 +132,17 @@ impl Catalogue<'_> {
             rate_basis: request.rate_basis,
             offset: request.offset,
             limit: request.limit,
+            rail_minutes,
+            request_grouping: request.grouping,
         })
     }
 
     /// The index's request for a query, once every limit is met.
-    async fn search_request(&self, actor: &Actor, query: SearchQuery) -> AppResult<SearchRequest> {
+    async fn search_request(
+        &self,
+        actor: &Actor,
+        query: SearchQuery,
+    ) -> AppResult<(SearchRequest, Option<HashMap<u32, u16>>)> {
         if query.text.chars().count() > LONGEST_SEARCH_TEXT_CHARS {
             return Err(AppError::invalid(
                 "q",
@@ -134,8 +164,19 @@ impl Catalogue<'_> {
             institution: query.institution,
             near: None,
             max_hourly_rate: query.max_rate,
+            kind: query.kind,
             extra: Vec::new(),
         };
+        if filters
+            .kind
+            .as_ref()
+            .is_some_and(|key| key.chars().count() > LONGEST_GROUP_KEY_CHARS)
+        {
+            return Err(AppError::invalid(
+                "kind",
+                format!("must be at most {LONGEST_GROUP_KEY_CHARS} characters"),
+            ));
+        }
         let near_point = match query.near_city {
             Some(code) => Some(self.city_location(code).await?),
             None => None,
@@ -153,8 +194,10 @@ impl Catalogue<'_> {
             (None, Some(_)) => return Err(AppError::invalid("within_km", "needs near_city")),
             _ => {}
         }
-        if let Some(filter) = self.reach_filter(query.reach)? {
+        let mut rail_minutes = None;
+        if let Some((filter, minutes)) = self.reach_filter(query.reach)? {
             filters.extra.push(Arc::new(filter));
+            rail_minutes = Some(minutes);
         }
         if let Some(filter) = self.free_time_filter(query.free)? {
             filters.extra.push(Arc::new(filter));
@@ -179,7 +222,7 @@ impl Catalogue<'_> {
                 format!("must be at most {DEEPEST_SEARCH_OFFSET}; narrow the search instead"),
             ));
         }
-        Ok(SearchRequest {
+        let request = SearchRequest {
             text: query.text,
             filters,
             rate_basis,
@@ -187,7 +230,9 @@ impl Catalogue<'_> {
             origin: near_point,
             offset,
             limit,
-        })
+            grouping: query.grouping,
+        };
+        Ok((request, rail_minutes))
     }
 
     /// Where a city is: from the index's table (no read), else from the store.
@@ -205,7 +250,10 @@ impl Catalogue<'_> {
 
     /// The cities reachable by rail as the reach filter asks, or `None` without one. The
     /// origin and the horizon go together; the departure and the window need them.
-    fn reach_filter(&self, query: ReachFilterQuery) -> AppResult<Option<CitySetFilter>> {
+    fn reach_filter(
+        &self,
+        query: ReachFilterQuery,
+    ) -> AppResult<Option<(CitySetFilter, HashMap<u32, u16>)>> {
         match (query.from, query.minutes) {
             (Some(from), Some(minutes)) => {
                 if !travel_minutes_allowed(minutes) {
@@ -222,10 +270,13 @@ impl Catalogue<'_> {
                     .keys()
                     .filter_map(|code| CityCode::new(*code).ok())
                     .collect();
-                Ok(Some(CitySetFilter {
-                    name: "reach",
-                    cities,
-                }))
+                Ok(Some((
+                    CitySetFilter {
+                        name: "reach",
+                        cities,
+                    },
+                    reach.cities,
+                )))
             }
             (None, None) if query.departure.is_some() => Err(AppError::invalid(
                 "reach_depart",

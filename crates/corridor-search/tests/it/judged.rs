@@ -121,3 +121,39 @@ fn the_judged_queries_reach_a_recall_at_ten_of_ninety_five_percent_and_never_end
         report.join("\n")
     );
 }
+
+#[test]
+fn every_broad_judged_query_shows_at_least_five_kinds_in_its_first_ten_rows() {
+    let (_, index) = full_index();
+    let judged: Vec<Value> = serde_json::from_str(include_str!("judged_queries.json")).unwrap();
+    let mut report = Vec::new();
+    let mut failures = Vec::new();
+    for entry in judged
+        .iter()
+        .filter(|entry| entry["broad"].as_bool() == Some(true))
+    {
+        let query = entry["query"].as_str().unwrap();
+        let results = index
+            .search(&SearchRequest {
+                text: query.to_owned(),
+                limit: 10,
+                grouping: corridor_search::Grouping::Kind,
+                ..Default::default()
+            })
+            .unwrap();
+        let kinds: std::collections::HashSet<&str> = results
+            .hits
+            .iter()
+            .map(|hit| hit.document.name_en.as_str())
+            .collect();
+        report.push(format!("{} {query}", kinds.len()));
+        if kinds.len() < 5.min(results.total_groups as usize) {
+            failures.push(query);
+        }
+    }
+    println!(
+        "distinct kinds in the first ten grouped rows: {}",
+        report.join(", ")
+    );
+    assert!(failures.is_empty(), "{failures:?}\n{}", report.join("\n"));
+}

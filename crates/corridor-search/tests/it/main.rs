@@ -2,6 +2,7 @@
 //! facets and filters, updates and removals, and the judged query set.
 
 mod availability;
+mod groups;
 mod judged;
 mod search;
 mod support;

@@ -4,12 +4,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::State;
-use corridor_app::catalogue::{FreeTimeQuery, ReachFilterQuery, SearchQuery};
+use corridor_app::catalogue::{FreeTimeQuery, ReachFilterQuery, SearchAnswer, SearchQuery};
 use corridor_domain::{
     AccessPolicy, BookingMode, CategoryCode, CityCode, Fen, InstitutionId, InstitutionKind,
     ProvinceCode, UserClass,
 };
-use corridor_search::{Facet, PriceBand, RateBasis, SearchResults, SortOrder};
+use corridor_search::{Facet, Grouping, PriceBand, SortOrder};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -75,6 +75,12 @@ pub struct SearchParams {
     pub limit: Option<u32>,
     /// 0 to 10,000.
     pub offset: Option<u32>,
+    /// `kind` (default): one row per kind of instrument (its name), with the count, the
+    /// institutions, the price range and the nearest; `model`: one per model of a kind;
+    /// `none`: one row per instrument. `limit` and `offset` count rows.
+    pub group: Option<String>,
+    /// Only the instruments of one group: the `key` of a group in a grouped answer.
+    pub kind: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -125,6 +131,41 @@ pub struct SearchResultsDto {
     /// The query with its unknown words replaced by the closest words of the catalogue.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub did_you_mean: Option<String>,
+    /// When grouped: one group per item, in the same order (the item is the group's best
+    /// instrument by the chosen order), and how many groups match in all.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<SearchGroupDto>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_groups: Option<u64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchGroupDto {
+    /// Pass as `kind` (with `group=none`) to list the group's instruments.
+    pub key: String,
+    /// The model, when grouped by model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// The group's instruments that pass the filters.
+    pub instruments: u64,
+    pub institutions: u64,
+    /// The caller's hourly rates in the group, cheapest and dearest, in fen.
+    pub lowest_rate_fen: i64,
+    pub highest_rate_fen: i64,
+    /// With `near_city`: the group's nearest instrument and its distance.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nearest_instrument_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nearest_km: Option<f64>,
+    /// With the rail-reach filter: the group's city nearest by rail from `reach_from`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nearest_by_rail: Option<RailNearestDto>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RailNearestDto {
+    pub city: u32,
+    pub minutes: u16,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -202,6 +243,18 @@ pub fn search_query(params: &SearchParams) -> Result<SearchQuery, ApiError> {
                 ))
             }
         },
+        grouping: match params.group.as_deref().unwrap_or("kind") {
+            "kind" => Grouping::Kind,
+            "model" => Grouping::Model,
+            "none" => Grouping::Flat,
+            other => {
+                return Err(ApiError::invalid(
+                    "group",
+                    format!("unknown grouping {other:?}; expected kind, model or none"),
+                ))
+            }
+        },
+        kind: params.kind.clone(),
         reach: ReachFilterQuery {
             from: params.reach_from,
             minutes: params.reach_minutes,
@@ -226,8 +279,34 @@ pub fn search_query(params: &SearchParams) -> Result<SearchQuery, ApiError> {
     })
 }
 
-pub fn results_dto(results: SearchResults, rate_basis: RateBasis) -> SearchResultsDto {
+pub fn results_dto(answer: SearchAnswer) -> SearchResultsDto {
+    let groups = answer
+        .results
+        .groups
+        .iter()
+        .map(|group| SearchGroupDto {
+            key: group.key.clone(),
+            model: group.model.clone(),
+            instruments: group.instruments,
+            institutions: group.institutions,
+            lowest_rate_fen: group.lowest_rate.0,
+            highest_rate_fen: group.highest_rate.0,
+            nearest_instrument_id: group.nearest.map(|(id, _)| id.0),
+            nearest_km: group.nearest.map(|(_, km)| (km * 10.0).round() / 10.0),
+            nearest_by_rail: answer
+                .nearest_by_rail(&group.cities)
+                .map(|(city, minutes)| RailNearestDto {
+                    city: city.get(),
+                    minutes,
+                }),
+        })
+        .collect();
+    let total_groups =
+        (answer.request_grouping != Grouping::Flat).then_some(answer.results.total_groups);
+    let (results, rate_basis) = (answer.results, answer.rate_basis);
     SearchResultsDto {
+        groups,
+        total_groups,
         total: results.total,
         items: results
             .hits
@@ -295,5 +374,5 @@ pub async fn search_instruments(
         .catalogue()
         .search(&requester, search_query(&params)?)
         .await?;
-    Ok(Json(results_dto(answer.results, answer.rate_basis)))
+    Ok(Json(results_dto(answer)))
 }

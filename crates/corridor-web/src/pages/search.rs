@@ -41,6 +41,18 @@ pub struct HitView {
     pub rate: String,
     pub distance: Option<String>,
     pub badges: Vec<&'static str>,
+    /// When grouped: what the row stands for beyond its best instrument.
+    pub group: Option<GroupView>,
+}
+
+/// A row of grouped results: how many instruments, where, at what prices, and the link that
+/// lists them.
+pub struct GroupView {
+    pub instruments: u64,
+    pub institutions: u64,
+    pub rates: String,
+    pub nearest: Option<String>,
+    pub open_link: String,
 }
 
 #[derive(Template)]
@@ -60,6 +72,10 @@ pub struct SearchTemplate {
     pub relaxed: Option<String>,
     /// A better-spelled query and the link that searches it, with the same filters.
     pub did_you_mean: Option<(String, String)>,
+    /// The switch between grouped and flat results: label, link, chosen.
+    pub view_links: Vec<(&'static str, String, bool)>,
+    /// When grouped: how many kinds (or models) match.
+    pub total_groups: Option<u64>,
 }
 
 #[derive(serde::Deserialize, serde::Serialize, Default, Clone)]
@@ -87,6 +103,12 @@ pub struct SearchPageParams {
     sort: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     offset: Option<u32>,
+    /// `none` for one row per instrument; grouped by kind when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group: Option<String>,
+    /// One group's instruments (a group's key).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<String>,
     /// Read by the page middleware (the language switch); accepted here so that
     /// `deny_unknown_fields` does not refuse it.
     #[serde(skip_serializing, default)]
@@ -108,6 +130,8 @@ impl SearchPageParams {
             training_required: self.training_required,
             sort: self.sort.clone(),
             offset: self.offset,
+            group: self.group.clone(),
+            kind: self.kind.clone(),
             limit: Some(20),
             ..SearchParams::default()
         }
@@ -267,7 +291,7 @@ pub async fn search_page(
         }
     };
     let (offset, limit) = (answer.offset, answer.limit);
-    let results = results_dto(answer.results, answer.rate_basis);
+    let results = results_dto(answer);
     let city_names: HashMap<u32, (String, String)> = cities
         .iter()
         .map(|city| {
@@ -357,7 +381,8 @@ pub async fn search_page(
     let hits = results
         .items
         .iter()
-        .map(|hit| {
+        .enumerate()
+        .map(|(index, hit)| {
             let mut badges = Vec::new();
             if hit.training_required {
                 badges.push(ctx.t.training_required);
@@ -365,6 +390,36 @@ pub async fn search_page(
             if hit.booking_mode == "needs_approval" {
                 badges.push(ctx.t.needs_approval);
             }
+            let group = results.groups.get(index).map(|group| {
+                let mut open = params.clone();
+                open.kind = Some(group.key.clone());
+                open.group = Some("none".to_owned());
+                open.offset = None;
+                let (low, high) = (
+                    corridor_domain::Fen(group.lowest_rate_fen),
+                    corridor_domain::Fen(group.highest_rate_fen),
+                );
+                let rates = if low == high {
+                    format!("{low} {}", ctx.t.per_hour)
+                } else {
+                    format!("{low}–{high} {}", ctx.t.per_hour)
+                };
+                let nearest = match (&group.nearest_by_rail, group.nearest_km) {
+                    (Some(rail), _) => Some(format!(
+                        "{} {} {} min",
+                        ctx.t.group_nearest, ctx.t.group_by_rail, rail.minutes
+                    )),
+                    (None, Some(km)) => Some(format!("{} {km:.0} km", ctx.t.group_nearest)),
+                    (None, None) => None,
+                };
+                GroupView {
+                    instruments: group.instruments,
+                    institutions: group.institutions,
+                    rates,
+                    nearest,
+                    open_link: open.link(),
+                }
+            });
             HitView {
                 id: hit.id,
                 name: ctx.name(&hit.name_en, &hit.name_zh).to_owned(),
@@ -376,10 +431,12 @@ pub async fn search_page(
                 rate: corridor_domain::Fen(hit.hourly_rate_fen).to_string(),
                 distance: hit.distance_km.map(|km| format!("{km:.0} km")),
                 badges,
+                group,
             }
         })
         .collect();
-    let next_link = ((offset + limit) < results.total as usize).then(|| {
+    let rows = results.total_groups.unwrap_or(results.total);
+    let next_link = ((offset + limit) < rows as usize).then(|| {
         let mut next = params.clone();
         next.offset = Some((offset + limit) as u32);
         next.link()
@@ -415,7 +472,22 @@ pub async fn search_page(
         suggested.offset = None;
         (suggestion, suggested.link())
     });
+    let grouped = params.group.as_deref() != Some("none");
+    let view_links = [
+        (ctx.t.view_by_kind, None, grouped),
+        (ctx.t.view_each_instrument, Some("none"), !grouped),
+    ]
+    .into_iter()
+    .map(|(label, group, chosen)| {
+        let mut switched = params.clone();
+        switched.group = group.map(str::to_owned);
+        switched.offset = None;
+        (label, switched.link(), chosen)
+    })
+    .collect();
     let page = SearchTemplate {
+        view_links,
+        total_groups: results.total_groups,
         relaxed,
         did_you_mean,
         q: params.q.clone().unwrap_or_default(),

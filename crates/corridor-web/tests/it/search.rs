@@ -118,6 +118,7 @@ async fn searching_in_both_languages_with_facets() {
         ("offset=20000", "offset"),
         ("near_city=500100&within_km=5", "near_city"),
         ("category=1", "category"),
+        ("group=flat", "group"),
     ] {
         let response = client()
             .get(server.url(&format!("/api/v1/search?{query}")))
@@ -127,6 +128,53 @@ async fn searching_in_both_languages_with_facets() {
         let problem = expect_problem(response, 400, query).await;
         assert_eq!(problem["parameter"], parameter, "{query}");
     }
+}
+
+#[tokio::test]
+async fn results_come_grouped_by_kind_a_group_opens_its_instruments_and_dead_ends_are_relaxed() {
+    let server = sqlite_server().await;
+    let grouped = search(&server, "q=microscope&limit=10").await;
+    let items = grouped["items"].as_array().unwrap();
+    let groups = grouped["groups"].as_array().unwrap();
+    assert_eq!(items.len(), groups.len());
+    let names: std::collections::HashSet<&str> = items
+        .iter()
+        .map(|item| item["name_en"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), items.len(), "one row per kind");
+    assert!(grouped["total_groups"].as_u64().unwrap() >= items.len() as u64);
+    let key = groups[0]["key"].as_str().unwrap();
+    let count = groups[0]["instruments"].as_u64().unwrap();
+    let opened = search(
+        &server,
+        &format!("q=microscope&group=none&kind={}&limit=100", encode(key)),
+    )
+    .await;
+    assert_eq!(opened["total"].as_u64().unwrap(), count);
+    assert!(opened.get("groups").is_none() && opened.get("total_groups").is_none());
+    assert!(opened["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|item| item["name_en"] == items[0]["name_en"]));
+    let flat = search(&server, "q=microscope&group=none&limit=10").await;
+    assert_eq!(flat["total"], grouped["total"]);
+    let by_model = search(&server, "q=microscope&group=model&limit=10").await;
+    assert!(by_model["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|group| group["model"].is_string()));
+
+    let relaxed = search(&server, &format!("q={}", encode("microscope qwxzvbnm"))).await;
+    assert!(relaxed["total"].as_u64().unwrap() > 0);
+    assert_eq!(relaxed["relaxed"]["dropped_words"], json!(["qwxzvbnm"]));
+    let misspelt = search(&server, "q=microscpe").await;
+    assert_eq!(misspelt["did_you_mean"], "microscope");
+    assert!(search(&server, "q=microscope")
+        .await
+        .get("relaxed")
+        .is_none());
 }
 
 fn new_instrument(institution: i64, site: i64, name: &str) -> Value {
