@@ -474,6 +474,12 @@ impl CandidateFilter for AvailableFilter {
     fn admits(&self, document: &SearchDocument) -> bool {
         self.admits_instrument(document.id)
     }
+
+    fn earliest_start(&self, document: &SearchDocument) -> Option<Timestamp> {
+        let starts = self.starts?;
+        let slot = self.index.slot_of(document.id)?;
+        first_run(&self.index.words(slot), starts).map(|cell| self.index.grid.cell_start(cell))
+    }
 }
 
 /// The live index, shared by the web layer: searches take snapshots, updates write in place.

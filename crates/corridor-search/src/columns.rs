@@ -611,6 +611,11 @@ impl Columns {
                             position,
                             dot,
                         );
+                        if !filters.extra.is_empty() {
+                            if let Some(document) = &self.documents[position as usize] {
+                                tally.free_from(earliest_start(&filters.extra, document));
+                            }
+                        }
                     }
                 }
             }
@@ -631,8 +636,10 @@ impl Columns {
         }
 
         let hit_of = |candidate: &PageCandidate| {
+            let document = self.documents[candidate.position as usize].clone()?;
             Some(SearchHit {
-                document: self.documents[candidate.position as usize].clone()?,
+                earliest_free: earliest_start(&filters.extra, &document),
+                document,
                 score: candidate.score,
                 hourly_rate: candidate.rate,
                 distance_km: origin.map(|_| great_circle_km_from_dot(candidate.dot)),
@@ -680,6 +687,7 @@ impl Columns {
                         .collect(),
                     lowest_rate: tally.lowest_rate,
                     highest_rate: tally.highest_rate,
+                    earliest_free: tally.earliest_free,
                     nearest: origin.and(tally.nearest).map(|(position, dot)| {
                         (
                             InstrumentId(self.ids[position as usize]),
@@ -752,6 +760,17 @@ impl Columns {
             total_groups,
         }
     }
+}
+
+/// The earliest free run the plugged-in filters found for an instrument, if any finds time.
+fn earliest_start(
+    filters: &[Arc<dyn crate::CandidateFilter>],
+    document: &SearchDocument,
+) -> Option<jiff::Timestamp> {
+    filters
+        .iter()
+        .filter_map(|filter| filter.earliest_start(document))
+        .min()
 }
 
 /// Marks a model's index in the kind filter (kinds and models are numbered apart).

@@ -40,6 +40,8 @@ pub struct SearchGroup {
     pub highest_rate: Fen,
     /// The nearest instrument to the request's origin, and how far it is.
     pub nearest: Option<(InstrumentId, f64)>,
+    /// With a free-time filter: the earliest start of a free run among the instruments.
+    pub earliest_free: Option<jiff::Timestamp>,
 }
 
 /// The interned keys of kinds and models, by position in the columns.
@@ -83,6 +85,7 @@ pub struct GroupTally<C> {
     pub highest_rate: Fen,
     /// The position and dot product (larger is nearer) of the nearest instrument.
     pub nearest: Option<(u32, f64)>,
+    pub earliest_free: Option<jiff::Timestamp>,
 }
 
 impl<C> GroupTally<C> {
@@ -95,6 +98,7 @@ impl<C> GroupTally<C> {
             lowest_rate: rate,
             highest_rate: rate,
             nearest: None,
+            earliest_free: None,
         }
     }
 
@@ -113,6 +117,15 @@ impl<C> GroupTally<C> {
         self.highest_rate = self.highest_rate.max(rate);
         if self.nearest.is_none_or(|(_, nearest)| dot > nearest) {
             self.nearest = Some((position, dot));
+        }
+    }
+
+    /// Counts one instrument's earliest free run.
+    pub fn free_from(&mut self, start: Option<jiff::Timestamp>) {
+        if let Some(start) = start {
+            if self.earliest_free.is_none_or(|earliest| start < earliest) {
+                self.earliest_free = Some(start);
+            }
         }
     }
 }

@@ -79,6 +79,11 @@ pub trait CandidateFilter: Send + Sync {
     /// Shown in the response, so that a caller can tell which filters were applied.
     fn name(&self) -> &'static str;
     fn admits(&self, document: &SearchDocument) -> bool;
+    /// For a filter that finds free time: when the earliest free run it found for this
+    /// instrument starts, so that results (and groups) can say it. `None` by default.
+    fn earliest_start(&self, _document: &SearchDocument) -> Option<jiff::Timestamp> {
+        None
+    }
 }
 
 /// Admits the instruments of some cities; the reach filter is this, fed with the cities the
@@ -176,6 +181,8 @@ pub struct SearchHit {
     pub score: f32,
     pub hourly_rate: Fen,
     pub distance_km: Option<f64>,
+    /// With a free-time filter: when the instrument's earliest free run starts.
+    pub earliest_free: Option<jiff::Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -431,6 +431,42 @@ fn the_filter_narrows_a_search_to_the_instruments_free_on_saturday() {
     let found: BTreeSet<InstrumentId> = results.hits.iter().map(|hit| hit.document.id).collect();
     assert_eq!(results.total as usize, expected.len());
     assert_eq!(found, expected);
+    // Every result says when its free run starts: the index's first run for it.
+    for hit in &results.hits {
+        assert_eq!(
+            hit.earliest_free,
+            index.first_free_run(hit.document.id, saturday, saturday + hours(6), hours(4)),
+            "{:?}",
+            hit.document.id
+        );
+        assert!(hit.earliest_free.is_some());
+    }
+    // Grouped, each kind says the earliest start among its free instruments.
+    let grouped = search
+        .search(&SearchRequest {
+            filters: SearchFilters {
+                extra: vec![Arc::new(
+                    index
+                        .free_filter(saturday, saturday + hours(6), hours(4))
+                        .unwrap(),
+                )],
+                ..Default::default()
+            },
+            limit: 100,
+            grouping: corridor_search::Grouping::Kind,
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(!grouped.groups.is_empty());
+    for (group, hit) in grouped.groups.iter().zip(&grouped.hits) {
+        let earliest = results
+            .hits
+            .iter()
+            .filter(|member| member.document.name_en == hit.document.name_en)
+            .filter_map(|member| member.earliest_free)
+            .min();
+        assert_eq!(group.earliest_free, earliest, "{}", group.key);
+    }
 }
 
 /// Zones with fractional offsets and DST changes of one hour and of half an hour, each with

@@ -106,6 +106,9 @@ pub struct SearchHitDto {
     pub score: f32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distance_km: Option<f64>,
+    /// With the free-time filter: when the instrument's earliest free run starts (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub earliest_free: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -160,6 +163,10 @@ pub struct SearchGroupDto {
     /// With the rail-reach filter: the group's city nearest by rail from `reach_from`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nearest_by_rail: Option<RailNearestDto>,
+    /// With the free-time filter: the earliest start of a free run among the group's
+    /// instruments (RFC 3339, UTC).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub earliest_free: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -293,6 +300,7 @@ pub fn results_dto(answer: SearchAnswer) -> SearchResultsDto {
             highest_rate_fen: group.highest_rate.0,
             nearest_instrument_id: group.nearest.map(|(id, _)| id.0),
             nearest_km: group.nearest.map(|(_, km)| (km * 10.0).round() / 10.0),
+            earliest_free: group.earliest_free.map(|start| start.to_string()),
             nearest_by_rail: answer
                 .nearest_by_rail(&group.cities)
                 .map(|(city, minutes)| RailNearestDto {
@@ -333,6 +341,7 @@ pub fn results_dto(answer: SearchAnswer) -> SearchResultsDto {
                     training_required: document.training_required,
                     score: hit.score,
                     distance_km: hit.distance_km.map(|km| (km * 10.0).round() / 10.0),
+                    earliest_free: hit.earliest_free.map(|start| start.to_string()),
                 }
             })
             .collect(),

@@ -52,6 +52,8 @@ pub struct GroupView {
     pub institutions: u64,
     pub rates: String,
     pub nearest: Option<String>,
+    /// With the free-time filter: the earliest free start, in the region's time.
+    pub earliest_free: Option<String>,
     pub open_link: String,
 }
 
@@ -292,6 +294,7 @@ pub async fn search_page(
     };
     let (offset, limit) = (answer.offset, answer.limit);
     let results = results_dto(answer);
+    let zone = state.app.region_time_zone();
     let city_names: HashMap<u32, (String, String)> = cities
         .iter()
         .map(|city| {
@@ -412,7 +415,19 @@ pub async fn search_page(
                     (None, Some(km)) => Some(format!("{} {km:.0} km", ctx.t.group_nearest)),
                     (None, None) => None,
                 };
+                let earliest_free = group
+                    .earliest_free
+                    .as_deref()
+                    .and_then(|text| text.parse::<jiff::Timestamp>().ok())
+                    .map(|start| {
+                        format!(
+                            "{} {}",
+                            ctx.t.group_free_from,
+                            start.to_zoned(zone.clone()).strftime("%Y-%m-%d %H:%M")
+                        )
+                    });
                 GroupView {
+                    earliest_free,
                     instruments: group.instruments,
                     institutions: group.institutions,
                     rates,
