@@ -668,7 +668,8 @@ impl Columns {
             tallies.sort_unstable_by_key(|(_, tally)| tally.best.key);
             let mut hits = Vec::new();
             let mut groups = Vec::new();
-            for (index, tally) in tallies.iter().skip(request.offset).take(request.limit) {
+            for (index, tally) in tallies.iter_mut().skip(request.offset).take(request.limit) {
+                tally.distinct();
                 let Some(hit) = hit_of(&tally.best) else {
                     continue;
                 };

@@ -105,18 +105,23 @@ impl<C> GroupTally<C> {
     /// Counts one more instrument of the group.
     pub fn count(&mut self, institution: u32, city: u32, rate: Fen, position: u32, dot: f64) {
         self.instruments += 1;
-        // Instruments arrive in no order; a sorted insert keeps each list free of repeats
-        // without a set per group.
-        if let Err(at) = self.institutions.binary_search(&institution) {
-            self.institutions.insert(at, institution);
-        }
-        if let Err(at) = self.cities.binary_search(&city) {
-            self.cities.insert(at, city);
-        }
+        // Pushed with repeats, and made distinct only for the groups of the page
+        // ([`Self::distinct`]): a sorted insert per instrument cost the empty query (every
+        // instrument, grouped) 3 ms.
+        self.institutions.push(institution);
+        self.cities.push(city);
         self.lowest_rate = self.lowest_rate.min(rate);
         self.highest_rate = self.highest_rate.max(rate);
         if self.nearest.is_none_or(|(_, nearest)| dot > nearest) {
             self.nearest = Some((position, dot));
+        }
+    }
+
+    /// Makes the institution and city lists distinct, once the group is on the page.
+    pub fn distinct(&mut self) {
+        for list in [&mut self.institutions, &mut self.cities] {
+            list.sort_unstable();
+            list.dedup();
         }
     }
 

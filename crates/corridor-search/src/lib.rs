@@ -409,11 +409,16 @@ impl SearchIndex {
         Ok(columns.select(matches.as_deref(), request))
     }
 
-    /// A query that found nothing, tried again more loosely, as a person would: first with
-    /// typo alternatives for every word, then without the words that match no instrument at
-    /// all, then without words from the end, one at a time, until something is found (at
-    /// least one word is always kept). `None` when no relaxation finds anything (the filters
-    /// exclude everything, for instance).
+    /// A query that found nothing, tried again more loosely, as a person would: without the
+    /// words that match no instrument at all (not even with typos), or when every word matches
+    /// something, with typo alternatives for every word (a typo that made another known word);
+    /// then without words from the end, one at a time, until something is found (at least one
+    /// word is always kept). `None` when no relaxation finds anything (the filters exclude
+    /// everything, for instance).
+    ///
+    /// Each word alone is counted with the typos of the first try: a word that matches nothing
+    /// that way cannot be helped by its neighbours' typos, so the costly try with typos for
+    /// every word (fuzzy automata of distance two) is only made when it can help.
     fn relaxed(
         &self,
         searcher: &tantivy::Searcher,
@@ -421,25 +426,15 @@ impl SearchIndex {
         concepts: &[Concept],
         run: impl Fn(&[Concept], text::Typos) -> Result<columns::Selection, SearchError>,
     ) -> Result<Option<(columns::Selection, Relaxation)>, SearchError> {
-        let every_word = text::Typos::ForEveryWord;
-        let widened = run(concepts, every_word)?;
-        let mut how = Relaxation {
-            typos_for_every_word: true,
-            dropped_words: Vec::new(),
-        };
-        if widened.total > 0 {
-            return Ok(Some((widened, how)));
-        }
-        if concepts.len() < 2 {
-            return Ok(None);
-        }
+        let unknown_words = text::Typos::ForUnknownWords;
+        let mut how = Relaxation::default();
         let mut kept = Vec::new();
         for concept in concepts {
             let alone = text::build_query(
                 &self.fields,
                 std::slice::from_ref(concept),
                 searcher,
-                every_word,
+                unknown_words,
                 &[],
                 vocabulary,
             );
@@ -453,9 +448,18 @@ impl SearchIndex {
                 how.dropped_words.push(concept.word().to_owned());
             }
         }
+        let mut typos = unknown_words;
+        if kept.len() == concepts.len() {
+            typos = text::Typos::ForEveryWord;
+            how.typos_for_every_word = true;
+            let widened = run(concepts, typos)?;
+            if widened.total > 0 {
+                return Ok(Some((widened, how)));
+            }
+        }
         while !kept.is_empty() {
             if kept.len() < concepts.len() {
-                let selection = run(&kept, every_word)?;
+                let selection = run(&kept, typos)?;
                 if selection.total > 0 {
                     // The words were dropped in query order; say them in that order.
                     how.dropped_words
@@ -488,22 +492,10 @@ impl SearchIndex {
             let word = match concept {
                 Concept::Synonym(..) | Concept::Model(_) => continue,
                 Concept::English(word) => word,
-                // A Chinese word is a piece jieba cut; it is unknown only when nothing has it.
+                // A Chinese word is a piece jieba cut; it is unknown only when no field has it
+                // (a few term lookups, not a search).
                 Concept::Chinese(word) => {
-                    let alone = text::build_query(
-                        &self.fields,
-                        std::slice::from_ref(concept),
-                        searcher,
-                        text::Typos::ForUnknownWords,
-                        &[],
-                        vocabulary,
-                    );
-                    let found = alone.is_some_and(|query| {
-                        searcher
-                            .search(query.as_ref(), &tantivy::collector::Count)
-                            .is_ok_and(|count| count > 0)
-                    });
-                    if found {
+                    if text::chinese_word_is_indexed(&self.fields, searcher, word) {
                         continue;
                     }
                     word
