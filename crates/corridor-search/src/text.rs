@@ -744,17 +744,13 @@ fn english_alternatives(
                         > 0
                 });
             if !known && length >= 5 && !word.chars().any(|c| c.is_ascii_digit()) {
-                // Typos: one edit in a word of five or more letters, two from nine.
-                let distance = if length >= 9 { 2 } else { 1 };
-                for (field, boost) in [(fields.name_en, 0.6), (fields.text_en, 0.2)] {
-                    let fuzzy =
-                        FuzzyTermQuery::new(Term::from_field_text(field, token), distance, true);
-                    alternatives.push(boosted(Box::new(fuzzy), boost));
-                }
-                // Fuzzy matching works on stems, where a typo can cost an edit more
-                // (`rheomter` is two edits from the stem `rheomet`); the catalogue's own words
-                // within reach are added as they are written, through the analyzer.
+                // Typos: one edit in a word of five or more letters, two from nine. The
+                // catalogue's own words within reach come first, as they are written, through
+                // the analyzer: term lookups, and right where fuzzy matching on stems is not
+                // (`rheomter` is two edits from the stem `rheomet`). Fuzzy automata, costly
+                // at two edits, are the fallback for a word only other text has.
                 let mut english = english_analyzer();
+                let mut corrected = false;
                 for correction in vocabulary.latin_within_typos(word) {
                     let mut stream = english.token_stream(correction);
                     let mut terms = Vec::new();
@@ -764,6 +760,18 @@ fn english_alternatives(
                     if let [term] = terms.as_slice() {
                         alternatives.push(boosted(term_query(fields.name_en, term), 0.6));
                         alternatives.push(boosted(term_query(fields.text_en, term), 0.2));
+                        corrected = true;
+                    }
+                }
+                if !corrected {
+                    let distance = if length >= 9 { 2 } else { 1 };
+                    for (field, boost) in [(fields.name_en, 0.6), (fields.text_en, 0.2)] {
+                        let fuzzy = FuzzyTermQuery::new(
+                            Term::from_field_text(field, token),
+                            distance,
+                            true,
+                        );
+                        alternatives.push(boosted(Box::new(fuzzy), boost));
                     }
                 }
             }
