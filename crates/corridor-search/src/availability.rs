@@ -71,7 +71,7 @@ use corridor_domain::{InstrumentId, TimeZoneName, WeeklyOpeningHours};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 
-use crate::{CandidateFilter, SearchDocument};
+use crate::{Admission, CandidateFilter, SearchDocument};
 
 mod bits;
 mod grid;
@@ -471,14 +471,15 @@ impl CandidateFilter for AvailableFilter {
         "available"
     }
 
-    fn admits(&self, document: &SearchDocument) -> bool {
-        self.admits_instrument(document.id)
-    }
-
-    fn earliest_start(&self, document: &SearchDocument) -> Option<Timestamp> {
-        let starts = self.starts?;
-        let slot = self.index.slot_of(document.id)?;
-        first_run(&self.index.words(slot), starts).map(|cell| self.index.grid.cell_start(cell))
+    fn admit(&self, document: &SearchDocument) -> Admission {
+        let first = self.starts.and_then(|starts| {
+            let slot = self.index.slot_of(document.id)?;
+            first_run(&self.index.words(slot), starts)
+        });
+        match first {
+            Some(cell) => Admission::FreeFrom(self.index.grid.cell_start(cell)),
+            None => Admission::Refused,
+        }
     }
 }
 

@@ -9,12 +9,15 @@
 
 use std::sync::Arc;
 
+use jiff::Timestamp;
+
 use corridor_domain::{
     AccessPolicy, BookingMode, CityCode, Fen, GeoPoint, InstitutionKind, InstrumentId, ProvinceCode,
 };
 
 use crate::groups::{GroupKeys, GroupTally, Grouping, SearchGroup};
-use crate::{SearchDocument, SearchHit, SearchRequest, SortOrder};
+use crate::page::{totally_ordered_f32, totally_ordered_f64, PageCandidate, PageSelection};
+use crate::{Admission, SearchDocument, SearchHit, SearchRequest, SortOrder};
 
 const EARTH_MEAN_RADIUS_KM: f64 = 6_371.008_8;
 
@@ -547,12 +550,20 @@ impl Columns {
             }
             // Plugged-in filters are asked last: they are the most expensive, and they need the
             // document itself.
+            let mut free_from = None;
             if !filters.extra.is_empty() {
                 let Some(document) = &self.documents[position as usize] else {
                     return;
                 };
-                if !filters.extra.iter().all(|filter| filter.admits(document)) {
-                    return;
+                for filter in &filters.extra {
+                    match filter.admit(document) {
+                        Admission::Refused => return,
+                        Admission::Admitted => {}
+                        Admission::FreeFrom(start) => {
+                            free_from =
+                                Some(free_from.map_or(start, |known: Timestamp| known.min(start)));
+                        }
+                    }
                 }
             }
             let counts = |facet: Facet| failed == 0 || failed == facet.bit();
@@ -595,6 +606,7 @@ impl Columns {
                     score,
                     rate,
                     dot,
+                    free_from,
                 };
                 match group_of {
                     None => page.offer(candidate),
@@ -611,11 +623,7 @@ impl Columns {
                             position,
                             dot,
                         );
-                        if !filters.extra.is_empty() {
-                            if let Some(document) = &self.documents[position as usize] {
-                                tally.free_from(earliest_start(&filters.extra, document));
-                            }
-                        }
+                        tally.free_from(free_from);
                     }
                 }
             }
@@ -638,7 +646,7 @@ impl Columns {
         let hit_of = |candidate: &PageCandidate| {
             let document = self.documents[candidate.position as usize].clone()?;
             Some(SearchHit {
-                earliest_free: earliest_start(&filters.extra, &document),
+                earliest_free: candidate.free_from,
                 document,
                 score: candidate.score,
                 hourly_rate: candidate.rate,
@@ -763,17 +771,6 @@ impl Columns {
     }
 }
 
-/// The earliest free run the plugged-in filters found for an instrument, if any finds time.
-fn earliest_start(
-    filters: &[Arc<dyn crate::CandidateFilter>],
-    document: &SearchDocument,
-) -> Option<jiff::Timestamp> {
-    filters
-        .iter()
-        .filter_map(|filter| filter.earliest_start(document))
-        .min()
-}
-
 /// Marks a model's index in the kind filter (kinds and models are numbered apart).
 const MODEL_BIT: u32 = 1 << 31;
 
@@ -857,80 +854,5 @@ trait ExcludesValue {
 impl ExcludesValue for Option<ValueSet> {
     fn excludes(&self, value: usize) -> bool {
         self.as_ref().is_some_and(|set| !set.contains(value))
-    }
-}
-
-/// The integer whose order is `f32::total_cmp`'s order of the float (the same bit trick).
-fn totally_ordered_f32(value: f32) -> i64 {
-    let bits = value.to_bits() as i32;
-    i64::from(bits ^ ((((bits >> 31) as u32) >> 1) as i32))
-}
-
-/// The integer whose order is `f64::total_cmp`'s order of the float (the same bit trick).
-fn totally_ordered_f64(value: f64) -> i64 {
-    let bits = value.to_bits() as i64;
-    bits ^ ((((bits >> 63) as u64) >> 1) as i64)
-}
-
-/// One selected instrument competing for the page. `key` orders candidates best first: the
-/// sort's primary key made ascending, then the instrument id, so the order is total and a
-/// page boundary never depends on the order candidates arrived in.
-#[derive(Debug, Clone, Copy)]
-struct PageCandidate {
-    key: (i64, i64),
-    position: u32,
-    score: f32,
-    rate: Fen,
-    dot: f64,
-}
-
-impl PartialEq for PageCandidate {
-    fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
-    }
-}
-
-impl Eq for PageCandidate {}
-
-impl PartialOrd for PageCandidate {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for PageCandidate {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.key.cmp(&other.key)
-    }
-}
-
-/// The best `size` candidates seen so far, kept in a max-heap whose top is the worst of them:
-/// a candidate that cannot make the page costs one comparison, and no query ever holds all of
-/// its thousands of matches just to return twenty.
-struct PageSelection {
-    size: usize,
-    best: std::collections::BinaryHeap<PageCandidate>,
-}
-
-impl PageSelection {
-    fn new(size: usize) -> PageSelection {
-        PageSelection {
-            size,
-            best: std::collections::BinaryHeap::with_capacity(size.min(4096)),
-        }
-    }
-
-    fn offer(&mut self, candidate: PageCandidate) {
-        if self.best.len() < self.size {
-            self.best.push(candidate);
-        } else if let Some(mut worst) = self.best.peek_mut() {
-            if candidate < *worst {
-                *worst = candidate;
-            }
-        }
-    }
-
-    fn into_best_first(self) -> Vec<PageCandidate> {
-        self.best.into_sorted_vec()
     }
 }

@@ -15,6 +15,7 @@
 pub mod availability;
 mod columns;
 mod groups;
+mod page;
 mod spelling;
 mod synonyms;
 mod text;
@@ -78,12 +79,18 @@ pub struct SearchDocument {
 pub trait CandidateFilter: Send + Sync {
     /// Shown in the response, so that a caller can tell which filters were applied.
     fn name(&self) -> &'static str;
-    fn admits(&self, document: &SearchDocument) -> bool;
-    /// For a filter that finds free time: when the earliest free run it found for this
-    /// instrument starts, so that results (and groups) can say it. `None` by default.
-    fn earliest_start(&self, _document: &SearchDocument) -> Option<jiff::Timestamp> {
-        None
-    }
+    /// Asked once per candidate: whether it passes, and for a filter that finds free time,
+    /// from when (so that results and groups can say it without asking again).
+    fn admit(&self, document: &SearchDocument) -> Admission;
+}
+
+/// What a plugged-in filter says of one candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    Refused,
+    Admitted,
+    /// Admitted: its earliest free run starts then.
+    FreeFrom(jiff::Timestamp),
 }
 
 /// Admits the instruments of some cities; the reach filter is this, fed with the cities the
@@ -98,8 +105,12 @@ impl CandidateFilter for CitySetFilter {
         self.name
     }
 
-    fn admits(&self, document: &SearchDocument) -> bool {
-        self.cities.contains(&document.city)
+    fn admit(&self, document: &SearchDocument) -> Admission {
+        if self.cities.contains(&document.city) {
+            Admission::Admitted
+        } else {
+            Admission::Refused
+        }
     }
 }
 
@@ -340,7 +351,9 @@ impl SearchIndex {
         let text::Understood {
             concepts,
             exact_names,
+            normalised,
         } = text::understand(&request.text, |key| vocabulary.is_model(key));
+        let near_words = vocabulary::NearWords::new(&vocabulary);
         let columns = self.columns.read().expect("columns lock");
         let searcher = self.reader.searcher();
         let run = |concepts: &[Concept], typos: text::Typos| {
@@ -349,12 +362,12 @@ impl SearchIndex {
                 typos,
                 exact_names: &exact_names,
             };
-            self.select(&searcher, &columns, &vocabulary, query, request)
+            self.select(&searcher, &columns, &near_words, query, request)
         };
         let mut selected = run(&concepts, text::Typos::ForUnknownWords)?;
         let mut relaxation = None;
         if selected.total == 0 && !concepts.is_empty() {
-            if let Some((relaxed, how)) = self.relaxed(&searcher, &vocabulary, &concepts, run)? {
+            if let Some((relaxed, how)) = self.relaxed(&searcher, &near_words, &concepts, run)? {
                 selected = relaxed;
                 relaxation = Some(how);
             }
@@ -366,7 +379,7 @@ impl SearchIndex {
             groups,
             total_groups,
         } = selected;
-        let did_you_mean = self.did_you_mean(&request.text, &concepts, &searcher, &vocabulary);
+        let did_you_mean = self.did_you_mean(&normalised, &concepts, &searcher, &near_words);
         Ok(SearchResults {
             total,
             hits,
@@ -384,7 +397,7 @@ impl SearchIndex {
         &self,
         searcher: &tantivy::Searcher,
         columns: &columns::Columns,
-        vocabulary: &vocabulary::Vocabulary,
+        near_words: &vocabulary::NearWords<'_>,
         query: text::QueryParts<'_>,
         request: &SearchRequest,
     ) -> Result<columns::Selection, SearchError> {
@@ -394,7 +407,7 @@ impl SearchIndex {
             searcher,
             query.typos,
             query.exact_names,
-            vocabulary,
+            near_words,
         ) {
             None => None,
             Some(query) => {
@@ -422,7 +435,7 @@ impl SearchIndex {
     fn relaxed(
         &self,
         searcher: &tantivy::Searcher,
-        vocabulary: &vocabulary::Vocabulary,
+        near_words: &vocabulary::NearWords<'_>,
         concepts: &[Concept],
         run: impl Fn(&[Concept], text::Typos) -> Result<columns::Selection, SearchError>,
     ) -> Result<Option<(columns::Selection, Relaxation)>, SearchError> {
@@ -436,7 +449,7 @@ impl SearchIndex {
                 searcher,
                 unknown_words,
                 &[],
-                vocabulary,
+                near_words,
             );
             let matches_alone = match alone {
                 None => true,
@@ -481,12 +494,12 @@ impl SearchIndex {
     /// word; `None` when every word is known or no close word exists.
     fn did_you_mean(
         &self,
-        query: &str,
+        normalised_query: &str,
         concepts: &[Concept],
         searcher: &tantivy::Searcher,
-        vocabulary: &vocabulary::Vocabulary,
+        near_words: &vocabulary::NearWords<'_>,
     ) -> Option<String> {
-        let mut suggestion = text::normalised_query(query);
+        let mut suggestion = normalised_query.to_owned();
         let mut changed = false;
         for concept in concepts {
             let word = match concept {
@@ -502,12 +515,12 @@ impl SearchIndex {
                 }
             };
             let english = matches!(concept, Concept::English(_));
-            if vocabulary.knows(word)
+            if near_words.vocabulary().knows(word)
                 || (english && text::english_word_is_indexed(&self.fields, searcher, word))
             {
                 continue;
             }
-            if let Some(closest) = vocabulary.closest(word) {
+            if let Some(closest) = near_words.closest(word) {
                 suggestion = suggestion.replacen(word.as_str(), closest, 1);
                 changed = true;
             }

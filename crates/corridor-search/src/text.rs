@@ -24,7 +24,7 @@ use tantivy_jieba::jieba_rs::Jieba;
 
 use crate::spelling::{canonical_spelling, CanonicalSpelling};
 use crate::synonyms::GROUPS;
-use crate::vocabulary::Vocabulary;
+use crate::vocabulary::NearWords;
 use crate::SearchDocument;
 
 const ENGLISH: &str = "corridor_en";
@@ -112,6 +112,26 @@ pub fn register_tokenizers(index: &Index) {
         CHINESE_BIGRAMS,
         TextAnalyzer::builder(CjkBigramTokenizer).build(),
     );
+}
+
+/// The index's English tokens of a text (lower-cased, canonically spelled, stemmed).
+fn english_tokens(english: &mut TextAnalyzer, text: &str) -> Vec<String> {
+    let mut stream = english.token_stream(text);
+    let mut tokens = Vec::new();
+    while stream.advance() {
+        tokens.push(stream.token().text.clone());
+    }
+    tokens
+}
+
+/// Whether an English token is in some instrument's name or other English text.
+fn english_token_is_indexed(fields: &Fields, searcher: &tantivy::Searcher, token: &str) -> bool {
+    [fields.name_en, fields.text_en].into_iter().any(|field| {
+        searcher
+            .doc_freq(&Term::from_field_text(field, token))
+            .unwrap_or(0)
+            > 0
+    })
 }
 
 fn english_analyzer() -> TextAnalyzer {
@@ -408,6 +428,9 @@ const MODEL_WORDS_AT_MOST: usize = 6;
 pub struct Understood {
     pub concepts: Vec<Concept>,
     pub exact_names: Vec<String>,
+    /// The whole query as concepts are cut from it: folded, lower-cased, canonically spelled,
+    /// words separated by single spaces.
+    pub normalised: String,
 }
 
 /// Reads a query. Runs of up to [`MODEL_WORDS_AT_MOST`] words that spell a known model (`is_model` of their
@@ -452,6 +475,7 @@ pub fn understand(query: &str, is_model: impl Fn(&str) -> bool) -> Understood {
     Understood {
         concepts,
         exact_names,
+        normalised,
     }
 }
 
@@ -479,29 +503,13 @@ impl Concept {
     }
 }
 
-/// A query as the concepts are cut from it: folded, lower-cased, canonically spelled, words
-/// separated by single spaces.
-pub fn normalised_query(query: &str) -> String {
-    normalise(&folded(query))
-}
-
 /// Whether an English word, as the analyzer reads it, is in some instrument's text.
 pub fn english_word_is_indexed(fields: &Fields, searcher: &tantivy::Searcher, word: &str) -> bool {
-    let mut english = english_analyzer();
-    let mut stream = english.token_stream(word);
-    let mut tokens = Vec::new();
-    while stream.advance() {
-        tokens.push(stream.token().text.clone());
-    }
+    let tokens = english_tokens(&mut english_analyzer(), word);
     !tokens.is_empty()
-        && tokens.iter().all(|token| {
-            [fields.name_en, fields.text_en].into_iter().any(|field| {
-                searcher
-                    .doc_freq(&Term::from_field_text(field, token))
-                    .unwrap_or(0)
-                    > 0
-            })
-        })
+        && tokens
+            .iter()
+            .all(|token| english_token_is_indexed(fields, searcher, token))
 }
 
 /// Whether a Chinese word is one of the words of some instrument's text, or all its
@@ -638,7 +646,7 @@ pub fn build_query(
     searcher: &tantivy::Searcher,
     typos: Typos,
     exact_names: &[String],
-    vocabulary: &Vocabulary,
+    near_words: &NearWords<'_>,
 ) -> Option<Box<dyn Query>> {
     if concepts.is_empty() {
         return None;
@@ -668,11 +676,10 @@ pub fn build_query(
                         // All the words the user wrote, as a phrase: `mass spectrometer`
                         // ranks names with that phrase first, and `spectrometer` alone never
                         // stands in for mass spectrometry.
-                        let mut stream = english.token_stream(spelling);
-                        let mut terms = Vec::new();
-                        while stream.advance() {
-                            terms.push(Term::from_field_text(fields.name_en, &stream.token().text));
-                        }
+                        let mut terms: Vec<Term> = english_tokens(&mut english, spelling)
+                            .iter()
+                            .map(|token| Term::from_field_text(fields.name_en, token))
+                            .collect();
                         let spelled: Box<dyn Query> = match terms.len() {
                             0 => Box::new(BooleanQuery::new(Vec::new())),
                             1 => Box::new(TermQuery::new(
@@ -692,12 +699,8 @@ pub fn build_query(
                     alternatives
                 }
                 Concept::English(word) => {
-                    let mut stream = english.token_stream(word);
-                    let mut tokens = Vec::new();
-                    while stream.advance() {
-                        tokens.push(stream.token().text.clone());
-                    }
-                    english_alternatives(fields, word, &tokens, searcher, typos, vocabulary)
+                    let tokens = english_tokens(&mut english, word);
+                    english_alternatives(fields, word, &tokens, searcher, typos, near_words)
                 }
                 Concept::Chinese(word) => chinese_alternatives(fields, word),
                 Concept::Model(key) => vec![boosted(term_query(fields.model_key, key), 4.0)],
@@ -726,7 +729,7 @@ fn english_alternatives(
     tokens: &[String],
     searcher: &tantivy::Searcher,
     typos: Typos,
-    vocabulary: &Vocabulary,
+    near_words: &NearWords<'_>,
 ) -> Vec<(Occur, Box<dyn Query>)> {
     match tokens {
         [] => vec![],
@@ -737,12 +740,7 @@ fn english_alternatives(
             ];
             let length = word.chars().count();
             let known = typos == Typos::ForUnknownWords
-                && [fields.name_en, fields.text_en].into_iter().any(|field| {
-                    searcher
-                        .doc_freq(&Term::from_field_text(field, token))
-                        .unwrap_or(0)
-                        > 0
-                });
+                && english_token_is_indexed(fields, searcher, token);
             if !known && length >= 5 && !word.chars().any(|c| c.is_ascii_digit()) {
                 // Typos: one edit in a word of five or more letters, two from nine. The
                 // catalogue's own words within reach come first, as they are written, through
@@ -751,13 +749,8 @@ fn english_alternatives(
                 // at two edits, are the fallback for a word only other text has.
                 let mut english = english_analyzer();
                 let mut corrected = false;
-                for correction in vocabulary.latin_within_typos(word) {
-                    let mut stream = english.token_stream(correction);
-                    let mut terms = Vec::new();
-                    while stream.advance() {
-                        terms.push(stream.token().text.clone());
-                    }
-                    if let [term] = terms.as_slice() {
+                for correction in near_words.latin(word).iter() {
+                    if let [term] = english_tokens(&mut english, correction.word).as_slice() {
                         alternatives.push(boosted(term_query(fields.name_en, term), 0.6));
                         alternatives.push(boosted(term_query(fields.text_en, term), 0.2));
                         corrected = true;

@@ -5,7 +5,9 @@
 //! as the index's stems, because a suggestion is shown to a person. Chinese has no spaces, so
 //! its entries are the catalogue's whole names and keywords (`差示扫描量热仪`, `扫描电镜`).
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use crate::text::{is_cjk, latin_words};
 use crate::SearchDocument;
@@ -57,25 +59,6 @@ impl Vocabulary {
         self.latin.contains_key(word) || self.chinese.contains_key(word)
     }
 
-    /// The known Latin words within a typo's reach of `word` (one edit from five letters, two
-    /// from nine, as Meilisearch counts), for the typo alternatives of a query word.
-    pub fn latin_within_typos(&self, word: &str) -> Vec<&str> {
-        let length = word.chars().count();
-        if length < 5 || word.chars().any(|c| c.is_ascii_digit()) {
-            return Vec::new();
-        }
-        let budget = if length >= 9 { 2 } else { 1 };
-        self.latin
-            .keys()
-            .filter(|candidate| candidate.len().abs_diff(word.len()) <= budget)
-            .filter(|candidate| {
-                let distance = strsim::osa_distance(word, candidate);
-                distance > 0 && distance <= budget
-            })
-            .map(String::as_str)
-            .collect()
-    }
-
     /// The closest known word to `word`, when one is close enough to be a likely typo: one
     /// edit in words of three to eight letters, two from nine (as Meilisearch counts typos);
     /// for Chinese, one character in names of up to four, two from five. Ties go to the word
@@ -91,14 +74,94 @@ impl Vocabulary {
             }
             (&self.latin, if length >= 9 { 2 } else { 1 })
         };
-        map.iter()
-            .filter(|(candidate, _)| candidate.chars().count().abs_diff(length) <= budget)
-            .filter_map(|(candidate, count)| {
-                let distance = strsim::osa_distance(word, candidate);
-                (distance > 0 && distance <= budget).then_some((distance, *count, candidate))
+        closest_of(&near(map, word, budget))
+    }
+}
+
+/// A known word within a typo's reach of a query word.
+#[derive(Debug, Clone, Copy)]
+pub struct Near<'v> {
+    pub word: &'v str,
+    pub distance: usize,
+    /// How many instruments use it.
+    pub instruments: u32,
+}
+
+/// Every entry of `map` within `budget` edits of `word` (and not `word` itself).
+fn near<'v>(map: &'v HashMap<String, u32>, word: &str, budget: usize) -> Vec<Near<'v>> {
+    let length = word.chars().count();
+    map.iter()
+        .filter(|(candidate, _)| candidate.chars().count().abs_diff(length) <= budget)
+        .filter_map(|(candidate, instruments)| {
+            let distance = strsim::osa_distance(word, candidate);
+            (distance > 0 && distance <= budget).then_some(Near {
+                word: candidate,
+                distance,
+                instruments: *instruments,
             })
-            .min_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(b.2)))
-            .map(|(_, _, candidate)| candidate.as_str())
+        })
+        .collect()
+}
+
+/// The nearest, then the commonest, then the first in order.
+fn closest_of<'v>(near: &[Near<'v>]) -> Option<&'v str> {
+    near.iter()
+        .min_by(|a, b| {
+            (a.distance, b.instruments, a.word).cmp(&(b.distance, a.instruments, b.word))
+        })
+        .map(|near| near.word)
+}
+
+/// The catalogue's Latin words within a typo's reach of each query word, found once per search:
+/// every try of a query (the first, each relaxed one) and its did-you-mean share them, where
+/// each used to scan the whole vocabulary again.
+pub struct NearWords<'v> {
+    vocabulary: &'v Vocabulary,
+    found: RefCell<HashMap<String, Rc<[Near<'v>]>>>,
+}
+
+impl<'v> NearWords<'v> {
+    pub fn new(vocabulary: &'v Vocabulary) -> NearWords<'v> {
+        NearWords {
+            vocabulary,
+            found: RefCell::new(HashMap::new()),
+        }
+    }
+
+    pub fn vocabulary(&self) -> &'v Vocabulary {
+        self.vocabulary
+    }
+
+    /// The known Latin words within a typo's reach of `word`: one edit from five letters, two
+    /// from nine, as Meilisearch counts; none for shorter words or words with digits.
+    pub fn latin(&self, word: &str) -> Rc<[Near<'v>]> {
+        if let Some(found) = self.found.borrow().get(word) {
+            return Rc::clone(found);
+        }
+        let length = word.chars().count();
+        let found: Rc<[Near<'v>]> = if length < 5 || word.chars().any(|c| c.is_ascii_digit()) {
+            Rc::from(Vec::new())
+        } else {
+            let budget = if length >= 9 { 2 } else { 1 };
+            Rc::from(near(&self.vocabulary.latin, word, budget))
+        };
+        self.found
+            .borrow_mut()
+            .insert(word.to_owned(), Rc::clone(&found));
+        found
+    }
+
+    /// [`Vocabulary::closest`], from the words already found when the word is long enough to
+    /// have typo alternatives.
+    pub fn closest(&self, word: &str) -> Option<&'v str> {
+        let latin_typos = !word.chars().any(is_cjk)
+            && word.chars().count() >= 5
+            && !word.chars().any(|c| c.is_ascii_digit());
+        if latin_typos {
+            closest_of(&self.latin(word))
+        } else {
+            self.vocabulary.closest(word)
+        }
     }
 }
 
