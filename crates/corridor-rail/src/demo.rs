@@ -80,6 +80,7 @@ pub fn demo_timetable(seed: u64) -> Timetable {
                 longitude,
             }),
             minimum_change_minutes: change_minutes(lines_serving.get(name).copied().unwrap_or(0)),
+            ..Station::default()
         });
         station_by_name.insert(name, id);
     }
@@ -177,11 +178,7 @@ fn generate_direction(
             } else {
                 2
             };
-            stops.push(StopTime {
-                station: stations[position],
-                arrival,
-                departure: arrival + dwell,
-            });
+            stops.push(StopTime::new(stations[position], arrival, arrival + dwell));
             clock = f64::from(arrival + dwell);
         }
         if stops.last().is_some_and(|stop| stop.arrival > LAST_ARRIVAL) {

@@ -11,6 +11,7 @@
 use crate::date::ServiceDate;
 use crate::model::{StationId, Timetable, TripId};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// Which trips run: those of one date (calendars applied) or every trip every day.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,16 +33,55 @@ pub struct Connection {
     pub arrival_station: u32,
     pub departure: IndexMinute,
     pub arrival: IndexMinute,
-    /// Index into the index's trip instances (a trip on one service day).
-    pub trip_instance: u32,
+    /// The trip instance (a trip on one service day) in the low bits, and in the top three
+    /// bits the rules of this hop: boarding refused at its departure, alighting refused at its
+    /// arrival, and "the trip continues in seat as another after this hop". Packing them here
+    /// keeps the record at 16 bytes.
+    trip_instance_and_rules: u32,
 }
 
-/// A trip on one service day; cold data, read only to describe journeys.
+const BOARDING_REFUSED: u32 = 1 << 31;
+const ALIGHTING_REFUSED: u32 = 1 << 30;
+const CONTINUES_IN_SEAT: u32 = 1 << 29;
+const TRIP_INSTANCE_BITS: u32 = CONTINUES_IN_SEAT - 1;
+
+/// Marks "no instance" in [`TripInstance::continues_in_seat_as`].
+pub const NO_TRIP_INSTANCE: u32 = u32::MAX;
+
+impl Connection {
+    /// Index into the index's trip instances.
+    #[inline]
+    pub fn trip_instance(&self) -> u32 {
+        self.trip_instance_and_rules & TRIP_INSTANCE_BITS
+    }
+    /// Whether a passenger may get on at the departure station.
+    #[inline]
+    pub fn boarding_allowed(&self) -> bool {
+        self.trip_instance_and_rules & BOARDING_REFUSED == 0
+    }
+    /// Whether a passenger may get off at the arrival station.
+    #[inline]
+    pub fn alighting_allowed(&self) -> bool {
+        self.trip_instance_and_rules & ALIGHTING_REFUSED == 0
+    }
+    /// Whether this is the trip's last hop and its passengers stay on board as it becomes
+    /// the instance named by [`TripInstance::continues_in_seat_as`].
+    #[inline]
+    pub fn continues_in_seat(&self) -> bool {
+        self.trip_instance_and_rules & CONTINUES_IN_SEAT != 0
+    }
+}
+
+/// A trip on one service day; cold data, read to describe journeys and, rarely, to follow an
+/// in-seat transfer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TripInstance {
     pub trip: TripId,
     /// Service day of the instance relative to the query date (-1 = started yesterday).
     pub day_offset: i8,
+    /// The instance this one becomes at its last stop with passengers on board, or
+    /// [`NO_TRIP_INSTANCE`].
+    pub continues_in_seat_as: u32,
 }
 
 /// A walk from one station to another, in a compressed adjacency list.
@@ -82,6 +122,9 @@ impl RoutingIndex {
         let lookback_days = timetable.latest_service_minute().div_ceil(1440) as i32;
         let mut connections = Vec::new();
         let mut trip_instances = Vec::new();
+        // Per (trip, day offset): the instance index, to join in-seat transfers afterwards.
+        let mut instance_of: HashMap<(u32, i32), u32> = HashMap::new();
+        let mut last_connection_of_instance: Vec<usize> = Vec::new();
         for day_offset in -lookback_days..=1 {
             for (trip_index, _) in timetable.trips().iter().enumerate() {
                 let trip = TripId(trip_index as u32);
@@ -96,28 +139,63 @@ impl RoutingIndex {
                 }
                 let shift = day_offset * 1440;
                 let instance_index = trip_instances.len() as u32;
+                assert!(
+                    instance_index <= TRIP_INSTANCE_BITS,
+                    "more trip instances than the index can number"
+                );
                 let mut kept_any = false;
-                for pair in timetable.stop_times_of(trip).windows(2) {
+                let mut last_hop = usize::MAX;
+                let stops = timetable.stop_times_of(trip);
+                for (position, pair) in stops.windows(2).enumerate() {
                     let departure = pair[0].departure as i32 + shift;
                     let arrival = pair[1].arrival as i32 + shift;
                     if departure < 0 || arrival > i32::from(u16::MAX) {
                         continue;
                     }
                     kept_any = true;
+                    let mut rules = instance_index;
+                    if !pair[0].boarding_allowed {
+                        rules |= BOARDING_REFUSED;
+                    }
+                    if !pair[1].alighting_allowed {
+                        rules |= ALIGHTING_REFUSED;
+                    }
+                    if position + 2 == stops.len() {
+                        last_hop = connections.len();
+                    }
                     connections.push(Connection {
                         departure_station: pair[0].station.0,
                         arrival_station: pair[1].station.0,
                         departure: departure as u16,
                         arrival: arrival as u16,
-                        trip_instance: instance_index,
+                        trip_instance_and_rules: rules,
                     });
                 }
                 if kept_any {
+                    last_connection_of_instance.push(last_hop);
+                    instance_of.insert((trip.0, day_offset), instance_index);
                     trip_instances.push(TripInstance {
                         trip,
                         day_offset: day_offset as i8,
+                        continues_in_seat_as: NO_TRIP_INSTANCE,
                     });
                 }
+            }
+        }
+        // In-seat transfers join instances of one service day; the flag goes on the first
+        // trip's last hop, where the scan hands its passengers to the second trip.
+        for (instance_index, instance) in trip_instances.iter_mut().enumerate() {
+            let Some(next_trip) = timetable.trip(instance.trip).continues_in_seat_as else {
+                continue;
+            };
+            let last = last_connection_of_instance[instance_index];
+            let Some(&next) = instance_of.get(&(next_trip.0, i32::from(instance.day_offset)))
+            else {
+                continue;
+            };
+            if last != usize::MAX {
+                instance.continues_in_seat_as = next;
+                connections[last].trip_instance_and_rules |= CONTINUES_IN_SEAT;
             }
         }
         // Ties are broken by arrival, then by trip and position (the push order), which keeps
@@ -131,6 +209,10 @@ impl RoutingIndex {
         let (footpath_offsets, footpaths) = closed_footpaths(timetable, station_count);
         let mut ready_events = Vec::with_capacity(connections.len() * 2);
         for (connection_index, connection) in connections.iter().enumerate() {
+            // Nobody gets off here, so this arrival makes no station ready.
+            if !connection.alighting_allowed() {
+                continue;
+            }
             let station = connection.arrival_station as usize;
             ready_events.push(ReadyEvent {
                 ready: connection

@@ -28,6 +28,8 @@ pub mod demo;
 mod demo_data;
 pub mod import;
 pub mod index;
+pub mod local_time;
+pub mod lookup;
 pub mod model;
 pub mod profile;
 pub mod reach;

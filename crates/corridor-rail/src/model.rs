@@ -50,7 +50,7 @@ impl Wgs84 {
 pub const DEFAULT_MINIMUM_CHANGE_MINUTES: u16 = 5;
 
 /// A station: a place where passengers board and alight.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Station {
     pub name: String,
     pub english_name: Option<String>,
@@ -63,6 +63,17 @@ pub struct Station {
     pub coordinates: Option<Wgs84>,
     /// Minimum time between arriving on one train and departing on another here, at least 1.
     pub minimum_change_minutes: u16,
+    /// The source's own key for the station (a GTFS `stop_id`), which people and other
+    /// systems use to name it.
+    #[serde(default)]
+    pub source_id: Option<String>,
+    /// A short public code (a GTFS `stop_code`, or the telegraph code of a Chinese station).
+    #[serde(default)]
+    pub code: Option<String>,
+    /// The station's IANA time zone when it differs from the timetable's (a GTFS
+    /// `stop_timezone`); times are shown in it.
+    #[serde(default)]
+    pub time_zone: Option<String>,
 }
 
 /// One call of a trip at a station.
@@ -71,6 +82,30 @@ pub struct StopTime {
     pub station: StationId,
     pub arrival: ServiceMinute,
     pub departure: ServiceMinute,
+    /// Whether passengers may board here (GTFS `pickup_type` other than 1). Long-distance
+    /// trains often only set down on their last stops, or only pick up on their first.
+    #[serde(default = "allowed")]
+    pub boarding_allowed: bool,
+    /// Whether passengers may alight here (GTFS `drop_off_type` other than 1).
+    #[serde(default = "allowed")]
+    pub alighting_allowed: bool,
+}
+
+fn allowed() -> bool {
+    true
+}
+
+impl StopTime {
+    /// A call where passengers may board and alight, the common case.
+    pub fn new(station: StationId, arrival: ServiceMinute, departure: ServiceMinute) -> StopTime {
+        StopTime {
+            station,
+            arrival,
+            departure,
+            boarding_allowed: true,
+            alighting_allowed: true,
+        }
+    }
 }
 
 /// A train run on the days of its service calendar (every day when it has none).
@@ -82,6 +117,11 @@ pub struct Trip {
     /// Range in [`Timetable::stop_times`]; kept flat so all stop times share one allocation.
     pub first_stop_time: u32,
     pub stop_time_count: u32,
+    /// The trip this one becomes at its last stop without passengers leaving their seats (an
+    /// in-seat transfer: GTFS trips of one `block_id`, or a `transfers.txt` type 4). Set with
+    /// [`TimetableBuilder::continue_in_seat`], which checks that the two meet.
+    #[serde(default)]
+    pub continues_in_seat_as: Option<TripId>,
 }
 
 /// The days a trip runs: GTFS `calendar.txt` (weekdays within a date range) plus
@@ -144,6 +184,12 @@ pub enum ModelError {
     },
     #[error("transfer from station {from} to {to}: unknown station")]
     UnknownTransferStation { from: u32, to: u32 },
+    #[error("in-seat transfer from trip {from} to trip {to}: {reason}")]
+    InSeatTransferImpossible {
+        from: String,
+        to: String,
+        reason: String,
+    },
 }
 
 /// The latest stop time the model accepts: seven days after service-day midnight, which
@@ -158,9 +204,24 @@ pub struct Timetable {
     pub(crate) stop_times: Vec<StopTime>,
     pub(crate) services: Vec<ServiceCalendar>,
     pub(crate) transfers: Vec<Transfer>,
+    /// The IANA time zone the stop times are counted in (a GTFS feed's `agency_timezone`);
+    /// none when the source does not say (the Chinese sources: Beijing time).
+    #[serde(default)]
+    pub(crate) time_zone: Option<String>,
 }
 
 impl Timetable {
+    /// The time zone the stop times are counted in, when the source gives one.
+    pub fn time_zone(&self) -> Option<&str> {
+        self.time_zone.as_deref()
+    }
+    /// The time zone a station's times are shown in: its own, else the timetable's.
+    pub fn time_zone_of(&self, station: StationId) -> Option<&str> {
+        self.station(station)
+            .time_zone
+            .as_deref()
+            .or(self.time_zone.as_deref())
+    }
     pub fn stations(&self) -> &[Station] {
         &self.stations
     }
@@ -213,39 +274,13 @@ impl Timetable {
             .map(|index| StationId(index as u32))
     }
 
-    /// Resolves what a person types as an origin: a station name (Chinese or English, case
-    /// insensitive), a city name, or a six-digit city code. A city gives all its stations,
-    /// so "上海" starts from Shanghai, Shanghai Hongqiao and Shanghai South at once.
+    /// Resolves what a person types as an origin: a station's id, code or name (Chinese or
+    /// English, any case, pinyin, a unique prefix), a city name, or a six-digit city code. A
+    /// city gives all its stations, so "上海" starts from Shanghai, Shanghai Hongqiao and
+    /// Shanghai South at once. Empty when nothing or several stations match; use
+    /// [`Timetable::find_place`] for the reason and the closest names.
     pub fn resolve_place(&self, text: &str) -> Vec<StationId> {
-        let wanted = text.trim();
-        let lowercase = wanted.to_lowercase();
-        let all_matching = |predicate: &dyn Fn(&Station) -> bool| -> Vec<StationId> {
-            let mut ids = Vec::new();
-            for (index, station) in self.stations.iter().enumerate() {
-                if predicate(station) {
-                    ids.push(StationId(index as u32));
-                }
-            }
-            ids
-        };
-        let by_station = all_matching(&|station| {
-            station.name == wanted
-                || station
-                    .english_name
-                    .as_deref()
-                    .is_some_and(|english| english.to_lowercase() == lowercase)
-        });
-        let by_city = all_matching(&|station| station.city_name == wanted);
-        if !by_city.is_empty() && by_city.len() >= by_station.len() {
-            return by_city;
-        }
-        if !by_station.is_empty() {
-            return by_station;
-        }
-        if let Ok(code) = wanted.parse::<u32>() {
-            return all_matching(&|station| station.city_admin_code == Some(code));
-        }
-        Vec::new()
+        self.find_place(text).unwrap_or_default()
     }
 }
 
@@ -254,6 +289,7 @@ impl Timetable {
 pub struct TimetableBuilder {
     timetable: Timetable,
     station_by_name: HashMap<String, StationId>,
+    forbidden_transfers: Vec<(StationId, StationId)>,
 }
 
 impl TimetableBuilder {
@@ -286,6 +322,10 @@ impl TimetableBuilder {
 
     pub fn station_mut(&mut self, id: StationId) -> &mut Station {
         &mut self.timetable.stations[id.0 as usize]
+    }
+
+    pub fn set_time_zone(&mut self, time_zone: Option<String>) {
+        self.timetable.time_zone = time_zone;
     }
 
     pub fn add_service(&mut self, service: ServiceCalendar) -> ServiceId {
@@ -349,10 +389,69 @@ impl TimetableBuilder {
             service,
             first_stop_time: self.timetable.stop_times.len() as u32,
             stop_time_count: stops.len() as u32,
+            continues_in_seat_as: None,
         };
         self.timetable.stop_times.extend_from_slice(stops);
         self.timetable.trips.push(trip);
         Ok(TripId(self.timetable.trips.len() as u32 - 1))
+    }
+
+    /// Lets passengers of `from` stay on board as it becomes `to` (an in-seat transfer). The
+    /// two must meet: `to` starts at the station where `from` ends, no earlier than `from`
+    /// arrives there. A trip continues as at most one trip; a later call replaces it.
+    pub fn continue_in_seat(&mut self, from: TripId, to: TripId) -> Result<(), ModelError> {
+        let trips = &self.timetable.trips;
+        let impossible = |reason: &str| ModelError::InSeatTransferImpossible {
+            from: trips
+                .get(from.0 as usize)
+                .map_or_else(|| format!("#{}", from.0), |trip| trip.train_number.clone()),
+            to: trips
+                .get(to.0 as usize)
+                .map_or_else(|| format!("#{}", to.0), |trip| trip.train_number.clone()),
+            reason: reason.to_string(),
+        };
+        if from.0 as usize >= trips.len() || to.0 as usize >= trips.len() {
+            return Err(impossible("unknown trip"));
+        }
+        if from == to {
+            return Err(impossible("a trip cannot continue as itself"));
+        }
+        let last = *self
+            .timetable
+            .stop_times_of(from)
+            .last()
+            .expect("two stops");
+        let first = self.timetable.stop_times_of(to)[0];
+        if last.station != first.station {
+            return Err(impossible(
+                "the second trip does not start where the first one ends",
+            ));
+        }
+        if first.departure < last.arrival {
+            return Err(impossible(
+                "the second trip leaves before the first one arrives",
+            ));
+        }
+        self.timetable.trips[from.0 as usize].continues_in_seat_as = Some(to);
+        Ok(())
+    }
+
+    /// Undoes an in-seat transfer from `from` to `to`, if there is one (GTFS transfer type 5).
+    pub fn forbid_in_seat(&mut self, from: TripId, to: TripId) {
+        if let Some(trip) = self.timetable.trips.get_mut(from.0 as usize) {
+            if trip.continues_in_seat_as == Some(to) {
+                trip.continues_in_seat_as = None;
+            }
+        }
+    }
+
+    /// Removes the walk from `from` to `to` and keeps [`Self::add_city_transfers`] from
+    /// adding one (GTFS transfer type 3 between two stations).
+    pub fn forbid_transfer(&mut self, from: StationId, to: StationId) {
+        self.timetable
+            .transfers
+            .retain(|transfer| !(transfer.from == from && transfer.to == to));
+        self.forbidden_transfers.push((from, to));
     }
 
     /// Adds a one-way transfer; a zero-minute transfer is raised to 1 for the reason given at
@@ -408,7 +507,9 @@ impl TimetableBuilder {
                 for &to in members {
                     let exists = self.timetable.transfers.iter().any(|transfer| {
                         transfer.from.0 as usize == from && transfer.to.0 as usize == to
-                    });
+                    }) || self
+                        .forbidden_transfers
+                        .contains(&(StationId(from as u32), StationId(to as u32)));
                     if from != to && !exists {
                         let minutes = minutes_for(
                             &self.timetable.stations[from],

@@ -7,7 +7,7 @@
 //! a station are nondecreasing in k; the departures that can board a connection are therefore
 //! a prefix 0..=m found by binary search, and an arrival improves a suffix of that prefix
 //! that ends at the first label it does not beat. The scan costs one pass over the window
-//! plus the horizon, not K passes.
+//! plus the horizon, not K passes. Stop rules and in-seat transfers are those of `scan.rs`.
 
 use crate::index::{IndexMinute, RoutingIndex};
 use crate::model::StationId;
@@ -142,7 +142,7 @@ pub fn profile(
             break;
         }
         let walk = workspace.origin_walk[connection.departure_station as usize];
-        if walk != u16::MAX {
+        if walk != u16::MAX && connection.boarding_allowed() {
             let leave = connection.departure.saturating_sub(walk);
             if leave >= query.window_start && leave <= window_end {
                 departures.push(leave);
@@ -179,12 +179,13 @@ pub fn profile(
         }
         let from = connection.departure_station as usize;
         let from_ready = &ready[from * width..(from + 1) * width];
-        let boardable = if from_ready[0] <= connection.departure {
+        let boardable = if connection.boarding_allowed() && from_ready[0] <= connection.departure {
             from_ready.partition_point(|&minute| minute <= connection.departure)
         } else {
             0
         };
-        let trip = &mut workspace.trips[connection.trip_instance as usize];
+        let trip_instance = connection.trip_instance() as usize;
+        let trip = &mut workspace.trips[trip_instance];
         let on_board = if trip.0 == epoch {
             trip.1 as usize + 1
         } else {
@@ -195,6 +196,17 @@ pub fn profile(
             continue;
         }
         *trip = (epoch, count as u32 - 1);
+        if connection.continues_in_seat() {
+            // Whoever rides this trip to its end rides on as the next one.
+            let next = index.trip_instances[trip_instance].continues_in_seat_as as usize;
+            let next_trip = &mut workspace.trips[next];
+            if next_trip.0 != epoch || next_trip.1 < count as u32 - 1 {
+                *next_trip = (epoch, count as u32 - 1);
+            }
+        }
+        if !connection.alighting_allowed() {
+            continue;
+        }
         if connection.arrival > limit {
             continue;
         }

@@ -161,8 +161,13 @@ pub fn reachable_within(
                 workspace.ready[station as usize][bit / 64] |= 1 << (bit % 64);
                 next_walk += 1;
             }
-            let trip = &mut workspace.trips[connection.trip_instance as usize];
-            let mut bits = workspace.ready[connection.departure_station as usize];
+            let trip_instance = connection.trip_instance() as usize;
+            let trip = &mut workspace.trips[trip_instance];
+            let mut bits = if connection.boarding_allowed() {
+                workspace.ready[connection.departure_station as usize]
+            } else {
+                [0; WORDS]
+            };
             if trip.0 == epoch {
                 or_into(&mut bits, &trip.1);
             }
@@ -171,7 +176,16 @@ pub fn reachable_within(
                 continue;
             }
             *trip = (epoch, bits);
-            if connection.arrival > limit {
+            if connection.continues_in_seat() {
+                // Whoever rides this trip to its end rides on as the next one.
+                let next = index.trip_instances[trip_instance].continues_in_seat_as as usize;
+                let next_trip = &mut workspace.trips[next];
+                if next_trip.0 != epoch {
+                    *next_trip = (epoch, [0; WORDS]);
+                }
+                or_into(&mut next_trip.1, &bits);
+            }
+            if connection.arrival > limit || !connection.alighting_allowed() {
                 continue;
             }
             let to = connection.arrival_station as usize;

@@ -8,8 +8,13 @@
 //! minimum change time, or arrived on foot. Arriving by train at a station makes every
 //! transfer from it usable after the walk. Only arrivals no later than departure + horizon
 //! count.
+//!
+//! Stop rules: a connection can be boarded only where its trip picks up, and it sets a label
+//! only where its trip sets down; a traveller on board rides through stops of either kind. At
+//! the last stop of a trip that continues in seat as another (an in-seat transfer), the
+//! traveller is on board the next trip without changing.
 
-use crate::index::{IndexMinute, RoutingIndex};
+use crate::index::{IndexMinute, RoutingIndex, NO_TRIP_INSTANCE};
 use crate::model::{StationId, Timetable, TripId};
 use serde::{Deserialize, Serialize};
 
@@ -46,6 +51,9 @@ pub struct ScanWorkspace {
     /// 4 bytes so the whole array stays in L2), and, cold, the connection where it boarded.
     trip_boarded_epoch: Vec<u32>,
     trip_boarded_at: Vec<u32>,
+    /// Per trip instance boarded in the current epoch: the instance it was reached from by
+    /// an in-seat transfer, or `NO_TRIP_INSTANCE` when boarded at a station.
+    in_seat_from: Vec<u32>,
     arrival_via: Vec<Via>,
     ready_via: Vec<Via>,
     departure: IndexMinute,
@@ -66,6 +74,7 @@ impl ScanWorkspace {
             self.stations = vec![StationLabel::default(); index.station_count];
             self.trip_boarded_epoch = vec![0; index.trip_instances.len()];
             self.trip_boarded_at = vec![0; index.trip_instances.len()];
+            self.in_seat_from = vec![NO_TRIP_INSTANCE; index.trip_instances.len()];
             self.arrival_via = vec![Via::Origin; index.station_count];
             self.ready_via = vec![Via::Origin; index.station_count];
             self.epoch = 0;
@@ -100,6 +109,7 @@ pub fn earliest_arrival<'a>(
     let stations = &mut workspace.stations[..];
     let trip_boarded_epoch = &mut workspace.trip_boarded_epoch[..];
     let trip_boarded_at = &mut workspace.trip_boarded_at[..];
+    let in_seat_from = &mut workspace.in_seat_from[..];
     let arrival_via = &mut workspace.arrival_via[..];
     let ready_via = &mut workspace.ready_via[..];
 
@@ -156,7 +166,7 @@ pub fn earliest_arrival<'a>(
             break;
         }
         let connection_index = (start + offset) as u32;
-        let trip = connection.trip_instance as usize;
+        let trip = connection.trip_instance() as usize;
         let from = connection.departure_station as usize;
         debug_assert!(trip < trip_boarded_epoch.len() && from < stations.len());
         // SAFETY: `RoutingIndex::build` numbers trip instances and stations densely and the
@@ -167,13 +177,27 @@ pub fn earliest_arrival<'a>(
         // Both tests are evaluated without branching; the one branch left is the real
         // decision "is this connection usable".
         let already_on_board = *boarded == epoch;
-        let can_board_here = (from.epoch == epoch) & (from.ready <= connection.departure);
+        let can_board_here = (from.epoch == epoch)
+            & (from.ready <= connection.departure)
+            & connection.boarding_allowed();
         if !(already_on_board | can_board_here) {
             continue;
         }
         if !already_on_board {
             *boarded = epoch;
             trip_boarded_at[trip] = connection_index;
+            in_seat_from[trip] = NO_TRIP_INSTANCE;
+        }
+        if connection.continues_in_seat() {
+            let next = index.trip_instances[trip].continues_in_seat_as as usize;
+            if trip_boarded_epoch[next] != epoch {
+                trip_boarded_epoch[next] = epoch;
+                trip_boarded_at[next] = trip_boarded_at[trip];
+                in_seat_from[next] = trip as u32;
+            }
+        }
+        if !connection.alighting_allowed() {
+            continue;
         }
         let to_index = connection.arrival_station as usize;
         debug_assert!(to_index < stations.len());
@@ -258,6 +282,10 @@ pub enum JourneyLeg {
         /// Minutes since midnight of the query's service day.
         departure: IndexMinute,
         arrival: IndexMinute,
+        /// Reached from the previous train leg without leaving the seat (an in-seat
+        /// transfer): not a change.
+        #[serde(default, skip_serializing_if = "is_false")]
+        in_seat: bool,
     },
     /// A walk or metro ride between two stations of one city.
     Transfer {
@@ -275,15 +303,46 @@ pub struct Journey {
     pub legs: Vec<JourneyLeg>,
 }
 
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
 impl Journey {
-    /// Number of changes between trains.
+    /// Number of changes between trains (an in-seat transfer is not one).
     pub fn train_changes(&self) -> usize {
         self.legs
             .iter()
-            .filter(|leg| matches!(leg, JourneyLeg::Train { .. }))
+            .filter(|leg| matches!(leg, JourneyLeg::Train { in_seat: false, .. }))
             .count()
             .saturating_sub(1)
     }
+}
+
+#[derive(Clone, Copy)]
+enum CallEnd {
+    First,
+    Last,
+}
+
+/// The first departure or last arrival of a trip instance, in index minutes.
+fn instance_call(
+    index: &RoutingIndex,
+    timetable: &Timetable,
+    instance: u32,
+    end: CallEnd,
+) -> (u32, IndexMinute) {
+    let instance = index.trip_instances[instance as usize];
+    let stops = timetable.stop_times_of(instance.trip);
+    let shift = i32::from(instance.day_offset) * 1440;
+    let (station, minute) = match end {
+        CallEnd::First => (stops[0].station, stops[0].departure),
+        CallEnd::Last => {
+            let last = stops[stops.len() - 1];
+            (last.station, last.arrival)
+        }
+    };
+    let minute = (minute as i32 + shift).clamp(0, i32::from(IndexMinute::MAX));
+    (station.0, minute as IndexMinute)
 }
 
 impl EarliestArrivals<'_> {
@@ -351,18 +410,36 @@ impl EarliestArrivals<'_> {
                             minutes,
                         });
                     }
-                    let boarding = index.connections
-                        [self.workspace.trip_boarded_at[alighting.trip_instance as usize] as usize];
-                    let trip = index.trip_instances[alighting.trip_instance as usize].trip;
-                    legs.push(JourneyLeg::Train {
-                        trip,
-                        train_number: timetable.trip(trip).train_number.clone(),
-                        from: StationId(boarding.departure_station),
-                        to: StationId(alighting.arrival_station),
-                        departure: boarding.departure,
-                        arrival: alighting.arrival,
-                    });
-                    here = boarding.departure_station;
+                    // Walk back through in-seat transfers to the trip actually boarded,
+                    // one leg per trip.
+                    let mut instance = alighting.trip_instance();
+                    let mut leg_end = (alighting.arrival_station, alighting.arrival);
+                    loop {
+                        let trip = index.trip_instances[instance as usize].trip;
+                        let previous = self.workspace.in_seat_from[instance as usize];
+                        let leg_start = if previous == NO_TRIP_INSTANCE {
+                            let boarding = index.connections
+                                [self.workspace.trip_boarded_at[instance as usize] as usize];
+                            (boarding.departure_station, boarding.departure)
+                        } else {
+                            instance_call(index, timetable, instance, CallEnd::First)
+                        };
+                        legs.push(JourneyLeg::Train {
+                            trip,
+                            train_number: timetable.trip(trip).train_number.clone(),
+                            from: StationId(leg_start.0),
+                            to: StationId(leg_end.0),
+                            departure: leg_start.1,
+                            arrival: leg_end.1,
+                            in_seat: previous != NO_TRIP_INSTANCE,
+                        });
+                        if previous == NO_TRIP_INSTANCE {
+                            here = leg_start.0;
+                            break;
+                        }
+                        leg_end = instance_call(index, timetable, previous, CallEnd::Last);
+                        instance = previous;
+                    }
                     via = self.workspace.ready_via[here as usize];
                 }
             }

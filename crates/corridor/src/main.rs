@@ -78,7 +78,8 @@ enum Command {
         /// `demo` for the demo region's generated timetable.
         #[arg(long)]
         timetable: String,
-        /// A station name (Chinese or English), a city name, or a six-digit city code.
+        /// A station (its id or code, its name in Chinese or English in any case, its pinyin, or
+        /// a prefix only it has), a city name, or a six-digit city code.
         #[arg(long)]
         from: String,
         /// Departure, HH:MM.
@@ -93,6 +94,13 @@ enum Command {
         /// Ignore arrivals more than this many minutes after departure.
         #[arg(long, default_value_t = 24 * 60)]
         horizon: u16,
+        /// Leave out a GTFS feed's road routes (buses and coaches feeding the trains).
+        #[arg(long)]
+        rail_only: bool,
+        /// The national station list (`StationInfo.json`), which gives a qETRC diagram's
+        /// stations their coordinates, telegraph codes and cities.
+        #[arg(long)]
+        stations: Option<std::path::PathBuf>,
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
     },
@@ -266,6 +274,8 @@ async fn run(command: Command) -> Result<()> {
             date,
             window,
             horizon,
+            rail_only,
+            stations,
             format,
         } => reach::run(reach::ReachOptions {
             timetable,
@@ -274,6 +284,8 @@ async fn run(command: Command) -> Result<()> {
             date,
             window,
             horizon,
+            rail_only,
+            stations,
             json: matches!(format, OutputFormat::Json),
         }),
         Command::Migrate { database } => {

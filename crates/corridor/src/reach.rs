@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
+use corridor_rail::local_time::local_clock;
 use corridor_rail::{
     earliest_arrival, format_minute, parse_hours_minutes, profile, EarliestArrivalQuery,
     ProfileQuery, ProfileWorkspace, RoutingIndex, ScanWorkspace, ServiceDate, ServiceDay,
@@ -18,26 +19,57 @@ pub struct ReachOptions {
     pub date: Option<String>,
     pub window: Option<u16>,
     pub horizon: u16,
+    pub rail_only: bool,
+    pub stations: Option<std::path::PathBuf>,
     pub json: bool,
 }
 
-/// `demo` is the generated timetable of the demo region; anything else is a path.
-fn load(timetable: &str) -> Result<Timetable> {
+/// `demo` is the generated timetable of the demo region; anything else is a path. The
+/// importer's warnings go to standard error.
+fn load(timetable: &str, rail_only: bool, stations: Option<&Path>) -> Result<Timetable> {
     if timetable == "demo" {
         return Ok(corridor_rail::demo::demo_timetable(
             corridor_demo::DEFAULT_SEED,
         ));
     }
-    corridor_rail::import::import_timetable(Path::new(timetable))
-        .with_context(|| format!("importing the timetable {timetable}"))
+    let path = Path::new(timetable);
+    let imported = if let Some(list) = stations {
+        let station_list = corridor_rail::import::station_list::StationList::read(list)
+            .with_context(|| format!("reading the station list {}", list.display()))?;
+        corridor_rail::import::qetrc::parse_qetrc_with_warnings(
+            path,
+            &std::fs::read_to_string(path).with_context(|| format!("reading {timetable}"))?,
+            &corridor_rail::import::qetrc::QetrcOptions {
+                station_list: Some(std::sync::Arc::new(station_list)),
+                ..Default::default()
+            },
+        )
+    } else if rail_only {
+        corridor_rail::import::gtfs::import_gtfs_with(
+            path,
+            &corridor_rail::import::gtfs::GtfsOptions {
+                leave_out_road_routes: true,
+            },
+        )
+    } else {
+        corridor_rail::import::import_timetable_with_warnings(path)
+    }
+    .with_context(|| format!("importing the timetable {timetable}"))?;
+    for warning in &imported.warnings {
+        eprintln!("warning: {warning}");
+    }
+    Ok(imported.timetable)
 }
 
 pub fn run(options: ReachOptions) -> Result<()> {
-    let timetable = load(&options.timetable)?;
-    let origins = timetable.resolve_place(&options.from);
-    if origins.is_empty() {
-        bail!("no station or city {:?} in the timetable", options.from);
-    }
+    let timetable = load(
+        &options.timetable,
+        options.rail_only,
+        options.stations.as_deref(),
+    )?;
+    let origins = timetable
+        .find_place(&options.from)
+        .with_context(|| format!("--from {:?}", options.from))?;
     let departure = parse_hours_minutes(&options.depart)
         .filter(|minute| *minute < 48 * 60)
         .with_context(|| format!("--depart {:?} is not a time like 08:00", options.depart))?
@@ -50,6 +82,20 @@ pub fn run(options: ReachOptions) -> Result<()> {
         None => ServiceDay::EveryDay,
     };
     let index = RoutingIndex::build(&timetable, service_day);
+    // With a date and a timetable that names its zone, arrivals are shown in each station's
+    // own zone (GTFS `stop_timezone`); otherwise as the timetable counts them.
+    let arrival_text = |station: StationId, arrival: u16| match service_day {
+        ServiceDay::Date(date) if timetable.time_zone().is_some() => {
+            let clock = local_clock(&timetable, station, date, u32::from(arrival));
+            match clock.time_zone.as_deref() {
+                Some(zone) if Some(zone) != timetable.time_zone() => {
+                    format!("{} {zone}", clock.format_after(date))
+                }
+                _ => clock.format_after(date),
+            }
+        }
+        _ => format_minute(u32::from(arrival)),
+    };
     let name = |id: StationId| {
         let station = timetable.station(id);
         station.english_name.clone().map_or_else(
@@ -117,7 +163,7 @@ pub fn run(options: ReachOptions) -> Result<()> {
             .map(|(station, arrival, minutes, trains)| {
                 let record = timetable.station(*station);
                 json!({ "station": record.name, "english_name": record.english_name, "city": record.city_name, "city_code": record.city_admin_code,
-                        "earliest_arrival": format_minute(u32::from(*arrival)), "travel_minutes": minutes, "trains": trains })
+                        "earliest_arrival": arrival_text(*station, *arrival), "travel_minutes": minutes, "trains": trains })
             })
             .collect();
         println!(
@@ -135,7 +181,7 @@ pub fn run(options: ReachOptions) -> Result<()> {
             println!(
                 "{:<36} {:>8} {:>8}  {}",
                 name(*station),
-                format_minute(u32::from(*arrival)),
+                arrival_text(*station, *arrival),
                 minutes,
                 trains.as_deref().unwrap_or("")
             );

@@ -1,12 +1,30 @@
 //! Importers: the edge of the crate where files are read. Each names the file, line and field
 //! of malformed input in a typed [`ImportError`].
 
-mod csv;
+pub(crate) mod csv;
 pub mod gtfs;
 pub mod qetrc;
 pub mod railwayvis;
+pub mod station_list;
 
 use std::path::PathBuf;
+
+/// Something an importer read but could not use, or had to assume; the import goes on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportWarning(pub String);
+
+impl std::fmt::Display for ImportWarning {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(&self.0)
+    }
+}
+
+/// A timetable as imported, with what the importer wants the person to know.
+#[derive(Clone, Debug)]
+pub struct Imported {
+    pub timetable: crate::model::Timetable,
+    pub warnings: Vec<ImportWarning>,
+}
 
 /// A refusal to import, naming where the bad input is.
 #[derive(Debug, thiserror::Error)]
@@ -64,24 +82,34 @@ pub(crate) fn line_of(text: &str, needle: &str) -> usize {
 /// qETRC/pyETRC diagram (`.pyetgr` or `.json` with a `trains` list of `timetable` rows), or
 /// the RailwayVIS city-level timetable (`.json` object of trains), with default options.
 pub fn import_timetable(path: &std::path::Path) -> Result<crate::model::Timetable, ImportError> {
+    Ok(import_timetable_with_warnings(path)?.timetable)
+}
+
+/// [`import_timetable`], keeping the importer's warnings.
+pub fn import_timetable_with_warnings(path: &std::path::Path) -> Result<Imported, ImportError> {
     let extension = path
         .extension()
         .and_then(|extension| extension.to_str())
         .unwrap_or_default()
         .to_ascii_lowercase();
     if path.is_dir() || extension == "zip" {
-        return gtfs::import_gtfs(path);
-    }
-    if extension == "pyetgr" {
-        return qetrc::import_qetrc(path, &qetrc::QetrcOptions::default());
+        return gtfs::import_gtfs_with(path, &gtfs::GtfsOptions::default());
     }
     let text = read_to_string(path)?;
-    if text.trim_start().starts_with('{')
-        && text.contains("\"trains\"")
-        && text.contains("\"zhanming\"")
+    if extension == "pyetgr"
+        || (text.trim_start().starts_with('{')
+            && text.contains("\"trains\"")
+            && text.contains("\"zhanming\""))
     {
-        qetrc::parse_qetrc(path, &text, &qetrc::QetrcOptions::default())
+        qetrc::parse_qetrc_with_warnings(path, &text, &qetrc::QetrcOptions::default())
     } else {
-        railwayvis::parse_railwayvis(path, &text, &railwayvis::RailwayVisOptions::default())
+        Ok(Imported {
+            timetable: railwayvis::parse_railwayvis(
+                path,
+                &text,
+                &railwayvis::RailwayVisOptions::default(),
+            )?,
+            warnings: Vec::new(),
+        })
     }
 }

@@ -2,17 +2,22 @@
 //! with kilometre posts, and `trains`, each with a `timetable` of rows (`zhanming` station,
 //! `ddsj` arrival, `cfsj` departure as `HH:MM:SS`, `business` true for a commercial stop).
 //!
-//! Only commercial stops become stop times; junctions (`线路所`) are dropped even when marked
+//! Only commercial stops become stop times. A train whose rows carry no `business` flag at
+//! all (diagrams drawn without commercial stops marked) has every row taken as a stop, and
+//! the import warns how many trains were read that way. Junctions (`线路所`) are dropped even when marked
 //! commercial; yard suffixes are removed so that `南京南京沪场` and `上海虹桥高速场` become the
 //! stations passengers know, `南京南` and `上海虹桥`. The diagram has no calendar: every
 //! train runs every day. Seconds are truncated to whole minutes.
 
-use super::{json_error, line_of, read_to_string, ImportError};
+use super::station_list::StationList;
+use super::{json_error, line_of, read_to_string, ImportError, ImportWarning, Imported};
 use crate::model::{
     estimated_city_transfer_minutes, Station, StopTime, Timetable, TimetableBuilder,
 };
 use serde::Deserialize;
+use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Choices the source leaves open.
 #[derive(Clone, Debug)]
@@ -20,12 +25,16 @@ pub struct QetrcOptions {
     /// Change time at every station; ten minutes is what a Chinese high-speed station needs
     /// between platforms.
     pub minimum_change_minutes: u16,
+    /// The national station list, which gives stations their coordinates, telegraph code
+    /// and city (a diagram has names only). Stations it does not list are counted in a warning.
+    pub station_list: Option<Arc<StationList>>,
 }
 
 impl Default for QetrcOptions {
     fn default() -> QetrcOptions {
         QetrcOptions {
             minimum_change_minutes: 10,
+            station_list: None,
         }
     }
 }
@@ -105,6 +114,17 @@ pub fn parse_qetrc(
     text: &str,
     options: &QetrcOptions,
 ) -> Result<Timetable, ImportError> {
+    Ok(parse_qetrc_with_warnings(path, text, options)?.timetable)
+}
+
+/// [`parse_qetrc`], keeping the warnings.
+pub fn parse_qetrc_with_warnings(
+    path: &Path,
+    text: &str,
+    options: &QetrcOptions,
+) -> Result<Imported, ImportError> {
+    let mut trains_without_flags = 0usize;
+    let mut unlisted: BTreeSet<String> = BTreeSet::new();
     let diagram: RawDiagram =
         serde_json::from_str(text).map_err(|error| json_error(path, error))?;
     let mut builder = TimetableBuilder::new();
@@ -123,6 +143,12 @@ pub fn parse_qetrc(
             message,
         };
         stops.clear();
+        // A train without a single `business` flag was drawn without commercial stops
+        // marked: every row is taken as a stop rather than none.
+        let flags_absent = train.timetable.iter().all(|row| row.business.is_none());
+        if flags_absent && !train.timetable.is_empty() {
+            trains_without_flags += 1;
+        }
         let mut day_offset = 0;
         let mut previous_minute = 0;
         for (row_position, row) in train.timetable.iter().enumerate() {
@@ -148,7 +174,8 @@ pub fn parse_qetrc(
             }
             departure += day_offset;
             previous_minute = departure;
-            if row.business != Some(true) || is_junction(&row.zhanming) {
+            let commercial = row.business.unwrap_or(flags_absent);
+            if !commercial || is_junction(&row.zhanming) {
                 continue;
             }
             if row.zhanming.trim().is_empty() {
@@ -156,19 +183,25 @@ pub fn parse_qetrc(
             }
             let name = normalise_station_name(&row.zhanming);
             let change = options.minimum_change_minutes;
+            let listed = options
+                .station_list
+                .as_ref()
+                .and_then(|list| list.get(&name).cloned());
+            if options.station_list.is_some() && listed.is_none() {
+                unlisted.insert(name.clone());
+            }
             let station = builder.station_named(&name, || Station {
                 name: name.clone(),
-                english_name: None,
-                city_name: city_of_station(&name),
-                city_admin_code: None,
-                coordinates: None,
+                city_name: listed
+                    .as_ref()
+                    .and_then(|listed| listed.city.clone())
+                    .unwrap_or_else(|| city_of_station(&name)),
+                coordinates: listed.as_ref().and_then(|listed| listed.coordinates),
+                code: listed.and_then(|listed| listed.telegraph_code),
                 minimum_change_minutes: change,
+                ..Station::default()
             });
-            stops.push(StopTime {
-                station,
-                arrival,
-                departure,
-            });
+            stops.push(StopTime::new(station, arrival, departure));
         }
         if stops.len() < 2 {
             // A train with fewer than two commercial stops on this line carries no passenger
@@ -185,7 +218,26 @@ pub fn parse_qetrc(
             })?;
     }
     builder.add_city_transfers(estimated_city_transfer_minutes);
-    Ok(builder.build())
+    let mut warnings = Vec::new();
+    if trains_without_flags > 0 {
+        warnings.push(ImportWarning(format!(
+            "{}: {trains_without_flags} of {} trains mark no commercial stops (`business`): every station on their timetable was taken as a stop",
+            path.display(),
+            diagram.trains.len()
+        )));
+    }
+    if !unlisted.is_empty() {
+        warnings.push(ImportWarning(format!(
+            "{}: {} stations are not in the station list and have no coordinates: {}",
+            path.display(),
+            unlisted.len(),
+            unlisted.into_iter().collect::<Vec<_>>().join(", ")
+        )));
+    }
+    Ok(Imported {
+        timetable: builder.build(),
+        warnings,
+    })
 }
 
 /// `HH:MM:SS` (or `HH:MM`) to whole minutes since midnight.

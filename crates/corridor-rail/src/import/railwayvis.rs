@@ -107,12 +107,9 @@ pub fn parse_railwayvis(
                 city_admin_code: None,
                 coordinates: None,
                 minimum_change_minutes: change,
+                ..Station::default()
             });
-            stops.push(StopTime {
-                station,
-                arrival,
-                departure,
-            });
+            stops.push(StopTime::new(station, arrival, departure));
         }
         builder
             .add_trip(train_number, None, &stops)

@@ -1,6 +1,8 @@
 //! An independent reference router: Dijkstra on a time-dependent graph built straight from the
 //! timetable (not from the routing index), with the semantics stated in `scan.rs`. Slow and
-//! obvious on purpose.
+//! obvious on purpose. Stop rules: boarding only where the trip picks up, alighting only
+//! where it sets down; at the end of a trip that continues in seat, the traveller stays on
+//! board of the next trip of the same service day.
 
 use corridor_rail::{ServiceDay, StationId, Timetable, TripId};
 use std::cmp::Reverse;
@@ -9,10 +11,21 @@ use std::collections::BinaryHeap;
 /// Stop calls of every trip instance that can matter for a query on the service day.
 pub struct BruteForce<'a> {
     timetable: &'a Timetable,
-    /// Per instance: (station, arrival, departure) in minutes relative to the query day.
-    instances: Vec<Vec<(usize, i64, i64)>>,
+    /// Per instance: the calls in minutes relative to the query day.
+    instances: Vec<Vec<Call>>,
+    /// Per instance: the instance it continues in seat as.
+    continues_as: Vec<Option<usize>>,
     /// Per station: (instance, position) of every call.
     calls_at: Vec<Vec<(usize, usize)>>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Call {
+    station: usize,
+    arrival: i64,
+    departure: i64,
+    boarding: bool,
+    alighting: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
@@ -29,6 +42,7 @@ impl<'a> BruteForce<'a> {
     pub fn new(timetable: &'a Timetable, service_day: ServiceDay) -> BruteForce<'a> {
         let lookback = (timetable.latest_service_minute() as i64 + 1439) / 1440;
         let mut instances = Vec::new();
+        let mut instance_of = std::collections::HashMap::new();
         let mut calls_at = vec![Vec::new(); timetable.stations().len()];
         for day in -lookback..=1 {
             for trip in 0..timetable.trips().len() {
@@ -41,26 +55,36 @@ impl<'a> BruteForce<'a> {
                 if !runs {
                     continue;
                 }
-                let calls: Vec<(usize, i64, i64)> = timetable
+                let calls: Vec<Call> = timetable
                     .stop_times_of(TripId(trip as u32))
                     .iter()
-                    .map(|stop| {
-                        (
-                            stop.station.0 as usize,
-                            stop.arrival as i64 + day * 1440,
-                            stop.departure as i64 + day * 1440,
-                        )
+                    .map(|stop| Call {
+                        station: stop.station.0 as usize,
+                        arrival: stop.arrival as i64 + day * 1440,
+                        departure: stop.departure as i64 + day * 1440,
+                        boarding: stop.boarding_allowed,
+                        alighting: stop.alighting_allowed,
                     })
                     .collect();
                 for (position, call) in calls.iter().enumerate() {
-                    calls_at[call.0].push((instances.len(), position));
+                    calls_at[call.station].push((instances.len(), position));
                 }
-                instances.push(calls);
+                instance_of.insert((trip, day), instances.len());
+                instances.push((trip, day, calls));
             }
         }
+        let continues_as = instances
+            .iter()
+            .map(|(trip, day, _)| {
+                let next = timetable.trip(TripId(*trip as u32)).continues_in_seat_as?;
+                instance_of.get(&(next.0 as usize, *day)).copied()
+            })
+            .collect();
+        let instances = instances.into_iter().map(|(_, _, calls)| calls).collect();
         BruteForce {
             timetable,
             instances,
+            continues_as,
             calls_at,
         }
     }
@@ -111,16 +135,31 @@ impl<'a> BruteForce<'a> {
                     };
                     for &(instance, position) in &self.calls_at[station] {
                         let calls = &self.instances[instance];
-                        if position + 1 < calls.len() && calls[position].2 >= ready {
-                            push(calls[position + 1].1, Node::OnBoard(instance, position + 1));
+                        if position + 1 < calls.len()
+                            && calls[position].boarding
+                            && calls[position].departure >= ready
+                        {
+                            push(
+                                calls[position + 1].arrival,
+                                Node::OnBoard(instance, position + 1),
+                            );
                         }
                     }
                 }
                 Node::OnBoard(instance, position) => {
                     let calls = &self.instances[instance];
-                    push(time, Node::TrainArrival(calls[position].0));
+                    // Position 0 is reached only by staying seated from the previous trip,
+                    // which set the traveller down here already if it could.
+                    if position > 0 && calls[position].alighting {
+                        push(time, Node::TrainArrival(calls[position].station));
+                    }
                     if position + 1 < calls.len() {
-                        push(calls[position + 1].1, Node::OnBoard(instance, position + 1));
+                        push(
+                            calls[position + 1].arrival,
+                            Node::OnBoard(instance, position + 1),
+                        );
+                    } else if let Some(next) = self.continues_as[instance] {
+                        push(self.instances[next][0].departure, Node::OnBoard(next, 0));
                     }
                 }
             }

@@ -4,5 +4,8 @@
 mod brute_force;
 mod demo;
 mod gtfs;
+mod gtfs_rules;
+mod lookup;
 mod property;
 mod real_data;
+mod real_feeds_agree;

@@ -1,5 +1,6 @@
 //! On random small timetables, the Connection Scan answers (one-to-all, journeys, profiles,
-//! bit-parallel reachability) agree with the brute-force router on every station.
+//! bit-parallel reachability) agree with the brute-force router on every station, with stops
+//! that refuse boarding or alighting and trips that continue in seat as others.
 
 use crate::brute_force::BruteForce;
 use corridor_rail::*;
@@ -11,6 +12,10 @@ struct RandomTrip {
     start: u32,
     hops: Vec<(u32, u32)>,
     weekday_mask: u8,
+    /// Per stop (cycled): 0 = board and alight, 1 = no boarding, 2 = no alighting, 3 = neither.
+    stop_rules: Vec<u8>,
+    /// Starts where the previous trip ends, after it arrives, and continues it in seat.
+    continues_previous: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -27,13 +32,24 @@ fn random_timetable() -> impl Strategy<Value = RandomTimetable> {
             prop_oneof![4 => 0u32..300, 1 => 1300u32..1700],
             proptest::collection::vec((0u32..40, 0u32..4), 5),
             0u8..128,
+            proptest::collection::vec(
+                prop_oneof![6 => Just(0u8), 1 => Just(1u8), 1 => Just(2u8), 1 => Just(3u8)],
+                1..6,
+            ),
+            proptest::bool::weighted(0.25),
         )
-            .prop_map(|(stations, start, hops, weekday_mask)| RandomTrip {
-                stations,
-                start,
-                hops,
-                weekday_mask,
-            });
+            .prop_map(
+                |(stations, start, hops, weekday_mask, stop_rules, continues_previous)| {
+                    RandomTrip {
+                        stations,
+                        start,
+                        hops,
+                        weekday_mask,
+                        stop_rules,
+                        continues_previous,
+                    }
+                },
+            );
         (
             proptest::collection::vec(1u16..12, station_count),
             proptest::collection::vec(trip, 1..20),
@@ -52,16 +68,22 @@ fn build(random: &RandomTimetable) -> Timetable {
     for (index, &change) in random.change_minutes.iter().enumerate() {
         builder.add_station(Station {
             name: format!("S{index}"),
-            english_name: None,
             city_name: format!("C{}", index / 2),
-            city_admin_code: None,
-            coordinates: None,
             minimum_change_minutes: change,
+            ..Station::default()
         });
     }
     let start_date = ServiceDate::from_ymd(2026, 1, 5).unwrap();
+    // The previous trip built: its id and its last stop, for in-seat continuations.
+    let mut previous: Option<(TripId, StopTime)> = None;
     for (number, trip) in random.trips.iter().enumerate() {
         let mut stations = trip.stations.clone();
+        let mut time = trip.start;
+        let continued = previous.filter(|_| trip.continues_previous);
+        if let Some((_, last)) = continued {
+            stations[0] = last.station.0 as usize;
+            time = last.arrival + trip.start % 30;
+        }
         stations.dedup();
         if stations.len() < 2 {
             continue;
@@ -74,23 +96,27 @@ fn build(random: &RandomTimetable) -> Timetable {
             added_dates: vec![start_date.add_days(number as i32 % 9)],
             removed_dates: vec![start_date.add_days(number as i32 % 5)],
         });
-        let mut time = trip.start;
         let mut stops = Vec::new();
         for (position, &station) in stations.iter().enumerate() {
             let (run, dwell) = trip.hops[position % trip.hops.len()];
             if position > 0 {
                 time += run;
             }
+            let rule = trip.stop_rules[position % trip.stop_rules.len()];
             stops.push(StopTime {
-                station: StationId(station as u32),
-                arrival: time,
-                departure: time + dwell,
+                boarding_allowed: rule & 1 == 0,
+                alighting_allowed: rule & 2 == 0,
+                ..StopTime::new(StationId(station as u32), time, time + dwell)
             });
             time += dwell;
         }
-        builder
+        let id = builder
             .add_trip(&format!("T{number}"), Some(service), &stops)
             .unwrap();
+        if let Some((from, _)) = continued {
+            builder.continue_in_seat(from, id).unwrap();
+        }
+        previous = Some((id, *stops.last().unwrap()));
     }
     for &(from, to, minutes) in &random.transfers {
         if from != to {
@@ -119,6 +145,7 @@ fn check_journey(
                 to,
                 departure: leg_departure,
                 arrival,
+                in_seat,
                 ..
             } => {
                 assert!(
@@ -126,8 +153,12 @@ fn check_journey(
                         && (at.is_some() || origins.contains(from)),
                     "train leg starts where the traveller is: {journey:?}"
                 );
+                let seated_since = ready
+                    - at.map_or(0, |station| {
+                        timetable.station(station).minimum_change_minutes
+                    });
                 assert!(
-                    *leg_departure >= ready,
+                    *leg_departure >= if *in_seat { seated_since } else { ready },
                     "boards after being ready: {journey:?}"
                 );
                 at = Some(*to);
@@ -297,18 +328,24 @@ fn a_change_respects_the_minimum_change_time() {
                 start: 0,
                 hops: vec![(10, 0); 5],
                 weekday_mask: 127,
+                stop_rules: vec![0],
+                continues_previous: false,
             },
             RandomTrip {
                 stations: vec![1, 2],
                 start: 12,
                 hops: vec![(10, 0); 5],
                 weekday_mask: 127,
+                stop_rules: vec![0],
+                continues_previous: false,
             },
             RandomTrip {
                 stations: vec![1, 2],
                 start: 15,
                 hops: vec![(20, 0); 5],
                 weekday_mask: 127,
+                stop_rules: vec![0],
+                continues_previous: false,
             },
         ],
         transfers: vec![],

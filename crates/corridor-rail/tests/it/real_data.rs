@@ -381,3 +381,48 @@ fn import_timetable_recognises_every_format() {
         .station_by_name("福田")
         .is_some());
 }
+
+/// The national station list gives the diagram's stations coordinates (converted from GCJ-02
+/// to WGS-84), telegraph codes and cities.
+#[test]
+fn qetrc_stations_take_coordinates_from_the_station_list() {
+    use corridor_rail::import::qetrc::parse_qetrc_with_warnings;
+    use corridor_rail::import::station_list::{gcj02_to_wgs84, StationList};
+    let list = StationList::read(&shared_data("cn-rail-stations/StationInfo.json")).unwrap();
+    assert!(list.len() > 3000);
+    let path = shared_data("cn-rail-qetrc/jinghu.pyetgr");
+    let imported = parse_qetrc_with_warnings(
+        &path,
+        &std::fs::read_to_string(&path).unwrap(),
+        &QetrcOptions {
+            station_list: Some(std::sync::Arc::new(list)),
+            ..QetrcOptions::default()
+        },
+    )
+    .unwrap();
+    let timetable = &imported.timetable;
+    let located = timetable
+        .stations()
+        .iter()
+        .filter(|station| station.coordinates.is_some())
+        .count();
+    assert!(
+        located * 10 >= timetable.stations().len() * 9,
+        "{located} of {} located; {:?}",
+        timetable.stations().len(),
+        imported.warnings
+    );
+    let nanjing_south = timetable.station(one(timetable, "南京南"));
+    assert_eq!(nanjing_south.city_name, "南京");
+    assert!(nanjing_south.code.is_some());
+    // Nanjing South is at about 31.97 N, 118.80 E; the GCJ-02 shift is a few hundred metres.
+    let at = nanjing_south.coordinates.unwrap();
+    let expected = Wgs84 {
+        latitude: 31.969,
+        longitude: 118.797,
+    };
+    assert!(at.distance_km(expected) < 2.0, "{at:?}");
+    let shifted = gcj02_to_wgs84(31.969, 118.797);
+    let shift_km = shifted.distance_km(expected);
+    assert!((0.2..1.0).contains(&shift_km), "GCJ-02 shift {shift_km} km");
+}
