@@ -26,51 +26,33 @@ pub enum ServiceDay {
 pub type IndexMinute = u16;
 
 /// The hot record of the scan: 16 bytes, no pointers.
+///
+/// The stop rules cost a timetable without them nothing: a connection that may not be
+/// boarded departs from [`RoutingIndex::nowhere`], a label slot no traveller ever reaches, so
+/// the scan's usual "is the departure station ready" test refuses it; the rarer rules after
+/// boarding (no alighting at the arrival, the trip continuing in seat as another) sit in a
+/// parallel array of one byte per connection that only a timetable with such rules reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[repr(C)]
 pub struct Connection {
+    /// The departure station, or [`RoutingIndex::nowhere`] where boarding is refused.
     pub departure_station: u32,
     pub arrival_station: u32,
     pub departure: IndexMinute,
     pub arrival: IndexMinute,
-    /// The trip instance (a trip on one service day) in the low bits, and in the top three
-    /// bits the rules of this hop: boarding refused at its departure, alighting refused at its
-    /// arrival, and "the trip continues in seat as another after this hop". Packing them here
-    /// keeps the record at 16 bytes.
-    trip_instance_and_rules: u32,
+    /// Index into the index's trip instances (a trip on one service day).
+    pub trip_instance: u32,
 }
 
-const BOARDING_REFUSED: u32 = 1 << 31;
-const ALIGHTING_REFUSED: u32 = 1 << 30;
-const CONTINUES_IN_SEAT: u32 = 1 << 29;
-const TRIP_INSTANCE_BITS: u32 = CONTINUES_IN_SEAT - 1;
+/// Per connection, in [`RoutingIndex`]'s `connection_rules`: passengers may not get off at
+/// the arrival.
+const ALIGHTING_REFUSED: u8 = 1;
+/// Per connection: the trip's last hop, after which its passengers stay seated as the trip
+/// instance named by [`TripInstance::continues_in_seat_as`].
+const CONTINUES_IN_SEAT: u8 = 2;
 
 /// Marks "no instance" in [`TripInstance::continues_in_seat_as`].
 pub const NO_TRIP_INSTANCE: u32 = u32::MAX;
-
-impl Connection {
-    /// Index into the index's trip instances.
-    #[inline]
-    pub fn trip_instance(&self) -> u32 {
-        self.trip_instance_and_rules & TRIP_INSTANCE_BITS
-    }
-    /// Whether a passenger may get on at the departure station.
-    #[inline]
-    pub fn boarding_allowed(&self) -> bool {
-        self.trip_instance_and_rules & BOARDING_REFUSED == 0
-    }
-    /// Whether a passenger may get off at the arrival station.
-    #[inline]
-    pub fn alighting_allowed(&self) -> bool {
-        self.trip_instance_and_rules & ALIGHTING_REFUSED == 0
-    }
-    /// Whether this is the trip's last hop and its passengers stay on board as it becomes
-    /// the instance named by [`TripInstance::continues_in_seat_as`].
-    #[inline]
-    pub fn continues_in_seat(&self) -> bool {
-        self.trip_instance_and_rules & CONTINUES_IN_SEAT != 0
-    }
-}
 
 /// A trip on one service day; cold data, read to describe journeys and, rarely, to follow an
 /// in-seat transfer.
@@ -112,6 +94,11 @@ pub struct RoutingIndex {
     pub(crate) footpath_offsets: Vec<u32>,
     pub(crate) footpaths: Vec<Footpath>,
     pub(crate) ready_events: Vec<ReadyEvent>,
+    /// Per connection: [`ALIGHTING_REFUSED`] and [`CONTINUES_IN_SEAT`].
+    pub(crate) connection_rules: Vec<u8>,
+    /// Whether any connection refuses alighting or continues in seat; the scans leave the
+    /// code for them out of their loops when none does.
+    pub(crate) has_rules_after_boarding: bool,
 }
 
 impl RoutingIndex {
@@ -119,6 +106,7 @@ impl RoutingIndex {
     /// (shortest walks), because the scan relaxes only one walk after each arrival.
     pub fn build(timetable: &Timetable, service_day: ServiceDay) -> RoutingIndex {
         let station_count = timetable.stations().len();
+
         let lookback_days = timetable.latest_service_minute().div_ceil(1440) as i32;
         let mut connections = Vec::new();
         let mut trip_instances = Vec::new();
@@ -139,10 +127,6 @@ impl RoutingIndex {
                 }
                 let shift = day_offset * 1440;
                 let instance_index = trip_instances.len() as u32;
-                assert!(
-                    instance_index <= TRIP_INSTANCE_BITS,
-                    "more trip instances than the index can number"
-                );
                 let mut kept_any = false;
                 let mut last_hop = usize::MAX;
                 let stops = timetable.stop_times_of(trip);
@@ -153,23 +137,28 @@ impl RoutingIndex {
                         continue;
                     }
                     kept_any = true;
-                    let mut rules = instance_index;
-                    if !pair[0].boarding_allowed {
-                        rules |= BOARDING_REFUSED;
-                    }
-                    if !pair[1].alighting_allowed {
-                        rules |= ALIGHTING_REFUSED;
-                    }
                     if position + 2 == stops.len() {
                         last_hop = connections.len();
                     }
-                    connections.push(Connection {
-                        departure_station: pair[0].station.0,
-                        arrival_station: pair[1].station.0,
-                        departure: departure as u16,
-                        arrival: arrival as u16,
-                        trip_instance_and_rules: rules,
-                    });
+                    let rules = if pair[1].alighting_allowed {
+                        0
+                    } else {
+                        ALIGHTING_REFUSED
+                    };
+                    connections.push((
+                        Connection {
+                            departure_station: if pair[0].boarding_allowed {
+                                pair[0].station.0
+                            } else {
+                                station_count as u32
+                            },
+                            arrival_station: pair[1].station.0,
+                            departure: departure as u16,
+                            arrival: arrival as u16,
+                            trip_instance: instance_index,
+                        },
+                        rules,
+                    ));
                 }
                 if kept_any {
                     last_connection_of_instance.push(last_hop);
@@ -195,12 +184,14 @@ impl RoutingIndex {
             };
             if last != usize::MAX {
                 instance.continues_in_seat_as = next;
-                connections[last].trip_instance_and_rules |= CONTINUES_IN_SEAT;
+                connections[last].1 |= CONTINUES_IN_SEAT;
             }
         }
         // Ties are broken by arrival, then by trip and position (the push order), which keeps
         // a trip's own connections in travel order even when one lasts zero minutes.
-        connections.sort_by_key(|connection| (connection.departure, connection.arrival));
+        connections.sort_by_key(|(connection, _)| (connection.departure, connection.arrival));
+        let (connections, connection_rules): (Vec<Connection>, Vec<u8>) =
+            connections.into_iter().unzip();
         let minimum_change_minutes: Vec<u16> = timetable
             .stations()
             .iter()
@@ -210,7 +201,7 @@ impl RoutingIndex {
         let mut ready_events = Vec::with_capacity(connections.len() * 2);
         for (connection_index, connection) in connections.iter().enumerate() {
             // Nobody gets off here, so this arrival makes no station ready.
-            if !connection.alighting_allowed() {
+            if connection_rules[connection_index] & ALIGHTING_REFUSED != 0 {
                 continue;
             }
             let station = connection.arrival_station as usize;
@@ -232,7 +223,10 @@ impl RoutingIndex {
             }
         }
         ready_events.sort_by_key(|event| (event.ready, event.connection));
+        let has_rules_after_boarding = connection_rules.iter().any(|rules| *rules != 0);
         RoutingIndex {
+            has_rules_after_boarding,
+            connection_rules,
             service_day,
             station_count,
             connections,
@@ -249,6 +243,27 @@ impl RoutingIndex {
     }
     pub fn station_count(&self) -> usize {
         self.station_count
+    }
+    /// Whether passengers may get off at the arrival of connection `connection`.
+    #[inline]
+    pub fn alighting_allowed(&self, connection: usize) -> bool {
+        self.connection_rules[connection] & ALIGHTING_REFUSED == 0
+    }
+    /// Whether connection `connection` is its trip's last hop and its passengers stay on
+    /// board as the instance named by [`TripInstance::continues_in_seat_as`].
+    #[inline]
+    pub fn continues_in_seat(&self, connection: usize) -> bool {
+        self.connection_rules[connection] & CONTINUES_IN_SEAT != 0
+    }
+    /// Whether any connection refuses alighting or continues in seat.
+    pub fn has_rules_after_boarding(&self) -> bool {
+        self.has_rules_after_boarding
+    }
+    /// The label slot after the last station, where connections that may not be boarded
+    /// depart: nothing ever arrives there, so label arrays of `station_count + 1` slots
+    /// refuse them without a test of their own.
+    pub fn nowhere(&self) -> u32 {
+        self.station_count as u32
     }
     pub fn connections(&self) -> &[Connection] {
         &self.connections

@@ -116,7 +116,8 @@ pub fn profile(
 
     // Minutes of walking from the nearest origin, for every station (0 at the origins).
     workspace.origin_walk.clear();
-    workspace.origin_walk.resize(station_count, u16::MAX);
+    // One slot more than stations: `RoutingIndex::nowhere`, where unboardable hops depart.
+    workspace.origin_walk.resize(station_count + 1, u16::MAX);
     for &origin in query.origins {
         workspace.origin_walk[origin.0 as usize] = 0;
     }
@@ -142,7 +143,7 @@ pub fn profile(
             break;
         }
         let walk = workspace.origin_walk[connection.departure_station as usize];
-        if walk != u16::MAX && connection.boarding_allowed() {
+        if walk != u16::MAX {
             let leave = connection.departure.saturating_sub(walk);
             if leave >= query.window_start && leave <= window_end {
                 departures.push(leave);
@@ -158,7 +159,7 @@ pub fn profile(
     let width = departures.len();
 
     let mut arrivals = vec![IndexMinute::MAX; station_count * width];
-    let mut ready = vec![IndexMinute::MAX; station_count * width];
+    let mut ready = vec![IndexMinute::MAX; (station_count + 1) * width];
     for (station, &walk) in workspace.origin_walk.iter().enumerate() {
         if walk == u16::MAX {
             continue;
@@ -173,18 +174,19 @@ pub fn profile(
     }
 
     let start = index.first_connection_at_or_after(departures[0]);
-    for connection in &index.connections[start..] {
+    let follow_rules = index.has_rules_after_boarding;
+    for (offset, connection) in index.connections[start..].iter().enumerate() {
         if connection.departure > limit {
             break;
         }
         let from = connection.departure_station as usize;
         let from_ready = &ready[from * width..(from + 1) * width];
-        let boardable = if connection.boarding_allowed() && from_ready[0] <= connection.departure {
+        let boardable = if from_ready[0] <= connection.departure {
             from_ready.partition_point(|&minute| minute <= connection.departure)
         } else {
             0
         };
-        let trip_instance = connection.trip_instance() as usize;
+        let trip_instance = connection.trip_instance as usize;
         let trip = &mut workspace.trips[trip_instance];
         let on_board = if trip.0 == epoch {
             trip.1 as usize + 1
@@ -196,7 +198,7 @@ pub fn profile(
             continue;
         }
         *trip = (epoch, count as u32 - 1);
-        if connection.continues_in_seat() {
+        if follow_rules && index.continues_in_seat(start + offset) {
             // Whoever rides this trip to its end rides on as the next one.
             let next = index.trip_instances[trip_instance].continues_in_seat_as as usize;
             let next_trip = &mut workspace.trips[next];
@@ -204,7 +206,7 @@ pub fn profile(
                 *next_trip = (epoch, count as u32 - 1);
             }
         }
-        if !connection.alighting_allowed() {
+        if follow_rules && !index.alighting_allowed(start + offset) {
             continue;
         }
         if connection.arrival > limit {

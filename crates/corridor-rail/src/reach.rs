@@ -112,11 +112,13 @@ pub fn reachable_within(
         .ready_events
         .partition_point(|event| event.ready < query.departure);
 
+    let follow_rules = index.has_rules_after_boarding;
     for (pass, origins) in query.origins.chunks(ORIGINS_PER_PASS).enumerate() {
         workspace.epoch += 1;
         let epoch = workspace.epoch;
         workspace.ready.clear();
-        workspace.ready.resize(station_count, [0; WORDS]);
+        // One slot more than stations: `RoutingIndex::nowhere`, never ready.
+        workspace.ready.resize(station_count + 1, [0; WORDS]);
         workspace.reached.clear();
         workspace.reached.resize(station_count, [0; WORDS]);
         workspace.origin_walks.clear();
@@ -161,13 +163,9 @@ pub fn reachable_within(
                 workspace.ready[station as usize][bit / 64] |= 1 << (bit % 64);
                 next_walk += 1;
             }
-            let trip_instance = connection.trip_instance() as usize;
+            let trip_instance = connection.trip_instance as usize;
             let trip = &mut workspace.trips[trip_instance];
-            let mut bits = if connection.boarding_allowed() {
-                workspace.ready[connection.departure_station as usize]
-            } else {
-                [0; WORDS]
-            };
+            let mut bits = workspace.ready[connection.departure_station as usize];
             if trip.0 == epoch {
                 or_into(&mut bits, &trip.1);
             }
@@ -176,7 +174,7 @@ pub fn reachable_within(
                 continue;
             }
             *trip = (epoch, bits);
-            if connection.continues_in_seat() {
+            if follow_rules && index.continues_in_seat(connection_index) {
                 // Whoever rides this trip to its end rides on as the next one.
                 let next = index.trip_instances[trip_instance].continues_in_seat_as as usize;
                 let next_trip = &mut workspace.trips[next];
@@ -185,7 +183,9 @@ pub fn reachable_within(
                 }
                 or_into(&mut next_trip.1, &bits);
             }
-            if connection.arrival > limit || !connection.alighting_allowed() {
+            if connection.arrival > limit
+                || (follow_rules && !index.alighting_allowed(connection_index))
+            {
                 continue;
             }
             let to = connection.arrival_station as usize;

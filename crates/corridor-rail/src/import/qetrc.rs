@@ -2,9 +2,9 @@
 //! with kilometre posts, and `trains`, each with a `timetable` of rows (`zhanming` station,
 //! `ddsj` arrival, `cfsj` departure as `HH:MM:SS`, `business` true for a commercial stop).
 //!
-//! Only commercial stops become stop times. A train whose rows carry no `business` flag at
-//! all (diagrams drawn without commercial stops marked) has every row taken as a stop, and
-//! the import warns how many trains were read that way. Junctions (`线路所`) are dropped even when marked
+//! Only commercial stops become stop times. A diagram whose rows carry no `business` flag at
+//! all (drawn without commercial stops marked) has every row taken as a stop, with a warning
+//! that says so. Junctions (`线路所`) are dropped even when marked
 //! commercial; yard suffixes are removed so that `南京南京沪场` and `上海虹桥高速场` become the
 //! stations passengers know, `南京南` and `上海虹桥`. The diagram has no calendar: every
 //! train runs every day. Seconds are truncated to whole minutes.
@@ -127,6 +127,13 @@ pub fn parse_qetrc_with_warnings(
     let mut unlisted: BTreeSet<String> = BTreeSet::new();
     let diagram: RawDiagram =
         serde_json::from_str(text).map_err(|error| json_error(path, error))?;
+    // A diagram without a single `business` flag was drawn without commercial stops marked:
+    // every row is taken as a stop rather than none. Where the diagram marks them, a row
+    // without the flag is not a commercial stop.
+    let flags_absent = diagram
+        .trains
+        .iter()
+        .all(|train| train.timetable.iter().all(|row| row.business.is_none()));
     let mut builder = TimetableBuilder::new();
     let mut stops: Vec<StopTime> = Vec::new();
     for (train_position, train) in diagram.trains.iter().enumerate() {
@@ -143,9 +150,6 @@ pub fn parse_qetrc_with_warnings(
             message,
         };
         stops.clear();
-        // A train without a single `business` flag was drawn without commercial stops
-        // marked: every row is taken as a stop rather than none.
-        let flags_absent = train.timetable.iter().all(|row| row.business.is_none());
         if flags_absent && !train.timetable.is_empty() {
             trains_without_flags += 1;
         }
@@ -221,9 +225,8 @@ pub fn parse_qetrc_with_warnings(
     let mut warnings = Vec::new();
     if trains_without_flags > 0 {
         warnings.push(ImportWarning(format!(
-            "{}: {trains_without_flags} of {} trains mark no commercial stops (`business`): every station on their timetable was taken as a stop",
-            path.display(),
-            diagram.trains.len()
+            "{}: the diagram marks no commercial stops (`business`): every station on the timetables of its {trains_without_flags} trains was taken as a stop",
+            path.display()
         )));
     }
     if !unlisted.is_empty() {

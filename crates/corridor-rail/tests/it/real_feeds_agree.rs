@@ -125,7 +125,7 @@ fn real_feeds_agree_with_the_brute_force_router_on_every_station() {
                 imported
                     .warnings
                     .iter()
-                    .any(|warning| warning.0.contains("mark no commercial stops")),
+                    .any(|warning| warning.0.contains("marks no commercial stops")),
                 "{:?}",
                 imported.warnings
             );
