@@ -96,10 +96,24 @@ pub struct ReachQuery {
     pub max_minutes: Option<u16>,
 }
 
+/// A reach question from a place as a person types it: a six-digit city code, a city's
+/// name, or one station (its id, code, name in either language, pinyin, or a prefix only it
+/// has), resolved by the timetable's own lookup (`Timetable::find_place`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlaceReachQuery {
+    pub from: String,
+    pub departure: Option<u16>,
+    pub window: Option<u16>,
+    pub max_minutes: Option<u16>,
+}
+
 /// What a reach question found: the question with its defaults applied, and for each
 /// station and city reached the shortest travel time.
 pub struct ReachFound {
+    /// The city the origin stations serve.
     pub from_city: u32,
+    /// The stations the question starts from: all of the city's, or the one named.
+    pub origins: Vec<StationId>,
     pub window: DepartureWindow,
     pub max_minutes: u16,
     pub reach: rail::Reach,
@@ -123,11 +137,54 @@ impl<'a> Reach<'a> {
             ));
         }
         require_station(self.rail, "from", query.from_city)?;
+        let origins = self.rail.stations_of(query.from_city).to_vec();
         let reach = self
             .rail
-            .reach(query.from_city, window.start, window.end, max_minutes);
+            .reach_from(&origins, window.start, window.end, max_minutes);
         Ok(ReachFound {
             from_city: query.from_city,
+            origins,
+            window,
+            max_minutes,
+            reach,
+        })
+    }
+
+    /// As [`Reach::from_city`], from a place as typed: a city code or name gives all the
+    /// city's stations, a station only itself. A place that names nothing, or several
+    /// stations, is refused on `from` with the closest names.
+    pub fn from_place(&self, query: PlaceReachQuery) -> AppResult<ReachFound> {
+        if let Ok(city) = query.from.trim().parse::<u32>() {
+            return self.from_city(ReachQuery {
+                from_city: city,
+                departure: query.departure,
+                window: query.window,
+                max_minutes: query.max_minutes,
+            });
+        }
+        let window = departure_window("depart", query.departure, query.window)?;
+        let max_minutes = query.max_minutes.unwrap_or(DEFAULT_TRAVEL_MINUTES);
+        if !travel_minutes_allowed(max_minutes) {
+            return Err(AppError::invalid(
+                "max_minutes",
+                format!("must be between 1 and {LONGEST_TRAVEL_MINUTES}"),
+            ));
+        }
+        let origins = self
+            .rail
+            .timetable
+            .find_place(&query.from)
+            .map_err(|error| AppError::invalid("from", error.to_string()))?;
+        let from_city = origins
+            .iter()
+            .find_map(|origin| self.rail.timetable.station(*origin).city_admin_code)
+            .ok_or_else(|| AppError::invalid("from", "the station serves no city of the region"))?;
+        let reach = self
+            .rail
+            .reach_from(&origins, window.start, window.end, max_minutes);
+        Ok(ReachFound {
+            from_city,
+            origins,
             window,
             max_minutes,
             reach,

@@ -43,6 +43,10 @@ enum BenchCommand {
         timetable: Option<std::path::PathBuf>,
         #[arg(long)]
         peer: Option<std::path::PathBuf>,
+        /// Route on the station-level national network instead: the RailwayVIS folder with
+        /// its station boards, and the national station list for coordinates (issue 26).
+        #[arg(long)]
+        station_level: bool,
     },
     /// Search latency in process and over HTTP (wrk against `corridor serve`), beside SQLite
     /// FTS5 and PostgreSQL full-text search on the same rows.
@@ -161,7 +165,16 @@ fn main() -> Result<()> {
 
 async fn run(command: BenchCommand) -> Result<()> {
     match command {
-        BenchCommand::Reach { timetable, peer } => reach::run(timetable, peer),
+        BenchCommand::Reach {
+            timetable,
+            peer,
+            station_level: false,
+        } => reach::run(timetable, peer),
+        BenchCommand::Reach {
+            timetable,
+            station_level: true,
+            ..
+        } => reach::run_station_level(timetable),
         BenchCommand::Search {
             seed,
             http_seconds,

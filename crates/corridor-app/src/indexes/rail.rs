@@ -69,7 +69,24 @@ impl RailService {
         window_end: u16,
         max_minutes: u16,
     ) -> Reach {
-        let origins = self.stations_of(from_city);
+        self.reach_from(
+            self.stations_of(from_city),
+            window_start,
+            window_end,
+            max_minutes,
+        )
+    }
+
+    /// Shortest travel times from any of `origins` (a city's stations, or the one station a
+    /// person starts at) to every station, as [`RailService::reach`]. The origins' cities
+    /// count as reached in no time.
+    pub fn reach_from(
+        &self,
+        origins: &[StationId],
+        window_start: u16,
+        window_end: u16,
+        max_minutes: u16,
+    ) -> Reach {
         let mut workspace = ProfileWorkspace::default();
         let result = profile(
             &self.index,
@@ -83,7 +100,11 @@ impl RailService {
         );
         let mut stations = Vec::new();
         let mut cities: HashMap<u32, u16> = HashMap::new();
-        cities.insert(from_city, 0);
+        for origin in origins {
+            if let Some(city) = self.timetable.station(*origin).city_admin_code {
+                cities.insert(city, 0);
+            }
+        }
         for (position, station) in self.timetable.stations().iter().enumerate() {
             let id = StationId(position as u32);
             let minutes = if origins.contains(&id) {

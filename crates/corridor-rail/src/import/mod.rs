@@ -5,6 +5,7 @@ pub(crate) mod csv;
 pub mod gtfs;
 pub mod qetrc;
 pub mod railwayvis;
+pub mod station_boards;
 pub mod station_list;
 
 use std::path::PathBuf;

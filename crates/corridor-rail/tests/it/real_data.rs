@@ -426,3 +426,63 @@ fn qetrc_stations_take_coordinates_from_the_station_list() {
     let shift_km = shifted.distance_km(expected);
     assert!((0.2..1.0).contains(&shift_km), "GCJ-02 shift {shift_km} km");
 }
+
+/// The station boards of the national timetable join into a station-level network: every
+/// boarded station, coordinates from the station list, Shanghai's stations as one city.
+#[test]
+fn station_boards_make_a_station_level_national_network() {
+    use corridor_rail::import::station_boards::{import_station_boards, StationBoardOptions};
+    use corridor_rail::import::station_list::StationList;
+    let list = StationList::read(&shared_data("cn-rail-stations/StationInfo.json")).unwrap();
+    let imported = import_station_boards(
+        &shared_data("cn-rail-railwayvis"),
+        &StationBoardOptions {
+            station_list: Some(std::sync::Arc::new(list)),
+            ..StationBoardOptions::default()
+        },
+    )
+    .unwrap();
+    let timetable = &imported.timetable;
+    println!(
+        "{} stations, {} trips, {} stop times; warnings {:?}",
+        timetable.stations().len(),
+        timetable.trips().len(),
+        timetable.stop_time_count(),
+        imported.warnings
+    );
+    assert!(
+        timetable.stations().len() >= 315,
+        "{}",
+        timetable.stations().len()
+    );
+    assert!(
+        timetable.trips().len() > 7000,
+        "{}",
+        timetable.trips().len()
+    );
+    let located = timetable
+        .stations()
+        .iter()
+        .filter(|station| station.coordinates.is_some())
+        .count();
+    assert!(located >= 300, "{located} located");
+    let shanghai = timetable.find_place("上海").unwrap();
+    assert!(shanghai.len() >= 3, "{shanghai:?}");
+    // Hongqiao to Nanjing South: about an hour by the fastest train in the morning.
+    let index = RoutingIndex::build(timetable, ServiceDay::EveryDay);
+    let mut workspace = ScanWorkspace::new();
+    let answer = earliest_arrival(
+        &index,
+        &mut workspace,
+        &EarliestArrivalQuery {
+            origins: &[one(timetable, "上海虹桥")],
+            departure: 7 * 60,
+            horizon_minutes: 600,
+        },
+    );
+    let minutes = answer.travel_minutes(one(timetable, "南京南")).unwrap();
+    assert!(
+        (55..=120).contains(&minutes),
+        "Hongqiao → Nanjing South {minutes} min"
+    );
+}

@@ -1,11 +1,13 @@
 //! The acceptance check of real timetables: on every station of real feeds (a GTFS feed, a
-//! qETRC diagram with and without its commercial-stop flags, and the national RailwayVIS
-//! timetable), at several departure times, the Connection Scan's earliest arrivals equal the
-//! brute-force router's. The test prints one line per feed with what it compared.
+//! qETRC diagram with and without its commercial-stop flags, the national RailwayVIS
+//! timetable, and its station boards joined into the station-level national network), at
+//! several departure times, the Connection Scan's earliest arrivals equal the brute-force
+//! router's. The test prints one line per feed with what it compared.
 
 use crate::brute_force::BruteForce;
 use crate::real_data::shared_data;
 use corridor_rail::import::import_timetable_with_warnings;
+use corridor_rail::import::station_boards::{import_station_boards, StationBoardOptions};
 use corridor_rail::*;
 
 /// Compares every station reached from `origins_to_try` origins at each departure; returns
@@ -101,9 +103,19 @@ fn real_feeds_agree_with_the_brute_force_router_on_every_station() {
             ServiceDay::EveryDay,
             12,
         ),
+        (
+            "RailwayVIS station boards, the station-level national network",
+            shared_data("cn-rail-railwayvis"),
+            ServiceDay::EveryDay,
+            12,
+        ),
     ];
     for (name, path, service_day, origins) in feeds {
-        let imported = import_timetable_with_warnings(&path).unwrap();
+        let imported = if name.starts_with("RailwayVIS station boards") {
+            import_station_boards(&path, &StationBoardOptions::default()).unwrap()
+        } else {
+            import_timetable_with_warnings(&path).unwrap()
+        };
         let timetable = &imported.timetable;
         assert!(
             timetable.trips().len() > 10,

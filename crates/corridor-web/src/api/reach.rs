@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use corridor_app::reach::ReachQuery;
+use corridor_app::reach::PlaceReachQuery;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -16,8 +16,10 @@ use crate::AppState;
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ReachParams {
-    /// Six-digit code of the origin city, e.g. 310000 for Shanghai.
-    pub from: u32,
+    /// Where to start: a six-digit city code (310000 for Shanghai), a city's name, or one
+    /// station by its code, its name in Chinese or English (any case), its pinyin
+    /// (`shanghaihongqiao`) or a prefix only it has. A city starts from all its stations.
+    pub from: String,
     /// Earliest departure, `HH:MM`; 08:00 when absent.
     pub depart: Option<String>,
     /// Length of the departure window in minutes (0 to 720); 120 when absent.
@@ -45,7 +47,11 @@ pub struct ReachedCityDto {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReachDto {
+    /// The origin's city code.
     pub from: u32,
+    /// The stations the journeys start from (Chinese names): every station of the city, or
+    /// the one station asked for.
+    pub origin_stations: Vec<String>,
     pub depart: String,
     pub window: u16,
     pub max_minutes: u16,
@@ -75,8 +81,8 @@ pub async fn get_reach(
     Query(params): Query<ReachParams>,
 ) -> Result<Json<ReachDto>, ApiError> {
     let reach = state.app.reach();
-    let found = reach.from_city(ReachQuery {
-        from_city: params.from,
+    let found = reach.from_place(PlaceReachQuery {
+        from: params.from,
         departure: parse_departure("depart", params.depart.as_deref())?,
         window: params.window,
         max_minutes: params.max_minutes,
@@ -107,8 +113,14 @@ pub async fn get_reach(
             }
         })
         .collect();
+    let origin_stations = found
+        .origins
+        .iter()
+        .map(|id| reach.station(*id).name.clone())
+        .collect();
     Ok(Json(ReachDto {
         from: found.from_city,
+        origin_stations,
         depart: corridor_rail::format_minute(u32::from(found.window.start)),
         window: found.window.minutes(),
         max_minutes: found.max_minutes,

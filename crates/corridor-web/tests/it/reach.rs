@@ -150,3 +150,53 @@ async fn the_reach_page_and_the_journey_on_an_instrument_page_render() {
         "the journey names its trains"
     );
 }
+
+/// Reach starts from one station as well as from a city: named by its pinyin, its English
+/// name in any case, or a prefix only it has; a miss names the closest stations.
+#[tokio::test]
+async fn reach_starts_from_a_station_typed_as_people_type_it() {
+    let server = sqlite_server().await;
+    let get = |query: String| {
+        let url = server.url(&format!("/api/v1/reach?{query}"));
+        async move { client().get(url).send().await.unwrap() }
+    };
+    let city: Value = get("from=310000&depart=07:00&max_minutes=120".into())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        city["origin_stations"].as_array().unwrap().len() >= 3,
+        "{}",
+        city["origin_stations"]
+    );
+    for typed in [
+        "shanghaihongqiao",
+        "Shanghai%20Hongqiao",
+        "%E4%B8%8A%E6%B5%B7%E8%99%B9",
+    ] {
+        let from_station: Value = get(format!("from={typed}&depart=07:00&max_minutes=120"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            from_station["origin_stations"],
+            serde_json::json!(["上海虹桥"]),
+            "{typed}"
+        );
+        assert_eq!(from_station["from"], 310000);
+        // From one station, no other station of the city is reached in no time.
+        let zero: Vec<&Value> = from_station["stations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|station| station["minutes"] == 0)
+            .collect();
+        assert_eq!(zero.len(), 1, "{zero:?}");
+    }
+    let problem = expect_problem(get("from=nanjing%20sooth".into()).await, 400, "a miss").await;
+    assert_eq!(problem["parameter"], "from");
+    let detail = problem["detail"].as_str().unwrap_or_default().to_string() + &problem.to_string();
+    assert!(detail.contains("南京南"), "{problem}");
+}
