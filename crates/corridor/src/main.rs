@@ -74,7 +74,8 @@ enum Command {
     },
     /// Earliest arrival by rail at every station from a station or city.
     Reach {
-        /// A GTFS folder or zip, a qETRC `.pyetgr` diagram, a city-level `.json` timetable, or
+        /// A GTFS folder or zip, a qETRC `.pyetgr` diagram, a city-level `.json` timetable, a
+        /// RailwayVIS folder with station boards (the station-level national network), or
         /// `demo` for the demo region's generated timetable.
         #[arg(long)]
         timetable: String,
@@ -97,8 +98,8 @@ enum Command {
         /// Leave out a GTFS feed's road routes (buses and coaches feeding the trains).
         #[arg(long)]
         rail_only: bool,
-        /// The national station list (`StationInfo.json`), which gives a qETRC diagram's
-        /// stations their coordinates, telegraph codes and cities.
+        /// The national station list (`StationInfo.json`), which gives the stations of a qETRC
+        /// diagram or of the station boards their coordinates, telegraph codes and cities.
         #[arg(long)]
         stations: Option<std::path::PathBuf>,
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]

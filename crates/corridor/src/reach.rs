@@ -34,16 +34,28 @@ fn load(timetable: &str, rail_only: bool, stations: Option<&Path>) -> Result<Tim
     }
     let path = Path::new(timetable);
     let imported = if let Some(list) = stations {
-        let station_list = corridor_rail::import::station_list::StationList::read(list)
-            .with_context(|| format!("reading the station list {}", list.display()))?;
-        corridor_rail::import::qetrc::parse_qetrc_with_warnings(
-            path,
-            &std::fs::read_to_string(path).with_context(|| format!("reading {timetable}"))?,
-            &corridor_rail::import::qetrc::QetrcOptions {
-                station_list: Some(std::sync::Arc::new(station_list)),
-                ..Default::default()
-            },
-        )
+        let station_list = std::sync::Arc::new(
+            corridor_rail::import::station_list::StationList::read(list)
+                .with_context(|| format!("reading the station list {}", list.display()))?,
+        );
+        if path.join("station_boards_gbk").is_dir() {
+            corridor_rail::import::station_boards::import_station_boards(
+                path,
+                &corridor_rail::import::station_boards::StationBoardOptions {
+                    station_list: Some(station_list),
+                    ..Default::default()
+                },
+            )
+        } else {
+            corridor_rail::import::qetrc::parse_qetrc_with_warnings(
+                path,
+                &std::fs::read_to_string(path).with_context(|| format!("reading {timetable}"))?,
+                &corridor_rail::import::qetrc::QetrcOptions {
+                    station_list: Some(station_list),
+                    ..Default::default()
+                },
+            )
+        }
     } else if rail_only {
         corridor_rail::import::gtfs::import_gtfs_with(
             path,

@@ -80,8 +80,9 @@ pub(crate) fn line_of(text: &str, needle: &str) -> usize {
 }
 
 /// Reads a timetable in whichever supported format `path` holds: a GTFS folder or `.zip`, a
-/// qETRC/pyETRC diagram (`.pyetgr` or `.json` with a `trains` list of `timetable` rows), or
-/// the RailwayVIS city-level timetable (`.json` object of trains), with default options.
+/// qETRC/pyETRC diagram (`.pyetgr` or `.json` with a `trains` list of `timetable` rows), the
+/// RailwayVIS city-level timetable (`.json` object of trains), or a RailwayVIS folder with
+/// its station boards (the station-level national network), with default options.
 pub fn import_timetable(path: &std::path::Path) -> Result<crate::model::Timetable, ImportError> {
     Ok(import_timetable_with_warnings(path)?.timetable)
 }
@@ -93,6 +94,12 @@ pub fn import_timetable_with_warnings(path: &std::path::Path) -> Result<Imported
         .and_then(|extension| extension.to_str())
         .unwrap_or_default()
         .to_ascii_lowercase();
+    if path.is_dir() && path.join("station_boards_gbk").is_dir() {
+        return station_boards::import_station_boards(
+            path,
+            &station_boards::StationBoardOptions::default(),
+        );
+    }
     if path.is_dir() || extension == "zip" {
         return gtfs::import_gtfs_with(path, &gtfs::GtfsOptions::default());
     }

@@ -380,6 +380,14 @@ fn import_timetable_recognises_every_format() {
         .unwrap()
         .station_by_name("福田")
         .is_some());
+    // The RailwayVIS folder itself is the station-level network of its station boards.
+    assert!(
+        import_timetable(&shared_data("cn-rail-railwayvis"))
+            .unwrap()
+            .stations()
+            .len()
+            > 300
+    );
 }
 
 /// The national station list gives the diagram's stations coordinates (converted from GCJ-02
