@@ -17,6 +17,8 @@ pub struct RailwayVisOptions {
     pub minimum_change_minutes: u16,
     /// Keep only multiple-unit trains (G, D and C services).
     pub multiple_units_only: bool,
+    /// The national station list, which places each city at the mean of its stations.
+    pub station_list: Option<std::sync::Arc<super::station_list::StationList>>,
 }
 
 impl Default for RailwayVisOptions {
@@ -24,6 +26,7 @@ impl Default for RailwayVisOptions {
         RailwayVisOptions {
             minimum_change_minutes: 15,
             multiple_units_only: false,
+            station_list: None,
         }
     }
 }
@@ -105,7 +108,10 @@ pub fn parse_railwayvis(
                 english_name: None,
                 city_name: call.city.clone(),
                 city_admin_code: None,
-                coordinates: None,
+                coordinates: options
+                    .station_list
+                    .as_ref()
+                    .and_then(|list| list.city_position(&call.city)),
                 minimum_change_minutes: change,
                 ..Station::default()
             });

@@ -98,6 +98,31 @@ impl StationList {
         self.by_name.get(name)
     }
 
+    /// Where a city is, as the mean position of its listed stations (the city-level
+    /// timetable's "stations" are cities); a county-level town the list files under its
+    /// prefecture is placed at the station of its own name.
+    pub fn city_position(&self, city: &str) -> Option<Wgs84> {
+        self.prefecture_position(city.trim_end_matches('市'))
+            .or_else(|| self.get(city).and_then(|station| station.coordinates))
+    }
+
+    fn prefecture_position(&self, city: &str) -> Option<Wgs84> {
+        let (mut latitude, mut longitude, mut count) = (0.0, 0.0, 0usize);
+        for station in self.by_name.values() {
+            if station.city.as_deref() == Some(city) {
+                if let Some(position) = station.coordinates {
+                    latitude += position.latitude;
+                    longitude += position.longitude;
+                    count += 1;
+                }
+            }
+        }
+        (count > 0).then(|| Wgs84 {
+            latitude: latitude / count as f64,
+            longitude: longitude / count as f64,
+        })
+    }
+
     pub fn len(&self) -> usize {
         self.by_name.len()
     }

@@ -494,3 +494,37 @@ fn station_boards_make_a_station_level_national_network() {
         "Hongqiao → Nanjing South {minutes} min"
     );
 }
+
+/// The city-level timetable's cities take their position from the national station list.
+#[test]
+fn railwayvis_cities_take_positions_from_the_station_list() {
+    use corridor_rail::import::station_list::StationList;
+    let list = StationList::read(&shared_data("cn-rail-stations/StationInfo.json")).unwrap();
+    let timetable = import_railwayvis(
+        &shared_data("cn-rail-railwayvis/json_schedulers.json"),
+        &RailwayVisOptions {
+            station_list: Some(std::sync::Arc::new(list)),
+            ..RailwayVisOptions::default()
+        },
+    )
+    .unwrap();
+    let placed = timetable
+        .stations()
+        .iter()
+        .filter(|station| station.coordinates.is_some())
+        .count();
+    assert!(
+        placed * 10 >= timetable.stations().len() * 9,
+        "{placed} of {}",
+        timetable.stations().len()
+    );
+    let shanghai = timetable
+        .station(one(&timetable, "上海"))
+        .coordinates
+        .unwrap();
+    let people_square = Wgs84 {
+        latitude: 31.23,
+        longitude: 121.47,
+    };
+    assert!(shanghai.distance_km(people_square) < 30.0, "{shanghai:?}");
+}
