@@ -8,6 +8,7 @@
 pub mod api;
 pub mod auth;
 pub mod authz;
+mod base_map;
 mod charts;
 pub mod extract;
 pub mod i18n;

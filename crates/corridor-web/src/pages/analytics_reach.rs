@@ -18,7 +18,7 @@ use crate::api::reach::parse_departure;
 use crate::auth::Requester;
 use crate::charts::{bar_chart, Bar};
 use crate::extract::Query;
-use crate::map::{circles_map_svg, MapCircle};
+use crate::map::{circles_map_svg, Band, LegendEntry, MapCircle, MapText, UNREACHED_COLOUR};
 use crate::problem::ApiError;
 use crate::AppState;
 
@@ -217,22 +217,27 @@ async fn reach_dashboard(
         })
         .collect();
 
+    // Reached cities by their band of travel time (colour and mark), the others grey and
+    // unmarked; the counts per band describe the map in words.
+    let mut band_counts = [0usize; 4];
+    let mut beyond = 0usize;
     let circles: Vec<MapCircle> = figure
         .cities
         .iter()
         .filter(|city| ProvinceCode::parse(&city.province).is_ok_and(ProvinceCode::is_in_region))
         .map(|city| {
             let name = ctx.name(&city.name_en, &city.name_zh).to_owned();
+            let band = city.minutes.map(Band::of);
+            match band {
+                Some(band) => band_counts[band.index()] += 1,
+                None => beyond += 1,
+            }
             MapCircle {
                 code: city.city,
                 lon: city.lon,
                 lat: city.lat,
                 weight: city.members as f64,
-                colour: if city.minutes.is_some() {
-                    "#1e8449"
-                } else {
-                    "#aab7b8"
-                },
+                colour: band.map_or(UNREACHED_COLOUR, Band::colour),
                 tooltip: format!(
                     "{name}: {} · {}",
                     city.members,
@@ -243,18 +248,56 @@ async fn reach_dashboard(
                 name,
                 href: None,
                 ringed: city.city == from_city,
+                band,
             }
         })
         .collect();
-    let legend = [
-        ("#1e8449", if english { "within reach" } else { "可达" }),
-        ("#aab7b8", if english { "beyond" } else { "不可达" }),
-    ];
+    // The bands a journey within the budget can fall in, and the cities beyond it.
+    let t = ctx.t;
+    let bands: Vec<Band> = Band::ALL
+        .into_iter()
+        .filter(|band| band.index() == 0 || within > 60 * band.index() as u16)
+        .collect();
+    let legend: Vec<LegendEntry> = bands
+        .iter()
+        .map(|band| LegendEntry {
+            colour: band.colour(),
+            label: band.label(t),
+            band: Some(*band),
+        })
+        .chain(std::iter::once(LegendEntry {
+            colour: UNREACHED_COLOUR,
+            label: t.band_unreached,
+            band: None,
+        }))
+        .collect();
+    let (colon, separator, stop) = if english {
+        (": ", "; ", ". ")
+    } else {
+        ("：", "；", "。")
+    };
+    let description = format!(
+        "{}{colon}{}{separator}{} {beyond}{stop}{}",
+        t.map_cities_by_band,
+        bands
+            .iter()
+            .map(|band| format!("{} {}", band.label(t), band_counts[band.index()]))
+            .collect::<Vec<_>>()
+            .join(separator),
+        t.band_unreached,
+        t.map_see_table
+    );
+    let title = format!("{cluster_name} · {}", name_of(from_city));
     let map_svg = circles_map_svg(
         &circles,
         &legend,
-        &format!("{cluster_name} · {}", name_of(from_city)),
-        "cluster-map",
+        &MapText {
+            title: &title,
+            description: Some(&description),
+            test_id: "cluster-map",
+            described_by: None,
+        },
+        ctx.language,
     );
     let origin_bars: Vec<Bar> = by_origin
         .origins

@@ -3,6 +3,7 @@
 mod analytics;
 mod api;
 mod authz;
+mod base_map;
 mod bookings;
 mod cluster_reach;
 mod facility;

@@ -200,3 +200,37 @@ async fn reach_starts_from_a_station_typed_as_people_type_it() {
     let detail = problem["detail"].as_str().unwrap_or_default().to_string() + &problem.to_string();
     assert!(detail.contains("南京南"), "{problem}");
 }
+
+/// The reach page takes a station as typed, with the same lookup as the API: the map starts
+/// from that one station, the title names it, and a miss is refused naming the closest.
+#[tokio::test]
+async fn the_reach_page_starts_from_a_typed_station() {
+    let server = sqlite_server().await;
+    let page = client()
+        .get(server.url("/reach?station=shanghai%20hongqiao&depart=08:00&window=60&lang=en"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("Shanghai Hongqiao</h1>"),
+        "the title names the station"
+    );
+    assert!(
+        html.contains(r#"value="shanghai hongqiao""#),
+        "the form keeps what was typed"
+    );
+    assert!(html.contains(r#"<datalist id="reach-stations">"#));
+    let miss = client()
+        .get(server.url("/reach?station=nanjing%20sooth&lang=en"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(miss.status(), 400);
+    let text = miss.text().await.unwrap();
+    assert!(
+        text.contains("南京南"),
+        "the refusal names the closest station: {text}"
+    );
+}
