@@ -51,6 +51,16 @@ pub enum StartError {
     Region(#[source] corridor_store::StoreError),
     #[error("building the rail routing index failed")]
     Rail(#[source] tokio::task::JoinError),
+    #[error("reading the region's cities for the timetable failed")]
+    RailCities(#[source] error::AppError),
+}
+
+/// The rail timetable a node routes on: the demo region's generated network, or an imported
+/// one (a GTFS feed, a diagram, the station-level national network) whose stations are given
+/// the region's city codes by their city's Chinese name.
+pub enum RailSource {
+    Demo,
+    Timetable(corridor_rail::Timetable),
 }
 
 /// The application: the store and the node's derived indexes, and a service per area.
@@ -69,6 +79,14 @@ impl App {
     /// Builds the node's indexes from the store and starts what keeps them fresh (the
     /// change-log followers, the analytics rebuild) and the background jobs.
     pub async fn start(store: Arc<dyn Store>) -> Result<App, StartError> {
+        App::start_with_rail(store, RailSource::Demo).await
+    }
+
+    /// As [`App::start`], routing on `rail`.
+    pub async fn start_with_rail(
+        store: Arc<dyn Store>,
+        rail: RailSource,
+    ) -> Result<App, StartError> {
         let started = std::time::Instant::now();
         let search = Arc::new(
             SearchService::build(store.as_ref())
@@ -96,11 +114,28 @@ impl App {
         // for the first build (a few seconds on the demo region).
         let analytics = Arc::new(AnalyticsService::default());
         analytics.spawn_refresher(store.clone());
-        let rail = Arc::new(
-            tokio::task::spawn_blocking(RailService::demo)
+        let rail = match rail {
+            RailSource::Demo => tokio::task::spawn_blocking(RailService::demo).await,
+            RailSource::Timetable(timetable) => {
+                let cities = catalogue::all_cities(store.as_ref())
+                    .await
+                    .map_err(StartError::RailCities)?;
+                let codes: Vec<(String, u32)> = cities
+                    .iter()
+                    .map(|city| {
+                        (
+                            city.city.name_zh.trim_end_matches('市').to_string(),
+                            city.city.code.get(),
+                        )
+                    })
+                    .collect();
+                tokio::task::spawn_blocking(move || {
+                    RailService::with_region_cities(timetable, &codes)
+                })
                 .await
-                .map_err(StartError::Rail)?,
-        );
+            }
+        };
+        let rail = Arc::new(rail.map_err(StartError::Rail)?);
         let region_time_zone_name = region_time_zone(store.as_ref())
             .await
             .map_err(StartError::Region)?;

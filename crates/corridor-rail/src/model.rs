@@ -274,6 +274,17 @@ impl Timetable {
             .map(|index| StationId(index as u32))
     }
 
+    /// Gives each station that has no city code the one `code_of` finds for it (for example
+    /// by its city's name among the region's cities), so that the product can map its cities
+    /// to the stations of an imported timetable.
+    pub fn assign_city_codes(&mut self, code_of: impl Fn(&Station) -> Option<u32>) {
+        for station in &mut self.stations {
+            if station.city_admin_code.is_none() {
+                station.city_admin_code = code_of(station);
+            }
+        }
+    }
+
     /// Resolves what a person types as an origin: a station's id, code or name (Chinese or
     /// English, any case, pinyin, a unique prefix), a city name, or a six-digit city code. A
     /// city gives all its stations, so "上海" starts from Shanghai, Shanghai Hongqiao and

@@ -117,7 +117,16 @@ pub async fn app(
     store: Arc<dyn Store>,
     config: WebConfig,
 ) -> Result<Router, corridor_app::StartError> {
-    let app = Arc::new(App::start(store).await?);
+    app_with_rail(store, config, corridor_app::RailSource::Demo).await
+}
+
+/// As [`app`], routing on the given timetable.
+pub async fn app_with_rail(
+    store: Arc<dyn Store>,
+    config: WebConfig,
+    rail: corridor_app::RailSource,
+) -> Result<Router, corridor_app::StartError> {
+    let app = Arc::new(App::start_with_rail(store, rail).await?);
     Ok(router(app, config))
 }
 

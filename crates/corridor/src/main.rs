@@ -51,6 +51,15 @@ enum Command {
         /// Mark cookies `Secure`; set this when the server is behind HTTPS.
         #[arg(long)]
         secure_cookies: bool,
+        /// Route on this timetable instead of the demo's generated network: anything
+        /// `corridor reach --timetable` reads (a GTFS feed, a qETRC diagram, the RailwayVIS
+        /// folder for the station-level national network). Its stations take the region's
+        /// city codes by their city's name.
+        #[arg(long)]
+        timetable: Option<String>,
+        /// The national station list (`StationInfo.json`) for the timetable's coordinates.
+        #[arg(long, requires = "timetable")]
+        stations: Option<std::path::PathBuf>,
         /// How booking attempts are made safe: `locked` (the product) or `plain` (check-then-
         /// insert under SERIALIZABLE with retries), which only `corridor-bench booking` uses.
         /// Only in builds with the `bench-baselines` feature.
@@ -236,12 +245,14 @@ async fn run(command: Command) -> Result<()> {
                 }
             }
             region::print_demo_accounts(store.as_ref(), listen).await?;
-            serve(store, listen, false).await
+            serve(store, listen, false, corridor_app::RailSource::Demo).await
         }
         Command::Serve {
             database,
             listen,
             secure_cookies,
+            timetable,
+            stations,
             #[cfg(feature = "bench-baselines")]
             booking_strategy,
         } => {
@@ -254,7 +265,15 @@ async fn run(command: Command) -> Result<()> {
             if store.region().await?.is_none() {
                 tracing::warn!("the database holds no region yet; run `corridor generate` to load the demo region");
             }
-            serve(store, listen, secure_cookies).await
+            let rail = match timetable {
+                Some(path) => corridor_app::RailSource::Timetable(reach::load(
+                    &path,
+                    false,
+                    stations.as_deref(),
+                )?),
+                None => corridor_app::RailSource::Demo,
+            };
+            serve(store, listen, secure_cookies, rail).await
         }
         Command::Generate {
             database,
@@ -366,17 +385,23 @@ async fn run(command: Command) -> Result<()> {
     }
 }
 
-async fn serve(store: Arc<dyn Store>, listen: SocketAddr, secure_cookies: bool) -> Result<()> {
+async fn serve(
+    store: Arc<dyn Store>,
+    listen: SocketAddr,
+    secure_cookies: bool,
+    rail: corridor_app::RailSource,
+) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
     let address = listener.local_addr()?;
-    let app = corridor_web::app(
+    let app = corridor_web::app_with_rail(
         store,
         corridor_web::WebConfig {
             secure_cookies,
             request_timeout: None,
         },
+        rail,
     )
     .await
     .context("building the search index")?;

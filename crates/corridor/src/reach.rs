@@ -26,7 +26,7 @@ pub struct ReachOptions {
 
 /// `demo` is the generated timetable of the demo region; anything else is a path. The
 /// importer's warnings go to standard error.
-fn load(timetable: &str, rail_only: bool, stations: Option<&Path>) -> Result<Timetable> {
+pub fn load(timetable: &str, rail_only: bool, stations: Option<&Path>) -> Result<Timetable> {
     if timetable == "demo" {
         return Ok(corridor_rail::demo::demo_timetable(
             corridor_demo::DEFAULT_SEED,

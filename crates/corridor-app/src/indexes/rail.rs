@@ -48,6 +48,20 @@ impl RailService {
         }
     }
 
+    /// Routes on an imported timetable: a station without a city code takes the code of the
+    /// region's city of its city's name (`cities`: Chinese name without `市`, code), so
+    /// that the product's cities map to its stations.
+    pub fn with_region_cities(mut timetable: Timetable, cities: &[(String, u32)]) -> RailService {
+        timetable.assign_city_codes(|station| {
+            let name = station.city_name.trim_end_matches('市');
+            cities
+                .iter()
+                .find(|(city, _)| city == name)
+                .map(|(_, code)| *code)
+        });
+        RailService::new(timetable)
+    }
+
     pub fn demo() -> RailService {
         RailService::new(corridor_rail::demo::demo_timetable(DEMO_TIMETABLE_SEED))
     }

@@ -87,3 +87,57 @@ async fn travel_time_questions_keep_their_window_and_horizon() {
     assert!(reach.journey(SHANGHAI, SHANGHAI).is_none());
     assert!(reach.serves(SHANGHAI) && !reach.serves(999_999));
 }
+
+/// A node can route on the real station-level national network: its stations take the
+/// region's city codes by name, so a city or a single station is an origin and the region's
+/// cities are reached.
+#[tokio::test]
+async fn the_product_routes_on_the_station_level_national_network() {
+    use corridor_app::reach::PlaceReachQuery;
+    use corridor_rail::import::station_boards::{import_station_boards, StationBoardOptions};
+    let folder = std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/cn-rail-railwayvis"
+    ));
+    assert!(
+        folder.exists(),
+        "shared data missing at {}",
+        folder.display()
+    );
+    let imported = import_station_boards(&folder, &StationBoardOptions::default()).unwrap();
+    let test =
+        crate::support::test_app_with_rail(corridor_app::RailSource::Timetable(imported.timetable))
+            .await;
+    let reach = test.app.reach();
+    let from_city = reach.from_city(from_shanghai()).unwrap();
+    assert!(
+        from_city.origins.len() >= 3,
+        "Shanghai's stations: {:?}",
+        from_city.origins
+    );
+    let from_station = reach
+        .from_place(PlaceReachQuery {
+            from: "shanghaihongqiao".into(),
+            departure: Some(7 * 60),
+            window: Some(120),
+            max_minutes: Some(240),
+        })
+        .unwrap();
+    assert_eq!(from_station.origins.len(), 1);
+    assert_eq!(reach.station(from_station.origins[0]).name, "上海虹桥");
+    let nanjing = from_station.reach.cities[&NANJING];
+    assert!(
+        (55..=120).contains(&nanjing),
+        "Hongqiao → Nanjing {nanjing} min"
+    );
+    let refused = reach.from_place(PlaceReachQuery {
+        from: "nowhere at all".into(),
+        departure: None,
+        window: None,
+        max_minutes: None,
+    });
+    assert!(
+        matches!(&refused, Err(AppError::Invalid { field, .. }) if field == "from"),
+        "a place that names nothing is refused on `from`"
+    );
+}

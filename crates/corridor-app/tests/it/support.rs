@@ -98,6 +98,11 @@ pub fn region() -> RegionData {
 }
 
 pub async fn test_app() -> TestApp {
+    test_app_with_rail(corridor_app::RailSource::Demo).await
+}
+
+/// A test application routing on `rail`.
+pub async fn test_app_with_rail(rail: corridor_app::RailSource) -> TestApp {
     let directory = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", directory.path().join("app.sqlite").display());
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&url).await.unwrap());
@@ -105,7 +110,7 @@ pub async fn test_app() -> TestApp {
     let region = region();
     let users = region.users.iter().map(|user| user.user.clone()).collect();
     store.import_region(&region).await.unwrap();
-    let app = App::start(store.clone()).await.unwrap();
+    let app = App::start_with_rail(store.clone(), rail).await.unwrap();
     TestApp {
         app,
         store,
