@@ -153,6 +153,8 @@ pub const ROUTE_GATES: &[(&str, &str, Gate)] = &[
     ("POST", "/sign-in", Public),
     ("GET", "/problems/{slug}", Public),
     ("GET", "/static/corridor.css", Public),
+    ("GET", "/favicon.svg", Public),
+    ("GET", "/favicon.ico", Public),
     ("GET", "/static/bookings.css", Public),
     ("POST", "/sign-out", SignedIn),
     ("POST", "/instruments/{id}/book", SignedIn),

@@ -28,7 +28,6 @@ const CATEGORIES_CHARTED: usize = 15;
 const CITIES_CHARTED: usize = 10;
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct DashboardParams {
     from: Option<String>,
     to: Option<String>,

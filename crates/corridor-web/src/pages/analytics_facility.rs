@@ -21,7 +21,6 @@ use crate::problem::ApiError;
 use crate::AppState;
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct FacilityDashboardParams {
     cycle: Option<i64>,
     #[allow(dead_code)]

@@ -30,7 +30,6 @@ const DEFAULT_DEPARTURE: &str = "07:00";
 const WINDOW_MINUTES: u16 = 120;
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ReachDashboardParams {
     from_city: Option<u32>,
     /// `sector:<code>` or `category:<code>`.

@@ -19,7 +19,6 @@ use crate::problem::ApiError;
 use crate::AppState;
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct VoucherDashboardParams {
     from: Option<String>,
     to: Option<String>,

@@ -174,7 +174,6 @@ struct InstrumentTemplate {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(super) struct InstrumentPageParams {
     /// The city the journey on the page starts from.
     from: Option<u32>,

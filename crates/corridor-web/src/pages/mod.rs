@@ -173,6 +173,12 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/sign-out", post(sign_out))
         .route("/problems/{slug}", get(problem_page))
         .route("/static/corridor.css", get(stylesheet))
+        .route("/favicon.svg", get(favicon))
+        // Browsers ask for /favicon.ico on their own; the icon is the SVG.
+        .route(
+            "/favicon.ico",
+            get(|| async { axum::response::Redirect::permanent("/favicon.svg") }),
+        )
         .route("/static/bookings.css", get(booking_stylesheet))
         .layer(middleware::from_fn_with_state(
             state,
@@ -824,6 +830,17 @@ async fn booking_stylesheet() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../../templates/bookings.css"),
+    )
+        .into_response()
+}
+
+async fn favicon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("../../static/favicon.svg"),
     )
         .into_response()
 }

@@ -29,7 +29,6 @@ pub const DEFAULT_ORIGIN: u32 = 310_000;
 const MAP_HORIZON_MINUTES: u16 = 360;
 
 #[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ReachPageParams {
     from: Option<u32>,
     /// A station (or city) as typed, which wins over `from`: the timetable's own lookup

@@ -81,7 +81,6 @@ pub struct SearchTemplate {
 }
 
 #[derive(serde::Deserialize, serde::Serialize, Default, Clone)]
-#[serde(deny_unknown_fields)]
 pub struct SearchPageParams {
     #[serde(skip_serializing_if = "Option::is_none")]
     q: Option<String>,
@@ -111,8 +110,7 @@ pub struct SearchPageParams {
     /// One group's instruments (a group's key).
     #[serde(skip_serializing_if = "Option::is_none")]
     kind: Option<String>,
-    /// Read by the page middleware (the language switch); accepted here so that
-    /// `deny_unknown_fields` does not refuse it.
+    /// Read by the page middleware (the language switch), never written into links.
     #[serde(skip_serializing, default)]
     #[allow(dead_code)]
     lang: Option<String>,

@@ -335,3 +335,52 @@ fn every_posting_form_carries_the_csrf_token() {
     );
     println!("csrf: {posting_forms} posting forms, each with the token");
 }
+
+/// A page link passed around with tracking tags still opens: pages ignore query parameters
+/// they do not know (the API keeps refusing them, as documented), and every page has an icon.
+#[tokio::test]
+async fn shared_links_with_tracking_tags_render_and_the_icon_is_served() {
+    let server = sqlite_server().await;
+    for path in [
+        "/search?q=XPS&utm_source=wechat&utm_medium=share",
+        "/instruments?utm=1",
+        "/reach?from=320100&from_share=moments",
+        "/analytics?utm_campaign=x",
+        "/analytics/reach?utm_source=wechat",
+        "/?utm_source=wechat",
+    ] {
+        let response = client().get(server.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        let html = response.text().await.unwrap();
+        assert!(
+            html.contains(r#"<link rel="icon" href="/favicon.svg""#),
+            "{path}"
+        );
+    }
+    let api = client()
+        .get(server.url("/api/v1/search?q=XPS&utm_source=wechat"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        api.status(),
+        400,
+        "the API still refuses unknown parameters"
+    );
+
+    let redirect = client()
+        .get(server.url("/favicon.ico"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(redirect.status(), 308, "/favicon.ico points at the icon");
+    assert_eq!(redirect.headers()["location"], "/favicon.svg");
+    let icon = client()
+        .get(server.url("/favicon.svg"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(icon.status(), 200);
+    assert_eq!(icon.headers()["content-type"], "image/svg+xml");
+    assert!(icon.text().await.unwrap().starts_with("<svg"));
+}
