@@ -32,6 +32,7 @@ pub use self::search::{
     WIDEST_DISTANCE_KM,
 };
 
+use crate::actor::Actor;
 use crate::error::{AppError, AppResult};
 use crate::indexes::availability::AvailabilityService;
 use crate::indexes::rail::RailService;
@@ -127,6 +128,24 @@ impl Catalogue<'_> {
         page: PageRequest,
     ) -> AppResult<Page<InstitutionWithPlace>> {
         Ok(self.store.institutions(filter, page).await?)
+    }
+
+    /// The city an actor's rail journeys start from when they name none: a signed-in
+    /// person's home institution's city, when a railway station serves it; otherwise
+    /// [`crate::reach::DEFAULT_ORIGIN_CITY`].
+    pub async fn journey_origin(&self, actor: &Actor) -> u32 {
+        let home = match &actor.user {
+            Some(user) => self
+                .store
+                .institution(user.home_institution)
+                .await
+                .ok()
+                .flatten()
+                .map(|institution| institution.institution.city.get()),
+            None => None,
+        };
+        home.filter(|city| self.rail.has_stations(*city))
+            .unwrap_or(crate::reach::DEFAULT_ORIGIN_CITY)
     }
 
     /// One institution with where it is.

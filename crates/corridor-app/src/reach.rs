@@ -22,6 +22,9 @@ pub const LONGEST_TRAVEL_MINUTES: u16 = 720;
 pub const DEFAULT_TRAVEL_MINUTES: u16 = 240;
 const MINUTES_PER_DAY: u16 = 24 * 60;
 
+/// Where a journey or a reach map starts when nobody says: Shanghai, the region's hub.
+pub const DEFAULT_ORIGIN_CITY: u32 = 310_000;
+
 /// When the journey shown with an instrument leaves: 08:00, a working day's first trains.
 pub const JOURNEY_DEPARTURE_MINUTE: u16 = 8 * 60;
 

@@ -141,3 +141,33 @@ async fn the_product_routes_on_the_station_level_national_network() {
         "a place that names nothing is refused on `from`"
     );
 }
+
+/// A journey starts from the signed-in person's home institution's city when they name
+/// none; an anonymous visitor's from Shanghai.
+#[tokio::test]
+async fn journeys_start_from_the_home_institutions_city() {
+    let test = test_app().await;
+    let catalogue = test.app.catalogue();
+    let anonymous = corridor_app::Actor::anonymous(None);
+    assert_eq!(catalogue.journey_origin(&anonymous).await, SHANGHAI);
+    let mut checked_outside_shanghai = 0;
+    for user in test.users.iter().take(400) {
+        let home = test
+            .store
+            .institution(user.home_institution)
+            .await
+            .unwrap()
+            .unwrap()
+            .institution
+            .city
+            .get();
+        let origin = catalogue.journey_origin(&crate::support::actor(user)).await;
+        if test.app.reach().serves(home) {
+            assert_eq!(origin, home, "{}", user.email.as_str());
+            checked_outside_shanghai += usize::from(home != SHANGHAI);
+        } else {
+            assert_eq!(origin, SHANGHAI, "a city without a station falls back");
+        }
+    }
+    assert!(checked_outside_shanghai > 10, "{checked_outside_shanghai}");
+}

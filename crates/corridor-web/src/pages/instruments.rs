@@ -245,7 +245,11 @@ pub(super) async fn instrument_page(
             item.instrument.rates.industry_fen.to_string(),
         ),
     ];
-    let from = params.from.unwrap_or(reach::DEFAULT_ORIGIN);
+    // A signed-in person's journey starts from their home institution's city.
+    let from = match params.from {
+        Some(city) => city,
+        None => catalogue.journey_origin(&requester).await,
+    };
     let to = item.city.get();
     let rail_reach = state.app.reach();
     let journey = reach::journey_lines(&rail_reach, from, to, ctx.is_chinese());

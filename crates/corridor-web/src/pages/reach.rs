@@ -23,8 +23,6 @@ use crate::map::{
 use crate::problem::ApiError;
 use crate::AppState;
 
-/// The city the map starts from when none is chosen: Shanghai.
-pub const DEFAULT_ORIGIN: u32 = 310_000;
 /// How far the map looks, in minutes of travel.
 const MAP_HORIZON_MINUTES: u16 = 360;
 
@@ -238,7 +236,11 @@ pub async fn reach_page(
     request: Request,
 ) -> Result<Html<String>, PageError> {
     let ctx = PageContext::new(&requester, request.extensions(), "/reach");
-    let from = params.from.unwrap_or(DEFAULT_ORIGIN);
+    // A signed-in person's map starts from their home institution's city.
+    let from = match params.from {
+        Some(city) => city,
+        None => state.app.catalogue().journey_origin(&requester).await,
+    };
     let reach = state.app.reach();
     let typed_station = params
         .station
