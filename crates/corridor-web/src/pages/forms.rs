@@ -136,6 +136,32 @@ impl<T: PageForm> FromRequest<Arc<AppState>> for SignedInForm<T> {
 }
 
 /// Where an anonymous visitor of a signed-in-only page is sent.
+/// A path of this site to return to after signing in, or `None` for anything that could
+/// leave it (`//host`, `/\host`, a scheme), carry control characters, or point at the
+/// sign-in page itself: the return address must never become an open redirect.
+pub fn safe_return_path(next: &str) -> Option<String> {
+    let next = next.trim();
+    let leaves_the_site = !next.starts_with('/')
+        || next.starts_with("//")
+        || next.starts_with("/\\")
+        || next.contains("://");
+    let unsafe_characters = next.chars().any(|character| character.is_control());
+    let pointless = next == "/" || next.starts_with("/sign-in") || next.starts_with("/sign-out");
+    (!leaves_the_site && !unsafe_characters && !pointless && next.len() <= 2_000)
+        .then(|| next.to_owned())
+}
+
+/// The sign-in page's address that brings the person back to `return_to` afterwards.
+pub fn sign_in_href(return_to: &str) -> String {
+    match safe_return_path(return_to) {
+        Some(path) => format!(
+            "/sign-in?{}",
+            serde_urlencoded::to_string([("next", path.as_str())]).unwrap_or_default()
+        ),
+        None => "/sign-in".to_owned(),
+    }
+}
+
 pub fn to_sign_in() -> Response {
     Redirect::to("/sign-in").into_response()
 }

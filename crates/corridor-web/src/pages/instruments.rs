@@ -193,11 +193,20 @@ pub(super) async fn instrument_page(
     Query(params): Query<InstrumentPageParams>,
     request: Request,
 ) -> Result<Html<String>, PageError> {
-    let ctx = PageContext::new(
+    let mut ctx = PageContext::new(
         &requester,
         request.extensions(),
         &format!("/instruments/{id}"),
     );
+    // Signing in from the booking form comes back to the slot that was chosen.
+    let chosen_slot = serde_urlencoded::to_string([
+        ("date", params.date.as_deref()),
+        ("start", params.start.as_deref()),
+    ])
+    .unwrap_or_default();
+    if !chosen_slot.is_empty() {
+        ctx.sign_in_href = super::forms::sign_in_href(&format!("/instruments/{id}?{chosen_slot}"));
+    }
     let catalogue = state.app.catalogue();
     let item = match catalogue.instrument(InstrumentId(id)).await {
         Ok(item) => item,

@@ -297,6 +297,9 @@ pub struct PageContext {
     pub may_manage: bool,
     pub csrf: String,
     pub path: String,
+    /// The sign-in link, which brings the person back to this page (and, on an
+    /// instrument's page, to the slot they chose) once signed in.
+    pub sign_in_href: String,
 }
 
 impl PageContext {
@@ -320,6 +323,7 @@ impl PageContext {
                 .map(|token| token.0.clone())
                 .unwrap_or_default(),
             path: path.to_owned(),
+            sign_in_href: forms::sign_in_href(path),
         }
     }
 
@@ -615,14 +619,30 @@ struct SignInTemplate {
     ctx: PageContext,
     email: String,
     failed: bool,
+    /// Where to go once signed in (a path of this site), carried through the form.
+    next: String,
 }
 
-async fn sign_in_form(requester: Requester, request: Request) -> Result<Html<String>, PageError> {
+#[derive(Debug, Default, Deserialize)]
+struct SignInParams {
+    next: Option<String>,
+}
+
+async fn sign_in_form(
+    requester: Requester,
+    Query(params): Query<SignInParams>,
+    request: Request,
+) -> Result<Html<String>, PageError> {
     let ctx = PageContext::new(&requester, request.extensions(), "/sign-in");
     let page = SignInTemplate {
         ctx,
         email: String::new(),
         failed: false,
+        next: params
+            .next
+            .as_deref()
+            .and_then(forms::safe_return_path)
+            .unwrap_or_default(),
     };
     render(&page).map_err(|error| PageError {
         error,
@@ -635,6 +655,8 @@ struct SignInForm {
     email: String,
     password: String,
     csrf_token: String,
+    #[serde(default)]
+    next: String,
 }
 
 /// The CSRF token of a session: derived from its secret, so that someone who can plant a
@@ -733,6 +755,7 @@ async fn sign_in_submit(
                 ctx,
                 email: form.email,
                 failed: true,
+                next: forms::safe_return_path(&form.next).unwrap_or_default(),
             };
             return match render(&page) {
                 Ok(html) => (StatusCode::UNAUTHORIZED, html).into_response(),
@@ -742,7 +765,8 @@ async fn sign_in_submit(
         Err(error) => return page_error(error, ctx),
     };
     let cookie = auth::session_cookie(session.token, state.secure_cookies);
-    (CookieJar::new().add(cookie), Redirect::to("/")).into_response()
+    let destination = forms::safe_return_path(&form.next).unwrap_or_else(|| "/".to_owned());
+    (CookieJar::new().add(cookie), Redirect::to(&destination)).into_response()
 }
 
 #[derive(Debug, Deserialize)]

@@ -384,3 +384,98 @@ async fn shared_links_with_tracking_tags_render_and_the_icon_is_served() {
     assert_eq!(icon.headers()["content-type"], "image/svg+xml");
     assert!(icon.text().await.unwrap().starts_with("<svg"));
 }
+
+/// Signing in from an instrument's booking form comes back to that instrument with the slot
+/// that was chosen; a return address that would leave the site is ignored.
+#[tokio::test]
+async fn signing_in_returns_to_the_chosen_slot_and_never_off_the_site() {
+    let server = sqlite_server().await;
+    let browser = client();
+    let search: serde_json::Value = browser
+        .get(server.url("/api/v1/search?q=XPS&limit=1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = search["items"][0]["id"].as_i64().unwrap();
+    let slot = format!("/instruments/{id}?date=2030-01-07&start=10%3A00");
+    let page = browser
+        .get(server.url(&slot))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let expected_link = format!(
+        "/sign-in?{}",
+        serde_urlencoded::to_string([(
+            "next",
+            format!("/instruments/{id}?date=2030-01-07&start=10%3A00").as_str()
+        )])
+        .unwrap()
+    );
+    assert!(
+        page.contains(&format!(
+            r#"href="{}""#,
+            expected_link.replace('&', "&amp;")
+        )) || page.contains(&format!(r#"href="{expected_link}""#)),
+        "the sign-in link carries the slot back: {expected_link}"
+    );
+    let form = browser
+        .get(server.url(&expected_link))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(form.contains(r#"name="next""#));
+    let csrf = csrf_token_in(&form);
+    let next = format!("/instruments/{id}?date=2030-01-07&start=10%3A00");
+    let signed_in = browser
+        .post(server.url("/sign-in"))
+        .form(&[
+            ("email", "researcher@corridor.demo"),
+            ("password", DEMO_PASSWORD),
+            ("csrf_token", csrf.as_str()),
+            ("next", next.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 303);
+    assert_eq!(signed_in.headers()["location"], next.as_str());
+
+    for away in [
+        "//evil.example/x",
+        "https://evil.example/",
+        "/\\evil.example",
+        "evil",
+    ] {
+        let other = client();
+        let form = other
+            .get(server.url("/sign-in"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = csrf_token_in(&form);
+        let response = other
+            .post(server.url("/sign-in"))
+            .form(&[
+                ("email", "researcher@corridor.demo"),
+                ("password", DEMO_PASSWORD),
+                ("csrf_token", csrf.as_str()),
+                ("next", away),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.headers()["location"], "/", "{away}");
+    }
+}
