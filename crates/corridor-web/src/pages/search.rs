@@ -78,6 +78,10 @@ pub struct SearchTemplate {
     pub view_links: Vec<(&'static str, String, bool)>,
     /// When grouped: how many kinds (or models) match.
     pub total_groups: Option<u64>,
+    /// Which user class the prices are for, in words (the academic rate for a visitor who is
+    /// not signed in, who is told so).
+    pub rate_class: &'static str,
+    pub signed_in: bool,
 }
 
 #[derive(serde::Deserialize, serde::Serialize, Default, Clone)]
@@ -498,7 +502,12 @@ pub async fn search_page(
         (label, switched.link(), chosen)
     })
     .collect();
+    let rate_class = corridor_domain::UserClass::parse(&results.user_class).map_or("", |class| {
+        super::booking_text::user_class_label(class, ctx.t)
+    });
     let page = SearchTemplate {
+        rate_class,
+        signed_in: requester.user.is_some(),
         view_links,
         total_groups: results.total_groups,
         relaxed,

@@ -479,3 +479,56 @@ async fn signing_in_returns_to_the_chosen_slot_and_never_off_the_site() {
         assert_eq!(response.headers()["location"], "/", "{away}");
     }
 }
+
+/// The search page says whose rate its prices are: the academic rate for a visitor, who is
+/// told to sign in for theirs; a company engineer's own (industry) rate once signed in.
+#[tokio::test]
+async fn search_prices_say_whose_rate_they_are() {
+    let server = sqlite_server().await;
+    let visitor = client()
+        .get(server.url("/search?q=XPS&lang=en"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        visitor.contains("<strong>Other academic</strong> (sign in to see your own rate)"),
+        "a visitor sees which rate and how to get theirs"
+    );
+    let browser = client();
+    let form = browser
+        .get(server.url("/sign-in"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_token_in(&form);
+    let signed_in = browser
+        .post(server.url("/sign-in"))
+        .form(&[
+            ("email", "company@corridor.demo"),
+            ("password", DEMO_PASSWORD),
+            ("csrf_token", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 303);
+    let engineer = browser
+        .get(server.url("/search?q=XPS&lang=en"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        engineer.contains("<strong>Industry</strong>"),
+        "the engineer's own rate"
+    );
+    assert!(!engineer.contains("sign in to see your own rate"));
+}

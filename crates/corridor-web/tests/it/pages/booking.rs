@@ -318,6 +318,11 @@ async fn booking_through_the_form_quotes_the_price_then_books_and_lists_the_book
         html.contains(r#"data-testid="cancel-booking""#),
         "a booking a week ahead can be cancelled"
     );
+    // Cancelling asks first: the button that cancels sits behind the question.
+    let confirm_at = html.find(r#"data-testid="cancel-confirm""#).unwrap();
+    let button_at = html.find(r#"data-testid="cancel-booking""#).unwrap();
+    let question_at = html.find("Cancel this booking?").unwrap();
+    assert!(confirm_at < question_at && question_at < button_at);
 
     // The slot now shows as the company's own on the calendar, and as taken to others.
     let (_, html) = page(
