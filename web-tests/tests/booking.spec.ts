@@ -139,12 +139,12 @@ test('a company books an instrument that needs approval and its manager approves
 
   // Cancelling asks first, and works from the keyboard: the question opens under the button,
   // and only the second button cancels.
-  const row = page.locator(`tr[data-booking-id="${booking}"]`);
-  await expect(row.getByTestId('cancel-booking')).toBeHidden();
-  await row.getByTestId('cancel-booking-ask').focus();
+  const toCancel = page.locator(`tr[data-booking-id="${booking}"]`);
+  await expect(toCancel.getByTestId('cancel-booking')).toBeHidden();
+  await toCancel.getByTestId('cancel-booking-ask').focus();
   await page.keyboard.press('Enter');
-  await expect(row.getByTestId('cancel-confirm')).toContainText('确定取消此预约');
-  await row.getByTestId('cancel-booking').focus();
+  await expect(toCancel.getByTestId('cancel-confirm')).toContainText('确定取消此预约');
+  await toCancel.getByTestId('cancel-booking').focus();
   await page.keyboard.press('Enter');
   await expect(page.locator(`tr[data-booking-id="${booking}"]`).getByTestId('booking-status')).toHaveText('已取消');
 });
