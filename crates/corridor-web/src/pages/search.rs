@@ -40,6 +40,8 @@ pub struct HitView {
     pub city: String,
     pub rate: String,
     pub distance: Option<String>,
+    /// With the rail filter: how long the train takes to the instrument's city.
+    pub travel: Option<String>,
     pub badges: Vec<&'static str>,
     /// When grouped: what the row stands for beyond its best instrument.
     pub group: Option<GroupView>,
@@ -82,6 +84,18 @@ pub struct SearchTemplate {
     /// not signed in, who is told so).
     pub rate_class: &'static str,
     pub signed_in: bool,
+    /// The rail and free-time filters' form: every city a station serves, the chosen
+    /// one (the person's own city by default), and the values asked.
+    pub rail_cities: Vec<super::reach::CityOption>,
+    pub reach_hours: Option<u16>,
+    /// The hours the rail filter offers, each with whether it is the one chosen.
+    pub hour_choices: Vec<(u16, bool)>,
+    pub free_hours: Option<u16>,
+    pub free_from: String,
+    pub free_to: String,
+    /// The filters' hidden fields: the other parameters, so that applying them keeps the
+    /// query and the facets.
+    pub kept_fields: Vec<(String, String)>,
 }
 
 #[derive(serde::Deserialize, serde::Serialize, Default, Clone)]
@@ -114,6 +128,20 @@ pub struct SearchPageParams {
     /// One group's instruments (a group's key).
     #[serde(skip_serializing_if = "Option::is_none")]
     kind: Option<String>,
+    /// The rail filter: from this city (six-digit code) …
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reach_from: Option<u32>,
+    /// … within this many hours (none: no rail filter).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reach_hours: Option<u16>,
+    /// The free-time filter: free for this many consecutive hours …
+    #[serde(skip_serializing_if = "Option::is_none")]
+    free_hours: Option<u16>,
+    /// … between these two dates (`YYYY-MM-DD`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    free_from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    free_to: Option<String>,
     /// Read by the page middleware (the language switch), never written into links.
     #[serde(skip_serializing, default)]
     #[allow(dead_code)]
@@ -137,6 +165,20 @@ impl SearchPageParams {
             group: self.group.clone(),
             kind: self.kind.clone(),
             limit: Some(20),
+            reach_from: self.reach_hours.and(self.reach_from),
+            reach_minutes: self
+                .reach_from
+                .and(self.reach_hours)
+                .map(|hours| hours.saturating_mul(60)),
+            free_hours: self.free_hours,
+            free_from: self
+                .free_hours
+                .and(self.free_from.clone())
+                .filter(|date| !date.is_empty()),
+            free_to: self
+                .free_hours
+                .and(self.free_to.clone())
+                .filter(|date| !date.is_empty()),
             ..SearchParams::default()
         }
     }
@@ -294,7 +336,22 @@ pub async fn search_page(
             })
         }
     };
+    let reach = state.app.reach();
+    let rail_origin = match params.reach_from {
+        Some(city) => city,
+        None => catalogue.journey_origin(&requester).await,
+    };
+    let rail_cities = cities
+        .iter()
+        .filter(|city| reach.serves(city.city.code.get()))
+        .map(|city| super::reach::CityOption {
+            code: city.city.code.get(),
+            name: ctx.name(&city.city.name_en, &city.city.name_zh).to_owned(),
+            selected: city.city.code.get() == rail_origin,
+        })
+        .collect();
     let (offset, limit) = (answer.offset, answer.limit);
+    let rail_minutes = answer.rail_minutes.clone();
     let results = results_dto(answer);
     let zone = state.app.region_time_zone();
     let city_names: HashMap<u32, (String, String)> = cities
@@ -447,6 +504,10 @@ pub async fn search_page(
                 city: ctx.name(&hit.city_name_en, &hit.city_name_zh).to_owned(),
                 rate: corridor_domain::Fen(hit.hourly_rate_fen).to_string(),
                 distance: hit.distance_km.map(|km| format!("{km:.0} km")),
+                travel: rail_minutes
+                    .as_ref()
+                    .and_then(|minutes| minutes.get(&hit.city))
+                    .map(|minutes| super::reach::duration(*minutes, ctx.is_chinese())),
                 badges,
                 group,
             }
@@ -502,10 +563,33 @@ pub async fn search_page(
         (label, switched.link(), chosen)
     })
     .collect();
+    let kept_fields = {
+        let mut kept = params.clone();
+        kept.reach_from = None;
+        kept.reach_hours = None;
+        kept.free_hours = None;
+        kept.free_from = None;
+        kept.free_to = None;
+        kept.offset = None;
+        serde_urlencoded::to_string(&kept)
+            .ok()
+            .and_then(|query| serde_urlencoded::from_str::<Vec<(String, String)>>(&query).ok())
+            .unwrap_or_default()
+    };
     let rate_class = corridor_domain::UserClass::parse(&results.user_class).map_or("", |class| {
         super::booking_text::user_class_label(class, ctx.t)
     });
     let page = SearchTemplate {
+        rail_cities,
+        reach_hours: params.reach_hours,
+        hour_choices: [1u16, 2, 3, 4, 6, 8]
+            .into_iter()
+            .map(|hours| (hours, params.reach_hours == Some(hours)))
+            .collect(),
+        free_hours: params.free_hours,
+        free_from: params.free_from.clone().unwrap_or_default(),
+        free_to: params.free_to.clone().unwrap_or_default(),
+        kept_fields,
         rate_class,
         signed_in: requester.user.is_some(),
         view_links,

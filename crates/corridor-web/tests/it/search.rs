@@ -331,3 +331,61 @@ async fn changes_are_searchable_at_once_here_and_within_a_second_on_another_node
         .unwrap();
     expect_problem(again, 404, "deleting twice").await;
 }
+
+/// The search page offers the rail and free-time filters the API has: within N hours by rail
+/// of a city (the person's own by default), free for k hours between two dates; results say
+/// how long the train takes, and the filters keep the query.
+#[tokio::test]
+async fn the_search_page_filters_by_rail_time_and_free_time() {
+    let server = crate::support::sqlite_server().await;
+    let page = |query: &str| {
+        let url = server.url(&format!("/search?{query}"));
+        async move {
+            let response = crate::support::client().get(url).send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            response.text().await.unwrap()
+        }
+    };
+    let total = |html: &str| -> u64 {
+        let marker = r#"data-testid="result-total">"#;
+        let start = html.find(marker).unwrap() + marker.len();
+        html[start..].split('<').next().unwrap().parse().unwrap()
+    };
+    let all = page("q=microscope&group=none&lang=en").await;
+    assert!(all.contains(r#"data-testid="rail-free-filters""#));
+    assert!(
+        all.contains(r#"<input type="hidden" name="q" value="microscope">"#),
+        "the filters keep the query"
+    );
+    let near = page("q=microscope&group=none&reach_from=310000&reach_hours=1&lang=en").await;
+    assert!(
+        total(&near) > 0 && total(&near) < total(&all),
+        "{} of {}",
+        total(&near),
+        total(&all)
+    );
+    let travel_times: Vec<&str> = near
+        .split(r#"data-testid="travel-time">"#)
+        .skip(1)
+        .map(|rest| rest.split('<').next().unwrap())
+        .collect();
+    assert!(!travel_times.is_empty());
+    for travel in &travel_times {
+        // Within an hour: "0 min" to "59 min", or "1 h 00 min".
+        assert!(
+            travel.ends_with("min by rail")
+                && (!travel.contains(" h ") || travel.starts_with("1 h 00")),
+            "{travel}"
+        );
+    }
+    assert!(near.contains(r#"<option value="1" selected>"#));
+    let today = jiff::Zoned::now().date();
+    let from = today.checked_add(jiff::Span::new().days(7)).unwrap();
+    let to = today.checked_add(jiff::Span::new().days(13)).unwrap();
+    let free = page(&format!(
+        "q=microscope&group=none&free_hours=6&free_from={from}&free_to={to}&lang=en"
+    ))
+    .await;
+    assert!(total(&free) > 0 && total(&free) <= total(&all));
+    assert!(free.contains(&format!(r#"value="{from}""#)));
+}
