@@ -60,6 +60,8 @@ pub struct Text {
     pub of: &'static str,
     pub not_found: &'static str,
     pub per_hour: &'static str,
+    /// The disclosure that holds a facet's further values.
+    pub facet_more: &'static str,
     /// The search page's rail and free-time filters.
     pub by_rail_heading: &'static str,
     pub by_rail_from: &'static str,
@@ -353,6 +355,7 @@ pub const ENGLISH: Text = Text {
     of: "of",
     not_found: "Not found",
     per_hour: "/ h",
+    facet_more: "More",
     by_rail_heading: "Within reach by rail",
     by_rail_from: "From",
     by_rail_within: "within",
@@ -631,6 +634,7 @@ pub const CHINESE: Text = Text {
     of: "共",
     not_found: "未找到",
     per_hour: "/ 小时",
+    facet_more: "更多",
     by_rail_heading: "高铁可达",
     by_rail_from: "出发城市",
     by_rail_within: "时长不超过",

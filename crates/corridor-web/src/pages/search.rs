@@ -30,6 +30,9 @@ pub struct FacetView {
     pub code: &'static str,
     pub title: String,
     pub values: Vec<FacetValueView>,
+    /// The values past the first few, behind a "more" disclosure: every city of the region
+    /// can be chosen without a long list in the way.
+    pub more: Vec<FacetValueView>,
 }
 
 pub struct HitView {
@@ -354,13 +357,24 @@ pub async fn search_page(
     let rail_minutes = answer.rail_minutes.clone();
     let results = results_dto(answer);
     let zone = state.app.region_time_zone();
+    // Two cities of one name (Suzhou in Jiangsu and in Anhui, Taizhou in Jiangsu and in
+    // Zhejiang) are told apart by their province.
+    let mut name_uses: HashMap<&str, usize> = HashMap::new();
+    for city in &cities {
+        *name_uses.entry(city.city.name_en.as_str()).or_default() += 1;
+    }
     let city_names: HashMap<u32, (String, String)> = cities
         .iter()
         .map(|city| {
-            (
-                city.city.code.get(),
-                (city.city.name_en.clone(), city.city.name_zh.clone()),
-            )
+            let names = if name_uses[city.city.name_en.as_str()] > 1 {
+                (
+                    format!("{} ({})", city.city.name_en, city.city.province.name_en()),
+                    format!("{}（{}）", city.city.name_zh, city.city.province.name_zh()),
+                )
+            } else {
+                (city.city.name_en.clone(), city.city.name_zh.clone())
+            };
+            (city.city.code.get(), names)
         })
         .collect();
     let facets = Facet::ALL
@@ -372,9 +386,9 @@ pub async fn search_page(
                 .get(facet.as_code())
                 .map(Vec::as_slice)
                 .unwrap_or_default();
+            let shown_first = if *facet == Facet::City { 12 } else { 20 };
             let mut values: Vec<FacetValueView> = counts
                 .iter()
-                .take(if *facet == Facet::City { 12 } else { 20 })
                 .map(|count| FacetValueView {
                     label: value_label(
                         *facet,
@@ -406,10 +420,16 @@ pub async fn search_page(
                     link: params.toggled(*facet, value),
                 });
             }
+            let more = if values.len() > shown_first {
+                values.split_off(shown_first)
+            } else {
+                Vec::new()
+            };
             FacetView {
                 code: facet.as_code(),
                 title: facet_title(*facet, ctx.t).to_owned(),
                 values,
+                more,
             }
         })
         .filter(|facet| !facet.values.is_empty())

@@ -389,3 +389,32 @@ async fn the_search_page_filters_by_rail_time_and_free_time() {
     assert!(total(&free) > 0 && total(&free) <= total(&all));
     assert!(free.contains(&format!(r#"value="{from}""#)));
 }
+
+/// Every city with matches can be chosen from the city facet (the first twelve shown, the
+/// rest behind "More"), and two cities of one name say their province.
+#[tokio::test]
+async fn every_city_can_be_chosen_and_namesakes_say_their_province() {
+    let server = crate::support::sqlite_server().await;
+    let html = crate::support::client()
+        .get(server.url("/search?lang=en"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let city_facet = html
+        .split(r#"data-facet="city""#)
+        .nth(1)
+        .unwrap()
+        .split("</section>")
+        .next()
+        .unwrap();
+    let choices = city_facet.matches("data-count=").count();
+    assert!(choices >= 30, "{choices} cities to choose from");
+    assert!(city_facet.contains(r#"data-testid="facet-more""#));
+    assert!(
+        city_facet.contains("Suzhou (Jiangsu)") && city_facet.contains("Suzhou (Anhui)"),
+        "namesakes are told apart"
+    );
+}
