@@ -144,7 +144,13 @@ impl Catalogue<'_> {
                 .map(|institution| institution.institution.city.get()),
             None => None,
         };
-        home.filter(|city| self.rail.has_stations(*city))
+        self.journey_origin_from(home)
+    }
+
+    /// [`Catalogue::journey_origin`] for a home city already known (a search reads it).
+    pub fn journey_origin_from(&self, home_city: Option<u32>) -> u32 {
+        home_city
+            .filter(|city| self.rail.has_stations(*city))
             .unwrap_or(crate::reach::DEFAULT_ORIGIN_CITY)
     }
 

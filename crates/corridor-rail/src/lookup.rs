@@ -113,12 +113,13 @@ impl Timetable {
                     && wanted_folded.chars().all(|c| c.is_ascii_alphanumeric())
                     && pinyin_of(&station.city_name) == wanted_folded)
         });
+        let wanted_lowercase = wanted.to_lowercase();
         let by_name = all(&|station| {
             station.name == wanted
                 || station
                     .english_name
                     .as_deref()
-                    .is_some_and(|english| english.to_lowercase() == wanted.to_lowercase())
+                    .is_some_and(|english| english.to_lowercase() == wanted_lowercase)
         });
         if !by_city.is_empty() && by_city.len() >= by_name.len() {
             return Ok(by_city);
@@ -126,20 +127,24 @@ impl Timetable {
         if !by_name.is_empty() {
             return Ok(by_name);
         }
+        // The folded names and pinyin of every station, made once for the last three rules.
+        let keys: Vec<Vec<String>> = self.stations.iter().map(folded_keys).collect();
         if wanted_folded.is_empty() {
-            return Err(self.not_found(wanted));
+            return Err(not_found(self, &keys, wanted));
         }
-        let by_folded = all(&|station| folded_keys(station).contains(&wanted_folded));
+        let with_keys = |predicate: &dyn Fn(&[String]) -> bool| -> Vec<StationId> {
+            (0..self.stations.len())
+                .filter(|&index| predicate(&keys[index]))
+                .map(|index| StationId(index as u32))
+                .collect()
+        };
+        let by_folded = with_keys(&|keys| keys.contains(&wanted_folded));
         if !by_folded.is_empty() {
             return Ok(by_folded);
         }
-        let by_prefix = all(&|station| {
-            folded_keys(station)
-                .iter()
-                .any(|key| key.starts_with(&wanted_folded))
-        });
+        let by_prefix = with_keys(&|keys| keys.iter().any(|key| key.starts_with(&wanted_folded)));
         match by_prefix.len() {
-            0 => Err(self.not_found(wanted)),
+            0 => Err(not_found(self, &keys, wanted)),
             1 => Ok(by_prefix),
             _ => Err(PlaceLookupError::Ambiguous {
                 wanted: wanted.to_string(),
@@ -151,31 +156,33 @@ impl Timetable {
             }),
         }
     }
+}
 
-    /// The not-found error with the stations whose names are closest by edit distance.
-    fn not_found(&self, wanted: &str) -> PlaceLookupError {
-        let wanted_folded = folded(wanted);
-        let mut scored: Vec<(usize, String)> = self
-            .stations
-            .iter()
-            .map(|station| {
-                let distance = folded_keys(station)
-                    .iter()
-                    .map(|key| strsim::levenshtein(key, &wanted_folded))
-                    .min()
-                    .unwrap_or(usize::MAX);
-                (distance, display_name(station))
-            })
-            .collect();
-        scored.sort();
-        scored.dedup_by(|later, earlier| later.1 == earlier.1);
-        PlaceLookupError::NotFound {
-            wanted: wanted.to_string(),
-            closest: scored
-                .into_iter()
-                .take(SUGGESTIONS)
-                .map(|(_, name)| name)
-                .collect(),
-        }
+/// The not-found error with the stations whose names (`keys`, from [`folded_keys`]) are
+/// closest by edit distance.
+fn not_found(timetable: &Timetable, keys: &[Vec<String>], wanted: &str) -> PlaceLookupError {
+    let wanted_folded = folded(wanted);
+    let mut scored: Vec<(usize, String)> = timetable
+        .stations
+        .iter()
+        .zip(keys)
+        .map(|(station, keys)| {
+            let distance = keys
+                .iter()
+                .map(|key| strsim::levenshtein(key, &wanted_folded))
+                .min()
+                .unwrap_or(usize::MAX);
+            (distance, display_name(station))
+        })
+        .collect();
+    scored.sort();
+    scored.dedup_by(|later, earlier| later.1 == earlier.1);
+    PlaceLookupError::NotFound {
+        wanted: wanted.to_string(),
+        closest: scored
+            .into_iter()
+            .take(SUGGESTIONS)
+            .map(|(_, name)| name)
+            .collect(),
     }
 }

@@ -105,6 +105,9 @@ pub struct SearchAnswer {
     pub rail_minutes: Option<HashMap<u32, u16>>,
     /// How the rows were grouped.
     pub request_grouping: Grouping,
+    /// The signed-in actor's home institution's city, when the search read it for the
+    /// rates (see [`Catalogue::journey_origin_from`]).
+    pub home_city: Option<u32>,
 }
 
 impl SearchAnswer {
@@ -121,7 +124,7 @@ impl SearchAnswer {
 impl Catalogue<'_> {
     /// Searches every instrument of the region for the actor (signed in or not).
     pub async fn search(&self, actor: &Actor, query: SearchQuery) -> AppResult<SearchAnswer> {
-        let (request, rail_minutes) = self.search_request(actor, query).await?;
+        let (request, rail_minutes, home_city) = self.search_request(actor, query).await?;
         let results = self
             .search
             .index
@@ -134,6 +137,7 @@ impl Catalogue<'_> {
             limit: request.limit,
             rail_minutes,
             request_grouping: request.grouping,
+            home_city,
         })
     }
 
@@ -142,7 +146,7 @@ impl Catalogue<'_> {
         &self,
         actor: &Actor,
         query: SearchQuery,
-    ) -> AppResult<(SearchRequest, Option<HashMap<u32, u16>>)> {
+    ) -> AppResult<(SearchRequest, Option<HashMap<u32, u16>>, Option<u32>)> {
         if query.text.chars().count() > LONGEST_SEARCH_TEXT_CHARS {
             return Err(AppError::invalid(
                 "q",
@@ -205,7 +209,7 @@ impl Catalogue<'_> {
         if query.sort == SortOrder::Distance && near_point.is_none() {
             return Err(AppError::invalid("sort", "distance needs near_city"));
         }
-        let rate_basis = self.rate_basis(actor, query.user_class).await?;
+        let (rate_basis, home_city) = self.rate_basis(actor, query.user_class).await?;
         let limit = query
             .limit
             .map_or(DEFAULT_SEARCH_RESULTS, |limit| limit as usize);
@@ -232,7 +236,7 @@ impl Catalogue<'_> {
             limit,
             grouping: query.grouping,
         };
-        Ok((request, rail_minutes))
+        Ok((request, rail_minutes, home_city))
     }
 
     /// Where a city is: from the index's table (no read), else from the store.
@@ -328,21 +332,30 @@ impl Catalogue<'_> {
 
     /// Whose prices the actor sees: the class asked for (with their own institution's
     /// internal rate kept), else a signed-in user's own, else other academics'.
-    async fn rate_basis(&self, actor: &Actor, class: Option<UserClass>) -> AppResult<RateBasis> {
+    /// The rates the actor pays, and, when the home institution had to be read for them,
+    /// the city it is in (so that a front end need not read it again).
+    async fn rate_basis(
+        &self,
+        actor: &Actor,
+        class: Option<UserClass>,
+    ) -> AppResult<(RateBasis, Option<u32>)> {
         Ok(match (class, &actor.user) {
-            (Some(class), _) => RateBasis {
-                class,
-                home_institution: actor.user.as_ref().map(|user| user.home_institution),
-            },
+            (Some(class), _) => (
+                RateBasis {
+                    class,
+                    home_institution: actor.user.as_ref().map(|user| user.home_institution),
+                },
+                None,
+            ),
             (None, Some(user)) => {
-                let kind = self
-                    .store
-                    .institution(user.home_institution)
-                    .await?
+                let home = self.store.institution(user.home_institution).await?;
+                let kind = home
+                    .as_ref()
                     .map_or(InstitutionKind::University, |home| home.institution.kind);
-                rate_basis_for(user, kind)
+                let city = home.map(|home| home.institution.city.get());
+                (rate_basis_for(user, kind), city)
             }
-            (None, None) => RateBasis::default(),
+            (None, None) => (RateBasis::default(), None),
         })
     }
 }

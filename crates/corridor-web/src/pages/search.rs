@@ -340,10 +340,10 @@ pub async fn search_page(
         }
     };
     let reach = state.app.reach();
-    let rail_origin = match params.reach_from {
-        Some(city) => city,
-        None => catalogue.journey_origin(&requester).await,
-    };
+    // The person's own city, which the search already read for their rates.
+    let rail_origin = params
+        .reach_from
+        .unwrap_or_else(|| catalogue.journey_origin_from(answer.home_city));
     let rail_cities = cities
         .iter()
         .filter(|city| reach.serves(city.city.code.get()))

@@ -2,7 +2,7 @@
 //! protection, and the headers every page carries. Booking through the pages is in
 //! [`booking`].
 
-use crate::support::{client, sqlite_server, DEMO_PASSWORD};
+use crate::support::{client, sqlite_server, TestServer, DEMO_PASSWORD};
 
 mod booking;
 mod tokens;
@@ -15,6 +15,46 @@ fn csrf_token_in(html: &str) -> String {
         .expect("the page has a form with a CSRF token")
         + marker.len();
     html[start..start + html[start..].find('"').unwrap()].to_owned()
+}
+
+/// Signs in through the form as a browser does: fetches the form for its CSRF token, then
+/// posts the demo password, with a return address when `next` is given.
+async fn post_sign_in(
+    server: &TestServer,
+    browser: &reqwest::Client,
+    email: &str,
+    next: Option<&str>,
+) -> reqwest::Response {
+    let form_path = match next {
+        Some(next) => format!(
+            "/sign-in?{}",
+            serde_urlencoded::to_string([("next", next)]).unwrap()
+        ),
+        None => "/sign-in".to_owned(),
+    };
+    let form = browser
+        .get(server.url(&form_path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_token_in(&form);
+    let mut fields = vec![
+        ("email", email),
+        ("password", DEMO_PASSWORD),
+        ("csrf_token", csrf.as_str()),
+    ];
+    if let Some(next) = next {
+        fields.push(("next", next));
+    }
+    browser
+        .post(server.url("/sign-in"))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -433,19 +473,8 @@ async fn signing_in_returns_to_the_chosen_slot_and_never_off_the_site() {
         .await
         .unwrap();
     assert!(form.contains(r#"name="next""#));
-    let csrf = csrf_token_in(&form);
     let next = format!("/instruments/{id}?date=2030-01-07&start=10%3A00");
-    let signed_in = browser
-        .post(server.url("/sign-in"))
-        .form(&[
-            ("email", "researcher@corridor.demo"),
-            ("password", DEMO_PASSWORD),
-            ("csrf_token", csrf.as_str()),
-            ("next", next.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let signed_in = post_sign_in(&server, &browser, "researcher@corridor.demo", Some(&next)).await;
     assert_eq!(signed_in.status(), 303);
     assert_eq!(signed_in.headers()["location"], next.as_str());
 
@@ -455,27 +484,8 @@ async fn signing_in_returns_to_the_chosen_slot_and_never_off_the_site() {
         "/\\evil.example",
         "evil",
     ] {
-        let other = client();
-        let form = other
-            .get(server.url("/sign-in"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let csrf = csrf_token_in(&form);
-        let response = other
-            .post(server.url("/sign-in"))
-            .form(&[
-                ("email", "researcher@corridor.demo"),
-                ("password", DEMO_PASSWORD),
-                ("csrf_token", csrf.as_str()),
-                ("next", away),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let response =
+            post_sign_in(&server, &client(), "researcher@corridor.demo", Some(away)).await;
         assert_eq!(response.headers()["location"], "/", "{away}");
     }
 }
@@ -497,27 +507,7 @@ async fn search_prices_say_whose_rate_they_are() {
         visitor.contains("<strong>Other academic</strong> (sign in to see your own rate)"),
         "a visitor sees which rate and how to get theirs"
     );
-    let browser = client();
-    let form = browser
-        .get(server.url("/sign-in"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = csrf_token_in(&form);
-    let signed_in = browser
-        .post(server.url("/sign-in"))
-        .form(&[
-            ("email", "company@corridor.demo"),
-            ("password", DEMO_PASSWORD),
-            ("csrf_token", csrf.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(signed_in.status(), 303);
+    let browser = booking::signed_in_browser(&server, "company@corridor.demo").await;
     let engineer = browser
         .get(server.url("/search?q=XPS&lang=en"))
         .send()

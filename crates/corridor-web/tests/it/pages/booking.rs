@@ -6,30 +6,12 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::csrf_token_in;
 use crate::bookings::{call, json_of, managed_instrument, token};
-use crate::support::{client, sqlite_server, TestServer, DEMO_PASSWORD};
+use crate::support::{client, sqlite_server, TestServer};
 
 /// A browser signed in through the sign-in form, as a person would.
 pub(super) async fn signed_in_browser(server: &TestServer, email: &str) -> reqwest::Client {
     let browser = client();
-    let form = browser
-        .get(server.url("/sign-in"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = csrf_token_in(&form);
-    let signed_in = browser
-        .post(server.url("/sign-in"))
-        .form(&[
-            ("email", email),
-            ("password", DEMO_PASSWORD),
-            ("csrf_token", csrf.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let signed_in = super::post_sign_in(server, &browser, email, None).await;
     assert_eq!(signed_in.status(), 303, "signing in as {email}");
     browser
 }
