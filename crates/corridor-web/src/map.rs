@@ -173,6 +173,24 @@ pub struct LegendEntry<'a> {
     pub band: Option<Band>,
 }
 
+/// The legend of a travel-time map: each of `bands` with its mark and label, then "not
+/// reached".
+pub fn band_legend<'a>(bands: &[Band], t: &'a Text) -> Vec<LegendEntry<'a>> {
+    bands
+        .iter()
+        .map(|band| LegendEntry {
+            colour: band.colour(),
+            label: band.label(t),
+            band: Some(*band),
+        })
+        .chain(std::iter::once(LegendEntry {
+            colour: UNREACHED_COLOUR,
+            label: t.band_unreached,
+            band: None,
+        }))
+        .collect()
+}
+
 /// One city drawn on a map: a circle whose area follows `weight`, with a tooltip, an optional
 /// link and an optional ring (the origin of a question, say).
 pub struct MapCircle {

@@ -18,7 +18,7 @@ use crate::api::reach::parse_departure;
 use crate::auth::Requester;
 use crate::charts::{bar_chart, Bar};
 use crate::extract::Query;
-use crate::map::{circles_map_svg, Band, LegendEntry, MapCircle, MapText, UNREACHED_COLOUR};
+use crate::map::{circles_map_svg, Band, MapCircle, MapText, UNREACHED_COLOUR};
 use crate::problem::ApiError;
 use crate::AppState;
 
@@ -257,19 +257,7 @@ async fn reach_dashboard(
         .into_iter()
         .filter(|band| band.index() == 0 || within > 60 * band.index() as u16)
         .collect();
-    let legend: Vec<LegendEntry> = bands
-        .iter()
-        .map(|band| LegendEntry {
-            colour: band.colour(),
-            label: band.label(t),
-            band: Some(*band),
-        })
-        .chain(std::iter::once(LegendEntry {
-            colour: UNREACHED_COLOUR,
-            label: t.band_unreached,
-            band: None,
-        }))
-        .collect();
+    let legend = crate::map::band_legend(&bands, t);
     let (colon, separator, stop) = if english {
         (": ", "; ", ". ")
     } else {

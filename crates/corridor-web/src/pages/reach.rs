@@ -16,10 +16,7 @@ use crate::api::reach::parse_departure;
 use crate::auth::Requester;
 use crate::base_map::{Bounds, Frame, Style};
 use crate::extract::Query;
-use crate::map::{
-    escape, mark_icon, unreached_mark, Band, LegendEntry, MapCanvas, MapText, UNREACHED_COLOUR,
-    WIDTH,
-};
+use crate::map::{escape, mark_icon, unreached_mark, Band, MapCanvas, MapText, WIDTH};
 use crate::problem::ApiError;
 use crate::AppState;
 
@@ -177,19 +174,7 @@ fn isochrone_svg(
         test_id: "isochrone",
         described_by: Some("isochrone-bands"),
     };
-    let legend: Vec<LegendEntry> = Band::ALL
-        .iter()
-        .map(|band| LegendEntry {
-            colour: band.colour(),
-            label: band.label(t),
-            band: Some(*band),
-        })
-        .chain(std::iter::once(LegendEntry {
-            colour: UNREACHED_COLOUR,
-            label: t.band_unreached,
-            band: None,
-        }))
-        .collect();
+    let legend = crate::map::band_legend(&Band::ALL, t);
     let mut canvas = MapCanvas::open(frame, style, &text, &legend, ctx.language);
     let svg = &mut canvas.svg;
     // The stations not reached first, then the farthest, so that the nearest stay on top.
