@@ -29,7 +29,9 @@ module.exports = defineConfig({
     command: `"${binary}" demo --data-dir "${dataDir}" --listen 127.0.0.1:${port}`,
     url: `http://127.0.0.1:${port}/healthz`,
     timeout: 180_000,
-    reuseExistingServer: false,
+    // CORRIDOR_REUSE_SERVER=1 runs the suite against a server already on the port (while
+    // developing); the suite itself always starts its own.
+    reuseExistingServer: Boolean(process.env.CORRIDOR_REUSE_SERVER),
     stdout: 'pipe',
     stderr: 'pipe',
   },

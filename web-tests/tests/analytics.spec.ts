@@ -18,8 +18,8 @@ test('the analytics dashboard shows the same figures as the API', async ({ page,
 
   const usage = await (await request.get(`/api/v1/analytics/usage-by-origin?from=${from}&to=${to}`)).json();
   expect(usage.total.bookings, 'the demo year has bookings').toBeGreaterThan(100_000);
-  await expect(page.getByTestId('figure-bookings')).toHaveText(String(usage.total.bookings));
-  await expect(page.getByTestId('figure-users')).toHaveText(String(usage.total.users));
+  await expect(page.getByTestId('figure-bookings')).toHaveText(usage.total.bookings.toLocaleString('en-US'));
+  await expect(page.getByTestId('figure-users')).toHaveText(usage.total.users.toLocaleString('en-US'));
   await expect(page.getByTestId('figure-region-users')).toHaveText(`${(usage.region_user_share * 100).toFixed(1)}%`);
 
   const flows = await (await request.get(`/api/v1/analytics/flows?from=${from}&to=${to}`)).json();
@@ -48,7 +48,7 @@ test('the analytics dashboard shows the same figures as the API', async ({ page,
   await expect(page).toHaveURL(new RegExp(`from=${monthAgo}`));
   const month = await (await request.get(`/api/v1/analytics/usage-by-origin?from=${monthAgo}&to=${to}`)).json();
   expect(month.total.bookings).toBeLessThan(usage.total.bookings);
-  await expect(page.getByTestId('figure-bookings')).toHaveText(String(month.total.bookings));
+  await expect(page.getByTestId('figure-bookings')).toHaveText(month.total.bookings.toLocaleString('en-US'));
 
   // The CSV link downloads the matrix.
   const csv = await request.get((await page.getByTestId('flows-csv').getAttribute('href'))!);
@@ -58,7 +58,7 @@ test('the analytics dashboard shows the same figures as the API', async ({ page,
   // In Chinese.
   await page.getByTestId('lang-switch').click();
   await expect(page.locator('h1')).toHaveText('区域数据分析');
-  await expect(page.getByTestId('figure-bookings')).toHaveText(String(month.total.bookings));
+  await expect(page.getByTestId('figure-bookings')).toHaveText(month.total.bookings.toLocaleString('en-US'));
 });
 
 test('the cluster-reach dashboard shows the API figure and follows the chosen budget', async ({ page, request }) => {

@@ -77,7 +77,7 @@ test('a company books an instrument that needs approval and its manager approves
   const instrument = await quoteAFreeHourNextWeek(page, instruments);
   // The quote is the company's: the industry rate, a price, no refusal.
   await expect(page.getByTestId('quote-class')).toHaveText('Industry');
-  await expect(page.getByTestId('quote-price')).toHaveText(/^¥\d+\.\d{2}$/);
+  await expect(page.getByTestId('quote-price')).toHaveText(/^¥[\d,]+\.\d{2}$/);
   await expect(page.getByTestId('quote-refusal')).toHaveCount(0);
   await expect(page.getByTestId('calendar-zone')).toHaveText('Asia/Shanghai');
   const price = await page.getByTestId('quote-price').textContent();

@@ -5,7 +5,7 @@ const path = require('path');
 const screenshots = path.join(__dirname, '..', 'screenshots');
 
 async function total(page) {
-  return Number((await page.getByTestId('result-total').textContent()).trim());
+  return Number((await page.getByTestId('result-total').textContent()).trim().replace(/,/g, ''));
 }
 
 test('search in English, then narrow by a province facet', async ({ page, request }) => {
@@ -67,8 +67,8 @@ test('results come grouped by kind in both languages, a group opens its instrume
     await expect(page.locator('.summary')).toContainText(kindsWord);
     const api = await (await request.get(`/api/v1/search?q=${encodeURIComponent(query)}`)).json();
     expect(await total(page)).toBe(api.total);
-    expect(Number((await page.getByTestId('group-total').textContent()).trim())).toBe(api.total_groups);
-    const count = Number((await groups.first().getByTestId('group-count').textContent()).trim());
+    expect(Number((await page.getByTestId('group-total').textContent()).trim().replace(/,/g, ''))).toBe(api.total_groups);
+    const count = Number((await groups.first().getByTestId('group-count').textContent()).trim().replace(/,/g, ''));
     expect(count).toBe(api.groups[0].instruments);
     if (lang === 'en') {
       await page.screenshot({ path: path.join(screenshots, 'search-grouped-en.png'), fullPage: true });

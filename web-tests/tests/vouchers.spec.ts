@@ -101,7 +101,7 @@ test('apply for a voucher, approve it, book with it, record usage, and see the s
   await expect(page.getByTestId('notice')).toContainText('Your application was submitted');
   const filed = page.locator(`tr[data-application-id="${application}"]`);
   await expect(filed).toHaveAttribute('data-status', 'submitted');
-  await expect(filed).toContainText('¥20000.00');
+  await expect(filed).toContainText('¥20,000.00');
   await signOut(page);
 
   // The province's voucher office approves it.
@@ -128,8 +128,8 @@ test('apply for a voucher, approve it, book with it, record usage, and see the s
   await expect(approved).toContainText('Approved: fits the programme.');
   const voucher = /Voucher #(\d+)/.exec((await approved.textContent())!)![1];
   const row = page.locator(`tr[data-voucher-id="${voucher}"]`);
-  await expect(row.getByTestId('voucher-amount')).toHaveText('¥20000.00');
-  await expect(row.getByTestId('voucher-available')).toHaveText('¥20000.00');
+  await expect(row.getByTestId('voucher-amount')).toHaveText('¥20,000.00');
+  await expect(row.getByTestId('voucher-available')).toHaveText('¥20,000.00');
   await expect(row.getByTestId('voucher-held')).toHaveText('¥0.00');
 
   // It books a free hour next week paying with the voucher; the quote shows the split.
@@ -138,6 +138,8 @@ test('apply for a voucher, approve it, book with it, record usage, and see the s
   const voucherPays = (await page.getByTestId('quote-voucher-pays').textContent())!;
   const youPay = (await page.getByTestId('quote-you-pay').textContent())!;
   const fen = (yuan: string) => Math.round(Number(yuan.replace(/[¥,]/g, '')) * 100);
+  // Money as the pages write it: grouped digits, two decimals.
+  const yuanText = (fen: number) => `¥${(fen / 100).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
   expect(fen(voucherPays)).toBeGreaterThan(0);
   expect(fen(voucherPays) + fen(youPay)).toBe(fen(price));
   await expect(page.getByTestId('quote-voucher-note')).toBeVisible();
@@ -154,7 +156,7 @@ test('apply for a voucher, approve it, book with it, record usage, and see the s
   const held = page.locator(`tr[data-voucher-id="${voucher}"]`);
   await expect(held.getByTestId('voucher-held')).toHaveText(voucherPays);
   await expect(held.getByTestId('voucher-available')).toHaveText(
-    `¥${((2_000_000 - fen(voucherPays)) / 100).toFixed(2)}`,
+    yuanText(2_000_000 - fen(voucherPays)),
   );
   await page.screenshot({ path: path.join(screenshots, 'vouchers-wallet.png'), fullPage: true });
 
@@ -185,13 +187,13 @@ test('apply for a voucher, approve it, book with it, record usage, and see the s
   await due.getByTestId('record-usage').click();
   await expect(page).toHaveURL(new RegExp(`/manage\\?notice=usage&booking=${dueBooking}$`));
   const notice = (await page.getByTestId('notice').textContent())!;
-  const redeemed = /of which the voucher paid (¥\d+\.\d{2})/.exec(notice);
+  const redeemed = /of which the voucher paid (¥[\d,]+\.\d{2})/.exec(notice);
   expect(redeemed, notice).not.toBeNull();
   expect(fen(redeemed![1])).toBeGreaterThan(0);
   await expect(page.locator(`tr[data-booking-id="${dueBooking}"]`)).toHaveCount(0);
   await page.goto('/vouchers/office?lang=en');
   await expect(page.getByTestId('settlement-total')).toHaveText(
-    `¥${((totalBefore + fen(redeemed![1])) / 100).toFixed(2)}`,
+    yuanText(totalBefore + fen(redeemed![1])),
   );
   await page.getByTestId('settlement').scrollIntoViewIfNeeded();
   await page.screenshot({ path: path.join(screenshots, 'vouchers-settlement.png'), fullPage: false });

@@ -12,6 +12,7 @@ mod analytics;
 mod booking;
 mod corridor_binary;
 mod ledger;
+mod pages;
 mod reach;
 mod scratch;
 mod search;
@@ -112,6 +113,17 @@ enum BenchCommand {
         /// How many times the assignment is solved (the median is reported).
         #[arg(long, default_value_t = 5)]
         rounds: usize,
+    },
+    /// Every page's server time (median, p95) and weight (HTML + CSS) on the demo region,
+    /// found by crawling the site as each demo role (issue 31).
+    Pages {
+        #[arg(long, default_value_t = corridor_demo::DEFAULT_SEED)]
+        seed: u64,
+        /// How many times each page is fetched (one at a time).
+        #[arg(long, default_value_t = 40)]
+        rounds: usize,
+        #[arg(long, default_value_t = 30)]
+        max_pages_per_role: usize,
     },
     /// Every dashboard question over the demo region's year of bookings, from the analytics
     /// facts, beside plain SQL GROUP BY over the same tables.
@@ -230,6 +242,18 @@ async fn run(command: BenchCommand) -> Result<()> {
             .await
         }
         BenchCommand::Allocation { seed, rounds } => allocation::run(seed, rounds),
+        BenchCommand::Pages {
+            seed,
+            rounds,
+            max_pages_per_role,
+        } => {
+            pages::run(pages::PagesBenchOptions {
+                seed,
+                rounds,
+                max_pages_per_role,
+            })
+            .await
+        }
         BenchCommand::Analytics {
             seed,
             rounds,

@@ -90,9 +90,18 @@ impl Fen {
 
 impl std::fmt::Display for Fen {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Grouped by three as money is written in both languages: ¥488,682,653.47.
         let sign = if self.0 < 0 { "-" } else { "" };
         let absolute = self.0.unsigned_abs();
-        write!(f, "{sign}¥{}.{:02}", absolute / 100, absolute % 100)
+        let whole = (absolute / 100).to_string();
+        write!(f, "{sign}¥")?;
+        for (index, digit) in whole.chars().enumerate() {
+            if index > 0 && (whole.len() - index) % 3 == 0 {
+                f.write_str(",")?;
+            }
+            write!(f, "{digit}")?;
+        }
+        write!(f, ".{:02}", absolute % 100)
     }
 }
 
@@ -125,6 +134,8 @@ mod tests {
     fn fen_displays_as_yuan_with_two_decimals() {
         assert_eq!(Fen(35_050).to_string(), "¥350.50");
         assert_eq!(Fen(-5).to_string(), "-¥0.05");
+        assert_eq!(Fen(48_868_265_347).to_string(), "¥488,682,653.47");
+        assert_eq!(Fen(-100_000).to_string(), "-¥1,000.00");
         assert_eq!(Fen::from_yuan(12).whole_yuan(), 12);
     }
 }

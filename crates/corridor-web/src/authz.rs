@@ -270,7 +270,9 @@ pub async fn authorize(request: Request, next: Next) -> Response {
             let api = path.starts_with("/api/");
             match (denial, api) {
                 (Denial::NotSignedIn, true) => ApiError::Unauthenticated.into_response(),
-                (Denial::NotSignedIn, false) => crate::pages::to_sign_in(),
+                (Denial::NotSignedIn, false) => {
+                    crate::pages::to_sign_in_from(request.method(), request.uri())
+                }
                 (Denial::MissingRole, true) => {
                     ApiError::Forbidden(forbidden_reason(gate)).into_response()
                 }

@@ -52,6 +52,21 @@ pub fn bar_chart(bars: &[Bar], title: &str, test_id: &str) -> String {
         );
     }
     svg.push_str("</svg>");
+    // The figures as a table for screen readers: the drawing is one image to them.
+    let _ = write!(
+        svg,
+        r#"<table class="visually-hidden"><caption>{}</caption><tbody>"#,
+        escape(title)
+    );
+    for bar in bars {
+        let _ = write!(
+            svg,
+            r#"<tr><th scope="row">{}</th><td>{}</td></tr>"#,
+            escape(&bar.label),
+            escape(&bar.text)
+        );
+    }
+    svg.push_str("</tbody></table>");
     svg
 }
 
@@ -139,6 +154,30 @@ pub fn heat_map(map: &HeatMap<'_>, title: &str, test_id: &str) -> String {
         }
     }
     svg.push_str("</svg>");
+    // The matrix as a table for screen readers, rows and columns as drawn.
+    let _ = write!(
+        svg,
+        r#"<table class="visually-hidden"><caption>{}</caption><thead><tr><td>{} / {}</td>"#,
+        escape(title),
+        escape(map.row_caption),
+        escape(map.column_caption)
+    );
+    for label in map.labels {
+        let _ = write!(svg, r#"<th scope="col">{}</th>"#, escape(label));
+    }
+    svg.push_str("</tr></thead><tbody>");
+    for (row, label) in map.labels.iter().enumerate() {
+        let _ = write!(svg, r#"<tr><th scope="row">{}</th>"#, escape(label));
+        for column in 0..map.labels.len() {
+            let _ = write!(
+                svg,
+                "<td>{}</td>",
+                escape(&(map.format)(map.values[row][column]))
+            );
+        }
+        svg.push_str("</tr>");
+    }
+    svg.push_str("</tbody></table>");
     svg
 }
 

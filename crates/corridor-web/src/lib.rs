@@ -151,6 +151,9 @@ pub fn router(app: Arc<App>, config: WebConfig) -> Router {
         // Layers run outside in: authentication first, then the route's gate (after routing,
         // before any extractor reads the request).
         .layer(axum::middleware::from_fn(authz::authorize))
+        // A browser that asked for a page and meets a failure gets a page, not problem+json;
+        // inside authentication so that the page knows who is signed in.
+        .layer(axum::middleware::from_fn(pages::html_error_pages))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,

@@ -340,7 +340,7 @@ impl<'a> MapCanvas<'a> {
         let mut svg = String::new();
         let _ = write!(
             svg,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0} {height:.0}" role="img" aria-labelledby="{id}-title"{described} class="region-map" data-testid="{id}"><title id="{id}-title">{}</title>"#,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0} {height:.0}" role="group" aria-labelledby="{id}-title"{described} class="region-map" data-testid="{id}"><title id="{id}-title">{}</title>"#,
             escape(text.title)
         );
         if let Some(description) = text.description {

@@ -13,6 +13,7 @@ use corridor_app::analytics::Dashboard;
 use corridor_domain::{Language, ProvinceCode};
 use serde::Deserialize;
 
+use super::readable::{grouped, grouped_decimal, money_sum};
 use super::{page_or_error, province_name, PageContext};
 use crate::api::analytics::period_query;
 use crate::auth::Requester;
@@ -53,8 +54,8 @@ struct DashboardTemplate {
     to: String,
     as_of: String,
     query: String,
-    bookings: u64,
-    users: u64,
+    bookings: String,
+    users: String,
     hours: String,
     fees: String,
     region_user_share: String,
@@ -63,7 +64,7 @@ struct DashboardTemplate {
     city_flow_svg: String,
     origin_svg: String,
     utilisation_svg: String,
-    idle_total: usize,
+    idle_total: String,
     idle: Vec<IdleRow>,
 }
 
@@ -120,9 +121,9 @@ async fn dashboard(
     }
     let hours_text = |hours: f64| {
         if english {
-            format!("{hours:.0} h")
+            format!("{} h", grouped_decimal(hours, 0))
         } else {
-            format!("{hours:.0} 小时")
+            format!("{} 小时", grouped_decimal(hours, 0))
         }
     };
     let flow_svg = heat_map(
@@ -163,9 +164,9 @@ async fn dashboard(
                     "{} · {}",
                     hours_text(row.totals.hours),
                     if english {
-                        format!("{} users", row.totals.users)
+                        format!("{} users", grouped(row.totals.users))
                     } else {
-                        format!("{} 位用户", row.totals.users)
+                        format!("{} 位用户", grouped(row.totals.users))
                     }
                 ),
             }
@@ -204,7 +205,11 @@ async fn dashboard(
                 .cloned()
                 .unwrap_or_else(|| row.key.clone()),
             value: row.utilisation,
-            text: format!("{:.2}% · {}", row.utilisation * 100.0, row.instruments),
+            text: format!(
+                "{:.2}% · {}",
+                row.utilisation * 100.0,
+                grouped(row.instruments)
+            ),
         })
         .collect();
     let utilisation_svg = bar_chart(
@@ -231,7 +236,7 @@ async fn dashboard(
                 },
                 province: province_name(item.province, language),
                 value: item.purchase_value.to_string(),
-                booked_hours: format!("{:.1}", item.booked_hours),
+                booked_hours: grouped_decimal(item.booked_hours, 1),
                 utilisation: format!("{:.2}%", item.utilisation * 100.0),
             }
         })
@@ -251,17 +256,17 @@ async fn dashboard(
             .strftime("%Y-%m-%d %H:%M")
             .to_string(),
         query,
-        bookings: usage.total.bookings,
-        users: usage.total.users,
-        hours: format!("{:.0}", usage.total.hours),
-        fees: usage.total.fees.to_string(),
+        bookings: grouped(usage.total.bookings),
+        users: grouped(usage.total.users),
+        hours: grouped_decimal(usage.total.hours, 0),
+        fees: money_sum(usage.total.fees, language),
         region_user_share: percent(usage.region_user_share),
         crossing_share: percent(flows.crossing_hour_share),
         flow_svg,
         city_flow_svg,
         origin_svg,
         utilisation_svg,
-        idle_total: figures.idle_total,
+        idle_total: grouped(figures.idle_total),
         idle: idle_rows,
     })
 }

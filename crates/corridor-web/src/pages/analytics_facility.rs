@@ -115,7 +115,7 @@ async fn facility_dashboard(
             key: row.origin.clone(),
             label: origin_label(&row.origin),
             value: row.hours_granted as f64,
-            text: format!("{} h", row.hours_granted),
+            text: format!("{} h", super::readable::grouped(row.hours_granted)),
         })
         .collect();
     let mut demand: Vec<&crate::api::facility_summaries::BeamlineStatistics> =

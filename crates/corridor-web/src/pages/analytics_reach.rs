@@ -294,7 +294,11 @@ async fn reach_dashboard(
             key: origin.city.to_string(),
             label: ctx.name(&origin.name_en, &origin.name_zh).to_owned(),
             value: origin.share,
-            text: format!("{:.1}% · {}", origin.share * 100.0, origin.reached),
+            text: format!(
+                "{:.1}% · {}",
+                origin.share * 100.0,
+                super::readable::grouped(origin.reached)
+            ),
         })
         .collect();
     let origins_svg = bar_chart(
@@ -360,13 +364,7 @@ async fn reach_dashboard(
 }
 
 fn minutes_text(minutes: u16, english: bool) -> String {
-    let (hours, rest) = (minutes / 60, minutes % 60);
-    match (english, hours) {
-        (true, 0) => format!("{rest} min"),
-        (true, _) => format!("{hours} h {rest:02} min"),
-        (false, 0) => format!("{rest} 分钟"),
-        (false, _) => format!("{hours} 小时 {rest:02} 分钟"),
-    }
+    super::reach::duration(minutes, !english)
 }
 
 fn hours_text(minutes: u16, english: bool) -> String {

@@ -31,8 +31,8 @@ use jiff::SignedDuration;
 use serde::Deserialize;
 
 use super::booking_text::{
-    denial_message, duration_text, local_range_text, local_to_instant, parse_form_date,
-    parse_form_time, refusal_text, user_class_label, zone_named, LocalTimeError,
+    denial_message, local_range_text, local_to_instant, parse_form_date, parse_form_time,
+    refusal_text, user_class_label, zone_named, LocalTimeError,
 };
 use super::forms::{field_text, see_page, ticked, FormPage, PageForm, SignedInForm};
 use super::vouchers::payment::{self, VoucherChoiceView, VoucherQuoteView};
@@ -365,7 +365,7 @@ fn quote_view(
     };
     QuoteView {
         when: local_range_text(range, zone, t, language),
-        duration: duration_text(quote.minutes, language),
+        duration: super::readable::duration(quote.minutes, language),
         user_class: user_class_label(quote.user_class, t),
         hourly_rate: quote.hourly_rate.to_string(),
         price: quote.price.to_string(),

@@ -80,19 +80,6 @@ pub fn local_range_text(range: TimeRange, zone: &TimeZone, t: &Text, language: L
     }
 }
 
-/// "2 h 30 min" or "2 小时 30 分钟".
-pub fn duration_text(minutes: i64, language: Language) -> String {
-    let (hours, rest) = (minutes / 60, minutes % 60);
-    match (language, hours, rest) {
-        (Language::English, 0, _) => format!("{rest} min"),
-        (Language::English, _, 0) => format!("{hours} h"),
-        (Language::English, _, _) => format!("{hours} h {rest} min"),
-        (Language::Chinese, 0, _) => format!("{rest} 分钟"),
-        (Language::Chinese, _, 0) => format!("{hours} 小时"),
-        (Language::Chinese, _, _) => format!("{hours} 小时 {rest} 分钟"),
-    }
-}
-
 pub fn status_label(status: BookingStatus, t: &Text) -> &'static str {
     match status {
         BookingStatus::Pending => t.status_pending,
@@ -128,7 +115,7 @@ pub fn closure_kind_label(kind: ClosureKind, t: &Text) -> &'static str {
 
 /// One line that tells a user how the instrument is booked.
 pub fn rules_summary(rules: &CalendarRules, language: Language) -> String {
-    let minutes = |value: u32| duration_text(i64::from(value), language);
+    let minutes = |value: u32| super::readable::duration(i64::from(value), language);
     let mut parts = match language {
         Language::English => vec![
             format!("{}-minute slots", rules.slot_minutes),
@@ -206,32 +193,32 @@ pub fn denial_message(
             ),
             BookingRefusal::TooShort { min_minutes, minutes } if english => format!(
                 "A booking lasts at least {}; this one lasts {}.",
-                duration_text(i64::from(*min_minutes), language),
-                duration_text(*minutes, language)
+                super::readable::duration(i64::from(*min_minutes), language),
+                super::readable::duration(*minutes, language)
             ),
             BookingRefusal::TooShort { min_minutes, minutes } => format!(
                 "每次预约至少 {}；本次为 {}。",
-                duration_text(i64::from(*min_minutes), language),
-                duration_text(*minutes, language)
+                super::readable::duration(i64::from(*min_minutes), language),
+                super::readable::duration(*minutes, language)
             ),
             BookingRefusal::TooLong { max_minutes, minutes } if english => format!(
                 "A booking lasts at most {}; this one lasts {}.",
-                duration_text(i64::from(*max_minutes), language),
-                duration_text(*minutes, language)
+                super::readable::duration(i64::from(*max_minutes), language),
+                super::readable::duration(*minutes, language)
             ),
             BookingRefusal::TooLong { max_minutes, minutes } => format!(
                 "每次预约最多 {}；本次为 {}。",
-                duration_text(i64::from(*max_minutes), language),
-                duration_text(*minutes, language)
+                super::readable::duration(i64::from(*max_minutes), language),
+                super::readable::duration(*minutes, language)
             ),
             BookingRefusal::TooSoon { lead_time_minutes, earliest_start } if english => format!(
                 "Bookings must be made {} ahead; the earliest start now is {}.",
-                duration_text(i64::from(*lead_time_minutes), language),
+                super::readable::duration(i64::from(*lead_time_minutes), language),
                 instant(earliest_start)
             ),
             BookingRefusal::TooSoon { lead_time_minutes, earliest_start } => format!(
                 "须提前 {} 预约；目前最早可从 {} 开始。",
-                duration_text(i64::from(*lead_time_minutes), language),
+                super::readable::duration(i64::from(*lead_time_minutes), language),
                 instant(earliest_start)
             ),
             BookingRefusal::TooFarAhead { horizon_days, latest_start } if english => format!(
@@ -266,15 +253,15 @@ pub fn denial_message(
             }
             BookingRefusal::QuotaExceeded { quota_minutes, already_minutes, minutes } if english => format!(
                 "The weekly quota is {}; {} are already booked that week and this booking needs {}.",
-                duration_text(i64::from(*quota_minutes), language),
-                duration_text(*already_minutes, language),
-                duration_text(*minutes, language)
+                super::readable::duration(i64::from(*quota_minutes), language),
+                super::readable::duration(*already_minutes, language),
+                super::readable::duration(*minutes, language)
             ),
             BookingRefusal::QuotaExceeded { quota_minutes, already_minutes, minutes } => format!(
                 "每周限额为 {}；该周已预约 {}，本次需要 {}。",
-                duration_text(i64::from(*quota_minutes), language),
-                duration_text(*already_minutes, language),
-                duration_text(*minutes, language)
+                super::readable::duration(i64::from(*quota_minutes), language),
+                super::readable::duration(*already_minutes, language),
+                super::readable::duration(*minutes, language)
             ),
             BookingRefusal::CancellationDeadlinePassed { deadline } if english => format!(
                 "The cancellation deadline passed at {}; ask the instrument's manager.",

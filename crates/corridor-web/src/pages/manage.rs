@@ -18,7 +18,7 @@ use corridor_store::PageRequest;
 use serde::Deserialize;
 
 use super::booking_text::{
-    duration_text, local_instant_text, local_range_text, refusal_text, user_class_label, zone_named,
+    local_instant_text, local_range_text, refusal_text, user_class_label, zone_named,
 };
 use super::forms::{
     field_text, page_cursor, see_page, to_sign_in, FormPage, PageForm, SignedInForm,
@@ -148,7 +148,7 @@ async fn console_content(
                 user_name: booking.user_display_name.clone(),
                 when: local_range_text(booking.range, &zone, t, language),
                 time_zone: booking.time_zone.clone(),
-                duration: duration_text(booking.range.minutes(), language),
+                duration: super::readable::duration(booking.range.minutes(), language),
                 price: booking.price.to_string(),
                 user_class: user_class_label(booking.user_class, t),
                 purpose: booking.purpose.clone(),

@@ -17,7 +17,7 @@ use corridor_domain::{BookingId, Fen, Language, PageLimit};
 use corridor_store::{PageRequest, VoucherPaymentState};
 use serde::Deserialize;
 
-use super::booking_text::{duration_text, local_range_text, zone_named};
+use super::booking_text::{local_range_text, zone_named};
 use super::forms::{field_text, page_cursor, see_page, FormPage, PageForm, SignedInForm};
 use super::manage::{
     console_error, refused_change_message, render_console, render_console_refusal, ConsoleParams,
@@ -148,7 +148,7 @@ pub async fn usage_queue(
                 .to_owned(),
             user_name: booking.user_display_name.clone(),
             when: local_range_text(booking.range, &zone, ctx.t, ctx.language),
-            duration: duration_text(booking.range.minutes(), ctx.language),
+            duration: super::readable::duration(booking.range.minutes(), ctx.language),
             booked_minutes: booking.range.minutes(),
             price: booking.price.to_string(),
             voucher_hold,

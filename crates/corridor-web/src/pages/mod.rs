@@ -33,6 +33,7 @@ mod analytics_reach;
 mod analytics_vouchers;
 mod booking;
 mod booking_text;
+mod errors;
 mod facility;
 mod facility_office;
 mod forms;
@@ -43,9 +44,13 @@ mod manage_instrument;
 mod manage_usage;
 mod my_bookings;
 mod reach;
+pub(crate) mod readable;
 mod search;
 mod vouchers;
 mod week_calendar;
+
+pub(crate) use errors::{forbidden_page, html_error_pages};
+pub use errors::{page_error, PageError};
 
 pub const LANGUAGE_COOKIE: &str = "corridor_lang";
 
@@ -341,90 +346,27 @@ impl PageContext {
     }
 }
 
-/// Where an anonymous visitor of a signed-in-only page goes (see `authz`).
-pub(crate) fn to_sign_in() -> Response {
-    forms::to_sign_in()
-}
-
-/// The 403 page for a signed-in user whose roles the route's gate does not admit, in the
-/// visitor's language, with the pages' security headers (the gate answers before the pages'
-/// own middleware runs).
-pub(crate) fn forbidden_page(
-    request: &axum::extract::Request,
-    gate: crate::authz::Gate,
-    reason: String,
-) -> Response {
-    let requester = Requester(corridor_app::Actor {
-        user: request
-            .extensions()
-            .get::<crate::auth::AuthenticatedUser>()
-            .and_then(|authenticated| authenticated.0.clone()),
-        client_address: None,
-    });
-    let (language, _) = language_of(request.headers(), request.uri().query());
-    let mut extensions = axum::http::Extensions::new();
-    extensions.insert(ChosenLanguage(language));
-    let context = PageContext::new(&requester, &extensions, request.uri().path());
-    let reason = match gate {
-        crate::authz::Gate::Managers => context.t.manage_forbidden.to_owned(),
-        _ => reason,
+/// Where an anonymous visitor of a signed-in-only page goes (see `authz`): the sign-in form,
+/// in the language the address asked for, which brings them back to the page (a GET; a form
+/// posted while signed out returns to nothing it could repeat).
+pub(crate) fn to_sign_in_from(method: &axum::http::Method, uri: &axum::http::Uri) -> Response {
+    let language = uri
+        .query()
+        .into_iter()
+        .flat_map(|query| query.split('&'))
+        .filter_map(|pair| pair.strip_prefix("lang="))
+        .find_map(|code| Language::parse(code).ok());
+    let href = if method == axum::http::Method::GET {
+        forms::sign_in_href(&uri.to_string())
+    } else {
+        "/sign-in".to_owned()
     };
-    let mut response = page_error(ApiError::Forbidden(reason), context);
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        header::HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
-    headers.insert(
-        header::X_FRAME_OPTIONS,
-        header::HeaderValue::from_static("DENY"),
-    );
-    response
-}
-
-/// The error page for `error`, in the page's language, with the status the API would give it.
-pub fn page_error(error: impl Into<ApiError>, context: PageContext) -> Response {
-    PageError {
-        error: error.into(),
-        context,
-    }
-    .into_response()
-}
-
-/// An error on a page is shown as a page, in the page's language, with the same status code
-/// the API would use.
-pub struct PageError {
-    error: ApiError,
-    context: PageContext,
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorTemplate<'a> {
-    ctx: &'a PageContext,
-    status: u16,
-    title: String,
-    detail: String,
-}
-
-impl IntoResponse for PageError {
-    fn into_response(self) -> Response {
-        if let ApiError::Internal(cause) = &self.error {
-            tracing::error!(cause = %crate::problem::error_chain(cause.as_ref()), "page failed");
+    match language {
+        Some(language) => {
+            let separator = if href.contains('?') { '&' } else { '?' };
+            Redirect::to(&format!("{href}{separator}lang={}", language.as_code())).into_response()
         }
-        let problem = self.error.to_problem();
-        let status =
-            StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let page = ErrorTemplate {
-            ctx: &self.context,
-            status: problem.status,
-            title: problem.title,
-            detail: problem.detail,
-        };
-        match page.render() {
-            Ok(html) => (status, Html(html)).into_response(),
-            Err(_) => (status, problem.status.to_string()).into_response(),
-        }
+        None => Redirect::to(&href).into_response(),
     }
 }
 
@@ -493,15 +435,7 @@ struct ProvinceRow {
 }
 
 fn thousands(value: u64) -> String {
-    let digits = value.to_string();
-    let mut out = String::new();
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
+    readable::grouped(value)
 }
 
 /// A large sum as people say it: "¥91.9 billion", "918.6 亿元".

@@ -75,13 +75,14 @@ pub struct ReachTemplate {
     pub station_names: Vec<String>,
 }
 
+/// A travel time in the page's language (`2 h 03 min`, `2小时3分`).
 pub fn duration(minutes: u16, chinese: bool) -> String {
-    match (minutes / 60, minutes % 60, chinese) {
-        (0, m, false) => format!("{m} min"),
-        (h, m, false) => format!("{h} h {m:02} min"),
-        (0, m, true) => format!("{m}分钟"),
-        (h, m, true) => format!("{h}小时{m:02}分"),
-    }
+    let language = if chinese {
+        corridor_domain::Language::Chinese
+    } else {
+        corridor_domain::Language::English
+    };
+    super::readable::duration(i64::from(minutes), language)
 }
 
 /// Station marks of the map: larger on the region's frame than on the whole country's.

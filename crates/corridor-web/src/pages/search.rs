@@ -26,6 +26,26 @@ pub struct FacetValueView {
     pub link: String,
 }
 
+impl FacetValueView {
+    /// The count as the page writes it (grouped digits).
+    pub fn count_text(&self) -> String {
+        super::readable::grouped(self.count)
+    }
+}
+
+impl GroupView {
+    pub fn instruments_text(&self) -> String {
+        super::readable::grouped(self.instruments)
+    }
+}
+
+impl SearchTemplate {
+    /// A count as the page writes it (grouped digits).
+    pub fn grouped(&self, value: u64) -> String {
+        super::readable::grouped(value)
+    }
+}
+
 pub struct FacetView {
     pub code: &'static str,
     pub title: String,

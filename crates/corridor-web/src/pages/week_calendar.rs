@@ -29,6 +29,9 @@ pub struct CalendarCell {
     /// What the hour is, also the cell's CSS class and `data-state`: `free`, `partly-open`,
     /// `busy`, `mine`, `closed` or `shut` (outside the opening hours).
     pub state: &'static str,
+    /// What the state is called in the page's language: written in the phone's day list and,
+    /// for readers who cannot tell the colours apart, hidden in the cell for screen readers.
+    pub state_label: &'static str,
     /// Whether the hour starts too soon to be booked now (in the past or within the lead
     /// time); such cells are greyed and carry no link.
     pub too_soon: bool,
@@ -53,6 +56,13 @@ pub struct ClosureLine {
     pub reason: String,
 }
 
+/// One day of the week as a list, for a phone's width: the hours the instrument is open that
+/// day, each with what it is.
+pub struct CalendarDayList<'a> {
+    pub header: &'a CalendarDayHeader,
+    pub hours: Vec<(&'a str, &'a CalendarCell)>,
+}
+
 pub struct WeekCalendarView {
     pub time_zone: String,
     pub opening_hours: String,
@@ -65,6 +75,26 @@ pub struct WeekCalendarView {
     pub rows: Vec<CalendarHourRow>,
     pub never_open: bool,
     pub closures: Vec<ClosureLine>,
+}
+
+impl WeekCalendarView {
+    /// The week read day by day instead of hour by hour (the same cells): what a phone shows
+    /// in place of the seven-column grid. Hours outside the opening hours are left out.
+    pub fn day_lists(&self) -> Vec<CalendarDayList<'_>> {
+        self.days
+            .iter()
+            .enumerate()
+            .map(|(index, header)| CalendarDayList {
+                header,
+                hours: self
+                    .rows
+                    .iter()
+                    .filter_map(|row| Some((row.label.as_str(), row.cells.get(index)?)))
+                    .filter(|(_, cell)| cell.state != "shut")
+                    .collect(),
+            })
+            .collect()
+    }
 }
 
 /// Everything the week calendar is drawn from.
@@ -254,6 +284,7 @@ fn hour_cell(
         // An hour that does not exist on this day (clocks skipped it) is drawn as closed.
         return CalendarCell {
             state: "shut",
+            state_label: t.cal_outside_hours,
             too_soon: true,
             date: date.to_string(),
             time,
@@ -336,8 +367,17 @@ fn hour_cell(
             _ => t.cal_free.to_owned(),
         });
     }
+    let state_label = match state {
+        "mine" => t.cal_yours,
+        "busy" => t.cal_booked,
+        "closed" => t.cal_closed,
+        "shut" => t.cal_outside_hours,
+        _ if too_soon => t.cal_too_soon,
+        _ => t.cal_free,
+    };
     CalendarCell {
         state,
+        state_label,
         too_soon,
         date: date.to_string(),
         time,

@@ -456,7 +456,7 @@ async fn the_manager_console_is_forbidden_to_researchers_and_approves_pending_bo
         .split(r#"data-testid="pending-count">"#)
         .nth(1)
         .and_then(|rest| rest.split('<').next())
-        .and_then(|count| count.parse().ok())
+        .and_then(|count| count.replace(',', "").parse().ok())
         .expect("the console shows how many bookings wait");
     assert!(pending_before >= 1);
     // The manager sees who booked on the calendar.

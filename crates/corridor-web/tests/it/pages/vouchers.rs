@@ -174,8 +174,8 @@ async fn the_wallet_lists_the_issued_voucher_and_files_applications() {
         html.contains(&format!(r#"<tr data-voucher-id="{voucher}">"#)),
         "{html}"
     );
-    assert!(html.contains(r#"data-testid="voucher-amount">¥5000.00<"#));
-    assert!(html.contains(r#"data-testid="voucher-available"><strong>¥5000.00<"#));
+    assert!(html.contains(r#"data-testid="voucher-amount">¥5,000.00<"#));
+    assert!(html.contains(r#"data-testid="voucher-available"><strong>¥5,000.00<"#));
     assert!(html.contains(r#"data-testid="voucher-held">¥0.00<"#));
     assert!(html.contains("Test vouchers of"));
     assert!(
@@ -405,7 +405,7 @@ async fn approving_in_the_console_issues_a_voucher() {
         "{html}"
     );
     assert!(
-        html.contains(r#"data-testid="programme-issued">¥2500.50<"#),
+        html.contains(r#"data-testid="programme-issued">¥2,500.50<"#),
         "{html}"
     );
 
@@ -600,7 +600,7 @@ async fn a_booking_paid_with_a_voucher_shows_the_split_and_holds_the_share() {
         html.contains(r#"data-testid="voucher-held">¥360.00<"#),
         "{html}"
     );
-    assert!(html.contains(r#"data-testid="voucher-available"><strong>¥4640.00<"#));
+    assert!(html.contains(r#"data-testid="voucher-available"><strong>¥4,640.00<"#));
     server.finish().await;
 }
 
