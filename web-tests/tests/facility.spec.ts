@@ -61,7 +61,7 @@ test('the user office runs the allocation and the schedule is published', async 
   await page.getByTestId('run-allocation').click();
   await expect(page.getByTestId('notice')).toContainText('allocation ran');
   await expect(page.getByTestId('gantt')).toBeVisible();
-  const granted = Number(await page.getByTestId('office-granted').textContent());
+  const granted = Number((await page.getByTestId('office-granted').textContent())!.replace(/,/g, ''));
   expect(granted).toBeGreaterThan(0);
   await page.screenshot({ path: path.join(screenshots, 'facility-office.png'), fullPage: true });
 
@@ -84,7 +84,7 @@ test('the user office runs the allocation and the schedule is published', async 
 
   // The public cycle page shows the same schedule, in Chinese too.
   await page.goto(`/facility/cycles/${cycle.id}?lang=zh`);
-  await expect(page.getByTestId('granted-shifts')).toHaveText(String(granted));
+  await expect(page.getByTestId('granted-shifts')).toHaveText(granted.toLocaleString('en-US'));
   const bars = await page.locator('svg.gantt rect.gantt-bar').count();
   expect(bars).toBe(schedule.blocks.length);
   await page.screenshot({ path: path.join(screenshots, 'facility-cycle-zh.png'), fullPage: true });
