@@ -52,9 +52,40 @@ pub struct RegionOverview {
     pub cities: Vec<CityWithCounts>,
 }
 
+/// How old the front page's figures may be. They count the whole catalogue (several scans of
+/// every instrument, about 100 ms on the demo region), which a visitor's request should not
+/// pay each time; a change shows on the front page within this time (search and calendars
+/// follow the change log as before).
+pub const OVERVIEW_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The node's last overview and when it was counted.
+#[derive(Default)]
+pub(crate) struct OverviewCache(std::sync::Mutex<Option<(std::time::Instant, RegionOverview)>>);
+
+impl OverviewCache {
+    fn fresh(&self) -> Option<RegionOverview> {
+        let kept = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        kept.as_ref()
+            .filter(|(counted_at, _)| counted_at.elapsed() < OVERVIEW_MAX_AGE)
+            .map(|(_, overview)| overview.clone())
+    }
+
+    fn keep(&self, overview: RegionOverview) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some((std::time::Instant::now(), overview));
+    }
+}
+
 /// The catalogue service (see the module's documentation).
 pub struct Catalogue<'a> {
     pub(crate) store: &'a dyn Store,
+    pub(crate) overview_cache: &'a OverviewCache,
     pub(crate) search: &'a SearchService,
     pub(crate) availability: &'a AvailabilityService,
     pub(crate) rail: &'a RailService,
@@ -200,13 +231,19 @@ impl Catalogue<'_> {
     }
 
     /// What the region's front page shows.
+    /// The region's front page: counted at most [`OVERVIEW_MAX_AGE`] ago.
     pub async fn overview(&self) -> AppResult<RegionOverview> {
-        Ok(RegionOverview {
+        if let Some(overview) = self.overview_cache.fresh() {
+            return Ok(overview);
+        }
+        let overview = RegionOverview {
             region: self.store.region().await?,
             summary: self.store.region_summary().await?,
             provinces: self.store.provinces().await?,
             categories: self.store.categories().await?,
             cities: all_cities(self.store).await?,
-        })
+        };
+        self.overview_cache.keep(overview.clone());
+        Ok(overview)
     }
 }

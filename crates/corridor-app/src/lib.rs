@@ -73,6 +73,7 @@ pub struct App {
     accounts: accounts::AccountsState,
     region_time_zone_name: TimeZoneName,
     region_time_zone: TimeZone,
+    overview_cache: catalogue::OverviewCache,
 }
 
 impl App {
@@ -150,6 +151,7 @@ impl App {
             accounts: accounts::AccountsState::new(),
             region_time_zone_name,
             region_time_zone,
+            overview_cache: catalogue::OverviewCache::default(),
         })
     }
 
@@ -203,6 +205,7 @@ impl App {
     pub fn catalogue(&self) -> catalogue::Catalogue<'_> {
         catalogue::Catalogue {
             store: self.store.as_ref(),
+            overview_cache: &self.overview_cache,
             search: &self.search,
             availability: &self.availability,
             rail: &self.rail,

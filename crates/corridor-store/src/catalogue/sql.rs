@@ -507,7 +507,16 @@ macro_rules! shared_store_impl {
                         query.push(" AND i.training_required = ").push_bind(training);
                     }
                 };
-                let mut total = QueryBuilder::<$db>::new(format!("SELECT COUNT(*) {INSTRUMENT_WITH_PLACE_FROM}"));
+                // Every instrument has exactly one institution, site and city (foreign keys, NOT
+                // NULL), so the count needs the joins only to filter by place; without them it
+                // reads one index instead of three tables (the unfiltered list page, 56,000
+                // instruments: tens of milliseconds saved).
+                let count_from = if filter.province.is_some() || filter.city.is_some() {
+                    INSTRUMENT_WITH_PLACE_FROM
+                } else {
+                    "FROM instruments i"
+                };
+                let mut total = QueryBuilder::<$db>::new(format!("SELECT COUNT(*) {count_from}"));
                 push_filter(&mut total);
                 let total: i64 = total.build_query_scalar().fetch_one(self.read_pool()).await?;
 
