@@ -22,6 +22,7 @@ pub mod dates;
 pub mod error;
 pub mod indexes;
 pub mod jobs;
+pub mod mail;
 pub mod reach;
 pub mod sign_in_limit;
 pub mod vouchers;
@@ -53,6 +54,16 @@ pub enum StartError {
     Rail(#[source] tokio::task::JoinError),
     #[error("reading the region's cities for the timetable failed")]
     RailCities(#[source] error::AppError),
+    #[error("setting up the mailer failed")]
+    Mail(#[source] mail::MailError),
+}
+
+/// What a serving node runs besides answering requests.
+#[derive(Debug, Clone, Default)]
+pub struct NodeOptions {
+    /// Deliver the notification outbox over SMTP; without it, notifications stay in the
+    /// outbox.
+    pub mail: Option<mail::MailerSettings>,
 }
 
 /// The rail timetable a node routes on: the demo region's generated network, or an imported
@@ -87,6 +98,15 @@ impl App {
     pub async fn start_with_rail(
         store: Arc<dyn Store>,
         rail: RailSource,
+    ) -> Result<App, StartError> {
+        App::start_with_options(store, rail, NodeOptions::default()).await
+    }
+
+    /// As [`App::start_with_rail`], with the node's background jobs chosen by `options`.
+    pub async fn start_with_options(
+        store: Arc<dyn Store>,
+        rail: RailSource,
+        options: NodeOptions,
     ) -> Result<App, StartError> {
         let started = std::time::Instant::now();
         let search = Arc::new(
@@ -142,6 +162,12 @@ impl App {
             .map_err(StartError::Region)?;
         let region_time_zone = region_time_zone_name.zone();
         jobs::spawn_voucher_expiry(store.clone(), region_time_zone.clone());
+        match options.mail {
+            Some(settings) => {
+                mail::spawn_mail_delivery(store.clone(), settings).map_err(StartError::Mail)?;
+            }
+            None => tracing::info!("no SMTP server configured: notifications stay in the outbox"),
+        }
         Ok(App {
             store,
             search,

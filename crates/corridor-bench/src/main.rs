@@ -12,6 +12,7 @@ mod analytics;
 mod booking;
 mod corridor_binary;
 mod ledger;
+mod mail;
 mod pages;
 mod reach;
 mod scratch;
@@ -139,6 +140,35 @@ enum BenchCommand {
         #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
         postgres: String,
     },
+    /// Mail delivery of a backlog of notifications to a real SMTP server (scripts/smtp-sink,
+    /// aiosmtpd): the sustained rate beside Python's smtplib into the same sink, then a round
+    /// with the sink killed with SIGKILL and restarted (lost, duplicates by Message-ID).
+    Mail {
+        #[arg(long, default_value_t = 50_000)]
+        notifications: usize,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Notifications claimed per round.
+        #[arg(long, default_value_t = 100)]
+        batch: u32,
+        /// Messages in flight at once (SMTP connections), also the baseline's connections.
+        #[arg(long, default_value_t = 8)]
+        concurrent_sends: usize,
+        /// The share of the backlog delivered before the sink is killed.
+        #[arg(long, default_value_t = 0.4)]
+        kill_at: f64,
+        /// How long the sink stays down, in milliseconds.
+        #[arg(long, default_value_t = 2_000)]
+        down_ms: u64,
+        /// A Python with aiosmtpd (default: CORRIDOR_TEST_SMTP_PYTHON, target/smtp-sink-venv,
+        /// python3).
+        #[arg(long)]
+        python: Option<std::path::PathBuf>,
+        #[arg(long, value_enum, default_value_t = BackendArg::Sqlite)]
+        backend: BackendArg,
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        postgres: String,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -251,6 +281,30 @@ async fn run(command: BenchCommand) -> Result<()> {
                 seed,
                 rounds,
                 max_pages_per_role,
+            })
+            .await
+        }
+        BenchCommand::Mail {
+            notifications,
+            runs,
+            batch,
+            concurrent_sends,
+            kill_at,
+            down_ms,
+            python,
+            backend,
+            postgres,
+        } => {
+            mail::run(mail::MailBenchOptions {
+                backends: backend.backends(),
+                notifications,
+                runs,
+                batch,
+                concurrent_sends,
+                kill_at,
+                down_for: std::time::Duration::from_millis(down_ms),
+                python,
+                postgres_admin_url: postgres,
             })
             .await
         }

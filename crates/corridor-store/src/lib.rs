@@ -24,6 +24,7 @@ mod engines;
 mod error;
 pub mod identity;
 pub mod ledger;
+pub mod mail_outbox;
 mod model;
 mod timestamp;
 pub mod vouchers;
@@ -50,6 +51,10 @@ pub use identity::IdentityStore;
 pub use ledger::{
     LedgerAccountRecord, LedgerReconciliation, LedgerStore, NewLedgerAccount, TransferRecord,
     LEDGER_BATCH_MAX_TRANSFERS,
+};
+pub use mail_outbox::{
+    ClaimedNotification, MailOutboxStore, NotificationClaim, OutboxCounts,
+    UndeliverableNotification,
 };
 pub use model::{
     ApiTokenInfo, AuditContext, AuditEvent, ChangeRecord, CityFilter, CityWithCounts, ImportReport,
@@ -94,6 +99,7 @@ pub trait Store:
     + vouchers::VoucherStore
     + beamtime::FacilityStore
     + beamtime::FacilityReviewStore
+    + mail_outbox::MailOutboxStore
     + Send
     + Sync
     + 'static

@@ -60,6 +60,18 @@ enum Command {
         /// The national station list (`StationInfo.json`) for the timetable's coordinates.
         #[arg(long, requires = "timetable")]
         stations: Option<std::path::PathBuf>,
+        /// Deliver notifications by mail through this SMTP relay, `smtp://[user:password@]host[:port]`
+        /// (e.g. `smtp://127.0.0.1:2525`; plain SMTP, no TLS). Without it, notifications stay
+        /// in the outbox.
+        #[arg(long, env = "CORRIDOR_SMTP_URL")]
+        smtp: Option<String>,
+        /// The From of the mails; its domain also names their Message-IDs.
+        #[arg(
+            long,
+            env = "CORRIDOR_MAIL_FROM",
+            default_value = "Corridor <corridor@localhost>"
+        )]
+        mail_from: String,
         /// How booking attempts are made safe: `locked` (the product) or `plain` (check-then-
         /// insert under SERIALIZABLE with retries), which only `corridor-bench booking` uses.
         /// Only in builds with the `bench-baselines` feature.
@@ -245,7 +257,14 @@ async fn run(command: Command) -> Result<()> {
                 }
             }
             region::print_demo_accounts(store.as_ref(), listen).await?;
-            serve(store, listen, false, corridor_app::RailSource::Demo).await
+            serve(
+                store,
+                listen,
+                false,
+                corridor_app::RailSource::Demo,
+                corridor_app::NodeOptions::default(),
+            )
+            .await
         }
         Command::Serve {
             database,
@@ -253,6 +272,8 @@ async fn run(command: Command) -> Result<()> {
             secure_cookies,
             timetable,
             stations,
+            smtp,
+            mail_from,
             #[cfg(feature = "bench-baselines")]
             booking_strategy,
         } => {
@@ -273,7 +294,10 @@ async fn run(command: Command) -> Result<()> {
                 )?),
                 None => corridor_app::RailSource::Demo,
             };
-            serve(store, listen, secure_cookies, rail).await
+            let node = corridor_app::NodeOptions {
+                mail: smtp.map(|url| corridor_app::mail::MailerSettings::new(url, mail_from)),
+            };
+            serve(store, listen, secure_cookies, rail, node).await
         }
         Command::Generate {
             database,
@@ -390,21 +414,22 @@ async fn serve(
     listen: SocketAddr,
     secure_cookies: bool,
     rail: corridor_app::RailSource,
+    node: corridor_app::NodeOptions,
 ) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
     let address = listener.local_addr()?;
-    let app = corridor_web::app_with_rail(
-        store,
+    let app = corridor_app::App::start_with_options(store, rail, node)
+        .await
+        .context("starting the node (indexes, background jobs, mailer)")?;
+    let app = corridor_web::router(
+        Arc::new(app),
         corridor_web::WebConfig {
             secure_cookies,
             request_timeout: None,
         },
-        rail,
-    )
-    .await
-    .context("building the search index")?;
+    );
     tracing::info!("serving on http://{address}");
     println!("Corridor is serving on http://{address}");
     corridor_web::serve(listener, app, shutdown_signal())

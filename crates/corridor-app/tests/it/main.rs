@@ -8,5 +8,6 @@ mod analytics;
 mod beamtime;
 mod bookings;
 mod catalogue;
+mod mail;
 mod reach;
 mod vouchers;

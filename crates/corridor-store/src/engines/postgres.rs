@@ -149,6 +149,9 @@ impl PostgresStore {
     /// Batches lock the accounts they touch, in id order so that two batches never wait on
     /// each other in a cycle.
     const LEDGER_LOCK_SUFFIX: &'static str = " FOR UPDATE";
+    /// Nodes claim the outbox concurrently: a claim locks its candidates and passes over rows
+    /// another claim has locked, so it neither waits for that claim nor takes its rows.
+    const OUTBOX_CLAIM_LOCK_SUFFIX: &'static str = " FOR UPDATE OF n SKIP LOCKED";
     /// Server nodes write concurrently: a batch locks its instruments' calendar rows.
     const BATCH_LOCKS_CALENDARS: bool = true;
     const READ_SNAPSHOT: Option<&'static str> =
@@ -518,3 +521,4 @@ crate::vouchers::expiry::shared_voucher_expiry_impl!(PostgresStore, sqlx::Postgr
 crate::beamtime::proposals_sql::shared_facility_impl!(PostgresStore, sqlx::Postgres);
 crate::beamtime::review_sql::shared_facility_review_impl!(PostgresStore, sqlx::Postgres);
 crate::catalogue::import::shared_write_helpers!(PostgresStore, sqlx::Postgres);
+crate::mail_outbox::sql::shared_mail_outbox_impl!(PostgresStore, sqlx::Postgres);

@@ -131,6 +131,8 @@ impl SqliteStore {
     const LEDGER_LOCK_SUFFIX: &'static str = "";
     /// The single writer already serialises every booking transaction.
     const BATCH_LOCKS_CALENDARS: bool = false;
+    /// The single writer serialises claims of the outbox, so its candidates need no lock.
+    const OUTBOX_CLAIM_LOCK_SUFFIX: &'static str = "";
     /// A read transaction in WAL mode sees one snapshot from its first read on.
     const READ_SNAPSHOT: Option<&'static str> = None;
 
@@ -363,3 +365,4 @@ crate::vouchers::expiry::shared_voucher_expiry_impl!(SqliteStore, sqlx::Sqlite);
 crate::beamtime::proposals_sql::shared_facility_impl!(SqliteStore, sqlx::Sqlite);
 crate::beamtime::review_sql::shared_facility_review_impl!(SqliteStore, sqlx::Sqlite);
 crate::catalogue::import::shared_write_helpers!(SqliteStore, sqlx::Sqlite);
+crate::mail_outbox::sql::shared_mail_outbox_impl!(SqliteStore, sqlx::Sqlite);

@@ -8,6 +8,7 @@ mod change_cursor_contract;
 mod contract;
 mod facility_contract;
 mod ledger_contract;
+mod mail_outbox_contract;
 mod support;
 mod upgrade;
 mod voucher_contract;
@@ -46,11 +47,14 @@ use change_cursor_contract::*;
 use contract::*;
 use facility_contract::*;
 use ledger_contract::*;
+use mail_outbox_contract::*;
 use voucher_contract::*;
 use voucher_correction_contract::*;
 use voucher_expiry_contract::*;
 
 contract_tests!(
+    the_outbox_is_claimed_sent_retried_and_given_up,
+    concurrent_claimers_never_hold_the_same_row,
     proposals_are_drafted_submitted_and_withdrawn_by_their_principal,
     reviews_and_allocations_are_kept_whole,
     analytics_agree_with_plain_sql,
@@ -175,8 +179,61 @@ mod sqlite_only {
 }
 
 mod postgres_only {
-    use corridor_store::{AuditContext, IdentityStore, Store};
+    use corridor_store::{AuditContext, IdentityStore, MailOutboxStore, Store};
     use jiff::{SignedDuration, Timestamp};
+
+    /// Two server nodes, four claimers each, over one outbox: every row is claimed by exactly
+    /// one of them (`FOR UPDATE SKIP LOCKED` and the lease).
+    #[tokio::test]
+    async fn claimers_on_two_nodes_never_hold_the_same_row() {
+        let first = crate::support::postgres().await;
+        let second = first.another_node().await;
+        let region = crate::support::tiny_region(25);
+        first.store.import_region(&region).await.unwrap();
+        let rows: Vec<corridor_store::beamtime::NewNotification> = (0..1_000)
+            .map(|number| corridor_store::beamtime::NewNotification {
+                user: region.users[number % 50].user.id,
+                kind: "test".to_owned(),
+                subject: format!("Subject {number}"),
+                body: String::new(),
+            })
+            .collect();
+        let now = corridor_store::now();
+        let ids = first
+            .store
+            .queue_notifications(&rows, now, &AuditContext::default())
+            .await
+            .unwrap();
+        let nodes: [&dyn MailOutboxStore; 2] = [&first.store, &second];
+        let claimers = (0..8).map(|claimer| {
+            let node = nodes[claimer % 2];
+            async move {
+                let mut mine = Vec::new();
+                loop {
+                    let batch = node
+                        .claim_due_notifications(
+                            &corridor_store::NotificationClaim {
+                                claimer: format!("node-{}-claimer-{claimer}", claimer % 2),
+                                limit: 9,
+                                lease: SignedDuration::from_mins(5),
+                                message_id_host: "h".to_owned(),
+                            },
+                            now,
+                        )
+                        .await
+                        .unwrap();
+                    if batch.is_empty() {
+                        return mine;
+                    }
+                    mine.extend(batch.into_iter().map(|row| row.id));
+                }
+            }
+        });
+        let claimed = futures_util::future::join_all(claimers).await;
+        crate::mail_outbox_contract::assert_claimed_exactly_once(&ids, &claimed);
+        second.close().await;
+        first.drop_schema().await;
+    }
 
     /// Nodes remember live API tokens (one query less per request) and forget one as soon
     /// as its revocation is announced: a token revoked on one node is refused on another
