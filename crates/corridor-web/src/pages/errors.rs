@@ -17,10 +17,9 @@ use corridor_domain::Language;
 use serde::Deserialize;
 
 use super::{
-    language_of, session_csrf_token, ChosenLanguage, CsrfToken, PageContext,
-    CONTENT_SECURITY_POLICY,
+    csrf_token_of, language_of, ChosenLanguage, CsrfToken, PageContext, CONTENT_SECURITY_POLICY,
 };
-use crate::auth::{AuthenticatedUser, Requester, CSRF_COOKIE, SESSION_COOKIE};
+use crate::auth::{AuthenticatedUser, Requester};
 use crate::problem::ApiError;
 
 /// The error page for `error`, in the page's language, with the status the API would give it.
@@ -144,14 +143,7 @@ fn context_of_request(request: &Request) -> PageContext {
         client_address: None,
     });
     let (language, _) = language_of(request.headers(), request.uri().query());
-    let jar = CookieJar::from_headers(request.headers());
-    let csrf = match jar.get(SESSION_COOKIE) {
-        Some(session) => session_csrf_token(session.value()),
-        None => jar
-            .get(CSRF_COOKIE)
-            .map(|cookie| cookie.value().to_owned())
-            .unwrap_or_default(),
-    };
+    let csrf = csrf_token_of(&CookieJar::from_headers(request.headers())).unwrap_or_default();
     let mut extensions = axum::http::Extensions::new();
     extensions.insert(ChosenLanguage(language));
     extensions.insert(CsrfToken(csrf));

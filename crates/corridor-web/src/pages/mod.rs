@@ -200,13 +200,17 @@ struct CsrfToken(String);
 #[derive(Clone, Copy)]
 struct ChosenLanguage(Language);
 
-fn language_of(headers: &HeaderMap, query: Option<&str>) -> (Language, bool) {
-    let from_query = query
+/// The language a query string asks for with `lang=`, if any.
+fn language_in_query(query: Option<&str>) -> Option<Language> {
+    query
         .into_iter()
         .flat_map(|query| query.split('&'))
         .filter_map(|pair| pair.strip_prefix("lang="))
-        .find_map(|code| Language::parse(code).ok());
-    if let Some(language) = from_query {
+        .find_map(|code| Language::parse(code).ok())
+}
+
+fn language_of(headers: &HeaderMap, query: Option<&str>) -> (Language, bool) {
+    if let Some(language) = language_in_query(query) {
         return (language, true);
     }
     let jar = CookieJar::from_headers(headers);
@@ -230,6 +234,19 @@ fn language_of(headers: &HeaderMap, query: Option<&str>) -> (Language, bool) {
     )
 }
 
+/// The CSRF token this browser's forms carry, when it has one: a signed-in visitor's is bound
+/// to their session; a visitor without a session (the sign-in form) has the double-submit
+/// cookie.
+fn csrf_token_of(jar: &CookieJar) -> Option<String> {
+    match jar.get(SESSION_COOKIE) {
+        Some(session) => Some(session_csrf_token(session.value())),
+        None => jar
+            .get(CSRF_COOKIE)
+            .map(|cookie| cookie.value().to_owned())
+            .filter(|value| value.len() >= 32 && value.len() < 100),
+    }
+}
+
 /// Gives every page request its CSRF token and language, sets the cookies that carry them,
 /// and adds the security headers that only HTML needs.
 async fn page_cookies_and_headers(
@@ -238,19 +255,9 @@ async fn page_cookies_and_headers(
     next: Next,
 ) -> Response {
     let jar = CookieJar::from_headers(request.headers());
-    // A signed-in visitor's forms carry a token bound to their session; a visitor without a
-    // session (the sign-in form) gets the double-submit cookie.
-    let session_token = jar
-        .get(SESSION_COOKIE)
-        .map(|cookie| session_csrf_token(cookie.value()));
-    let existing_csrf = jar
-        .get(CSRF_COOKIE)
-        .map(|cookie| cookie.value().to_owned())
-        .filter(|value| value.len() >= 32 && value.len() < 100);
-    let (csrf, new_csrf) = match (session_token, existing_csrf) {
-        (Some(token), _) => (token, false),
-        (None, Some(token)) => (token, false),
-        (None, None) => (auth::new_secret("").0, true),
+    let (csrf, new_csrf) = match csrf_token_of(&jar) {
+        Some(token) => (token, false),
+        None => (auth::new_secret("").0, true),
     };
     let (language, language_chosen_now) = language_of(request.headers(), request.uri().query());
     request.extensions_mut().insert(CsrfToken(csrf.clone()));
@@ -350,12 +357,7 @@ impl PageContext {
 /// in the language the address asked for, which brings them back to the page (a GET; a form
 /// posted while signed out returns to nothing it could repeat).
 pub(crate) fn to_sign_in_from(method: &axum::http::Method, uri: &axum::http::Uri) -> Response {
-    let language = uri
-        .query()
-        .into_iter()
-        .flat_map(|query| query.split('&'))
-        .filter_map(|pair| pair.strip_prefix("lang="))
-        .find_map(|code| Language::parse(code).ok());
+    let language = language_in_query(uri.query());
     let href = if method == axum::http::Method::GET {
         forms::sign_in_href(&uri.to_string())
     } else {
@@ -434,10 +436,6 @@ struct ProvinceRow {
     instruments: u64,
 }
 
-fn thousands(value: u64) -> String {
-    readable::grouped(value)
-}
-
 /// A large sum as people say it: "¥91.9 billion", "918.6 亿元".
 fn large_yuan(fen: i64, language: Language) -> String {
     let yuan = fen.max(0) as f64 / 100.0;
@@ -480,14 +478,17 @@ async fn landing(
     };
     use corridor_domain::InstitutionKind::*;
     let stats = vec![
-        (t.instruments, thousands(summary.instruments)),
-        (t.institutions, thousands(summary.institutions)),
-        (t.universities, thousands(kind(University))),
-        (t.research_institutes, thousands(kind(ResearchInstitute))),
-        (t.corporations, thousands(kind(Corporation))),
-        (t.hospitals, thousands(kind(Hospital))),
-        (t.cities, thousands(summary.cities)),
-        (t.beamlines, thousands(summary.beamlines)),
+        (t.instruments, readable::grouped(summary.instruments)),
+        (t.institutions, readable::grouped(summary.institutions)),
+        (t.universities, readable::grouped(kind(University))),
+        (
+            t.research_institutes,
+            readable::grouped(kind(ResearchInstitute)),
+        ),
+        (t.corporations, readable::grouped(kind(Corporation))),
+        (t.hospitals, readable::grouped(kind(Hospital))),
+        (t.cities, readable::grouped(summary.cities)),
+        (t.beamlines, readable::grouped(summary.beamlines)),
         (
             t.purchase_value,
             large_yuan(summary.purchase_value_fen, ctx.language),
