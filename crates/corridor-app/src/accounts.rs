@@ -198,7 +198,7 @@ impl Accounts<'_> {
         let candidate = self.store.sign_in_candidate(email).await?;
         let (stored_hash, user) = match candidate {
             Some(candidate) => match candidate.password_hash {
-                Some(hash) => (hash, Some(candidate.user)),
+                Some(hash) => (hash, Some((candidate.user, candidate.email_verified))),
                 None => (self.state.timing_equaliser_hash.clone(), None),
             },
             None => (self.state.timing_equaliser_hash.clone(), None),
@@ -209,9 +209,14 @@ impl Accounts<'_> {
                 .await
                 .map_err(|error| AppError::internal_because("checking a password", error))?;
         match (verified, user) {
-            (true, Some(user)) => {
+            (true, Some((user, true))) => {
                 self.state.sign_in_limiter.succeeded(attempt);
                 Ok(user)
+            }
+            // Said only to someone who knows the password, so it reveals nothing new.
+            (true, Some((_, false))) => {
+                self.state.sign_in_limiter.succeeded(attempt);
+                Err(AppError::EmailNotVerified)
             }
             // The attempt stays counted.
             _ => Err(AppError::BadCredentials),

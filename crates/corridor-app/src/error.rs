@@ -37,6 +37,16 @@ pub enum AppError {
     /// The sign-in limiter refuses further attempts for a while.
     #[error("too many failed sign-ins; try again in {} seconds", retry_after.as_secs())]
     TooManySignInAttempts { retry_after: Duration },
+    /// The password was right but the address was never verified: the account cannot sign
+    /// in until its verification link is followed (a new one can be asked for).
+    #[error(
+        "this e-mail address is not verified yet: follow the link we mailed, or ask for a new one"
+    )]
+    EmailNotVerified,
+    /// Too many requests that send mail (sign-up, reset, a new link) for one address or
+    /// from one client.
+    #[error("too many requests for this address; try again in {} seconds", retry_after.as_secs())]
+    TooManyAccountRequests { retry_after: Duration },
     /// A rule of the product refused the request; the refusal says which.
     #[error("{0}")]
     Refused(Refusal),

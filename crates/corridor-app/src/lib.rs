@@ -19,6 +19,7 @@ pub mod bookings;
 pub mod catalogue;
 pub mod cluster_reach;
 pub mod dates;
+pub mod enrolment;
 pub mod error;
 pub mod indexes;
 pub mod jobs;
@@ -64,7 +65,13 @@ pub struct NodeOptions {
     /// Deliver the notification outbox over SMTP; without it, notifications stay in the
     /// outbox.
     pub mail: Option<mail::MailerSettings>,
+    /// The site's address as people reach it (`https://corridor.example`), for the links in
+    /// mails; `http://127.0.0.1:8080` when not said.
+    pub public_base_url: Option<String>,
 }
+
+/// Where mailed links point when a node is not told its public address.
+pub const DEFAULT_PUBLIC_BASE_URL: &str = "http://127.0.0.1:8080";
 
 /// The rail timetable a node routes on: the demo region's generated network, or an imported
 /// one (a GTFS feed, a diagram, the station-level national network) whose stations are given
@@ -82,6 +89,9 @@ pub struct App {
     analytics: Arc<AnalyticsService>,
     rail: Arc<RailService>,
     accounts: accounts::AccountsState,
+    enrolment: enrolment::EnrolmentState,
+    public_base_url: String,
+    mail_delivery_configured: bool,
     region_time_zone_name: TimeZoneName,
     region_time_zone: TimeZone,
     overview_cache: catalogue::OverviewCache,
@@ -162,6 +172,13 @@ impl App {
             .map_err(StartError::Region)?;
         let region_time_zone = region_time_zone_name.zone();
         jobs::spawn_voucher_expiry(store.clone(), region_time_zone.clone());
+        let public_base_url = options
+            .public_base_url
+            .as_deref()
+            .unwrap_or(DEFAULT_PUBLIC_BASE_URL)
+            .trim_end_matches('/')
+            .to_owned();
+        let mail_delivery_configured = options.mail.is_some();
         match options.mail {
             Some(settings) => {
                 mail::spawn_mail_delivery(store.clone(), settings).map_err(StartError::Mail)?;
@@ -175,6 +192,9 @@ impl App {
             analytics,
             rail,
             accounts: accounts::AccountsState::new(),
+            enrolment: enrolment::EnrolmentState::new(),
+            public_base_url,
+            mail_delivery_configured,
             region_time_zone_name,
             region_time_zone,
             overview_cache: catalogue::OverviewCache::default(),
@@ -214,6 +234,26 @@ impl App {
             store: self.store.as_ref(),
             state: &self.accounts,
         }
+    }
+
+    pub fn enrolment(&self) -> enrolment::Enrolment<'_> {
+        enrolment::Enrolment {
+            accounts: self.store.as_ref(),
+            catalogue: self.store.as_ref(),
+            state: &self.enrolment,
+            public_base_url: &self.public_base_url,
+        }
+    }
+
+    /// Whether this node delivers the outbox over SMTP (without it, mail waits in the outbox
+    /// and the platform admin reads it in the mail viewer).
+    pub fn mail_delivery_configured(&self) -> bool {
+        self.mail_delivery_configured
+    }
+
+    /// The site's address as mailed links name it.
+    pub fn public_base_url(&self) -> &str {
+        &self.public_base_url
     }
 
     pub fn bookings(&self) -> bookings::Bookings<'_> {

@@ -38,11 +38,34 @@ struct Counts {
     next_attempt: u64,
 }
 
+/// How many attempts a limiter lets through per key within its window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptLimits {
+    pub per_address: usize,
+    pub per_client: usize,
+    pub window: Duration,
+}
+
+impl Default for AttemptLimits {
+    /// The sign-in policy: [`FAILURES_PER_ADDRESS`] and [`FAILURES_PER_CLIENT`] failures in
+    /// [`FAILURE_WINDOW`].
+    fn default() -> AttemptLimits {
+        AttemptLimits {
+            per_address: FAILURES_PER_ADDRESS,
+            per_client: FAILURES_PER_CLIENT,
+            window: FAILURE_WINDOW,
+        }
+    }
+}
+
 /// Attempt times per key, with the policy; pure apart from the mutex (the caller passes the
-/// time).
+/// time). The same limiter, with other limits, paces the requests that send mail (sign-up,
+/// password reset, a new verification link): there every request counts, as no request
+/// "succeeds" in the limiter's sense.
 #[derive(Default)]
 pub struct SignInLimiter {
     counts: Mutex<Counts>,
+    limits: AttemptLimits,
 }
 
 /// An attempt that was let through and counted; hand it back with
@@ -65,6 +88,13 @@ fn client_key(client: &str) -> String {
 }
 
 impl SignInLimiter {
+    pub fn with_limits(limits: AttemptLimits) -> SignInLimiter {
+        SignInLimiter {
+            counts: Mutex::default(),
+            limits,
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Counts> {
         self.counts
             .lock()
@@ -79,24 +109,25 @@ impl SignInLimiter {
         client: Option<&str>,
         now: Instant,
     ) -> Result<SignInAttempt, Duration> {
+        let limits = self.limits;
         let mut counts = self.lock();
         if counts.by_key.len() > SWEEP_ABOVE_KEYS {
             counts.by_key.retain(|_, times| {
-                forget_before(times, now);
+                forget_before(times, now, limits.window);
                 !times.is_empty()
             });
         }
         let keys = [
-            Some((address_key(email), FAILURES_PER_ADDRESS)),
-            client.map(|client| (client_key(client), FAILURES_PER_CLIENT)),
+            Some((address_key(email), limits.per_address)),
+            client.map(|client| (client_key(client), limits.per_client)),
         ];
         let mut wait = Duration::ZERO;
         for (key, limit) in keys.iter().flatten() {
             if let Some(times) = counts.by_key.get_mut(key) {
-                forget_before(times, now);
+                forget_before(times, now, limits.window);
                 if times.len() >= *limit {
                     let oldest = times[times.len() - limit].at;
-                    wait = wait.max(FAILURE_WINDOW.saturating_sub(now.duration_since(oldest)));
+                    wait = wait.max(limits.window.saturating_sub(now.duration_since(oldest)));
                 }
             }
         }
@@ -110,7 +141,7 @@ impl SignInLimiter {
             let times = counts.by_key.entry(key).or_default();
             times.push_back(Counted { at: now, attempt });
             // More than the larger limit is never needed to decide.
-            while times.len() > FAILURES_PER_CLIENT {
+            while times.len() > limits.per_client.max(limits.per_address) {
                 times.pop_front();
             }
         }
@@ -134,10 +165,10 @@ impl SignInLimiter {
     }
 }
 
-fn forget_before(times: &mut VecDeque<Counted>, now: Instant) {
+fn forget_before(times: &mut VecDeque<Counted>, now: Instant, window: Duration) {
     while times
         .front()
-        .is_some_and(|counted| now.duration_since(counted.at) >= FAILURE_WINDOW)
+        .is_some_and(|counted| now.duration_since(counted.at) >= window)
     {
         times.pop_front();
     }

@@ -47,5 +47,5 @@ pub use opening_hours::{MinuteOfDay, OpeningInterval, TimeZoneName, WeeklyOpenin
 pub use pagination::{PageLimit, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT};
 pub use text::{bounded_text, optional_bounded_text};
 pub use user::{
-    EmailAddress, Language, PlaintextPassword, Role, RoleGrant, RoleScope, User, UserId,
+    EmailAddress, Language, Membership, PlaintextPassword, Role, RoleGrant, RoleScope, User, UserId,
 };

@@ -123,6 +123,18 @@ coded_enum!(
     }
 );
 
+coded_enum!(
+    /// Whether a person's home institution has admitted them. Someone who signs up names an
+    /// institution and is `Requested` until its admins admit or refuse them; accounts made by
+    /// an operator, the demo or an identity provider vouching for the institution are
+    /// `Admitted` from the start.
+    Membership, "membership" {
+        Requested => "requested",
+        Admitted => "admitted",
+        Refused => "refused",
+    }
+);
+
 /// Where a role applies: everywhere, at one institution, or in one province.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
@@ -237,6 +249,34 @@ impl User {
             Role::FacilityUserOffice => grant.scope == RoleScope::Institution(facility),
             _ => false,
         })
+    }
+
+    /// Whether this user decides who is a member of `institution`: its institution admins,
+    /// and platform admins.
+    pub fn admits_members_of(&self, institution: InstitutionId) -> bool {
+        self.roles.iter().any(|grant| match grant.role {
+            Role::PlatformAdmin => true,
+            Role::InstitutionAdmin => grant.scope == RoleScope::Institution(institution),
+            _ => false,
+        })
+    }
+
+    /// The institutions whose members this user admits; `None` for a platform admin (all).
+    pub fn member_admitting_institutions(&self) -> Option<Vec<InstitutionId>> {
+        if self.has_role(Role::PlatformAdmin) {
+            return None;
+        }
+        Some(
+            self.roles
+                .iter()
+                .filter_map(|grant| match (grant.role, grant.scope) {
+                    (Role::InstitutionAdmin, RoleScope::Institution(institution)) => {
+                        Some(institution)
+                    }
+                    _ => None,
+                })
+                .collect(),
+        )
     }
 
     pub fn may_manage_instruments_of(&self, institution: InstitutionId) -> bool {

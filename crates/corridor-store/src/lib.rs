@@ -14,6 +14,7 @@
 
 // One module per aggregate, each with its trait, its records and its SQL; the engines'
 // connection set-up and their few differences in `engines/`.
+pub mod accounts;
 pub mod analytics;
 pub mod backup;
 pub mod beamtime;
@@ -33,6 +34,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use accounts::{
+    AccountLinkPurpose, AccountMail, AccountStanding, AccountStore, LinkEffect, MembershipRequest,
+    NewAccountLink, OutboxMessage, RedeemedLink,
+};
 pub use analytics::{AnalyticsBySql, AnalyticsSnapshot, AnalyticsStore};
 #[cfg(feature = "bench-baselines")]
 pub use bookings::BookingStrategy;
@@ -100,6 +105,7 @@ pub trait Store:
     + beamtime::FacilityStore
     + beamtime::FacilityReviewStore
     + mail_outbox::MailOutboxStore
+    + accounts::AccountStore
     + Send
     + Sync
     + 'static

@@ -170,6 +170,8 @@ pub struct RegionInfo {
 pub struct SignInCandidate {
     pub user: User,
     pub password_hash: Option<String>,
+    /// Whether the address was verified; a self sign-up cannot sign in before.
+    pub email_verified: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -28,6 +28,9 @@ pub enum Gate {
     /// Instrument managers and institution admins (of some institution), and platform admins;
     /// the handler checks the institution.
     Managers,
+    /// Institution admins (of some institution) and platform admins; the application layer
+    /// checks the institution.
+    InstitutionAdmins,
     /// Voucher offices (of some province) and platform admins; the handler checks the province.
     VoucherOffices,
     /// Large facilities' user offices and platform admins; the handler checks the facility.
@@ -54,6 +57,7 @@ impl Gate {
                 Role::InstitutionAdmin,
                 Role::PlatformAdmin,
             ],
+            Gate::InstitutionAdmins => &[Role::InstitutionAdmin, Role::PlatformAdmin],
             Gate::VoucherOffices => &[Role::VoucherOffice, Role::PlatformAdmin],
             Gate::UserOffices => &[Role::FacilityUserOffice, Role::PlatformAdmin],
             Gate::Reviewers => &[Role::Reviewer, Role::PlatformAdmin],
@@ -151,6 +155,26 @@ pub const ROUTE_GATES: &[(&str, &str, Gate)] = &[
     ("GET", "/instruments/{id}", Public),
     ("GET", "/sign-in", Public),
     ("POST", "/sign-in", Public),
+    // Joining: anyone may ask, and the answers never say whether an address has an account.
+    ("GET", "/sign-up", Public),
+    ("POST", "/sign-up", Public),
+    ("GET", "/verify-email", Public),
+    ("POST", "/verify-email", Public),
+    ("POST", "/verify-email/resend", Public),
+    ("GET", "/reset-password", Public),
+    ("POST", "/reset-password", Public),
+    ("GET", "/reset-password/new", Public),
+    ("POST", "/reset-password/new", Public),
+    // A change of address is confirmed from the mail, signed in or not: the link proves it.
+    ("GET", "/account/email/confirm", Public),
+    ("POST", "/account/email/confirm", Public),
+    ("GET", "/account", SignedIn),
+    ("POST", "/account/email", SignedIn),
+    ("GET", "/admin/mail", PlatformAdmins),
+    // Institution admins (and platform admins) decide who is a member; the application
+    // layer checks the institution.
+    ("GET", "/institution/members", InstitutionAdmins),
+    ("POST", "/institution/members/{id}/decision", InstitutionAdmins),
     ("GET", "/problems/{slug}", Public),
     ("GET", "/static/corridor.css", Public),
     ("GET", "/favicon.svg", Public),
@@ -289,6 +313,7 @@ fn forbidden_reason(gate: Gate) -> String {
         Gate::Managers => {
             "only instrument managers, institution admins and platform admins may do this"
         }
+        Gate::InstitutionAdmins => "only institution admins and platform admins may do this",
         Gate::VoucherOffices => "only voucher offices and platform admins may do this",
         Gate::UserOffices => "only a facility's user office and platform admins may do this",
         Gate::Reviewers => "only proposal reviewers and platform admins may do this",

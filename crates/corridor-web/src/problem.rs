@@ -231,7 +231,11 @@ impl From<AppError> for ApiError {
             },
             AppError::Conflict(what) => ApiError::Conflict(what),
             AppError::BadCredentials => ApiError::BadCredentials,
-            AppError::TooManySignInAttempts { retry_after } => ApiError::TooManyAttempts {
+            AppError::EmailNotVerified => {
+                ApiError::Forbidden(AppError::EmailNotVerified.to_string())
+            }
+            AppError::TooManySignInAttempts { retry_after }
+            | AppError::TooManyAccountRequests { retry_after } => ApiError::TooManyAttempts {
                 // Never "retry in 0 seconds": a client would hammer at once.
                 retry_after_seconds: retry_after.as_secs().max(1),
             },

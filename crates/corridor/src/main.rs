@@ -26,6 +26,41 @@ struct Cli {
     command: Command,
 }
 
+/// How a serving node mails people and names itself in the links it mails.
+#[derive(clap::Args)]
+struct MailArgs {
+    /// Deliver notifications by mail through this SMTP relay, `smtp://[user:password@]host[:port]`
+    /// (e.g. `smtp://127.0.0.1:2525`; plain SMTP, no TLS). Without it, notifications stay
+    /// in the outbox (the platform admin reads them at /admin/mail).
+    #[arg(long, env = "CORRIDOR_SMTP_URL")]
+    smtp: Option<String>,
+    /// The From of the mails; its domain also names their Message-IDs.
+    #[arg(
+        long,
+        env = "CORRIDOR_MAIL_FROM",
+        default_value = "Corridor <corridor@localhost>"
+    )]
+    mail_from: String,
+    /// The site's address as people reach it, for the links in mails (verification,
+    /// password reset); `http://LISTEN` when not said.
+    #[arg(long, env = "CORRIDOR_PUBLIC_URL")]
+    public_url: Option<String>,
+}
+
+impl MailArgs {
+    fn node_options(self, listen: SocketAddr) -> corridor_app::NodeOptions {
+        corridor_app::NodeOptions {
+            mail: self
+                .smtp
+                .map(|url| corridor_app::mail::MailerSettings::new(url, self.mail_from)),
+            public_base_url: Some(
+                self.public_url
+                    .unwrap_or_else(|| format!("http://{listen}")),
+            ),
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Generates the demo region into a data directory (once) and serves it.
@@ -40,6 +75,8 @@ enum Command {
         /// `small` is for tests that start many servers; the demo region is `full`.
         #[arg(long, value_enum, default_value_t = Scale::Full)]
         scale: Scale,
+        #[command(flatten)]
+        mail: MailArgs,
     },
     /// Serves an existing database.
     Serve {
@@ -60,18 +97,8 @@ enum Command {
         /// The national station list (`StationInfo.json`) for the timetable's coordinates.
         #[arg(long, requires = "timetable")]
         stations: Option<std::path::PathBuf>,
-        /// Deliver notifications by mail through this SMTP relay, `smtp://[user:password@]host[:port]`
-        /// (e.g. `smtp://127.0.0.1:2525`; plain SMTP, no TLS). Without it, notifications stay
-        /// in the outbox.
-        #[arg(long, env = "CORRIDOR_SMTP_URL")]
-        smtp: Option<String>,
-        /// The From of the mails; its domain also names their Message-IDs.
-        #[arg(
-            long,
-            env = "CORRIDOR_MAIL_FROM",
-            default_value = "Corridor <corridor@localhost>"
-        )]
-        mail_from: String,
+        #[command(flatten)]
+        mail: MailArgs,
         /// How booking attempts are made safe: `locked` (the product) or `plain` (check-then-
         /// insert under SERIALIZABLE with retries), which only `corridor-bench booking` uses.
         /// Only in builds with the `bench-baselines` feature.
@@ -242,6 +269,7 @@ async fn run(command: Command) -> Result<()> {
             listen,
             seed,
             scale,
+            mail,
         } => {
             std::fs::create_dir_all(&data_dir)
                 .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
@@ -262,7 +290,7 @@ async fn run(command: Command) -> Result<()> {
                 listen,
                 false,
                 corridor_app::RailSource::Demo,
-                corridor_app::NodeOptions::default(),
+                mail.node_options(listen),
             )
             .await
         }
@@ -272,8 +300,7 @@ async fn run(command: Command) -> Result<()> {
             secure_cookies,
             timetable,
             stations,
-            smtp,
-            mail_from,
+            mail,
             #[cfg(feature = "bench-baselines")]
             booking_strategy,
         } => {
@@ -294,9 +321,7 @@ async fn run(command: Command) -> Result<()> {
                 )?),
                 None => corridor_app::RailSource::Demo,
             };
-            let node = corridor_app::NodeOptions {
-                mail: smtp.map(|url| corridor_app::mail::MailerSettings::new(url, mail_from)),
-            };
+            let node = mail.node_options(listen);
             serve(store, listen, secure_cookies, rail, node).await
         }
         Command::Generate {

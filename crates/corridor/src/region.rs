@@ -225,6 +225,7 @@ pub async fn print_demo_accounts(store: &dyn Store, listen: SocketAddr) -> Resul
             println!("  {:<34} {}", email.as_str(), roles.join(", "));
         }
     }
+    println!("New people sign up at http://{listen}/sign-up; without --smtp their mail waits in the outbox, which the platform admin reads at http://{listen}/admin/mail.");
     println!("API: curl -X POST http://{listen}/api/v1/tokens -H 'content-type: application/json' -d '{{\"email\":\"admin@corridor.demo\",\"password\":\"{DEMO_PASSWORD}\",\"name\":\"cli\"}}'");
     Ok(())
 }

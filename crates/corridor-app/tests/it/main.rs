@@ -8,6 +8,7 @@ mod analytics;
 mod beamtime;
 mod bookings;
 mod catalogue;
+mod enrolment;
 mod mail;
 mod reach;
 mod vouchers;

@@ -199,7 +199,7 @@ macro_rules! shared_booking_impl {
         const REQUEST_FACTS_COLUMNS: &str = "c.slot_minutes, c.min_booking_minutes, c.max_booking_minutes, c.lead_time_minutes, c.cancellation_deadline_minutes, c.weekly_quota_minutes, c.booking_horizon_days, \
              i.institution_id, i.access_policy, i.booking_mode, i.training_required, i.opening_hours, i.time_zone, \
              i.rate_own_institution_fen, i.rate_other_academic_fen, i.rate_industry_fen, i.name_en, i.name_zh, \
-             u.home_institution_id, u.display_name, hi.kind AS home_kind, hc.province_code AS home_province, \
+             u.home_institution_id, u.membership, u.display_name, hi.kind AS home_kind, hc.province_code AS home_province, \
              (SELECT COUNT(*) FROM qualifications q WHERE q.instrument_id = i.id AND q.user_id = u.id AND q.revoked_at IS NULL) AS qualifications, \
              (SELECT COUNT(*) FROM calendar_closures cc WHERE cc.instrument_id = i.id AND cc.starts_at < {ends} AND cc.ends_at > {starts}) AS closures, \
              (SELECT CASE WHEN b.starts_at < {ends} THEN b.id END FROM bookings b WHERE b.instrument_id = i.id AND b.ends_at > {starts} AND b.status IN {holding} AND b.id <> {except} ORDER BY b.ends_at LIMIT 1) AS overlapping, \
@@ -247,6 +247,15 @@ macro_rules! shared_booking_impl {
                 Fen(row.try_get("rate_other_academic_fen")?),
                 Fen(row.try_get("rate_industry_fen")?),
             ))?;
+            // Only an admitted member is priced, and admitted, as one of the home
+            // institution: a person who signed up naming an institution that has not yet
+            // admitted them is an outside user until it does.
+            let admitted_member = row.try_get::<&str, _>("membership")? == "admitted";
+            let (home, home_kind) = if admitted_member {
+                (home, home_kind)
+            } else {
+                (InstitutionId(0), InstitutionKind::Corporation)
+            };
             let user_class = if home == provider {
                 UserClass::OwnInstitution
             } else if home_kind.is_academic() {

@@ -731,12 +731,12 @@ macro_rules! shared_store_impl {
             }
 
             async fn sign_in_candidate(&self, email: &EmailAddress) -> Result<Option<SignInCandidate>, StoreError> {
-                let row = sqlx::query(&format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.email = $1"))
+                let row = sqlx::query(&format!("SELECT {USER_COLUMNS}, u.password_hash, u.email_verified FROM users u WHERE u.email = $1"))
                     .bind(email.as_str())
                     .fetch_optional(self.read_pool())
                     .await?;
                 match row {
-                    Some(row) => Ok(Some(SignInCandidate { user: self.user_from_row(&row).await?, password_hash: row.try_get("password_hash")? })),
+                    Some(row) => Ok(Some(SignInCandidate { user: self.user_from_row(&row).await?, password_hash: row.try_get("password_hash")?, email_verified: row.try_get("email_verified")? })),
                     None => Ok(None),
                 }
             }

@@ -522,3 +522,4 @@ crate::beamtime::proposals_sql::shared_facility_impl!(PostgresStore, sqlx::Postg
 crate::beamtime::review_sql::shared_facility_review_impl!(PostgresStore, sqlx::Postgres);
 crate::catalogue::import::shared_write_helpers!(PostgresStore, sqlx::Postgres);
 crate::mail_outbox::sql::shared_mail_outbox_impl!(PostgresStore, sqlx::Postgres);
+crate::accounts::sql::shared_account_impl!(PostgresStore, sqlx::Postgres);

@@ -366,3 +366,4 @@ crate::beamtime::proposals_sql::shared_facility_impl!(SqliteStore, sqlx::Sqlite)
 crate::beamtime::review_sql::shared_facility_review_impl!(SqliteStore, sqlx::Sqlite);
 crate::catalogue::import::shared_write_helpers!(SqliteStore, sqlx::Sqlite);
 crate::mail_outbox::sql::shared_mail_outbox_impl!(SqliteStore, sqlx::Sqlite);
+crate::accounts::sql::shared_account_impl!(SqliteStore, sqlx::Sqlite);

@@ -1,6 +1,7 @@
 //! The store's one integration-test binary: the contract every store implementation keeps,
 //! run against SQLite and against the PostgreSQL server at 127.0.0.1:5432.
 
+mod account_contract;
 mod analytics_contract;
 mod booking_batch_contract;
 mod booking_contract;
@@ -40,6 +41,7 @@ macro_rules! contract_tests {
     };
 }
 
+use account_contract::*;
 use analytics_contract::*;
 use booking_batch_contract::*;
 use booking_contract::*;
@@ -53,6 +55,7 @@ use voucher_correction_contract::*;
 use voucher_expiry_contract::*;
 
 contract_tests!(
+    self_sign_ups_verify_reset_and_move_through_single_use_links,
     the_outbox_is_claimed_sent_retried_and_given_up,
     concurrent_claimers_never_hold_the_same_row,
     proposals_are_drafted_submitted_and_withdrawn_by_their_principal,

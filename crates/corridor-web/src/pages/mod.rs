@@ -33,6 +33,7 @@ mod analytics_reach;
 mod analytics_vouchers;
 mod booking;
 mod booking_text;
+mod enrolment;
 mod errors;
 mod facility;
 mod facility_office;
@@ -42,6 +43,7 @@ mod instruments;
 mod manage;
 mod manage_instrument;
 mod manage_usage;
+mod members;
 mod my_bookings;
 mod reach;
 pub(crate) mod readable;
@@ -175,6 +177,38 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
             get(vouchers::office::settlement_csv_download),
         )
         .route("/sign-in", get(sign_in_form).post(sign_in_submit))
+        .route(
+            "/sign-up",
+            get(enrolment::sign_up_page).post(enrolment::sign_up_submit),
+        )
+        .route(
+            "/verify-email",
+            get(enrolment::verify_email_page).post(enrolment::verify_email_submit),
+        )
+        .route(
+            "/verify-email/resend",
+            post(enrolment::resend_verification_submit),
+        )
+        .route(
+            "/reset-password",
+            get(enrolment::reset_request_page).post(enrolment::reset_request_submit),
+        )
+        .route(
+            "/reset-password/new",
+            get(enrolment::new_password_page).post(enrolment::new_password_submit),
+        )
+        .route("/account", get(enrolment::account_page))
+        .route("/account/email", post(enrolment::change_email_submit))
+        .route(
+            "/account/email/confirm",
+            get(enrolment::confirm_email_page).post(enrolment::confirm_email_submit),
+        )
+        .route("/admin/mail", get(enrolment::mail_page))
+        .route("/institution/members", get(members::members_page))
+        .route(
+            "/institution/members/{id}/decision",
+            post(members::decision_submit),
+        )
         .route("/sign-out", post(sign_out))
         .route("/problems/{slug}", get(problem_page))
         .route("/static/corridor.css", get(stylesheet))
@@ -554,6 +588,8 @@ struct SignInTemplate {
     ctx: PageContext,
     email: String,
     failed: bool,
+    /// The password was right but the address is not confirmed yet.
+    unverified: bool,
     /// Where to go once signed in (a path of this site), carried through the form.
     next: String,
 }
@@ -561,6 +597,8 @@ struct SignInTemplate {
 #[derive(Debug, Default, Deserialize)]
 struct SignInParams {
     next: Option<String>,
+    /// The address to fill in (after a confirmation or a reset).
+    email: Option<String>,
 }
 
 async fn sign_in_form(
@@ -571,8 +609,14 @@ async fn sign_in_form(
     let ctx = PageContext::new(&requester, request.extensions(), "/sign-in");
     let page = SignInTemplate {
         ctx,
-        email: String::new(),
+        email: params
+            .email
+            .as_deref()
+            .and_then(|email| corridor_domain::EmailAddress::parse(email).ok())
+            .map(|email| email.as_str().to_owned())
+            .unwrap_or_default(),
         failed: false,
+        unverified: false,
         next: params
             .next
             .as_deref()
@@ -685,15 +729,22 @@ async fn sign_in_submit(
         .await;
     let session = match started {
         Ok(session) => session,
-        Err(AppError::BadCredentials) => {
+        Err(error @ (AppError::BadCredentials | AppError::EmailNotVerified)) => {
+            let unverified = matches!(error, AppError::EmailNotVerified);
             let page = SignInTemplate {
                 ctx,
                 email: form.email,
-                failed: true,
+                failed: !unverified,
+                unverified,
                 next: forms::safe_return_path(&form.next).unwrap_or_default(),
             };
+            let status = if unverified {
+                StatusCode::FORBIDDEN
+            } else {
+                StatusCode::UNAUTHORIZED
+            };
             return match render(&page) {
-                Ok(html) => (StatusCode::UNAUTHORIZED, html).into_response(),
+                Ok(html) => (status, html).into_response(),
                 Err(error) => error.into_response(),
             };
         }

@@ -5,6 +5,7 @@
 use crate::support::{client, sqlite_server, TestServer, DEMO_PASSWORD};
 
 mod booking;
+mod enrolment;
 mod errors;
 mod tokens;
 mod vouchers;
