@@ -85,6 +85,7 @@ pub struct App {
     region_time_zone_name: TimeZoneName,
     region_time_zone: TimeZone,
     overview_cache: catalogue::OverviewCache,
+    statistics_cache: beamtime::StatisticsCache,
 }
 
 impl App {
@@ -178,6 +179,7 @@ impl App {
             region_time_zone_name,
             region_time_zone,
             overview_cache: catalogue::OverviewCache::default(),
+            statistics_cache: beamtime::StatisticsCache::default(),
         })
     }
 
@@ -250,6 +252,7 @@ impl App {
         beamtime::Beamtime {
             store: self.store.as_ref(),
             region_time_zone: &self.region_time_zone,
+            statistics_cache: &self.statistics_cache,
         }
     }
 
