@@ -9,7 +9,7 @@ use corridor_domain::facility::allocation::ProposalType;
 use corridor_domain::facility::proposal::{Cycle, CycleId, ProposalStatus};
 use corridor_domain::facility::ProposalId;
 use corridor_domain::{Beamline, BeamlineId, TimeZoneName};
-use corridor_store::beamtime::{NotificationRecord, StoredDecision};
+use corridor_store::beamtime::{NotificationRecord, ProposalRecord, StoredDecision};
 use jiff::Timestamp;
 
 use super::allocation::{
@@ -146,31 +146,48 @@ impl Beamtime<'_> {
     }
 
     pub(super) async fn schedule_of(&self, cycle: Cycle) -> AppResult<PublishedSchedule> {
+        self.schedule_with(cycle, None).await
+    }
+
+    /// The cycle's published schedule, naming its blocks' proposals from `proposals` (every
+    /// proposal of the cycle) when the caller has read them already. Reading a cycle's
+    /// proposals is most of a schedule's time (a cycle holds a thousand or two, with their
+    /// summaries and teams), so they are read at most once per request, and not at all while
+    /// nothing is placed.
+    pub(super) async fn schedule_with(
+        &self,
+        cycle: Cycle,
+        proposals: Option<&[ProposalRecord]>,
+    ) -> AppResult<PublishedSchedule> {
         let beamlines = beamlines_of(self.store, &cycle).await?;
         let codes: HashMap<BeamlineId, &str> = beamlines
             .iter()
             .map(|beamline| (beamline.id, beamline.code.as_str()))
             .collect();
-        let proposals: HashMap<ProposalId, (ProposalStatus, ProposalType, String)> = self
-            .store
-            .proposals_of_cycle(cycle.id, None)
-            .await?
-            .into_iter()
+        let stored_blocks = self.store.schedule_of_cycle(cycle.id).await?;
+        let read;
+        let proposals = match proposals {
+            Some(proposals) => proposals,
+            None if stored_blocks.is_empty() => &[],
+            None => {
+                read = self.store.proposals_of_cycle(cycle.id, None).await?;
+                &read[..]
+            }
+        };
+        let proposals: HashMap<ProposalId, (ProposalStatus, ProposalType, &str)> = proposals
+            .iter()
             .map(|record| {
                 (
                     record.id,
                     (
                         record.status,
                         record.draft.proposal_type,
-                        record.draft.title,
+                        record.draft.title.as_str(),
                     ),
                 )
             })
             .collect();
-        let blocks = self
-            .store
-            .schedule_of_cycle(cycle.id)
-            .await?
+        let blocks = stored_blocks
             .into_iter()
             .map(|block| {
                 let proposal = proposals.get(&block.proposal);
@@ -184,7 +201,7 @@ impl Beamtime<'_> {
                     // Only a submitted proposal's title is published.
                     title: proposal
                         .filter(|(status, _, _)| *status == ProposalStatus::Submitted)
-                        .map(|(_, _, title)| title.clone())
+                        .map(|(_, _, title)| (*title).to_owned())
                         .unwrap_or_default(),
                     proposal_type: proposal.map(|(_, kind, _)| *kind),
                     first_shift: block.first_shift,
