@@ -86,6 +86,7 @@ pub struct App {
     region_time_zone: TimeZone,
     overview_cache: catalogue::OverviewCache,
     statistics_cache: beamtime::StatisticsCache,
+    dashboard_cache: analytics::DashboardCache,
 }
 
 impl App {
@@ -180,6 +181,7 @@ impl App {
             region_time_zone,
             overview_cache: catalogue::OverviewCache::default(),
             statistics_cache: beamtime::StatisticsCache::default(),
+            dashboard_cache: analytics::DashboardCache::default(),
         })
     }
 
@@ -260,6 +262,7 @@ impl App {
         analytics::Analytics {
             store: self.store.as_ref(),
             facts: &self.analytics,
+            dashboard_cache: &self.dashboard_cache,
             rail: &self.rail,
             region_time_zone: &self.region_time_zone,
         }
