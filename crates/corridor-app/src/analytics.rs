@@ -128,6 +128,72 @@ pub struct Dashboard {
     pub cities: HashMap<u32, City>,
 }
 
+/// What the dashboard computes from one build of the facts for one period: five passes over
+/// every booking of the period (most of a dashboard request's time on the demo region).
+struct DashboardFacts {
+    usage: OriginUsage,
+    province_flows: FlowMatrix,
+    city_flows: FlowMatrix,
+    utilisation_by_category: Vec<UtilisationRow>,
+    idle: Vec<IdleInstrument>,
+}
+
+/// Periods whose dashboard figures a node keeps per build of the facts; the default period
+/// (the year up to today) is nearly every request, the rest are planners' own periods.
+const MOST_KEPT_DASHBOARD_PERIODS: usize = 16;
+
+/// The dashboard's figures for the periods asked for lately, computed from one build of the
+/// facts. They are a function of the build and the period alone, so keeping them until the
+/// next build (every few minutes, see `indexes/analytics.rs`) serves nothing older than the
+/// facts themselves, on any number of nodes; what the dashboard reads from the store (the
+/// idle instruments' records, categories, cities) is read on every request.
+#[derive(Default)]
+pub(crate) struct DashboardCache(std::sync::Mutex<Option<KeptDashboards>>);
+
+struct KeptDashboards {
+    /// The build they were computed from, compared by address: the weak reference keeps the
+    /// build's allocation alive, so a later build cannot take the same address.
+    build: std::sync::Weak<AnalyticsBuild>,
+    periods: HashMap<(Timestamp, Timestamp), Arc<DashboardFacts>>,
+}
+
+impl DashboardCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<KeptDashboards>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn kept(&self, build: &Arc<AnalyticsBuild>, period: Period) -> Option<Arc<DashboardFacts>> {
+        let kept = self.lock();
+        let kept = kept.as_ref()?;
+        if !std::ptr::eq(kept.build.as_ptr(), Arc::as_ptr(build)) {
+            return None;
+        }
+        kept.periods.get(&(period.from, period.to)).cloned()
+    }
+
+    fn keep(&self, build: &Arc<AnalyticsBuild>, period: Period, facts: Arc<DashboardFacts>) {
+        let mut kept = self.lock();
+        let same_build = kept
+            .as_ref()
+            .is_some_and(|kept| std::ptr::eq(kept.build.as_ptr(), Arc::as_ptr(build)));
+        if !same_build
+            || kept
+                .as_ref()
+                .is_some_and(|kept| kept.periods.len() >= MOST_KEPT_DASHBOARD_PERIODS)
+        {
+            *kept = Some(KeptDashboards {
+                build: Arc::downgrade(build),
+                periods: HashMap::new(),
+            });
+        }
+        if let Some(kept) = kept.as_mut() {
+            kept.periods.insert((period.from, period.to), facts);
+        }
+    }
+}
+
 fn analytics_failed(error: AnalyticsError) -> AppError {
     AppError::internal_because("computing the analytics", error)
 }
@@ -136,6 +202,7 @@ fn analytics_failed(error: AnalyticsError) -> AppError {
 pub struct Analytics<'a> {
     pub(crate) store: &'a dyn Store,
     pub(crate) facts: &'a AnalyticsService,
+    pub(crate) dashboard_cache: &'a DashboardCache,
     pub(crate) rail: &'a Arc<RailService>,
     pub(crate) region_time_zone: &'a TimeZone,
 }
@@ -268,26 +335,16 @@ impl Analytics<'_> {
     /// `idle_named` of them named).
     pub async fn dashboard(&self, period: PeriodQuery, idle_named: usize) -> AppResult<Dashboard> {
         let (period, build) = self.period_and_facts(period).await?;
-        let facts = &build.facts;
-        let usage = facts
-            .usage_by_origin(period, &ProviderScope::default())
-            .map_err(analytics_failed)?;
-        let province_flows = facts
-            .flows(period, FlowLevel::Province)
-            .map_err(analytics_failed)?;
-        let utilisation_by_category = facts
-            .utilisation(period, UtilisationGroup::Category)
-            .map_err(analytics_failed)?;
-        let idle = facts
-            .idle_expensive(
-                period,
-                Fen::from_yuan(DEFAULT_IDLE_MIN_VALUE_YUAN),
-                DEFAULT_IDLE_MAX_UTILISATION,
-            )
-            .map_err(analytics_failed)?;
-        let city_flows = facts
-            .flows(period, FlowLevel::City)
-            .map_err(analytics_failed)?;
+        let figures = match self.dashboard_cache.kept(&build, period) {
+            Some(figures) => figures,
+            None => {
+                let figures = Arc::new(dashboard_facts(&build, period)?);
+                self.dashboard_cache
+                    .keep(&build, period, Arc::clone(&figures));
+                figures
+            }
+        };
+        let idle = &figures.idle;
         let categories = self.store.categories().await?;
         let cities = crate::catalogue::cities_by_code(self.store).await?;
         let mut idle_listed = Vec::new();
@@ -301,14 +358,40 @@ impl Analytics<'_> {
             period,
             as_of: build.as_of,
             time_zone: self.region_time_zone.clone(),
-            usage,
-            province_flows,
-            city_flows,
-            utilisation_by_category,
+            usage: figures.usage.clone(),
+            province_flows: figures.province_flows.clone(),
+            city_flows: figures.city_flows.clone(),
+            utilisation_by_category: figures.utilisation_by_category.clone(),
             idle_total: idle.len(),
             idle_listed,
             categories,
             cities,
         })
     }
+}
+
+/// The dashboard's figures computed from the facts (see [`DashboardCache`]).
+fn dashboard_facts(build: &AnalyticsBuild, period: Period) -> AppResult<DashboardFacts> {
+    let facts = &build.facts;
+    Ok(DashboardFacts {
+        usage: facts
+            .usage_by_origin(period, &ProviderScope::default())
+            .map_err(analytics_failed)?,
+        province_flows: facts
+            .flows(period, FlowLevel::Province)
+            .map_err(analytics_failed)?,
+        city_flows: facts
+            .flows(period, FlowLevel::City)
+            .map_err(analytics_failed)?,
+        utilisation_by_category: facts
+            .utilisation(period, UtilisationGroup::Category)
+            .map_err(analytics_failed)?,
+        idle: facts
+            .idle_expensive(
+                period,
+                Fen::from_yuan(DEFAULT_IDLE_MIN_VALUE_YUAN),
+                DEFAULT_IDLE_MAX_UTILISATION,
+            )
+            .map_err(analytics_failed)?,
+    })
 }

@@ -95,6 +95,8 @@ pub struct App {
     region_time_zone_name: TimeZoneName,
     region_time_zone: TimeZone,
     overview_cache: catalogue::OverviewCache,
+    statistics_cache: beamtime::StatisticsCache,
+    dashboard_cache: analytics::DashboardCache,
 }
 
 impl App {
@@ -198,6 +200,8 @@ impl App {
             region_time_zone_name,
             region_time_zone,
             overview_cache: catalogue::OverviewCache::default(),
+            statistics_cache: beamtime::StatisticsCache::default(),
+            dashboard_cache: analytics::DashboardCache::default(),
         })
     }
 
@@ -290,6 +294,7 @@ impl App {
         beamtime::Beamtime {
             store: self.store.as_ref(),
             region_time_zone: &self.region_time_zone,
+            statistics_cache: &self.statistics_cache,
         }
     }
 
@@ -297,6 +302,7 @@ impl App {
         analytics::Analytics {
             store: self.store.as_ref(),
             facts: &self.analytics,
+            dashboard_cache: &self.dashboard_cache,
             rail: &self.rail,
             region_time_zone: &self.region_time_zone,
         }

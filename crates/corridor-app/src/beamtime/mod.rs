@@ -19,6 +19,7 @@
 //! Shifts are planned in the region's time zone (the stored region's, not a constant).
 
 pub mod allocation;
+mod cache;
 mod office;
 mod proposals;
 mod review;
@@ -39,6 +40,7 @@ pub use allocation::{
     run_cycle_allocation, AllocationSummary, ReplanSummary, ReviewAssignmentSummary,
     REVIEWS_PER_PROPOSAL,
 };
+pub use cache::CYCLE_FIGURES_MAX_AGE;
 pub use office::{OfficeConsole, OfficeCycle};
 pub use proposals::{
     ProposalActions, ProposalForm, ProposalView, RequestedShifts, LONGEST_TECHNIQUE_CHARS,
@@ -62,7 +64,11 @@ pub const MOST_CLOSED_DAYS: usize = 366;
 pub struct Beamtime<'a> {
     pub(crate) store: &'a dyn Store,
     pub(crate) region_time_zone: &'a TimeZone,
+    pub(crate) statistics_cache: &'a StatisticsCache,
 }
+
+/// The node's kept statistics of each cycle (see `cache.rs`).
+pub(crate) type StatisticsCache = cache::CycleCache<CycleStatistics>;
 
 /// A cycle as its user office opens it: the call and the beam period with its closed days.
 #[derive(Debug, Clone)]
@@ -177,6 +183,40 @@ impl Beamtime<'_> {
             .ok_or_else(|| cycle_not_found(id))
     }
 
+    /// The cycle and its statistics, kept on the node between requests (see `cache.rs`).
+    async fn cycle_with_statistics(&self, id: CycleId) -> AppResult<(Cycle, CycleStatistics)> {
+        // Noted before the cycle is read: its closed days are part of the figures.
+        let seen = self.statistics_cache.generation();
+        let cycle = self.stored_cycle(id).await?;
+        let statistics = self.statistics_of(&cycle, seen).await?;
+        Ok((cycle, statistics))
+    }
+
+    /// The statistics of `cycle`, read after `seen` was noted: the kept ones while fresh,
+    /// else computed and kept.
+    async fn statistics_of(
+        &self,
+        cycle: &Cycle,
+        seen: cache::Generation,
+    ) -> AppResult<CycleStatistics> {
+        if let Some(kept) = self.statistics_cache.fresh(cycle.id) {
+            return Ok(kept.as_ref().clone());
+        }
+        let statistics = cycle_statistics(self.store, cycle).await?;
+        self.statistics_cache
+            .keep(cycle.id, seen, std::sync::Arc::new(statistics.clone()));
+        Ok(statistics)
+    }
+
+    /// Forgets the cycle's kept statistics after an operation wrote to the cycle. Called once
+    /// the write's transaction has ended, whether it succeeded or not (a commit whose answer
+    /// was lost still changed the cycle). Every write to a cycle calls it, also those (checks,
+    /// reviews, grades) whose records the statistics do not read today, so that a figure
+    /// added later cannot be forgotten here.
+    fn cycle_changed(&self, cycle: CycleId) {
+        self.statistics_cache.forget(cycle);
+    }
+
     /// The cycle, once the actor is known to run its facility's user office.
     async fn user_office_cycle(&self, actor: &Actor, id: CycleId) -> AppResult<Cycle> {
         let user = actor.require_user()?;
@@ -238,8 +278,7 @@ impl Beamtime<'_> {
 
     /// A cycle's public page: its figures and its published schedule.
     pub async fn cycle_overview(&self, actor: &Actor, id: CycleId) -> AppResult<CycleOverview> {
-        let cycle = self.stored_cycle(id).await?;
-        let statistics = cycle_statistics(self.store, &cycle).await?;
+        let (cycle, statistics) = self.cycle_with_statistics(id).await?;
         let schedule = self.schedule_of(cycle).await?;
         Ok(CycleOverview {
             statistics,

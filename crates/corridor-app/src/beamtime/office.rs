@@ -69,14 +69,17 @@ impl Beamtime<'_> {
                 chosen: None,
             });
         };
-        let submitted = self
-            .store
-            .proposals_of_cycle(cycle.id, Some(ProposalStatus::Submitted))
-            .await?;
+        // Every proposal of the cycle, read once: the schedule names its blocks' proposals
+        // from them, and the console lists the submitted ones.
+        let proposals = self.store.proposals_of_cycle(cycle.id, None).await?;
         let checks = self.store.checks_of_cycle(cycle.id).await?;
         let reviews = self.store.reviews_of_cycle(cycle.id).await?;
         let decisions = self.store.decisions_of_cycle(cycle.id).await?;
-        let schedule = self.schedule_of(cycle).await?;
+        let schedule = self.schedule_with(cycle, Some(&proposals)).await?;
+        let submitted = proposals
+            .into_iter()
+            .filter(|record| record.status == ProposalStatus::Submitted)
+            .collect();
         Ok(OfficeConsole {
             cycles,
             chosen: Some(OfficeCycle {

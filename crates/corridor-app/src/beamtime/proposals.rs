@@ -268,15 +268,19 @@ impl Beamtime<'_> {
         }
         let context = actor.audit_context();
         if submit {
-            self.store
+            let created = self
+                .store
                 .create_submitted_proposal(cycle.id, user.id, &draft, now, &context)
-                .await?
-                .map_err(|refusal| Refusal::Submission(refusal).into())
+                .await;
+            self.cycle_changed(cycle.id);
+            created?.map_err(|refusal| Refusal::Submission(refusal).into())
         } else {
-            Ok(self
+            let created = self
                 .store
                 .create_proposal(cycle.id, user.id, &draft, now, &context)
-                .await?)
+                .await;
+            self.cycle_changed(cycle.id);
+            Ok(created?)
         }
     }
 
@@ -288,11 +292,13 @@ impl Beamtime<'_> {
         id: ProposalId,
     ) -> AppResult<ProposalRecord> {
         let user = actor.require_user()?;
-        self.led_proposal(user, id).await?;
-        self.store
+        let record = self.led_proposal(user, id).await?;
+        let submitted = self
+            .store
             .submit_proposal(id, user.id, corridor_store::now(), &actor.audit_context())
-            .await?
-            .map_err(|refusal| Refusal::Submission(refusal).into())
+            .await;
+        self.cycle_changed(record.cycle);
+        submitted?.map_err(|refusal| Refusal::Submission(refusal).into())
     }
 
     /// Withdraws a draft or a submitted proposal, once. Its principal investigator only.
@@ -303,11 +309,13 @@ impl Beamtime<'_> {
         id: ProposalId,
     ) -> AppResult<ProposalRecord> {
         let user = actor.require_user()?;
-        self.led_proposal(user, id).await?;
-        Ok(self
+        let record = self.led_proposal(user, id).await?;
+        let withdrawn = self
             .store
             .withdraw_proposal(id, user.id, corridor_store::now(), &actor.audit_context())
-            .await?)
+            .await;
+        self.cycle_changed(record.cycle);
+        Ok(withdrawn?)
     }
 
     /// A proposal with the allocation's decisions on it, for its team, the facility's user

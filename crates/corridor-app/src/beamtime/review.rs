@@ -64,7 +64,9 @@ impl Beamtime<'_> {
         let check = self
             .store
             .record_check(&check, &actor.audit_context())
-            .await?;
+            .await;
+        self.cycle_changed(cycle.id);
+        let check = check?;
         Ok(RecordedCheck {
             check,
             cycle: cycle.id,
@@ -117,7 +119,9 @@ impl Beamtime<'_> {
         cycle: CycleId,
     ) -> AppResult<ReviewAssignmentSummary> {
         let cycle = self.user_office_cycle(actor, cycle).await?;
-        assign_cycle_reviewers(self.store, &cycle, &actor.audit_context()).await
+        let assigned = assign_cycle_reviewers(self.store, &cycle, &actor.audit_context()).await;
+        self.cycle_changed(cycle.id);
+        assigned
     }
 
     /// The actor's review queue, newest cycle first. Reviewers only.
@@ -148,19 +152,23 @@ impl Beamtime<'_> {
         require_reviewer(user)?;
         // Once the allocation ran on the grades, changing one would leave the decisions
         // standing on grades that are no longer the cycle's.
-        if let Some(record) = self.store.proposal(proposal).await? {
-            if !self
-                .store
-                .decisions_of_cycle(record.cycle)
-                .await?
-                .is_empty()
-            {
-                return Err(Refusal::GradingClosed {
-                    cycle: record.cycle.0,
+        let cycle = match self.store.proposal(proposal).await? {
+            Some(record) => {
+                if !self
+                    .store
+                    .decisions_of_cycle(record.cycle)
+                    .await?
+                    .is_empty()
+                {
+                    return Err(Refusal::GradingClosed {
+                        cycle: record.cycle.0,
+                    }
+                    .into());
                 }
-                .into());
+                Some(record.cycle)
             }
-        }
+            None => None,
+        };
         let review = self
             .store
             .grade_review(
@@ -171,7 +179,11 @@ impl Beamtime<'_> {
                 corridor_store::now(),
                 &actor.audit_context(),
             )
-            .await?;
+            .await;
+        if let Some(cycle) = cycle {
+            self.cycle_changed(cycle);
+        }
+        let review = review?;
         let proposal = self
             .store
             .proposal(review.proposal)

@@ -9,14 +9,14 @@ use corridor_domain::facility::allocation::ProposalType;
 use corridor_domain::facility::proposal::{Cycle, CycleId, ProposalStatus};
 use corridor_domain::facility::ProposalId;
 use corridor_domain::{Beamline, BeamlineId, TimeZoneName};
-use corridor_store::beamtime::{NotificationRecord, StoredDecision};
+use corridor_store::beamtime::{NotificationRecord, ProposalRecord, StoredDecision};
 use jiff::Timestamp;
 
 use super::allocation::{
     beamlines_of, replan_cycle_after_lost_day, run_cycle_allocation, AllocationSummary,
     ReplanSummary,
 };
-use super::statistics::{cycle_statistics, CycleStatistics};
+use super::statistics::CycleStatistics;
 use super::Beamtime;
 use crate::actor::Actor;
 use crate::error::{AppError, AppResult};
@@ -96,7 +96,9 @@ impl Beamtime<'_> {
         cycle: CycleId,
     ) -> AppResult<AllocationSummary> {
         let cycle = self.user_office_cycle(actor, cycle).await?;
-        run_cycle_allocation(self.store, &cycle, &actor.audit_context()).await
+        let run = run_cycle_allocation(self.store, &cycle, &actor.audit_context()).await;
+        self.cycle_changed(cycle.id);
+        run
     }
 
     /// Records a lost beam day and re-plans the published schedule around it: only the
@@ -110,7 +112,10 @@ impl Beamtime<'_> {
         day: jiff::civil::Date,
     ) -> AppResult<ReplanSummary> {
         let cycle = self.user_office_cycle(actor, cycle).await?;
-        replan_cycle_after_lost_day(self.store, &cycle, day, &actor.audit_context()).await
+        let replan =
+            replan_cycle_after_lost_day(self.store, &cycle, day, &actor.audit_context()).await;
+        self.cycle_changed(cycle.id);
+        replan
     }
 
     /// Every allocation decision of the cycle with its reason. The facility's user office
@@ -141,31 +146,48 @@ impl Beamtime<'_> {
     }
 
     pub(super) async fn schedule_of(&self, cycle: Cycle) -> AppResult<PublishedSchedule> {
+        self.schedule_with(cycle, None).await
+    }
+
+    /// The cycle's published schedule, naming its blocks' proposals from `proposals` (every
+    /// proposal of the cycle) when the caller has read them already. Reading a cycle's
+    /// proposals is most of a schedule's time (a cycle holds a thousand or two, with their
+    /// summaries and teams), so they are read at most once per request, and not at all while
+    /// nothing is placed.
+    pub(super) async fn schedule_with(
+        &self,
+        cycle: Cycle,
+        proposals: Option<&[ProposalRecord]>,
+    ) -> AppResult<PublishedSchedule> {
         let beamlines = beamlines_of(self.store, &cycle).await?;
         let codes: HashMap<BeamlineId, &str> = beamlines
             .iter()
             .map(|beamline| (beamline.id, beamline.code.as_str()))
             .collect();
-        let proposals: HashMap<ProposalId, (ProposalStatus, ProposalType, String)> = self
-            .store
-            .proposals_of_cycle(cycle.id, None)
-            .await?
-            .into_iter()
+        let stored_blocks = self.store.schedule_of_cycle(cycle.id).await?;
+        let read;
+        let proposals = match proposals {
+            Some(proposals) => proposals,
+            None if stored_blocks.is_empty() => &[],
+            None => {
+                read = self.store.proposals_of_cycle(cycle.id, None).await?;
+                &read[..]
+            }
+        };
+        let proposals: HashMap<ProposalId, (ProposalStatus, ProposalType, &str)> = proposals
+            .iter()
             .map(|record| {
                 (
                     record.id,
                     (
                         record.status,
                         record.draft.proposal_type,
-                        record.draft.title,
+                        record.draft.title.as_str(),
                     ),
                 )
             })
             .collect();
-        let blocks = self
-            .store
-            .schedule_of_cycle(cycle.id)
-            .await?
+        let blocks = stored_blocks
             .into_iter()
             .map(|block| {
                 let proposal = proposals.get(&block.proposal);
@@ -179,7 +201,7 @@ impl Beamtime<'_> {
                     // Only a submitted proposal's title is published.
                     title: proposal
                         .filter(|(status, _, _)| *status == ProposalStatus::Submitted)
-                        .map(|(_, _, title)| title.clone())
+                        .map(|(_, _, title)| (*title).to_owned())
                         .unwrap_or_default(),
                     proposal_type: proposal.map(|(_, kind, _)| *kind),
                     first_shift: block.first_shift,
@@ -247,37 +269,36 @@ impl Beamtime<'_> {
     /// The cycle's figures: demand per beamline, people by origin and institution kind.
     /// Public.
     pub async fn statistics(&self, cycle: CycleId) -> AppResult<CycleStatistics> {
-        let cycle = self.stored_cycle(cycle).await?;
-        cycle_statistics(self.store, &cycle).await
+        Ok(self.cycle_with_statistics(cycle).await?.1)
     }
 
     /// The figures of `cycle`, or, when none is asked for, of the newest cycle with an
     /// allocation (else the newest); none while no cycle exists. Public.
     pub async fn cycle_figures(&self, cycle: Option<CycleId>) -> AppResult<Option<CycleFigures>> {
-        let chosen = match cycle {
-            Some(id) => Some(self.stored_cycle(id).await?),
-            None => {
-                let cycles = self.store.cycles(None).await?;
-                let mut allocated = None;
-                for candidate in &cycles {
-                    if !self
-                        .store
-                        .decisions_of_cycle(candidate.id)
-                        .await?
-                        .is_empty()
-                    {
-                        allocated = Some(candidate.clone());
-                        break;
-                    }
-                }
-                allocated.or_else(|| cycles.into_iter().next())
+        if let Some(id) = cycle {
+            let (cycle, statistics) = self.cycle_with_statistics(id).await?;
+            return Ok(Some(CycleFigures { cycle, statistics }));
+        }
+        // Noted before the cycles are read (see `cycle_with_statistics`).
+        let seen = self.statistics_cache.generation();
+        let cycles = self.store.cycles(None).await?;
+        // Whether a cycle was allocated is one of its kept figures, so finding the newest
+        // allocated cycle reads no decisions while the figures are kept.
+        let mut newest = None;
+        for candidate in cycles {
+            let statistics = self.statistics_of(&candidate, seen).await?;
+            if statistics.allocated {
+                return Ok(Some(CycleFigures {
+                    cycle: candidate,
+                    statistics,
+                }));
             }
-        };
-        let Some(cycle) = chosen else {
-            return Ok(None);
-        };
-        let statistics = cycle_statistics(self.store, &cycle).await?;
-        Ok(Some(CycleFigures { cycle, statistics }))
+            newest.get_or_insert(CycleFigures {
+                cycle: candidate,
+                statistics,
+            });
+        }
+        Ok(newest)
     }
 
     /// The actor's notifications (beamtime decisions, moved shifts), newest first: `limit`

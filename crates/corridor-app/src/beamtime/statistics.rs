@@ -14,7 +14,7 @@ use serde::Serialize;
 use super::allocation::beamlines_of;
 use crate::error::AppError;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BeamlineStatistics {
     pub beamline_id: i64,
     pub code: String,
@@ -26,7 +26,7 @@ pub struct BeamlineStatistics {
     pub proposals: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OriginStatistics {
     /// Province code, or `outside` for the provinces outside the region together.
     pub origin: String,
@@ -40,7 +40,7 @@ pub struct OriginStatistics {
     pub hours_granted: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct KindStatistics {
     pub institution_kind: String,
     pub users: usize,
@@ -49,7 +49,7 @@ pub struct KindStatistics {
     pub hours_granted: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CycleStatistics {
     pub cycle_id: i64,
     pub proposals_submitted: usize,

@@ -5,9 +5,9 @@
 use std::sync::Arc;
 
 use corridor_app::beamtime::{
-    beamtime_access, BeamtimeAccess, NewCycle, LONGEST_CHECK_NOTE_CHARS, LONGEST_TECHNIQUE_CHARS,
-    LONGEST_TITLE_CHARS, MOST_BEAMLINE_REQUESTS, MOST_CLOSED_DAYS, MOST_TECHNIQUES,
-    MOST_UNAVAILABLE_DAYS,
+    beamtime_access, cycle_statistics, BeamtimeAccess, NewCycle, LONGEST_CHECK_NOTE_CHARS,
+    LONGEST_TECHNIQUE_CHARS, LONGEST_TITLE_CHARS, MOST_BEAMLINE_REQUESTS, MOST_CLOSED_DAYS,
+    MOST_TECHNIQUES, MOST_UNAVAILABLE_DAYS,
 };
 use corridor_app::{Actor, App, AppError, Refusal};
 use corridor_domain::facility::allocation::ProposalType;
@@ -692,5 +692,140 @@ async fn grades_close_with_the_allocation_and_drafts_with_the_call() {
             AppError::Refused(Refusal::Submission(SubmissionRefusal::CallNotOpen { .. }))
         ),
         "{refused:?}"
+    );
+}
+
+/// The node keeps each cycle's statistics between requests (issue 31); every write to the
+/// cycle through the service must forget them, or the public figures would lag the cycle.
+/// Each step below changes what the statistics count (or, for checks and grades, writes to
+/// the cycle), and every way of reading the figures must then equal a fresh computation.
+#[tokio::test]
+async fn kept_cycle_statistics_follow_every_write_to_the_cycle() {
+    let test = test_app().await;
+    let beamtime = test.app.beamtime();
+    let store = test.store.as_ref();
+    let (facility, beamlines) = facility_of(store).await;
+    let office = user_office_of(&test.users, facility);
+    let mut principals = test.plain_users();
+    let first = principals.next().unwrap();
+    let second = principals.next().unwrap();
+    let reviewer = test
+        .users
+        .iter()
+        .find(|user| user.has_role(Role::Reviewer) && !user.has_role(Role::PlatformAdmin))
+        .unwrap();
+    let cycle = beamtime
+        .create_cycle(&actor(office), open_cycle(facility, "Kept figures"))
+        .await
+        .unwrap();
+
+    // Reads the figures every way the service offers (each of which keeps them), checks
+    // that they equal the figures computed afresh from the store, and answers them.
+    let figures = || async {
+        let fresh = cycle_statistics(store, &store.cycle(cycle.id).await.unwrap().unwrap())
+            .await
+            .unwrap();
+        for _ in 0..2 {
+            let kept = beamtime.statistics(cycle.id).await.unwrap();
+            assert_eq!(kept, fresh, "the statistics API's figures are stale");
+            let overview = beamtime
+                .cycle_overview(&Actor::default(), cycle.id)
+                .await
+                .unwrap();
+            assert_eq!(
+                overview.statistics, fresh,
+                "the cycle page's figures are stale"
+            );
+            let chosen = beamtime.cycle_figures(Some(cycle.id)).await.unwrap();
+            assert_eq!(chosen.unwrap().statistics, fresh);
+            let newest = beamtime.cycle_figures(None).await.unwrap().unwrap();
+            assert_eq!(newest.cycle.id, cycle.id);
+            assert_eq!(
+                newest.statistics, fresh,
+                "the dashboard's figures are stale"
+            );
+        }
+        fresh
+    };
+
+    let empty = figures().await;
+    assert_eq!((empty.proposals_submitted, empty.allocated), (0, false));
+
+    // Drafting and submitting in one step.
+    let submitted = beamtime
+        .draft_proposal(&actor(first), cycle.id, draft(beamlines[0]), true)
+        .await
+        .unwrap();
+    let one = figures().await;
+    assert_eq!(one.proposals_submitted, 1);
+    assert_eq!(one.requested_shifts, 9);
+
+    // A draft counts nothing; its submission does, and its withdrawal undoes it.
+    let drafted = beamtime
+        .draft_proposal(&actor(second), cycle.id, draft(beamlines[0]), false)
+        .await
+        .unwrap();
+    assert_eq!(figures().await, one);
+    beamtime
+        .submit_proposal(&actor(second), drafted.id)
+        .await
+        .unwrap();
+    let two = figures().await;
+    assert_eq!((two.proposals_submitted, two.requested_shifts), (2, 18));
+    beamtime
+        .withdraw_proposal(&actor(second), drafted.id)
+        .await
+        .unwrap();
+    assert_eq!(figures().await, one);
+
+    // A check and a grade write to the cycle without changing its figures today.
+    beamtime
+        .record_check(
+            &actor(office),
+            submitted.id,
+            CheckKind::Feasibility,
+            true,
+            "",
+        )
+        .await
+        .unwrap();
+    assert_eq!(figures().await, one);
+    store
+        .replace_review_assignment(
+            cycle.id,
+            &[(submitted.id, reviewer.id, 1)],
+            Timestamp::now(),
+            &AuditContext::default(),
+        )
+        .await
+        .unwrap();
+    beamtime
+        .grade(&actor(reviewer), submitted.id, 1.5, "clear")
+        .await
+        .unwrap();
+    assert_eq!(figures().await, one);
+
+    // The allocation grants shifts.
+    beamtime
+        .run_allocation(&actor(office), cycle.id)
+        .await
+        .unwrap();
+    let allocated = figures().await;
+    assert!(
+        allocated.allocated && allocated.granted_shifts > 0,
+        "{allocated:?}"
+    );
+
+    // A lost beam day closes the day: fewer user shifts on every beamline.
+    beamtime
+        .record_lost_day(&actor(office), cycle.id, cycle.starts_on)
+        .await
+        .unwrap();
+    let replanned = figures().await;
+    assert!(
+        replanned.user_shifts < allocated.user_shifts,
+        "{} then {}",
+        allocated.user_shifts,
+        replanned.user_shifts
     );
 }
