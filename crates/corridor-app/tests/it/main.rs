@@ -8,6 +8,7 @@ mod analytics;
 mod beamtime;
 mod bookings;
 mod catalogue;
+mod catalogue_import;
 mod mail;
 mod reach;
 mod vouchers;
