@@ -102,7 +102,8 @@ pub async fn export_catalogue(
         ExportFormat::Csv => {
             out.write_all(b"\xEF\xBB\xBF").map_err(io_error)?;
             let header: Vec<&str> = Field::ALL.iter().map(|field| field.header_zh()).collect();
-            out.write_all(&csv_rows(std::iter::once(header))?).map_err(io_error)?;
+            out.write_all(&csv_rows(std::iter::once(header))?)
+                .map_err(io_error)?;
         }
         ExportFormat::Json => out.write_all(b"[").map_err(io_error)?,
     }
@@ -163,7 +164,9 @@ where
     for row in rows {
         writer.write_record(row).map_err(io_error)?;
     }
-    writer.into_inner().map_err(|error| io_error(error.into_error()))
+    writer
+        .into_inner()
+        .map_err(|error| io_error(error.into_error()))
 }
 
 /// The JSON object of one record: strings keyed by the English headers (the purchase value

@@ -385,7 +385,15 @@ async fn run(command: Command) -> Result<()> {
                 complete,
                 file_name: file.display().to_string(),
             };
-            catalogue_cli::import(open(&database).await?, institution, &file, options, language, report).await
+            catalogue_cli::import(
+                open(&database).await?,
+                institution,
+                &file,
+                options,
+                language,
+                report,
+            )
+            .await
         }
         Command::Export {
             database,
@@ -395,7 +403,13 @@ async fn run(command: Command) -> Result<()> {
         } => {
             let format = corridor_app::catalogue_export::ExportFormat::parse(&format)
                 .map_err(|error| anyhow::anyhow!(error.chain()))?;
-            catalogue_cli::export(open(&database).await?.as_ref(), institution, format, to.as_deref()).await
+            catalogue_cli::export(
+                open(&database).await?.as_ref(),
+                institution,
+                format,
+                to.as_deref(),
+            )
+            .await
         }
         Command::Migrate { database } => {
             open(&database).await?;

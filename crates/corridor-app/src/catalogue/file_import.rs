@@ -42,7 +42,8 @@ impl Catalogue<'_> {
         options: &ImportOptions,
     ) -> AppResult<ImportReport> {
         let operator = Actor::anonymous(Some("command line".to_owned()));
-        self.import_file(&operator, institution, bytes, options).await
+        self.import_file(&operator, institution, bytes, options)
+            .await
     }
 
     async fn import_file(
@@ -72,7 +73,9 @@ impl Catalogue<'_> {
             )));
         }
         let existing = self.store.catalogue_entries_of(institution).await?;
-        let today = corridor_store::now().to_zoned(self.region_time_zone.clone()).date();
+        let today = corridor_store::now()
+            .to_zoned(self.region_time_zone.clone())
+            .date();
         let context = ImportContext {
             institution,
             institution_name: &place.institution.name_zh,

@@ -133,24 +133,76 @@ impl Field {
             Field::InstitutionId => &["单位编号", "单位代码", "institutionid"],
             Field::InstitutionName => &["所属单位", "单位名称", "institution", "institutionname"],
             Field::AssetNumber => &["资产编号", "资产号", "资产编码", "assetnumber", "assetno"],
-            Field::NameZh => &["仪器名称", "中文名称", "仪器设备名称", "name", "namezh", "instrumentname"],
+            Field::NameZh => &[
+                "仪器名称",
+                "中文名称",
+                "仪器设备名称",
+                "name",
+                "namezh",
+                "instrumentname",
+            ],
             Field::NameEn => &["英文名称", "englishname", "nameen"],
-            Field::Category => &["分类编码", "分类代码", "仪器分类编码", "classificationcode", "category", "categorycode"],
+            Field::Category => &[
+                "分类编码",
+                "分类代码",
+                "仪器分类编码",
+                "classificationcode",
+                "category",
+                "categorycode",
+            ],
             Field::Model => &["规格型号", "型号", "型号规格", "model"],
-            Field::Manufacturer => &["生产制造商", "制造商", "生产厂家", "生产厂商", "manufacturer"],
+            Field::Manufacturer => &[
+                "生产制造商",
+                "制造商",
+                "生产厂家",
+                "生产厂商",
+                "manufacturer",
+            ],
             Field::CountryOfOrigin => &["产地国别", "产地", "国别", "countryoforigin", "country"],
-            Field::PurchaseValue => &["原值", "仪器原值", "purchasevalue", "purchasevalueyuan", "originalvalue", "value"],
+            Field::PurchaseValue => &[
+                "原值",
+                "仪器原值",
+                "purchasevalue",
+                "purchasevalueyuan",
+                "originalvalue",
+                "value",
+            ],
             Field::PurchaseDate => &["购置日期", "购置时间", "purchasedate"],
             Field::Location => &["安放地址", "安放地点", "放置地点", "location", "address"],
-            Field::Specifications => &["主要技术指标", "技术指标", "keyspecifications", "specifications"],
-            Field::Functions => &["主要功能及特色", "主要功能", "功能及特色", "mainfunctions", "functions", "description"],
+            Field::Specifications => &[
+                "主要技术指标",
+                "技术指标",
+                "keyspecifications",
+                "specifications",
+            ],
+            Field::Functions => &[
+                "主要功能及特色",
+                "主要功能",
+                "功能及特色",
+                "mainfunctions",
+                "functions",
+                "description",
+            ],
             Field::Services => &["服务内容", "services"],
             Field::Rates => &["收费标准", "rates", "fees"],
-            Field::AccessPolicy => &["开放共享方式", "共享方式", "开放方式", "accesspolicy", "access"],
+            Field::AccessPolicy => &[
+                "开放共享方式",
+                "共享方式",
+                "开放方式",
+                "accesspolicy",
+                "access",
+            ],
             Field::BookingMode => &["预约方式", "bookingmode"],
             Field::ContactName => &["联系人", "contact", "contactname"],
             Field::ContactPhone => &["电话", "联系电话", "phone", "telephone", "contactphone"],
-            Field::ContactEmail => &["邮箱", "电子邮箱", "联系邮箱", "email", "e-mail", "contactemail"],
+            Field::ContactEmail => &[
+                "邮箱",
+                "电子邮箱",
+                "联系邮箱",
+                "email",
+                "e-mail",
+                "contactemail",
+            ],
             Field::Status => &["运行状态", "状态", "status", "operatingstatus"],
         }
     }
@@ -212,7 +264,10 @@ pub fn field_of_header(text: &str) -> Option<(Field, ValueUnit)> {
     // "原值万元" without brackets names the unit inside the name.
     let (name, wan_in_name) = match name.strip_suffix("万元") {
         Some(stripped) if !stripped.is_empty() => (stripped.to_owned(), true),
-        _ => (name.strip_suffix('元').map(str::to_owned).unwrap_or(name), false),
+        _ => (
+            name.strip_suffix('元').map(str::to_owned).unwrap_or(name),
+            false,
+        ),
     };
     let field = Field::ALL
         .into_iter()
@@ -222,7 +277,14 @@ pub fn field_of_header(text: &str) -> Option<(Field, ValueUnit)> {
         || unit.contains("10k")
         || unit.contains("10000")
         || unit.contains("10,000");
-    Some((field, if wan { ValueUnit::WanYuan } else { ValueUnit::Yuan }))
+    Some((
+        field,
+        if wan {
+            ValueUnit::WanYuan
+        } else {
+            ValueUnit::Yuan
+        },
+    ))
 }
 
 /// How the columns of a file map to fields.
@@ -243,7 +305,9 @@ pub struct HeaderMap {
 
 impl HeaderMap {
     pub fn column_of(&self, field: Field) -> Option<usize> {
-        self.columns.iter().position(|column| *column == Some(field))
+        self.columns
+            .iter()
+            .position(|column| *column == Some(field))
     }
 }
 
@@ -264,7 +328,11 @@ fn recognised(row: &[Cell]) -> Vec<Option<(Field, ValueUnit)>> {
 pub fn find_header(table: &Table) -> Option<HeaderMap> {
     let mut best: Option<(usize, usize)> = None;
     for (index, row) in table.rows.iter().take(HEADER_SEARCH_ROWS).enumerate() {
-        let mut distinct: Vec<Field> = recognised(row).into_iter().flatten().map(|(f, _)| f).collect();
+        let mut distinct: Vec<Field> = recognised(row)
+            .into_iter()
+            .flatten()
+            .map(|(f, _)| f)
+            .collect();
         distinct.sort();
         distinct.dedup();
         if distinct.len() >= 2 && best.is_none_or(|(_, score)| distinct.len() > score) {

@@ -94,9 +94,15 @@ impl ImportReport {
         let mut text = String::new();
         if let Some(refusal) = &self.refusal {
             text.push_str(&if zh {
-                format!("文件被拒绝：{}\n未写入任何内容。\n", refusal.message(language))
+                format!(
+                    "文件被拒绝：{}\n未写入任何内容。\n",
+                    refusal.message(language)
+                )
             } else {
-                format!("file refused: {}\nnothing was written.\n", refusal.message(language))
+                format!(
+                    "file refused: {}\nnothing was written.\n",
+                    refusal.message(language)
+                )
             });
             return text;
         }
@@ -157,16 +163,25 @@ impl ImportReport {
                 ));
             }
         }
-        text.push_str(&match (self.applied, self.dry_run, self.changes_nothing(), zh) {
-            (_, _, true, false) if self.acceptable() => "the file changes nothing.\n".to_owned(),
-            (_, _, true, true) if self.acceptable() => "该文件不会带来任何变化。\n".to_owned(),
-            (true, _, _, false) => "applied.\n".to_owned(),
-            (true, _, _, true) => "已导入。\n".to_owned(),
-            (false, true, _, false) => "dry run: nothing was written.\n".to_owned(),
-            (false, true, _, true) => "试运行：未写入任何内容。\n".to_owned(),
-            (false, false, _, false) => "not applied: fix the errors and import again; nothing was written.\n".to_owned(),
-            (false, false, _, true) => "未导入：请改正错误后重新导入；未写入任何内容。\n".to_owned(),
-        });
+        text.push_str(
+            &match (self.applied, self.dry_run, self.changes_nothing(), zh) {
+                (_, _, true, false) if self.acceptable() => {
+                    "the file changes nothing.\n".to_owned()
+                }
+                (_, _, true, true) if self.acceptable() => "该文件不会带来任何变化。\n".to_owned(),
+                (true, _, _, false) => "applied.\n".to_owned(),
+                (true, _, _, true) => "已导入。\n".to_owned(),
+                (false, true, _, false) => "dry run: nothing was written.\n".to_owned(),
+                (false, true, _, true) => "试运行：未写入任何内容。\n".to_owned(),
+                (false, false, _, false) => {
+                    "not applied: fix the errors and import again; nothing was written.\n"
+                        .to_owned()
+                }
+                (false, false, _, true) => {
+                    "未导入：请改正错误后重新导入；未写入任何内容。\n".to_owned()
+                }
+            },
+        );
         text
     }
 }
@@ -246,7 +261,12 @@ pub fn check_file(
             kind,
         });
     }
-    problems.sort_by_key(|problem| (problem.row, problem.column.as_ref().map(|c| (c.len(), c.clone()))));
+    problems.sort_by_key(|problem| {
+        (
+            problem.row,
+            problem.column.as_ref().map(|c| (c.len(), c.clone())),
+        )
+    });
     report.problems = problems;
     report.created = planned.created;
     report.changed = planned.changed;

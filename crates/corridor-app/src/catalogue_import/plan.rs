@@ -65,10 +65,18 @@ pub struct PlanContext<'a> {
 pub fn plan(rows: &[RowValues], context: &PlanContext<'_>, complete: bool) -> Plan {
     let mut by_key: HashMap<String, &CatalogueEntry> = HashMap::new();
     // An asset number stored on an instrument wins over the key derived from another's id.
-    for entry in context.existing.iter().filter(|entry| entry.fields.asset_number.is_none()) {
+    for entry in context
+        .existing
+        .iter()
+        .filter(|entry| entry.fields.asset_number.is_none())
+    {
         by_key.insert(asset_number_of(entry), entry);
     }
-    for entry in context.existing.iter().filter(|entry| entry.fields.asset_number.is_some()) {
+    for entry in context
+        .existing
+        .iter()
+        .filter(|entry| entry.fields.asset_number.is_some())
+    {
         by_key.insert(asset_number_of(entry), entry);
     }
     let mut plan = Plan::default();
@@ -79,7 +87,8 @@ pub fn plan(rows: &[RowValues], context: &PlanContext<'_>, complete: bool) -> Pl
             continue;
         };
         if !rates_understood {
-            plan.warnings.push((row.row, ProblemKind::RatesNotUnderstood));
+            plan.warnings
+                .push((row.row, ProblemKind::RatesNotUnderstood));
         }
         let entry = CatalogueEntry {
             instrument,
@@ -138,18 +147,28 @@ pub fn plan(rows: &[RowValues], context: &PlanContext<'_>, complete: bool) -> Pl
 
 /// The site a location names (by either of its names), else the stored instrument's site,
 /// else the institution's first.
-fn site_for<'s>(sites: &'s [Site], location: &Option<String>, existing: Option<&CatalogueEntry>) -> Option<&'s Site> {
+fn site_for<'s>(
+    sites: &'s [Site],
+    location: &Option<String>,
+    existing: Option<&CatalogueEntry>,
+) -> Option<&'s Site> {
     let named = location.as_deref().and_then(|location| {
         sites
             .iter()
             .find(|site| site.name_zh == location || site.name_en == location)
     });
     named
-        .or_else(|| existing.and_then(|entry| sites.iter().find(|site| site.id == entry.instrument.site)))
+        .or_else(|| {
+            existing.and_then(|entry| sites.iter().find(|site| site.id == entry.instrument.site))
+        })
         .or_else(|| sites.first())
 }
 
-fn site_name(sites: &[Site], location: &Option<String>, existing: Option<&CatalogueEntry>) -> String {
+fn site_name(
+    sites: &[Site],
+    location: &Option<String>,
+    existing: Option<&CatalogueEntry>,
+) -> String {
     site_for(sites, location, existing)
         .map(|site| site.name_zh.clone())
         .unwrap_or_default()
@@ -194,10 +213,12 @@ fn merge(
             time_zone: context.time_zone.clone(),
         },
     };
-    let mut fields = existing.map(|entry| entry.fields.clone()).unwrap_or_else(|| CatalogueFields {
-        operating_status: OperatingStatus::Normal.as_code().to_owned(),
-        ..CatalogueFields::default()
-    });
+    let mut fields = existing
+        .map(|entry| entry.fields.clone())
+        .unwrap_or_else(|| CatalogueFields {
+            operating_status: OperatingStatus::Normal.as_code().to_owned(),
+            ..CatalogueFields::default()
+        });
     let set = |target: &mut String, value: &Option<String>| {
         if let Some(value) = value {
             target.clone_from(value);

@@ -11,24 +11,43 @@ use super::fields::Field;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum FileRefusal {
     Empty,
-    TooLarge { bytes: u64, limit: u64 },
-    TooManyRows { limit: usize },
-    TooManyColumns { columns: usize, limit: usize },
-    CellTooLong { row: usize, limit: usize },
+    TooLarge {
+        bytes: u64,
+        limit: u64,
+    },
+    TooManyRows {
+        limit: usize,
+    },
+    TooManyColumns {
+        columns: usize,
+        limit: usize,
+    },
+    CellTooLong {
+        row: usize,
+        limit: usize,
+    },
     /// Neither UTF-8 nor GB18030/GBK.
     UnknownEncoding,
     /// Binary data, not a spreadsheet or text.
     NotText,
     /// The old binary .xls format, which is not read: save the file as XLSX or CSV.
     OldExcelFormat,
-    BrokenZip { detail: String },
+    BrokenZip {
+        detail: String,
+    },
     /// Declares more unpacked data than a catalogue can hold, or packs it suspiciously well.
     ZipBomb,
-    BrokenWorkbook { detail: String },
-    Malformed { detail: String },
+    BrokenWorkbook {
+        detail: String,
+    },
+    Malformed {
+        detail: String,
+    },
     /// No row among the first ones names at least two of the field set's columns.
     NoHeaderRow,
-    MissingColumns { fields: Vec<Field> },
+    MissingColumns {
+        fields: Vec<Field>,
+    },
 }
 
 impl FileRefusal {
@@ -144,28 +163,59 @@ pub enum Severity {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ProblemKind {
     /// A column whose header names no field: ignored.
-    UnknownColumn { header: String },
+    UnknownColumn {
+        header: String,
+    },
     /// A second column for a field: ignored, the first one is read.
-    RepeatedColumn { field: Field },
+    RepeatedColumn {
+        field: Field,
+    },
     /// A required value is empty.
-    Missing { field: Field },
-    TooLong { field: Field, chars: usize, limit: usize },
+    Missing {
+        field: Field,
+    },
+    TooLong {
+        field: Field,
+        chars: usize,
+        limit: usize,
+    },
     /// The asset number came in an earlier row too.
-    DuplicateAssetNumber { asset_number: String, first_row: u32 },
+    DuplicateAssetNumber {
+        asset_number: String,
+        first_row: u32,
+    },
     /// A classification code that no category of Corridor's taxonomy matches.
-    UnknownCategory { code: String },
-    NotAMoney { text: String },
-    NotADate { text: String },
-    UnknownAccessPolicy { text: String },
-    UnknownBookingMode { text: String },
-    UnknownStatus { text: String },
-    NotAnEmail { text: String },
+    UnknownCategory {
+        code: String,
+    },
+    NotAMoney {
+        text: String,
+    },
+    NotADate {
+        text: String,
+    },
+    UnknownAccessPolicy {
+        text: String,
+    },
+    UnknownBookingMode {
+        text: String,
+    },
+    UnknownStatus {
+        text: String,
+    },
+    NotAnEmail {
+        text: String,
+    },
     /// The row names another institution than the one importing.
-    OtherInstitution { text: String },
+    OtherInstitution {
+        text: String,
+    },
     /// The rates text is kept as written but gives no hourly rates.
     RatesNotUnderstood,
     /// An amount had more decimals than a fen: rounded.
-    MoneyRounded { text: String },
+    MoneyRounded {
+        text: String,
+    },
 }
 
 /// A problem and where it is: `row` is the spreadsheet's 1-based row number, `column` the
@@ -186,7 +236,11 @@ impl Problem {
         let zh = language == Language::Chinese;
         let mut place = String::new();
         if let Some(row) = self.row {
-            place.push_str(&if zh { format!("第 {row} 行") } else { format!("row {row}") });
+            place.push_str(&if zh {
+                format!("第 {row} 行")
+            } else {
+                format!("row {row}")
+            });
         }
         if let Some(column) = &self.column {
             if !place.is_empty() {
@@ -221,81 +275,124 @@ impl ProblemKind {
 
     fn message(&self, zh: bool) -> String {
         match self {
-            ProblemKind::UnknownColumn { header } => if zh {
-                format!("未知的列“{header}”，已忽略")
-            } else {
-                format!("unknown column {header:?}, ignored")
-            },
-            ProblemKind::RepeatedColumn { field } => if zh {
-                format!("重复的列“{}”，只读取第一列", field.header_zh())
-            } else {
-                format!("a second column for {}, ignored; the first one is read", field.key())
-            },
-            ProblemKind::Missing { field } => if zh {
-                format!("{}不能为空", field.header_zh())
-            } else {
-                format!("{} must not be empty", field.key())
-            },
-            ProblemKind::TooLong { field, chars, limit } => if zh {
-                format!("{}过长（{chars} 字），最多 {limit} 字", field.header_zh())
-            } else {
-                format!("{} is too long ({chars} characters); at most {limit}", field.key())
-            },
-            ProblemKind::DuplicateAssetNumber { asset_number, first_row } => if zh {
-                format!("资产编号“{asset_number}”与第 {first_row} 行重复")
-            } else {
-                format!("asset number {asset_number:?} was already given in row {first_row}")
-            },
-            ProblemKind::UnknownCategory { code } => if zh {
-                format!("分类编码“{code}”不在仪器分类中")
-            } else {
-                format!("classification code {code:?} matches no category")
-            },
-            ProblemKind::NotAMoney { text } => if zh {
-                format!("“{text}”不是金额")
-            } else {
-                format!("{text:?} is not an amount of money")
-            },
-            ProblemKind::NotADate { text } => if zh {
-                format!("“{text}”不是日期（例如 2019-03-15）")
-            } else {
-                format!("{text:?} is not a date (e.g. 2019-03-15)")
-            },
-            ProblemKind::UnknownAccessPolicy { text } => if zh {
-                format!("开放共享方式“{text}”无法识别（对外开放、区域内开放、校内共享）")
-            } else {
-                format!("access policy {text:?} is not one of open, region, own institution (对外开放, 区域内开放, 校内共享)")
-            },
-            ProblemKind::UnknownBookingMode { text } => if zh {
-                format!("预约方式“{text}”无法识别（直接预约、需审核）")
-            } else {
-                format!("booking mode {text:?} is not one of instant, needs approval (直接预约, 需审核)")
-            },
-            ProblemKind::UnknownStatus { text } => if zh {
-                format!("运行状态“{text}”无法识别（正常、维修中、停用）")
-            } else {
-                format!("status {text:?} is not one of normal, under repair, out of service (正常, 维修中, 停用)")
-            },
-            ProblemKind::NotAnEmail { text } => if zh {
-                format!("“{text}”不是电子邮箱地址")
-            } else {
-                format!("{text:?} is not an e-mail address")
-            },
-            ProblemKind::OtherInstitution { text } => if zh {
-                format!("该行属于其他单位（{text}）")
-            } else {
-                format!("the row belongs to another institution ({text})")
-            },
-            ProblemKind::RatesNotUnderstood => if zh {
-                "收费标准按原文保存，但未能读出每小时价格；现有价格不变（新仪器为 0），请在平台上设置".to_owned()
-            } else {
-                "the rates are kept as written but give no hourly rates; the rates stay as they were (0 for a new instrument) until set on Corridor".to_owned()
-            },
-            ProblemKind::MoneyRounded { text } => if zh {
-                format!("金额“{text}”已四舍五入到分")
-            } else {
-                format!("the amount {text:?} was rounded to the fen")
-            },
+            ProblemKind::UnknownColumn { header } => {
+                if zh {
+                    format!("未知的列“{header}”，已忽略")
+                } else {
+                    format!("unknown column {header:?}, ignored")
+                }
+            }
+            ProblemKind::RepeatedColumn { field } => {
+                if zh {
+                    format!("重复的列“{}”，只读取第一列", field.header_zh())
+                } else {
+                    format!(
+                        "a second column for {}, ignored; the first one is read",
+                        field.key()
+                    )
+                }
+            }
+            ProblemKind::Missing { field } => {
+                if zh {
+                    format!("{}不能为空", field.header_zh())
+                } else {
+                    format!("{} must not be empty", field.key())
+                }
+            }
+            ProblemKind::TooLong {
+                field,
+                chars,
+                limit,
+            } => {
+                if zh {
+                    format!("{}过长（{chars} 字），最多 {limit} 字", field.header_zh())
+                } else {
+                    format!(
+                        "{} is too long ({chars} characters); at most {limit}",
+                        field.key()
+                    )
+                }
+            }
+            ProblemKind::DuplicateAssetNumber {
+                asset_number,
+                first_row,
+            } => {
+                if zh {
+                    format!("资产编号“{asset_number}”与第 {first_row} 行重复")
+                } else {
+                    format!("asset number {asset_number:?} was already given in row {first_row}")
+                }
+            }
+            ProblemKind::UnknownCategory { code } => {
+                if zh {
+                    format!("分类编码“{code}”不在仪器分类中")
+                } else {
+                    format!("classification code {code:?} matches no category")
+                }
+            }
+            ProblemKind::NotAMoney { text } => {
+                if zh {
+                    format!("“{text}”不是金额")
+                } else {
+                    format!("{text:?} is not an amount of money")
+                }
+            }
+            ProblemKind::NotADate { text } => {
+                if zh {
+                    format!("“{text}”不是日期（例如 2019-03-15）")
+                } else {
+                    format!("{text:?} is not a date (e.g. 2019-03-15)")
+                }
+            }
+            ProblemKind::UnknownAccessPolicy { text } => {
+                if zh {
+                    format!("开放共享方式“{text}”无法识别（对外开放、区域内开放、校内共享）")
+                } else {
+                    format!("access policy {text:?} is not one of open, region, own institution (对外开放, 区域内开放, 校内共享)")
+                }
+            }
+            ProblemKind::UnknownBookingMode { text } => {
+                if zh {
+                    format!("预约方式“{text}”无法识别（直接预约、需审核）")
+                } else {
+                    format!("booking mode {text:?} is not one of instant, needs approval (直接预约, 需审核)")
+                }
+            }
+            ProblemKind::UnknownStatus { text } => {
+                if zh {
+                    format!("运行状态“{text}”无法识别（正常、维修中、停用）")
+                } else {
+                    format!("status {text:?} is not one of normal, under repair, out of service (正常, 维修中, 停用)")
+                }
+            }
+            ProblemKind::NotAnEmail { text } => {
+                if zh {
+                    format!("“{text}”不是电子邮箱地址")
+                } else {
+                    format!("{text:?} is not an e-mail address")
+                }
+            }
+            ProblemKind::OtherInstitution { text } => {
+                if zh {
+                    format!("该行属于其他单位（{text}）")
+                } else {
+                    format!("the row belongs to another institution ({text})")
+                }
+            }
+            ProblemKind::RatesNotUnderstood => {
+                if zh {
+                    "收费标准按原文保存，但未能读出每小时价格；现有价格不变（新仪器为 0），请在平台上设置".to_owned()
+                } else {
+                    "the rates are kept as written but give no hourly rates; the rates stay as they were (0 for a new instrument) until set on Corridor".to_owned()
+                }
+            }
+            ProblemKind::MoneyRounded { text } => {
+                if zh {
+                    format!("金额“{text}”已四舍五入到分")
+                } else {
+                    format!("the amount {text:?} was rounded to the fen")
+                }
+            }
         }
     }
 }

@@ -250,22 +250,21 @@ fn read_xlsx(bytes: &[u8]) -> Result<Table, FileRefusal> {
     use calamine::{DataRef, Reader};
 
     check_zip_directory(Cursor::new(bytes))?;
-    let mut workbook =
-        calamine::open_workbook_from_rs::<calamine::Xlsx<_>, _>(Cursor::new(bytes)).map_err(|error| {
-            FileRefusal::BrokenWorkbook {
-                detail: error.to_string(),
-            }
+    let mut workbook = calamine::open_workbook_from_rs::<calamine::Xlsx<_>, _>(Cursor::new(bytes))
+        .map_err(|error| FileRefusal::BrokenWorkbook {
+            detail: error.to_string(),
         })?;
     let sheet = workbook
         .sheet_names()
         .first()
         .cloned()
         .ok_or(FileRefusal::Empty)?;
-    let mut cells = workbook
-        .worksheet_cells_reader(&sheet)
-        .map_err(|error| FileRefusal::BrokenWorkbook {
-            detail: error.to_string(),
-        })?;
+    let mut cells =
+        workbook
+            .worksheet_cells_reader(&sheet)
+            .map_err(|error| FileRefusal::BrokenWorkbook {
+                detail: error.to_string(),
+            })?;
     // Cells are streamed and placed one by one, so a sheet that declares a huge range but
     // holds little costs only what it holds, and one that holds too much is refused at the
     // first cell beyond the limits.

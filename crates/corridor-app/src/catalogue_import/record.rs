@@ -131,7 +131,11 @@ impl CatalogueRecord {
             Field::Manufacturer => self.manufacturer.clone(),
             Field::CountryOfOrigin => self.country_of_origin.clone(),
             Field::PurchaseValue => {
-                format!("{}.{:02}", self.purchase_value.0 / 100, self.purchase_value.0 % 100)
+                format!(
+                    "{}.{:02}",
+                    self.purchase_value.0 / 100,
+                    self.purchase_value.0 % 100
+                )
             }
             Field::PurchaseDate => self
                 .purchase_date

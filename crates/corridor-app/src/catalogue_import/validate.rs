@@ -81,10 +81,20 @@ impl<'a> Validator<'a> {
             problems: Vec::new(),
         };
         for (column, text) in &header.unknown {
-            validator.push(None, Some(*column), ProblemKind::UnknownColumn { header: text.clone() });
+            validator.push(
+                None,
+                Some(*column),
+                ProblemKind::UnknownColumn {
+                    header: text.clone(),
+                },
+            );
         }
         for (column, field) in &header.repeated {
-            validator.push(None, Some(*column), ProblemKind::RepeatedColumn { field: *field });
+            validator.push(
+                None,
+                Some(*column),
+                ProblemKind::RepeatedColumn { field: *field },
+            );
         }
         validator
     }
@@ -105,7 +115,12 @@ impl<'a> Validator<'a> {
     pub fn rows(&mut self, table: &Table) -> Vec<RowValues> {
         let mut rows = Vec::new();
         let mut first_row_of: HashMap<String, u32> = HashMap::new();
-        for (index, cells) in table.rows.iter().enumerate().skip(self.header.header_row + 1) {
+        for (index, cells) in table
+            .rows
+            .iter()
+            .enumerate()
+            .skip(self.header.header_row + 1)
+        {
             if cells.iter().all(Cell::is_blank) {
                 continue;
             }
@@ -143,7 +158,15 @@ impl<'a> Validator<'a> {
             let text = cell_text(cell);
             let chars = text.chars().count();
             if chars > field.longest_chars() {
-                validator.push(Some(row), Some(column), ProblemKind::TooLong { field, chars, limit: field.longest_chars() });
+                validator.push(
+                    Some(row),
+                    Some(column),
+                    ProblemKind::TooLong {
+                        field,
+                        chars,
+                        limit: field.longest_chars(),
+                    },
+                );
             }
             Some(text)
         };
@@ -155,13 +178,21 @@ impl<'a> Validator<'a> {
         if let Some((column, cell)) = cell_of(Field::InstitutionId) {
             let text = cell_text(cell);
             if !text.is_empty() && text != self.context.institution.0.to_string() {
-                self.push(Some(row), Some(column), ProblemKind::OtherInstitution { text });
+                self.push(
+                    Some(row),
+                    Some(column),
+                    ProblemKind::OtherInstitution { text },
+                );
             }
         }
         for field in [Field::AssetNumber, Field::NameZh] {
             let text = text_of(self, field).unwrap_or_default();
             if text.is_empty() {
-                self.push(Some(row), header.column_of(field), ProblemKind::Missing { field });
+                self.push(
+                    Some(row),
+                    header.column_of(field),
+                    ProblemKind::Missing { field },
+                );
             }
             match field {
                 Field::AssetNumber => values.asset_number = text,
@@ -172,11 +203,21 @@ impl<'a> Validator<'a> {
         if let Some((column, cell)) = cell_of(Field::Category) {
             let code = cell_text(cell);
             if code.is_empty() {
-                self.push(Some(row), Some(column), ProblemKind::Missing { field: Field::Category });
+                self.push(
+                    Some(row),
+                    Some(column),
+                    ProblemKind::Missing {
+                        field: Field::Category,
+                    },
+                );
             } else {
                 values.category = map_category(&code, self.context.categories);
                 if values.category.is_none() {
-                    self.push(Some(row), Some(column), ProblemKind::UnknownCategory { code });
+                    self.push(
+                        Some(row),
+                        Some(column),
+                        ProblemKind::UnknownCategory { code },
+                    );
                 }
             }
         }
@@ -188,11 +229,23 @@ impl<'a> Validator<'a> {
                 match values::parse_money(cell, header.value_unit == ValueUnit::WanYuan) {
                     Some(amount) => {
                         if amount.rounded {
-                            self.push(Some(row), Some(column), ProblemKind::MoneyRounded { text: cell_text(cell) });
+                            self.push(
+                                Some(row),
+                                Some(column),
+                                ProblemKind::MoneyRounded {
+                                    text: cell_text(cell),
+                                },
+                            );
                         }
                         values.purchase_value = Some(amount.fen);
                     }
-                    None => self.push(Some(row), Some(column), ProblemKind::NotAMoney { text: cell_text(cell) }),
+                    None => self.push(
+                        Some(row),
+                        Some(column),
+                        ProblemKind::NotAMoney {
+                            text: cell_text(cell),
+                        },
+                    ),
                 }
             }
         }
@@ -202,7 +255,13 @@ impl<'a> Validator<'a> {
             } else {
                 match values::parse_date(cell) {
                     Some(date) => values.purchase_date = Some(Some(date)),
-                    None => self.push(Some(row), Some(column), ProblemKind::NotADate { text: cell_text(cell) }),
+                    None => self.push(
+                        Some(row),
+                        Some(column),
+                        ProblemKind::NotADate {
+                            text: cell_text(cell),
+                        },
+                    ),
                 }
             }
         }
@@ -211,31 +270,63 @@ impl<'a> Validator<'a> {
         values.functions = text_of(self, Field::Functions);
         values.services = text_of(self, Field::Services);
         values.rates = text_of(self, Field::Rates);
-        if let Some((column, cell)) = cell_of(Field::AccessPolicy).filter(|(_, cell)| !cell.is_blank()) {
+        if let Some((column, cell)) =
+            cell_of(Field::AccessPolicy).filter(|(_, cell)| !cell.is_blank())
+        {
             values.access_policy = values::parse_access_policy(&cell_text(cell));
             if values.access_policy.is_none() {
-                self.push(Some(row), Some(column), ProblemKind::UnknownAccessPolicy { text: cell_text(cell) });
+                self.push(
+                    Some(row),
+                    Some(column),
+                    ProblemKind::UnknownAccessPolicy {
+                        text: cell_text(cell),
+                    },
+                );
             }
         }
-        if let Some((column, cell)) = cell_of(Field::BookingMode).filter(|(_, cell)| !cell.is_blank()) {
+        if let Some((column, cell)) =
+            cell_of(Field::BookingMode).filter(|(_, cell)| !cell.is_blank())
+        {
             values.booking_mode = values::parse_booking_mode(&cell_text(cell));
             if values.booking_mode.is_none() {
-                self.push(Some(row), Some(column), ProblemKind::UnknownBookingMode { text: cell_text(cell) });
+                self.push(
+                    Some(row),
+                    Some(column),
+                    ProblemKind::UnknownBookingMode {
+                        text: cell_text(cell),
+                    },
+                );
             }
         }
         values.contact_name = text_of(self, Field::ContactName);
         values.contact_phone = text_of(self, Field::ContactPhone);
         values.contact_email = text_of(self, Field::ContactEmail);
-        if let Some(email) = values.contact_email.as_deref().filter(|email| !email.is_empty()) {
+        if let Some(email) = values
+            .contact_email
+            .as_deref()
+            .filter(|email| !email.is_empty())
+        {
             if !looks_like_email(email) {
                 let column = header.column_of(Field::ContactEmail);
-                self.push(Some(row), column, ProblemKind::NotAnEmail { text: email.to_owned() });
+                self.push(
+                    Some(row),
+                    column,
+                    ProblemKind::NotAnEmail {
+                        text: email.to_owned(),
+                    },
+                );
             }
         }
         if let Some((column, cell)) = cell_of(Field::Status).filter(|(_, cell)| !cell.is_blank()) {
             values.status = values::parse_status(&cell_text(cell));
             if values.status.is_none() {
-                self.push(Some(row), Some(column), ProblemKind::UnknownStatus { text: cell_text(cell) });
+                self.push(
+                    Some(row),
+                    Some(column),
+                    ProblemKind::UnknownStatus {
+                        text: cell_text(cell),
+                    },
+                );
             }
         }
         values

@@ -48,7 +48,10 @@ pub fn parse_money(cell: &Cell, wan: bool) -> Option<Amount> {
         .filter(|c| !matches!(c, ',' | '，' | ' ' | '_' | '\''))
         .collect();
     let mut wan = wan;
-    if let Some(stripped) = text.strip_suffix("万元").or_else(|| text.strip_suffix('万')) {
+    if let Some(stripped) = text
+        .strip_suffix("万元")
+        .or_else(|| text.strip_suffix('万'))
+    {
         text = stripped.to_owned();
         wan = true;
     } else if let Some(stripped) = text.strip_suffix('元') {
@@ -58,8 +61,7 @@ pub fn parse_money(cell: &Cell, wan: bool) -> Option<Amount> {
     if whole.is_empty() && fraction.is_empty() {
         return None;
     }
-    if !whole.bytes().all(|b| b.is_ascii_digit()) || !fraction.bytes().all(|b| b.is_ascii_digit())
-    {
+    if !whole.bytes().all(|b| b.is_ascii_digit()) || !fraction.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     // Fen per unit: 100 for yuan, 1,000,000 for 万元.
@@ -157,8 +159,12 @@ pub fn access_policy_label(policy: AccessPolicy) -> &'static str {
 pub fn parse_access_policy(text: &str) -> Option<AccessPolicy> {
     let text = squash(text);
     Some(match text.as_str() {
-        "对外开放" | "开放" | "完全开放" | "社会开放" | "open" | "public" => AccessPolicy::Open,
-        "区域内开放" | "区域开放" | "长三角开放" | "region" | "regional" => AccessPolicy::Region,
+        "对外开放" | "开放" | "完全开放" | "社会开放" | "open" | "public" => {
+            AccessPolicy::Open
+        }
+        "区域内开放" | "区域开放" | "长三角开放" | "region" | "regional" => {
+            AccessPolicy::Region
+        }
         "校内共享" | "校内开放" | "本单位" | "内部共享" | "单位内部" | "不对外开放"
         | "owninstitution" | "internal" => AccessPolicy::OwnInstitution,
         _ => return None,
@@ -199,7 +205,9 @@ pub fn parse_status(text: &str) -> Option<OperatingStatus> {
         "维修中" | "维修" | "故障" | "待修" | "underrepair" | "repair" => {
             OperatingStatus::UnderRepair
         }
-        "停用" | "报废" | "闲置" | "outofservice" | "retired" => OperatingStatus::OutOfService,
+        "停用" | "报废" | "闲置" | "outofservice" | "retired" => {
+            OperatingStatus::OutOfService
+        }
         _ => return None,
     })
 }
@@ -235,7 +243,10 @@ pub fn parse_rates(text: &str) -> Option<HourlyRates> {
             .trim();
         parse_money(&Cell::Text(amount.to_owned()), false).map(|amount| amount.fen)
     };
-    let parts: Vec<&str> = folded.split(';').filter(|part| !part.trim().is_empty()).collect();
+    let parts: Vec<&str> = folded
+        .split(';')
+        .filter(|part| !part.trim().is_empty())
+        .collect();
     match parts.as_slice() {
         [one] => {
             let rate = per_hour(one)?;

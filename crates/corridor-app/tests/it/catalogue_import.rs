@@ -18,14 +18,25 @@ use crate::support::{region, test_app, TestApp};
 
 /// The institution of the test region that holds the most instruments.
 async fn provider(test: &TestApp) -> InstitutionId {
-    let mut counts: std::collections::HashMap<InstitutionId, usize> = std::collections::HashMap::new();
+    let mut counts: std::collections::HashMap<InstitutionId, usize> =
+        std::collections::HashMap::new();
     for item in test.store.all_instruments().await.unwrap() {
         *counts.entry(item.instrument.institution).or_default() += 1;
     }
-    counts.into_iter().max_by_key(|(id, count)| (*count, std::cmp::Reverse(*id))).unwrap().0
+    counts
+        .into_iter()
+        .max_by_key(|(id, count)| (*count, std::cmp::Reverse(*id)))
+        .unwrap()
+        .0
 }
 
-async fn import(test: &TestApp, institution: InstitutionId, bytes: &[u8], dry_run: bool, complete: bool) -> ImportReport {
+async fn import(
+    test: &TestApp,
+    institution: InstitutionId,
+    bytes: &[u8],
+    dry_run: bool,
+    complete: bool,
+) -> ImportReport {
     test.app
         .catalogue()
         .import_catalogue_file_as_operator(
@@ -51,7 +62,16 @@ async fn export(store: &dyn Store, institution: Option<InstitutionId>) -> Vec<u8
 
 /// A category code of the test region.
 async fn category(test: &TestApp) -> String {
-    test.store.categories().await.unwrap().iter().find(|c| !c.code.is_top_level()).unwrap().code.as_str().to_owned()
+    test.store
+        .categories()
+        .await
+        .unwrap()
+        .iter()
+        .find(|c| !c.code.is_top_level())
+        .unwrap()
+        .code
+        .as_str()
+        .to_owned()
 }
 
 /// A small catalogue in the national platform's headers, as institutions write it: a title
@@ -89,23 +109,43 @@ async fn a_gbk_file_with_a_title_row_and_wan_yuan_is_read_and_applied() {
     let (gbk, _, unmappable) = encoding_rs::GBK.encode(&text);
     assert!(!unmappable);
     let report = import(&test, institution, &gbk, false, false).await;
-    assert_eq!(report.refusal, None, "{}", report.to_text(Language::English));
+    assert_eq!(
+        report.refusal,
+        None,
+        "{}",
+        report.to_text(Language::English)
+    );
     assert_eq!(report.encoding.as_deref(), Some("GB18030"));
     assert_eq!(report.header_row, Some(2));
     assert_eq!(report.rows, 2);
     assert_eq!(report.errors(), 0, "{}", report.to_text(Language::English));
     // The unknown column is reported and ignored.
-    assert!(report.problems.iter().any(|problem| matches!(&problem.kind, ProblemKind::UnknownColumn { header } if header == "备注") && problem.column.as_deref() == Some("I")));
+    assert!(report.problems.iter().any(
+        |problem| matches!(&problem.kind, ProblemKind::UnknownColumn { header } if header == "备注")
+            && problem.column.as_deref() == Some("I")
+    ));
     assert_eq!(report.created.len(), 2);
     assert!(report.applied);
     let entries = test.store.catalogue_entries_of(institution).await.unwrap();
-    let sem = entries.iter().find(|entry| entry.fields.asset_number.as_deref() == Some("A-001")).unwrap();
+    let sem = entries
+        .iter()
+        .find(|entry| entry.fields.asset_number.as_deref() == Some("A-001"))
+        .unwrap();
     assert_eq!(sem.instrument.purchase_value, Fen(1_250_500_000));
     assert_eq!(sem.instrument.name_zh, "场发射扫描电镜");
-    assert_eq!(sem.fields.purchase_date, Some(jiff::civil::date(2019, 3, 15)));
-    let lcms = entries.iter().find(|entry| entry.fields.asset_number.as_deref() == Some("A-002")).unwrap();
+    assert_eq!(
+        sem.fields.purchase_date,
+        Some(jiff::civil::date(2019, 3, 15))
+    );
+    let lcms = entries
+        .iter()
+        .find(|entry| entry.fields.asset_number.as_deref() == Some("A-002"))
+        .unwrap();
     assert_eq!(lcms.instrument.purchase_value, Fen(12_500_000));
-    assert_eq!(lcms.instrument.access_policy, corridor_domain::AccessPolicy::OwnInstitution);
+    assert_eq!(
+        lcms.instrument.access_policy,
+        corridor_domain::AccessPolicy::OwnInstitution
+    );
     // Imported instruments are searchable on this node at once.
     assert!(searched(&test, "场发射扫描电镜").contains(&sem.instrument.id));
 }
@@ -125,11 +165,17 @@ async fn a_dry_run_reports_and_writes_nothing_and_a_reimport_changes_nothing() {
     assert!(applied.applied);
     let after_first = counts(test.store.as_ref()).await;
     let again = import(&test, institution, file.as_bytes(), false, false).await;
-    assert!(again.changes_nothing(), "{}", again.to_text(Language::English));
+    assert!(
+        again.changes_nothing(),
+        "{}",
+        again.to_text(Language::English)
+    );
     assert_eq!(again.unchanged, 2);
     assert!(!again.applied);
     assert!(again.to_text(Language::English).contains("changes nothing"));
-    assert!(again.to_text(Language::Chinese).contains("不会带来任何变化"));
+    assert!(again
+        .to_text(Language::Chinese)
+        .contains("不会带来任何变化"));
     assert_eq!(counts(test.store.as_ref()).await, after_first);
 }
 
@@ -152,18 +198,46 @@ async fn every_problem_is_reported_by_row_and_column_and_nothing_is_written() {
     assert!(!report.applied);
     assert_eq!(counts(test.store.as_ref()).await, before);
     let at = |row: u32, column: &str| -> Vec<&ProblemKind> {
-        report.problems.iter().filter(|p| p.row == Some(row) && p.column.as_deref() == Some(column)).map(|p| &p.kind).collect()
+        report
+            .problems
+            .iter()
+            .filter(|p| p.row == Some(row) && p.column.as_deref() == Some(column))
+            .map(|p| &p.kind)
+            .collect()
     };
-    assert!(matches!(at(3, "A")[..], [ProblemKind::DuplicateAssetNumber { first_row: 2, .. }]));
-    assert!(matches!(at(4, "B")[..], [ProblemKind::TooLong { chars: 201, limit: 200, .. }]));
-    assert!(matches!(at(5, "C")[..], [ProblemKind::UnknownCategory { .. }]), "{:?}", report.problems);
+    assert!(matches!(
+        at(3, "A")[..],
+        [ProblemKind::DuplicateAssetNumber { first_row: 2, .. }]
+    ));
+    assert!(matches!(
+        at(4, "B")[..],
+        [ProblemKind::TooLong {
+            chars: 201,
+            limit: 200,
+            ..
+        }]
+    ));
+    assert!(
+        matches!(at(5, "C")[..], [ProblemKind::UnknownCategory { .. }]),
+        "{:?}",
+        report.problems
+    );
     assert!(matches!(at(5, "D")[..], [ProblemKind::NotADate { .. }]));
     assert!(matches!(at(5, "E")[..], [ProblemKind::NotAMoney { .. }]));
     assert!(matches!(at(5, "F")[..], [ProblemKind::NotAnEmail { .. }]));
-    assert!(matches!(at(5, "G")[..], [ProblemKind::UnknownStatus { .. }]));
-    assert!(matches!(at(5, "H")[..], [ProblemKind::UnknownAccessPolicy { .. }]));
+    assert!(matches!(
+        at(5, "G")[..],
+        [ProblemKind::UnknownStatus { .. }]
+    ));
+    assert!(matches!(
+        at(5, "H")[..],
+        [ProblemKind::UnknownAccessPolicy { .. }]
+    ));
     assert!(matches!(at(6, "A")[..], [ProblemKind::Missing { .. }]));
-    assert!(report.problems.iter().all(|problem| problem.severity == Severity::Error));
+    assert!(report
+        .problems
+        .iter()
+        .all(|problem| problem.severity == Severity::Error));
     for problem in &report.problems {
         let english = problem.message(Language::English);
         let chinese = problem.message(Language::Chinese);
@@ -181,7 +255,10 @@ async fn a_complete_file_withdraws_the_instruments_it_does_not_name() {
     let test = test_app().await;
     let institution = provider(&test).await;
     let listed = test.store.catalogue_entries_of(institution).await.unwrap();
-    assert!(listed.len() >= 2, "the institution has instruments to withdraw");
+    assert!(
+        listed.len() >= 2,
+        "the institution has instruments to withdraw"
+    );
     // The institution's own export, less its first instrument.
     let exported = String::from_utf8(export(test.store.as_ref(), Some(institution)).await).unwrap();
     let mut lines: Vec<&str> = exported.lines().collect();
@@ -203,7 +280,15 @@ async fn a_complete_file_withdraws_the_instruments_it_does_not_name() {
     // Listed again, it comes back.
     let report = import(&test, institution, exported.as_bytes(), false, true).await;
     assert_eq!(report.changed.len(), 1);
-    assert!(!test.store.instrument(withdrawn).await.unwrap().unwrap().withdrawn);
+    assert!(
+        !test
+            .store
+            .instrument(withdrawn)
+            .await
+            .unwrap()
+            .unwrap()
+            .withdrawn
+    );
 }
 
 /// Exports the demo catalogue, imports each institution's part into a region without
@@ -214,27 +299,51 @@ async fn the_export_survives_a_round_trip_through_an_empty_region() {
     let first = export(test.store.as_ref(), None).await;
 
     let directory = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", directory.path().join("empty.sqlite").display());
+    let url = format!(
+        "sqlite://{}",
+        directory.path().join("empty.sqlite").display()
+    );
     let empty: Arc<dyn Store> = Arc::new(SqliteStore::open(&url).await.unwrap());
     empty.migrate().await.unwrap();
     let mut data = region();
     data.instruments.clear();
     empty.import_region(&data).await.unwrap();
     let app = App::start(empty.clone()).await.unwrap();
-    let mut institutions: Vec<InstitutionId> = test.store.all_instruments().await.unwrap().iter().map(|item| item.instrument.institution).collect();
+    let mut institutions: Vec<InstitutionId> = test
+        .store
+        .all_instruments()
+        .await
+        .unwrap()
+        .iter()
+        .map(|item| item.instrument.institution)
+        .collect();
     institutions.sort();
     institutions.dedup();
     for institution in institutions {
         let part = export(test.store.as_ref(), Some(institution)).await;
         let report = app
             .catalogue()
-            .import_catalogue_file_as_operator(institution, &part, &ImportOptions { complete: true, ..ImportOptions::default() })
+            .import_catalogue_file_as_operator(
+                institution,
+                &part,
+                &ImportOptions {
+                    complete: true,
+                    ..ImportOptions::default()
+                },
+            )
             .await
             .unwrap();
-        assert!(report.applied && report.errors() == 0, "{}", report.to_text(Language::English));
+        assert!(
+            report.applied && report.errors() == 0,
+            "{}",
+            report.to_text(Language::English)
+        );
     }
     let second = export(empty.as_ref(), None).await;
-    assert_eq!(String::from_utf8(first).unwrap(), String::from_utf8(second).unwrap());
+    assert_eq!(
+        String::from_utf8(first).unwrap(),
+        String::from_utf8(second).unwrap()
+    );
 }
 
 #[tokio::test]
@@ -251,7 +360,11 @@ async fn formula_cells_are_escaped_in_the_export_and_read_back_unchanged() {
     assert!(row.contains(",'@SUM(A1),"), "{row}");
     assert!(row.contains(",'-20℃ 低温,"), "{row}");
     let again = import(&test, institution, exported.as_bytes(), false, false).await;
-    assert!(again.changes_nothing(), "{}", again.to_text(Language::English));
+    assert!(
+        again.changes_nothing(),
+        "{}",
+        again.to_text(Language::English)
+    );
 }
 
 /// A zip archive holding one entry of `size` zero bytes, deflated to a few hundred KiB.
@@ -260,7 +373,9 @@ fn zip_bomb(size: usize) -> Vec<u8> {
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
         .large_file(true);
-    writer.start_file("xl/worksheets/sheet1.xml", options).unwrap();
+    writer
+        .start_file("xl/worksheets/sheet1.xml", options)
+        .unwrap();
     let block = vec![0u8; 1 << 20];
     for _ in 0..size / block.len() {
         writer.write_all(&block).unwrap();
@@ -281,6 +396,9 @@ fn garbage(length: usize) -> Vec<u8> {
         .collect()
 }
 
+/// A hostile file's name, its bytes and the refusal it must get.
+type HostileCase = (&'static str, Vec<u8>, fn(&FileRefusal) -> bool);
+
 #[tokio::test]
 async fn hostile_files_are_refused_with_nothing_written() {
     let test = test_app().await;
@@ -296,25 +414,76 @@ async fn hostile_files_are_refused_with_nothing_written() {
     let mut broken_zip = b"PK\x03\x04".to_vec();
     broken_zip.extend_from_slice(&garbage(4096));
 
-    let cases: Vec<(&str, Vec<u8>, fn(&FileRefusal) -> bool)> = vec![
-        ("wrong encoding", latin1, |refusal| matches!(refusal, FileRefusal::UnknownEncoding)),
-        ("broken zip", broken_zip, |refusal| matches!(refusal, FileRefusal::BrokenZip { .. })),
-        ("zip bomb", zip_bomb(256 << 20), |refusal| matches!(refusal, FileRefusal::ZipBomb)),
-        ("100 MB", too_large, |refusal| matches!(refusal, FileRefusal::TooLarge { limit: LARGEST_FILE_BYTES, .. })),
-        ("10,000 columns", format!("资产编号,仪器名称,分类编码,{wide}\n").into_bytes(), |refusal| matches!(refusal, FileRefusal::TooManyColumns { limit: MOST_COLUMNS, .. })),
-        ("binary garbage", garbage(64 * 1024), |refusal| matches!(refusal, FileRefusal::NotText | FileRefusal::UnknownEncoding)),
-        ("empty", Vec::new(), |refusal| matches!(refusal, FileRefusal::Empty)),
-        ("no header", b"just,some,words\n1,2,3\n".to_vec(), |refusal| matches!(refusal, FileRefusal::NoHeaderRow)),
-        ("missing columns", "仪器名称,规格型号\n电镜,X\n".as_bytes().to_vec(), |refusal| matches!(refusal, FileRefusal::MissingColumns { .. })),
-        ("old excel", [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0, 0].to_vec(), |refusal| matches!(refusal, FileRefusal::OldExcelFormat)),
+    let cases: Vec<HostileCase> = vec![
+        ("wrong encoding", latin1, |refusal| {
+            matches!(refusal, FileRefusal::UnknownEncoding)
+        }),
+        ("broken zip", broken_zip, |refusal| {
+            matches!(refusal, FileRefusal::BrokenZip { .. })
+        }),
+        ("zip bomb", zip_bomb(256 << 20), |refusal| {
+            matches!(refusal, FileRefusal::ZipBomb)
+        }),
+        ("100 MB", too_large, |refusal| {
+            matches!(
+                refusal,
+                FileRefusal::TooLarge {
+                    limit: LARGEST_FILE_BYTES,
+                    ..
+                }
+            )
+        }),
+        (
+            "10,000 columns",
+            format!("资产编号,仪器名称,分类编码,{wide}\n").into_bytes(),
+            |refusal| {
+                matches!(
+                    refusal,
+                    FileRefusal::TooManyColumns {
+                        limit: MOST_COLUMNS,
+                        ..
+                    }
+                )
+            },
+        ),
+        ("binary garbage", garbage(64 * 1024), |refusal| {
+            matches!(refusal, FileRefusal::NotText | FileRefusal::UnknownEncoding)
+        }),
+        ("empty", Vec::new(), |refusal| {
+            matches!(refusal, FileRefusal::Empty)
+        }),
+        (
+            "no header",
+            b"just,some,words\n1,2,3\n".to_vec(),
+            |refusal| matches!(refusal, FileRefusal::NoHeaderRow),
+        ),
+        (
+            "missing columns",
+            "仪器名称,规格型号\n电镜,X\n".as_bytes().to_vec(),
+            |refusal| matches!(refusal, FileRefusal::MissingColumns { .. }),
+        ),
+        (
+            "old excel",
+            [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0, 0].to_vec(),
+            |refusal| matches!(refusal, FileRefusal::OldExcelFormat),
+        ),
     ];
     for (name, bytes, expected) in cases {
         let report = import(&test, institution, &bytes, false, true).await;
-        let refusal = report.refusal.as_ref().unwrap_or_else(|| panic!("{name}: not refused: {}", report.to_text(Language::English)));
+        let refusal = report.refusal.as_ref().unwrap_or_else(|| {
+            panic!("{name}: not refused: {}", report.to_text(Language::English))
+        });
         assert!(expected(refusal), "{name}: {refusal:?}");
         assert!(!report.applied, "{name}");
-        assert!(!refusal.message(Language::English).is_empty() && !refusal.message(Language::Chinese).is_empty());
-        assert_eq!(counts(test.store.as_ref()).await, before, "{name} wrote something");
+        assert!(
+            !refusal.message(Language::English).is_empty()
+                && !refusal.message(Language::Chinese).is_empty()
+        );
+        assert_eq!(
+            counts(test.store.as_ref()).await,
+            before,
+            "{name} wrote something"
+        );
     }
 }
 
@@ -324,10 +493,32 @@ async fn only_managers_of_the_institution_may_import() {
     let (manager, managed) = test.manager();
     let other = test.plain_user();
     let file = national_csv(&category(&test).await);
-    let options = ImportOptions { dry_run: true, ..ImportOptions::default() };
-    let refused = test.app.catalogue().import_catalogue_file(&crate::support::actor(other), managed, file.as_bytes(), &options).await;
+    let options = ImportOptions {
+        dry_run: true,
+        ..ImportOptions::default()
+    };
+    let refused = test
+        .app
+        .catalogue()
+        .import_catalogue_file(
+            &crate::support::actor(other),
+            managed,
+            file.as_bytes(),
+            &options,
+        )
+        .await;
     assert!(matches!(refused, Err(corridor_app::AppError::Forbidden(_))));
-    let report = test.app.catalogue().import_catalogue_file(&crate::support::actor(manager), managed, file.as_bytes(), &options).await.unwrap();
+    let report = test
+        .app
+        .catalogue()
+        .import_catalogue_file(
+            &crate::support::actor(manager),
+            managed,
+            file.as_bytes(),
+            &options,
+        )
+        .await
+        .unwrap();
     assert_eq!(report.created.len(), 2);
 }
 
@@ -365,14 +556,39 @@ mod parsing {
     #[test]
     fn dates_come_in_every_form_real_files_use() {
         let expected = jiff::civil::date(2019, 3, 15);
-        for text in ["2019-03-15", "2019/3/15", "2019.3.15", "2019年3月15日", "20190315", "２０１９-０３-１５", "2019-03-15 00:00:00"] {
-            assert_eq!(parse_date(&Cell::Text(text.into())), Some(expected), "{text}");
+        for text in [
+            "2019-03-15",
+            "2019/3/15",
+            "2019.3.15",
+            "2019年3月15日",
+            "20190315",
+            "２０１９-０３-１５",
+            "2019-03-15 00:00:00",
+        ] {
+            assert_eq!(
+                parse_date(&Cell::Text(text.into())),
+                Some(expected),
+                "{text}"
+            );
         }
         // Excel's serial for 2019-03-15.
         assert_eq!(parse_date(&Cell::Date(43_539.0)), Some(expected));
         assert_eq!(parse_date(&Cell::Text("43539".into())), None);
-        assert_eq!(parse_money(&Cell::Text("￥1,200".into()), false).unwrap().fen, Fen(120_000));
-        assert_eq!(parse_money(&Cell::Text("12.5万元".into()), false).unwrap().fen, Fen(12_500_000));
-        assert_eq!(parse_money(&Cell::Number(0.1 + 0.2), false).unwrap().fen, Fen(30));
+        assert_eq!(
+            parse_money(&Cell::Text("￥1,200".into()), false)
+                .unwrap()
+                .fen,
+            Fen(120_000)
+        );
+        assert_eq!(
+            parse_money(&Cell::Text("12.5万元".into()), false)
+                .unwrap()
+                .fen,
+            Fen(12_500_000)
+        );
+        assert_eq!(
+            parse_money(&Cell::Number(0.1 + 0.2), false).unwrap().fen,
+            Fen(30)
+        );
     }
 }

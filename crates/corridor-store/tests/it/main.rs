@@ -4,6 +4,7 @@
 mod analytics_contract;
 mod booking_batch_contract;
 mod booking_contract;
+mod catalogue_import_contract;
 mod change_cursor_contract;
 mod contract;
 mod facility_contract;
@@ -43,6 +44,7 @@ macro_rules! contract_tests {
 use analytics_contract::*;
 use booking_batch_contract::*;
 use booking_contract::*;
+use catalogue_import_contract::*;
 use change_cursor_contract::*;
 use contract::*;
 use facility_contract::*;
@@ -53,6 +55,7 @@ use voucher_correction_contract::*;
 use voucher_expiry_contract::*;
 
 contract_tests!(
+    catalogue_imports_upsert_withdraw_and_log_every_change,
     the_outbox_is_claimed_sent_retried_and_given_up,
     concurrent_claimers_never_hold_the_same_row,
     proposals_are_drafted_submitted_and_withdrawn_by_their_principal,
