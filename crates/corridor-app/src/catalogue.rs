@@ -8,6 +8,7 @@
 //! before the operation returns. A search is read and checked once for every front end
 //! (`search.rs`).
 
+mod file_import;
 mod instruments;
 mod search;
 

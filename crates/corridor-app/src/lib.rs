@@ -17,6 +17,8 @@ pub mod analytics;
 pub mod beamtime;
 pub mod bookings;
 pub mod catalogue;
+pub mod catalogue_export;
+pub mod catalogue_import;
 pub mod cluster_reach;
 pub mod dates;
 pub mod enrolment;

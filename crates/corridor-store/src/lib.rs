@@ -20,6 +20,7 @@ pub mod backup;
 pub mod beamtime;
 pub mod bookings;
 pub mod catalogue;
+pub mod catalogue_import;
 pub mod change_log;
 mod engines;
 mod error;
@@ -47,6 +48,9 @@ pub use bookings::{
     Qualification, WaitlistEntry,
 };
 pub use catalogue::CatalogueStore;
+pub use catalogue_import::{
+    CatalogueEntry, CatalogueFields, CatalogueImportStore, CatalogueImportWrites,
+};
 pub use change_log::cursor::ChangeCursor;
 pub use change_log::ChangeLogStore;
 pub use engines::postgres::PostgresStore;
@@ -96,6 +100,7 @@ impl Backend {
 #[async_trait]
 pub trait Store:
     catalogue::CatalogueStore
+    + catalogue_import::CatalogueImportStore
     + identity::IdentityStore
     + change_log::ChangeLogStore
     + analytics::AnalyticsStore

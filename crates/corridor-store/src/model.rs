@@ -101,6 +101,9 @@ pub struct InstrumentWithPlace {
     pub city_name_zh: String,
     pub province: ProvinceCode,
     pub location: GeoPoint,
+    /// A complete catalogue file of its institution no longer lists it: hidden from search
+    /// and refused to bookings, its history kept.
+    pub withdrawn: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 //! and call into the library crates. The end-to-end benchmarks are a binary of their own,
 //! `corridor-bench` (`crates/corridor-bench`), which is not shipped.
 
+mod catalogue_cli;
 mod ledger_cli;
 mod reach;
 
@@ -177,6 +178,43 @@ enum Command {
         /// Replace the database if it exists.
         #[arg(long)]
         replace: bool,
+    },
+    /// Imports an institution's catalogue file (CSV or XLSX in the national field set) and
+    /// prints the report; exits non-zero when the file is refused or has errors, in which
+    /// case nothing is written.
+    Import {
+        #[arg(long, env = "CORRIDOR_DATABASE_URL")]
+        database: String,
+        /// The institution whose catalogue the file is.
+        #[arg(long)]
+        institution: i64,
+        /// Report what would change and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The file lists every instrument of the institution: withdraw the others (hidden
+        /// from search and booking, never deleted).
+        #[arg(long)]
+        complete: bool,
+        /// The report's language: en or zh.
+        #[arg(long, default_value = "en")]
+        lang: String,
+        #[arg(long, value_enum, default_value_t = catalogue_cli::ReportFormat::Text)]
+        report: catalogue_cli::ReportFormat,
+        file: PathBuf,
+    },
+    /// Writes the public catalogue (every instrument that is not withdrawn, of one
+    /// institution or all) in the national field set.
+    Export {
+        #[arg(long, env = "CORRIDOR_DATABASE_URL")]
+        database: String,
+        #[arg(long)]
+        institution: Option<i64>,
+        /// csv or json.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// The file to write; standard output when absent.
+        #[arg(long)]
+        to: Option<PathBuf>,
     },
     /// Prints the region a database holds and its row counts, as JSON.
     Status {
@@ -357,6 +395,47 @@ async fn run(command: Command) -> Result<()> {
             stations,
             json: matches!(format, OutputFormat::Json),
         }),
+        Command::Import {
+            database,
+            institution,
+            dry_run,
+            complete,
+            lang,
+            report,
+            file,
+        } => {
+            let language = corridor_domain::Language::parse(&lang)?;
+            let options = corridor_app::catalogue_import::ImportOptions {
+                dry_run,
+                complete,
+                file_name: file.display().to_string(),
+            };
+            catalogue_cli::import(
+                open(&database).await?,
+                institution,
+                &file,
+                options,
+                language,
+                report,
+            )
+            .await
+        }
+        Command::Export {
+            database,
+            institution,
+            format,
+            to,
+        } => {
+            let format = corridor_app::catalogue_export::ExportFormat::parse(&format)
+                .map_err(|error| anyhow::anyhow!(error.chain()))?;
+            catalogue_cli::export(
+                open(&database).await?.as_ref(),
+                institution,
+                format,
+                to.as_deref(),
+            )
+            .await
+        }
         Command::Migrate { database } => {
             open(&database).await?;
             println!("migrations applied to {database}");

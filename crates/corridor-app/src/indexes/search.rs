@@ -97,6 +97,7 @@ impl SearchService {
             .all_instruments()
             .await?
             .iter()
+            .filter(|item| !item.withdrawn)
             .map(|item| search_document(item, &category_names))
             .collect();
         let loaded = std::time::Instant::now();
@@ -135,17 +136,19 @@ impl SearchService {
         })
     }
 
-    /// Re-reads one instrument from the store into the index (or removes it if it is gone).
+    /// Re-reads one instrument from the store into the index (or removes it if it is gone or
+    /// withdrawn).
     pub async fn apply(
         &self,
         store: &dyn Store,
         id: InstrumentId,
     ) -> Result<(), SearchServiceError> {
         match store.instrument(id).await? {
-            Some(item) => self
+            // A withdrawn instrument leaves search like a deleted one; its row stays.
+            Some(item) if !item.withdrawn => self
                 .index
                 .upsert(search_document(&item, &self.category_names))?,
-            None => self.index.remove(id)?,
+            Some(_) | None => self.index.remove(id)?,
         }
         Ok(())
     }

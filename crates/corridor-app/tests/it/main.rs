@@ -9,6 +9,7 @@ mod beamtime;
 mod bookings;
 mod catalogue;
 mod enrolment;
+mod catalogue_import;
 mod mail;
 mod reach;
 mod vouchers;

@@ -197,10 +197,12 @@ macro_rules! shared_booking_batch_impl {
                 facts.push(") ");
                 facts.push(request_facts_columns("a.starts_at", "a.ends_at", "0", "a.idempotency_key"));
                 // The batch is the outer loop: CROSS JOIN keeps SQLite's planner from
-                // starting at the instruments.
+                // starting at the instruments. A withdrawn instrument gives no facts row,
+                // so its attempts are answered "no instrument".
                 facts.push(", a.ord FROM a CROSS JOIN instrument_calendars c JOIN instruments i ON i.id = c.instrument_id \
                     JOIN users u ON u.id = a.user_id JOIN institutions hi ON hi.id = u.home_institution_id \
-                    JOIN cities hc ON hc.code = hi.city_code WHERE c.instrument_id = a.instrument_id");
+                    JOIN cities hc ON hc.code = hi.city_code WHERE c.instrument_id = a.instrument_id \
+                    AND i.withdrawn_at IS NULL");
                 facts
             }
 

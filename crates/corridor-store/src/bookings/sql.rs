@@ -357,7 +357,7 @@ macro_rules! shared_booking_impl {
             ) -> Result<RequestEvaluation, StoreError> {
                 static ONE_REQUEST_FACTS_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
                     request_facts_columns("$3", "$4", "$5", "$6")
-                        + &format!(" {REQUEST_FACTS_FROM} WHERE c.instrument_id = $1 AND u.id = $2")
+                        + &format!(" {REQUEST_FACTS_FROM} WHERE c.instrument_id = $1 AND u.id = $2 AND i.withdrawn_at IS NULL")
                 });
                 let row = sqlx::query(ONE_REQUEST_FACTS_SQL.as_str())
                 .bind(request.instrument.0)

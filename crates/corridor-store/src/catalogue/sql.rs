@@ -23,7 +23,8 @@ pub(crate) const INSTRUMENT_WITH_PLACE_COLUMNS: &str = "\
     i.rate_other_academic_fen, i.rate_industry_fen, i.booking_mode, i.training_required, \
     i.opening_hours, i.time_zone, inst.name_en AS institution_name_en, \
     inst.name_zh AS institution_name_zh, inst.kind AS institution_kind, s.city_code, \
-    c.name_en AS city_name_en, c.name_zh AS city_name_zh, c.province_code, s.lon, s.lat";
+    c.name_en AS city_name_en, c.name_zh AS city_name_zh, c.province_code, s.lon, s.lat, \
+    (i.withdrawn_at IS NOT NULL) AS withdrawn";
 
 pub(crate) const INSTRUMENT_WITH_PLACE_FROM: &str = "\
     FROM instruments i \
@@ -184,6 +185,7 @@ macro_rules! shared_store_impl {
                 city_name_zh: row.try_get("city_name_zh")?,
                 province: stored(ProvinceCode::parse(row.try_get("province_code")?))?,
                 location: stored(GeoPoint::new(row.try_get("lon")?, row.try_get("lat")?))?,
+                withdrawn: row.try_get("withdrawn")?,
             })
         }
 

@@ -521,5 +521,6 @@ crate::vouchers::expiry::shared_voucher_expiry_impl!(PostgresStore, sqlx::Postgr
 crate::beamtime::proposals_sql::shared_facility_impl!(PostgresStore, sqlx::Postgres);
 crate::beamtime::review_sql::shared_facility_review_impl!(PostgresStore, sqlx::Postgres);
 crate::catalogue::import::shared_write_helpers!(PostgresStore, sqlx::Postgres);
+crate::catalogue_import::sql::shared_catalogue_import_impl!(PostgresStore, sqlx::Postgres);
 crate::mail_outbox::sql::shared_mail_outbox_impl!(PostgresStore, sqlx::Postgres);
 crate::accounts::sql::shared_account_impl!(PostgresStore, sqlx::Postgres);

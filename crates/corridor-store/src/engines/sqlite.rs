@@ -365,5 +365,6 @@ crate::vouchers::expiry::shared_voucher_expiry_impl!(SqliteStore, sqlx::Sqlite);
 crate::beamtime::proposals_sql::shared_facility_impl!(SqliteStore, sqlx::Sqlite);
 crate::beamtime::review_sql::shared_facility_review_impl!(SqliteStore, sqlx::Sqlite);
 crate::catalogue::import::shared_write_helpers!(SqliteStore, sqlx::Sqlite);
+crate::catalogue_import::sql::shared_catalogue_import_impl!(SqliteStore, sqlx::Sqlite);
 crate::mail_outbox::sql::shared_mail_outbox_impl!(SqliteStore, sqlx::Sqlite);
 crate::accounts::sql::shared_account_impl!(SqliteStore, sqlx::Sqlite);

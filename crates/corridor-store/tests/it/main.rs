@@ -5,6 +5,7 @@ mod account_contract;
 mod analytics_contract;
 mod booking_batch_contract;
 mod booking_contract;
+mod catalogue_import_contract;
 mod change_cursor_contract;
 mod contract;
 mod facility_contract;
@@ -45,6 +46,7 @@ use account_contract::*;
 use analytics_contract::*;
 use booking_batch_contract::*;
 use booking_contract::*;
+use catalogue_import_contract::*;
 use change_cursor_contract::*;
 use contract::*;
 use facility_contract::*;
@@ -56,6 +58,7 @@ use voucher_expiry_contract::*;
 
 contract_tests!(
     self_sign_ups_verify_reset_and_move_through_single_use_links,
+    catalogue_imports_upsert_withdraw_and_log_every_change,
     the_outbox_is_claimed_sent_retried_and_given_up,
     concurrent_claimers_never_hold_the_same_row,
     proposals_are_drafted_submitted_and_withdrawn_by_their_principal,
