@@ -6,7 +6,7 @@
 //! is stored, so a copy of the database cannot be replayed as a sign-in.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use argon2::password_hash::rand_core::OsRng;
@@ -150,12 +150,66 @@ impl TokenHolderCache {
     }
 }
 
+/// How long a password check waits for one of the node's password workers before the
+/// attempt is turned away with "try again in a second".
+pub const PASSWORD_WORK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The password hashing and checking a node runs at once: half its cores, at least one.
+///
+/// Argon2 takes tens of milliseconds of a core on purpose. The sign-in limiter bounds the
+/// guesses per address and per client, but a flood from many client addresses, each within
+/// its own allowance, would still keep every core hashing and starve every other request;
+/// with this bound, password work never takes more than its share of the node, and what
+/// waits longer than [`PASSWORD_WORK_WAIT`] is refused at once (429) instead of queueing
+/// without end.
+#[derive(Clone)]
+pub struct PasswordWorkers {
+    permits: Arc<tokio::sync::Semaphore>,
+}
+
+impl PasswordWorkers {
+    pub fn for_this_machine() -> PasswordWorkers {
+        let cores = std::thread::available_parallelism()
+            .map(std::num::NonZeroUsize::get)
+            .unwrap_or(2);
+        PasswordWorkers::new((cores / 2).max(1))
+    }
+
+    pub fn new(workers: usize) -> PasswordWorkers {
+        PasswordWorkers {
+            permits: Arc::new(tokio::sync::Semaphore::new(workers.max(1))),
+        }
+    }
+
+    /// Runs `work` (hashing or checking a password) on a blocking thread once a worker is
+    /// free; `TooManySignInAttempts` when none frees up within [`PASSWORD_WORK_WAIT`].
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> AppResult<T> {
+        let permit = tokio::time::timeout(PASSWORD_WORK_WAIT, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| AppError::TooManySignInAttempts {
+                retry_after: std::time::Duration::from_secs(1),
+            })?
+            .map_err(|error| AppError::internal_because("waiting for a password worker", error))?;
+        tokio::task::spawn_blocking(move || {
+            let answer = work();
+            drop(permit);
+            answer
+        })
+        .await
+        .map_err(|error| AppError::internal_because("hashing or checking a password", error))
+    }
+}
+
 /// The state accounts keep between requests: the sign-in limiter, the users behind recently
-/// seen API tokens and the timing equaliser's hash.
+/// seen API tokens, the timing equaliser's hash and the password workers.
 pub(crate) struct AccountsState {
     sign_in_limiter: SignInLimiter,
     token_holders: TokenHolderCache,
     timing_equaliser_hash: String,
+    pub(crate) password_workers: PasswordWorkers,
 }
 
 impl AccountsState {
@@ -164,6 +218,7 @@ impl AccountsState {
             sign_in_limiter: SignInLimiter::default(),
             token_holders: TokenHolderCache::default(),
             timing_equaliser_hash: timing_equaliser_hash(),
+            password_workers: PasswordWorkers::for_this_machine(),
         }
     }
 }
@@ -203,11 +258,13 @@ impl Accounts<'_> {
             },
             None => (self.state.timing_equaliser_hash.clone(), None),
         };
-        // Argon2 takes tens of milliseconds of CPU on purpose: keep it off the async workers.
-        let verified =
-            tokio::task::spawn_blocking(move || verify_password(&stored_hash, &password))
-                .await
-                .map_err(|error| AppError::internal_because("checking a password", error))?;
+        // Argon2 takes tens of milliseconds of CPU on purpose: keep it off the async workers,
+        // and within the node's share for password work.
+        let verified = self
+            .state
+            .password_workers
+            .run(move || verify_password(&stored_hash, &password))
+            .await?;
         match (verified, user) {
             (true, Some((user, true))) => {
                 self.state.sign_in_limiter.succeeded(attempt);
@@ -404,6 +461,33 @@ mod tests {
             &PlaintextPassword::for_sign_in("another secret!".into()).unwrap()
         ));
         assert!(!verify_password("not a hash", &password));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn password_work_beyond_the_workers_is_turned_away_not_queued_forever() {
+        let workers = PasswordWorkers::new(1);
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let (started, running) = tokio::sync::oneshot::channel::<()>();
+        let busy = workers.clone();
+        let first = tokio::spawn(async move {
+            busy.run(move || {
+                let _ = started.send(());
+                held.recv().ok();
+                "first"
+            })
+            .await
+        });
+        running.await.unwrap();
+        // The only worker is busy past the wait: the next attempt is refused with a retry.
+        let refused = workers.run(|| "second").await.unwrap_err();
+        assert!(
+            matches!(refused, AppError::TooManySignInAttempts { .. }),
+            "{refused:?}"
+        );
+        release.send(()).unwrap();
+        assert_eq!(first.await.unwrap().unwrap(), "first");
+        // Once it is free, work runs again.
+        assert_eq!(workers.run(|| "third").await.unwrap(), "third");
     }
 
     #[test]

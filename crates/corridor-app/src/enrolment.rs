@@ -72,6 +72,8 @@ pub struct SignUpRequest {
 /// The enrolment service (see the module's documentation).
 pub struct Enrolment<'a> {
     pub(crate) accounts: &'a dyn AccountStore,
+    /// The node's password workers, shared with sign-in (see `accounts::PasswordWorkers`).
+    pub(crate) password_workers: &'a crate::accounts::PasswordWorkers,
     pub(crate) catalogue: &'a dyn CatalogueStore,
     pub(crate) state: &'a EnrolmentState,
     /// Where the links in the mails point: the site's address as people reach it, without a
@@ -150,9 +152,10 @@ impl Enrolment<'_> {
                 )
                 .await;
         }
-        let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
-            .await
-            .map_err(|error| AppError::internal_because("hashing a password", error))?;
+        let password_hash = self
+            .password_workers
+            .run(move || hash_password(&password))
+            .await?;
         let (secret, link) = self.new_link(
             AccountLinkPurpose::VerifyEmail,
             None,
@@ -292,9 +295,10 @@ impl Enrolment<'_> {
         new_password: String,
     ) -> AppResult<EmailAddress> {
         let password = PlaintextPassword::new_choice(new_password)?;
-        let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
-            .await
-            .map_err(|error| AppError::internal_because("hashing a password", error))?;
+        let password_hash = self
+            .password_workers
+            .run(move || hash_password(&password))
+            .await?;
         self.redeem(actor, token, &LinkEffect::ResetPassword { password_hash })
             .await
     }

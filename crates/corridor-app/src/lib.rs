@@ -245,6 +245,7 @@ impl App {
     pub fn enrolment(&self) -> enrolment::Enrolment<'_> {
         enrolment::Enrolment {
             accounts: self.store.as_ref(),
+            password_workers: &self.accounts.password_workers,
             catalogue: self.store.as_ref(),
             state: &self.enrolment,
             public_base_url: &self.public_base_url,

@@ -17,6 +17,7 @@ mod pages;
 mod reach;
 mod scratch;
 mod search;
+mod sign_in_flood;
 mod statistics;
 
 use anyhow::{Context, Result};
@@ -125,6 +126,24 @@ enum BenchCommand {
         rounds: usize,
         #[arg(long, default_value_t = 30)]
         max_pages_per_role: usize,
+    },
+    /// Sign-in under a password-guessing flood: the p99 of other requests during a flood of
+    /// wrong passwords from one client address and from many, beside the quiet p99.
+    SignInFlood {
+        #[arg(long, default_value_t = corridor_demo::DEFAULT_SEED)]
+        seed: u64,
+        /// How long each phase (quiet, one-source flood, many-source flood) lasts.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// Concurrent guessing tasks.
+        #[arg(long, default_value_t = 32)]
+        attackers: usize,
+        /// Loopback addresses the many-source flood comes from (127.0.0.2 …).
+        #[arg(long, default_value_t = 200)]
+        sources: u8,
+        /// Concurrent people making other requests.
+        #[arg(long, default_value_t = 4)]
+        people: usize,
     },
     /// Every dashboard question over the demo region's year of bookings, from the analytics
     /// facts, beside plain SQL GROUP BY over the same tables.
@@ -272,6 +291,22 @@ async fn run(command: BenchCommand) -> Result<()> {
             .await
         }
         BenchCommand::Allocation { seed, rounds } => allocation::run(seed, rounds),
+        BenchCommand::SignInFlood {
+            seed,
+            seconds,
+            attackers,
+            sources,
+            people,
+        } => {
+            sign_in_flood::run(sign_in_flood::SignInFloodOptions {
+                seed,
+                seconds,
+                attackers,
+                sources,
+                people,
+            })
+            .await
+        }
         BenchCommand::Pages {
             seed,
             rounds,

@@ -106,6 +106,17 @@ pub const ROUTE_GATES: &[(&str, &str, Gate)] = &[
     ("GET", "/api/v1/analytics/facility", Public),
     // Signing in is how one stops being anonymous.
     ("POST", "/api/v1/tokens", Public),
+    // Joining: anyone may ask; a step that mails answers alike for any address.
+    ("POST", "/api/v1/accounts", Public),
+    ("POST", "/api/v1/accounts/verification", Public),
+    ("POST", "/api/v1/accounts/verification/resend", Public),
+    ("POST", "/api/v1/accounts/password-reset", Public),
+    ("POST", "/api/v1/accounts/password-reset/confirm", Public),
+    ("POST", "/api/v1/accounts/email-change/confirm", Public),
+    ("GET", "/api/v1/me/account", SignedIn),
+    ("POST", "/api/v1/me/email", SignedIn),
+    ("GET", "/api/v1/institutions/{id}/membership-requests", InstitutionAdmins),
+    ("POST", "/api/v1/institutions/{id}/members/{user_id}/decision", InstitutionAdmins),
     // One's own things; the handlers check that they are one's own.
     ("GET", "/api/v1/me", SignedIn),
     ("GET", "/api/v1/me/tokens", SignedIn),

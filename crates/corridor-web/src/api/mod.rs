@@ -2,6 +2,7 @@
 //! and an opaque `cursor`, answer `{total, items, next_cursor}` and refuse unknown
 //! parameters; money is integer fen; every error is problem+json.
 
+pub mod accounts;
 pub mod analytics;
 pub mod analytics_dto;
 pub mod booking_dto;
@@ -100,6 +101,16 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(get_summary))
         .routes(routes!(get_me))
         .routes(routes!(create_token))
+        .routes(routes!(accounts::sign_up))
+        .routes(routes!(accounts::verify_email))
+        .routes(routes!(accounts::resend_verification))
+        .routes(routes!(accounts::request_password_reset))
+        .routes(routes!(accounts::reset_password))
+        .routes(routes!(accounts::request_email_change))
+        .routes(routes!(accounts::confirm_email_change))
+        .routes(routes!(accounts::my_account))
+        .routes(routes!(accounts::membership_requests))
+        .routes(routes!(accounts::decide_membership))
         .routes(routes!(list_my_tokens))
         .routes(routes!(revoke_my_token))
         .routes(routes!(list_audit_events))
@@ -447,7 +458,7 @@ async fn get_me(requester: Requester) -> ApiResult<UserDto> {
 
 /// Creates an API token from an e-mail address and password. The token is shown once.
 #[utoipa::path(post, path = "/tokens", tag = "accounts", request_body = CreateTokenRequest,
-    responses((status = 201, body = CreatedTokenDto), BadRequest, Unauthorized, (status = 429, body = Problem, content_type = "application/problem+json", description = "too many failed sign-ins; see Retry-After")))]
+    responses((status = 201, body = CreatedTokenDto), BadRequest, Unauthorized, Forbidden, (status = 429, body = Problem, content_type = "application/problem+json", description = "too many failed sign-ins; see Retry-After")))]
 async fn create_token(
     State(state): State<Arc<AppState>>,
     requester: Requester,

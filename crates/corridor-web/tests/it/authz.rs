@@ -38,11 +38,19 @@ enum ObjectRule {
     ManagesTheInstrument,
     /// The booking's own user, or the managers of its instrument's institution.
     OwnsOrManagesTheBooking,
+    /// Only the admins of the fixture institution (and platform admins).
+    AdmitsTheInstitutionsMembers,
 }
 
 fn object_rule(method: &str, path: &str) -> ObjectRule {
     match (method, path) {
         ("GET", "/api/v1/bookings/{id}") => ObjectRule::OwnsOrManagesTheBooking,
+        // A decision's body is read (and an empty one refused) before the institution is
+        // checked, so only the list is an object rule here; the application layer's tests
+        // cover the decision.
+        ("GET", "/api/v1/institutions/{id}/membership-requests") => {
+            ObjectRule::AdmitsTheInstitutionsMembers
+        }
         ("GET", "/api/v1/instruments/{id}/qualifications")
         | ("DELETE", "/api/v1/instruments/{id}")
         | ("DELETE", "/api/v1/instruments/{id}/closures/{closure_id}")
@@ -291,6 +299,10 @@ async fn every_route_admits_exactly_whom_its_rule_says() {
                     ObjectRule::ManagesTheInstrument => caller.user.as_ref().is_some_and(|user| {
                         user.may_manage_instruments_of(InstitutionId(institution))
                     }),
+                    ObjectRule::AdmitsTheInstitutionsMembers => caller
+                        .user
+                        .as_ref()
+                        .is_some_and(|user| user.admits_members_of(InstitutionId(institution))),
                     ObjectRule::OwnsOrManagesTheBooking => {
                         caller.user.as_ref().is_some_and(|user| {
                             user.id == researcher

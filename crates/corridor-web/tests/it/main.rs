@@ -1,5 +1,6 @@
 //! The web crate's one integration-test binary: a real server on a loopback port, real HTTP.
 
+mod accounts_api;
 mod analytics;
 mod api;
 mod authz;
