@@ -42,6 +42,7 @@ pub use accounts::{
 pub use analytics::{AnalyticsBySql, AnalyticsSnapshot, AnalyticsStore};
 #[cfg(feature = "bench-baselines")]
 pub use bookings::BookingStrategy;
+pub use bookings::notify_sql::REMINDER_LEAD;
 pub use bookings::{
     AvailabilityFacts, BookingActor, BookingAttempt, BookingChange, BookingDenial, BookingQuote,
     BookingRecord, BookingRequest, BookingSpan, BookingStore, CalendarView, HistoricalBooking,
