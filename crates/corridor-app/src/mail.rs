@@ -380,7 +380,10 @@ fn calendar_method(ics: &str) -> &str {
         .find_map(|line| line.strip_prefix("METHOD:"))
         .map(str::trim)
         .filter(|method| {
-            !method.is_empty() && method.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            !method.is_empty()
+                && method
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-')
         })
         .unwrap_or("PUBLISH")
 }

@@ -26,7 +26,9 @@ pub enum BookingMailKind {
     /// A manager refused the request (the manager's note is quoted).
     Refused,
     /// Cancelled by its user, or by a manager when `by_manager`.
-    Cancelled { by_manager: bool },
+    Cancelled {
+        by_manager: bool,
+    },
     /// A waitlisted request became a booking when time was freed.
     Promoted,
     /// The booking starts within a day.
@@ -312,17 +314,11 @@ mod tests {
 
     #[test]
     fn a_confirmation_states_the_local_time_and_price_and_attaches_the_event() {
-        let mail = render_booking_mail(
-            BookingMailKind::Confirmed,
-            Language::English,
-            &facts(),
-            0,
-        );
+        let mail = render_booking_mail(BookingMailKind::Confirmed, Language::English, &facts(), 0);
         assert_eq!(mail.kind, "booking_confirmed");
         assert_eq!(mail.subject, "Booking confirmed: Confocal microscope");
         assert!(
-            mail.body
-                .contains("2026-12-10 09:00–11:00 (Asia/Shanghai)"),
+            mail.body.contains("2026-12-10 09:00–11:00 (Asia/Shanghai)"),
             "{}",
             mail.body
         );

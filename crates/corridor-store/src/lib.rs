@@ -40,9 +40,9 @@ pub use accounts::{
     NewAccountLink, OutboxMessage, RedeemedLink,
 };
 pub use analytics::{AnalyticsBySql, AnalyticsSnapshot, AnalyticsStore};
+pub use bookings::notify_sql::REMINDER_LEAD;
 #[cfg(feature = "bench-baselines")]
 pub use bookings::BookingStrategy;
-pub use bookings::notify_sql::REMINDER_LEAD;
 pub use bookings::{
     AvailabilityFacts, BookingActor, BookingAttempt, BookingChange, BookingDenial, BookingQuote,
     BookingRecord, BookingRequest, BookingSpan, BookingStore, CalendarView, HistoricalBooking,

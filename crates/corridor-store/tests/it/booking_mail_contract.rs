@@ -76,7 +76,10 @@ pub async fn booking_mails_are_written_with_the_change_in_the_recipients_languag
         "{}",
         mail.body
     );
-    let ics = mail.ics.as_deref().expect("a confirmation carries its event");
+    let ics = mail
+        .ics
+        .as_deref()
+        .expect("a confirmation carries its event");
     let uid = format!("UID:booking-{}@corridor\r\n", english_booking.id.0);
     assert!(ics.contains(&uid), "{ics}");
     assert!(ics.contains("BEGIN:VTIMEZONE\r\n"), "{ics}");
@@ -169,7 +172,11 @@ pub async fn approvals_refusals_and_usage_are_mailed(store: &dyn Store) {
     );
     assert!(mails[0].body.contains("waiting for approval"));
     assert_eq!(mails[0].ics, None);
-    assert!(mails[2].ics.as_deref().unwrap().contains("STATUS:CONFIRMED"));
+    assert!(mails[2]
+        .ics
+        .as_deref()
+        .unwrap()
+        .contains("STATUS:CONFIRMED"));
     assert!(mails[3].body.contains("the detector is out for repair"));
     let charged = store.booking(approved.id).await.unwrap().unwrap().charged;
     assert!(
@@ -194,7 +201,11 @@ pub async fn reminders_are_queued_once_per_booking(store: &dyn Store) {
     let cancelled = booked(
         store
             .create_booking(
-                &request(&fixture, fixture.academic, range(at(8, 11, 0), at(8, 12, 0))),
+                &request(
+                    &fixture,
+                    fixture.academic,
+                    range(at(8, 11, 0), at(8, 12, 0)),
+                ),
                 now(),
                 &actor(fixture.academic),
             )
@@ -213,7 +224,11 @@ pub async fn reminders_are_queued_once_per_booking(store: &dyn Store) {
     let later = booked(
         store
             .create_booking(
-                &request(&fixture, fixture.academic, range(at(10, 9, 0), at(10, 10, 0))),
+                &request(
+                    &fixture,
+                    fixture.academic,
+                    range(at(10, 9, 0), at(10, 10, 0)),
+                ),
                 now(),
                 &actor(fixture.academic),
             )
