@@ -36,3 +36,38 @@ pub fn spawn_voucher_expiry(
         }
     })
 }
+
+/// How often the reminder job looks for bookings starting within a day. Ten minutes keeps a
+/// reminder within ten minutes of the 24-hour mark and costs one indexed query per run.
+pub const BOOKING_REMINDER_INTERVAL: Duration = Duration::from_secs(600);
+
+/// Queues the 24-hour reminder of every confirmed booking that starts within a day and has
+/// none yet (see `BookingStore::queue_booking_reminders`); answers how many it queued. Each
+/// booking is reminded once, whichever node runs this and however often.
+pub async fn queue_booking_reminders(
+    store: &dyn Store,
+    now: jiff::Timestamp,
+) -> Result<u64, corridor_store::StoreError> {
+    let queued = store.queue_booking_reminders(now).await?;
+    if queued > 0 {
+        tracing::info!(reminders = queued, "queued booking reminders");
+    }
+    Ok(queued)
+}
+
+/// Runs `queue_booking_reminders` now and every ten minutes. A failure is logged and retried
+/// at the next run.
+pub fn spawn_booking_reminders(store: Arc<dyn Store>) -> tokio::task::JoinHandle<()> {
+    crate::indexes::spawn_every(
+        BOOKING_REMINDER_INTERVAL,
+        "queueing booking reminders",
+        move || {
+            let store = store.clone();
+            async move {
+                queue_booking_reminders(store.as_ref(), corridor_store::now())
+                    .await
+                    .map(|_| ())
+            }
+        },
+    )
+}

@@ -176,6 +176,7 @@ impl App {
             .map_err(StartError::Region)?;
         let region_time_zone = region_time_zone_name.zone();
         jobs::spawn_voucher_expiry(store.clone(), region_time_zone.clone());
+        jobs::spawn_booking_reminders(store.clone());
         let public_base_url = options
             .public_base_url
             .as_deref()

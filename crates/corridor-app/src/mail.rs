@@ -18,7 +18,8 @@ use std::time::Duration;
 use corridor_store::{AuditContext, ClaimedNotification, NotificationClaim, Store, StoreError};
 use futures_util::StreamExt;
 use jiff::SignedDuration;
-use lettre::message::{Mailbox, SinglePart};
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
 use lettre::transport::smtp::client::AsyncSmtpConnection;
 use lettre::transport::smtp::extension::ClientId;
@@ -345,17 +346,46 @@ impl Mailer {
             .parse()
             .map_err(|error| format!("recipient {:?}: {error}", notification.recipient_email))?;
         let recipient = Mailbox::new(Some(notification.recipient_name.clone()), address);
-        Message::builder()
+        let builder = Message::builder()
             .from(self.from.clone())
             .to(recipient)
             .subject(notification.subject.clone())
             .message_id(Some(notification.message_id.clone()))
             // The Date is when the notification was written, the same on every attempt.
-            .date(std::time::SystemTime::from(notification.created_at))
+            .date(std::time::SystemTime::from(notification.created_at));
+        let text = SinglePart::plain(notification.body.clone());
+        let message = match &notification.ics {
+            // A mail about an event: the text, then the event as a calendar attachment that
+            // mail clients offer to add (RFC 6047 names the method in the content type).
+            Some(ics) => {
+                let content_type = ContentType::parse(&format!(
+                    "text/calendar; charset=utf-8; method={}",
+                    calendar_method(ics)
+                ))
+                .map_err(|error| format!("the calendar's content type: {error}"))?;
+                let attachment =
+                    Attachment::new("booking.ics".to_owned()).body(ics.clone(), content_type);
+                builder.multipart(MultiPart::mixed().singlepart(text).singlepart(attachment))
+            }
             // A single text/plain part, which also gives the message its MIME-Version.
-            .singlepart(SinglePart::plain(notification.body.clone()))
-            .map_err(|error| format!("building the message: {error}"))
+            None => builder.singlepart(text),
+        };
+        message.map_err(|error| format!("building the message: {error}"))
     }
+}
+
+/// The iTIP method a calendar declares (its `METHOD` line), `PUBLISH` when it names none.
+fn calendar_method(ics: &str) -> &str {
+    ics.lines()
+        .find_map(|line| line.strip_prefix("METHOD:"))
+        .map(str::trim)
+        .filter(|method| {
+            !method.is_empty()
+                && method
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+        .unwrap_or("PUBLISH")
 }
 
 /// A connection kept idle longer than this is asked whether it still lives (NOOP) before

@@ -11,6 +11,7 @@
 
 pub mod analytics;
 mod booking;
+pub mod booking_mail;
 mod error;
 pub mod facility;
 mod geography;

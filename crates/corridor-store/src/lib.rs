@@ -40,6 +40,7 @@ pub use accounts::{
     NewAccountLink, OutboxMessage, RedeemedLink,
 };
 pub use analytics::{AnalyticsBySql, AnalyticsSnapshot, AnalyticsStore};
+pub use bookings::notify_sql::REMINDER_LEAD;
 #[cfg(feature = "bench-baselines")]
 pub use bookings::BookingStrategy;
 pub use bookings::{

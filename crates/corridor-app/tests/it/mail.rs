@@ -96,6 +96,8 @@ pub struct ReceivedMessage {
     pub to: String,
     pub subject: String,
     pub message_id: String,
+    /// The top-level Content-Type, parameters included.
+    pub content_type: String,
     pub body: String,
 }
 
@@ -138,6 +140,7 @@ fn parse_message(text: &str) -> ReceivedMessage {
         to: header("to"),
         subject: header("subject"),
         message_id: header("message-id"),
+        content_type: header("content-type"),
         body: body.replace("\r\n", "\n"),
     }
 }
@@ -389,4 +392,159 @@ fn a_bad_sender_or_smtp_url_is_refused_at_start() {
         )
         .is_err());
     });
+}
+
+/// The `text/calendar` part of a multipart message: its headers (unfolded, lower-cased names)
+/// and its content decoded from the transfer encoding.
+fn calendar_part(message: &ReceivedMessage) -> Option<(BTreeMap<String, String>, String)> {
+    let boundary = message
+        .content_type
+        .split(';')
+        .find_map(|parameter| parameter.trim().strip_prefix("boundary="))?
+        .trim_matches('"')
+        .to_owned();
+    message
+        .body
+        .split(&format!("--{boundary}"))
+        .filter_map(|part| {
+            let (head, content) = part.trim_start_matches('\n').split_once("\n\n")?;
+            let mut headers: BTreeMap<String, String> = BTreeMap::new();
+            let mut last = String::new();
+            for line in head.lines() {
+                if line.starts_with([' ', '\t']) {
+                    if let Some(value) = headers.get_mut(&last) {
+                        value.push_str(line);
+                    }
+                } else if let Some((name, value)) = line.split_once(':') {
+                    last = name.trim().to_ascii_lowercase();
+                    headers.insert(last.clone(), value.trim().to_owned());
+                }
+            }
+            Some((headers, content.to_owned()))
+        })
+        .find(|(headers, _)| {
+            headers
+                .get("content-type")
+                .is_some_and(|value| value.starts_with("text/calendar"))
+        })
+        .map(|(headers, content)| {
+            let decoded = match headers
+                .get("content-transfer-encoding")
+                .map(|value| value.to_ascii_lowercase())
+                .as_deref()
+            {
+                Some("base64") => {
+                    use base64::Engine as _;
+                    let compact: String = content.chars().filter(|c| !c.is_whitespace()).collect();
+                    String::from_utf8(
+                        base64::engine::general_purpose::STANDARD
+                            .decode(compact)
+                            .expect("base64 calendar"),
+                    )
+                    .expect("a UTF-8 calendar")
+                }
+                Some("quoted-printable") => quoted_printable(&content),
+                _ => content,
+            };
+            (headers, decoded)
+        })
+}
+
+/// RFC 2045 quoted-printable, decoded (soft line breaks joined, `=XX` octets restored).
+fn quoted_printable(text: &str) -> String {
+    let joined = text.replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        match (bytes[index], joined.get(index + 1..index + 3)) {
+            (b'=', Some(hex)) if u8::from_str_radix(hex, 16).is_ok() => {
+                decoded.push(u8::from_str_radix(hex, 16).unwrap());
+                index += 3;
+            }
+            (byte, _) => {
+                decoded.push(byte);
+                index += 1;
+            }
+        }
+    }
+    String::from_utf8(decoded).expect("a UTF-8 calendar")
+}
+
+#[tokio::test]
+async fn a_booking_confirmation_arrives_with_its_calendar_attached() {
+    let (store, users, directory) = outbox_store().await;
+    let mut instrument = store.all_instruments().await.unwrap()[0].instrument.clone();
+    instrument.id = corridor_domain::InstrumentId(0);
+    instrument.access_policy = corridor_domain::AccessPolicy::Open;
+    instrument.booking_mode = corridor_domain::BookingMode::Instant;
+    instrument.training_required = false;
+    instrument.opening_hours =
+        corridor_domain::WeeklyOpeningHours::parse("Mon-Sun 08:00-20:00").unwrap();
+    instrument.time_zone = corridor_domain::TimeZoneName::asia_shanghai();
+    let instrument = store
+        .create_instrument(&instrument, &AuditContext::default())
+        .await
+        .unwrap();
+    let user = &users[0];
+    let request = corridor_store::BookingRequest {
+        instrument,
+        user: user.id,
+        range: crate::support::shanghai_slot(3, 10, 1),
+        purpose: "SEM of a fracture surface".into(),
+        idempotency_key: None,
+        join_waitlist_if_taken: false,
+    };
+    let booking = match store
+        .create_booking(&request, corridor_store::now(), &AuditContext::default())
+        .await
+        .unwrap()
+    {
+        corridor_store::BookingAttempt::Booked { booking, .. } => booking,
+        other => panic!("expected a booking, got {other:?}"),
+    };
+    let sink = SmtpSink::start(&directory.path().join("maildir"), 0);
+    let mailer = Mailer::new(store.clone(), settings(sink.url())).unwrap();
+    assert_eq!(mailer.deliver_until_nothing_is_due().await.unwrap().sent, 1);
+
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 1);
+    let message = &messages[0];
+    assert_eq!(message.delivered_to, user.email.as_str());
+    assert!(
+        message.content_type.starts_with("multipart/mixed"),
+        "{message:?}"
+    );
+    let (headers, ics) = calendar_part(message).expect("a text/calendar part");
+    let content_type = &headers["content-type"];
+    assert!(content_type.contains("method=PUBLISH"), "{content_type}");
+    assert!(
+        headers
+            .get("content-disposition")
+            .is_some_and(|value| value.contains("booking.ics")),
+        "{headers:?}"
+    );
+    let unfolded = icalendar::parser::unfold(&ics);
+    let calendar = icalendar::parser::read_calendar(&unfolded)
+        .unwrap_or_else(|error| panic!("{error}\n{ics}"));
+    let events: Vec<_> = calendar
+        .components
+        .iter()
+        .filter(|component| component.name.as_str() == "VEVENT")
+        .collect();
+    assert_eq!(events.len(), 1, "{ics}");
+    let uid = events[0]
+        .properties
+        .iter()
+        .find(|property| property.name.as_str() == "UID")
+        .map(|property| property.val.as_str().to_owned());
+    assert_eq!(uid, Some(format!("booking-{}@corridor", booking.id.0)));
+    assert!(
+        calendar
+            .components
+            .iter()
+            .any(|component| component.name.as_str() == "VTIMEZONE"),
+        "{ics}"
+    );
+    assert!(ics.contains("BEGIN:VTIMEZONE"), "{ics}");
 }

@@ -6,6 +6,7 @@ mod support;
 mod accounts;
 mod analytics;
 mod beamtime;
+mod booking_mail;
 mod bookings;
 mod catalogue;
 mod catalogue_import;

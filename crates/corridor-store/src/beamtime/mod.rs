@@ -199,6 +199,10 @@ pub struct NotificationRecord {
     pub body: String,
     pub created_at: Timestamp,
     pub sent_at: Option<Timestamp>,
+    /// The booking the mail is about, if any.
+    pub booking: Option<corridor_domain::BookingId>,
+    /// The iCalendar attachment, for a mail about an event.
+    pub ics: Option<String>,
 }
 
 /// A person on a proposal of a cycle, with where they come from (for the statistics).

@@ -540,8 +540,9 @@ macro_rules! shared_facility_review_impl {
 
             async fn notifications_of_user(&self, user: corridor_domain::UserId, limit: u32) -> Result<Vec<crate::beamtime::NotificationRecord>, StoreError> {
                 let mut connection = self.read_pool().acquire().await?;
-                let rows: Vec<(i64, i64, String, String, String, crate::timestamp::StoredInstant, Option<crate::timestamp::StoredInstant>)> = sqlx::query_as(
-                    "SELECT id, user_id, kind, subject, body, created_at, sent_at FROM notifications WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
+                type NotificationRow = (i64, i64, String, String, String, crate::timestamp::StoredInstant, Option<crate::timestamp::StoredInstant>, Option<i64>, Option<String>);
+                let rows: Vec<NotificationRow> = sqlx::query_as(
+                    "SELECT id, user_id, kind, subject, body, created_at, sent_at, booking_id, ics FROM notifications WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
                 )
                 .bind(user.0)
                 .bind(i64::from(limit.min(500)))
@@ -549,7 +550,7 @@ macro_rules! shared_facility_review_impl {
                 .await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(id, user, kind, subject, body, created_at, sent_at)| crate::beamtime::NotificationRecord {
+                    .map(|(id, user, kind, subject, body, created_at, sent_at, booking, ics)| crate::beamtime::NotificationRecord {
                         id,
                         user: corridor_domain::UserId(user),
                         kind,
@@ -557,6 +558,8 @@ macro_rules! shared_facility_review_impl {
                         body,
                         created_at: created_at.0,
                         sent_at: sent_at.map(|instant| instant.0),
+                        booking: booking.map(corridor_domain::BookingId),
+                        ics,
                     })
                     .collect())
             }

@@ -402,6 +402,15 @@ macro_rules! shared_booking_batch_impl {
                     });
                     changes.push(format!(") INSERT INTO change_log ({CHANGE_COLUMNS}) SELECT {CHANGE_COLUMNS} FROM v WHERE v.entity_id IS NOT NULL"));
                     changes.build().execute(&mut **transaction).await?;
+                    // Each new booking's mail to its user, in the language the facts row read:
+                    // one more multi-row insert, like the audit events and change-log entries.
+                    let mut mails = Vec::with_capacity(to_book.len());
+                    for (job, evaluation) in &to_book {
+                        let id = booked_ids[&(job.request.instrument.0, job.request.range.start.as_microsecond())];
+                        let booking = evaluation.new_record(&job.request, id, job.now);
+                        mails.push(crate::bookings::notify_sql::new_booking_mail(&booking, evaluation.user_language, false)?);
+                    }
+                    Self::insert_booking_mails_in(transaction, &mails, occurred_at.0, "").await?;
                 }
 
                 let mut results = Vec::with_capacity(batch.len());

@@ -12,6 +12,7 @@
 //! transaction and asks.
 
 pub(crate) mod batch;
+pub(crate) mod notify_sql;
 pub(crate) mod sql;
 pub(crate) mod store_sql;
 
@@ -391,6 +392,11 @@ pub trait BookingStore: Send + Sync {
     /// unknown ids are left out. A follower of the change log reads this for its `booking`
     /// entries (a booking was written).
     async fn booking_spans(&self, bookings: &[BookingId]) -> Result<Vec<BookingSpan>, StoreError>;
+    /// Queues, once per booking, the reminder mail of every confirmed booking that starts
+    /// after `now` and within 24 hours (`REMINDER_LEAD`); answers how many it queued. Safe to
+    /// run on several nodes at once and again after a restart: a booking never gets a second
+    /// reminder.
+    async fn queue_booking_reminders(&self, now: Timestamp) -> Result<u64, StoreError>;
     /// Pairs of holding bookings of one instrument that overlap, counted by a plain
     /// self-join that trusts nothing else: the benchmark's and the tests' independent check.
     async fn count_overlapping_bookings(&self) -> Result<u64, StoreError>;

@@ -46,6 +46,8 @@ pub(crate) struct RequestEvaluation {
     pub instrument_name_en: String,
     pub instrument_name_zh: String,
     pub user_display_name: String,
+    /// The language the user's mails are written in.
+    pub user_language: corridor_domain::Language,
 }
 
 impl RequestEvaluation {
@@ -199,7 +201,7 @@ macro_rules! shared_booking_impl {
         const REQUEST_FACTS_COLUMNS: &str = "c.slot_minutes, c.min_booking_minutes, c.max_booking_minutes, c.lead_time_minutes, c.cancellation_deadline_minutes, c.weekly_quota_minutes, c.booking_horizon_days, \
              i.institution_id, i.access_policy, i.booking_mode, i.training_required, i.opening_hours, i.time_zone, \
              i.rate_own_institution_fen, i.rate_other_academic_fen, i.rate_industry_fen, i.name_en, i.name_zh, \
-             u.home_institution_id, u.membership, u.display_name, hi.kind AS home_kind, hc.province_code AS home_province, \
+             u.home_institution_id, u.membership, u.display_name, u.preferred_language, hi.kind AS home_kind, hc.province_code AS home_province, \
              (SELECT COUNT(*) FROM qualifications q WHERE q.instrument_id = i.id AND q.user_id = u.id AND q.revoked_at IS NULL) AS qualifications, \
              (SELECT COUNT(*) FROM calendar_closures cc WHERE cc.instrument_id = i.id AND cc.starts_at < {ends} AND cc.ends_at > {starts}) AS closures, \
              (SELECT CASE WHEN b.starts_at < {ends} THEN b.id END FROM bookings b WHERE b.instrument_id = i.id AND b.ends_at > {starts} AND b.status IN {holding} AND b.id <> {except} ORDER BY b.ends_at LIMIT 1) AS overlapping, \
@@ -285,6 +287,7 @@ macro_rules! shared_booking_impl {
                 instrument_name_en: row.try_get("name_en")?,
                 instrument_name_zh: row.try_get("name_zh")?,
                 user_display_name: row.try_get("display_name")?,
+                user_language: stored(corridor_domain::Language::parse(row.try_get("preferred_language")?))?,
             };
             if !policy.admits(home, home_province, provider) {
                 evaluation.denial = Some(BookingDenial::NotAdmitted { policy });
@@ -561,7 +564,9 @@ macro_rules! shared_booking_impl {
                 };
                 let id = Self::insert_booking_in(transaction, request, &evaluation, now).await?;
                 Self::record_audit_event(transaction, context, "booking.created", &format!("booking:{}", id.0), booking_created_detail(request, &evaluation)).await?;
-                Ok(BookingAttempt::Booked { booking: evaluation.new_record(request, id, now), replayed: false })
+                let booking = evaluation.new_record(request, id, now);
+                Self::notify_new_booking_in(transaction, &booking, evaluation.user_language, false, now).await?;
+                Ok(BookingAttempt::Booked { booking, replayed: false })
             }
 
             async fn join_waitlist_in(transaction: &mut WriteTransaction<'_>, request: &BookingRequest, now: jiff::Timestamp, context: &AuditContext) -> Result<WaitlistEntry, StoreError> {
@@ -617,7 +622,9 @@ macro_rules! shared_booking_impl {
                         .execute(&mut **transaction)
                         .await?;
                     Self::record_audit_event(transaction, context, "waitlist.promoted", &format!("booking:{}", id.0), serde_json::json!({ "waitlist_entry": entry.id.0, "user": entry.user.0 })).await?;
-                    promoted.push(Self::booking_in(transaction, id).await?);
+                    let booking = Self::booking_in(transaction, id).await?;
+                    Self::notify_new_booking_in(transaction, &booking, evaluation.user_language, true, now).await?;
+                    promoted.push(booking);
                 }
                 Ok(promoted)
             }

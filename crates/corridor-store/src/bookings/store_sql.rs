@@ -203,6 +203,8 @@ macro_rules! shared_booking_store_impl {
                 Self::record_audit_event(&mut transaction, context, "booking.cancelled", &format!("booking:{}", id.0), serde_json::json!({ "by_manager": matches!(actor, BookingActor::Manager(_)) })).await?;
                 let promoted = Self::promote_waitlist_in(&mut transaction, booking.instrument, booking.range, rules, now, context).await?;
                 let booking = Self::booking_in(&mut transaction, id).await?;
+                let by_manager = matches!(actor, BookingActor::Manager(_));
+                Self::notify_booking_in(&mut transaction, &booking, corridor_domain::booking_mail::BookingMailKind::Cancelled { by_manager }, now).await?;
                 // A voucher's hold ends with the booking: released, or redeemed for the usage.
                 Self::settle_voucher_payment_in(&mut transaction, &booking, now, context)
                     .await?
@@ -286,6 +288,8 @@ macro_rules! shared_booking_store_impl {
                     Self::promote_waitlist_in(&mut transaction, booking.instrument, booking.range, rules, now, context).await?
                 };
                 let booking = Self::booking_in(&mut transaction, id).await?;
+                let kind = if approve { corridor_domain::booking_mail::BookingMailKind::Approved } else { corridor_domain::booking_mail::BookingMailKind::Refused };
+                Self::notify_booking_in(&mut transaction, &booking, kind, now).await?;
                 // A voucher's hold ends with the booking: released, or redeemed for the usage.
                 Self::settle_voucher_payment_in(&mut transaction, &booking, now, context)
                     .await?
@@ -313,6 +317,7 @@ macro_rules! shared_booking_store_impl {
                     .await?;
                 Self::record_audit_event(&mut transaction, context, "booking.usage_recorded", &format!("booking:{}", id.0), serde_json::json!({ "usage_minutes": usage_minutes, "charged_fen": charged.0 })).await?;
                 let booking = Self::booking_in(&mut transaction, id).await?;
+                Self::notify_booking_in(&mut transaction, &booking, corridor_domain::booking_mail::BookingMailKind::UsageRecorded, now).await?;
                 // A voucher's hold ends with the booking: redeemed for the usage; usage recorded
                 // again moves the voucher's payment to its share of the new charge.
                 if let Err(refusal) = Self::settle_voucher_payment_in(&mut transaction, &booking, now, context).await? {
@@ -466,6 +471,10 @@ macro_rules! shared_booking_store_impl {
                     }
                 }
                 Ok(spans)
+            }
+
+            async fn queue_booking_reminders(&self, now: jiff::Timestamp) -> Result<u64, StoreError> {
+                self.queue_booking_reminders_impl(now).await
             }
 
             async fn count_overlapping_bookings(&self) -> Result<u64, StoreError> {

@@ -408,8 +408,13 @@ impl PostgresStore {
         .fetch_one(&mut **transaction)
         .await
         .map_err(|error| StoreError::from_write(error, "a booking with this idempotency key"))?;
+        let booking = evaluation.new_record(request, corridor_domain::BookingId(id), now);
+        // Its mail needs the id in its text and calendar, so it follows the insert; this path
+        // is the writer's fallback, where one more round trip does not matter.
+        Self::notify_new_booking_in(transaction, &booking, evaluation.user_language, false, now)
+            .await?;
         Ok(crate::bookings::BookingAttempt::Booked {
-            booking: evaluation.new_record(request, corridor_domain::BookingId(id), now),
+            booking,
             replayed: false,
         })
     }
@@ -508,6 +513,7 @@ fn is_retryable(error: &StoreError) -> bool {
 crate::catalogue::sql::shared_store_impl!(PostgresStore, sqlx::Postgres);
 crate::bookings::sql::shared_booking_impl!(PostgresStore, sqlx::Postgres);
 crate::bookings::batch::shared_booking_batch_impl!(PostgresStore, sqlx::Postgres);
+crate::bookings::notify_sql::shared_booking_notify_impl!(PostgresStore, sqlx::Postgres);
 crate::bookings::store_sql::shared_booking_store_impl!(PostgresStore, sqlx::Postgres);
 crate::ledger::sql::shared_ledger_impl!(PostgresStore, sqlx::Postgres);
 crate::vouchers::sql::shared_voucher_impl!(PostgresStore, sqlx::Postgres);

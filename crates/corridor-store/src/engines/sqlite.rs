@@ -352,6 +352,7 @@ impl crate::bookings::batch::GroupCommitEngine for SqliteGroupCommit {
 crate::catalogue::sql::shared_store_impl!(SqliteStore, sqlx::Sqlite);
 crate::bookings::sql::shared_booking_impl!(SqliteStore, sqlx::Sqlite);
 crate::bookings::batch::shared_booking_batch_impl!(SqliteStore, sqlx::Sqlite);
+crate::bookings::notify_sql::shared_booking_notify_impl!(SqliteStore, sqlx::Sqlite);
 crate::bookings::store_sql::shared_booking_store_impl!(SqliteStore, sqlx::Sqlite);
 crate::ledger::sql::shared_ledger_impl!(SqliteStore, sqlx::Sqlite);
 crate::vouchers::sql::shared_voucher_impl!(SqliteStore, sqlx::Sqlite);

@@ -48,6 +48,8 @@ pub struct ClaimedNotification {
     pub kind: String,
     pub subject: String,
     pub body: String,
+    /// An RFC 5545 calendar to attach as `booking.ics`, for a mail about an event.
+    pub ics: Option<String>,
     /// The RFC 5322 Message-ID with its angle brackets; the same on every attempt.
     pub message_id: String,
     /// How often the row has been claimed, this claim included.

@@ -79,7 +79,7 @@ macro_rules! shared_mail_outbox_impl {
                 );
                 let mut transaction = self.begin_write().await?;
                 let candidates = sqlx::query(&format!(
-                    "SELECT n.id, n.user_id, COALESCE(n.recipient_email, u.email) AS email, u.display_name, n.kind, n.subject, n.body, n.created_at \
+                    "SELECT n.id, n.user_id, COALESCE(n.recipient_email, u.email) AS email, u.display_name, n.kind, n.subject, n.body, n.ics, n.created_at \
                      FROM notifications n JOIN users u ON u.id = n.user_id \
                      WHERE n.sent_at IS NULL AND n.gave_up_at IS NULL AND n.next_attempt_at <= $1 \
                        AND (n.lease_until IS NULL OR n.lease_until <= $1) \
@@ -139,6 +139,7 @@ macro_rules! shared_mail_outbox_impl {
                         kind: row.try_get("kind")?,
                         subject: row.try_get("subject")?,
                         body: row.try_get("body")?,
+                        ics: row.try_get("ics")?,
                         message_id,
                         attempts: attempts.max(0) as u32,
                         created_at: row.try_get::<StoredInstant, _>("created_at")?.0,

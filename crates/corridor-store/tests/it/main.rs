@@ -5,6 +5,7 @@ mod account_contract;
 mod analytics_contract;
 mod booking_batch_contract;
 mod booking_contract;
+mod booking_mail_contract;
 mod catalogue_import_contract;
 mod change_cursor_contract;
 mod contract;
@@ -46,6 +47,7 @@ use account_contract::*;
 use analytics_contract::*;
 use booking_batch_contract::*;
 use booking_contract::*;
+use booking_mail_contract::*;
 use catalogue_import_contract::*;
 use change_cursor_contract::*;
 use contract::*;
@@ -57,6 +59,9 @@ use voucher_correction_contract::*;
 use voucher_expiry_contract::*;
 
 contract_tests!(
+    booking_mails_are_written_with_the_change_in_the_recipients_language,
+    approvals_refusals_and_usage_are_mailed,
+    reminders_are_queued_once_per_booking,
     self_sign_ups_verify_reset_and_move_through_single_use_links,
     catalogue_imports_upsert_withdraw_and_log_every_change,
     the_outbox_is_claimed_sent_retried_and_given_up,
