@@ -67,6 +67,63 @@ async function linkFreeMailTo(address: string, subject: string): Promise<void> {
   if (!found) throw new Error(`no mail "${subject}" reached ${address} yet`);
 }
 
+/** The calendar part of a multipart message, decoded, or undefined. */
+function calendarPart(message: string): string | undefined {
+  const boundary = /boundary="?([^";\r\n]+)"?/i.exec(message)?.[1];
+  if (!boundary) return undefined;
+  for (const part of message.split(`--${boundary}`)) {
+    if (/content-type:\s*text\/calendar/i.test(part)) return decodedBody(part.replace(/^\r?\n/, ''));
+  }
+  return undefined;
+}
+
+/** Waits for the booking mail to `address` whose calendar attachment is booking `booking`. */
+async function calendarMailedTo(address: string, booking: string): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const directory = path.join(maildir, 'new');
+    for (const file of fs.readdirSync(directory)) {
+      const message = fs.readFileSync(path.join(directory, file), 'utf8');
+      if (!message.toLowerCase().includes(`delivered-to: ${address}`)) continue;
+      const calendar = calendarPart(message);
+      if (calendar?.includes(`UID:booking-${booking}@corridor`)) return calendar;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`no mail with booking ${booking}'s calendar reached ${address} within 30 s`);
+}
+
+// Opens next week's calendar of each candidate instrument and tries its free hours until the
+// quote offers to book; leaves the page on that quote (as booking.spec.ts does).
+async function quoteAFreeHourNextWeek(page: Page, instruments: number[]): Promise<number> {
+  for (const instrument of instruments) {
+    await page.goto(`/instruments/${instrument}?lang=en`);
+    await expect(page.getByTestId('week-calendar')).toBeVisible();
+    await page.getByTestId('next-week').click();
+    await expect(page).toHaveURL(/week=\d{4}-\d{2}-\d{2}/);
+    const links = await page.getByTestId('free-slot').evaluateAll(
+      (anchors) => anchors.map((anchor) => (anchor as HTMLAnchorElement).getAttribute('href')),
+    );
+    for (const link of links.slice(0, 6)) {
+      await page.goto(link!);
+      const form = page.getByTestId('booking-form');
+      await form.getByTestId('booking-purpose').fill('XPS of thin films (accounts journey)');
+      await form.getByTestId('check-price').click();
+      await expect(page.getByTestId('quote')).toBeVisible();
+      if (await page.getByTestId('book-button').count() > 0) return instrument;
+    }
+  }
+  throw new Error(`no bookable free hour next week on instruments ${instruments.join(', ')}`);
+}
+
+async function adminsInstitution(page: Page): Promise<number> {
+  const token = await (await page.request.post('/api/v1/tokens', {
+    data: { email: 'institution-admin@corridor.demo', password: DEMO_PASSWORD, name: 'accounts spec' },
+  })).json();
+  const me = await (await page.request.get('/api/v1/me', { headers: { Authorization: `Bearer ${token.token}` } })).json();
+  return me.home_institution_id;
+}
+
 async function institutionName(page: Page): Promise<string> {
   const token = await (await page.request.post('/api/v1/tokens', {
     data: { email: 'institution-admin@corridor.demo', password: DEMO_PASSWORD, name: 'accounts spec' },
@@ -138,6 +195,23 @@ test('a newcomer signs up, confirms the address from the real mail, and signs in
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByTestId('nav-account').click();
   await expect(page.getByTestId('account-membership')).toHaveText('member');
+
+  // As a member, the newcomer books at the institution's own rate, and the confirmation mail
+  // arrives with the booking as a calendar attachment.
+  test.setTimeout(180_000);
+  const institutionId = await adminsInstitution(page);
+  const found = await (await page.request.get(
+    `/api/v1/search?institution=${institutionId}&booking_mode=instant&training_required=false&limit=20`,
+  )).json();
+  expect(found.total, 'the institution has instruments booked without approval').toBeGreaterThan(0);
+  await quoteAFreeHourNextWeek(page, found.items.map((item: { id: number }) => item.id));
+  await expect(page.getByTestId('quote-class')).toHaveText('Own institution');
+  await page.getByTestId('book-button').click();
+  await expect(page).toHaveURL(/\/bookings\?notice=booked&booking=\d+/);
+  const booking = new URL(page.url()).searchParams.get('booking')!;
+  const calendar = await calendarMailedTo(address, booking);
+  expect(calendar).toContain('BEGIN:VEVENT');
+  expect(calendar).toContain('BEGIN:VTIMEZONE');
 
   // The same link a second time does nothing and says so.
   await page.goto(link.replace(/^https?:\/\/[^/]+/, ''));
