@@ -215,14 +215,24 @@ impl Enrolment<'_> {
         Ok(())
     }
 
-    /// Mails a new verification link to an account whose address is not verified yet; the
-    /// answer is the same for any address.
-    pub async fn resend_verification(&self, actor: &Actor, email: &str) -> AppResult<()> {
+    /// Parses the address a mail request names, counts the request against its pace, and finds
+    /// its account (`None` for an address without one: the caller answers alike).
+    async fn paced_account(
+        &self,
+        actor: &Actor,
+        email: &str,
+    ) -> AppResult<Option<corridor_store::AccountStanding>> {
         let Ok(email) = EmailAddress::parse(email) else {
             return Err(AppError::invalid("email", "is not an e-mail address"));
         };
         self.pace_mail_request(actor, email.as_str())?;
-        let Some(standing) = self.accounts.account_standing(&email).await? else {
+        Ok(self.accounts.account_standing(&email).await?)
+    }
+
+    /// Mails a new verification link to an account whose address is not verified yet; the
+    /// answer is the same for any address.
+    pub async fn resend_verification(&self, actor: &Actor, email: &str) -> AppResult<()> {
+        let Some(standing) = self.paced_account(actor, email).await? else {
             return Ok(());
         };
         if standing.email_verified {
@@ -253,18 +263,13 @@ impl Enrolment<'_> {
     /// Follows a verification link. Refused as `Invalid` on `token` when the link is
     /// unknown, used or expired.
     pub async fn verify_email(&self, actor: &Actor, token: &str) -> AppResult<EmailAddress> {
-        let redeemed = self.redeem(actor, token, &LinkEffect::VerifyEmail).await?;
-        Ok(redeemed)
+        self.redeem(actor, token, &LinkEffect::VerifyEmail).await
     }
 
     /// Mails a password-reset link to the address's account, if there is one; the answer is
     /// the same either way.
     pub async fn request_password_reset(&self, actor: &Actor, email: &str) -> AppResult<()> {
-        let Ok(email) = EmailAddress::parse(email) else {
-            return Err(AppError::invalid("email", "is not an e-mail address"));
-        };
-        self.pace_mail_request(actor, email.as_str())?;
-        let Some(standing) = self.accounts.account_standing(&email).await? else {
+        let Some(standing) = self.paced_account(actor, email).await? else {
             return Ok(());
         };
         let (secret, link) =
