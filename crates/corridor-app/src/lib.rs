@@ -27,6 +27,7 @@ pub mod indexes;
 pub mod jobs;
 pub mod mail;
 pub mod reach;
+pub mod roster;
 pub mod sign_in_limit;
 pub mod vouchers;
 
@@ -240,6 +241,12 @@ impl App {
         accounts::Accounts {
             store: self.store.as_ref(),
             state: &self.accounts,
+        }
+    }
+
+    pub fn roster(&self) -> roster::Roster<'_> {
+        roster::Roster {
+            store: self.store.as_ref(),
         }
     }
 

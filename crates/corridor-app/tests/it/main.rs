@@ -13,4 +13,5 @@ mod catalogue_import;
 mod enrolment;
 mod mail;
 mod reach;
+mod roster;
 mod vouchers;

@@ -18,6 +18,7 @@ pub mod ical;
 pub(crate) mod links;
 pub mod manage;
 pub mod reach;
+pub mod roster;
 pub mod search;
 pub mod voucher_analytics;
 pub mod voucher_dto;
@@ -86,7 +87,7 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(list_provinces))
         .routes(routes!(list_cities))
         .routes(routes!(get_city))
-        .routes(routes!(list_institutions))
+        .routes(routes!(list_institutions, roster::create_institution))
         .routes(routes!(get_institution))
         .routes(routes!(list_instruments, manage::create_instrument))
         .routes(routes!(
@@ -111,6 +112,11 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(accounts::my_account))
         .routes(routes!(accounts::membership_requests))
         .routes(routes!(accounts::decide_membership))
+        .routes(routes!(roster::institution_people))
+        .routes(routes!(roster::appoint, roster::remove))
+        .routes(routes!(roster::bulk_qualifications))
+        .routes(routes!(roster::my_sessions))
+        .routes(routes!(roster::end_my_session))
         .routes(routes!(list_my_tokens))
         .routes(routes!(revoke_my_token))
         .routes(routes!(list_audit_events))

@@ -127,14 +127,25 @@ pub async fn facility_page(
 
 /// The Gantt chart of a cycle's published schedule, and how many blocks it shows.
 pub fn schedule_chart(schedule: &PublishedSchedule) -> (String, usize) {
+    schedule_chart_of(schedule, None)
+}
+
+/// The schedule as a Gantt chart of one beamline (`only`), or of all of them. The user
+/// office's console draws only the beamline it lists proposals of: the whole facility's
+/// chart (a thousand blocks) is most of a page's weight and time, and the cycle's public
+/// page draws it already.
+pub fn schedule_chart_of(
+    schedule: &PublishedSchedule,
+    only: Option<BeamlineId>,
+) -> (String, usize) {
     let cycle = &schedule.cycle;
-    let rows: Vec<String> = schedule
+    let shown: Vec<&Beamline> = schedule
         .beamlines
         .iter()
-        .map(|beamline| beamline.code.clone())
+        .filter(|beamline| only.is_none_or(|only| beamline.id == only))
         .collect();
-    let row_of: HashMap<BeamlineId, usize> = schedule
-        .beamlines
+    let rows: Vec<String> = shown.iter().map(|beamline| beamline.code.clone()).collect();
+    let row_of: HashMap<BeamlineId, usize> = shown
         .iter()
         .enumerate()
         .map(|(index, beamline)| (beamline.id, index))

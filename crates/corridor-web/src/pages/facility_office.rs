@@ -18,7 +18,7 @@ use corridor_domain::facility::ProposalId;
 use corridor_store::beamtime::CheckKind;
 use serde::Deserialize;
 
-use super::facility::{cycle_row, schedule_chart, CycleRow};
+use super::facility::{cycle_row, schedule_chart_of, CycleRow};
 use super::forms::{field_text, see_page, ticked, FormPage, PageForm, SignedInForm};
 use super::{page_or_error, PageContext, PageError};
 use crate::auth::Requester;
@@ -349,7 +349,11 @@ async fn office_content(
             .then(a.id.cmp(&b.id))
     });
     page.rows = rows;
-    page.gantt = schedule_chart(&chosen.schedule).0;
+    page.gantt = schedule_chart_of(
+        &chosen.schedule,
+        chosen_line.map(corridor_domain::BeamlineId),
+    )
+    .0;
     page.cycle = Some(cycle_row(&chosen.schedule.cycle, now, zone));
     Ok(page)
 }

@@ -47,6 +47,7 @@ mod members;
 mod my_bookings;
 mod reach;
 pub(crate) mod readable;
+mod roster;
 mod search;
 mod vouchers;
 mod week_calendar;
@@ -198,6 +199,22 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
             get(enrolment::new_password_page).post(enrolment::new_password_submit),
         )
         .route("/account", get(enrolment::account_page))
+        .route("/account/sessions", get(roster::sessions_page))
+        .route("/account/sessions/end", post(roster::end_session_submit))
+        .route("/institution/people", get(roster::people_page))
+        .route(
+            "/institution/people/appoint",
+            post(roster::appoint_by_address_submit),
+        )
+        .route("/institution/people/{id}/role", post(roster::role_submit))
+        .route(
+            "/institution/qualifications",
+            post(roster::qualifications_submit),
+        )
+        .route(
+            "/admin/institutions",
+            get(roster::institutions_page).post(roster::create_institution_submit),
+        )
         .route("/account/email", post(enrolment::change_email_submit))
         .route(
             "/account/email/confirm",

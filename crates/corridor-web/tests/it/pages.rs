@@ -7,6 +7,7 @@ use crate::support::{client, sqlite_server, TestServer, DEMO_PASSWORD};
 mod booking;
 mod enrolment;
 mod errors;
+mod roster;
 mod tokens;
 mod vouchers;
 
