@@ -391,6 +391,45 @@ async fn a_member_not_yet_admitted_is_priced_and_admitted_as_an_outside_user() {
         .await
         .unwrap();
     assert_eq!(requested.user_class, UserClass::Industry);
+
+    // Nor does the institution they only named let them pass a region-only rule.
+    let mut region_only = test
+        .store
+        .instrument(instrument)
+        .await
+        .unwrap()
+        .unwrap()
+        .instrument;
+    region_only.id = corridor_domain::InstrumentId(0);
+    region_only.access_policy = corridor_domain::AccessPolicy::Region;
+    let region_only = test
+        .store
+        .create_instrument(&region_only, &AuditContext::default())
+        .await
+        .unwrap();
+    let member_quote = test
+        .app
+        .bookings()
+        .quote(&crate::support::actor(&member), region_only, slot)
+        .await
+        .unwrap();
+    assert_eq!(
+        member_quote.denial, None,
+        "an admitted member of a region institution passes the region rule"
+    );
+    let newcomer_quote = test
+        .app
+        .bookings()
+        .quote(&crate::support::actor(&newcomer), region_only, slot)
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            newcomer_quote.denial,
+            Some(corridor_store::BookingDenial::NotAdmitted { .. })
+        ),
+        "{newcomer_quote:?}"
+    );
 }
 
 #[tokio::test]

@@ -289,7 +289,12 @@ macro_rules! shared_booking_impl {
                 user_display_name: row.try_get("display_name")?,
                 user_language: stored(corridor_domain::Language::parse(row.try_get("preferred_language")?))?,
             };
-            if !policy.admits(home, home_province, provider) {
+            // The region rule reads the person's home province; a person not yet admitted
+            // only claims that home, so until the institution admits them they pass only
+            // instruments open to everyone, as an outside user would.
+            let passes_policy = policy.admits(home, home_province, provider)
+                && (admitted_member || policy == AccessPolicy::Open);
+            if !passes_policy {
                 evaluation.denial = Some(BookingDenial::NotAdmitted { policy });
                 return Ok(FactsVerdict::Complete(evaluation));
             }
