@@ -10,6 +10,7 @@ mod booking_mail;
 mod bookings;
 mod catalogue;
 mod catalogue_import;
+mod catalogue_uploads;
 mod enrolment;
 mod mail;
 mod reach;
