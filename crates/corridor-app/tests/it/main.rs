@@ -11,6 +11,7 @@ mod bookings;
 mod catalogue;
 mod catalogue_import;
 mod catalogue_uploads;
+mod catalogue_xlsx;
 mod enrolment;
 mod mail;
 mod reach;
