@@ -60,7 +60,7 @@ test('an institution admin imports a catalogue file, fixing its errors first', a
   const broken = csv([
     header,
     ['PW-1', '', `${unique} imaging gravimeter`, code, '12.5', '2021-07-01', '对外开放'],
-    ['PW-2', '第二台', 'Second one', '99999999', '3', 'yesterday', '对外开放'],
+    ['PW-2', '第二台', 'Second one', '00000000', '3', 'yesterday', '对外开放'],
   ]);
   await page.getByLabel('Catalogue file (CSV or XLSX)').setInputFiles({ name: 'catalogue.csv', mimeType: 'text/csv', buffer: broken });
   await page.getByTestId('catalogue-check').click();
@@ -69,7 +69,7 @@ test('an institution admin imports a catalogue file, fixing its errors first', a
   const problems = page.getByTestId('catalogue-problems');
   await expect(problems.locator('tbody tr[data-severity=error]')).toHaveCount(3);
   await expect(problems).toContainText('name must not be empty');
-  await expect(problems).toContainText('classification code "99999999" matches no category');
+  await expect(problems).toContainText('classification code "00000000" matches no category');
   await expect(problems).toContainText('"yesterday" is not a date');
   // Row and column of each: the name is row 2, column B.
   const nameProblem = problems.locator('tbody tr', { hasText: 'name must not be empty' });
@@ -82,7 +82,7 @@ test('an institution admin imports a catalogue file, fixing its errors first', a
   await page.getByTestId('lang-switch').click();
   await expect(page.locator('html')).toHaveAttribute('lang', 'zh');
   await expect(problems).toContainText('仪器名称不能为空');
-  await expect(problems).toContainText('分类编码“99999999”不在仪器分类中');
+  await expect(problems).toContainText('分类编码“00000000”不在仪器分类中');
   expect(await seriousViolations(page)).toEqual([]);
   await page.getByTestId('lang-switch').click();
   await expect(page.locator('html')).toHaveAttribute('lang', 'en');
