@@ -5,9 +5,9 @@
 //! files imported once more, which must change nothing and say so. Prints one JSON object on
 //! its last line.
 //!
-//! The update changes one field of every instrument (the services text), so that the apply
-//! writes every row: a re-import of the unchanged export would change nothing and measure
-//! only the check. Peak memory is the process's high-water mark (`VmHWM`), reset before each
+//! The update changes one field of every instrument (a word added to its English name, which
+//! search indexes), so that the apply writes every row and every search document: a
+//! re-import of the unchanged export would change nothing and measure only the check. Peak memory is the process's high-water mark (`VmHWM`), reset before each
 //! phase through `/proc/self/clear_refs`, so each phase's figure is its own.
 
 use std::collections::BTreeMap;
@@ -22,6 +22,10 @@ use corridor_domain::{InstitutionId, Language};
 use serde_json::json;
 
 use crate::scratch::{drop_scratch, scratch_database};
+
+/// The word the update adds to every English name: found nowhere else, so a search for it
+/// counts the updated instruments that search already shows.
+const UPDATE_WORD: &str = "Zqxupdated";
 
 pub struct ImportBenchOptions {
     pub backend: corridor_store::Backend,
@@ -94,7 +98,7 @@ async fn measured<T>(work: impl std::future::Future<Output = Result<T>>) -> Resu
 }
 
 /// The exported CSV split into one file per institution (each with the header row), with
-/// the services column of every row changed when `update` is set.
+/// the English name of every row given the word [`UPDATE_WORD`] when `update` is set.
 fn files_by_institution(export: &[u8], update: bool) -> Result<BTreeMap<i64, Vec<u8>>> {
     let text = std::str::from_utf8(export.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(export))
         .context("the export is UTF-8")?;
@@ -106,10 +110,10 @@ fn files_by_institution(export: &[u8], update: bool) -> Result<BTreeMap<i64, Vec
         .iter()
         .position(|name| name == "单位编号")
         .context("the export has the 单位编号 column")?;
-    let services_column = header
+    let name_column = header
         .iter()
-        .position(|name| name == "服务内容")
-        .context("the export has the 服务内容 column")?;
+        .position(|name| name == "英文名称")
+        .context("the export has the 英文名称 column")?;
     let mut writers: BTreeMap<i64, csv::Writer<Vec<u8>>> = BTreeMap::new();
     for record in reader.records() {
         let record = record?;
@@ -124,7 +128,7 @@ fn files_by_institution(export: &[u8], update: bool) -> Result<BTreeMap<i64, Vec
         };
         if update {
             let mut changed: Vec<String> = record.iter().map(str::to_owned).collect();
-            changed[services_column] = format!("{}（基准测试更新）", &record[services_column]);
+            changed[name_column] = format!("{} {UPDATE_WORD}", &record[name_column]);
             writer.write_record(&changed)?;
         } else {
             writer.write_record(&record)?;
@@ -243,11 +247,17 @@ pub async fn run(options: ImportBenchOptions) -> Result<()> {
     }
     // Every change is searchable once the apply has returned.
     let probe = corridor_search::SearchRequest {
-        text: "基准测试更新".to_owned(),
+        text: UPDATE_WORD.to_owned(),
         limit: 1,
         ..Default::default()
     };
     let searchable = app.search_index().index.search(&probe)?.total;
+    if searchable != summary.instruments {
+        bail!(
+            "search shows {searchable} updated instruments once the apply has returned, not all {}",
+            summary.instruments
+        );
+    }
 
     let (again, reimport_phase) = measured(import_all(&app, &update, false)).await?;
     let changes_nothing = again.iter().all(ImportReport::changes_nothing);

@@ -155,11 +155,16 @@ impl Catalogue<'_> {
             change.instrument = Some(id);
         }
         report.applied = true;
-        // This node's indexes follow the change log the transaction wrote, at once.
-        self.search
-            .refresh(self.store)
-            .await
-            .map_err(|error| AppError::internal_because("refreshing the search index", error))?;
+        // This node's indexes follow the change log the transaction wrote, at once: as many
+        // reads as the file logged changes.
+        loop {
+            let read = self.search.refresh(self.store).await.map_err(|error| {
+                AppError::internal_because("refreshing the search index", error)
+            })?;
+            if read < crate::indexes::CHANGES_PER_READ as usize {
+                break;
+            }
+        }
         if let Err(error) = self.availability.refresh(self.store).await {
             tracing::warn!(%error, "could not refresh availability; the refresher will");
         }
