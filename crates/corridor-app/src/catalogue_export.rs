@@ -23,6 +23,8 @@ pub const EXPORT_PAGE: u32 = 2_000;
 pub enum ExportFormat {
     Csv,
     Json,
+    /// One worksheet with the Chinese headers, streamed (`catalogue_export_xlsx.rs`).
+    Xlsx,
 }
 
 impl ExportFormat {
@@ -31,6 +33,9 @@ impl ExportFormat {
         match self {
             ExportFormat::Csv => "text/csv; charset=utf-8",
             ExportFormat::Json => "application/json",
+            ExportFormat::Xlsx => {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
         }
     }
 
@@ -39,6 +44,7 @@ impl ExportFormat {
         match self {
             ExportFormat::Csv => "csv",
             ExportFormat::Json => "json",
+            ExportFormat::Xlsx => "xlsx",
         }
     }
 
@@ -46,9 +52,10 @@ impl ExportFormat {
         match text {
             "csv" => Ok(ExportFormat::Csv),
             "json" => Ok(ExportFormat::Json),
+            "xlsx" => Ok(ExportFormat::Xlsx),
             other => Err(AppError::invalid(
                 "format",
-                format!("{other:?} is not csv or json"),
+                format!("{other:?} is not csv, json or xlsx"),
             )),
         }
     }
@@ -209,12 +216,14 @@ pub async fn export_catalogue(
 /// of the store, then the end. The HTTP edge streams the chunks as the client reads them,
 /// so a download holds one page in memory however large the catalogue. It owns no borrow of
 /// the store, so that a response body can carry it.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct CatalogueExport {
     institution: Option<InstitutionId>,
     format: ExportFormat,
     after: Option<(InstitutionId, InstrumentId)>,
     stage: Stage,
+    /// The workbook being written, for an XLSX export.
+    xlsx: Option<crate::catalogue_export_xlsx::XlsxStream>,
     /// Instruments written so far.
     pub instruments: u64,
 }
@@ -246,6 +255,7 @@ impl CatalogueExport {
             format,
             after: None,
             stage: Stage::Header,
+            xlsx: None,
             instruments: 0,
         })
     }
@@ -264,6 +274,11 @@ impl CatalogueExport {
                         bytes
                     }
                     ExportFormat::Json => b"[".to_vec(),
+                    ExportFormat::Xlsx => {
+                        let (stream, bytes) = crate::catalogue_export_xlsx::XlsxStream::start()?;
+                        self.xlsx = Some(stream);
+                        bytes
+                    }
                 }))
             }
             Stage::Pages => {
@@ -298,6 +313,13 @@ impl CatalogueExport {
                         }
                         bytes
                     }
+                    ExportFormat::Xlsx => {
+                        let records: Vec<CatalogueRecord> = records.collect();
+                        match self.xlsx.as_mut() {
+                            Some(stream) => stream.page(&records)?,
+                            None => return Err(AppError::internal("the workbook was not started")),
+                        }
+                    }
                 };
                 self.instruments += page.len() as u64;
                 Ok(Some(chunk))
@@ -307,6 +329,10 @@ impl CatalogueExport {
                 Ok(Some(match self.format {
                     ExportFormat::Csv => Vec::new(),
                     ExportFormat::Json => b"\n]\n".to_vec(),
+                    ExportFormat::Xlsx => match self.xlsx.take() {
+                        Some(stream) => stream.finish()?,
+                        None => Vec::new(),
+                    },
                 }))
             }
             Stage::Done => Ok(None),

@@ -18,6 +18,7 @@ pub mod beamtime;
 pub mod bookings;
 pub mod catalogue;
 pub mod catalogue_export;
+mod catalogue_export_xlsx;
 pub mod catalogue_import;
 pub mod cluster_reach;
 pub mod dates;

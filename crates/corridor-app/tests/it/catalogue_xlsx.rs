@@ -220,3 +220,41 @@ async fn a_real_workbook_is_read_and_applied() {
         again.to_text(Language::English)
     );
 }
+
+/// The XLSX export is a workbook the import reads back to the same catalogue: the
+/// institution's export, imported again as a complete file, changes nothing.
+#[tokio::test]
+async fn the_xlsx_export_reads_back_unchanged() {
+    use corridor_app::catalogue_export::{export_catalogue, ExportFormat};
+    let test = test_app().await;
+    let institution = provider(&test).await;
+    let mut xlsx = Vec::new();
+    let summary = export_catalogue(
+        test.store.as_ref(),
+        Some(institution),
+        ExportFormat::Xlsx,
+        &mut xlsx,
+    )
+    .await
+    .unwrap();
+    assert!(summary.instruments > 0);
+    assert!(xlsx.starts_with(b"PK\x03\x04"));
+    let report = test
+        .app
+        .catalogue()
+        .import_catalogue_file_as_operator(
+            institution,
+            &xlsx,
+            &ImportOptions {
+                dry_run: true,
+                complete: true,
+                file_name: "export.xlsx".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let text = report.to_text(Language::English);
+    assert_eq!(report.encoding.as_deref(), Some("XLSX"), "{text}");
+    assert_eq!(u64::from(report.rows), summary.instruments, "{text}");
+    assert!(report.changes_nothing(), "{text}");
+}

@@ -98,7 +98,7 @@ fn none_match(headers: &HeaderMap, etag: &str) -> bool {
 
 /// The public catalogue as open data: every instrument that is not withdrawn (of one
 /// institution, or all), in the national field set; CSV (UTF-8 with a byte-order mark,
-/// Chinese headers, formula-looking cells escaped) or JSON. Streamed a page at a time. The
+/// Chinese headers, formula-looking cells escaped), JSON or XLSX (one worksheet of text cells). Streamed a page at a time. The
 /// `ETag` changes with every change to the catalogue; `If-None-Match` with the current one
 /// answers 304.
 #[utoipa::path(get, path = "/catalogue/export", tag = "instruments",
@@ -106,7 +106,8 @@ fn none_match(headers: &HeaderMap, etag: &str) -> bool {
     responses(
         (status = 200, description = "The catalogue file", content(
             (String = "text/csv"),
-            (Vec<CatalogueRecordDto> = "application/json")
+            (Vec<CatalogueRecordDto> = "application/json"),
+            (CatalogueFileBody = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         )),
         (status = 304, description = "Not modified: the entity tag in If-None-Match is current"),
         BadRequest, NotFound))]

@@ -7,7 +7,7 @@ use corridor_domain::Language;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-/// The body of a check: the file's bytes as they are (CSV or XLSX).
+/// A catalogue file's bytes as they are (CSV or XLSX).
 #[derive(ToSchema)]
 #[schema(value_type = String, format = Binary)]
 pub struct CatalogueFileBody(pub Vec<u8>);
@@ -36,8 +36,8 @@ pub struct CatalogueApplyBody {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct CatalogueExportParams {
-    /// `csv` (UTF-8 with a byte-order mark, Chinese headers) or `json` (an array of objects
-    /// keyed by the English headers).
+    /// `csv` (UTF-8 with a byte-order mark, Chinese headers), `json` (an array of objects
+    /// keyed by the English headers) or `xlsx` (one worksheet, Chinese headers).
     pub format: String,
     /// Only this institution's instruments.
     pub institution: Option<i64>,

@@ -189,6 +189,18 @@ async fn a_file_is_checked_then_applied_by_its_hash_and_exported_with_an_etag() 
         .json()
         .await
         .unwrap();
+    let xlsx = client()
+        .get(server.url(&format!(
+            "/api/v1/catalogue/export?format=xlsx&institution={institution}"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        xlsx.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    assert!(xlsx.bytes().await.unwrap().starts_with(b"PK\x03\x04"));
     assert!(json_export
         .as_array()
         .unwrap()
