@@ -47,7 +47,8 @@ test('an institution admin imports a catalogue file, fixing its errors first', a
   const code: string = (categories.items ?? categories).map((category: { code: string }) => category.code)
     .find((candidate: string) => candidate.length > 2);
   expect(code, 'the demo taxonomy has a sub-category').toBeTruthy();
-  const unique = `Zephyrgrav${Date.now() % 100000}`;
+  const suffix = Date.now() % 100000;
+  const unique = `Zephyrgrav${suffix}`;
   const header = ['资产编号', '仪器名称', '英文名称', '分类编码', '原值（万元）', '购置日期', '开放共享方式'];
 
   await signIn(page, 'institution-admin@corridor.demo');
@@ -59,8 +60,8 @@ test('an institution admin imports a catalogue file, fixing its errors first', a
   // A file with errors: a missing name, an unknown classification code, a date that is none.
   const broken = csv([
     header,
-    ['PW-1', '', `${unique} imaging gravimeter`, code, '12.5', '2021-07-01', '对外开放'],
-    ['PW-2', '第二台', 'Second one', '00000000', '3', 'yesterday', '对外开放'],
+    [`PW-${suffix}-1`, '', `${unique} imaging gravimeter`, code, '12.5', '2021-07-01', '对外开放'],
+    [`PW-${suffix}-2`, '第二台', 'Second one', '00000000', '3', 'yesterday', '对外开放'],
   ]);
   await page.getByLabel('Catalogue file (CSV or XLSX)').setInputFiles({ name: 'catalogue.csv', mimeType: 'text/csv', buffer: broken });
   await page.getByTestId('catalogue-check').click();
@@ -96,8 +97,8 @@ test('an institution admin imports a catalogue file, fixing its errors first', a
   // The fixed file, checked from the report page's own form.
   const fixed = csv([
     header,
-    ['PW-1', '泽菲尔成像重力仪', `${unique} imaging gravimeter`, code, '12.5', '2021-07-01', '对外开放'],
-    ['PW-2', '第二台', 'Second one', code, '3', '2020-01-15', '对外开放'],
+    [`PW-${suffix}-1`, '泽菲尔成像重力仪', `${unique} imaging gravimeter`, code, '12.5', '2021-07-01', '对外开放'],
+    [`PW-${suffix}-2`, '第二台', 'Second one', code, '3', '2020-01-15', '对外开放'],
   ]);
   await page.getByLabel('Catalogue file (CSV or XLSX)').setInputFiles({ name: 'catalogue-fixed.csv', mimeType: 'text/csv', buffer: fixed });
   await page.getByTestId('catalogue-check').click();

@@ -433,7 +433,13 @@ fn report_template(
             .map(|change| ChangeRow {
                 row: change.row.map(grouped).unwrap_or_default(),
                 asset_number: change.asset_number.clone(),
-                name: change.name.clone(),
+                // A row whose name is missing (an error the report lists) still needs words
+                // for its link.
+                name: if change.name.trim().is_empty() {
+                    ctx.name("(no name)", "（无名称）").to_owned()
+                } else {
+                    change.name.clone()
+                },
                 instrument: change.instrument.map(|id| id.0),
                 fields: change
                     .fields
