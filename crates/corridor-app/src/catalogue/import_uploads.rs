@@ -64,20 +64,25 @@ fn checked_sha256(text: &str) -> AppResult<&str> {
 }
 
 /// The file name kept for the audit trail and the report: its last path segment, without
-/// control characters, cut to [`LONGEST_FILE_NAME_CHARS`].
-fn clean_file_name(name: &str) -> String {
+/// control characters; a name longer than [`LONGEST_FILE_NAME_CHARS`] is refused.
+fn clean_file_name(name: &str) -> AppResult<String> {
     let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
     let cleaned: String = base
         .chars()
         .filter(|character| !character.is_control())
-        .take(LONGEST_FILE_NAME_CHARS)
         .collect();
     let cleaned = cleaned.trim();
-    if cleaned.is_empty() {
+    if cleaned.chars().count() > LONGEST_FILE_NAME_CHARS {
+        return Err(AppError::invalid(
+            "file_name",
+            format!("is longer than {LONGEST_FILE_NAME_CHARS} characters"),
+        ));
+    }
+    Ok(if cleaned.is_empty() {
         "catalogue".to_owned()
     } else {
         cleaned.to_owned()
-    }
+    })
 }
 
 impl Catalogue<'_> {
@@ -95,7 +100,7 @@ impl Catalogue<'_> {
     ) -> AppResult<CheckedFile> {
         let user = actor.require_user()?;
         require_importer(user, institution)?;
-        let file_name = clean_file_name(file_name);
+        let file_name = clean_file_name(file_name)?;
         let report = self
             .import_file(
                 actor,
@@ -258,13 +263,14 @@ mod tests {
 
     #[test]
     fn file_names_are_cleaned() {
-        assert_eq!(clean_file_name("C:\\Users\\me\\仪器.xlsx"), "仪器.xlsx");
-        assert_eq!(clean_file_name("../../etc/passwd"), "passwd");
-        assert_eq!(clean_file_name(" \u{0007} "), "catalogue");
         assert_eq!(
-            clean_file_name(&"x".repeat(500)).chars().count(),
-            LONGEST_FILE_NAME_CHARS
+            clean_file_name("C:\\Users\\me\\仪器.xlsx").unwrap(),
+            "仪器.xlsx"
         );
+        assert_eq!(clean_file_name("../../etc/passwd").unwrap(), "passwd");
+        assert_eq!(clean_file_name(" \u{0007} ").unwrap(), "catalogue");
+        assert!(clean_file_name(&"x".repeat(LONGEST_FILE_NAME_CHARS)).is_ok());
+        assert!(clean_file_name(&"x".repeat(LONGEST_FILE_NAME_CHARS + 1)).is_err());
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub struct CatalogueFileBody(pub Vec<u8>);
 pub struct CatalogueCheckParams {
     /// The file lists every instrument of the institution: the others would be withdrawn.
     pub complete: Option<bool>,
-    /// The file's name, for the report and the audit trail.
+    /// The file's name, for the report and the audit trail (at most 200 characters).
     pub file_name: Option<String>,
 }
 
