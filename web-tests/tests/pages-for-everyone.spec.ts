@@ -30,7 +30,7 @@ const ROLES: { name: string; email: string | null; start: string[] }[] = [
   { name: 'user-office', email: 'user-office@corridor.demo', start: ['/facility/office'] },
   { name: 'reviewer', email: 'reviewer@corridor.demo', start: ['/facility/reviews'] },
   { name: 'voucher-office', email: 'vouchers-sh@corridor.demo', start: ['/vouchers/office'] },
-  { name: 'institution-admin', email: 'institution-admin@corridor.demo', start: ['/manage'] },
+  { name: 'institution-admin', email: 'institution-admin@corridor.demo', start: ['/manage', '/institution/catalogue'] },
   { name: 'admin', email: 'admin@corridor.demo', start: ['/analytics/vouchers', '/analytics/facility', '/analytics/reach'] },
 ];
 

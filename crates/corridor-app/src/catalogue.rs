@@ -9,6 +9,7 @@
 //! (`search.rs`).
 
 mod file_import;
+mod import_uploads;
 mod instruments;
 mod search;
 
@@ -23,6 +24,11 @@ use corridor_store::{
 };
 use jiff::tz::TimeZone;
 
+pub use self::file_import::plan_digest;
+pub use self::import_uploads::{
+    sha256_hex, CheckedFile, KEEP_CHECKED_FILES_FOR, KEPT_FILES_PER_INSTITUTION,
+    LONGEST_FILE_NAME_CHARS,
+};
 pub use self::instruments::{
     InstrumentChange, EARLIEST_YEAR_OF_MANUFACTURE, LATEST_YEAR_OF_MANUFACTURE,
     LONGEST_DESCRIPTION_CHARS, LONGEST_INSTRUMENT_NAME_CHARS, LONGEST_TERM_CHARS, MOST_TERMS,
@@ -87,6 +93,7 @@ impl OverviewCache {
 pub struct Catalogue<'a> {
     pub(crate) store: &'a dyn Store,
     pub(crate) overview_cache: &'a OverviewCache,
+    pub(crate) export_clock: &'a crate::catalogue_export::ExportClock,
     pub(crate) search: &'a SearchService,
     pub(crate) availability: &'a AvailabilityService,
     pub(crate) rail: &'a RailService,

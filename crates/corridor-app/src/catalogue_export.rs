@@ -23,18 +23,127 @@ pub const EXPORT_PAGE: u32 = 2_000;
 pub enum ExportFormat {
     Csv,
     Json,
+    /// One worksheet with the Chinese headers, streamed (`catalogue_export_xlsx.rs`).
+    Xlsx,
 }
 
 impl ExportFormat {
+    /// The media type of the file.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "text/csv; charset=utf-8",
+            ExportFormat::Json => "application/json",
+            ExportFormat::Xlsx => {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+        }
+    }
+
+    /// The file name's extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "csv",
+            ExportFormat::Json => "json",
+            ExportFormat::Xlsx => "xlsx",
+        }
+    }
+
     pub fn parse(text: &str) -> AppResult<ExportFormat> {
         match text {
             "csv" => Ok(ExportFormat::Csv),
             "json" => Ok(ExportFormat::Json),
+            "xlsx" => Ok(ExportFormat::Xlsx),
             other => Err(AppError::invalid(
                 "format",
-                format!("{other:?} is not csv or json"),
+                format!("{other:?} is not csv, json or xlsx"),
             )),
         }
+    }
+}
+
+/// Raised whenever the export's bytes change for the same stored catalogue (a new column, a
+/// new escaping rule), so that no client keeps an old file under a validator that matches.
+const EXPORT_LAYOUT_VERSION: u32 = 1;
+
+/// How long after a change-log number is first seen its validator is not trusted with a
+/// 304 on PostgreSQL, where numbers commit out of order, so a change with a lower number may
+/// still commit behind the newest one (the change-log followers wait as long for it). SQLite's
+/// single writer commits them in order: its validators are settled at once.
+pub const UNSETTLED_FOR: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// When this node first saw the newest change-log number.
+#[derive(Default)]
+pub struct ExportClock(std::sync::Mutex<Option<(i64, std::time::Instant)>>);
+
+impl ExportClock {
+    /// Whether `latest` was first seen longer than [`UNSETTLED_FOR`] ago.
+    fn settled(&self, latest: i64) -> bool {
+        let mut seen = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match *seen {
+            Some((number, since)) if number == latest => since.elapsed() >= UNSETTLED_FOR,
+            _ => {
+                *seen = Some((latest, std::time::Instant::now()));
+                false
+            }
+        }
+    }
+}
+
+/// An export's validator: an entity tag that changes with every change to the catalogue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportVersion {
+    /// The quoted entity tag, as the `ETag` header carries it.
+    pub etag: String,
+    /// Whether a client holding this tag may be told "not modified": false while a change
+    /// could still commit under an older number.
+    pub settled: bool,
+}
+
+impl crate::catalogue::Catalogue<'_> {
+    /// The validator of the export of `institution` (or all) in `format`, from the newest
+    /// entry of the change log, which every change to an instrument writes in its
+    /// transaction: the store is not read through to compute it.
+    pub async fn catalogue_export_version(
+        &self,
+        institution: Option<InstitutionId>,
+        format: ExportFormat,
+    ) -> AppResult<ExportVersion> {
+        use sha2::{Digest, Sha256};
+        let latest = self.store.latest_change_number().await?;
+        let tag = Sha256::digest(format!(
+            "{EXPORT_LAYOUT_VERSION} {} {:?} {latest}",
+            format.extension(),
+            institution.map(|id| id.0)
+        ));
+        let settled = match self.store.backend() {
+            corridor_store::Backend::Sqlite => true,
+            corridor_store::Backend::Postgres => self.export_clock.settled(latest),
+        };
+        Ok(ExportVersion {
+            etag: format!("\"{}\"", &format!("{tag:x}")[..32]),
+            settled,
+        })
+    }
+
+    /// Starts an export of the public catalogue (404 for an unknown institution); the caller
+    /// reads it chunk by chunk with [`crate::catalogue::Catalogue::catalogue_export_chunk`].
+    pub async fn start_catalogue_export(
+        &self,
+        institution: Option<InstitutionId>,
+        format: ExportFormat,
+    ) -> AppResult<CatalogueExport> {
+        CatalogueExport::start(self.store, institution, format).await
+    }
+
+    /// The export's next chunk, or `None` once it is complete.
+    pub async fn catalogue_export_chunk(
+        &self,
+        export: &mut CatalogueExport,
+    ) -> AppResult<Option<Vec<u8>>> {
+        export.next_chunk(self.store).await
     }
 }
 
@@ -88,68 +197,147 @@ pub async fn export_catalogue(
     format: ExportFormat,
     out: impl Write,
 ) -> AppResult<ExportSummary> {
-    if let Some(institution) = institution {
-        store
-            .institution(institution)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("no institution {}", institution.0)))?;
-    }
+    let mut export = CatalogueExport::start(store, institution, format).await?;
     let mut out = Counting {
         inner: std::io::BufWriter::with_capacity(256 * 1024, out),
         bytes: 0,
     };
-    match format {
-        ExportFormat::Csv => {
-            out.write_all(b"\xEF\xBB\xBF").map_err(io_error)?;
-            let header: Vec<&str> = Field::ALL.iter().map(|field| field.header_zh()).collect();
-            out.write_all(&csv_rows(std::iter::once(header))?)
-                .map_err(io_error)?;
-        }
-        ExportFormat::Json => out.write_all(b"[").map_err(io_error)?,
-    }
-    let mut after: Option<(InstitutionId, InstrumentId)> = None;
-    let mut instruments = 0u64;
-    loop {
-        let page = store
-            .public_catalogue_page(institution, after, EXPORT_PAGE)
-            .await?;
-        let Some(last) = page.last() else { break };
-        after = Some((last.instrument.institution, last.instrument.id));
-        let records = page.iter().map(CatalogueRecord::of_entry);
-        match format {
-            // A page's CSV is written as one block.
-            ExportFormat::Csv => {
-                let rows = records.map(|record| {
-                    Field::ALL
-                        .iter()
-                        .map(|field| escape_formula(&record.text(*field)).into_owned())
-                        .collect::<Vec<String>>()
-                });
-                out.write_all(&csv_rows(rows)?).map_err(io_error)?;
-            }
-            ExportFormat::Json => {
-                for (index, record) in records.enumerate() {
-                    if instruments > 0 || index > 0 {
-                        out.write_all(b",").map_err(io_error)?;
-                    }
-                    out.write_all(b"\n").map_err(io_error)?;
-                    serde_json::to_writer(&mut out, &json_object(&record)).map_err(io_error)?;
-                }
-            }
-        }
-        instruments += page.len() as u64;
-        if page.len() < EXPORT_PAGE as usize {
-            break;
-        }
-    }
-    if format == ExportFormat::Json {
-        out.write_all(b"\n]\n").map_err(io_error)?;
+    while let Some(chunk) = export.next_chunk(store).await? {
+        out.write_all(&chunk).map_err(io_error)?;
     }
     out.flush().map_err(io_error)?;
     Ok(ExportSummary {
-        instruments,
+        instruments: export.instruments,
         bytes: out.bytes,
     })
+}
+
+/// An export in progress, handed out a chunk at a time: the header, then one chunk per page
+/// of the store, then the end. The HTTP edge streams the chunks as the client reads them,
+/// so a download holds one page in memory however large the catalogue. It owns no borrow of
+/// the store, so that a response body can carry it.
+#[derive(Debug)]
+pub struct CatalogueExport {
+    institution: Option<InstitutionId>,
+    format: ExportFormat,
+    after: Option<(InstitutionId, InstrumentId)>,
+    stage: Stage,
+    /// The workbook being written, for an XLSX export.
+    xlsx: Option<crate::catalogue_export_xlsx::XlsxStream>,
+    /// Instruments written so far.
+    pub instruments: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Header,
+    Pages,
+    Trailer,
+    Done,
+}
+
+impl CatalogueExport {
+    /// An export of the public catalogue of `institution` (404 when there is no such
+    /// institution), or of all.
+    pub async fn start(
+        store: &dyn Store,
+        institution: Option<InstitutionId>,
+        format: ExportFormat,
+    ) -> AppResult<CatalogueExport> {
+        if let Some(institution) = institution {
+            store
+                .institution(institution)
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("no institution {}", institution.0)))?;
+        }
+        Ok(CatalogueExport {
+            institution,
+            format,
+            after: None,
+            stage: Stage::Header,
+            xlsx: None,
+            instruments: 0,
+        })
+    }
+
+    /// The next chunk of the file, or `None` once it is complete.
+    pub async fn next_chunk(&mut self, store: &dyn Store) -> AppResult<Option<Vec<u8>>> {
+        match self.stage {
+            Stage::Header => {
+                self.stage = Stage::Pages;
+                Ok(Some(match self.format {
+                    ExportFormat::Csv => {
+                        let header: Vec<&str> =
+                            Field::ALL.iter().map(|field| field.header_zh()).collect();
+                        let mut bytes = b"\xEF\xBB\xBF".to_vec();
+                        bytes.extend(csv_rows(std::iter::once(header))?);
+                        bytes
+                    }
+                    ExportFormat::Json => b"[".to_vec(),
+                    ExportFormat::Xlsx => {
+                        let (stream, bytes) = crate::catalogue_export_xlsx::XlsxStream::start()?;
+                        self.xlsx = Some(stream);
+                        bytes
+                    }
+                }))
+            }
+            Stage::Pages => {
+                let page = store
+                    .public_catalogue_page(self.institution, self.after, EXPORT_PAGE)
+                    .await?;
+                if page.len() < EXPORT_PAGE as usize {
+                    self.stage = Stage::Trailer;
+                }
+                let Some(last) = page.last() else {
+                    return Ok(Some(Vec::new()));
+                };
+                self.after = Some((last.instrument.institution, last.instrument.id));
+                let records = page.iter().map(CatalogueRecord::of_entry);
+                let chunk = match self.format {
+                    // A page's CSV is written as one block.
+                    ExportFormat::Csv => csv_rows(records.map(|record| {
+                        Field::ALL
+                            .iter()
+                            .map(|field| escape_formula(&record.text(*field)).into_owned())
+                            .collect::<Vec<String>>()
+                    }))?,
+                    ExportFormat::Json => {
+                        let mut bytes = Vec::with_capacity(page.len() * 1024);
+                        for (index, record) in records.enumerate() {
+                            if self.instruments > 0 || index > 0 {
+                                bytes.push(b',');
+                            }
+                            bytes.push(b'\n');
+                            serde_json::to_writer(&mut bytes, &json_object(&record))
+                                .map_err(io_error)?;
+                        }
+                        bytes
+                    }
+                    ExportFormat::Xlsx => {
+                        let records: Vec<CatalogueRecord> = records.collect();
+                        match self.xlsx.as_mut() {
+                            Some(stream) => stream.page(&records)?,
+                            None => return Err(AppError::internal("the workbook was not started")),
+                        }
+                    }
+                };
+                self.instruments += page.len() as u64;
+                Ok(Some(chunk))
+            }
+            Stage::Trailer => {
+                self.stage = Stage::Done;
+                Ok(Some(match self.format {
+                    ExportFormat::Csv => Vec::new(),
+                    ExportFormat::Json => b"\n]\n".to_vec(),
+                    ExportFormat::Xlsx => match self.xlsx.take() {
+                        Some(stream) => stream.finish()?,
+                        None => Vec::new(),
+                    },
+                }))
+            }
+            Stage::Done => Ok(None),
+        }
+    }
 }
 
 /// Rows as CSV (quoted where needed, CRLF-free `\n` line ends).

@@ -18,6 +18,7 @@ pub mod beamtime;
 pub mod bookings;
 pub mod catalogue;
 pub mod catalogue_export;
+mod catalogue_export_xlsx;
 pub mod catalogue_import;
 pub mod cluster_reach;
 pub mod dates;
@@ -98,6 +99,7 @@ pub struct App {
     region_time_zone_name: TimeZoneName,
     region_time_zone: TimeZone,
     overview_cache: catalogue::OverviewCache,
+    export_clock: catalogue_export::ExportClock,
     statistics_cache: beamtime::StatisticsCache,
     dashboard_cache: analytics::DashboardCache,
 }
@@ -204,6 +206,7 @@ impl App {
             region_time_zone_name,
             region_time_zone,
             overview_cache: catalogue::OverviewCache::default(),
+            export_clock: catalogue_export::ExportClock::default(),
             statistics_cache: beamtime::StatisticsCache::default(),
             dashboard_cache: analytics::DashboardCache::default(),
         })
@@ -287,6 +290,7 @@ impl App {
         catalogue::Catalogue {
             store: self.store.as_ref(),
             overview_cache: &self.overview_cache,
+            export_clock: &self.export_clock,
             search: &self.search,
             availability: &self.availability,
             rail: &self.rail,

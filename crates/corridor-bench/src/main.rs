@@ -11,6 +11,7 @@ mod allocation;
 mod analytics;
 mod booking;
 mod corridor_binary;
+mod import;
 mod ledger;
 mod mail;
 mod pages;
@@ -154,6 +155,21 @@ enum BenchCommand {
         #[arg(long, default_value_t = 12)]
         rounds: usize,
         /// sqlite or postgres (both is not offered: one region generation per run).
+        #[arg(long, value_enum, default_value_t = BackendArg::Sqlite)]
+        backend: BackendArg,
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        postgres: String,
+    },
+    /// The catalogue file import and export at the demo region's size: the whole catalogue
+    /// exported (CSV and JSON throughput, memory), then re-imported institution by
+    /// institution as an update (validate, apply with the search index, peak memory), and
+    /// once more, which changes nothing.
+    Import {
+        #[arg(long, default_value_t = corridor_demo::DEFAULT_SEED)]
+        seed: u64,
+        #[arg(long, value_enum, default_value_t = Scale::Full)]
+        scale: Scale,
+        /// sqlite or postgres (one region generation per run).
         #[arg(long, value_enum, default_value_t = BackendArg::Sqlite)]
         backend: BackendArg,
         #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
@@ -339,6 +355,27 @@ async fn run(command: BenchCommand) -> Result<()> {
                 kill_at,
                 down_for: std::time::Duration::from_millis(down_ms),
                 python,
+                postgres_admin_url: postgres,
+            })
+            .await
+        }
+        BenchCommand::Import {
+            seed,
+            scale,
+            backend,
+            postgres,
+        } => {
+            let backend = match backend {
+                BackendArg::Sqlite => corridor_store::Backend::Sqlite,
+                BackendArg::Postgres => corridor_store::Backend::Postgres,
+                BackendArg::Both => {
+                    anyhow::bail!("corridor-bench import runs on one backend at a time")
+                }
+            };
+            import::run(import::ImportBenchOptions {
+                backend,
+                seed,
+                scale: scale.demo_scale(),
                 postgres_admin_url: postgres,
             })
             .await

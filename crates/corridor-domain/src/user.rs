@@ -279,6 +279,13 @@ impl User {
         )
     }
 
+    /// Whether this user may import a catalogue file for `institution`: its institution
+    /// admins and platform admins, the same people who decide its members, because a file
+    /// declared complete can withdraw every instrument the institution lists.
+    pub fn imports_catalogue_of(&self, institution: InstitutionId) -> bool {
+        self.admits_members_of(institution)
+    }
+
     pub fn may_manage_instruments_of(&self, institution: InstitutionId) -> bool {
         self.roles.iter().any(|grant| match grant.role {
             Role::PlatformAdmin => true,

@@ -51,7 +51,7 @@ pub use bookings::{
 };
 pub use catalogue::CatalogueStore;
 pub use catalogue_import::{
-    CatalogueEntry, CatalogueFields, CatalogueImportStore, CatalogueImportWrites,
+    CatalogueEntry, CatalogueFields, CatalogueImportStore, CatalogueImportWrites, CatalogueUpload,
 };
 pub use change_log::cursor::ChangeCursor;
 pub use change_log::ChangeLogStore;

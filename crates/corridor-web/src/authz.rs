@@ -123,6 +123,11 @@ pub const ROUTE_GATES: &[(&str, &str, Gate)] = &[
     ("POST", "/api/v1/qualifications/bulk", Managers),
     ("POST", "/api/v1/me/email", SignedIn),
     ("GET", "/api/v1/institutions/{id}/membership-requests", InstitutionAdmins),
+    // An institution's catalogue file: checked, then applied, by its admins; the export of
+    // the public catalogue is open data.
+    ("POST", "/api/v1/institutions/{id}/catalogue-imports", InstitutionAdmins),
+    ("POST", "/api/v1/institutions/{id}/catalogue-imports/{file}/apply", InstitutionAdmins),
+    ("GET", "/api/v1/catalogue/export", Public),
     ("POST", "/api/v1/institutions/{id}/members/{user_id}/decision", InstitutionAdmins),
     // One's own things; the handlers check that they are one's own.
     ("GET", "/api/v1/me", SignedIn),
@@ -201,6 +206,12 @@ pub const ROUTE_GATES: &[(&str, &str, Gate)] = &[
     // layer checks the institution.
     ("GET", "/institution/members", InstitutionAdmins),
     ("POST", "/institution/members/{id}/decision", InstitutionAdmins),
+    // Institution admins (and platform admins) import their institution's catalogue file;
+    // the application layer checks the institution.
+    ("GET", "/institution/catalogue", InstitutionAdmins),
+    ("POST", "/institution/catalogue/check", InstitutionAdmins),
+    ("GET", "/institution/catalogue/checks/{sha256}", InstitutionAdmins),
+    ("POST", "/institution/catalogue/checks/{sha256}/apply", InstitutionAdmins),
     ("GET", "/problems/{slug}", Public),
     ("GET", "/static/corridor.css", Public),
     ("GET", "/favicon.svg", Public),

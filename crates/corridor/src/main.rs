@@ -209,7 +209,7 @@ enum Command {
         database: String,
         #[arg(long)]
         institution: Option<i64>,
-        /// csv or json.
+        /// csv, json or xlsx.
         #[arg(long, default_value = "csv")]
         format: String,
         /// The file to write; standard output when absent.

@@ -11,10 +11,58 @@ use crate::actor::Actor;
 use crate::catalogue_import::{check_file, ImportContext, ImportOptions, ImportReport};
 use crate::error::{AppError, AppResult};
 
+/// Refuses anyone but `institution`'s admins and platform admins.
+pub(super) fn require_importer(
+    user: &corridor_domain::User,
+    institution: InstitutionId,
+) -> AppResult<()> {
+    if user.imports_catalogue_of(institution) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!(
+            "only the institution admins of institution {} may import its catalogue",
+            institution.0
+        )))
+    }
+}
+
+/// A digest of what a checked file would do: the file's reading (rows, errors) and every
+/// instrument it creates, changes (with the fields) or withdraws. The apply compares it with
+/// the one the report was shown with, so that what is written is what was read.
+pub fn plan_digest(report: &ImportReport) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(format!(
+        "complete {} rows {} errors {} refused {} unchanged {}\n",
+        report.complete,
+        report.rows,
+        report.errors(),
+        report.refusal.is_some(),
+        report.unchanged
+    ));
+    let lists = [
+        ("create", &report.created),
+        ("change", &report.changed),
+        ("withdraw", &report.withdrawn),
+    ];
+    for (what, changes) in lists {
+        for change in changes {
+            hasher.update(format!(
+                "{what} {:?} {:?} {:?}",
+                change.asset_number,
+                change.instrument.map(|id| id.0),
+                change.fields
+            ));
+            hasher.update(b"\n");
+        }
+    }
+    format!("{:x}", hasher.finalize())
+}
+
 impl Catalogue<'_> {
-    /// Imports `bytes` (CSV or XLSX) as `institution`'s catalogue, for an instrument manager
-    /// or admin of that institution or a platform admin. A refused file or one with errors
-    /// is answered with its report (`Ok`), and nothing is written.
+    /// Imports `bytes` (CSV or XLSX) as `institution`'s catalogue, for an institution admin
+    /// of that institution or a platform admin (`User::imports_catalogue_of`). A refused file
+    /// or one with errors is answered with its report (`Ok`), and nothing is written.
     #[tracing::instrument(skip_all, fields(institution = institution.0, dry_run = options.dry_run))]
     pub async fn import_catalogue_file(
         &self,
@@ -24,13 +72,9 @@ impl Catalogue<'_> {
         options: &ImportOptions,
     ) -> AppResult<ImportReport> {
         let user = actor.require_user()?;
-        if !user.may_manage_instruments_of(institution) {
-            return Err(AppError::Forbidden(format!(
-                "only the instrument managers of institution {} may import its catalogue",
-                institution.0
-            )));
-        }
-        self.import_file(actor, institution, bytes, options).await
+        require_importer(user, institution)?;
+        self.import_file(actor, institution, bytes, options, None)
+            .await
     }
 
     /// The same import for the command line, whose operator holds the database itself (like
@@ -42,16 +86,20 @@ impl Catalogue<'_> {
         options: &ImportOptions,
     ) -> AppResult<ImportReport> {
         let operator = Actor::anonymous(Some("command line".to_owned()));
-        self.import_file(&operator, institution, bytes, options)
+        self.import_file(&operator, institution, bytes, options, None)
             .await
     }
 
-    async fn import_file(
+    /// Checks and, unless a dry run, applies a file. With `expected_plan`, the apply writes
+    /// only when what the file would do now is what the person saw in its report (the
+    /// digest of `plan_digest`); otherwise it refuses with a conflict and writes nothing.
+    pub(super) async fn import_file(
         &self,
         actor: &Actor,
         institution: InstitutionId,
         bytes: &[u8],
         options: &ImportOptions,
+        expected_plan: Option<&str>,
     ) -> AppResult<ImportReport> {
         let place = self
             .store
@@ -88,6 +136,14 @@ impl Catalogue<'_> {
             today,
         };
         let (mut report, writes) = check_file(bytes, &context, options);
+        if let Some(expected) = expected_plan {
+            if plan_digest(&report) != expected {
+                return Err(AppError::Conflict(
+                    "what the file would do is no longer what its report said (the catalogue changed since, or the file is now read differently): check it again"
+                        .to_owned(),
+                ));
+            }
+        }
         if options.dry_run || !report.acceptable() || report.changes_nothing() {
             return Ok(report);
         }
@@ -99,11 +155,16 @@ impl Catalogue<'_> {
             change.instrument = Some(id);
         }
         report.applied = true;
-        // This node's indexes follow the change log the transaction wrote, at once.
-        self.search
-            .refresh(self.store)
-            .await
-            .map_err(|error| AppError::internal_because("refreshing the search index", error))?;
+        // This node's indexes follow the change log the transaction wrote, at once: as many
+        // reads as the file logged changes.
+        loop {
+            let read = self.search.refresh(self.store).await.map_err(|error| {
+                AppError::internal_because("refreshing the search index", error)
+            })?;
+            if read < crate::indexes::CHANGES_PER_READ as usize {
+                break;
+            }
+        }
         if let Err(error) = self.availability.refresh(self.store).await {
             tracing::warn!(%error, "could not refresh availability; the refresher will");
         }

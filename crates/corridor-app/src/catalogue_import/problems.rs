@@ -231,6 +231,11 @@ pub struct Problem {
 }
 
 impl Problem {
+    /// What is wrong, without where (for a report that shows the row and column apart).
+    pub fn what(&self, language: Language) -> String {
+        self.kind.message(language == Language::Chinese)
+    }
+
     /// The problem in one sentence, with where it is.
     pub fn message(&self, language: Language) -> String {
         let zh = language == Language::Chinese;

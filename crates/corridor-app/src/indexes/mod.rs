@@ -53,6 +53,10 @@ pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
 /// last kept read, apply them, then `keep` the moved cursor.
 pub(crate) struct FollowerCursor(std::sync::Mutex<ChangeCursor>);
 
+/// The most change-log entries one refresh of a derived index reads; a writer that logged
+/// more (a large catalogue file) refreshes until a read comes back shorter.
+pub(crate) const CHANGES_PER_READ: u32 = 10_000;
+
 impl FollowerCursor {
     pub(crate) fn new(cursor: ChangeCursor) -> FollowerCursor {
         FollowerCursor(std::sync::Mutex::new(cursor))
@@ -65,7 +69,9 @@ impl FollowerCursor {
         store: &dyn Store,
     ) -> Result<(Vec<ChangeRecord>, ChangeCursor), StoreError> {
         let cursor = self.lock().clone();
-        cursor.read(store, 10_000, std::time::Instant::now()).await
+        cursor
+            .read(store, CHANGES_PER_READ, std::time::Instant::now())
+            .await
     }
 
     /// Keeps `moved` unless another refresh has already read further.

@@ -156,12 +156,27 @@ impl SearchService {
     /// Applies the store's changes since the last refresh; returns how many were applied.
     pub async fn refresh(&self, store: &dyn Store) -> Result<usize, SearchServiceError> {
         let (changes, moved) = self.cursor.read(store).await?;
-        for change in changes
+        // Each instrument is read once, however often it changed, and the index takes all
+        // of them in one commit (a catalogue file changes thousands at once).
+        let mut ids: Vec<InstrumentId> = changes
             .iter()
             .filter(|change| change.entity == "instrument")
-        {
-            self.apply(store, InstrumentId(change.entity_id)).await?;
+            .map(|change| InstrumentId(change.entity_id))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut documents = Vec::new();
+        let mut removed = Vec::new();
+        for id in ids {
+            match store.instrument(id).await? {
+                // A withdrawn instrument leaves search like a deleted one; its row stays.
+                Some(item) if !item.withdrawn => {
+                    documents.push(search_document(&item, &self.category_names))
+                }
+                Some(_) | None => removed.push(id),
+            }
         }
+        self.index.apply_changes(documents, &removed)?;
         self.cursor.keep(moved);
         Ok(changes.len())
     }

@@ -487,11 +487,13 @@ async fn hostile_files_are_refused_with_nothing_written() {
     }
 }
 
+/// An import can withdraw every instrument of the institution: its instrument managers may
+/// not, its institution admins and platform admins may (`catalogue_uploads.rs` covers the
+/// rest of the rule).
 #[tokio::test]
-async fn only_managers_of_the_institution_may_import() {
+async fn instrument_managers_may_not_import_their_institutions_file() {
     let test = test_app().await;
     let (manager, managed) = test.manager();
-    let other = test.plain_user();
     let file = national_csv(&category(&test).await);
     let options = ImportOptions {
         dry_run: true,
@@ -501,18 +503,19 @@ async fn only_managers_of_the_institution_may_import() {
         .app
         .catalogue()
         .import_catalogue_file(
-            &crate::support::actor(other),
+            &crate::support::actor(manager),
             managed,
             file.as_bytes(),
             &options,
         )
         .await;
     assert!(matches!(refused, Err(corridor_app::AppError::Forbidden(_))));
+    let platform = test.user_with_role(corridor_domain::Role::PlatformAdmin);
     let report = test
         .app
         .catalogue()
         .import_catalogue_file(
-            &crate::support::actor(manager),
+            &crate::support::actor(platform),
             managed,
             file.as_bytes(),
             &options,

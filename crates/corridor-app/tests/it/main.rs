@@ -10,6 +10,8 @@ mod booking_mail;
 mod bookings;
 mod catalogue;
 mod catalogue_import;
+mod catalogue_uploads;
+mod catalogue_xlsx;
 mod enrolment;
 mod mail;
 mod reach;

@@ -11,7 +11,7 @@
 pub(crate) mod sql;
 
 use async_trait::async_trait;
-use corridor_domain::{InstitutionId, Instrument, InstrumentId};
+use corridor_domain::{InstitutionId, Instrument, InstrumentId, UserId};
 
 use crate::{AuditContext, StoreError};
 
@@ -56,6 +56,18 @@ pub struct CatalogueImportWrites {
     pub summary: serde_json::Value,
 }
 
+/// A catalogue file kept between its check and its apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogueUpload {
+    pub institution: InstitutionId,
+    /// The lowercase hex SHA-256 of `content`.
+    pub sha256: String,
+    pub file_name: String,
+    pub uploaded_by: Option<UserId>,
+    pub uploaded_at: jiff::Timestamp,
+    pub content: Vec<u8>,
+}
+
 #[async_trait]
 pub trait CatalogueImportStore: Send + Sync {
     /// Every instrument of `institution`, withdrawn ones included, in id order.
@@ -85,4 +97,29 @@ pub trait CatalogueImportStore: Send + Sync {
         writes: &CatalogueImportWrites,
         context: &AuditContext,
     ) -> Result<Vec<InstrumentId>, StoreError>;
+
+    /// Keeps `upload` (replacing the same file of the same institution, which only renews
+    /// its time), then forgets every kept file uploaded before `forget_before` and all but
+    /// the institution's `keep_at_most` newest; one transaction with its audit event.
+    async fn keep_catalogue_upload(
+        &self,
+        upload: &CatalogueUpload,
+        forget_before: jiff::Timestamp,
+        keep_at_most: u32,
+        context: &AuditContext,
+    ) -> Result<(), StoreError>;
+
+    /// The kept file of `institution` with this SHA-256, if it is still kept.
+    async fn catalogue_upload(
+        &self,
+        institution: InstitutionId,
+        sha256: &str,
+    ) -> Result<Option<CatalogueUpload>, StoreError>;
+
+    /// Forgets a kept file (after its apply); nothing when it is not kept.
+    async fn forget_catalogue_upload(
+        &self,
+        institution: InstitutionId,
+        sha256: &str,
+    ) -> Result<(), StoreError>;
 }

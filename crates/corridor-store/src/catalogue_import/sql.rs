@@ -216,6 +216,81 @@ macro_rules! shared_catalogue_import_impl {
                 transaction.commit().await?;
                 Ok(created)
             }
+
+            async fn keep_catalogue_upload(
+                &self,
+                upload: &crate::catalogue_import::CatalogueUpload,
+                forget_before: jiff::Timestamp,
+                keep_at_most: u32,
+                context: &AuditContext,
+            ) -> Result<(), StoreError> {
+                let mut transaction = self.begin_write().await?;
+                sqlx::query("INSERT INTO catalogue_uploads (institution_id, sha256, file_name, uploaded_by, uploaded_at, content) VALUES ($1, $2, $3, $4, $5, $6) \
+                             ON CONFLICT (institution_id, sha256) DO UPDATE SET file_name = excluded.file_name, uploaded_by = excluded.uploaded_by, uploaded_at = excluded.uploaded_at")
+                    .bind(upload.institution.0)
+                    .bind(&upload.sha256)
+                    .bind(&upload.file_name)
+                    .bind(upload.uploaded_by.map(|user| user.0))
+                    .bind(StoredInstant(upload.uploaded_at))
+                    .bind(&upload.content)
+                    .execute(&mut *transaction)
+                    .await
+                    .map_err(|error| StoreError::from_write(error, "this catalogue file"))?;
+                sqlx::query("DELETE FROM catalogue_uploads WHERE uploaded_at < $1")
+                    .bind(StoredInstant(forget_before))
+                    .execute(&mut *transaction)
+                    .await?;
+                sqlx::query("DELETE FROM catalogue_uploads WHERE institution_id = $1 AND sha256 NOT IN \
+                             (SELECT sha256 FROM catalogue_uploads WHERE institution_id = $1 ORDER BY uploaded_at DESC, sha256 LIMIT $2)")
+                    .bind(upload.institution.0)
+                    .bind(i64::from(keep_at_most))
+                    .execute(&mut *transaction)
+                    .await?;
+                Self::record_audit_event(
+                    &mut transaction,
+                    context,
+                    "catalogue.file_checked",
+                    &format!("institution:{}", upload.institution.0),
+                    serde_json::json!({ "file": upload.file_name, "sha256": upload.sha256, "bytes": upload.content.len() }),
+                )
+                .await?;
+                transaction.commit().await?;
+                Ok(())
+            }
+
+            async fn catalogue_upload(
+                &self,
+                institution: InstitutionId,
+                sha256: &str,
+            ) -> Result<Option<crate::catalogue_import::CatalogueUpload>, StoreError> {
+                let row = sqlx::query("SELECT file_name, uploaded_by, uploaded_at, content FROM catalogue_uploads WHERE institution_id = $1 AND sha256 = $2")
+                    .bind(institution.0)
+                    .bind(sha256)
+                    .fetch_optional(self.read_pool())
+                    .await?;
+                let Some(row) = row else { return Ok(None) };
+                let uploaded_by: Option<i64> = row.try_get("uploaded_by")?;
+                let uploaded_at: StoredInstant = row.try_get("uploaded_at")?;
+                Ok(Some(crate::catalogue_import::CatalogueUpload {
+                    institution,
+                    sha256: sha256.to_owned(),
+                    file_name: row.try_get("file_name")?,
+                    uploaded_by: uploaded_by.map(corridor_domain::UserId),
+                    uploaded_at: uploaded_at.0,
+                    content: row.try_get("content")?,
+                }))
+            }
+
+            async fn forget_catalogue_upload(&self, institution: InstitutionId, sha256: &str) -> Result<(), StoreError> {
+                let mut transaction = self.begin_write().await?;
+                sqlx::query("DELETE FROM catalogue_uploads WHERE institution_id = $1 AND sha256 = $2")
+                    .bind(institution.0)
+                    .bind(sha256)
+                    .execute(&mut *transaction)
+                    .await?;
+                transaction.commit().await?;
+                Ok(())
+            }
         }
     };
 }

@@ -8,6 +8,8 @@ pub mod analytics_dto;
 pub mod booking_dto;
 pub mod booking_queues;
 pub mod bookings;
+pub mod catalogue;
+pub mod catalogue_dto;
 pub mod cluster_reach;
 pub mod dto;
 pub mod facility;
@@ -117,6 +119,9 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(roster::bulk_qualifications))
         .routes(routes!(roster::my_sessions))
         .routes(routes!(roster::end_my_session))
+        .routes(routes!(catalogue::check_file))
+        .routes(routes!(catalogue::apply_file))
+        .routes(routes!(catalogue::export_catalogue))
         .routes(routes!(list_my_tokens))
         .routes(routes!(revoke_my_token))
         .routes(routes!(list_audit_events))

@@ -33,6 +33,7 @@ mod analytics_reach;
 mod analytics_vouchers;
 mod booking;
 mod booking_text;
+mod catalogue_import;
 mod enrolment;
 mod errors;
 mod facility;
@@ -225,6 +226,22 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route(
             "/institution/members/{id}/decision",
             post(members::decision_submit),
+        )
+        .route(
+            "/institution/catalogue",
+            get(catalogue_import::catalogue_page),
+        )
+        .route(
+            "/institution/catalogue/check",
+            post(catalogue_import::check_submit),
+        )
+        .route(
+            "/institution/catalogue/checks/{sha256}",
+            get(catalogue_import::report_page),
+        )
+        .route(
+            "/institution/catalogue/checks/{sha256}/apply",
+            post(catalogue_import::apply_submit),
         )
         .route("/sign-out", post(sign_out))
         .route("/problems/{slug}", get(problem_page))

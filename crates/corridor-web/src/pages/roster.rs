@@ -350,6 +350,8 @@ pub struct Choice {
 pub struct CityChoice {
     pub code: u32,
     pub name: String,
+    /// The province's code: namesakes in two provinces (Suzhou) are told apart by it.
+    pub province: String,
 }
 
 #[derive(Template)]
@@ -377,11 +379,12 @@ pub async fn institutions_page(
             .map(|city| CityChoice {
                 code: city.code.get(),
                 name: ctx.name(&city.name_en, &city.name_zh).to_owned(),
+                province: city.province.as_code().to_owned(),
             })
             .collect(),
         Err(error) => return page_error(error, ctx),
     };
-    cities.sort_by_key(|city| city.code);
+    cities.sort_by(|a, b| a.province.cmp(&b.province).then(a.name.cmp(&b.name)));
     let page = InstitutionsTemplate {
         ctx,
         kinds: InstitutionKind::ALL

@@ -141,6 +141,10 @@ fn invalid_value_for(parameter: &Value) -> String {
         // Any text is a query; only its length is limited.
         return "x".repeat(201);
     }
+    if parameter["name"] == "file_name" {
+        // Any text names a catalogue file; only its length is limited.
+        return "x".repeat(corridor_app::catalogue::LONGEST_FILE_NAME_CHARS + 1);
+    }
     if parameter["name"] == "kind" {
         // Any text is a group's key (an unknown one opens nothing); only its length is limited.
         return "x".repeat(401);

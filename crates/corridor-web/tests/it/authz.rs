@@ -51,6 +51,11 @@ fn object_rule(method: &str, path: &str) -> ObjectRule {
         ("GET", "/api/v1/institutions/{id}/membership-requests") => {
             ObjectRule::AdmitsTheInstitutionsMembers
         }
+        // A catalogue file is checked by the institution's admins (the same people who admit
+        // its members, `User::imports_catalogue_of`); the apply reads its body first.
+        ("POST", "/api/v1/institutions/{id}/catalogue-imports") => {
+            ObjectRule::AdmitsTheInstitutionsMembers
+        }
         ("GET", "/api/v1/instruments/{id}/qualifications")
         | ("DELETE", "/api/v1/instruments/{id}")
         | ("DELETE", "/api/v1/instruments/{id}/closures/{closure_id}")

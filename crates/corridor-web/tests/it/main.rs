@@ -6,6 +6,7 @@ mod api;
 mod authz;
 mod base_map;
 mod bookings;
+mod catalogue;
 mod cluster_reach;
 mod facility;
 mod hostile;
