@@ -24,14 +24,14 @@ const MAX_PAGES_PER_ROLE = 30;
 // Who visits, in order: routes already checked for an earlier role are not checked again.
 const ROLES: { name: string; email: string | null; start: string[] }[] = [
   { name: 'visitor', email: null, start: ['/', '/search?q=XPS', '/search?q=mass+spectrometer&group=none', '/search?q=zzzzqqq', '/no-such-page', '/problems/not-found'] },
-  { name: 'researcher', email: 'researcher@corridor.demo', start: ['/bookings', '/account/tokens', '/facility/proposals', '/search?q=XPS'] },
+  { name: 'researcher', email: 'researcher@corridor.demo', start: ['/bookings', '/account/tokens', '/account/sessions', '/facility/proposals', '/search?q=XPS'] },
   { name: 'company', email: 'company@corridor.demo', start: ['/vouchers', '/bookings'] },
   { name: 'manager', email: 'manager@corridor.demo', start: ['/manage'] },
   { name: 'user-office', email: 'user-office@corridor.demo', start: ['/facility/office'] },
   { name: 'reviewer', email: 'reviewer@corridor.demo', start: ['/facility/reviews'] },
   { name: 'voucher-office', email: 'vouchers-sh@corridor.demo', start: ['/vouchers/office'] },
-  { name: 'institution-admin', email: 'institution-admin@corridor.demo', start: ['/manage', '/institution/catalogue'] },
-  { name: 'admin', email: 'admin@corridor.demo', start: ['/analytics/vouchers', '/analytics/facility', '/analytics/reach'] },
+  { name: 'institution-admin', email: 'institution-admin@corridor.demo', start: ['/manage', '/institution/catalogue', '/institution/members', '/institution/people'] },
+  { name: 'admin', email: 'admin@corridor.demo', start: ['/analytics/vouchers', '/analytics/facility', '/analytics/reach', '/admin/institutions'] },
 ];
 
 // A route's shape: the path with every number folded, so one page per route is checked.

@@ -73,7 +73,13 @@ const ROLES: &[(&str, Option<&str>, &[&str])] = &[
     (
         "institution-admin",
         Some("institution-admin@corridor.demo"),
-        &["/manage"],
+        &[
+            "/manage",
+            "/institution/catalogue",
+            "/institution/members",
+            "/institution/people",
+            "/account/sessions",
+        ],
     ),
     (
         "admin",
@@ -82,6 +88,8 @@ const ROLES: &[(&str, Option<&str>, &[&str])] = &[
             "/analytics/vouchers",
             "/analytics/facility",
             "/analytics/reach",
+            "/admin/institutions",
+            "/admin/mail",
         ],
     ),
 ];
