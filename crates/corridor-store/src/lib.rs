@@ -28,6 +28,7 @@ pub mod identity;
 pub mod ledger;
 pub mod mail_outbox;
 mod model;
+pub mod sso;
 mod timestamp;
 pub mod vouchers;
 
@@ -72,6 +73,7 @@ pub use model::{
     PageRequest, ProvinceSummary, RegionData, RegionInfo, RegionSummary, RegionUser, SessionRecord,
     SignInCandidate, TableCounts,
 };
+pub use sso::{NewSsoAccount, NewSsoSignIn, SsoIdentity, SsoSignIn, SsoStore};
 pub use timestamp::now;
 pub use vouchers::{
     settlement_csv, HistoricalVoucherGrant, NewVoucherApplication, ProgrammeRecord,
@@ -112,6 +114,7 @@ pub trait Store:
     + beamtime::FacilityReviewStore
     + mail_outbox::MailOutboxStore
     + accounts::AccountStore
+    + sso::SsoStore
     + Send
     + Sync
     + 'static

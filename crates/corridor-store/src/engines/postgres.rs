@@ -530,3 +530,4 @@ crate::catalogue::import::shared_write_helpers!(PostgresStore, sqlx::Postgres);
 crate::catalogue_import::sql::shared_catalogue_import_impl!(PostgresStore, sqlx::Postgres);
 crate::mail_outbox::sql::shared_mail_outbox_impl!(PostgresStore, sqlx::Postgres);
 crate::accounts::sql::shared_account_impl!(PostgresStore, sqlx::Postgres);
+crate::sso::sql::shared_sso_impl!(PostgresStore, sqlx::Postgres);

@@ -369,3 +369,4 @@ crate::catalogue::import::shared_write_helpers!(SqliteStore, sqlx::Sqlite);
 crate::catalogue_import::sql::shared_catalogue_import_impl!(SqliteStore, sqlx::Sqlite);
 crate::mail_outbox::sql::shared_mail_outbox_impl!(SqliteStore, sqlx::Sqlite);
 crate::accounts::sql::shared_account_impl!(SqliteStore, sqlx::Sqlite);
+crate::sso::sql::shared_sso_impl!(SqliteStore, sqlx::Sqlite);

@@ -14,5 +14,6 @@ mod pages;
 mod reach;
 mod search;
 mod slow_clients;
+mod sso;
 mod support;
 mod vouchers;
