@@ -178,7 +178,7 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
             get(vouchers::office::settlement_csv_download),
         )
         .route("/sign-in", get(sign_in_form).post(sign_in_submit))
-        .route("/sign-in/sso/{provider}", post(sso::start))
+        .route("/sign-in/sso/{provider}", get(sso::start))
         .route("/sign-in/sso/{provider}/callback", get(sso::callback))
         .route(
             "/sign-up",
@@ -614,7 +614,7 @@ async fn sign_in_form(
 ) -> Result<Html<String>, PageError> {
     let ctx = PageContext::new(&requester, request.extensions(), "/sign-in");
     let page = SignInTemplate {
-        providers: sso::buttons(&state, &ctx),
+        providers: sso::buttons(&state, &ctx, params.next.as_deref().unwrap_or_default()),
         ctx,
         email: params
             .email
@@ -739,7 +739,7 @@ async fn sign_in_submit(
         Err(error @ (AppError::BadCredentials | AppError::EmailNotVerified)) => {
             let unverified = matches!(error, AppError::EmailNotVerified);
             let page = SignInTemplate {
-                providers: sso::buttons(&state, &ctx),
+                providers: sso::buttons(&state, &ctx, &form.next),
                 ctx,
                 email: form.email,
                 failed: !unverified,

@@ -1,6 +1,9 @@
-//! Single sign-on's pages: a provider's button on the sign-in page posts here, the browser is
+//! Single sign-on's pages: a provider's button on the sign-in page links here, the browser is
 //! sent to the provider, and the provider sends it back to the callback, which signs the person
-//! in. Every rule (state, nonce, `iss`, PKCE, what happens to accounts) is in
+//! in. The button is a link, not a form: the pages' Content-Security-Policy allows forms to
+//! post only to this site, and a browser holds a form's redirects to that too, so a posted form
+//! could never reach the provider. Starting a sign-in by a link someone else planted does no
+//! harm: it ends, at best, with the person signed in as themselves. Every rule (state, nonce, `iss`, PKCE, what happens to accounts) is in
 //! `corridor_app::sso`; these handlers carry the browser's state cookie, call one operation and
 //! word its failures in the reader's language, never as a bare 500.
 
@@ -8,18 +11,16 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use corridor_app::sso::{SsoCallback, SsoFailure};
 use corridor_app::AppError;
 use serde::Deserialize;
 
-use super::errors::PageError;
-use super::{csrf_matches, forms, page_error, respond_with_page, PageContext};
+use super::{forms, page_error, respond_with_page, PageContext};
 use crate::auth::{self, Requester};
-use crate::extract::{Form, Path, Query};
-use crate::problem::ApiError;
+use crate::extract::{Path, Query};
 use crate::AppState;
 
 /// The cookie that binds a sign-in's state to the browser that started it. `SameSite=Lax`,
@@ -29,20 +30,31 @@ use crate::AppState;
 pub const SSO_STATE_COOKIE: &str = "corridor_sso_state";
 const SSO_COOKIE_PATH: &str = "/sign-in/sso";
 
-/// A provider's button as the sign-in page shows it: where it posts and what it says.
+/// A provider's button as the sign-in page shows it: where it leads and what it says.
 pub struct SsoButton {
     pub id: String,
+    pub href: String,
     pub label: String,
 }
 
-/// The buttons of the configured providers, worded in the reader's language.
-pub fn buttons(state: &AppState, ctx: &PageContext) -> Vec<SsoButton> {
+/// The buttons of the configured providers, worded in the reader's language, each bringing
+/// the person back to `next` once signed in.
+pub fn buttons(state: &AppState, ctx: &PageContext, next: &str) -> Vec<SsoButton> {
+    let query = forms::safe_return_path(next)
+        .map(|path| {
+            format!(
+                "?{}",
+                serde_urlencoded::to_string([("next", path.as_str())]).unwrap_or_default()
+            )
+        })
+        .unwrap_or_default();
     state
         .app
         .sso()
         .providers()
         .into_iter()
         .map(|provider| SsoButton {
+            href: format!("/sign-in/sso/{}{query}", provider.id),
             label: if ctx.is_chinese() {
                 format!("通过{}登录", provider.name_zh)
             } else {
@@ -53,39 +65,22 @@ pub fn buttons(state: &AppState, ctx: &PageContext) -> Vec<SsoButton> {
         .collect()
 }
 
-#[derive(Debug, Deserialize)]
-pub(super) struct StartForm {
-    #[serde(default)]
-    csrf_token: String,
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct StartParams {
     #[serde(default)]
     next: String,
 }
 
-/// `POST /sign-in/sso/{provider}`: starts a sign-in and sends the browser to the provider.
+/// `GET /sign-in/sso/{provider}`: starts a sign-in and sends the browser to the provider.
 pub(super) async fn start(
     State(state): State<Arc<AppState>>,
     requester: Requester,
-    headers: HeaderMap,
     Path(provider): Path<String>,
+    Query(params): Query<StartParams>,
     request: Request,
 ) -> Response {
     let ctx = PageContext::new(&requester, request.extensions(), "/sign-in");
-    let form = match <Form<StartForm> as axum::extract::FromRequest<Arc<AppState>>>::from_request(
-        request, &state,
-    )
-    .await
-    {
-        Ok(Form(form)) => form,
-        Err(error) => return page_error(error, ctx),
-    };
-    if !csrf_matches(&headers, &form.csrf_token) {
-        return PageError {
-            error: ApiError::Forbidden(ctx.t.csrf_mismatch.to_owned()),
-            context: ctx,
-        }
-        .into_response();
-    }
-    let next = forms::safe_return_path(&form.next);
+    let next = forms::safe_return_path(&params.next);
     match state.app.sso().begin(&provider, next.as_deref()).await {
         Ok(started) => {
             let cookie = Cookie::build((SSO_STATE_COOKIE, started.browser_state))
