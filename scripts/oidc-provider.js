@@ -10,7 +10,8 @@
 // The people (login → claims): `alice` has an address at corridor-university.example and the
 // home organisation `corridor-university.example` (the demo's SSO configuration maps it to a
 // demo institution); `bob` has one at an institution nobody maps; `carol` has an address that
-// the provider does not vouch for (email_verified false). Prints "oidc-provider listening" once
+// the provider does not vouch for (email_verified false); `dave` is like alice (the tests give
+// him a password account first, which his sign-in links to). Prints "oidc-provider listening" once
 // it accepts connections.
 'use strict';
 
@@ -47,6 +48,12 @@ const people = {
     name: 'Carol Unvouched',
     email: `carol@${emailDomain}`,
     email_verified: false,
+    schac_home_organization: emailDomain,
+  },
+  dave: {
+    name: 'Dave Vouched',
+    email: `dave@${emailDomain}`,
+    email_verified: true,
     schac_home_organization: emailDomain,
   },
 };

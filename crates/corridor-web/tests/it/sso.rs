@@ -5,8 +5,9 @@
 //! The browser is played by reqwest with a cookie jar: the sign-in page's button, the
 //! provider's sign-in form (its development interactions take a login and any password), the
 //! redirect back. First sign-in makes the account (admitted by the home-organisation claim), a
-//! later one finds it; a replayed state, a forged nonce, a wrong `iss`, a person the provider
-//! refused and an institution nobody mapped are each refused with a page, never a 500.
+//! later one finds it; an address with a password account is linked only when the provider
+//! vouches for it; a replayed state, a forged nonce, a wrong `iss`, a person who cancelled at
+//! the provider and an institution nobody mapped are each refused with a page, never a 500.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -367,6 +368,52 @@ async fn people_sign_in_through_a_real_openid_provider() {
         .await
         .unwrap()
         .is_none());
+
+    // An address that has a password account: linked when the provider vouches for it,
+    // refused when it does not (and the account is left alone).
+    let password_account = |address: &str| corridor_store::NewUser {
+        email: EmailAddress::parse(address).unwrap(),
+        display_name: "Has a password".into(),
+        home_institution: setup.institution,
+        preferred_language: corridor_domain::Language::English,
+        password_hash: Some("not-a-real-hash".into()),
+        roles: Vec::new(),
+    };
+    let context = corridor_store::AuditContext::default();
+    let dave = store
+        .create_user(
+            &password_account("dave@corridor-university.example"),
+            &context,
+        )
+        .await
+        .unwrap();
+    let carol = store
+        .create_user(
+            &password_account("carol@corridor-university.example"),
+            &context,
+        )
+        .await
+        .unwrap();
+    let (dave_browser, _) = browser();
+    let response = sign_in(&dave_browser, &setup, "dave").await;
+    assert_eq!(response.status(), 303, "a vouched-for address links");
+    let linked = store.sso_identities_of(dave.id).await.unwrap();
+    assert_eq!(linked.len(), 1);
+    assert_eq!(linked[0].subject, "dave");
+    let (carol_browser, _) = browser();
+    let (status, failure) = failure_of(sign_in(&carol_browser, &setup, "carol").await).await;
+    assert_eq!((status, failure.as_str()), (409, "sso-address-taken"));
+    assert!(store.sso_identities_of(carol.id).await.unwrap().is_empty());
+    let actions: Vec<String> = store
+        .audit_events(PageRequest::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|event| event.action)
+        .filter(|action| action.starts_with("sso."))
+        .collect();
+    assert_eq!(actions, vec!["sso.identity_linked", "sso.account_created"]);
 
     // Someone who cancels at the provider comes back refused.
     let (quitter, _) = browser();
