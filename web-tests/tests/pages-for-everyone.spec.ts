@@ -45,7 +45,9 @@ function followable(href: string): boolean {
   if (!href.startsWith('/') || href.startsWith('//')) return false;
   const { pathname } = new URL(href, 'http://x');
   return !/^\/(api|static|healthz|favicon)/.test(pathname)
-    && !pathname.endsWith('.csv') && !pathname.endsWith('.ics') && pathname !== '/sign-out';
+    && !pathname.endsWith('.csv') && !pathname.endsWith('.ics') && pathname !== '/sign-out'
+    // A single sign-on button leaves the site for the identity provider's pages.
+    && !pathname.startsWith('/sign-in/sso/');
 }
 
 function withLanguage(url: string, lang: string): string {

@@ -111,6 +111,32 @@ pub struct StartedSession {
     pub token: String,
 }
 
+/// Starts a web session for `user`, who has proved who they are (a password, an identity
+/// provider): the same session whichever way they signed in.
+pub(crate) async fn open_session(
+    store: &dyn IdentityStore,
+    actor: &Actor,
+    user: User,
+) -> AppResult<StartedSession> {
+    let (token, token_hash) = new_secret("");
+    let now = corridor_store::now();
+    let session = SessionRecord {
+        token_hash,
+        user: user.id,
+        created_at: now,
+        expires_at: now
+            .checked_add(jiff::SignedDuration::from_hours(SESSION_LIFETIME_HOURS))
+            .unwrap_or(now),
+        client_address: actor.client_address.clone(),
+    };
+    let context = AuditContext {
+        actor: Some(user.id),
+        client_address: actor.client_address.clone(),
+    };
+    store.create_session(&session, &context).await?;
+    Ok(StartedSession { user, token })
+}
+
 /// How long the user (profile and roles) behind an API token is reused without asking the
 /// store again. The token itself is checked on every request.
 pub const TOKEN_HOLDER_CACHE_SECONDS: u64 = 2;
@@ -373,23 +399,7 @@ impl Accounts<'_> {
             return Err(AppError::BadCredentials);
         };
         let user = self.check_credentials(actor, &email, password).await?;
-        let (token, token_hash) = new_secret("");
-        let now = corridor_store::now();
-        let session = SessionRecord {
-            token_hash,
-            user: user.id,
-            created_at: now,
-            expires_at: now
-                .checked_add(jiff::SignedDuration::from_hours(SESSION_LIFETIME_HOURS))
-                .unwrap_or(now),
-            client_address: actor.client_address.clone(),
-        };
-        let context = AuditContext {
-            actor: Some(user.id),
-            client_address: actor.client_address.clone(),
-        };
-        self.store.create_session(&session, &context).await?;
-        Ok(StartedSession { user, token })
+        open_session(self.store, actor, user).await
     }
 
     /// Ends the web session whose secret this is (nothing happens for an unknown one).

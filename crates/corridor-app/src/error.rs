@@ -47,6 +47,9 @@ pub enum AppError {
     /// from one client.
     #[error("too many requests for this address; try again in {} seconds", retry_after.as_secs())]
     TooManyAccountRequests { retry_after: Duration },
+    /// A single sign-on did not sign anyone in; the failure says why.
+    #[error("{0}")]
+    SingleSignOn(crate::sso::SsoFailure),
     /// A rule of the product refused the request; the refusal says which.
     #[error("{0}")]
     Refused(Refusal),

@@ -30,6 +30,7 @@ pub mod mail;
 pub mod reach;
 pub mod roster;
 pub mod sign_in_limit;
+pub mod sso;
 pub mod vouchers;
 
 use std::sync::Arc;
@@ -61,6 +62,12 @@ pub enum StartError {
     RailCities(#[source] error::AppError),
     #[error("setting up the mailer failed")]
     Mail(#[source] mail::MailError),
+    #[error("the single sign-on configuration was refused")]
+    SingleSignOn(#[source] sso::config::SsoConfigError),
+    #[error(
+        "the single sign-on configuration names institution {0}, which the database does not hold"
+    )]
+    SingleSignOnInstitution(i64),
 }
 
 /// What a serving node runs besides answering requests.
@@ -72,6 +79,8 @@ pub struct NodeOptions {
     /// The site's address as people reach it (`https://corridor.example`), for the links in
     /// mails; `http://127.0.0.1:8080` when not said.
     pub public_base_url: Option<String>,
+    /// The identity providers people may sign in with; none when not said.
+    pub sso: Option<sso::config::SsoConfig>,
 }
 
 /// Where mailed links point when a node is not told its public address.
@@ -94,6 +103,7 @@ pub struct App {
     rail: Arc<RailService>,
     accounts: accounts::AccountsState,
     enrolment: enrolment::EnrolmentState,
+    sso: sso::SsoState,
     public_base_url: String,
     mail_delivery_configured: bool,
     region_time_zone_name: TimeZoneName,
@@ -186,6 +196,10 @@ impl App {
             .unwrap_or(DEFAULT_PUBLIC_BASE_URL)
             .trim_end_matches('/')
             .to_owned();
+        let sso = match options.sso {
+            Some(config) => sso_state(store.as_ref(), config, &public_base_url).await?,
+            None => sso::SsoState::default(),
+        };
         let mail_delivery_configured = options.mail.is_some();
         match options.mail {
             Some(settings) => {
@@ -201,6 +215,7 @@ impl App {
             rail,
             accounts: accounts::AccountsState::new(),
             enrolment: enrolment::EnrolmentState::new(),
+            sso,
             public_base_url,
             mail_delivery_configured,
             region_time_zone_name,
@@ -272,6 +287,13 @@ impl App {
     /// The site's address as mailed links name it.
     pub fn public_base_url(&self) -> &str {
         &self.public_base_url
+    }
+
+    pub fn sso(&self) -> sso::Sso<'_> {
+        sso::Sso {
+            store: self.store.as_ref(),
+            state: &self.sso,
+        }
     }
 
     pub fn bookings(&self) -> bookings::Bookings<'_> {
@@ -364,4 +386,30 @@ pub async fn region_time_zone(
         Some(region) => region.time_zone,
         None => TimeZoneName::utc(),
     })
+}
+
+/// The node's identity providers, once every institution their configuration names is found
+/// in the database: a mapping to nothing would refuse every person it was meant to admit.
+async fn sso_state(
+    store: &dyn Store,
+    config: sso::config::SsoConfig,
+    public_base_url: &str,
+) -> Result<sso::SsoState, StartError> {
+    let config = config.checked().map_err(StartError::SingleSignOn)?;
+    for provider in &config.providers {
+        for institution in provider.mapped_institutions() {
+            let found = store
+                .institution(institution)
+                .await
+                .map_err(StartError::Region)?;
+            if found.is_none() {
+                return Err(StartError::SingleSignOnInstitution(institution.0));
+            }
+        }
+    }
+    tracing::info!(
+        providers = config.providers.len(),
+        "single sign-on configured"
+    );
+    sso::SsoState::new(config, public_base_url).map_err(StartError::SingleSignOn)
 }

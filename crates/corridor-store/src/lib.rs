@@ -29,6 +29,7 @@ pub mod ledger;
 pub mod mail_outbox;
 mod model;
 pub mod roster;
+pub mod sso;
 mod timestamp;
 pub mod vouchers;
 
@@ -74,6 +75,7 @@ pub use model::{
     SignInCandidate, TableCounts,
 };
 pub use roster::{NewInstitution, RosterEntry, RosterStore, SessionInfo};
+pub use sso::{NewSsoAccount, NewSsoSignIn, SsoIdentity, SsoSignIn, SsoStore};
 pub use timestamp::now;
 pub use vouchers::{
     settlement_csv, HistoricalVoucherGrant, NewVoucherApplication, ProgrammeRecord,
@@ -115,6 +117,7 @@ pub trait Store:
     + mail_outbox::MailOutboxStore
     + accounts::AccountStore
     + roster::RosterStore
+    + sso::SsoStore
     + Send
     + Sync
     + 'static

@@ -178,6 +178,9 @@ pub const ROUTE_GATES: &[(&str, &str, Gate)] = &[
     ("GET", "/instruments/{id}", Public),
     ("GET", "/sign-in", Public),
     ("POST", "/sign-in", Public),
+    // Single sign-on: anyone may start one; the callback is where the provider sends them back.
+    ("GET", "/sign-in/sso/{provider}", Public),
+    ("GET", "/sign-in/sso/{provider}/callback", Public),
     // Joining: anyone may ask, and the answers never say whether an address has an account.
     ("GET", "/sign-up", Public),
     ("POST", "/sign-up", Public),

@@ -239,6 +239,15 @@ impl From<AppError> for ApiError {
                 // Never "retry in 0 seconds": a client would hammer at once.
                 retry_after_seconds: retry_after.as_secs().max(1),
             },
+            AppError::SingleSignOn(failure) => match failure {
+                corridor_app::sso::SsoFailure::UnknownProvider => {
+                    ApiError::NotFound(failure.to_string())
+                }
+                corridor_app::sso::SsoFailure::AddressTaken => {
+                    ApiError::Conflict(failure.to_string())
+                }
+                other => ApiError::Forbidden(other.to_string()),
+            },
             AppError::Refused(refusal) => ApiError::Refused {
                 slug: refusal.slug(),
                 detail: refusal.to_string(),

@@ -27,7 +27,8 @@ struct Cli {
     command: Command,
 }
 
-/// How a serving node mails people and names itself in the links it mails.
+/// How a serving node mails people, names itself in the links it mails, and which identity
+/// providers people may sign in with.
 #[derive(clap::Args)]
 struct MailArgs {
     /// Deliver notifications by mail through this SMTP relay, `smtp://[user:password@]host[:port]`
@@ -46,11 +47,22 @@ struct MailArgs {
     /// password reset); `http://LISTEN` when not said.
     #[arg(long, env = "CORRIDOR_PUBLIC_URL")]
     public_url: Option<String>,
+    /// The identity providers for single sign-on (OpenID Connect), a JSON file (docs/SSO.md);
+    /// without it, people sign in with a password only.
+    #[arg(long, env = "CORRIDOR_SSO_CONFIG")]
+    sso_config: Option<PathBuf>,
 }
 
 impl MailArgs {
-    fn node_options(self, listen: SocketAddr) -> corridor_app::NodeOptions {
-        corridor_app::NodeOptions {
+    fn node_options(self, listen: SocketAddr) -> Result<corridor_app::NodeOptions> {
+        let sso = match &self.sso_config {
+            Some(path) => Some(
+                corridor_app::sso::config::SsoConfig::from_file(path)
+                    .context("reading the single sign-on configuration")?,
+            ),
+            None => None,
+        };
+        Ok(corridor_app::NodeOptions {
             mail: self
                 .smtp
                 .map(|url| corridor_app::mail::MailerSettings::new(url, self.mail_from)),
@@ -58,7 +70,8 @@ impl MailArgs {
                 self.public_url
                     .unwrap_or_else(|| format!("http://{listen}")),
             ),
-        }
+            sso,
+        })
     }
 }
 
@@ -328,7 +341,7 @@ async fn run(command: Command) -> Result<()> {
                 listen,
                 false,
                 corridor_app::RailSource::Demo,
-                mail.node_options(listen),
+                mail.node_options(listen)?,
             )
             .await
         }
@@ -359,7 +372,7 @@ async fn run(command: Command) -> Result<()> {
                 )?),
                 None => corridor_app::RailSource::Demo,
             };
-            let node = mail.node_options(listen);
+            let node = mail.node_options(listen)?;
             serve(store, listen, secure_cookies, rail, node).await
         }
         Command::Generate {

@@ -531,3 +531,4 @@ crate::catalogue_import::sql::shared_catalogue_import_impl!(PostgresStore, sqlx:
 crate::mail_outbox::sql::shared_mail_outbox_impl!(PostgresStore, sqlx::Postgres);
 crate::accounts::sql::shared_account_impl!(PostgresStore, sqlx::Postgres);
 crate::roster::sql::shared_roster_impl!(PostgresStore, sqlx::Postgres);
+crate::sso::sql::shared_sso_impl!(PostgresStore, sqlx::Postgres);

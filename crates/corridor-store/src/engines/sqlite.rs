@@ -370,3 +370,4 @@ crate::catalogue_import::sql::shared_catalogue_import_impl!(SqliteStore, sqlx::S
 crate::mail_outbox::sql::shared_mail_outbox_impl!(SqliteStore, sqlx::Sqlite);
 crate::accounts::sql::shared_account_impl!(SqliteStore, sqlx::Sqlite);
 crate::roster::sql::shared_roster_impl!(SqliteStore, sqlx::Sqlite);
+crate::sso::sql::shared_sso_impl!(SqliteStore, sqlx::Sqlite);

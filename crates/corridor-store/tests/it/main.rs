@@ -13,6 +13,7 @@ mod facility_contract;
 mod ledger_contract;
 mod mail_outbox_contract;
 mod roster_contract;
+mod sso_contract;
 mod support;
 mod upgrade;
 mod voucher_contract;
@@ -56,12 +57,14 @@ use facility_contract::*;
 use ledger_contract::*;
 use mail_outbox_contract::*;
 use roster_contract::*;
+use sso_contract::*;
 use voucher_contract::*;
 use voucher_correction_contract::*;
 use voucher_expiry_contract::*;
 
 contract_tests!(
     rosters_roles_bulk_qualifications_and_own_sessions,
+    sso_sign_ins_are_taken_once_and_accounts_are_linked_by_identity,
     booking_mails_are_written_with_the_change_in_the_recipients_language,
     approvals_refusals_and_usage_are_mailed,
     reminders_are_queued_once_per_booking,

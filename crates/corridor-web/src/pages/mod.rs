@@ -50,6 +50,7 @@ mod reach;
 pub(crate) mod readable;
 mod roster;
 mod search;
+mod sso;
 mod vouchers;
 mod week_calendar;
 
@@ -179,6 +180,8 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
             get(vouchers::office::settlement_csv_download),
         )
         .route("/sign-in", get(sign_in_form).post(sign_in_submit))
+        .route("/sign-in/sso/{provider}", get(sso::start))
+        .route("/sign-in/sso/{provider}/callback", get(sso::callback))
         .route(
             "/sign-up",
             get(enrolment::sign_up_page).post(enrolment::sign_up_submit),
@@ -626,6 +629,8 @@ struct SignInTemplate {
     unverified: bool,
     /// Where to go once signed in (a path of this site), carried through the form.
     next: String,
+    /// A button per configured identity provider.
+    providers: Vec<sso::SsoButton>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -636,12 +641,14 @@ struct SignInParams {
 }
 
 async fn sign_in_form(
+    State(state): State<Arc<AppState>>,
     requester: Requester,
     Query(params): Query<SignInParams>,
     request: Request,
 ) -> Result<Html<String>, PageError> {
     let ctx = PageContext::new(&requester, request.extensions(), "/sign-in");
     let page = SignInTemplate {
+        providers: sso::buttons(&state, &ctx, params.next.as_deref().unwrap_or_default()),
         ctx,
         email: params
             .email
@@ -766,6 +773,7 @@ async fn sign_in_submit(
         Err(error @ (AppError::BadCredentials | AppError::EmailNotVerified)) => {
             let unverified = matches!(error, AppError::EmailNotVerified);
             let page = SignInTemplate {
+                providers: sso::buttons(&state, &ctx, &form.next),
                 ctx,
                 email: form.email,
                 failed: !unverified,

@@ -15,5 +15,6 @@ mod pages;
 mod reach;
 mod search;
 mod slow_clients;
+mod sso;
 mod support;
 mod vouchers;

@@ -71,7 +71,8 @@ pub fn region_users() -> Vec<corridor_domain::User> {
     region().users.into_iter().map(|user| user.user).collect()
 }
 
-fn region() -> RegionData {
+/// The region every test server holds.
+pub fn region() -> RegionData {
     let region = corridor_demo::generate(
         SEED,
         DemoScale {
@@ -119,14 +120,32 @@ async fn start(
     directory: Option<tempfile::TempDir>,
     postgres_schema: Option<String>,
 ) -> TestServer {
+    start_with_options(store, directory, postgres_schema, |_| {
+        corridor_app::NodeOptions::default()
+    })
+    .await
+}
+
+/// As [`start`], the node started with the options `options` gives for the server's address.
+async fn start_with_options(
+    store: Arc<dyn Store>,
+    directory: Option<tempfile::TempDir>,
+    postgres_schema: Option<String>,
+    options: impl FnOnce(&str) -> corridor_app::NodeOptions,
+) -> TestServer {
     store.migrate().await.unwrap();
     store.import_region(&region()).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-    let app = corridor_web::app(store.clone(), corridor_web::WebConfig::default())
-        .await
-        .unwrap();
+    let node = corridor_app::App::start_with_options(
+        store.clone(),
+        corridor_app::RailSource::Demo,
+        options(&base),
+    )
+    .await
+    .unwrap();
+    let app = corridor_web::router(Arc::new(node), corridor_web::WebConfig::default());
     tokio::spawn(corridor_web::serve(listener, app, async move {
         let _ = stopped.await;
     }));
@@ -166,6 +185,17 @@ pub async fn sqlite_server() -> TestServer {
     let url = format!("sqlite://{}", directory.path().join("web.sqlite").display());
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&url).await.unwrap());
     start(store, Some(directory), None).await
+}
+
+/// A SQLite server whose node is started with the options `options` gives for its address
+/// (`http://127.0.0.1:PORT`).
+pub async fn sqlite_server_with(
+    options: impl FnOnce(&str) -> corridor_app::NodeOptions,
+) -> TestServer {
+    let directory = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", directory.path().join("web.sqlite").display());
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&url).await.unwrap());
+    start_with_options(store, Some(directory), None, options).await
 }
 
 static EXTENSIONS: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
