@@ -272,13 +272,17 @@ impl Roster<'_> {
     }
 
     /// Ends one of the asking person's sessions (a lost phone, a shared computer).
-    /// `NotFound` for a session that is not theirs or has ended.
+    /// `Invalid` for a malformed name; `NotFound` for a session that is not theirs or has
+    /// ended.
     pub async fn end_my_session(&self, actor: &Actor, token_hash: &str) -> AppResult<()> {
         let user = actor.require_user()?;
         let well_formed =
             token_hash.len() == 64 && token_hash.bytes().all(|byte| byte.is_ascii_hexdigit());
         if !well_formed {
-            return Err(AppError::NotFound("no such session".into()));
+            return Err(AppError::invalid(
+                "session_id",
+                "a session is named by the 64 hexadecimal digits its listing shows",
+            ));
         }
         if self
             .store

@@ -224,7 +224,7 @@ async fn people_see_and_end_only_their_own_sessions_and_only_platform_admins_cre
         .end_my_session(&actor(&other), "not-a-hash")
         .await
         .unwrap_err();
-    assert!(matches!(refused, AppError::NotFound(_)));
+    assert!(matches!(refused, AppError::Invalid { .. }), "{refused:?}");
 
     let city = test
         .store

@@ -243,7 +243,7 @@ pub async fn my_sessions(
 /// the caller's or has ended.
 #[utoipa::path(delete, path = "/me/sessions/{session_id}", tag = "accounts", security(("bearer" = [])),
     params(("session_id" = String, Path, description = "The session's id from GET /me/sessions")),
-    responses((status = 204, description = "ended"), Unauthorized, NotFound))]
+    responses((status = 204, description = "ended"), BadRequest, Unauthorized, NotFound))]
 pub async fn end_my_session(
     State(state): State<Arc<AppState>>,
     requester: Requester,
