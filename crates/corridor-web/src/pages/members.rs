@@ -55,24 +55,15 @@ pub async fn members_page(
     request: Request,
 ) -> Response {
     let ctx = PageContext::new(&requester, request.extensions(), "/institution/members");
-    let Some(user) = requester.user.clone() else {
+    if requester.user.is_none() {
         return to_sign_in();
-    };
-    let institution = match params.institution {
-        Some(id) => InstitutionId(id),
-        None => match user
-            .member_admitting_institutions()
-            .and_then(|ids| ids.first().copied())
-        {
-            Some(id) => id,
-            None if user.member_admitting_institutions().is_none() => user.home_institution,
-            None => {
-                return page_error(
-                    ApiError::Forbidden("only an institution's admins decide its members".into()),
-                    ctx,
-                )
-            }
-        },
+    }
+    let Some(institution) = super::roster::steered_institution(&requester, params.institution)
+    else {
+        return page_error(
+            ApiError::Forbidden("only an institution's admins decide its members".into()),
+            ctx,
+        );
     };
     let requests = match state
         .app

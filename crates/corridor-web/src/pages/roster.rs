@@ -69,8 +69,12 @@ fn role_label(ctx: &PageContext, role: Role) -> &'static str {
     }
 }
 
-/// The institution a steering page is about: the one named, else the admin's own.
-fn steered_institution(requester: &Requester, named: Option<i64>) -> Option<InstitutionId> {
+/// The institution a steering page is about: the one named, else the admin's own (the first
+/// institution they admit members of; a platform admin's home). Shared by the members page.
+pub(super) fn steered_institution(
+    requester: &Requester,
+    named: Option<i64>,
+) -> Option<InstitutionId> {
     let user = requester.user.as_ref()?;
     match named {
         Some(id) => Some(InstitutionId(id)),
